@@ -1,0 +1,34 @@
+//===- QTrainAttrs.h - qtrain attributes ------------------------*- C++ -*-===//
+
+#ifndef QTRAIN_DIALECT_QTRAIN_IR_QTRAINATTRS_H
+#define QTRAIN_DIALECT_QTRAIN_IR_QTRAINATTRS_H
+
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "qtrain/Numerics/Format.h"
+#include "qtrain/Numerics/Quantization.h"
+
+#include "qtrain/Dialect/QTrain/IR/QTrainEnums.h.inc"
+
+#include "qtrain/Dialect/QTrain/IR/QTrainAttrInterfaces.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h.inc"
+
+namespace mlir::qtrain {
+
+/// Conversions between the dialect's enums and the numerics library's.
+::qtrain::numerics::RoundingMode toNumerics(RoundingMode mode);
+::qtrain::numerics::OverflowMode toNumerics(OverflowMode mode);
+::qtrain::numerics::SpecialValues toNumerics(SpecialValues specials);
+::qtrain::numerics::ScaleMethod toNumerics(ScaleMethod method);
+SpecialValues fromNumerics(::qtrain::numerics::SpecialValues specials);
+
+/// The builtin float type whose semantics equal `format`, if any.
+FloatType getBuiltinFloatType(MLIRContext *context,
+                              const ::qtrain::numerics::FloatFormat &format);
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINATTRS_H

@@ -1,0 +1,50 @@
+//===- QTrainBase.td - qtrain dialect definition -----------*- tablegen -*-===//
+
+#ifndef QTRAIN_DIALECT_QTRAIN_IR_QTRAINBASE_TD
+#define QTRAIN_DIALECT_QTRAIN_IR_QTRAINBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+
+def QTrain_Dialect : Dialect {
+  let name = "qtrain";
+  let cppNamespace = "::mlir::qtrain";
+  let summary = "Low-precision formats, rounding and scaling for training";
+  let description = [{
+    The `qtrain` dialect describes low-precision neural-network training:
+    numeric formats (integers of 2 to 16 bits and small floats given by their
+    exponent, mantissa, bias, subnormals and special values), rounding modes
+    including reproducible stochastic rounding, overflow rules and scaling.
+
+    Its ops work on ranked tensors:
+
+    * `qtrain.round` rounds float values onto a format's grid and back
+      (simulated, "fake" quantization);
+    * `qtrain.quantize` / `qtrain.dequantize` convert between floats and the
+      storage type of a format, with run-time scales as SSA operands;
+    * `qtrain.compute_scale` derives scales (and zero points) from data;
+    * `qtrain.qmatmul` / `qtrain.qconv2d` contract quantized operands with an
+      explicit accumulator type.
+
+    Every op's numerics are defined by the `qtrain::numerics` C++ library and
+    specified bit for bit in `docs/numerics.md`.
+
+    Scales are run-time values, which is why the upstream `!quant.uniform`
+    types (whose scales are compile-time constants) do not fit these ops.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Defined next to the attribute storage classes (QTrainAttrs.cpp).
+    void registerAttributes();
+  }];
+}
+
+class QTrain_Op<string mnemonic, list<Trait> traits = []>
+    : Op<QTrain_Dialect, mnemonic, traits>;
+
+class QTrain_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<QTrain_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+#endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINBASE_TD

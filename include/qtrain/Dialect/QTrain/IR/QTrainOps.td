@@ -1,0 +1,267 @@
+//===- QTrainOps.td - qtrain operations --------------------*- tablegen -*-===//
+
+#ifndef QTRAIN_DIALECT_QTRAIN_IR_QTRAINOPS_TD
+#define QTRAIN_DIALECT_QTRAIN_IR_QTRAINOPS_TD
+
+include "qtrain/Dialect/QTrain/IR/QTrainAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/CommonAttrConstraints.td"
+
+defvar QTrain_FloatTensor = RankedTensorOf<[F32, F16, BF16]>;
+defvar QTrain_ScaleTensor = RankedTensorOf<[F32]>;
+
+// Arguments shared by the ops that round: format, rounding, overflow,
+// granularity of the scale operands, and the stochastic-rounding stream id.
+defvar QTrain_RoundingArgs = (ins
+  QTrain_NumericFormatAttrInterface:$format,
+  DefaultValuedAttr<QTrain_RoundingModeAttr,
+                    "::mlir::qtrain::RoundingMode::nearest_even">:$rounding,
+  DefaultValuedAttr<QTrain_OverflowModeAttr,
+                    "::mlir::qtrain::OverflowMode::saturate">:$overflow,
+  OptionalAttr<QTrain_GranularityAttr>:$granularity,
+  DefaultValuedAttr<I32Attr, "0">:$stream
+);
+
+// Assembly of the optional scale, zero point and granularity.
+defvar QTrain_ScaleOperandsFormat = [{
+  (`scale` `(` $scale^ `:` type($scale) `)`)?
+  (`zero_point` `(` $zero_point^ `:` type($zero_point) `)`)?
+  (`granularity` $granularity^)?
+}];
+defvar QTrain_RoundingFormat = [{
+  (`rounding` `` $rounding^)? (`seed` `(` $seed^ `)`)? (`overflow` `` $overflow^)?
+}];
+
+//===----------------------------------------------------------------------===//
+// Rounding and conversion
+//===----------------------------------------------------------------------===//
+
+def QTrain_RoundOp : QTrain_Op<"round", [Pure, AttrSizedOperandSegments,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Round float values onto a format's grid and back";
+  let description = [{
+    Simulated ("fake") quantization: `dequantize(quantize(x))` in one op, with
+    the same arithmetic. Each element is scaled (`t = x * (1 / scale) +
+    zero_point`), rounded to `format` with `rounding` and `overflow`, decoded,
+    and scaled back (`(v - zero_point) * scale`), in f32. Without a scale the
+    op rounds the values themselves, and then the format must be exactly
+    representable in the element type.
+
+    `rounding stochastic` needs a `seed` (i64); the random bits of element `i`
+    are word `i % 4` of Philox4x32-10 with key `seed` and counter
+    `{i / 4, stream, 0}`, so every backend draws the same bits. Give each op a
+    distinct `stream` to decorrelate them.
+
+    Examples:
+    ```mlir
+    %0 = qtrain.round %x to float<f8E4M3FN> : tensor<16xf32>
+    %1 = qtrain.round %x to int<8, signed>
+           scale(%s : tensor<16xf32>) granularity <per_channel, axis = 0>
+           rounding stochastic seed(%seed) {stream = 3 : i32}
+           : tensor<16x8xf32>
+    ```
+  }];
+  let arguments = !con((ins QTrain_FloatTensor:$input,
+                            Optional<QTrain_ScaleTensor>:$scale,
+                            Optional<QTrain_ScaleTensor>:$zero_point,
+                            Optional<I64>:$seed),
+                       QTrain_RoundingArgs);
+  let results = (outs QTrain_FloatTensor:$result);
+  let assemblyFormat = !strconcat("$input `to` custom<NumericFormat>($format)",
+      QTrain_ScaleOperandsFormat, QTrain_RoundingFormat,
+      "attr-dict `:` type($input)");
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def QTrain_QuantizeOp : QTrain_Op<"quantize", [Pure,
+    AttrSizedOperandSegments]> {
+  let summary = "Convert float values to codes of a format";
+  let description = [{
+    `code = encode(x * (1 / scale) + zero_point)`, computed in f32 and
+    encoded into `format` with `rounding` and `overflow`. The result element
+    type is the format's storage type: the builtin float type of the same
+    format, or a signless integer. A zero point is only allowed with integer
+    formats. Stochastic rounding draws bits as `qtrain.round` does.
+
+    Example:
+    ```mlir
+    %q = qtrain.quantize %x to float<f8E4M3FN>
+           scale(%s : tensor<f32>) : tensor<4x8xf32> -> tensor<4x8xf8E4M3FN>
+    ```
+  }];
+  let arguments = !con((ins QTrain_FloatTensor:$input,
+                            Optional<QTrain_ScaleTensor>:$scale,
+                            Optional<QTrain_ScaleTensor>:$zero_point,
+                            Optional<I64>:$seed),
+                       QTrain_RoundingArgs);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = !strconcat("$input `to` custom<NumericFormat>($format)",
+      QTrain_ScaleOperandsFormat, QTrain_RoundingFormat,
+      "attr-dict `:` type($input) `->` type($result)");
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def QTrain_DequantizeOp : QTrain_Op<"dequantize", [Pure,
+    AttrSizedOperandSegments]> {
+  let summary = "Convert codes of a format back to float values";
+  let description = [{
+    `x = (decode(code) - zero_point) * scale`, computed in f32 and converted
+    to the result element type with round-to-nearest-even.
+
+    Example:
+    ```mlir
+    %x = qtrain.dequantize %q from int<8, unsigned>
+           scale(%s : tensor<f32>) zero_point(%zp : tensor<f32>)
+           : tensor<4x8xi8> -> tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input,
+                       Optional<QTrain_ScaleTensor>:$scale,
+                       Optional<QTrain_ScaleTensor>:$zero_point,
+                       QTrain_NumericFormatAttrInterface:$format,
+                       OptionalAttr<QTrain_GranularityAttr>:$granularity);
+  let results = (outs QTrain_FloatTensor:$result);
+  let assemblyFormat = !strconcat("$input `from` custom<NumericFormat>($format)",
+      QTrain_ScaleOperandsFormat,
+      "attr-dict `:` type($input) `->` type($result)");
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def QTrain_ComputeScaleOp : QTrain_Op<"compute_scale", [Pure]> {
+  let summary = "Derive the scale (and zero point) of a tensor";
+  let description = [{
+    Computes one scale per group of `scaling`'s granularity, and for the
+    affine methods (`minmax`, `batch_minmax`) a zero point, such that
+    quantizing with them maps the data onto `format`. See
+    `#qtrain.scaling` and `docs/numerics.md` for the exact arithmetic. NaNs
+    propagate into the scale.
+
+    Examples:
+    ```mlir
+    %s = qtrain.compute_scale %w for float<f8E4M3FN>
+           using <absmax, per_channel, axis = 0> : tensor<16x8xf32> -> tensor<16xf32>
+    %s2, %zp = qtrain.compute_scale %a for int<8, unsigned>
+           using <batch_minmax> : tensor<32x64xf32> -> tensor<f32>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins QTrain_FloatTensor:$input,
+                       QTrain_NumericFormatAttrInterface:$format,
+                       QTrain_ScalingAttr:$scaling);
+  let results = (outs QTrain_ScaleTensor:$scale,
+                      Optional<QTrain_ScaleTensor>:$zero_point);
+  let assemblyFormat = [{
+    $input `for` custom<NumericFormat>($format) `using` $scaling attr-dict `:` type($input) `->`
+    type($scale) (`,` type($zero_point)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Contractions
+//===----------------------------------------------------------------------===//
+
+def QTrain_QMatmulOp : QTrain_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Matrix product of quantized operands";
+  let description = [{
+    `result[b, m, n] = lhs_scale * rhs_scale *
+      sum_k (decode(lhs[b, m, k]) - lhs_zp) * (decode(rhs[b, k, n]) - rhs_zp)`,
+    with the sum accumulated in `accumulate` (i32 for integer formats; f32,
+    f16 or bf16 for float formats) and the result converted to the result's
+    float type. The batch dimension `b` is optional (rank 2 or 3).
+
+    `transposed` operands are stored `k x m` (lhs) and `n x k` (rhs), the
+    forms backward GEMMs need. Scales are per tensor, or per channel along the
+    free dimension (`m` of lhs, `n` of rhs), the granularity axis counting
+    dimensions of the operand as stored.
+
+    Example:
+    ```mlir
+    %c = qtrain.qmatmul %a, %b
+           lhs(int<8, signed>, scale %sa : tensor<f32>)
+           rhs(int<8, signed> transposed, scale %sb : tensor<16xf32>
+               granularity <per_channel, axis = 0>)
+           accumulate i32 : tensor<4x8xi8>, tensor<16x8xi8> -> tensor<4x16xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       QTrain_ScaleTensor:$lhs_scale,
+                       QTrain_ScaleTensor:$rhs_scale,
+                       Optional<QTrain_ScaleTensor>:$lhs_zero_point,
+                       Optional<QTrain_ScaleTensor>:$rhs_zero_point,
+                       QTrain_NumericFormatAttrInterface:$lhs_format,
+                       QTrain_NumericFormatAttrInterface:$rhs_format,
+                       TypeAttr:$acc_type,
+                       UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
+                       OptionalAttr<QTrain_GranularityAttr>:$lhs_granularity,
+                       OptionalAttr<QTrain_GranularityAttr>:$rhs_granularity);
+  let results = (outs QTrain_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs
+    `lhs` `(` custom<NumericFormat>($lhs_format) (`transposed` $transpose_lhs^)? `,`
+      `scale` $lhs_scale `:` type($lhs_scale)
+      (`zero_point` $lhs_zero_point^ `:` type($lhs_zero_point))?
+      (`granularity` $lhs_granularity^)? `)`
+    `rhs` `(` custom<NumericFormat>($rhs_format) (`transposed` $transpose_rhs^)? `,`
+      `scale` $rhs_scale `:` type($rhs_scale)
+      (`zero_point` $rhs_zero_point^ `:` type($rhs_zero_point))?
+      (`granularity` $rhs_granularity^)? `)`
+    `accumulate` $acc_type attr-dict `:` type($lhs) `,` type($rhs) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
+  let summary = "2-D convolution of quantized operands";
+  let description = [{
+    The convolution of `linalg.conv_2d_nchw_fchw` (or `_nhwc_hwcf`, by
+    `layout`) on dequantized operands, without padding (pad before
+    quantizing, as linalg does), with `strides` and `dilations`, accumulated
+    in `accumulate` and scaled by `input_scale * filter_scale`. The input
+    scale is per tensor; the filter scale per tensor or per output channel
+    (axis 0 for `fchw`, 3 for `hwcf`).
+
+    Example:
+    ```mlir
+    %y = qtrain.qconv2d %x, %w
+           input(float<f8E4M3FN>, scale %sx : tensor<f32>)
+           filter(float<f8E4M3FN>, scale %sw : tensor<8xf32>
+                  granularity <per_channel, axis = 0>)
+           accumulate f32 strides [2, 2]
+           : tensor<1x3x9x9xf8E4M3FN>, tensor<8x3x3x3xf8E4M3FN> -> tensor<1x8x4x4xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$filter,
+                       QTrain_ScaleTensor:$input_scale,
+                       QTrain_ScaleTensor:$filter_scale,
+                       Optional<QTrain_ScaleTensor>:$input_zero_point,
+                       Optional<QTrain_ScaleTensor>:$filter_zero_point,
+                       QTrain_NumericFormatAttrInterface:$input_format,
+                       QTrain_NumericFormatAttrInterface:$filter_format,
+                       TypeAttr:$acc_type,
+                       DefaultValuedAttr<QTrain_ConvLayoutAttr,
+                           "::mlir::qtrain::ConvLayout::nchw_fchw">:$layout,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+                       OptionalAttr<QTrain_GranularityAttr>:$filter_granularity);
+  let results = (outs QTrain_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $filter
+    `input` `(` custom<NumericFormat>($input_format) `,` `scale` $input_scale `:` type($input_scale)
+      (`zero_point` $input_zero_point^ `:` type($input_zero_point))? `)`
+    `filter` `(` custom<NumericFormat>($filter_format) `,` `scale` $filter_scale `:`
+      type($filter_scale)
+      (`zero_point` $filter_zero_point^ `:` type($filter_zero_point))?
+      (`granularity` $filter_granularity^)? `)`
+    `accumulate` $acc_type (`layout` `` $layout^)? (`strides` $strides^)?
+    (`dilations` $dilations^)? attr-dict `:` type($input) `,` type($filter)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINOPS_TD

@@ -1,0 +1,22 @@
+//===- QTrainDialect.cpp - qtrain dialect ---------------------------------===//
+
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+#include "qtrain/Dialect/QTrain/IR/QTrainOpsDialect.cpp.inc"
+
+void QTrainDialect::initialize() {
+  registerAttributes();
+  addOperations<
+#define GET_OP_LIST
+#include "qtrain/Dialect/QTrain/IR/QTrainOps.cpp.inc"
+      >();
+}

@@ -1,0 +1,26 @@
+//===- qtrain-opt.cpp - qtrain optimizer driver ---------------------------===//
+//
+// mlir-opt with the qtrain dialect and passes, plus every upstream dialect,
+// extension and pass users combine them with.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/InitAllDialects.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::qtrain::registerAllDialects(registry);
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "qtrain optimizer driver\n", registry));
+}
