@@ -93,10 +93,10 @@ uint32_t overflowCode(const FloatFormat &f, bool negative,
 }
 
 /// Whether to step the magnitude one quantum away from zero, given the
-/// discarded bits `discarded` (d bits wide) and the kept quantum count's
-/// lowest bit.
+/// discarded bits `discarded` (d bits wide) and the parity of the code
+/// toward zero.
 bool roundsAway(RoundingMode rounding, bool negative, uint64_t discarded,
-                unsigned d, bool keptIsOdd, uint32_t randomBits) {
+                unsigned d, bool keptCodeIsOdd, uint32_t randomBits) {
   switch (rounding) {
   case RoundingMode::NearestEven:
   case RoundingMode::NearestAway: {
@@ -105,7 +105,7 @@ bool roundsAway(RoundingMode rounding, bool negative, uint64_t discarded,
     uint64_t half = uint64_t(1) << (d - 1);
     if (rounding == RoundingMode::NearestAway)
       return discarded >= half;
-    return discarded > half || (discarded == half && keptIsOdd);
+    return discarded > half || (discarded == half && keptCodeIsOdd);
   }
   case RoundingMode::TowardZero:
     return false;
@@ -160,18 +160,21 @@ uint32_t encode(const FloatFormat &f, float x, RoundingMode rounding,
   unsigned d = unsigned(quantumExp - (e - 23)); // bits below the quantum
   uint64_t kept = d >= 32 ? 0 : uint64_t(sig) >> d;
   uint64_t discarded = d >= 32 ? sig : sig & ((uint64_t(1) << d) - 1);
-  uint64_t magnitude =
-      kept + roundsAway(rounding, negative, discarded, d, kept & 1, randomBits);
 
+  // Codes are (exponent field - 1) << m plus the quantum count: the count
+  // carries into the exponent when it reaches 2^(m+1), and gives the
+  // subnormal encoding when the exponent field is 0. Below the smallest
+  // normal of a format without subnormals the only codes are 0 and 1 << m.
+  bool flushRange = e < emin && !f.subnormals;
+  int64_t base = flushRange ? 0 : int64_t(std::max(e, emin) + f.bias - 1) << m;
+  // Ties go to the even code (the mantissa's last bit, or the exponent's
+  // when there are no mantissa bits).
+  bool keptCodeIsOdd = (base + int64_t(kept)) & 1;
+  uint64_t magnitude = kept + roundsAway(rounding, negative, discarded, d,
+                                         keptCodeIsOdd, randomBits);
   if (magnitude == 0)
     return f.hasNegativeZero() ? withSign(f, 0, negative) : 0;
-  // Encoding the quantum count: adding it to (exponent field - 1) << m
-  // carries into the exponent when the count reaches 2^(m+1), and gives the
-  // subnormal encoding when the exponent field is 0.
-  int64_t code = e < emin && !f.subnormals
-                     ? int64_t(1) << m
-                     : (int64_t(std::max(e, emin) + f.bias - 1) << m) +
-                           int64_t(magnitude);
+  int64_t code = flushRange ? int64_t(1) << m : base + int64_t(magnitude);
   if (code > int64_t(f.maxFiniteMagnitudeCode()))
     return overflowCode(f, negative, rounding, overflow);
   return withSign(f, uint32_t(code), negative);
