@@ -144,8 +144,10 @@ Type FloatFormatAttr::getStorageType() const {
 Attribute FloatFormatAttr::parse(AsmParser &parser, Type) {
   MLIRContext *ctx = parser.getContext();
   StringRef word;
+  if (parser.parseLess())
+    return {};
   SMLoc loc = parser.getCurrentLocation();
-  if (parser.parseLess() || parser.parseKeyword(&word))
+  if (parser.parseKeyword(&word))
     return {};
   if (word != "exp") {
     std::optional<num::FloatFormat> named =

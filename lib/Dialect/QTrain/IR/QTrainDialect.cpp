@@ -20,3 +20,12 @@ void QTrainDialect::initialize() {
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.cpp.inc"
       >();
 }
+
+Operation *QTrainDialect::materializeConstant(OpBuilder &builder,
+                                              Attribute value, Type type,
+                                              Location loc) {
+  auto typed = dyn_cast<TypedAttr>(value);
+  if (!typed || typed.getType() != type)
+    return nullptr;
+  return arith::ConstantOp::create(builder, loc, type, typed);
+}

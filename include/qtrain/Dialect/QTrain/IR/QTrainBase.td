@@ -33,6 +33,9 @@ def QTrain_Dialect : Dialect {
     types (whose scales are compile-time constants) do not fit these ops.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // Folded tensors become arith.constant ops.
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     /// Defined next to the attribute storage classes (QTrainAttrs.cpp).
     void registerAttributes();

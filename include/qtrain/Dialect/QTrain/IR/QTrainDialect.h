@@ -3,6 +3,7 @@
 #ifndef QTRAIN_DIALECT_QTRAIN_IR_QTRAINDIALECT_H
 #define QTRAIN_DIALECT_QTRAIN_IR_QTRAINDIALECT_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Dialect.h"
 
 #include "qtrain/Dialect/QTrain/IR/QTrainOpsDialect.h.inc"
