@@ -10,8 +10,8 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qtrain_obj_root, "test")
-# Unit/ is its own suite (googletest format).
-config.excludes = ["Unit", "lit.cfg.py", "lit.site.cfg.py"]
+# test/Unit is a nested suite (its own lit.site.cfg.py, googletest format).
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%qtrain_src_root", config.qtrain_src_root))

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every system package qtrain needs on a fresh Debian 12 machine.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+
+packages=(
+  # LLVM/MLIR 22 (bookworm-security): headers, libMLIR.so, mlir-opt, lit tools
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
+  # Compiler and build tools
+  clang-22 cmake ninja-build ccache python3
+  # Unit tests
+  libgtest-dev
+  # The data set the main job trains on
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
