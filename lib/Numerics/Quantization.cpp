@@ -26,9 +26,8 @@ int64_t numElements(const Shape &shape) {
   return n;
 }
 
-std::optional<std::string> getScaleShape(const Shape &shape,
-                                         const Granularity &g,
-                                         Shape &scaleShape) {
+std::optional<std::string>
+getScaleShape(const Shape &shape, const Granularity &g, Shape &scaleShape) {
   scaleShape.clear();
   if (g.kind == GranularityKind::PerTensor)
     return std::nullopt;
@@ -91,12 +90,8 @@ private:
 };
 
 /// IEEE maximum/minimum: NaN wins, so a NaN anywhere reaches the scale.
-float nanMax(float a, float b) {
-  return std::isnan(a) || a > b ? a : b;
-}
-float nanMin(float a, float b) {
-  return std::isnan(a) || a < b ? a : b;
-}
+float nanMax(float a, float b) { return std::isnan(a) || a > b ? a : b; }
+float nanMin(float a, float b) { return std::isnan(a) || a < b ? a : b; }
 
 /// Affine parameters mapping [lo, hi] onto [qmin, qmax].
 void affineFromRange(const IntFormat &f, float lo, float hi, float &scale,
@@ -223,8 +218,8 @@ void roundTensor(const float *data, const Shape &shape, const Format &format,
                  const QuantizeOptions &options, float *result) {
   std::vector<uint32_t> codes(numElements(shape));
   quantize(data, shape, format, scale, zeroPoint, options, codes.data());
-  dequantize(codes.data(), shape, format, scale, zeroPoint,
-             options.granularity, result);
+  dequantize(codes.data(), shape, format, scale, zeroPoint, options.granularity,
+             result);
 }
 
 } // namespace qtrain::numerics

@@ -115,7 +115,7 @@ bool roundsAway(RoundingMode rounding, bool negative, uint64_t discarded,
     return discarded != 0 && negative;
   case RoundingMode::Stochastic: {
     // floor(frac * 2^32) with frac = discarded / 2^d.
-    uint64_t scaled = d <= 32 ? discarded << (32 - d)
+    uint64_t scaled = d <= 32        ? discarded << (32 - d)
                       : d - 32 >= 64 ? 0
                                      : discarded >> (d - 32);
     return scaled > randomBits;
@@ -219,8 +219,8 @@ uint32_t encode(const IntFormat &f, float t, RoundingMode rounding,
       break;
     }
     int64_t magnitude = int64_t(k) + (away ? 1 : 0);
-    value = std::clamp<int64_t>(negative ? -magnitude : magnitude,
-                                f.minValue(), f.maxValue());
+    value = std::clamp<int64_t>(negative ? -magnitude : magnitude, f.minValue(),
+                                f.maxValue());
   }
   return uint32_t(value) & mask;
 }
@@ -258,9 +258,9 @@ float decode(const FloatFormat &f, uint32_t code) {
   }
   double value;
   if (expField == 0) // subnormal; a format without subnormals reads it as 0
-    value = f.subnormals ? std::ldexp(double(mantissa), f.minNormalExponent() -
-                                                             int(m))
-                         : 0.0;
+    value = f.subnormals
+                ? std::ldexp(double(mantissa), f.minNormalExponent() - int(m))
+                : 0.0;
   else
     value = std::ldexp(double((uint32_t(1) << m) | mantissa),
                        int(expField) - f.bias - int(m));
@@ -294,8 +294,8 @@ bool isGridSubset(const Format &inner, const Format &outer,
   uint32_t numCodes = uint32_t(1) << inner.bitWidth();
   for (uint32_t code = 0; code < numCodes; ++code) {
     float value = decode(inner, code);
-    float again = roundToFormat(outer, value, RoundingMode::NearestEven,
-                                outerOverflow);
+    float again =
+        roundToFormat(outer, value, RoundingMode::NearestEven, outerOverflow);
     if (bitsOf(again) != bitsOf(value))
       return false;
   }

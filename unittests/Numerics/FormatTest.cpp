@@ -55,8 +55,7 @@ TEST_P(BuiltinFormatTest, LimitsLikeAPFloat) {
               &losesInfo);
     return v.convertToDouble();
   };
-  EXPECT_EQ(named.format.maxFinite(),
-            toDouble(APFloat::getLargest(semantics)));
+  EXPECT_EQ(named.format.maxFinite(), toDouble(APFloat::getLargest(semantics)));
   EXPECT_EQ(named.format.minNormal(),
             toDouble(APFloat::getSmallestNormalized(semantics)));
   EXPECT_EQ(named.format.minPositive(),

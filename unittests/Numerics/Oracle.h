@@ -85,8 +85,7 @@ inline uint32_t apfloatEncode(const llvm::fltSemantics &semantics, float x,
   return uint32_t(value.bitcastToAPInt().getZExtValue());
 }
 
-inline float apfloatDecode(const llvm::fltSemantics &semantics,
-                           uint32_t code) {
+inline float apfloatDecode(const llvm::fltSemantics &semantics, uint32_t code) {
   unsigned width = llvm::APFloat::getSizeInBits(semantics);
   llvm::APFloat value(semantics, llvm::APInt(width, code));
   bool losesInfo;

@@ -43,8 +43,7 @@ TEST(ComputeScalesTest, AbsMaxPerTensorAndChannel) {
 
   s = computeScales(data.data(), {2, 3}, kInt8, ScaleMethod::AbsMax,
                     Granularity::perChannel(1));
-  EXPECT_EQ(s.scale,
-            (std::vector<float>{4.0f / 127, 2.0f / 127, 3.0f / 127}));
+  EXPECT_EQ(s.scale, (std::vector<float>{4.0f / 127, 2.0f / 127, 3.0f / 127}));
 }
 
 TEST(ComputeScalesTest, AbsMaxEdgeCases) {
@@ -63,13 +62,13 @@ TEST(ComputeScalesTest, PerBlock) {
   std::vector<float> data = {1, -8, 2, 4, 16, 0, -32, 1};
   Scales s = computeScales(data.data(), {2, 4}, kInt8, ScaleMethod::AbsMax,
                            Granularity::perBlock(1, 2));
-  EXPECT_EQ(s.scale, (std::vector<float>{8.0f / 127, 4.0f / 127,
-                                         16.0f / 127, 32.0f / 127}));
+  EXPECT_EQ(s.scale, (std::vector<float>{8.0f / 127, 4.0f / 127, 16.0f / 127,
+                                         32.0f / 127}));
   // Blocks along axis 0 of a [4, 2] tensor: scale shape [2, 2].
   s = computeScales(data.data(), {4, 2}, kInt8, ScaleMethod::AbsMax,
                     Granularity::perBlock(0, 2));
-  EXPECT_EQ(s.scale, (std::vector<float>{2.0f / 127, 8.0f / 127,
-                                         32.0f / 127, 1.0f / 127}));
+  EXPECT_EQ(s.scale, (std::vector<float>{2.0f / 127, 8.0f / 127, 32.0f / 127,
+                                         1.0f / 127}));
 }
 
 TEST(ComputeScalesTest, MinMaxMapsRangeOntoCodes) {
@@ -82,8 +81,8 @@ TEST(ComputeScalesTest, MinMaxMapsRangeOntoCodes) {
   QuantizeOptions options;
   quantize(data.data(), {4}, kUInt8, s.scale.data(), s.zeroPoint.data(),
            options, codes.data());
-  EXPECT_EQ(codes.front(), 0u);  // min -> qmin
-  EXPECT_EQ(codes[2], 255u);     // max -> qmax
+  EXPECT_EQ(codes.front(), 0u); // min -> qmin
+  EXPECT_EQ(codes[2], 255u);    // max -> qmax
   std::vector<float> back(4);
   dequantize(codes.data(), {4}, kUInt8, s.scale.data(), s.zeroPoint.data(),
              Granularity::perTensor(), back.data());
@@ -131,9 +130,9 @@ TEST(QuantizeTest, ScaledFloatFormatSaturates) {
   Format e4m3 = *lookupFloatFormat("f8E4M3FN");
   float scale = 0.5f;
   // 300 / 0.5 = 600 > 448: saturates to 448, dequantizes to 224.
-  uint32_t code = quantizeValue(e4m3, 300.0f, scale, 0.0f,
-                                RoundingMode::NearestEven,
-                                OverflowMode::Saturate, 0);
+  uint32_t code =
+      quantizeValue(e4m3, 300.0f, scale, 0.0f, RoundingMode::NearestEven,
+                    OverflowMode::Saturate, 0);
   EXPECT_EQ(code, 0x7Eu);
   EXPECT_EQ(dequantizeValue(e4m3, code, scale, 0.0f), 224.0f);
 }

@@ -31,17 +31,25 @@ const std::vector<float> &allHalfInputs() {
 /// Edge cases of `f`: every grid point, every midpoint between neighbours and
 /// the f32 values next to it, the first overflow, specials, f32 extremes.
 std::vector<float> edgeInputs(const FloatFormat &f) {
-  std::vector<float> result = {0.0f,    -0.0f,    INFINITY,      -INFINITY,
-                               NAN,     -NAN,     FLT_MIN,       FLT_MAX,
-                               FLT_TRUE_MIN, 1e-45f, std::nextafter(FLT_MIN, 0.0f)};
+  std::vector<float> result = {0.0f,
+                               -0.0f,
+                               INFINITY,
+                               -INFINITY,
+                               NAN,
+                               -NAN,
+                               FLT_MIN,
+                               FLT_MAX,
+                               FLT_TRUE_MIN,
+                               1e-45f,
+                               std::nextafter(FLT_MIN, 0.0f)};
   std::vector<GridPoint> grid = finiteGrid(f);
   double ulpAtMax = std::ldexp(1.0, f.maxExponent() - int(f.manBits));
   grid.push_back({grid.back().value + ulpAtMax, 0}); // first value past max
   for (size_t i = 0; i + 1 < grid.size(); ++i) {
-    float lo = float(grid[i].value), mid = float((grid[i].value +
-                                                  grid[i + 1].value) / 2);
-    for (float v : {lo, mid, std::nextafter(mid, 0.0f),
-                    std::nextafter(mid, INFINITY)}) {
+    float lo = float(grid[i].value),
+          mid = float((grid[i].value + grid[i + 1].value) / 2);
+    for (float v :
+         {lo, mid, std::nextafter(mid, 0.0f), std::nextafter(mid, INFINITY)}) {
       result.push_back(v);
       result.push_back(-v);
     }
@@ -120,7 +128,8 @@ void checkAgainstAPFloat(const NamedFloatFormat &named, float x,
     ASSERT_EQ(saturated, native) << describe();
 }
 
-class APFloatComparisonTest : public ::testing::TestWithParam<NamedFloatFormat> {};
+class APFloatComparisonTest
+    : public ::testing::TestWithParam<NamedFloatFormat> {};
 
 std::vector<NamedFloatFormat> builtinFormats() {
   std::vector<NamedFloatFormat> result;
@@ -191,10 +200,11 @@ INSTANTIATE_TEST_SUITE_P(Numerics, GridOracleTest,
                          ::testing::ValuesIn(allNamedFormats()), paramName);
 
 TEST(GridOracleTest, UnnamedFormats) {
-  for (FloatFormat f : {FloatFormat{3, 2, 5, false, SpecialValues::FNUZ},
-                        FloatFormat{5, 2, 15, true, SpecialValues::FiniteOnly},
-                        FloatFormat{4, 3, 11, false, SpecialValues::FN},
-                        FloatFormat{2, 0, 1, true, SpecialValues::FiniteOnly}}) {
+  for (FloatFormat f :
+       {FloatFormat{3, 2, 5, false, SpecialValues::FNUZ},
+        FloatFormat{5, 2, 15, true, SpecialValues::FiniteOnly},
+        FloatFormat{4, 3, 11, false, SpecialValues::FN},
+        FloatFormat{2, 0, 1, true, SpecialValues::FiniteOnly}}) {
     ASSERT_FALSE(validate(f)) << toString(f);
     checkAgainstGrid(f, allHalfInputs());
     checkAgainstGrid(f, edgeInputs(f));
@@ -208,8 +218,7 @@ TEST(RoundingTest, OverflowOfFormatsWithoutBuiltinType) {
               30.0f);
     EXPECT_EQ(roundToFormat(hfp8, -1e9f, RoundingMode::Upward, overflow),
               -30.0f);
-    EXPECT_EQ(roundToFormat(hfp8, INFINITY, RoundingMode::TowardZero,
-                            overflow),
+    EXPECT_EQ(roundToFormat(hfp8, INFINITY, RoundingMode::TowardZero, overflow),
               30.0f);
     EXPECT_EQ(roundToFormat(hfp8, -NAN, RoundingMode::NearestEven, overflow),
               -30.0f);
@@ -220,8 +229,8 @@ TEST(RoundingTest, OverflowOfFormatsWithoutBuiltinType) {
   EXPECT_EQ(roundToFormat(dlfloat, minNormal * 0.5f, RoundingMode::NearestEven,
                           OverflowMode::Saturate),
             0.0f);
-  EXPECT_EQ(roundToFormat(dlfloat, minNormal * 0.51f,
-                          RoundingMode::NearestEven, OverflowMode::Saturate),
+  EXPECT_EQ(roundToFormat(dlfloat, minNormal * 0.51f, RoundingMode::NearestEven,
+                          OverflowMode::Saturate),
             minNormal);
   EXPECT_EQ(roundToFormat(dlfloat, minNormal * 0.01f, RoundingMode::Upward,
                           OverflowMode::Saturate),
@@ -250,9 +259,9 @@ TEST(RoundingTest, C10Vectors) {
   EXPECT_EQ(rne(e5m2, 65536.0f), 0x7Cu);
   EXPECT_EQ(rne(e5m2, std::ldexp(1.0f, -16)), 0x01u);
   EXPECT_EQ(rne(e5m2, std::ldexp(1.0f, -17)), 0x00u);
-  EXPECT_EQ(encode(e4m3, 1000.0f, RoundingMode::NearestEven,
-                   OverflowMode::Saturate),
-            0x7Eu);
+  EXPECT_EQ(
+      encode(e4m3, 1000.0f, RoundingMode::NearestEven, OverflowMode::Saturate),
+      0x7Eu);
   EXPECT_EQ(encode(e4m3, -INFINITY, RoundingMode::NearestEven,
                    OverflowMode::Saturate),
             0xFEu);
@@ -279,7 +288,8 @@ TEST(RoundingTest, IntegerFormatsAgainstLibm) {
       }
     }
   }
-  EXPECT_EQ(encode(IntFormat{8, true}, -3.0f, RoundingMode::NearestEven), 0xFDu);
+  EXPECT_EQ(encode(IntFormat{8, true}, -3.0f, RoundingMode::NearestEven),
+            0xFDu);
 }
 
 TEST(RoundingTest, GridSubsets) {

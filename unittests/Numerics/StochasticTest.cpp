@@ -69,8 +69,8 @@ void checkUnbiased(const Format &format, float x, float lo, float hi) {
               rounded.data());
   double sum = 0;
   for (float r : rounded) {
-    ASSERT_TRUE(r == lo || r == hi) << toString(format) << " x=" << x
-                                    << " gave " << r;
+    ASSERT_TRUE(r == lo || r == hi)
+        << toString(format) << " x=" << x << " gave " << r;
     sum += r;
   }
   double p = (double(x) - lo) / (double(hi) - lo);

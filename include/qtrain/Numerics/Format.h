@@ -89,7 +89,9 @@ struct IntFormat {
   unsigned bits = 0;
   bool isSigned = true;
 
-  int64_t minValue() const { return isSigned ? -(int64_t(1) << (bits - 1)) : 0; }
+  int64_t minValue() const {
+    return isSigned ? -(int64_t(1) << (bits - 1)) : 0;
+  }
   int64_t maxValue() const {
     return isSigned ? (int64_t(1) << (bits - 1)) - 1 : (int64_t(1) << bits) - 1;
   }

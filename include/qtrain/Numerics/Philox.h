@@ -1,4 +1,5 @@
-//===- Philox.h - Counter-based random bits for stochastic rounding -*- C++ -*-===//
+//===- Philox.h - Counter-based random bits for stochastic rounding -*- C++
+//-*-===//
 //
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
 // SC'11) and the keying qtrain uses for stochastic rounding, so that every

@@ -86,8 +86,8 @@ FloatType mlir::qtrain::getBuiltinFloatType(MLIRContext *ctx,
 LogicalResult
 IntFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       unsigned bits, Signedness signedness) {
-  if (auto error = num::validate(
-          num::IntFormat{bits, signedness == Signedness::Signed}))
+  if (auto error =
+          num::validate(num::IntFormat{bits, signedness == Signedness::Signed}))
     return emitError() << "invalid integer format: " << *error;
   return success();
 }
@@ -128,8 +128,8 @@ FloatFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 }
 
 num::Format FloatFormatAttr::getNumericFormat() const {
-  return makeFloatFormat(getExpBits(), getManBits(), getBias(),
-                         getSubnormals(), getSpecials());
+  return makeFloatFormat(getExpBits(), getManBits(), getBias(), getSubnormals(),
+                         getSpecials());
 }
 
 Type FloatFormatAttr::getStorageType() const {
@@ -169,8 +169,7 @@ Attribute FloatFormatAttr::parse(AsmParser &parser, Type) {
       parser.parseEqual() || parser.parseInteger(manBits))
     return {};
   if (expBits < 1 || expBits > 8) {
-    parser.emitError(loc) << "exponent bits must be in [1, 8], got "
-                          << expBits;
+    parser.emitError(loc) << "exponent bits must be in [1, 8], got " << expBits;
     return {};
   }
   int bias = num::FloatFormat::defaultBias(expBits);
@@ -199,9 +198,9 @@ Attribute FloatFormatAttr::parse(AsmParser &parser, Type) {
         return {};
       std::optional<SpecialValues> parsed = symbolizeSpecialValues(value);
       if (!parsed) {
-        parser.emitError(keyLoc) << "unknown special-value convention '"
-                                 << value
-                                 << "'; expected ieee, fn, fnuz or finite_only";
+        parser.emitError(keyLoc)
+            << "unknown special-value convention '" << value
+            << "'; expected ieee, fn, fnuz or finite_only";
         return {};
       }
       specials = *parsed;
@@ -213,9 +212,9 @@ Attribute FloatFormatAttr::parse(AsmParser &parser, Type) {
   }
   if (parser.parseGreater())
     return {};
-  return FloatFormatAttr::getChecked(
-      [&] { return parser.emitError(loc); }, ctx, expBits, manBits, bias,
-      subnormals, specials);
+  return FloatFormatAttr::getChecked([&] { return parser.emitError(loc); }, ctx,
+                                     expBits, manBits, bias, subnormals,
+                                     specials);
 }
 
 void FloatFormatAttr::print(AsmPrinter &printer) const {
@@ -240,11 +239,9 @@ void FloatFormatAttr::print(AsmPrinter &printer) const {
 
 LogicalResult
 GranularityAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                        GranularityKind kind, int64_t axis,
-                        int64_t blockSize) {
+                        GranularityKind kind, int64_t axis, int64_t blockSize) {
   if (axis < 0)
-    return emitError() << "granularity axis must be non-negative, got "
-                       << axis;
+    return emitError() << "granularity axis must be non-negative, got " << axis;
   if (kind == GranularityKind::per_block && blockSize < 1)
     return emitError() << "block size must be positive, got " << blockSize;
   if (kind != GranularityKind::per_block && blockSize != 0)
@@ -284,8 +281,8 @@ GranularityAttr GranularityAttr::parseBody(AsmParser &parser) {
       (parser.parseComma() || parser.parseKeyword("size") ||
        parser.parseEqual() || parser.parseInteger(blockSize)))
     return {};
-  return getChecked([&] { return parser.emitError(loc); },
-                    parser.getContext(), *kind, axis, blockSize);
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    *kind, axis, blockSize);
 }
 
 void GranularityAttr::printBody(AsmPrinter &printer) const {
@@ -315,10 +312,9 @@ void GranularityAttr::print(AsmPrinter &printer) const {
 // ScalingAttr
 //===----------------------------------------------------------------------===//
 
-LogicalResult
-ScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                    ScaleMethod method, GranularityAttr granularity,
-                    int exponent) {
+LogicalResult ScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                  ScaleMethod method,
+                                  GranularityAttr granularity, int exponent) {
   if (!granularity)
     return emitError() << "scaling needs a granularity";
   if (method == ScaleMethod::batch_minmax &&

@@ -63,8 +63,7 @@ static std::optional<std::vector<uint32_t>> readCodes(Attribute attr) {
 }
 
 /// f32 values as a tensor of `type`, converting with round-to-nearest-even.
-static DenseElementsAttr writeFloats(ShapedType type,
-                                     ArrayRef<float> values) {
+static DenseElementsAttr writeFloats(ShapedType type, ArrayRef<float> values) {
   if (type.getElementType().isF32())
     return DenseElementsAttr::get(type, values);
   const llvm::fltSemantics &semantics =
@@ -107,7 +106,9 @@ struct ConstantEvaluation {
   std::vector<float> scale, zeroPoint;
   num::QuantizeOptions options;
 
-  const float *scalePtr() const { return scale.empty() ? nullptr : scale.data(); }
+  const float *scalePtr() const {
+    return scale.empty() ? nullptr : scale.data();
+  }
   const float *zeroPointPtr() const {
     return zeroPoint.empty() ? nullptr : zeroPoint.data();
   }

@@ -114,11 +114,11 @@ static LogicalResult verifyScaleOperands(Operation *op, ShapedType dataType,
                            : GranularityAttr::getPerTensor(op->getContext()))
            << ", got " << scaleType;
   if (zeroPoint && zeroPoint.getType() != scale.getType())
-    return op->emitOpError() << prefix
-                             << "zero point must have the same type as the "
-                                "scale, got "
-                             << zeroPoint.getType() << " and "
-                             << scale.getType();
+    return op->emitOpError()
+           << prefix
+           << "zero point must have the same type as the "
+              "scale, got "
+           << zeroPoint.getType() << " and " << scale.getType();
   return success();
 }
 
@@ -253,8 +253,8 @@ LogicalResult ComputeScaleOp::verify() {
           getInput().getType().getShape().vec(),
           scaling.getGranularity().getNumericGranularity(), scaleShape))
     return emitOpError() << "scaling " << scaling << ": " << *error;
-  if (failed(verifyCompatibleShape(getScale().getType().getShape(),
-                                   scaleShape)))
+  if (failed(
+          verifyCompatibleShape(getScale().getType().getShape(), scaleShape)))
     return emitOpError() << "expected scale of shape "
                          << formatShape(scaleShape) << " for " << scaling
                          << ", got " << getScale().getType();
@@ -279,10 +279,10 @@ static LogicalResult verifyAccumulator(Operation *op,
     return op->emitOpError() << "cannot contract an integer format with a "
                                 "float format: "
                              << lhsFormat << " and " << rhsFormat;
-  if (lhsInt && !(accType.isSignlessInteger(32) ||
-                  accType.isSignlessInteger(64)))
-    return op->emitOpError() << "integer formats accumulate in i32 or i64, got "
-                             << accType;
+  if (lhsInt &&
+      !(accType.isSignlessInteger(32) || accType.isSignlessInteger(64)))
+    return op->emitOpError()
+           << "integer formats accumulate in i32 or i64, got " << accType;
   if (!lhsInt && !(accType.isF32() || accType.isF16() || accType.isBF16()))
     return op->emitOpError()
            << "float formats accumulate in f32, f16 or bf16, got " << accType;
@@ -343,15 +343,13 @@ LogicalResult QMatmulOp::verify() {
     return emitOpError() << "contraction dimensions differ: lhs has " << kLhs
                          << ", rhs has " << kRhs;
   if (rank == 3 && dimsDiffer(lhsType.getDimSize(0), rhsType.getDimSize(0)))
-    return emitOpError() << "batch dimensions differ: "
-                         << lhsType.getDimSize(0) << " and "
-                         << rhsType.getDimSize(0);
+    return emitOpError() << "batch dimensions differ: " << lhsType.getDimSize(0)
+                         << " and " << rhsType.getDimSize(0);
   SmallVector<int64_t> expected;
   if (rank == 3)
     expected.push_back(lhsType.getDimSize(0));
   expected.append({m, n});
-  if (failed(verifyCompatibleShape(getResult().getType().getShape(),
-                                   expected)))
+  if (failed(verifyCompatibleShape(getResult().getType().getShape(), expected)))
     return emitOpError() << "expected result shape " << formatShape(expected)
                          << ", got " << getResult().getType();
 
@@ -361,14 +359,12 @@ LogicalResult QMatmulOp::verify() {
                                     b + (getTransposeRhs() ? 0 : 1))))
     return failure();
   return failure(
-      failed(verifyScaleOperands(*this, lhsType, getLhsScale(),
-                                 getLhsZeroPoint(),
-                                 getLhsFormat().getNumericFormat(),
-                                 getLhsGranularityAttr(), "lhs")) ||
-      failed(verifyScaleOperands(*this, rhsType, getRhsScale(),
-                                 getRhsZeroPoint(),
-                                 getRhsFormat().getNumericFormat(),
-                                 getRhsGranularityAttr(), "rhs")));
+      failed(verifyScaleOperands(
+          *this, lhsType, getLhsScale(), getLhsZeroPoint(),
+          getLhsFormat().getNumericFormat(), getLhsGranularityAttr(), "lhs")) ||
+      failed(verifyScaleOperands(
+          *this, rhsType, getRhsScale(), getRhsZeroPoint(),
+          getRhsFormat().getNumericFormat(), getRhsGranularityAttr(), "rhs")));
 }
 
 LogicalResult QConv2DOp::verify() {
@@ -422,22 +418,19 @@ LogicalResult QConv2DOp::verify() {
   SmallVector<int64_t> expected =
       nchw ? SmallVector<int64_t>{in(0), flt(0), spatial[0], spatial[1]}
            : SmallVector<int64_t>{in(0), spatial[0], spatial[1], flt(0)};
-  if (failed(verifyCompatibleShape(getResult().getType().getShape(),
-                                   expected)))
+  if (failed(verifyCompatibleShape(getResult().getType().getShape(), expected)))
     return emitOpError() << "expected result shape " << formatShape(expected)
                          << ", got " << getResult().getType();
 
-  if (failed(verifyContractionScale(*this, "filter",
-                                    getFilterGranularityAttr(),
+  if (failed(verifyContractionScale(*this, "filter", getFilterGranularityAttr(),
                                     nchw ? 0 : 3)))
     return failure();
-  return failure(
-      failed(verifyScaleOperands(*this, inputType, getInputScale(),
-                                 getInputZeroPoint(),
-                                 getInputFormat().getNumericFormat(),
-                                 /*granularity=*/{}, "input")) ||
-      failed(verifyScaleOperands(*this, filterType, getFilterScale(),
-                                 getFilterZeroPoint(),
-                                 getFilterFormat().getNumericFormat(),
-                                 getFilterGranularityAttr(), "filter")));
+  return failure(failed(verifyScaleOperands(*this, inputType, getInputScale(),
+                                            getInputZeroPoint(),
+                                            getInputFormat().getNumericFormat(),
+                                            /*granularity=*/{}, "input")) ||
+                 failed(verifyScaleOperands(
+                     *this, filterType, getFilterScale(), getFilterZeroPoint(),
+                     getFilterFormat().getNumericFormat(),
+                     getFilterGranularityAttr(), "filter")));
 }
