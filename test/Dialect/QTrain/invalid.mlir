@@ -479,3 +479,11 @@ func.func @qconv_input_scale(%x: tensor<1x3x9x9xi8>, %w: tensor<8x3x3x3xi8>, %s:
   %0 = qtrain.qconv2d %x, %w input(int<8, signed>, scale %s3 : tensor<3xf32>) filter(int<8, signed>, scale %s : tensor<f32>) accumulate i32 : tensor<1x3x9x9xi8>, tensor<8x3x3x3xi8> -> tensor<1x8x7x7xf32>
   return %0 : tensor<1x8x7x7xf32>
 }
+
+// -----
+
+func.func @qconv_transposed_filter_channels(%x: tensor<1x3x9x9xi8>, %w: tensor<8x3x3x3xi8>, %s: tensor<f32>) -> tensor<1x3x7x7xf32> {
+  // expected-error @+1 {{'qtrain.qconv2d' op input has 3 channels but the filter expects 8}}
+  %0 = qtrain.qconv2d %x, %w input(int<8, signed>, scale %s : tensor<f32>) filter(int<8, signed> transposed, scale %s : tensor<f32>) accumulate i32 : tensor<1x3x9x9xi8>, tensor<8x3x3x3xi8> -> tensor<1x3x7x7xf32>
+  return %0 : tensor<1x3x7x7xf32>
+}

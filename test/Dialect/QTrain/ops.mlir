@@ -161,3 +161,15 @@ func.func @attributes() attributes {
 } {
   return
 }
+
+// -----
+
+// The input-gradient convolution reads the forward filter transposed.
+// CHECK-LABEL: func.func @qconv2d_transposed_filter
+// CHECK: filter(float<f8E4M3FN> transposed, scale %{{.*}} : tensor<3xf32> granularity <per_channel, axis = 1>)
+func.func @qconv2d_transposed_filter(%dy: tensor<1x8x9x9xf8E5M2>, %w: tensor<8x3x3x3xf8E4M3FN>, %s: tensor<f32>, %sw: tensor<3xf32>) -> tensor<1x3x7x7xf32> {
+  %0 = qtrain.qconv2d %dy, %w input(float<f8E5M2>, scale %s : tensor<f32>)
+                              filter(float<f8E4M3FN> transposed, scale %sw : tensor<3xf32> granularity <per_channel, axis = 1>)
+                              accumulate f32 : tensor<1x8x9x9xf8E5M2>, tensor<8x3x3x3xf8E4M3FN> -> tensor<1x3x7x7xf32>
+  return %0 : tensor<1x3x7x7xf32>
+}

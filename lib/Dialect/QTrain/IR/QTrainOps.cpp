@@ -391,13 +391,12 @@ LogicalResult QConv2DOp::verify() {
   // filter, (batch, output channel, height, width) for the result.
   bool nchw = getLayout() == ConvLayout::nchw_fchw;
   static constexpr int kIdentity[4] = {0, 1, 2, 3};
-  static constexpr int kNhwc[4] = {0, 3, 1, 2}, kHwcf[4] = {3, 2, 0, 1};
+  static constexpr int kNhwc[4] = {0, 3, 1, 2};
   auto in = [&](int i) {
     return inputType.getDimSize(nchw ? kIdentity[i] : kNhwc[i]);
   };
-  auto flt = [&](int i) {
-    return filterType.getDimSize(nchw ? kIdentity[i] : kHwcf[i]);
-  };
+  SmallVector<int64_t, 4> filterDims = getFilterDimPositions();
+  auto flt = [&](int i) { return filterType.getDimSize(filterDims[i]); };
   if (dimsDiffer(in(1), flt(1)))
     return emitOpError() << "input has " << in(1)
                          << " channels but the filter expects " << flt(1);
@@ -423,7 +422,7 @@ LogicalResult QConv2DOp::verify() {
                          << ", got " << getResult().getType();
 
   if (failed(verifyContractionScale(*this, "filter", getFilterGranularityAttr(),
-                                    nchw ? 0 : 3)))
+                                    filterDims[0])))
     return failure();
   return failure(failed(verifyScaleOperands(*this, inputType, getInputScale(),
                                             getInputZeroPoint(),
@@ -433,4 +432,14 @@ LogicalResult QConv2DOp::verify() {
                      *this, filterType, getFilterScale(), getFilterZeroPoint(),
                      getFilterFormat().getNumericFormat(),
                      getFilterGranularityAttr(), "filter")));
+}
+
+SmallVector<int64_t, 4> QConv2DOp::getFilterDimPositions() {
+  // fchw: F C KH KW; hwcf: KH KW C F. Transposed filters swap F and C.
+  SmallVector<int64_t, 4> positions = getLayout() == ConvLayout::nchw_fchw
+                                          ? SmallVector<int64_t, 4>{0, 1, 2, 3}
+                                          : SmallVector<int64_t, 4>{3, 2, 0, 1};
+  if (getTransposeFilter())
+    std::swap(positions[0], positions[1]);
+  return positions;
 }

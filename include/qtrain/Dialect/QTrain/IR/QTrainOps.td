@@ -225,6 +225,12 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
     scale is per tensor; the filter scale per tensor or per output channel
     (axis 0 for `fchw`, 3 for `hwcf`).
 
+    A `transposed` filter has its output- and input-channel dimensions
+    swapped (`fchw` storage read as `cfhw`, `hwcf` as `hwfc`): the
+    input-gradient convolution uses the forward filter that way without
+    materializing a transpose. Its per-channel scale then runs along axis 1
+    (`fchw`) or 2 (`hwcf`).
+
     Example:
     ```mlir
     %y = qtrain.qconv2d %x, %w
@@ -247,13 +253,15 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
                            "::mlir::qtrain::ConvLayout::nchw_fchw">:$layout,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+                       UnitAttr:$transpose_filter,
                        OptionalAttr<QTrain_GranularityAttr>:$filter_granularity);
   let results = (outs QTrain_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $filter
     `input` `(` custom<NumericFormat>($input_format) `,` `scale` $input_scale `:` type($input_scale)
       (`zero_point` $input_zero_point^ `:` type($input_zero_point))? `)`
-    `filter` `(` custom<NumericFormat>($filter_format) `,` `scale` $filter_scale `:`
+    `filter` `(` custom<NumericFormat>($filter_format)
+      (`transposed` $transpose_filter^)? `,` `scale` $filter_scale `:`
       type($filter_scale)
       (`zero_point` $filter_zero_point^ `:` type($filter_zero_point))?
       (`granularity` $filter_granularity^)? `)`
@@ -262,6 +270,11 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
     `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Positions in the filter of its output channel, input channel, kernel
+    /// height and kernel width dimensions.
+    ::llvm::SmallVector<int64_t, 4> getFilterDimPositions();
+  }];
 }
 
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINOPS_TD
