@@ -14,16 +14,27 @@ packages=(
   dataset-fashion-mnist
 )
 
+# Python packages for the python/ tests (ml_dtypes is an independent oracle).
+python_packages=(numpy ml_dtypes)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
     missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if ! python3 -c "import numpy, ml_dtypes" 2>/dev/null; then
+  echo "install-deps: installing ${python_packages[*]} (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check \
+    "${python_packages[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check \
+      --break-system-packages "${python_packages[@]}"
+fi

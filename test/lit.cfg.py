@@ -7,7 +7,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "QTRAIN"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qtrain_obj_root, "test")
 # test/Unit is a nested suite (its own lit.site.cfg.py, googletest format).
@@ -25,3 +25,20 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.qtrain_tools_dir, config.llvm_tools_dir]
 tools = ["qtrain-opt", "mlir-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Python tests use the qtrain package from the source tree and the numerics
+# C library from the build tree.
+import shutil
+import subprocess
+import sys
+
+# The python3 on PATH (where install-deps.sh put numpy and ml_dtypes), which
+# need not be the interpreter running lit.
+python = shutil.which("python3") or sys.executable
+config.substitutions.append(("%qtrain_python", python))
+config.environment["PYTHONPATH"] = os.path.join(config.qtrain_src_root, "python")
+config.environment["QTRAIN_NUMERICS_LIBRARY"] = os.path.join(
+    config.qtrain_obj_root, "lib", "libQTrainNumericsC.so")
+if subprocess.call([python, "-c", "import ml_dtypes, numpy"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("ml_dtypes")
