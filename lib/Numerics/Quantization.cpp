@@ -89,9 +89,22 @@ private:
   int64_t inner = 1, axisSize = 1, blockSize = 1;
 };
 
-/// IEEE maximum/minimum: NaN wins, so a NaN anywhere reaches the scale.
-float nanMax(float a, float b) { return std::isnan(a) || a > b ? a : b; }
-float nanMin(float a, float b) { return std::isnan(a) || a < b ? a : b; }
+/// IEEE 754-2019 maximum/minimum (arith.maximumf/minimumf): a NaN anywhere
+/// reaches the result, and -0 < +0.
+float nanMax(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<float>::quiet_NaN();
+  if (a == b)
+    return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+float nanMin(float a, float b) {
+  if (std::isnan(a) || std::isnan(b))
+    return std::numeric_limits<float>::quiet_NaN();
+  if (a == b)
+    return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
 
 /// Affine parameters mapping [lo, hi] onto [qmin, qmax].
 void affineFromRange(const IntFormat &f, float lo, float hi, float &scale,

@@ -43,55 +43,6 @@ uint32_t withSign(const FloatFormat &f, uint32_t magnitude, bool negative) {
   return magnitude | (negative ? signBit(f) : 0);
 }
 
-uint32_t maxFiniteCode(const FloatFormat &f, bool negative) {
-  return withSign(f, f.maxFiniteMagnitudeCode(), negative);
-}
-
-/// NaN inputs. Finite-only formats have no NaN: a NaN saturates to the
-/// largest finite value of its sign (as MLIR's f4E2M1FN expansion does).
-uint32_t nanCode(const FloatFormat &f, bool negative) {
-  switch (f.specials) {
-  case SpecialValues::IEEE: // quiet NaN: top mantissa bit set
-    return withSign(f, allOnesExponent(f) | (uint32_t(1) << (f.manBits - 1)),
-                    negative);
-  case SpecialValues::FN:
-    return withSign(f, signBit(f) - 1, negative);
-  case SpecialValues::FNUZ:
-    return signBit(f);
-  case SpecialValues::FiniteOnly:
-    return maxFiniteCode(f, negative);
-  }
-  return 0;
-}
-
-/// Infinite inputs: infinity where the format has one; otherwise NaN under
-/// the native rule (as APFloat), the largest finite value when saturating.
-uint32_t infinityCode(const FloatFormat &f, bool negative,
-                      OverflowMode overflow) {
-  if (overflow == OverflowMode::Saturate)
-    return maxFiniteCode(f, negative);
-  if (f.hasInf())
-    return withSign(f, allOnesExponent(f), negative);
-  return nanCode(f, negative);
-}
-
-/// Finite inputs whose rounded magnitude exceeds the largest finite value.
-/// The native rule is APFloat's handleOverflow: modes that round away from
-/// the largest finite value give inf (or NaN), the others give the largest
-/// finite value. Stochastic rounding counts as rounding away.
-uint32_t overflowCode(const FloatFormat &f, bool negative,
-                      RoundingMode rounding, OverflowMode overflow) {
-  bool towardInfinity = rounding == RoundingMode::NearestEven ||
-                        rounding == RoundingMode::NearestAway ||
-                        rounding == RoundingMode::Stochastic ||
-                        (rounding == RoundingMode::Upward && !negative) ||
-                        (rounding == RoundingMode::Downward && negative);
-  if (overflow == OverflowMode::Saturate || !towardInfinity ||
-      f.specials == SpecialValues::FiniteOnly)
-    return maxFiniteCode(f, negative);
-  return infinityCode(f, negative, OverflowMode::Native);
-}
-
 /// Whether to step the magnitude one quantum away from zero, given the
 /// discarded bits `discarded` (d bits wide) and the parity of the code
 /// toward zero.
@@ -125,6 +76,47 @@ bool roundsAway(RoundingMode rounding, bool negative, uint64_t discarded,
 }
 
 } // namespace
+
+uint32_t maxFiniteCode(const FloatFormat &f, bool negative) {
+  return withSign(f, f.maxFiniteMagnitudeCode(), negative);
+}
+
+uint32_t nanCode(const FloatFormat &f, bool negative) {
+  switch (f.specials) {
+  case SpecialValues::IEEE: // quiet NaN: top mantissa bit set
+    return withSign(f, allOnesExponent(f) | (uint32_t(1) << (f.manBits - 1)),
+                    negative);
+  case SpecialValues::FN:
+    return withSign(f, signBit(f) - 1, negative);
+  case SpecialValues::FNUZ:
+    return signBit(f);
+  case SpecialValues::FiniteOnly:
+    return maxFiniteCode(f, negative);
+  }
+  return 0;
+}
+
+uint32_t infinityCode(const FloatFormat &f, bool negative,
+                      OverflowMode overflow) {
+  if (overflow == OverflowMode::Saturate)
+    return maxFiniteCode(f, negative);
+  if (f.hasInf())
+    return withSign(f, allOnesExponent(f), negative);
+  return nanCode(f, negative);
+}
+
+uint32_t overflowCode(const FloatFormat &f, bool negative,
+                      RoundingMode rounding, OverflowMode overflow) {
+  bool towardInfinity = rounding == RoundingMode::NearestEven ||
+                        rounding == RoundingMode::NearestAway ||
+                        rounding == RoundingMode::Stochastic ||
+                        (rounding == RoundingMode::Upward && !negative) ||
+                        (rounding == RoundingMode::Downward && negative);
+  if (overflow == OverflowMode::Saturate || !towardInfinity ||
+      f.specials == SpecialValues::FiniteOnly)
+    return maxFiniteCode(f, negative);
+  return infinityCode(f, negative, OverflowMode::Native);
+}
 
 uint32_t encode(const FloatFormat &f, float x, RoundingMode rounding,
                 OverflowMode overflow, uint32_t randomBits) {

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtrain/InitAllDialects.h"
+#include "qtrain/InitAllPasses.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -15,6 +16,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::qtrain::registerAllPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

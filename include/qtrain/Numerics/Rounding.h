@@ -29,6 +29,21 @@ uint32_t encode(const IntFormat &format, float t, RoundingMode rounding,
 uint32_t encode(const Format &format, float x, RoundingMode rounding,
                 OverflowMode overflow, uint32_t randomBits = 0);
 
+/// The codes encode() gives for special inputs, by sign:
+/// NaN: the format's canonical NaN (finite-only formats saturate);
+uint32_t nanCode(const FloatFormat &format, bool negative);
+/// +-inf: infinity, or NaN under the native rule where there is no infinity,
+/// or the largest finite value when saturating;
+uint32_t infinityCode(const FloatFormat &format, bool negative,
+                      OverflowMode overflow);
+/// finite values whose rounded magnitude exceeds the largest finite one
+/// (APFloat's handleOverflow for the native rule; stochastic rounding counts
+/// as rounding away from zero).
+uint32_t overflowCode(const FloatFormat &format, bool negative,
+                      RoundingMode rounding, OverflowMode overflow);
+/// The code of the largest finite magnitude with a sign.
+uint32_t maxFiniteCode(const FloatFormat &format, bool negative);
+
 /// Decodes a storage code. NaN codes decode to the quiet NaN 0x7FC00000 with
 /// the code's sign (positive for FNUZ, whose single NaN has no sign).
 float decode(const FloatFormat &format, uint32_t code);

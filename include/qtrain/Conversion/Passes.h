@@ -1,0 +1,23 @@
+//===- Passes.h - qtrain conversion passes ----------------------*- C++ -*-===//
+
+#ifndef QTRAIN_CONVERSION_PASSES_H
+#define QTRAIN_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::qtrain {
+
+#define GEN_PASS_DECL
+#include "qtrain/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qtrain/Conversion/Passes.h.inc"
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_CONVERSION_PASSES_H

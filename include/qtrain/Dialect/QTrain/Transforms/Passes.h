@@ -1,0 +1,18 @@
+//===- Passes.h - qtrain dialect passes -------------------------*- C++ -*-===//
+
+#ifndef QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_H
+#define QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::qtrain {
+
+#define GEN_PASS_DECL
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_H

@@ -1,0 +1,456 @@
+//===- Contractions.cpp - qmatmul/qconv2d to linalg -----------------------===//
+//
+// Integer formats contract their codes directly, widened per operand
+// (sign- or zero-extended) to the i32/i64 accumulator: an unsigned-by-signed
+// 8-bit product keeps the form x86 VNNI (vpdpbusd) executes. Float formats
+// are decoded to the accumulator type first, which holds every value of the
+// format (the verifier checks this), so the widening is exact.
+//
+// Zero points are applied after the contraction as in GEMMLOWP:
+//   sum (a - za)(b - zb) = sum ab - zb sum a - za sum b + K za zb,
+// then the result is scaled: y = ((acc - ...) * lhs_scale) * rhs_scale.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "qtrain/Conversion/QTrainToLinalg/QTrainToLinalg.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+namespace num = ::qtrain::numerics;
+
+namespace {
+
+/// One contraction operand: its tensor, the map reading it, and how its
+/// elements widen to the accumulator.
+struct ContractionOperand {
+  Value tensor;
+  AffineMap map;
+  num::Format format;
+};
+
+Value widen(ImplicitLocOpBuilder &b, Value element, const num::Format &format,
+            Type accType) {
+  if (!format.isInt() || element.getType() == accType)
+    return element; // float operands are decoded to accType already
+  if (format.getInt().isSigned)
+    return arith::ExtSIOp::create(b, accType, element);
+  return arith::ExtUIOp::create(b, accType, element);
+}
+
+/// Decodes a float-format operand to `accType` (exact by verification).
+FailureOr<Value> decodeOperand(PatternRewriter &rewriter, Operation *op,
+                               Value codes, const num::Format &format,
+                               Type accType) {
+  return buildElementwise(
+      rewriter, op, codes, {}, num::Granularity::perTensor(), accType,
+      /*needsLinearIndex=*/false,
+      [&](ImplicitLocOpBuilder &b, Value storage, ValueRange, Value) {
+        NumericsIRBuilder numerics(b);
+        Value v = numerics.decode(format, numerics.codeFromStorage(storage));
+        return fromF32(numerics, b, v, accType);
+      });
+}
+
+/// sum over the reduction dims of `a * b` (or of `a` alone when `b` is
+/// null), accumulated in `accType` into a zero-filled tensor of `sizes`.
+Value contract(PatternRewriter &rewriter, Location loc,
+               ArrayRef<ContractionOperand> operands, AffineMap outMap,
+               ArrayRef<utils::IteratorType> iterators,
+               ArrayRef<OpFoldResult> sizes, Type accType) {
+  Value zero =
+      arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(accType));
+  Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, accType);
+  Value init = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+  SmallVector<Value> inputs;
+  SmallVector<AffineMap> maps;
+  for (const ContractionOperand &operand : operands) {
+    inputs.push_back(operand.tensor);
+    maps.push_back(operand.map);
+  }
+  maps.push_back(outMap);
+  bool isFloat = isa<FloatType>(accType);
+  return linalg::GenericOp::create(
+             rewriter, loc, init.getType(), inputs, init, maps, iterators,
+             [&](OpBuilder &nested, Location l, ValueRange args) {
+               ImplicitLocOpBuilder b(l, nested);
+               Value term = widen(b, args[0], operands[0].format, accType);
+               if (operands.size() == 2) {
+                 Value other = widen(b, args[1], operands[1].format, accType);
+                 term = isFloat
+                            ? arith::MulFOp::create(b, term, other).getResult()
+                            : arith::MulIOp::create(b, term, other).getResult();
+               }
+               Value acc = args.back();
+               Value sum =
+                   isFloat ? arith::AddFOp::create(b, acc, term).getResult()
+                           : arith::AddIOp::create(b, acc, term).getResult();
+               linalg::YieldOp::create(b, sum);
+             })
+      .getResult(0);
+}
+
+/// An f32 operand of the epilogue and the map reading it.
+struct EpilogueOperand {
+  Value tensor;
+  AffineMap map;
+};
+
+/// y = (acc - zb * sumA - za * sumB + K * za * zb) * scaleA * scaleB, in f32,
+/// converted to the result element type.
+struct Epilogue {
+  EpilogueOperand acc, scaleA, scaleB;
+  std::optional<EpilogueOperand> zeroA, zeroB, sumA, sumB;
+  Value contractionSize; // f32, only with both zero points
+
+  Value build(PatternRewriter &rewriter, Location loc, Value like,
+              Type resultType) const {
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    auto add = [&](const EpilogueOperand &operand) {
+      inputs.push_back(operand.tensor);
+      maps.push_back(operand.map);
+      return inputs.size() - 1;
+    };
+    size_t accIndex = add(acc), scaleAIndex = add(scaleA),
+           scaleBIndex = add(scaleB);
+    std::optional<size_t> zeroAIndex, zeroBIndex, sumAIndex, sumBIndex;
+    if (zeroA)
+      zeroAIndex = add(*zeroA);
+    if (zeroB)
+      zeroBIndex = add(*zeroB);
+    if (sumA)
+      sumAIndex = add(*sumA);
+    if (sumB)
+      sumBIndex = add(*sumB);
+    Value init = createTensor(rewriter, loc, like, resultType);
+    maps.push_back(acc.map);
+    unsigned rank = acc.map.getNumDims();
+    return linalg::GenericOp::create(
+               rewriter, loc, init.getType(), inputs, init, maps,
+               SmallVector<utils::IteratorType>(rank,
+                                                utils::IteratorType::parallel),
+               [&](OpBuilder &nested, Location l, ValueRange args) {
+                 ImplicitLocOpBuilder b(l, nested);
+                 auto toF32Value = [&](Value v) -> Value {
+                   if (isa<IntegerType>(v.getType()))
+                     return arith::SIToFPOp::create(b, b.getF32Type(), v);
+                   return toF32(b, v);
+                 };
+                 auto mul = [&](Value x, Value y) -> Value {
+                   return arith::MulFOp::create(b, x, y);
+                 };
+                 Value y = toF32Value(args[accIndex]);
+                 if (zeroBIndex)
+                   y = arith::SubFOp::create(
+                       b, y,
+                       mul(args[*zeroBIndex], toF32Value(args[*sumAIndex])));
+                 if (zeroAIndex)
+                   y = arith::SubFOp::create(
+                       b, y,
+                       mul(args[*zeroAIndex], toF32Value(args[*sumBIndex])));
+                 if (zeroAIndex && zeroBIndex)
+                   y = arith::AddFOp::create(
+                       b, y,
+                       mul(mul(contractionSize, args[*zeroAIndex]),
+                           args[*zeroBIndex]));
+                 y = mul(mul(y, args[scaleAIndex]), args[scaleBIndex]);
+                 NumericsIRBuilder numerics(b);
+                 linalg::YieldOp::create(b,
+                                         fromF32(numerics, b, y, resultType));
+               })
+        .getResult(0);
+  }
+};
+
+/// The map of a per-tensor or per-channel scale: () or (dim).
+AffineMap scaleMap(GranularityAttr granularity, unsigned numDims,
+                   unsigned channelDim, MLIRContext *ctx) {
+  if (!granularity || granularity.getKind() == GranularityKind::per_tensor)
+    return AffineMap::get(numDims, 0, {}, ctx);
+  return AffineMap::get(numDims, 0, getAffineDimExpr(channelDim, ctx), ctx);
+}
+
+Value indexToF32(OpBuilder &b, Location loc, Value index) {
+  return arith::UIToFPOp::create(
+      b, loc, b.getF32Type(),
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), index));
+}
+
+struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QMatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    num::Format lhsFormat = op.getLhsFormat().getNumericFormat();
+    num::Format rhsFormat = op.getRhsFormat().getNumericFormat();
+    Type accType = op.getAccType();
+    Value lhs = op.getLhs(), rhs = op.getRhs();
+    if (lhsFormat.isFloat()) {
+      FailureOr<Value> l = decodeOperand(rewriter, op, lhs, lhsFormat, accType);
+      FailureOr<Value> r = decodeOperand(rewriter, op, rhs, rhsFormat, accType);
+      if (failed(l) || failed(r))
+        return failure();
+      lhs = *l;
+      rhs = *r;
+    }
+
+    // Iteration space [b,] m, n, k.
+    bool batched = op.getLhs().getType().getRank() == 3;
+    unsigned numDims = batched ? 4 : 3;
+    unsigned m = batched, n = m + 1, k = m + 2;
+    auto dims = [&](std::initializer_list<unsigned> positions) {
+      SmallVector<AffineExpr> exprs;
+      if (batched)
+        exprs.push_back(getAffineDimExpr(0, ctx));
+      for (unsigned p : positions)
+        exprs.push_back(getAffineDimExpr(p, ctx));
+      return AffineMap::get(numDims, 0, exprs, ctx);
+    };
+    AffineMap lhsMap = op.getTransposeLhs() ? dims({k, m}) : dims({m, k});
+    AffineMap rhsMap = op.getTransposeRhs() ? dims({n, k}) : dims({k, n});
+    AffineMap outMap = dims({m, n});
+    SmallVector<utils::IteratorType> iterators(numDims,
+                                               utils::IteratorType::parallel);
+    iterators[k] = utils::IteratorType::reduction;
+
+    SmallVector<OpFoldResult> lhsSizes =
+        tensor::getMixedSizes(rewriter, loc, lhs);
+    SmallVector<OpFoldResult> rhsSizes =
+        tensor::getMixedSizes(rewriter, loc, rhs);
+    unsigned b0 = batched ? 1 : 0;
+    OpFoldResult mSize = lhsSizes[b0 + (op.getTransposeLhs() ? 1 : 0)];
+    OpFoldResult kSize = lhsSizes[b0 + (op.getTransposeLhs() ? 0 : 1)];
+    OpFoldResult nSize = rhsSizes[b0 + (op.getTransposeRhs() ? 0 : 1)];
+    SmallVector<OpFoldResult> outSizes;
+    if (batched)
+      outSizes.push_back(lhsSizes[0]);
+    outSizes.append({mSize, nSize});
+
+    ContractionOperand a{lhs, lhsMap, lhsFormat}, b{rhs, rhsMap, rhsFormat};
+    Value acc =
+        contract(rewriter, loc, {a, b}, outMap, iterators, outSizes, accType);
+
+    Epilogue epilogue;
+    epilogue.acc = {acc, rewriter.getMultiDimIdentityMap(batched ? 3 : 2)};
+    // Epilogue maps are over the output dims [b,] m, n.
+    unsigned outDims = batched ? 3 : 2, mOut = batched, nOut = mOut + 1;
+    AffineMap lhsScaleMap =
+        scaleMap(op.getLhsGranularityAttr(), outDims, mOut, ctx);
+    AffineMap rhsScaleMap =
+        scaleMap(op.getRhsGranularityAttr(), outDims, nOut, ctx);
+    epilogue.scaleA = {op.getLhsScale(), lhsScaleMap};
+    epilogue.scaleB = {op.getRhsScale(), rhsScaleMap};
+    auto outProjection = [&](unsigned dim) {
+      SmallVector<AffineExpr> exprs;
+      if (batched)
+        exprs.push_back(getAffineDimExpr(0, ctx));
+      exprs.push_back(getAffineDimExpr(dim, ctx));
+      return AffineMap::get(outDims, 0, exprs, ctx);
+    };
+    // Operand sums for the zero points, each in its own iteration space
+    // [b,] free, k.
+    unsigned sumDims = batched ? 3 : 2, free = batched, kk = free + 1;
+    auto sumMap = [&](std::initializer_list<unsigned> positions) {
+      SmallVector<AffineExpr> exprs;
+      if (batched)
+        exprs.push_back(getAffineDimExpr(0, ctx));
+      for (unsigned p : positions)
+        exprs.push_back(getAffineDimExpr(p, ctx));
+      return AffineMap::get(sumDims, 0, exprs, ctx);
+    };
+    SmallVector<utils::IteratorType> sumIterators(
+        sumDims, utils::IteratorType::parallel);
+    sumIterators[kk] = utils::IteratorType::reduction;
+    auto sumSizes = [&](OpFoldResult freeSize) {
+      SmallVector<OpFoldResult> sizes;
+      if (batched)
+        sizes.push_back(outSizes[0]);
+      sizes.push_back(freeSize);
+      return sizes;
+    };
+    if (Value zeroB = op.getRhsZeroPoint()) {
+      // sum_k a[b, m, k], read at (b, m) of the output.
+      AffineMap map =
+          op.getTransposeLhs() ? sumMap({kk, free}) : sumMap({free, kk});
+      epilogue.zeroB = {zeroB, rhsScaleMap};
+      epilogue.sumA = {contract(rewriter, loc, {{lhs, map, lhsFormat}},
+                                sumMap({free}), sumIterators, sumSizes(mSize),
+                                accType),
+                       outProjection(mOut)};
+    }
+    if (Value zeroA = op.getLhsZeroPoint()) {
+      // sum_k b[b, k, n], read at (b, n) of the output.
+      AffineMap map =
+          op.getTransposeRhs() ? sumMap({free, kk}) : sumMap({kk, free});
+      epilogue.zeroA = {zeroA, lhsScaleMap};
+      epilogue.sumB = {contract(rewriter, loc, {{rhs, map, rhsFormat}},
+                                sumMap({free}), sumIterators, sumSizes(nSize),
+                                accType),
+                       outProjection(nOut)};
+    }
+    if (epilogue.zeroA && epilogue.zeroB)
+      epilogue.contractionSize = indexToF32(
+          rewriter, loc, getValueOrCreateConstantIndexOp(rewriter, loc, kSize));
+    rewriter.replaceOp(
+        op, epilogue.build(rewriter, loc, acc, op.getType().getElementType()));
+    return success();
+  }
+};
+
+struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QConv2DOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    if (!op.getType().hasStaticShape() ||
+        !op.getInput().getType().hasStaticShape() ||
+        !op.getFilter().getType().hasStaticShape())
+      return op.emitOpError("convolutions with dynamic shapes are not "
+                            "supported by the lowering");
+    num::Format inputFormat = op.getInputFormat().getNumericFormat();
+    num::Format filterFormat = op.getFilterFormat().getNumericFormat();
+    Type accType = op.getAccType();
+    Value input = op.getInput(), filter = op.getFilter();
+    if (inputFormat.isFloat()) {
+      FailureOr<Value> i =
+          decodeOperand(rewriter, op, input, inputFormat, accType);
+      FailureOr<Value> f =
+          decodeOperand(rewriter, op, filter, filterFormat, accType);
+      if (failed(i) || failed(f))
+        return failure();
+      input = *i;
+      filter = *f;
+    }
+
+    // Iteration space (n, f, oh, ow, c, kh, kw).
+    enum : unsigned { N, F, OH, OW, C, KH, KW, NumDims };
+    auto d = [&](unsigned dim) { return getAffineDimExpr(dim, ctx); };
+    ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
+    AffineExpr h = d(OH) * strides[0] + d(KH) * dilations[0];
+    AffineExpr w = d(OW) * strides[1] + d(KW) * dilations[1];
+    bool nchw = op.getLayout() == ConvLayout::nchw_fchw;
+    auto map = [&](ArrayRef<AffineExpr> exprs) {
+      return AffineMap::get(NumDims, 0, exprs, ctx);
+    };
+    AffineMap inputMap =
+        nchw ? map({d(N), d(C), h, w}) : map({d(N), h, w, d(C)});
+    SmallVector<int64_t, 4> positions = op.getFilterDimPositions();
+    SmallVector<AffineExpr> filterExprs(4);
+    filterExprs[positions[0]] = d(F);
+    filterExprs[positions[1]] = d(C);
+    filterExprs[positions[2]] = d(KH);
+    filterExprs[positions[3]] = d(KW);
+    AffineMap filterMap = map(filterExprs);
+    AffineMap outMap = nchw ? map({d(N), d(F), d(OH), d(OW)})
+                            : map({d(N), d(OH), d(OW), d(F)});
+    SmallVector<utils::IteratorType> iterators(NumDims,
+                                               utils::IteratorType::parallel);
+    for (unsigned dim : {C, KH, KW})
+      iterators[dim] = utils::IteratorType::reduction;
+
+    auto resultType = op.getType();
+    SmallVector<OpFoldResult> outSizes;
+    for (int64_t size : resultType.getShape())
+      outSizes.push_back(rewriter.getIndexAttr(size));
+    ContractionOperand x{input, inputMap, inputFormat},
+        wt{filter, filterMap, filterFormat};
+    Value acc =
+        contract(rewriter, loc, {x, wt}, outMap, iterators, outSizes, accType);
+
+    // Epilogue over the output dims, in output order.
+    unsigned fOut = nchw ? 1 : 3;
+    Epilogue epilogue;
+    epilogue.acc = {acc, rewriter.getMultiDimIdentityMap(4)};
+    AffineMap perTensor = AffineMap::get(4, 0, {}, ctx);
+    AffineMap filterScaleMap =
+        scaleMap(op.getFilterGranularityAttr(), 4, fOut, ctx);
+    epilogue.scaleA = {op.getInputScale(), perTensor};
+    epilogue.scaleB = {op.getFilterScale(), filterScaleMap};
+    auto outDims = [&](ArrayRef<unsigned> dims) {
+      SmallVector<AffineExpr> exprs;
+      for (unsigned dim : dims)
+        exprs.push_back(getAffineDimExpr(dim, ctx));
+      return AffineMap::get(4, 0, exprs, ctx);
+    };
+    if (Value zeroF = op.getFilterZeroPoint()) {
+      // Window sums of the input over (c, kh, kw), in the iteration space
+      // (n, oh, ow, c, kh, kw); read at (n, oh, ow) of the output.
+      enum : unsigned { WN, WOH, WOW, WC, WKH, WKW, WindowDims };
+      auto e = [&](unsigned dim) { return getAffineDimExpr(dim, ctx); };
+      AffineExpr wh = e(WOH) * strides[0] + e(WKH) * dilations[0];
+      AffineExpr ww = e(WOW) * strides[1] + e(WKW) * dilations[1];
+      AffineMap windowInput =
+          AffineMap::get(WindowDims, 0,
+                         nchw ? SmallVector<AffineExpr>{e(WN), e(WC), wh, ww}
+                              : SmallVector<AffineExpr>{e(WN), wh, ww, e(WC)},
+                         ctx);
+      AffineMap windowOut =
+          AffineMap::get(WindowDims, 0, {e(WN), e(WOH), e(WOW)}, ctx);
+      SmallVector<utils::IteratorType> windowIterators(
+          WindowDims, utils::IteratorType::reduction);
+      for (unsigned dim : {WN, WOH, WOW})
+        windowIterators[dim] = utils::IteratorType::parallel;
+      SmallVector<OpFoldResult> sizes = outSizes;
+      sizes.erase(sizes.begin() + fOut);
+      epilogue.zeroB = {zeroF, filterScaleMap};
+      epilogue.sumA = {contract(rewriter, loc,
+                                {{input, windowInput, inputFormat}}, windowOut,
+                                windowIterators, sizes, accType),
+                       nchw ? outDims({0, 2, 3}) : outDims({0, 1, 2})};
+    }
+    if (Value zeroX = op.getInputZeroPoint()) {
+      // Filter sums over (c, kh, kw) per output channel, in the iteration
+      // space (f, c, kh, kw).
+      SmallVector<AffineExpr> exprs(4);
+      for (unsigned logical = 0; logical < 4; ++logical)
+        exprs[positions[logical]] = getAffineDimExpr(logical, ctx);
+      AffineMap filterSumInput = AffineMap::get(4, 0, exprs, ctx);
+      AffineMap filterSumOut =
+          AffineMap::get(4, 0, getAffineDimExpr(0, ctx), ctx);
+      SmallVector<utils::IteratorType> filterIterators(
+          4, utils::IteratorType::reduction);
+      filterIterators[0] = utils::IteratorType::parallel;
+      epilogue.zeroA = {zeroX, perTensor};
+      epilogue.sumB = {
+          contract(rewriter, loc, {{filter, filterSumInput, filterFormat}},
+                   filterSumOut, filterIterators, {outSizes[fOut]}, accType),
+          outDims({fOut})};
+    }
+    if (epilogue.zeroA && epilogue.zeroB) {
+      auto filterType = op.getFilter().getType();
+      int64_t size = filterType.getDimSize(positions[1]) *
+                     filterType.getDimSize(positions[2]) *
+                     filterType.getDimSize(positions[3]);
+      epilogue.contractionSize = arith::ConstantFloatOp::create(
+          rewriter, loc, rewriter.getF32Type(), APFloat(float(size)));
+    }
+    rewriter.replaceOp(
+        op, epilogue.build(rewriter, loc, acc, resultType.getElementType()));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::qtrain::populateQTrainContractionToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<QMatmulOpLowering, QConv2DOpLowering>(patterns.getContext());
+}
+
+void mlir::qtrain::populateQTrainToLinalgPatterns(RewritePatternSet &patterns) {
+  populateQTrainElementwiseToLinalgPatterns(patterns);
+  populateQTrainScaleToLinalgPatterns(patterns);
+  populateQTrainContractionToLinalgPatterns(patterns);
+}

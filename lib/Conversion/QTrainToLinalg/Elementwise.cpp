@@ -1,0 +1,219 @@
+//===- Elementwise.cpp - round/quantize/dequantize to linalg --------------===//
+//
+// Each op becomes one element-wise linalg.generic (plus a tiny one computing
+// 1 / scale per group) whose body is the numerics library's arithmetic:
+//   t = x * (1 / scale) + zero_point;  code = encode(t);
+//   y = (decode(code) - zero_point) * scale.
+//
+//===----------------------------------------------------------------------===//
+
+#include "LoweringUtils.h"
+
+#include "qtrain/Conversion/QTrainToLinalg/QTrainToLinalg.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+namespace num = ::qtrain::numerics;
+
+namespace {
+
+/// The per-group operands of a scaled conversion, in body order:
+/// scale, 1 / scale, zero point (each only if present).
+struct ScaleOperands {
+  Value scale, inverse, zeroPoint;
+
+  static ScaleOperands build(PatternRewriter &rewriter, Location loc,
+                             Value scale, Value zeroPoint) {
+    ScaleOperands result{scale, Value(), zeroPoint};
+    if (!scale)
+      return result;
+    // 1 / scale once per group, rounded to f32, as the library does.
+    Value init = createTensor(rewriter, loc, scale, rewriter.getF32Type());
+    auto type = cast<RankedTensorType>(scale.getType());
+    AffineMap identity = rewriter.getMultiDimIdentityMap(type.getRank());
+    result.inverse =
+        linalg::GenericOp::create(
+            rewriter, loc, init.getType(), scale, init,
+            SmallVector<AffineMap>{identity, identity},
+            SmallVector<utils::IteratorType>(type.getRank(),
+                                             utils::IteratorType::parallel),
+            [](OpBuilder &b, Location l, ValueRange args) {
+              Value one = arith::ConstantFloatOp::create(b, l, b.getF32Type(),
+                                                         APFloat(1.0f));
+              linalg::YieldOp::create(
+                  b, l, arith::DivFOp::create(b, l, one, args[0]).getResult());
+            })
+            .getResult(0);
+    return result;
+  }
+
+  SmallVector<Value> operands() const {
+    SmallVector<Value> values;
+    for (Value v : {scale, inverse, zeroPoint})
+      if (v)
+        values.push_back(v);
+    return values;
+  }
+
+  /// The body values matching operands().
+  struct Elements {
+    Value scale, inverse, zeroPoint;
+  };
+  Elements elements(ValueRange values) const {
+    Elements e;
+    unsigned next = 0;
+    if (scale) {
+      e.scale = values[next++];
+      e.inverse = values[next++];
+    }
+    if (zeroPoint)
+      e.zeroPoint = values[next++];
+    return e;
+  }
+};
+
+/// t = x * (1 / scale) + zero point; the code of t in `format`.
+Value emitQuantize(NumericsIRBuilder &numerics, ImplicitLocOpBuilder &b,
+                   const num::Format &format, Value x,
+                   const ScaleOperands::Elements &e, num::RoundingMode rounding,
+                   num::OverflowMode overflow, Value randomBits) {
+  Value t = toF32(b, x);
+  if (e.inverse)
+    t = arith::MulFOp::create(b, t, e.inverse);
+  if (e.zeroPoint && format.isInt())
+    t = arith::AddFOp::create(b, t, e.zeroPoint);
+  return numerics.encode(format, t, rounding, overflow, randomBits);
+}
+
+/// (decode(code) - zero point) * scale, in f32.
+Value emitDequantize(NumericsIRBuilder &numerics, ImplicitLocOpBuilder &b,
+                     const num::Format &format, Value code,
+                     const ScaleOperands::Elements &e) {
+  Value v = numerics.decode(format, code);
+  if (e.zeroPoint && format.isInt())
+    v = arith::SubFOp::create(b, v, e.zeroPoint);
+  if (e.scale)
+    v = arith::MulFOp::create(b, v, e.scale);
+  return v;
+}
+
+num::Granularity granularityOf(GranularityAttr attr) {
+  return attr ? attr.getNumericGranularity() : num::Granularity::perTensor();
+}
+
+/// Shared by round and quantize: everything about rounding one element.
+template <typename OpTy> struct RoundingConfig {
+  num::Format format;
+  num::RoundingMode rounding;
+  num::OverflowMode overflow;
+  Value seed;
+  uint32_t stream;
+
+  explicit RoundingConfig(OpTy op)
+      : format(op.getFormat().getNumericFormat()),
+        rounding(toNumerics(op.getRounding())),
+        overflow(toNumerics(op.getOverflow())), seed(op.getSeed()),
+        stream(op.getStream()) {}
+
+  bool stochastic() const { return rounding == num::RoundingMode::Stochastic; }
+  Value randomBits(NumericsIRBuilder &numerics, Value linearIndex) const {
+    return stochastic() ? numerics.stochasticBits(seed, stream, linearIndex)
+                        : Value();
+  }
+};
+
+struct RoundOpLowering : OpRewritePattern<RoundOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RoundOp op,
+                                PatternRewriter &rewriter) const override {
+    RoundingConfig<RoundOp> config(op);
+    ScaleOperands scales = ScaleOperands::build(
+        rewriter, op.getLoc(), op.getScale(), op.getZeroPoint());
+    Type elementType = op.getType().getElementType();
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, op.getInput(), scales.operands(),
+        granularityOf(op.getGranularityAttr()), elementType,
+        config.stochastic(),
+        [&](ImplicitLocOpBuilder &b, Value x, ValueRange group, Value linear) {
+          NumericsIRBuilder numerics(b);
+          ScaleOperands::Elements e = scales.elements(group);
+          Value code = emitQuantize(numerics, b, config.format, x, e,
+                                    config.rounding, config.overflow,
+                                    config.randomBits(numerics, linear));
+          Value v = emitDequantize(numerics, b, config.format, code, e);
+          return fromF32(numerics, b, v, elementType);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    RoundingConfig<QuantizeOp> config(op);
+    ScaleOperands scales = ScaleOperands::build(
+        rewriter, op.getLoc(), op.getScale(), op.getZeroPoint());
+    Type storageType = op.getFormat().getStorageType();
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, op.getInput(), scales.operands(),
+        granularityOf(op.getGranularityAttr()), storageType,
+        config.stochastic(),
+        [&](ImplicitLocOpBuilder &b, Value x, ValueRange group, Value linear) {
+          NumericsIRBuilder numerics(b);
+          Value code = emitQuantize(numerics, b, config.format, x,
+                                    scales.elements(group), config.rounding,
+                                    config.overflow,
+                                    config.randomBits(numerics, linear));
+          return numerics.storageFromCode(code, storageType);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &rewriter) const override {
+    num::Format format = op.getFormat().getNumericFormat();
+    ScaleOperands scales = ScaleOperands::build(
+        rewriter, op.getLoc(), op.getScale(), op.getZeroPoint());
+    Type elementType = op.getType().getElementType();
+    FailureOr<Value> result = buildElementwise(
+        rewriter, op, op.getInput(), scales.operands(),
+        granularityOf(op.getGranularityAttr()), elementType,
+        /*needsLinearIndex=*/false,
+        [&](ImplicitLocOpBuilder &b, Value storage, ValueRange group, Value) {
+          NumericsIRBuilder numerics(b);
+          Value v = emitDequantize(numerics, b, format,
+                                   numerics.codeFromStorage(storage),
+                                   scales.elements(group));
+          return fromF32(numerics, b, v, elementType);
+        });
+    if (failed(result))
+      return failure();
+    rewriter.replaceOp(op, *result);
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::qtrain::populateQTrainElementwiseToLinalgPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<RoundOpLowering, QuantizeOpLowering, DequantizeOpLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,56 @@
+//===- LoweringUtils.h - Shared helpers of the qtrain lowering --*- C++ -*-===//
+
+#ifndef QTRAIN_LIB_CONVERSION_QTRAINTOLINALG_LOWERINGUTILS_H
+#define QTRAIN_LIB_CONVERSION_QTRAINTOLINALG_LOWERINGUTILS_H
+
+#include "NumericsIR.h"
+
+#include "qtrain/Numerics/Quantization.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir::qtrain {
+
+/// Computes one result element from one data element, the elements of the
+/// per-group operands for its scale group, and (when requested) its
+/// row-major linear index as i64.
+using ElementwiseBody =
+    function_ref<Value(ImplicitLocOpBuilder &b, Value element,
+                       ValueRange groupElements, Value linearIndex)>;
+
+/// Emits a linalg.generic mapping every element of `data` to an element of
+/// type `resultElementType`, with `groupOperands` (shaped like the scale of
+/// `granularity`) broadcast to the elements of their group. Per-block data is
+/// expanded to [..., blocks, block size, ...] so that every indexing map is a
+/// projected permutation (which vectorizes). Fails with an error on `op` for
+/// shapes it does not handle.
+FailureOr<Value> buildElementwise(PatternRewriter &rewriter, Operation *op,
+                                  Value data, ValueRange groupOperands,
+                                  const ::qtrain::numerics::Granularity &g,
+                                  Type resultElementType, bool needsLinearIndex,
+                                  ElementwiseBody body);
+
+/// `data` reshaped for `granularity`: per-block data gets its block axis
+/// split in two; otherwise `data` itself. `groupDims` receives the iteration
+/// dimensions that index the scale.
+FailureOr<Value> expandForGranularity(PatternRewriter &rewriter, Operation *op,
+                                      Value data,
+                                      const ::qtrain::numerics::Granularity &g,
+                                      SmallVectorImpl<int64_t> &groupDims);
+
+/// Widens f16/bf16 to f32 (exact).
+Value toF32(ImplicitLocOpBuilder &b, Value value);
+/// Converts f32 to `type` (f32, f16 or bf16) with round-to-nearest-even,
+/// through the numerics encoder rather than arith.truncf (whose x86 bf16
+/// instruction flushes subnormals).
+Value fromF32(NumericsIRBuilder &numerics, ImplicitLocOpBuilder &b, Value value,
+              Type type);
+
+/// tensor.empty of `type`'s shape (dynamic sizes taken from `like`, which
+/// has the same shape) filled with `value`, or unfilled if `value` is null.
+Value createTensor(OpBuilder &b, Location loc, Value like, Type elementType,
+                   Attribute fillValue = {});
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_LIB_CONVERSION_QTRAINTOLINALG_LOWERINGUTILS_H

@@ -1,0 +1,50 @@
+//===- JitModule.h - Compile MLIR source for execution tests ----*- C++ -*-===//
+//
+// Parses MLIR source, lowers it with qtrain-lower-to-cpu and JIT-compiles it
+// with mlir::ExecutionEngine, so tests can call the compiled functions (those
+// marked llvm.emit_c_interface) on real data.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_UNITTESTS_CONVERSION_JITMODULE_H
+#define QTRAIN_UNITTESTS_CONVERSION_JITMODULE_H
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qtrain::testing {
+
+class JitModule {
+public:
+  /// Compiles `source`; on failure returns null and sets `error` (with the
+  /// diagnostics).
+  static std::unique_ptr<JitModule> compile(const std::string &source,
+                                            std::string &error);
+
+  /// The C interface (_mlir_ciface_<name>) of a compiled function.
+  template <typename Fn> Fn lookup(const std::string &name) {
+    auto symbol = engine->lookup("_mlir_ciface_" + name);
+    if (!symbol) {
+      llvm::consumeError(symbol.takeError());
+      return nullptr;
+    }
+    return reinterpret_cast<Fn>(*symbol);
+  }
+
+private:
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+/// A 1-D memref descriptor over a vector's storage.
+template <typename T> StridedMemRefType<T, 1> memref1D(std::vector<T> &v) {
+  return StridedMemRefType<T, 1>{
+      v.data(), v.data(), 0, {int64_t(v.size())}, {1}};
+}
+
+} // namespace qtrain::testing
+
+#endif // QTRAIN_UNITTESTS_CONVERSION_JITMODULE_H
