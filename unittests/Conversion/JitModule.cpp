@@ -48,9 +48,12 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
   if (failed(pm.run(*module)))
     return nullptr;
 
+  // ExecutionEngineOptions::transformer is a function_ref: keep the
+  // transformer alive until the engine is created.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(/*optLevel=*/2, /*sizeLevel=*/0, nullptr);
   ExecutionEngineOptions options;
-  options.transformer = makeOptimizingTransformer(/*optLevel=*/2,
-                                                  /*sizeLevel=*/0, nullptr);
+  options.transformer = transformer;
   auto engine = ExecutionEngine::create(*module, options);
   if (!engine) {
     errors << llvm::toString(engine.takeError());
