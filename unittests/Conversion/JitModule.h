@@ -39,6 +39,34 @@ private:
   std::unique_ptr<mlir::ExecutionEngine> engine;
 };
 
+/// Writes MLIR kernels whose arguments are flat static memrefs, reshaped to
+/// the shapes a test needs, and whose results are written back flat.
+class KernelWriter {
+public:
+  explicit KernelWriter(std::string name) : name(std::move(name)) {}
+
+  /// Adds an argument `%<arg>` of `shape` and element type `type` (passed as
+  /// a flat memref) and returns the name of the reshaped tensor value.
+  std::string arg(const std::string &arg, const std::vector<int64_t> &shape,
+                  const std::string &type);
+  /// Adds a scalar argument.
+  std::string scalar(const std::string &arg, const std::string &type);
+  /// Adds an output `%<arg>` receiving `value` (a tensor of `shape`).
+  void output(const std::string &arg, const std::string &value,
+              const std::vector<int64_t> &shape, const std::string &type);
+  /// Adds a line of the body.
+  void line(const std::string &text) { body += "  " + text + "\n"; }
+
+  std::string str() const;
+
+  static std::string tensorType(const std::vector<int64_t> &shape,
+                                const std::string &type);
+
+private:
+  std::string name, args, body, outputs;
+  int counter = 0;
+};
+
 /// A 1-D memref descriptor over a vector's storage.
 template <typename T> StridedMemRefType<T, 1> memref1D(std::vector<T> &v) {
   return StridedMemRefType<T, 1>{

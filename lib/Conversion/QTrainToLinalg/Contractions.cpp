@@ -55,16 +55,19 @@ FailureOr<Value> decodeOperand(PatternRewriter &rewriter, Operation *op,
       [&](ImplicitLocOpBuilder &b, Value storage, ValueRange, Value) {
         NumericsIRBuilder numerics(b);
         Value v = numerics.decode(format, numerics.codeFromStorage(storage));
-        return fromF32(numerics, b, v, accType);
+        return fromF32(numerics, v, accType);
       });
 }
 
 /// sum over the reduction dims of `a * b` (or of `a` alone when `b` is
 /// null), accumulated in `accType` into a zero-filled tensor of `sizes`.
+/// `extents` are extra inputs the body ignores, read only for their shapes
+/// (loop bounds that no other operand determines).
 Value contract(PatternRewriter &rewriter, Location loc,
                ArrayRef<ContractionOperand> operands, AffineMap outMap,
                ArrayRef<utils::IteratorType> iterators,
-               ArrayRef<OpFoldResult> sizes, Type accType) {
+               ArrayRef<OpFoldResult> sizes, Type accType,
+               ArrayRef<std::pair<Value, AffineMap>> extents = {}) {
   Value zero =
       arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(accType));
   Value empty = tensor::EmptyOp::create(rewriter, loc, sizes, accType);
@@ -75,23 +78,32 @@ Value contract(PatternRewriter &rewriter, Location loc,
     inputs.push_back(operand.tensor);
     maps.push_back(operand.map);
   }
+  for (auto [tensor, map] : extents) {
+    inputs.push_back(tensor);
+    maps.push_back(map);
+  }
   maps.push_back(outMap);
   bool isFloat = isa<FloatType>(accType);
   return linalg::GenericOp::create(
              rewriter, loc, init.getType(), inputs, init, maps, iterators,
              [&](OpBuilder &nested, Location l, ValueRange args) {
                ImplicitLocOpBuilder b(l, nested);
+               NumericsIRBuilder numerics(b);
                Value term = widen(b, args[0], operands[0].format, accType);
-               if (operands.size() == 2) {
-                 Value other = widen(b, args[1], operands[1].format, accType);
-                 term = isFloat
-                            ? arith::MulFOp::create(b, term, other).getResult()
-                            : arith::MulIOp::create(b, term, other).getResult();
-               }
                Value acc = args.back();
-               Value sum =
-                   isFloat ? arith::AddFOp::create(b, acc, term).getResult()
-                           : arith::AddIOp::create(b, acc, term).getResult();
+               Value sum;
+               if (isFloat) {
+                 if (operands.size() == 2)
+                   term = mulInType(
+                       numerics, term,
+                       widen(b, args[1], operands[1].format, accType));
+                 sum = addInType(numerics, acc, term);
+               } else {
+                 if (operands.size() == 2)
+                   term = arith::MulIOp::create(
+                       b, term, widen(b, args[1], operands[1].format, accType));
+                 sum = arith::AddIOp::create(b, acc, term);
+               }
                linalg::YieldOp::create(b, sum);
              })
       .getResult(0);
@@ -139,10 +151,11 @@ struct Epilogue {
                                                 utils::IteratorType::parallel),
                [&](OpBuilder &nested, Location l, ValueRange args) {
                  ImplicitLocOpBuilder b(l, nested);
+                 NumericsIRBuilder numerics(b);
                  auto toF32Value = [&](Value v) -> Value {
                    if (isa<IntegerType>(v.getType()))
                      return arith::SIToFPOp::create(b, b.getF32Type(), v);
-                   return toF32(b, v);
+                   return toF32(numerics, v);
                  };
                  auto mul = [&](Value x, Value y) -> Value {
                    return arith::MulFOp::create(b, x, y);
@@ -162,9 +175,7 @@ struct Epilogue {
                        mul(mul(contractionSize, args[*zeroAIndex]),
                            args[*zeroBIndex]));
                  y = mul(mul(y, args[scaleAIndex]), args[scaleBIndex]);
-                 NumericsIRBuilder numerics(b);
-                 linalg::YieldOp::create(b,
-                                         fromF32(numerics, b, y, resultType));
+                 linalg::YieldOp::create(b, fromF32(numerics, y, resultType));
                })
         .getResult(0);
   }
@@ -405,9 +416,19 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
       SmallVector<OpFoldResult> sizes = outSizes;
       sizes.erase(sizes.begin() + fOut);
       epilogue.zeroB = {zeroF, filterScaleMap};
+      // The kernel extents come from an unused [kh, kw] operand.
+      auto filterType = op.getFilter().getType();
+      Value kernelExtent = tensor::EmptyOp::create(
+          rewriter, loc,
+          ArrayRef<int64_t>{filterType.getDimSize(positions[2]),
+                            filterType.getDimSize(positions[3])},
+          rewriter.getI8Type());
+      AffineMap kernelMap =
+          AffineMap::get(WindowDims, 0, {e(WKH), e(WKW)}, ctx);
       epilogue.sumA = {contract(rewriter, loc,
                                 {{input, windowInput, inputFormat}}, windowOut,
-                                windowIterators, sizes, accType),
+                                windowIterators, sizes, accType,
+                                {{kernelExtent, kernelMap}}),
                        nchw ? outDims({0, 2, 3}) : outDims({0, 1, 2})};
     }
     if (Value zeroX = op.getInputZeroPoint()) {

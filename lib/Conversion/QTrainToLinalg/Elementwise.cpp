@@ -81,7 +81,7 @@ Value emitQuantize(NumericsIRBuilder &numerics, ImplicitLocOpBuilder &b,
                    const num::Format &format, Value x,
                    const ScaleOperands::Elements &e, num::RoundingMode rounding,
                    num::OverflowMode overflow, Value randomBits) {
-  Value t = toF32(b, x);
+  Value t = toF32(numerics, x);
   if (e.inverse)
     t = arith::MulFOp::create(b, t, e.inverse);
   if (e.zeroPoint && format.isInt())
@@ -146,7 +146,7 @@ struct RoundOpLowering : OpRewritePattern<RoundOp> {
                                     config.rounding, config.overflow,
                                     config.randomBits(numerics, linear));
           Value v = emitDequantize(numerics, b, config.format, code, e);
-          return fromF32(numerics, b, v, elementType);
+          return fromF32(numerics, v, elementType);
         });
     if (failed(result))
       return failure();
@@ -201,7 +201,7 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
           Value v = emitDequantize(numerics, b, format,
                                    numerics.codeFromStorage(storage),
                                    scales.elements(group));
-          return fromF32(numerics, b, v, elementType);
+          return fromF32(numerics, v, elementType);
         });
     if (failed(result))
       return failure();

@@ -14,21 +14,39 @@ using namespace mlir;
 using namespace mlir::qtrain;
 namespace num = ::qtrain::numerics;
 
-Value mlir::qtrain::toF32(ImplicitLocOpBuilder &b, Value value) {
-  if (value.getType().isF32())
-    return value;
-  return arith::ExtFOp::create(b, b.getF32Type(), value);
+static num::FloatFormat formatOfHalfType(Type type) {
+  return *num::lookupFloatFormat(type.isF16() ? "f16" : "bf16");
 }
 
-Value mlir::qtrain::fromF32(NumericsIRBuilder &numerics,
-                            ImplicitLocOpBuilder &b, Value value, Type type) {
+Value mlir::qtrain::toF32(NumericsIRBuilder &numerics, Value value) {
+  Type type = value.getType();
   if (type.isF32())
     return value;
-  num::FloatFormat format =
-      *num::lookupFloatFormat(type.isF16() ? "f16" : "bf16");
-  Value code = numerics.encode(format, value, num::RoundingMode::NearestEven,
+  return numerics.decode(formatOfHalfType(type),
+                         numerics.codeFromStorage(value));
+}
+
+Value mlir::qtrain::fromF32(NumericsIRBuilder &numerics, Value value,
+                            Type type) {
+  if (type.isF32())
+    return value;
+  Value code = numerics.encode(formatOfHalfType(type), value,
+                               num::RoundingMode::NearestEven,
                                num::OverflowMode::Native, Value());
   return numerics.storageFromCode(code, type);
+}
+
+Value mlir::qtrain::addInType(NumericsIRBuilder &numerics, Value x, Value y) {
+  ImplicitLocOpBuilder &b = numerics.builder();
+  Value sum = arith::AddFOp::create(b, toF32(numerics, x), toF32(numerics, y));
+  return fromF32(numerics, sum, x.getType());
+}
+
+Value mlir::qtrain::mulInType(NumericsIRBuilder &numerics, Value x, Value y) {
+  ImplicitLocOpBuilder &b = numerics.builder();
+  Value product =
+      arith::MulFOp::create(b, toF32(numerics, x), toF32(numerics, y));
+  return fromF32(numerics, product, x.getType());
 }
 
 Value mlir::qtrain::createTensor(OpBuilder &b, Location loc, Value like,

@@ -38,13 +38,20 @@ FailureOr<Value> expandForGranularity(PatternRewriter &rewriter, Operation *op,
                                       const ::qtrain::numerics::Granularity &g,
                                       SmallVectorImpl<int64_t> &groupDims);
 
-/// Widens f16/bf16 to f32 (exact).
-Value toF32(ImplicitLocOpBuilder &b, Value value);
+/// Widens f16/bf16 to f32 (exact), with the numerics decoder: arith.extf of
+/// f16 may become a soft-float call on CPUs without F16C.
+Value toF32(NumericsIRBuilder &numerics, Value value);
 /// Converts f32 to `type` (f32, f16 or bf16) with round-to-nearest-even,
 /// through the numerics encoder rather than arith.truncf (whose x86 bf16
-/// instruction flushes subnormals).
-Value fromF32(NumericsIRBuilder &numerics, ImplicitLocOpBuilder &b, Value value,
-              Type type);
+/// instruction flushes subnormals, and which is a soft-float call without
+/// AVX512-BF16).
+Value fromF32(NumericsIRBuilder &numerics, Value value, Type type);
+
+/// x + y and x * y in their type (f32, f16 or bf16), correctly rounded:
+/// f16/bf16 operands are computed in f32 and rounded once more, which is
+/// exact for + and * since 24 >= 2p + 2 for their precisions p.
+Value addInType(NumericsIRBuilder &numerics, Value x, Value y);
+Value mulInType(NumericsIRBuilder &numerics, Value x, Value y);
 
 /// tensor.empty of `type`'s shape (dynamic sizes taken from `like`, which
 /// has the same shape) filled with `value`, or unfilled if `value` is null.

@@ -41,6 +41,8 @@ public:
   Value codeFromStorage(Value storage);
   Value storageFromCode(Value code, Type storageType);
 
+  ImplicitLocOpBuilder &builder() { return b; }
+
   Value i32(int64_t value);
   Value i64(int64_t value);
   Value f32(float value);

@@ -65,8 +65,9 @@ SmallVector<Value> reduceGroups(
       rewriter, loc, TypeRange(ValueRange(outs)), input, outs, maps, iterators,
       [&](OpBuilder &nested, Location l, ValueRange args) {
         ImplicitLocOpBuilder b(l, nested);
+        NumericsIRBuilder numerics(b);
         linalg::YieldOp::create(
-            b, combine(b, toF32(b, args[0]), args.drop_front()));
+            b, combine(b, toF32(numerics, args[0]), args.drop_front()));
       });
   return SmallVector<Value>(generic.getResults());
 }

@@ -487,3 +487,11 @@ func.func @qconv_transposed_filter_channels(%x: tensor<1x3x9x9xi8>, %w: tensor<8
   %0 = qtrain.qconv2d %x, %w input(int<8, signed>, scale %s : tensor<f32>) filter(int<8, signed> transposed, scale %s : tensor<f32>) accumulate i32 : tensor<1x3x9x9xi8>, tensor<8x3x3x3xi8> -> tensor<1x3x7x7xf32>
   return %0 : tensor<1x3x7x7xf32>
 }
+
+// -----
+
+func.func @qmatmul_inexact_accumulator(%a: tensor<4x8xi16>, %b: tensor<8x4xf8E4M3FN>, %s: tensor<f32>) -> tensor<4x4xf32> {
+  // expected-error @+1 {{'qtrain.qmatmul' op format #qtrain.float<dlfloat16> is not exactly representable in the accumulator type 'f16'}}
+  %0 = qtrain.qmatmul %a, %b lhs(float<dlfloat16>, scale %s : tensor<f32>) rhs(float<f8E4M3FN>, scale %s : tensor<f32>) accumulate f16 : tensor<4x8xi16>, tensor<8x4xf8E4M3FN> -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
+}

@@ -286,6 +286,14 @@ static LogicalResult verifyAccumulator(Operation *op,
   if (!lhsInt && !(accType.isF32() || accType.isF16() || accType.isBF16()))
     return op->emitOpError()
            << "float formats accumulate in f32, f16 or bf16, got " << accType;
+  // Operands widen exactly to the accumulator type.
+  if (std::optional<num::FloatFormat> acc = formatOfElementType(accType))
+    for (NumericFormatAttrInterface format : {lhsFormat, rhsFormat})
+      if (!num::isGridSubset(format.getNumericFormat(), *acc,
+                             num::OverflowMode::Native))
+        return op->emitOpError()
+               << "format " << format << " is not exactly representable in "
+               << "the accumulator type " << accType;
   return success();
 }
 
