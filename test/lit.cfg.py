@@ -22,6 +22,16 @@ llvm_config.use_default_substitutions()
 # FileCheck, not, count and split-file come from Debian's LLVM.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
+# %run_cpu: lower with qtrain-lower-to-cpu and run @main under mlir-runner.
+mlir_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
+runner_libs = ",".join(
+    os.path.join(mlir_lib_dir, lib)
+    for lib in ["libmlir_c_runner_utils.so", "libmlir_runner_utils.so"])
+config.substitutions.append(
+    ("%run_cpu",
+     "qtrain-opt -qtrain-lower-to-cpu %s | mlir-runner -e main "
+     "-entry-point-result=void -shared-libs=" + runner_libs))
+
 tool_dirs = [config.qtrain_tools_dir, config.llvm_tools_dir]
 tools = ["qtrain-opt", "mlir-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)

@@ -26,9 +26,11 @@ namespace {
 struct ScaleOperands {
   Value scale, inverse, zeroPoint;
 
+  /// `keepScale` is false for quantize, which only multiplies by 1 / scale.
   static ScaleOperands build(PatternRewriter &rewriter, Location loc,
-                             Value scale, Value zeroPoint) {
-    ScaleOperands result{scale, Value(), zeroPoint};
+                             Value scale, Value zeroPoint,
+                             bool keepScale = true) {
+    ScaleOperands result{keepScale ? scale : Value(), Value(), zeroPoint};
     if (!scale)
       return result;
     // 1 / scale once per group, rounded to f32, as the library does.
@@ -66,10 +68,10 @@ struct ScaleOperands {
   Elements elements(ValueRange values) const {
     Elements e;
     unsigned next = 0;
-    if (scale) {
+    if (scale)
       e.scale = values[next++];
+    if (inverse)
       e.inverse = values[next++];
-    }
     if (zeroPoint)
       e.zeroPoint = values[next++];
     return e;
@@ -162,7 +164,8 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
                                 PatternRewriter &rewriter) const override {
     RoundingConfig<QuantizeOp> config(op);
     ScaleOperands scales = ScaleOperands::build(
-        rewriter, op.getLoc(), op.getScale(), op.getZeroPoint());
+        rewriter, op.getLoc(), op.getScale(), op.getZeroPoint(),
+        /*keepScale=*/false);
     Type storageType = op.getFormat().getStorageType();
     FailureOr<Value> result = buildElementwise(
         rewriter, op, op.getInput(), scales.operands(),

@@ -1,0 +1,64 @@
+// RUN: qtrain-opt %s -split-input-file -convert-qtrain-to-linalg | FileCheck %s
+
+// absmax: a max-of-abs reduction over the non-channel dims, then
+// scale = amax == 0 ? 1 : amax / 127.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @absmax_per_channel
+// CHECK: %[[ZERO:.*]] = linalg.fill
+// CHECK: %[[AMAX:.*]] = linalg.generic {indexing_maps = [#[[IN]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x8xf32>) outs(%[[ZERO]] : tensor<4xf32>)
+// CHECK: %[[ABS:.*]] = math.absf
+// CHECK: arith.maximumf %{{.*}}, %[[ABS]] : f32
+// CHECK: linalg.generic {{.*}} ins(%[[AMAX]] : tensor<4xf32>)
+// CHECK: arith.cmpf oeq
+// CHECK: arith.divf
+// CHECK: arith.select
+func.func @absmax_per_channel(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %s = qtrain.compute_scale %x for int<8, signed> using <absmax, per_channel, axis = 0> : tensor<4x8xf32> -> tensor<4xf32>
+  return %s : tensor<4xf32>
+}
+
+// -----
+
+// minmax per block: min and max in one reduction over the expanded data,
+// then the affine scale and zero point in one epilogue.
+// CHECK-LABEL: func.func @minmax_per_block
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [4, 2, 4]
+// CHECK: %[[RANGE:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK: arith.minimumf
+// CHECK: arith.maximumf
+// CHECK: linalg.generic {{.*}} ins(%[[RANGE]]#0, %[[RANGE]]#1 : tensor<4x2xf32>, tensor<4x2xf32>)
+// CHECK: arith.subf
+// CHECK: arith.divf
+func.func @minmax_per_block(%x: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>) {
+  %s, %z = qtrain.compute_scale %x for int<8, unsigned> using <minmax, per_block, axis = 1, size = 4> : tensor<4x8xf32> -> tensor<4x2xf32>, tensor<4x2xf32>
+  return %s, %z : tensor<4x2xf32>, tensor<4x2xf32>
+}
+
+// -----
+
+// batch_minmax: per-sample ranges, then their sums in sample order in an
+// scf.for (a vectorized reduction would reorder the additions).
+// CHECK-LABEL: func.func @batch_minmax
+// CHECK: %[[RANGE:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: %[[SUMS:.*]]:2 = scf.for
+// CHECK: tensor.extract %[[RANGE]]#0
+// CHECK: tensor.extract %[[RANGE]]#1
+// CHECK: scf.yield
+// CHECK: arith.divf %[[SUMS]]#0
+// CHECK: tensor.from_elements
+// CHECK: tensor.from_elements
+func.func @batch_minmax(%x: tensor<16x8xf32>) -> (tensor<f32>, tensor<f32>) {
+  %s, %z = qtrain.compute_scale %x for int<8, unsigned> using <batch_minmax> : tensor<16x8xf32> -> tensor<f32>, tensor<f32>
+  return %s, %z : tensor<f32>, tensor<f32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @pow2
+// CHECK: %[[C:.*]] = arith.constant 1.250000e-01 : f32
+// CHECK: linalg.fill ins(%[[C]] : f32) outs(%{{.*}} : tensor<8xf32>)
+func.func @pow2(%x: tensor<8x4xf32>) -> tensor<8xf32> {
+  %s = qtrain.compute_scale %x for float<f8E4M3FN> using <pow2, per_channel, axis = 0, exponent = -3> : tensor<8x4xf32> -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}
