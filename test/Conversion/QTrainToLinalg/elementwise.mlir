@@ -55,8 +55,7 @@ func.func @quantize_per_channel(%x: tensor<4x8xf32>, %s: tensor<8xf32>) -> tenso
 // CHECK: linalg.index 0
 // CHECK: linalg.index 1
 // CHECK: linalg.index 2
-// CHECK-COUNT-20: arith.mului_extended
-// CHECK-NOT: arith.mului_extended
+// CHECK-COUNT-20: arith.extui %{{.*}} : i32 to i64
 // CHECK: tensor.collapse_shape %[[G]] {{\[}}[0], [1, 2]] : tensor<4x2x32xi8> into tensor<4x64xi8>
 func.func @quantize_per_block_stochastic(%x: tensor<4x64xf32>, %s: tensor<4x2xf32>, %seed: i64) -> tensor<4x64xi8> {
   %q = qtrain.quantize %x to float<hfp8_e4m3> scale(%s : tensor<4x2xf32>) granularity <per_block, axis = 1, size = 32> rounding stochastic seed(%seed) : tensor<4x64xf32> -> tensor<4x64xi8>

@@ -21,4 +21,36 @@ def VerifyLoweredPass : Pass<"qtrain-verify-lowered"> {
   }];
 }
 
+def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
+  let summary = "Tile and vectorize the linalg ops of lowered qtrain code";
+  let description = [{
+    Tiles every linalg op on tensors whose indexing maps are projected
+    permutations (the element-wise bodies of rounding, the reductions of
+    compute_scale, the contractions of qmatmul) so that each tile covers one
+    vector along the innermost dimension, and vectorizes the tiles with
+    masked vectors where sizes do not divide. The innermost reduction of a
+    two-operand contraction gets four vectors, a 64-byte int8 dot product on
+    AVX-512. Ops with other maps (convolutions) are left to scalar loops.
+
+    Built on upstream scf::tileUsingSCF and linalg::vectorize.
+
+    Example: with `vector-width=16`, an element-wise `linalg.generic` on
+    `tensor<8x100xf32>` becomes an `scf.for` nest over [8, 100] in steps of
+    [1, 16] whose body reads `vector<1x16xf32>` (masked on the last step),
+    computes on vectors and writes them back.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "Elements per vector along the innermost dimension">,
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::ub::UBDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_TD
