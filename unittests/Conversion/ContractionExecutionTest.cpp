@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "JitModule.h"
+#include "KernelWriter.h"
 
 #include "qtrain/Numerics/Format.h"
 #include "qtrain/Numerics/Quantization.h"

@@ -1,0 +1,54 @@
+//===- JitModule.h - Compile and run qtrain code in-process -----*- C++ -*-===//
+//
+// Parses MLIR source, lowers it with qtrain-lower-to-cpu and JIT-compiles it
+// for the host CPU with mlir::ExecutionEngine. Functions marked
+// llvm.emit_c_interface are then callable through their C interface.
+// Used by the execution tests, the benchmarks and the training driver.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_RUNTIME_JITMODULE_H
+#define QTRAIN_RUNTIME_JITMODULE_H
+
+#include "qtrain/Pipelines/Pipelines.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qtrain::runtime {
+
+class JitModule {
+public:
+  /// Compiles `source`; on failure returns null and sets `error` to the
+  /// diagnostics.
+  static std::unique_ptr<JitModule>
+  compile(const std::string &source, std::string &error,
+          const mlir::qtrain::LowerToCPUOptions &options = {});
+
+  /// The C interface (_mlir_ciface_<name>) of a compiled function, or null.
+  template <typename Fn> Fn lookup(const std::string &name) {
+    auto symbol = engine->lookup("_mlir_ciface_" + name);
+    if (!symbol) {
+      llvm::consumeError(symbol.takeError());
+      return nullptr;
+    }
+    return reinterpret_cast<Fn>(*symbol);
+  }
+
+private:
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+};
+
+/// A 1-D memref descriptor over a vector's storage.
+template <typename T> StridedMemRefType<T, 1> memref1D(std::vector<T> &v) {
+  return StridedMemRefType<T, 1>{v.data(), v.data(), 0, {int64_t(v.size())},
+                                 {1}};
+}
+
+} // namespace qtrain::runtime
+
+#endif // QTRAIN_RUNTIME_JITMODULE_H

@@ -1,0 +1,84 @@
+//===- JitModule.cpp - Compile and run qtrain code in-process -------------===//
+
+#include "qtrain/Runtime/JitModule.h"
+
+#include "qtrain/InitAllDialects.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace mlir;
+
+namespace qtrain::runtime {
+
+std::unique_ptr<JitModule>
+JitModule::compile(const std::string &source, std::string &error,
+                   const mlir::qtrain::LowerToCPUOptions &pipelineOptions) {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  mlir::qtrain::registerAllDialects(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext context(registry);
+
+  llvm::raw_string_ostream errors(error);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context, errors);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, &context);
+  if (!module)
+    return nullptr;
+  PassManager pm(&context);
+  mlir::qtrain::buildLowerToCPUPipeline(pm, pipelineOptions);
+  if (failed(pm.run(*module)))
+    return nullptr;
+
+  // Optimize the LLVM IR for the host CPU (AVX-512 and VNNI where present):
+  // without a target machine, LLVM's vectorizers assume a generic target.
+  auto machineBuilder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!machineBuilder) {
+    errors << llvm::toString(machineBuilder.takeError());
+    return nullptr;
+  }
+  auto targetMachine = machineBuilder->createTargetMachine();
+  if (!targetMachine) {
+    errors << llvm::toString(targetMachine.takeError());
+    return nullptr;
+  }
+  // ExecutionEngineOptions::transformer is a function_ref: keep the
+  // transformer alive until the engine is created.
+  std::function<llvm::Error(llvm::Module *)> transformer =
+      makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                targetMachine->get());
+  ExecutionEngineOptions options;
+  options.transformer = transformer;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine = ExecutionEngine::create(*module, options);
+  if (!engine) {
+    errors << llvm::toString(engine.takeError());
+    return nullptr;
+  }
+  auto result = std::unique_ptr<JitModule>(new JitModule());
+  result->engine = std::move(*engine);
+  return result;
+}
+
+} // namespace qtrain::runtime
