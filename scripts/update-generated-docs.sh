@@ -5,5 +5,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 ninja -C "$build" qtrain-doc >/dev/null
 mkdir -p "$root/docs/generated"
-cp "$build/docs/QTrain/QTrainDialect.md" "$root/docs/generated/QTrainDialect.md"
-echo "updated docs/generated/QTrainDialect.md"
+for doc in QTrainDialect QTrainPasses QTrainConversionPasses; do
+  cp "$build/docs/QTrain/$doc.md" "$root/docs/generated/$doc.md"
+done
+echo "updated docs/generated/"

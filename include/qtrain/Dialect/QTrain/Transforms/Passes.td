@@ -27,10 +27,13 @@ def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
     Tiles every linalg op on tensors whose indexing maps are projected
     permutations (the element-wise bodies of rounding, the reductions of
     compute_scale, the contractions of qmatmul) so that each tile covers one
-    vector along the innermost dimension, and vectorizes the tiles with
+        vector along the innermost dimension, and vectorizes the tiles with
     masked vectors where sizes do not divide. The innermost reduction of a
     two-operand contraction gets four vectors, a 64-byte int8 dot product on
-    AVX-512. Ops with other maps (convolutions) are left to scalar loops.
+    AVX-512. Reductions, and ops on f16/bf16 (whose masked loads and stores
+    become soft-float calls on x86), are never masked: they take the largest
+    power-of-two vector dividing the static extent, or stay scalar. Ops with
+    other maps (convolutions) are left to scalar loops.
 
     Built on upstream scf::tileUsingSCF and linalg::vectorize.
 
