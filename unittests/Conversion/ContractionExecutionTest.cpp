@@ -112,6 +112,35 @@ uint32_t bitsOf(float x) {
   return b;
 }
 
+/// Adds output `y` (`outShape`) to the kernel, compiles it and runs it on
+/// the two operands' codes, scales and (if `zeroPoints`) zero points:
+/// kernel(a, b, scaleA, scaleB, [zeroA, zeroB,] y). Empty on failure.
+std::vector<float> compileAndRun(KernelWriter &k, const Shape &outShape,
+                                 Operand &a, Operand &b, bool zeroPoints) {
+  k.output("y", "%result", outShape, "f32");
+  std::string source = kMaps + k.str();
+  std::string error;
+  auto jit = JitModule::compile(source, error);
+  if (!jit) {
+    ADD_FAILURE() << error << "\n" << source;
+    return {};
+  }
+  std::vector<float> y(numElements(outShape));
+  auto am = memref1D(a.codes), bm = memref1D(b.codes);
+  auto sam = memref1D(a.scale), sbm = memref1D(b.scale);
+  auto zam = memref1D(a.zeroPoint), zbm = memref1D(b.zeroPoint);
+  auto ym = memref1D(y);
+  using Ref = StridedMemRefType<int32_t, 1> *;
+  using FRef = StridedMemRefType<float, 1> *;
+  if (zeroPoints)
+    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef, FRef, FRef)>("kernel")(
+        &am, &bm, &sam, &sbm, &zam, &zbm, &ym);
+  else
+    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef)>("kernel")(&am, &bm, &sam,
+                                                                &sbm, &ym);
+  return y;
+}
+
 struct MatmulCase {
   std::string name, lhsFormat, rhsFormat, acc;
   int64_t batch, m, k, n;
@@ -167,26 +196,9 @@ TEST_P(QMatmulExecutionTest, MatchesReference) {
          KernelWriter::tensorType(lhsShape, a.storage) + ", " +
          KernelWriter::tensorType(rhsShape, b.storage) + " -> " +
          KernelWriter::tensorType(outShape, "f32"));
-  k.output("y", "%result", outShape, "f32");
-  std::string source = kMaps + k.str();
-
-  std::string error;
-  auto jit = JitModule::compile(source, error);
-  ASSERT_TRUE(jit) << error << "\n" << source;
-
-  std::vector<float> y(numElements(outShape));
-  auto am = memref1D(a.codes), bm = memref1D(b.codes);
-  auto sam = memref1D(a.scale), sbm = memref1D(b.scale);
-  auto zam = memref1D(a.zeroPoint), zbm = memref1D(b.zeroPoint);
-  auto ym = memref1D(y);
-  using Ref = StridedMemRefType<int32_t, 1> *;
-  using FRef = StridedMemRefType<float, 1> *;
-  if (c.lhsZeroPoint && c.rhsZeroPoint)
-    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef, FRef, FRef)>("kernel")(
-        &am, &bm, &sam, &sbm, &zam, &zbm, &ym);
-  else
-    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef)>("kernel")(&am, &bm, &sam,
-                                                                &sbm, &ym);
+  std::vector<float> y =
+      compileAndRun(k, outShape, a, b, c.lhsZeroPoint && c.rhsZeroPoint);
+  ASSERT_FALSE(y.empty());
 
   bool isInt = a.format.isInt();
   for (int64_t bi = 0; bi < std::max<int64_t>(c.batch, 1); ++bi) {
@@ -320,25 +332,9 @@ TEST_P(QConv2DExecutionTest, MatchesReference) {
          "] : " + KernelWriter::tensorType(inputShape, x.storage) + ", " +
          KernelWriter::tensorType(filterShape, wt.storage) + " -> " +
          KernelWriter::tensorType(outShape, "f32"));
-  k.output("y", "%result", outShape, "f32");
-  std::string source = kMaps + k.str();
-  std::string error;
-  auto jit = JitModule::compile(source, error);
-  ASSERT_TRUE(jit) << error << "\n" << source;
-
-  std::vector<float> y(numElements(outShape));
-  auto xm = memref1D(x.codes), wm = memref1D(wt.codes);
-  auto sxm = memref1D(x.scale), swm = memref1D(wt.scale);
-  auto zxm = memref1D(x.zeroPoint), zwm = memref1D(wt.zeroPoint);
-  auto ym = memref1D(y);
-  using Ref = StridedMemRefType<int32_t, 1> *;
-  using FRef = StridedMemRefType<float, 1> *;
-  if (c.inputZeroPoint && c.filterZeroPoint)
-    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef, FRef, FRef)>("kernel")(
-        &xm, &wm, &sxm, &swm, &zxm, &zwm, &ym);
-  else
-    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef)>("kernel")(&xm, &wm, &sxm,
-                                                                &swm, &ym);
+  std::vector<float> y =
+      compileAndRun(k, outShape, x, wt, c.inputZeroPoint && c.filterZeroPoint);
+  ASSERT_FALSE(y.empty());
 
   auto linear = [](const Shape &shape, std::initializer_list<int64_t> index) {
     int64_t result = 0, dim = 0;

@@ -14,18 +14,6 @@ namespace {
 
 class BuiltinFormatTest : public ::testing::TestWithParam<NamedFloatFormat> {};
 
-std::vector<NamedFloatFormat> builtinFormats() {
-  std::vector<NamedFloatFormat> result;
-  for (auto *it = namedFloatFormatsBegin(); it != namedFloatFormatsEnd(); ++it)
-    if (it->isBuiltin)
-      result.push_back(*it);
-  return result;
-}
-
-std::string paramName(const ::testing::TestParamInfo<NamedFloatFormat> &info) {
-  return std::string(info.param.name);
-}
-
 // Every code decodes to APFloat's value of the same bits.
 TEST_P(BuiltinFormatTest, DecodeEveryCodeLikeAPFloat) {
   const NamedFloatFormat &named = GetParam();
@@ -70,7 +58,8 @@ TEST_P(BuiltinFormatTest, LimitsLikeAPFloat) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Numerics, BuiltinFormatTest,
-                         ::testing::ValuesIn(builtinFormats()), paramName);
+                         ::testing::ValuesIn(builtinNamedFormats()),
+                         formatParamName);
 
 TEST(FormatTest, NamedFormatsWithoutBuiltinType) {
   FloatFormat hfp8 = *lookupFloatFormat("hfp8_e4m3");

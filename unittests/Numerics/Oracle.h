@@ -14,6 +14,7 @@
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "gtest/gtest.h"
 
 #include <algorithm>
 #include <cmath>
@@ -161,6 +162,21 @@ inline double gridRound(const std::vector<GridPoint> &grid, double x,
     r = lo;
   }
   return negative ? -r : r;
+}
+
+/// The named formats that have an MLIR builtin type (and APFloat semantics).
+inline std::vector<NamedFloatFormat> builtinNamedFormats() {
+  std::vector<NamedFloatFormat> result;
+  for (auto *it = namedFloatFormatsBegin(); it != namedFloatFormatsEnd(); ++it)
+    if (it->isBuiltin)
+      result.push_back(*it);
+  return result;
+}
+
+/// Test names for parameterized tests over named formats.
+inline std::string
+formatParamName(const ::testing::TestParamInfo<NamedFloatFormat> &info) {
+  return std::string(info.param.name);
 }
 
 } // namespace qtrain::numerics::testing

@@ -131,21 +131,9 @@ void checkAgainstAPFloat(const NamedFloatFormat &named, float x,
 class APFloatComparisonTest
     : public ::testing::TestWithParam<NamedFloatFormat> {};
 
-std::vector<NamedFloatFormat> builtinFormats() {
-  std::vector<NamedFloatFormat> result;
-  for (auto *it = namedFloatFormatsBegin(); it != namedFloatFormatsEnd(); ++it)
-    if (it->isBuiltin)
-      result.push_back(*it);
-  return result;
-}
-
 std::vector<NamedFloatFormat> allNamedFormats() {
   return std::vector<NamedFloatFormat>(namedFloatFormatsBegin(),
                                        namedFloatFormatsEnd());
-}
-
-std::string paramName(const ::testing::TestParamInfo<NamedFloatFormat> &info) {
-  return std::string(info.param.name);
 }
 
 TEST_P(APFloatComparisonTest, ExhaustiveHalfInputs) {
@@ -168,7 +156,8 @@ TEST_P(APFloatComparisonTest, MillionRandomInputs) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Numerics, APFloatComparisonTest,
-                         ::testing::ValuesIn(builtinFormats()), paramName);
+                         ::testing::ValuesIn(builtinNamedFormats()),
+                         formatParamName);
 
 /// The grid oracle covers every format, including those APFloat cannot
 /// express: finite inputs up to the first value past the largest finite one.
@@ -197,7 +186,8 @@ TEST_P(GridOracleTest, HalfAndEdgeInputs) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Numerics, GridOracleTest,
-                         ::testing::ValuesIn(allNamedFormats()), paramName);
+                         ::testing::ValuesIn(allNamedFormats()),
+                         formatParamName);
 
 TEST(GridOracleTest, UnnamedFormats) {
   for (FloatFormat f :

@@ -103,6 +103,15 @@ Value emitDequantize(NumericsIRBuilder &numerics, ImplicitLocOpBuilder &b,
   return v;
 }
 
+/// Replaces `op` by the lowered value, or fails if lowering failed.
+LogicalResult replaceOrFail(PatternRewriter &rewriter, Operation *op,
+                            FailureOr<Value> lowered) {
+  if (failed(lowered))
+    return failure();
+  rewriter.replaceOp(op, *lowered);
+  return success();
+}
+
 num::Granularity granularityOf(GranularityAttr attr) {
   return attr ? attr.getNumericGranularity() : num::Granularity::perTensor();
 }
@@ -137,23 +146,22 @@ struct RoundOpLowering : OpRewritePattern<RoundOp> {
     ScaleOperands scales = ScaleOperands::build(
         rewriter, op.getLoc(), op.getScale(), op.getZeroPoint());
     Type elementType = op.getType().getElementType();
-    FailureOr<Value> result = buildElementwise(
-        rewriter, op, op.getInput(), scales.operands(),
-        granularityOf(op.getGranularityAttr()), elementType,
-        config.stochastic(),
-        [&](ImplicitLocOpBuilder &b, Value x, ValueRange group, Value linear) {
-          NumericsIRBuilder numerics(b);
-          ScaleOperands::Elements e = scales.elements(group);
-          Value code = emitQuantize(numerics, b, config.format, x, e,
-                                    config.rounding, config.overflow,
-                                    config.randomBits(numerics, linear));
-          Value v = emitDequantize(numerics, b, config.format, code, e);
-          return fromF32(numerics, v, elementType);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+    return replaceOrFail(
+        rewriter, op,
+        buildElementwise(
+            rewriter, op, op.getInput(), scales.operands(),
+            granularityOf(op.getGranularityAttr()), elementType,
+            config.stochastic(),
+            [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
+                Value linear) {
+              NumericsIRBuilder numerics(b);
+              ScaleOperands::Elements e = scales.elements(group);
+              Value code = emitQuantize(numerics, b, config.format, x, e,
+                                        config.rounding, config.overflow,
+                                        config.randomBits(numerics, linear));
+              Value v = emitDequantize(numerics, b, config.format, code, e);
+              return fromF32(numerics, v, elementType);
+            }));
   }
 };
 
@@ -167,22 +175,21 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
         rewriter, op.getLoc(), op.getScale(), op.getZeroPoint(),
         /*keepScale=*/false);
     Type storageType = op.getFormat().getStorageType();
-    FailureOr<Value> result = buildElementwise(
-        rewriter, op, op.getInput(), scales.operands(),
-        granularityOf(op.getGranularityAttr()), storageType,
-        config.stochastic(),
-        [&](ImplicitLocOpBuilder &b, Value x, ValueRange group, Value linear) {
-          NumericsIRBuilder numerics(b);
-          Value code = emitQuantize(numerics, b, config.format, x,
-                                    scales.elements(group), config.rounding,
-                                    config.overflow,
-                                    config.randomBits(numerics, linear));
-          return numerics.storageFromCode(code, storageType);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+    return replaceOrFail(
+        rewriter, op,
+        buildElementwise(rewriter, op, op.getInput(), scales.operands(),
+                         granularityOf(op.getGranularityAttr()), storageType,
+                         config.stochastic(),
+                         [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
+                             Value linear) {
+                           NumericsIRBuilder numerics(b);
+                           Value code = emitQuantize(
+                               numerics, b, config.format, x,
+                               scales.elements(group), config.rounding,
+                               config.overflow,
+                               config.randomBits(numerics, linear));
+                           return numerics.storageFromCode(code, storageType);
+                         }));
   }
 };
 
@@ -195,21 +202,20 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
     ScaleOperands scales = ScaleOperands::build(
         rewriter, op.getLoc(), op.getScale(), op.getZeroPoint());
     Type elementType = op.getType().getElementType();
-    FailureOr<Value> result = buildElementwise(
-        rewriter, op, op.getInput(), scales.operands(),
-        granularityOf(op.getGranularityAttr()), elementType,
-        /*needsLinearIndex=*/false,
-        [&](ImplicitLocOpBuilder &b, Value storage, ValueRange group, Value) {
-          NumericsIRBuilder numerics(b);
-          Value v = emitDequantize(numerics, b, format,
-                                   numerics.codeFromStorage(storage),
-                                   scales.elements(group));
-          return fromF32(numerics, v, elementType);
-        });
-    if (failed(result))
-      return failure();
-    rewriter.replaceOp(op, *result);
-    return success();
+    return replaceOrFail(
+        rewriter, op,
+        buildElementwise(rewriter, op, op.getInput(), scales.operands(),
+                         granularityOf(op.getGranularityAttr()), elementType,
+                         /*needsLinearIndex=*/false,
+                         [&](ImplicitLocOpBuilder &b, Value storage,
+                             ValueRange group, Value) {
+                           NumericsIRBuilder numerics(b);
+                           Value v =
+                               emitDequantize(numerics, b, format,
+                                              numerics.codeFromStorage(storage),
+                                              scales.elements(group));
+                           return fromF32(numerics, v, elementType);
+                         }));
   }
 };
 
