@@ -15,12 +15,19 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::qtrain;
 namespace num = ::qtrain::numerics;
 
 namespace {
+uint32_t bitsOfFloat(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof(bits));
+  return bits;
+}
+
 /// Terse arith builders for the bit manipulation below.
 struct Arith {
   ImplicitLocOpBuilder &b;
@@ -82,6 +89,9 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
                                      num::RoundingMode rounding,
                                      num::OverflowMode overflow,
                                      Value randomBits) {
+  if (rounding == num::RoundingMode::NearestEven)
+    if (Value code = encodeFloatNearestEven(f, x, overflow))
+      return code;
   Arith a{b};
   using P = arith::CmpIPredicate;
   const int m = int(f.manBits);
@@ -161,6 +171,16 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
   Value code =
       a.select(flush, a.shl(magnitude, i32(m)), a.add(base, magnitude));
 
+  return finishFloatCode(f, code, negative, isInf, isNaN, rounding, overflow);
+}
+
+Value NumericsIRBuilder::finishFloatCode(const num::FloatFormat &f, Value code,
+                                         Value negative, Value isInf,
+                                         Value isNaN,
+                                         num::RoundingMode rounding,
+                                         num::OverflowMode overflow) {
+  Arith a{b};
+  using P = arith::CmpIPredicate;
   // Sign, zero, overflow and special inputs; their codes come from the
   // library.
   uint32_t signBit = uint32_t(1) << (f.expBits + f.manBits);
@@ -185,6 +205,45 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
                   result);
 }
 
+Value NumericsIRBuilder::encodeFloatNearestEven(const num::FloatFormat &f,
+                                                Value x,
+                                                num::OverflowMode overflow) {
+  const int m = int(f.manBits), d = 23 - m;
+  const int emin = f.minNormalExponent();
+  // Both paths need f32 normals: the smallest target normal and the magic
+  // constant 2^(emin - m + 23) below.
+  if (emin < -126 || emin - m + 23 < -126 || !f.subnormals)
+    return Value();
+  Arith a{b};
+  using P = arith::CmpIPredicate;
+  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
+  Value negative = a.cmp(P::ne, a.shr(bits, i32(31)), i32(0));
+  Value absBits = a.band(bits, i32(0x7FFFFFFF));
+  Value isNaN = a.cmp(P::ugt, absBits, i32(0x7F800000));
+  Value isInf = a.cmp(P::eq, absBits, i32(0x7F800000));
+
+  // Normal range: round the f32 pattern to m mantissa bits (ties to even);
+  // a mantissa carry moves into the exponent by itself. Then rebias.
+  Value lsb = a.band(a.shr(absBits, i32(d)), i32(1));
+  Value roundedBits = a.add(a.add(absBits, i32((1 << (d - 1)) - 1)), lsb);
+  Value normal = a.sub(a.shr(roundedBits, i32(d)), i32((127 - f.bias) << m));
+
+  // Below the smallest normal the quantum is 2^(emin - m): adding
+  // 2^(emin - m + 23) rounds |x| to a multiple of it (f32 addition rounds to
+  // nearest even), and the difference of the bit patterns counts quanta. A
+  // count of 2^m is the smallest normal's code.
+  float magic = std::ldexp(1.0f, emin - m + 23);
+  Value absX = arith::BitcastOp::create(b, b.getF32Type(), absBits);
+  Value sum = arith::AddFOp::create(b, absX, f32(magic));
+  Value subnormal = a.sub(arith::BitcastOp::create(b, b.getI32Type(), sum),
+                          i32(int32_t(bitsOfFloat(magic))));
+  Value isSmall =
+      a.cmp(P::ult, absBits, i32(int32_t(bitsOfFloat(std::ldexp(1.0f, emin)))));
+  Value code = a.select(isSmall, subnormal, normal);
+  return finishFloatCode(f, code, negative, isInf, isNaN,
+                         num::RoundingMode::NearestEven, overflow);
+}
+
 Value NumericsIRBuilder::encodeInt(const num::IntFormat &f, Value t,
                                    num::RoundingMode rounding,
                                    Value randomBits) {
@@ -201,6 +260,34 @@ Value NumericsIRBuilder::encodeInt(const num::IntFormat &f, Value t,
       b, arith::MinimumFOp::create(b, t, f32(float(f.maxValue()))),
       f32(float(f.minValue())));
   clamped = a.select(isNaN, f32(0.0f), clamped);
+  uint32_t mask = (uint32_t(1) << f.bits) - 1;
+
+  // Directed modes and ties-to-even are single rounding instructions on the
+  // clamped value (an integer plus a fraction, so exact); the general path
+  // below is kept for ties-away (llvm.round has no x86 instruction) and
+  // stochastic rounding.
+  Value rounded;
+  switch (rounding) {
+  case num::RoundingMode::NearestEven:
+    rounded = math::RoundEvenOp::create(b, clamped);
+    break;
+  case num::RoundingMode::TowardZero:
+    rounded = math::TruncOp::create(b, clamped);
+    break;
+  case num::RoundingMode::Upward:
+    rounded = math::CeilOp::create(b, clamped);
+    break;
+  case num::RoundingMode::Downward:
+    rounded = math::FloorOp::create(b, clamped);
+    break;
+  case num::RoundingMode::NearestAway:
+  case num::RoundingMode::Stochastic:
+    break;
+  }
+  if (rounded)
+    return a.band(arith::FPToSIOp::create(b, b.getI32Type(), rounded),
+                  i32(mask));
+
   Value magnitudeF = math::AbsFOp::create(b, clamped);
   Value k = math::FloorOp::create(b, magnitudeF);
   Value frac = arith::SubFOp::create(b, magnitudeF, k);
@@ -238,7 +325,6 @@ Value NumericsIRBuilder::encodeInt(const num::IntFormat &f, Value t,
       a.add(kInt, arith::ExtUIOp::create(b, b.getI32Type(), away));
   Value value = a.select(negative, a.sub(i32(0), magnitude), magnitude);
   value = a.select(isNaN, i32(0), value);
-  uint32_t mask = (uint32_t(1) << f.bits) - 1;
   return a.band(value, i32(mask));
 }
 

@@ -52,6 +52,17 @@ private:
                     ::qtrain::numerics::RoundingMode rounding,
                     ::qtrain::numerics::OverflowMode overflow,
                     Value randomBits);
+  /// Faster nearest-even path for formats whose normals and subnormal
+  /// quantum are f32 normals; null if the format does not qualify.
+  Value encodeFloatNearestEven(const ::qtrain::numerics::FloatFormat &format,
+                               Value x,
+                               ::qtrain::numerics::OverflowMode overflow);
+  /// The sign, overflow, infinity and NaN handling shared by both paths:
+  /// `code` is the rounded magnitude code of |x|.
+  Value finishFloatCode(const ::qtrain::numerics::FloatFormat &format,
+                        Value code, Value negative, Value isInf, Value isNaN,
+                        ::qtrain::numerics::RoundingMode rounding,
+                        ::qtrain::numerics::OverflowMode overflow);
   Value encodeInt(const ::qtrain::numerics::IntFormat &format, Value t,
                   ::qtrain::numerics::RoundingMode rounding, Value randomBits);
   Value decodeFloat(const ::qtrain::numerics::FloatFormat &format, Value code);

@@ -64,13 +64,13 @@ func.func @quantize_per_block_stochastic(%x: tensor<4x64xf32>, %s: tensor<4x2xf3
 
 // -----
 
-// Integer rounding works on the scaled value with floor/abs, and the zero
+// Integer rounding works on the scaled value (ties to even: roundeven), and the zero
 // point is added before and subtracted after.
 // CHECK-LABEL: func.func @round_affine_int8
 // CHECK: linalg.generic
 // CHECK: %[[T:.*]] = arith.mulf
 // CHECK: arith.addf %[[T]], %{{.*}} : f32
-// CHECK: math.floor
+// CHECK: math.roundeven
 // CHECK: %[[V:.*]] = arith.sitofp %{{.*}} : i32 to f32
 // CHECK: %[[U:.*]] = arith.subf %[[V]], %{{.*}} : f32
 // CHECK: arith.mulf %[[U]], %{{.*}} : f32
