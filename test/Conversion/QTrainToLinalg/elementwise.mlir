@@ -1,7 +1,9 @@
 // RUN: qtrain-opt %s -split-input-file -convert-qtrain-to-linalg | FileCheck %s
 
 // Rounding becomes one element-wise generic whose body is integer bit
-// manipulation of the f32 input (no arith.truncf to small floats).
+// manipulation of the f32 input (no arith.truncf to small floats). Ties to
+// even round the f32 bit pattern, and below the smallest normal add the
+// magic constant 2^(emin - m + 23) = 2^14 for E4M3FN.
 // CHECK-DAG: #[[ID:.*]] = affine_map<(d0) -> (d0)>
 // CHECK-LABEL: func.func @round_e4m3
 // CHECK-SAME: %[[X:.*]]: tensor<16xf32>
@@ -9,7 +11,7 @@
 // CHECK: %[[R:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]]], iterator_types = ["parallel"]} ins(%[[X]] : tensor<16xf32>) outs(%[[INIT]] : tensor<16xf32>)
 // CHECK: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
 // CHECK: arith.bitcast %[[IN]] : f32 to i32
-// CHECK: math.ctlz
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
 // CHECK-NOT: arith.truncf
 // CHECK: %[[OUT:.*]] = arith.bitcast %{{.*}} : i32 to f32
 // CHECK: linalg.yield %[[OUT]] : f32
@@ -17,6 +19,20 @@
 // CHECK-NOT: qtrain.
 func.func @round_e4m3(%x: tensor<16xf32>) -> tensor<16xf32> {
   %0 = qtrain.round %x to float<f8E4M3FN> : tensor<16xf32>
+  return %0 : tensor<16xf32>
+}
+
+// -----
+
+// Other modes use the general encoder: normalize (ctlz for f32 subnormals),
+// split at the format's quantum, round by mode.
+// CHECK-LABEL: func.func @round_e4m3_toward_zero
+// CHECK: linalg.generic
+// CHECK: math.ctlz
+// CHECK: arith.shrui
+// CHECK-NOT: arith.truncf
+func.func @round_e4m3_toward_zero(%x: tensor<16xf32>) -> tensor<16xf32> {
+  %0 = qtrain.round %x to float<f8E4M3FN> rounding toward_zero : tensor<16xf32>
   return %0 : tensor<16xf32>
 }
 
