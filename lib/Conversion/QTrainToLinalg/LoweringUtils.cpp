@@ -2,6 +2,8 @@
 
 #include "LoweringUtils.h"
 
+#include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
+
 #include "qtrain/Numerics/Rounding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -14,15 +16,11 @@ using namespace mlir;
 using namespace mlir::qtrain;
 namespace num = ::qtrain::numerics;
 
-static num::FloatFormat formatOfHalfType(Type type) {
-  return *num::lookupFloatFormat(type.isF16() ? "f16" : "bf16");
-}
-
 Value mlir::qtrain::toF32(NumericsIRBuilder &numerics, Value value) {
   Type type = value.getType();
   if (type.isF32())
     return value;
-  return numerics.decode(formatOfHalfType(type),
+  return numerics.decode(*getFloatFormatOfType(type),
                          numerics.codeFromStorage(value));
 }
 
@@ -30,7 +28,7 @@ Value mlir::qtrain::fromF32(NumericsIRBuilder &numerics, Value value,
                             Type type) {
   if (type.isF32())
     return value;
-  Value code = numerics.encode(formatOfHalfType(type), value,
+  Value code = numerics.encode(*getFloatFormatOfType(type), value,
                                num::RoundingMode::NearestEven,
                                num::OverflowMode::Native, Value());
   return numerics.storageFromCode(code, type);

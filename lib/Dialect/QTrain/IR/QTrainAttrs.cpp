@@ -79,6 +79,17 @@ FloatType mlir::qtrain::getBuiltinFloatType(MLIRContext *ctx,
       .Default([] { return FloatType(); })();
 }
 
+std::optional<num::FloatFormat> mlir::qtrain::getFloatFormatOfType(Type type) {
+  if (!isa<FloatType>(type))
+    return std::nullopt;
+  for (auto *named = num::namedFloatFormatsBegin();
+       named != num::namedFloatFormatsEnd(); ++named)
+    if (named->isBuiltin &&
+        getBuiltinFloatType(type.getContext(), named->format) == type)
+      return named->format;
+  return std::nullopt;
+}
+
 //===----------------------------------------------------------------------===//
 // IntFormatAttr
 //===----------------------------------------------------------------------===//

@@ -199,11 +199,8 @@ OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
   // every value, and this op's overflow rule keeps them (inf under
   // saturation would not).
   if (auto dequantize = getInput().getDefiningOp<DequantizeOp>()) {
-    Type floatType = dequantize.getType().getElementType();
     std::optional<num::FloatFormat> floatFormat =
-        floatType.isF16()    ? num::lookupFloatFormat("f16")
-        : floatType.isBF16() ? num::lookupFloatFormat("bf16")
-                             : std::nullopt;
+        getFloatFormatOfType(dequantize.getType().getElementType());
     if (!getScale() && !dequantize.getScale() &&
         dequantize.getFormat() == getFormat() &&
         dequantize.getInput().getType() == getType() &&

@@ -137,16 +137,6 @@ static LogicalResult verifyRounding(Operation *op, const num::Format &format,
   return success();
 }
 
-/// The format of a builtin float element type (f32 returns nullopt: every
-/// format is representable in it).
-static std::optional<num::FloatFormat> formatOfElementType(Type type) {
-  if (type.isF16())
-    return num::lookupFloatFormat("f16");
-  if (type.isBF16())
-    return num::lookupFloatFormat("bf16");
-  return std::nullopt;
-}
-
 //===----------------------------------------------------------------------===//
 // RoundOp
 //===----------------------------------------------------------------------===//
@@ -163,7 +153,7 @@ LogicalResult RoundOp::verify() {
   // element type must hold every value of the format.
   Type elementType = getInput().getType().getElementType();
   std::optional<num::FloatFormat> elementFormat =
-      formatOfElementType(elementType);
+      getFloatFormatOfType(elementType);
   if (!getScale() && elementFormat &&
       !num::isGridSubset(format, *elementFormat, num::OverflowMode::Native))
     return emitOpError() << "format " << getFormat()
@@ -287,7 +277,7 @@ static LogicalResult verifyAccumulator(Operation *op,
     return op->emitOpError()
            << "float formats accumulate in f32, f16 or bf16, got " << accType;
   // Operands widen exactly to the accumulator type.
-  if (std::optional<num::FloatFormat> acc = formatOfElementType(accType))
+  if (std::optional<num::FloatFormat> acc = getFloatFormatOfType(accType))
     for (NumericFormatAttrInterface format : {lhsFormat, rhsFormat})
       if (!num::isGridSubset(format.getNumericFormat(), *acc,
                              num::OverflowMode::Native))

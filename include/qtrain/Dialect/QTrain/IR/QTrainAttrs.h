@@ -29,6 +29,10 @@ SpecialValues fromNumerics(::qtrain::numerics::SpecialValues specials);
 FloatType getBuiltinFloatType(MLIRContext *context,
                               const ::qtrain::numerics::FloatFormat &format);
 
+/// The inverse: the format of a builtin float type that is a named format
+/// (f16, bf16, the f8/f6/f4 types); nullopt for other types, f32 included.
+std::optional<::qtrain::numerics::FloatFormat> getFloatFormatOfType(Type type);
+
 } // namespace mlir::qtrain
 
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINATTRS_H
