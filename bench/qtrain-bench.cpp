@@ -210,6 +210,12 @@ int main(int argc, char **argv) {
                          "transposed, scale %one : tensor<f32>) accumulate "
                          "i32 : " + mm + "xi8>, " + mm + "xi8> -> " + mm +
                          "xf32>\n") +
+      matmulKernel("uint8_int8", "i8",
+                   one + "  %c = qtrain.qmatmul %a, %b lhs(int<8, unsigned>, "
+                         "scale %one : tensor<f32>) rhs(int<8, signed> "
+                         "transposed, scale %one : tensor<f32>) accumulate "
+                         "i32 : " + mm + "xi8>, " + mm + "xi8> -> " + mm +
+                         "xf32>\n") +
       matmulKernel("e4m3", "f8E4M3FN",
                    one + "  %c = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, "
                          "scale %one : tensor<f32>) rhs(float<f8E4M3FN> "
@@ -242,7 +248,7 @@ int main(int argc, char **argv) {
               "speed-up vs f32");
   std::printf("  %-18s %9.1f %9.1f %14.2f\n", "f32 linalg.matmul",
               f32Seconds * 1e3, flops / f32Seconds / 1e9, 1.0);
-  for (const char *name : {"int8", "e4m3"}) {
+  for (const char *name : {"int8", "uint8_int8", "e4m3"}) {
     auto fn = matmulJit->lookup<CodeMatmul>(name);
     double seconds = medianSeconds([&] { fn(&a8m, &b8m, &cm); });
     std::printf("  %-18s %9.1f %9.1f %14.2f\n",

@@ -27,3 +27,19 @@ func.func @fp8_storage(%x: tensor<64xf32>) -> tensor<64xf8E4M3FN> {
   %q = qtrain.quantize %x to float<f8E4M3FN> : tensor<64xf32> -> tensor<64xf8E4M3FN>
   return %q : tensor<64xf8E4M3FN>
 }
+
+// -----
+
+// A result that aliases an argument is copied by buffer deallocation; the
+// copy (bufferization.clone) is lowered too.
+// CHECK-LABEL: llvm.func @returns_updated_argument
+// CHECK-NOT: bufferization.
+// CHECK: llvm.return
+func.func @returns_updated_argument(%x: tensor<8x128xf32>, %init: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<8x128xf32>) outs(%init : tensor<8xf32>) {
+  ^bb0(%p: f32, %acc: f32):
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}

@@ -97,7 +97,14 @@ Value contract(PatternRewriter &rewriter, Location loc,
                    term = mulInType(
                        numerics, term,
                        widen(b, args[1], operands[1].format, accType));
-                 sum = addInType(numerics, acc, term);
+                 // The summation order of float contractions is
+                 // unspecified (docs/numerics.md): f32 sums may be
+                 // reassociated into tree reductions.
+                 sum = accType.isF32()
+                           ? arith::AddFOp::create(
+                                 b, acc, term, arith::FastMathFlags::reassoc)
+                                 .getResult()
+                           : addInType(numerics, acc, term);
                } else {
                  if (operands.size() == 2)
                    term = arith::MulIOp::create(

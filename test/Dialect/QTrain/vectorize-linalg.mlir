@@ -113,3 +113,37 @@ func.func @conv(%x: tensor<1x1x5x5xf32>, %w: tensor<1x1x3x3xf32>, %init: tensor<
   %0 = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<1x1x5x5xf32>, tensor<1x1x3x3xf32>) outs(%init : tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32>
   return %0 : tensor<1x1x3x3xf32>
 }
+
+// -----
+
+#a = affine_map<(d0, d1, d2) -> (d0, d2)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#c = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// A reassociable f32 sum becomes a reassociable vector.reduction (a tree of
+// vector adds, not 64 ordered scalar adds); without the flag the reduction
+// keeps its order.
+// CHECK-LABEL: func.func @reassociable_dot
+// CHECK: vector.reduction <add>, %{{.*}}, %{{.*}} fastmath<reassoc> : vector<64xf32> into f32
+// CHECK-LABEL: func.func @ordered_dot
+// CHECK: vector.multi_reduction <add>
+// CHECK-NOT: fastmath<reassoc>
+func.func @reassociable_dot(%x: tensor<8x128xf32>, %y: tensor<4x128xf32>, %init: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %y : tensor<8x128xf32>, tensor<4x128xf32>) outs(%init : tensor<8x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m fastmath<reassoc> : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  return %0 : tensor<8x4xf32>
+}
+
+func.func @ordered_dot(%x: tensor<8x128xf32>, %y: tensor<4x128xf32>, %init: tensor<8x4xf32>) -> tensor<8x4xf32> {
+  %0 = linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]} ins(%x, %y : tensor<8x128xf32>, tensor<4x128xf32>) outs(%init : tensor<8x4xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x4xf32>
+  return %0 : tensor<8x4xf32>
+}

@@ -61,6 +61,33 @@ std::optional<SmallVector<int64_t>> tileSizes(linalg::LinalgOp op,
   return sizes;
 }
 
+/// Whether every result of `op` is combined by an f32 add that may be
+/// reassociated (fastmath<reassoc>), as float contractions are.
+bool hasReassociableAdds(linalg::LinalgOp op) {
+  auto yield = cast<linalg::YieldOp>(op.getBlock()->getTerminator());
+  return op.getNumReductionLoops() > 0 &&
+         llvm::all_of(yield.getOperands(), [](Value v) {
+           auto add = v.getDefiningOp<arith::AddFOp>();
+           return add && bitEnumContainsAll(add.getFastmath(),
+                                            arith::FastMathFlags::reassoc);
+         });
+}
+
+/// Lowers the reductions vectorization created in `loop` to vector.reduction
+/// marked reassociable: linalg::vectorize drops the combiner's fast-math
+/// flags, and an ordered f32 reduction is a chain of scalar adds.
+void markReductionsReassociable(Operation *loop) {
+  RewritePatternSet patterns(loop->getContext());
+  vector::populateVectorMultiReductionLoweringPatterns(
+      patterns, vector::VectorMultiReductionLowering::InnerReduction);
+  (void)applyPatternsGreedily(loop, std::move(patterns));
+  loop->walk([](vector::ReductionOp reduction) {
+    if (reduction.getKind() == vector::CombiningKind::ADD &&
+        isa<FloatType>(reduction.getType()))
+      reduction.setFastmath(arith::FastMathFlags::reassoc);
+  });
+}
+
 bool shouldVectorize(linalg::LinalgOp op) {
   return op.hasPureTensorSemantics() && op.getNumLoops() > 0 &&
          llvm::all_of(op.getIndexingMapsArray(), [](AffineMap map) {
@@ -92,19 +119,23 @@ struct VectorizeLinalgPass
           rewriter, cast<TilingInterface>(op.getOperation()), options);
       if (failed(tiled))
         continue; // left to scalar loops
+      bool reassociable = hasReassociableAdds(op);
       rewriter.replaceOp(op, tiled->replacements);
       for (Operation *tile : tiled->tiledOps) {
         rewriter.setInsertionPoint(tile);
         FailureOr<linalg::VectorizationResult> vectorized = linalg::vectorize(
             rewriter, tile, sizes, SmallVector<bool>(sizes.size(), false));
-        if (succeeded(vectorized))
-          rewriter.replaceOp(tile, vectorized->replacements);
+        if (failed(vectorized))
+          continue;
+        rewriter.replaceOp(tile, vectorized->replacements);
+        if (reassociable && !tiled->loops.empty())
+          markReductionsReassociable(tiled->loops.front());
       }
     }
 
     // Tiles are vector<1x...x1xN>: masks become masked transfers, and the
     // leading unit dimensions are dropped, because several element-wise
-    // ops (arith.mului_extended, math.ctlz) only convert to LLVM on 1-D
+    // ops (math.ctlz, for one) only convert to LLVM on 1-D
     // vectors. Masks go first: canonicalizing a vector.mask region can move
     // a second op into it (MLIR 22).
     RewritePatternSet patterns(&getContext());

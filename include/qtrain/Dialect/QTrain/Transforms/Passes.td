@@ -32,8 +32,11 @@ def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
     two-operand contraction gets four vectors, a 64-byte int8 dot product on
     AVX-512. Reductions, and ops on f16/bf16 (whose masked loads and stores
     become soft-float calls on x86), are never masked: they take the largest
-    power-of-two vector dividing the static extent, or stay scalar. Ops with
-    other maps (convolutions) are left to scalar loops.
+        power-of-two vector dividing the static extent, or stay scalar. Ops with
+    other maps (convolutions) are left to scalar loops. f32 sums whose adds
+    are `fastmath<reassoc>` (float contractions, whose order qtrain leaves
+    unspecified) become reassociable vector reductions, i.e. trees of vector
+    adds rather than chains of scalar ones.
 
     Built on upstream scf::tileUsingSCF and linalg::vectorize.
 
