@@ -47,8 +47,7 @@ double FloatFormat::minPositive() const {
 }
 
 double Format::maxMagnitude() const {
-  return isFloatFormat ? floatFormat.maxFinite()
-                       : double(intFormat.symmetricMax());
+  return isFloatFormat ? floatFormat.maxFinite() : double(intFormat.maxValue());
 }
 
 std::optional<std::string> validate(const FloatFormat &f) {

@@ -95,10 +95,6 @@ struct IntFormat {
   int64_t maxValue() const {
     return isSigned ? (int64_t(1) << (bits - 1)) - 1 : (int64_t(1) << bits) - 1;
   }
-  /// Largest magnitude a symmetric (absmax) scale maps onto: 2^(b-1)-1 for
-  /// signed formats (so -128 stays unused in int8), 2^b-1 for unsigned ones.
-  int64_t symmetricMax() const { return maxValue(); }
-
   friend bool operator==(const IntFormat &a, const IntFormat &b) {
     return a.bits == b.bits && a.isSigned == b.isSigned;
   }
@@ -120,7 +116,9 @@ public:
   unsigned bitWidth() const {
     return isFloatFormat ? floatFormat.bitWidth() : intFormat.bits;
   }
-  /// The largest finite value (float) or the symmetric maximum (integer).
+  /// The largest finite value of a float format; the largest value of an
+  /// integer format (2^(b-1)-1 signed, so int8's -128 stays unused by
+  /// absmax scales, 2^b-1 unsigned).
   double maxMagnitude() const;
 
   friend bool operator==(const Format &a, const Format &b) {
