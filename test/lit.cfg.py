@@ -16,6 +16,7 @@ config.excludes = ["lit.cfg.py", "lit.site.cfg.py"]
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%qtrain_src_root", config.qtrain_src_root))
 config.substitutions.append(("%qtrain_obj_root", config.qtrain_obj_root))
+config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
