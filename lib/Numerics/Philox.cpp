@@ -19,10 +19,15 @@ PhiloxCounter philox4x32(PhiloxCounter c, PhiloxKey k) {
 }
 
 uint32_t stochasticBits(uint64_t seed, uint32_t stream, uint64_t index) {
-  uint64_t block = index >> 2;
+  return stochasticBitsOfBlock(seed, stream, stochasticBlock(index),
+                               stochasticWord(index));
+}
+
+uint32_t stochasticBitsOfBlock(uint64_t seed, uint32_t stream, uint64_t block,
+                               unsigned word) {
   PhiloxCounter counter = {uint32_t(block), uint32_t(block >> 32), stream, 0};
   PhiloxKey key = {uint32_t(seed), uint32_t(seed >> 32)};
-  return philox4x32(counter, key)[index & 3];
+  return philox4x32(counter, key)[word];
 }
 
 } // namespace qtrain::numerics

@@ -27,6 +27,9 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
     vectorize.vectorWidth = options.vectorWidth;
     pm.addPass(createVectorizeLinalgPass(vectorize));
     pm.addPass(createCanonicalizerPass());
+    // Hoists values that do not depend on an inner loop, such as the Philox
+    // blocks of stochastic rounding, which four vectors share.
+    pm.addPass(createLoopInvariantCodeMotionPass());
     pm.addPass(createCSEPass());
   }
 

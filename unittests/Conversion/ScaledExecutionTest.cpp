@@ -31,9 +31,10 @@ struct ScaledCase {
   Granularity granularity;
   std::string granularitySyntax; // empty for per tensor
   bool injectNaN = false;
+  /// The data shape; an innermost extent that is a multiple of 64 takes the
+  /// chunked stochastic-rounding layout.
+  Shape shape = {6, 8, 16};
 };
-
-const Shape kShape = {6, 8, 16};
 
 std::vector<ScaledCase> cases() {
   Format s8 = IntFormat{8, true}, u8 = IntFormat{8, false},
@@ -68,6 +69,36 @@ std::vector<ScaledCase> cases() {
       {"pow2_int8_channel1", "int<8, signed>", "i8", s8,
        "pow2, per_channel, axis = 1, exponent = -5", ScaleMethod::PowerOfTwo,
        Granularity::perChannel(1), "<per_channel, axis = 1>"},
+      {"chunked_absmax_int8_tensor",
+       "int<8, signed>",
+       "i8",
+       s8,
+       "absmax",
+       ScaleMethod::AbsMax,
+       Granularity::perTensor(),
+       "",
+       false,
+       {3, 2, 128}},
+      {"chunked_absmax_e4m3_channel1",
+       "float<f8E4M3FN>",
+       "f8E4M3FN",
+       e4m3,
+       "absmax, per_channel, axis = 1",
+       ScaleMethod::AbsMax,
+       Granularity::perChannel(1),
+       "<per_channel, axis = 1>",
+       false,
+       {3, 2, 192}},
+      {"chunked_minmax_uint8_channel0",
+       "int<8, unsigned>",
+       "i8",
+       u8,
+       "minmax, per_channel, axis = 0",
+       ScaleMethod::MinMax,
+       Granularity::perChannel(0),
+       "<per_channel, axis = 0>",
+       false,
+       {2, 64}},
   };
 }
 
@@ -82,13 +113,13 @@ using KernelFn = void (*)(StridedMemRefType<float, 1> *, int64_t,
 TEST_P(ScaledExecutionTest, ScalesAndCodesMatchLibrary) {
   const ScaledCase &c = GetParam();
   Shape scaleShape;
-  ASSERT_FALSE(getScaleShape(kShape, c.granularity, scaleShape));
+  ASSERT_FALSE(getScaleShape(c.shape, c.granularity, scaleShape));
   bool affine = isAffine(c.method);
 
   KernelWriter k("kernel");
-  std::string x = k.arg("x", kShape, "f32");
+  std::string x = k.arg("x", c.shape, "f32");
   std::string scaleType = KernelWriter::tensorType(scaleShape, "f32");
-  std::string dataType = KernelWriter::tensorType(kShape, "f32");
+  std::string dataType = KernelWriter::tensorType(c.shape, "f32");
   if (affine)
     k.line("%s, %z = qtrain.compute_scale " + x + " for " + c.formatSyntax +
            " using <" + c.scalingSyntax + "> : " + dataType + " -> " +
@@ -104,18 +135,23 @@ TEST_P(ScaledExecutionTest, ScalesAndCodesMatchLibrary) {
       c.granularitySyntax.empty() ? "" : " granularity " + c.granularitySyntax;
   std::string zeroPoint =
       affine ? " zero_point(%z : " + scaleType + ")" : std::string();
-  std::string codesType = KernelWriter::tensorType(kShape, c.storage);
+  std::string codesType = KernelWriter::tensorType(c.shape, c.storage);
   k.line("%q = qtrain.quantize " + x + " to " + c.formatSyntax +
          " scale(%s : " + scaleType + ")" + zeroPoint + granularity +
          " rounding stochastic seed(" + seed +
          ") {stream = 9 : i32} : " + dataType + " -> " + codesType);
   // Codes to i32.
   unsigned width = c.format.bitWidth();
-  k.line("%e = tensor.empty() : " + KernelWriter::tensorType(kShape, "i32"));
-  k.line("%w = linalg.generic {indexing_maps = [#id3, #id3], iterator_types "
-         "= [\"parallel\", \"parallel\", \"parallel\"]} ins(%q : " +
-         codesType + ") outs(%e : " + KernelWriter::tensorType(kShape, "i32") +
-         ") {");
+  k.line("%e = tensor.empty() : " + KernelWriter::tensorType(c.shape, "i32"));
+  std::string dims, parallel;
+  for (size_t i = 0; i < c.shape.size(); ++i) {
+    dims += (i ? ", d" : "d") + std::to_string(i);
+    parallel += std::string(i ? ", " : "") + "\"parallel\"";
+  }
+  std::string id = "affine_map<(" + dims + ") -> (" + dims + ")>";
+  k.line("%w = linalg.generic {indexing_maps = [" + id + ", " + id +
+         "], iterator_types = [" + parallel + "]} ins(%q : " + codesType +
+         ") outs(%e : " + KernelWriter::tensorType(c.shape, "i32") + ") {");
   k.line("^bb0(%in: " + c.storage + ", %out: i32):");
   std::string bits = "%in";
   if (c.storage[0] != 'i') {
@@ -126,12 +162,11 @@ TEST_P(ScaledExecutionTest, ScalesAndCodesMatchLibrary) {
   k.line("  %u = arith.extui " + bits + " : i" + std::to_string(width) +
          " to i32");
   k.line("  linalg.yield %u : i32");
-  k.line("} -> " + KernelWriter::tensorType(kShape, "i32"));
+  k.line("} -> " + KernelWriter::tensorType(c.shape, "i32"));
   k.output("scale", "%s", scaleShape, "f32");
   k.output("zp", "%z", scaleShape, "f32");
-  k.output("codes", "%w", kShape, "i32");
-  std::string source =
-      "#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>\n" + k.str();
+  k.output("codes", "%w", c.shape, "i32");
+  std::string source = k.str();
 
   std::string error;
   auto jit = JitModule::compile(source, error);
@@ -141,7 +176,7 @@ TEST_P(ScaledExecutionTest, ScalesAndCodesMatchLibrary) {
 
   std::mt19937 rng(3);
   std::normal_distribution<float> normal(0.5f, 2.0f);
-  std::vector<float> data(numElements(kShape));
+  std::vector<float> data(numElements(c.shape));
   for (float &v : data)
     v = normal(rng);
   if (c.injectNaN)
@@ -155,8 +190,8 @@ TEST_P(ScaledExecutionTest, ScalesAndCodesMatchLibrary) {
   const int64_t seedValue = 77;
   kernel(&dm, seedValue, &sm, &zm, &cm);
 
-  Scales expected =
-      computeScales(data.data(), kShape, c.format, c.method, c.granularity, -5);
+  Scales expected = computeScales(data.data(), c.shape, c.format, c.method,
+                                  c.granularity, -5);
   auto same = [](float a, float b) {
     uint32_t x, y;
     std::memcpy(&x, &a, 4);
@@ -177,7 +212,7 @@ TEST_P(ScaledExecutionTest, ScalesAndCodesMatchLibrary) {
   options.stream = 9;
   options.granularity = c.granularity;
   std::vector<uint32_t> expectedCodes(data.size());
-  quantize(data.data(), kShape, c.format, expected.scale.data(),
+  quantize(data.data(), c.shape, c.format, expected.scale.data(),
            affine ? expected.zeroPoint.data() : nullptr, options,
            expectedCodes.data());
   for (size_t i = 0; i < data.size(); ++i)

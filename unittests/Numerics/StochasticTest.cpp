@@ -29,14 +29,19 @@ TEST(PhiloxTest, KnownAnswers) {
 
 TEST(PhiloxTest, StochasticBitsKeying) {
   uint64_t seed = 0x0123456789abcdefull;
-  PhiloxCounter block = philox4x32({1, 0, 7, 0}, {0x89abcdef, 0x01234567});
-  for (unsigned lane = 0; lane < 4; ++lane)
-    EXPECT_EQ(stochasticBits(seed, 7, 4 + lane), block[lane]);
+  PhiloxKey key = {0x89abcdef, 0x01234567};
+  // Element 64c + 16w + j takes word w of block 16c + j: elements 1, 17, 33
+  // and 49 share block 1; element 64 + 5 starts chunk 1 (block 16 + 5).
+  PhiloxCounter block1 = philox4x32({1, 0, 7, 0}, key);
+  for (unsigned w = 0; w < 4; ++w)
+    EXPECT_EQ(stochasticBits(seed, 7, 16 * w + 1), block1[w]);
+  EXPECT_EQ(stochasticBits(seed, 7, 64 + 5), philox4x32({21, 0, 7, 0}, key)[0]);
   EXPECT_NE(stochasticBits(seed, 7, 0), stochasticBits(seed, 8, 0));
   EXPECT_NE(stochasticBits(seed, 7, 0), stochasticBits(seed + 1, 7, 0));
-  // The high half of the index reaches the counter.
-  EXPECT_EQ(stochasticBits(seed, 7, uint64_t(1) << 34),
-            philox4x32({0, 1, 7, 0}, {0x89abcdef, 0x01234567})[0]);
+  // The high half of the block index reaches the counter.
+  uint64_t index = (uint64_t(1) << 38) + 3; // block 2^36 + 3
+  EXPECT_EQ(stochasticBits(seed, 7, index),
+            philox4x32({3, 16, 7, 0}, key)[0]);
 }
 
 // The exact rule: away from zero iff floor(frac * 2^32) > r.

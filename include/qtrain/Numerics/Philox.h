@@ -27,13 +27,26 @@ inline constexpr unsigned kPhiloxRounds = 10;
 /// The Philox4x32 block function with 10 rounds.
 PhiloxCounter philox4x32(PhiloxCounter counter, PhiloxKey key);
 
+/// Elements are grouped in chunks of 64: element 64c + 16w + j (j < 16,
+/// w < 4) takes word w of Philox block 16c + j. A vector of 16 consecutive
+/// elements thus draws 16 different blocks, and the four vectors of a chunk
+/// share them: code computing 16 blocks at once uses all four words without
+/// moving data between lanes.
+inline uint64_t stochasticBlock(uint64_t index) {
+  return ((index >> 6) << 4) | (index & 15);
+}
+inline unsigned stochasticWord(uint64_t index) {
+  return unsigned(index >> 4) & 3;
+}
+
 /// The 32 random bits of element `index` (row-major linear index) of an op
 /// with stream id `stream`, under `seed`:
 ///   key     = {seed[31:0], seed[63:32]}
-///   counter = {(index/4)[31:0], (index/4)[63:32], stream, 0}
-///   bits    = philox4x32(counter, key)[index % 4]
-/// Four consecutive elements share one block, as curand's Philox does.
+///   counter = {block[31:0], block[63:32], stream, 0}, block = stochasticBlock
+///   bits    = philox4x32(counter, key)[stochasticWord(index)]
 uint32_t stochasticBits(uint64_t seed, uint32_t stream, uint64_t index);
+uint32_t stochasticBitsOfBlock(uint64_t seed, uint32_t stream, uint64_t block,
+                               unsigned word);
 
 } // namespace qtrain::numerics
 

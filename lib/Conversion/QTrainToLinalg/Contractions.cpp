@@ -51,7 +51,7 @@ FailureOr<Value> decodeOperand(PatternRewriter &rewriter, Operation *op,
                                Type accType) {
   return buildElementwise(
       rewriter, op, codes, {}, num::Granularity::perTensor(), accType,
-      /*needsLinearIndex=*/false,
+      /*key=*/std::nullopt,
       [&](ImplicitLocOpBuilder &b, Value storage, ValueRange, Value) {
         NumericsIRBuilder numerics(b);
         Value v = numerics.decode(format, numerics.codeFromStorage(storage));

@@ -130,10 +130,10 @@ template <typename OpTy> struct RoundingConfig {
         overflow(toNumerics(op.getOverflow())), seed(op.getSeed()),
         stream(op.getStream()) {}
 
-  bool stochastic() const { return rounding == num::RoundingMode::Stochastic; }
-  Value randomBits(NumericsIRBuilder &numerics, Value linearIndex) const {
-    return stochastic() ? numerics.stochasticBits(seed, stream, linearIndex)
-                        : Value();
+  std::optional<StochasticKey> key() const {
+    if (rounding != num::RoundingMode::Stochastic)
+      return std::nullopt;
+    return StochasticKey{seed, stream};
   }
 };
 
@@ -150,15 +150,14 @@ struct RoundOpLowering : OpRewritePattern<RoundOp> {
         rewriter, op,
         buildElementwise(
             rewriter, op, op.getInput(), scales.operands(),
-            granularityOf(op.getGranularityAttr()), elementType,
-            config.stochastic(),
+            granularityOf(op.getGranularityAttr()), elementType, config.key(),
             [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
-                Value linear) {
+                Value randomBits) {
               NumericsIRBuilder numerics(b);
               ScaleOperands::Elements e = scales.elements(group);
-              Value code = emitQuantize(numerics, b, config.format, x, e,
-                                        config.rounding, config.overflow,
-                                        config.randomBits(numerics, linear));
+              Value code =
+                  emitQuantize(numerics, b, config.format, x, e,
+                               config.rounding, config.overflow, randomBits);
               Value v = emitDequantize(numerics, b, config.format, code, e);
               return fromF32(numerics, v, elementType);
             }));
@@ -177,19 +176,17 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
     Type storageType = op.getFormat().getStorageType();
     return replaceOrFail(
         rewriter, op,
-        buildElementwise(rewriter, op, op.getInput(), scales.operands(),
-                         granularityOf(op.getGranularityAttr()), storageType,
-                         config.stochastic(),
-                         [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
-                             Value linear) {
-                           NumericsIRBuilder numerics(b);
-                           Value code = emitQuantize(
-                               numerics, b, config.format, x,
-                               scales.elements(group), config.rounding,
-                               config.overflow,
-                               config.randomBits(numerics, linear));
-                           return numerics.storageFromCode(code, storageType);
-                         }));
+        buildElementwise(
+            rewriter, op, op.getInput(), scales.operands(),
+            granularityOf(op.getGranularityAttr()), storageType, config.key(),
+            [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
+                Value randomBits) {
+              NumericsIRBuilder numerics(b);
+              Value code = emitQuantize(numerics, b, config.format, x,
+                                        scales.elements(group), config.rounding,
+                                        config.overflow, randomBits);
+              return numerics.storageFromCode(code, storageType);
+            }));
   }
 };
 
@@ -206,7 +203,7 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
         rewriter, op,
         buildElementwise(rewriter, op, op.getInput(), scales.operands(),
                          granularityOf(op.getGranularityAttr()), elementType,
-                         /*needsLinearIndex=*/false,
+                         /*key=*/std::nullopt,
                          [&](ImplicitLocOpBuilder &b, Value storage,
                              ValueRange group, Value) {
                            NumericsIRBuilder numerics(b);

@@ -103,17 +103,48 @@ mlir::qtrain::expandForGranularity(PatternRewriter &rewriter, Operation *op,
       .getResult();
 }
 
+/// Splits the innermost dimension D of `data` into [D / 64, 4, 16], the
+/// chunks of the stochastic-rounding keying (docs/numerics.md).
+static Value splitIntoChunks(PatternRewriter &rewriter, Location loc,
+                             Value data) {
+  auto type = cast<RankedTensorType>(data.getType());
+  int64_t rank = type.getRank(), size = type.getShape().back();
+  SmallVector<int64_t> shape(type.getShape().drop_back());
+  shape.append({size / 64, 4, 16});
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    reassociation.push_back({i});
+  reassociation.push_back({rank - 1, rank, rank + 1});
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(rewriter, loc, data);
+  sizes.pop_back();
+  sizes.append({rewriter.getIndexAttr(size / 64), rewriter.getIndexAttr(4),
+                rewriter.getIndexAttr(16)});
+  return tensor::ExpandShapeOp::create(
+      rewriter, loc, RankedTensorType::get(shape, type.getElementType()), data,
+      reassociation, sizes);
+}
+
 FailureOr<Value> mlir::qtrain::buildElementwise(
     PatternRewriter &rewriter, Operation *op, Value data,
     ValueRange groupOperands, const num::Granularity &g, Type resultElementType,
-    bool needsLinearIndex, ElementwiseBody body) {
+    std::optional<StochasticKey> key, ElementwiseBody body) {
   Location loc = op->getLoc();
   MLIRContext *ctx = rewriter.getContext();
+  auto dataType = cast<RankedTensorType>(data.getType());
+  int64_t dataRank = dataType.getRank();
+  int64_t innermost = dataRank ? dataType.getShape().back() : 0;
+  bool chunked =
+      key && dataRank > 0 && !ShapedType::isDynamic(innermost) &&
+      innermost % 64 == 0 && g.kind != num::GranularityKind::PerBlock &&
+      !(g.kind == num::GranularityKind::PerChannel && g.axis == dataRank - 1);
   SmallVector<int64_t> groupDims;
   FailureOr<Value> input =
-      expandForGranularity(rewriter, op, data, g, groupDims);
+      chunked ? FailureOr<Value>(splitIntoChunks(rewriter, loc, data))
+              : expandForGranularity(rewriter, op, data, g, groupDims);
   if (failed(input))
     return failure();
+  if (chunked && g.kind == num::GranularityKind::PerChannel)
+    groupDims.push_back(g.axis); // an outer axis keeps its position
   auto inputType = cast<RankedTensorType>(input->getType());
   int64_t rank = inputType.getRank();
 
@@ -128,9 +159,9 @@ FailureOr<Value> mlir::qtrain::buildElementwise(
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
 
-  // Sizes for the linear index, taken outside the body.
+  // Sizes for index arithmetic, taken outside the body.
   SmallVector<Value> sizes;
-  if (needsLinearIndex)
+  if (key)
     for (OpFoldResult size : tensor::getMixedSizes(rewriter, loc, *input))
       sizes.push_back(arith::IndexCastOp::create(
           rewriter, loc, rewriter.getI64Type(),
@@ -143,25 +174,43 @@ FailureOr<Value> mlir::qtrain::buildElementwise(
       rewriter, loc, init.getType(), inputs, init, maps, iterators,
       [&](OpBuilder &nested, Location nestedLoc, ValueRange args) {
         ImplicitLocOpBuilder b(nestedLoc, nested);
-        Value linear;
-        if (needsLinearIndex) {
-          linear = arith::ConstantIntOp::create(b, b.getI64Type(), 0);
-          for (int64_t dim = 0; dim < rank; ++dim) {
-            Value index = arith::IndexCastOp::create(
-                b, b.getI64Type(), linalg::IndexOp::create(b, dim));
+        NumericsIRBuilder numerics(b);
+        auto index = [&](int64_t dim) -> Value {
+          return arith::IndexCastOp::create(b, b.getI64Type(),
+                                            linalg::IndexOp::create(b, dim));
+        };
+        // Row-major linear index of the leading `count` dims.
+        auto linearize = [&](int64_t count) {
+          Value linear = numerics.i64(0);
+          for (int64_t dim = 0; dim < count; ++dim)
             linear = arith::AddIOp::create(
-                b, arith::MulIOp::create(b, linear, sizes[dim]), index);
-          }
+                b, arith::MulIOp::create(b, linear, sizes[dim]), index(dim));
+          return linear;
+        };
+        Value randomBits;
+        if (chunked) {
+          // Element (prefix, c, w, j): block 16 * (prefix * chunks + c) + j,
+          // word w. The block does not depend on w.
+          Value chunk = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, linearize(rank - 3), sizes[rank - 3]),
+              index(rank - 3));
+          Value block = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, chunk, numerics.i64(16)),
+              index(rank - 1));
+          randomBits = numerics.stochasticBitsOfBlock(key->seed, key->stream,
+                                                      block, index(rank - 2));
+        } else if (key) {
+          randomBits =
+              numerics.stochasticBits(key->seed, key->stream, linearize(rank));
         }
         Value result =
-            body(b, args[0], args.slice(1, groupOperands.size()), linear);
+            body(b, args[0], args.slice(1, groupOperands.size()), randomBits);
         linalg::YieldOp::create(b, result);
       });
   Value result = generic.getResult(0);
-  if (result.getType() ==
-      cast<RankedTensorType>(data.getType()).clone(resultElementType))
+  if (result.getType() == dataType.clone(resultElementType))
     return result;
-  // Undo the per-block expansion.
+  // Undo the expansion.
   auto expand = input->getDefiningOp<tensor::ExpandShapeOp>();
   return tensor::CollapseShapeOp::create(rewriter, loc, result,
                                          expand.getReassociationIndices())

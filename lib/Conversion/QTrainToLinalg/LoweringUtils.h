@@ -12,22 +12,34 @@
 namespace mlir::qtrain {
 
 /// Computes one result element from one data element, the elements of the
-/// per-group operands for its scale group, and (when requested) its
-/// row-major linear index as i64.
+/// per-group operands for its scale group, and (for stochastic rounding) the
+/// element's 32 random bits.
 using ElementwiseBody =
     function_ref<Value(ImplicitLocOpBuilder &b, Value element,
-                       ValueRange groupElements, Value linearIndex)>;
+                       ValueRange groupElements, Value randomBits)>;
+
+/// The key of an op's stochastic rounding.
+struct StochasticKey {
+  Value seed; // i64
+  uint32_t stream;
+};
 
 /// Emits a linalg.generic mapping every element of `data` to an element of
 /// type `resultElementType`, with `groupOperands` (shaped like the scale of
 /// `granularity`) broadcast to the elements of their group. Per-block data is
 /// expanded to [..., blocks, block size, ...] so that every indexing map is a
-/// projected permutation (which vectorizes). Fails with an error on `op` for
+/// projected permutation (which vectorizes). With a stochastic `key`, the
+/// body also receives each element's random bits; when the innermost
+/// dimension is a static multiple of 64 (and the scales do not index it), it
+/// is split into [chunks, 4, 16] so that an element's Philox block does not
+/// depend on the middle index: loop-invariant code motion then computes each
+/// block once for the four words it serves. Fails with an error on `op` for
 /// shapes it does not handle.
 FailureOr<Value> buildElementwise(PatternRewriter &rewriter, Operation *op,
                                   Value data, ValueRange groupOperands,
                                   const ::qtrain::numerics::Granularity &g,
-                                  Type resultElementType, bool needsLinearIndex,
+                                  Type resultElementType,
+                                  std::optional<StochasticKey> key,
                                   ElementwiseBody body);
 
 /// `data` reshaped for `granularity`: per-block data gets its block axis

@@ -92,6 +92,9 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
   if (rounding == num::RoundingMode::NearestEven)
     if (Value code = encodeFloatNearestEven(f, x, overflow))
       return code;
+  if (rounding == num::RoundingMode::Stochastic)
+    if (Value code = encodeFloatStochastic(f, x, overflow, randomBits))
+      return code;
   Arith a{b};
   using P = arith::CmpIPredicate;
   const int m = int(f.manBits);
@@ -242,6 +245,50 @@ Value NumericsIRBuilder::encodeFloatNearestEven(const num::FloatFormat &f,
   Value code = a.select(isSmall, subnormal, normal);
   return finishFloatCode(f, code, negative, isInf, isNaN,
                          num::RoundingMode::NearestEven, overflow);
+}
+
+Value NumericsIRBuilder::encodeFloatStochastic(const num::FloatFormat &f,
+                                               Value x,
+                                               num::OverflowMode overflow,
+                                               Value randomBits) {
+    const int m = int(f.manBits), d = 23 - m;
+  const int emin = f.minNormalExponent();
+  // The subnormal path scales by 2^(m - emin), which must be an f32 (it is
+  // not for bf16, whose subnormals take the general path).
+  if (emin < -126 || m - emin > 127 || !f.subnormals)
+    return Value();
+  Arith a{b};
+  using P = arith::CmpIPredicate;
+  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
+  Value negative = a.cmp(P::ne, a.shr(bits, i32(31)), i32(0));
+  Value absBits = a.band(bits, i32(0x7FFFFFFF));
+  Value isNaN = a.cmp(P::ugt, absBits, i32(0x7F800000));
+  Value isInf = a.cmp(P::eq, absBits, i32(0x7F800000));
+
+  // Normal range: the value rounds away from zero iff its d discarded bits
+  // D satisfy D * 2^(32-d) > r, i.e. D > r >> (32 - d), i.e. adding
+  // (~r) >> (32 - d) carries into the kept bits. Then rebias.
+  Value addend = a.shr(a.bxor(randomBits, i32(-1)), i32(32 - d));
+  Value normal =
+      a.sub(a.shr(a.add(absBits, addend), i32(d)), i32((127 - f.bias) << m));
+
+  // Below the smallest normal: count quanta of 2^(emin - m) exactly by
+  // scaling, and round the fraction as integer formats do.
+  Value absX = arith::BitcastOp::create(b, b.getF32Type(), absBits);
+  Value t = arith::MulFOp::create(b, absX, f32(std::ldexp(1.0f, m - emin)));
+  Value k = math::FloorOp::create(b, t);
+  Value frac = arith::SubFOp::create(b, t, k);
+  Value scaled = arith::FPToUIOp::create(
+      b, b.getI32Type(), arith::MulFOp::create(b, frac, f32(4294967296.0f)));
+  Value away = arith::ExtUIOp::create(b, b.getI32Type(),
+                                      a.cmp(P::ugt, scaled, randomBits));
+  Value subnormal = a.add(arith::FPToSIOp::create(b, b.getI32Type(), k), away);
+
+  Value isSmall =
+      a.cmp(P::ult, absBits, i32(int32_t(bitsOfFloat(std::ldexp(1.0f, emin)))));
+  Value code = a.select(isSmall, subnormal, normal);
+  return finishFloatCode(f, code, negative, isInf, isNaN,
+                         num::RoundingMode::Stochastic, overflow);
 }
 
 Value NumericsIRBuilder::encodeInt(const num::IntFormat &f, Value t,
@@ -404,12 +451,21 @@ Value NumericsIRBuilder::decodeInt(const num::IntFormat &f, Value code) {
 
 Value NumericsIRBuilder::stochasticBits(Value seed, uint32_t stream,
                                         Value index) {
+  // block = 16 * (index / 64) + index % 16, word = (index / 16) % 4.
+  Arith a{b};
+  Value block =
+      a.bor(a.shl(a.shr(index, i64(6)), i64(4)), a.band(index, i64(15)));
+  Value word = a.band(a.shr(index, i64(4)), i64(3));
+  return stochasticBitsOfBlock(seed, stream, block, word);
+}
+
+Value NumericsIRBuilder::stochasticBitsOfBlock(Value seed, uint32_t stream,
+                                               Value block, Value word) {
   Arith a{b};
   Type i32Type = b.getI32Type();
   auto lo = [&](Value v) { return arith::TruncIOp::create(b, i32Type, v); };
   auto hi = [&](Value v) { return lo(a.shr(v, i64(32))); };
-  Value block = a.shr(index, i64(2));
-  Value lane = lo(a.band(index, i64(3)));
+  Value lane = lo(word);
   Value c[4] = {lo(block), hi(block), i32(stream), i32(0)};
   Value key[2] = {lo(seed), hi(seed)};
   for (unsigned round = 0; round < num::kPhiloxRounds; ++round) {
@@ -420,11 +476,15 @@ Value NumericsIRBuilder::stochasticBits(Value seed, uint32_t stream,
     // 32 x 32 -> 64-bit products, written out rather than with
     // arith.mului_extended, which does not convert to LLVM on n-D vectors;
     // x86 selects vpmuludq for this form.
+    // The low half is a plain 32-bit product; the high half is its own
+    // single-use 64-bit product, which LLVM turns into mulhu (two vpmuludq
+    // and a shuffle per vector) instead of widening every lane.
     auto mulWide = [&](uint32_t multiplier, Value x) {
+      Value low = arith::MulIOp::create(b, x, i32(int32_t(multiplier)));
       Value product =
           arith::MulIOp::create(b, arith::ExtUIOp::create(b, b.getI64Type(), x),
                                 i64(int64_t(multiplier)));
-      return std::make_pair(lo(product), hi(product));
+      return std::make_pair(low, hi(product));
     };
     auto [lo0, hi0] = mulWide(num::kPhiloxM0, c[0]);
     auto [lo1, hi1] = mulWide(num::kPhiloxM1, c[2]);

@@ -35,6 +35,10 @@ public:
 
   /// The random bits of element `index` (i64) under `seed` (i64), as i32.
   Value stochasticBits(Value seed, uint32_t stream, Value index);
+  /// Word `word` (i64, < 4) of Philox block `block` (i64): the same bits,
+  /// for code that knows an element's block and word.
+  Value stochasticBitsOfBlock(Value seed, uint32_t stream, Value block,
+                              Value word);
 
   /// Converts a storage element (iN or a small float type) to its i32 code,
   /// and back.
@@ -57,7 +61,12 @@ private:
   Value encodeFloatNearestEven(const ::qtrain::numerics::FloatFormat &format,
                                Value x,
                                ::qtrain::numerics::OverflowMode overflow);
-  /// The sign, overflow, infinity and NaN handling shared by both paths:
+  /// Faster stochastic path under the same conditions.
+  Value encodeFloatStochastic(const ::qtrain::numerics::FloatFormat &format,
+                              Value x,
+                              ::qtrain::numerics::OverflowMode overflow,
+                              Value randomBits);
+  /// The sign, overflow, infinity and NaN handling shared by the paths:
   /// `code` is the rounded magnitude code of |x|.
   Value finishFloatCode(const ::qtrain::numerics::FloatFormat &format,
                         Value code, Value negative, Value isInf, Value isNaN,

@@ -48,9 +48,10 @@ def QTrain_RoundOp : QTrain_Op<"round", [Pure, AttrSizedOperandSegments,
     representable in the element type.
 
     `rounding stochastic` needs a `seed` (i64); the random bits of element `i`
-    are word `i % 4` of Philox4x32-10 with key `seed` and counter
-    `{i / 4, stream, 0}`, so every backend draws the same bits. Give each op a
-    distinct `stream` to decorrelate them.
+    are word `(i / 16) % 4` of Philox4x32-10 with key `seed` and counter
+    `{16 * (i / 64) + i % 16, stream, 0}` (docs/numerics.md), so every
+    backend draws the same bits. Give each op a distinct `stream` to
+    decorrelate them.
 
     Examples:
     ```mlir
