@@ -15,6 +15,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -173,8 +174,11 @@ uint32_t bitsOf(float x) {
   return b;
 }
 
-/// Every f16 and bf16 value, f32 edge cases and random f32 values.
-std::vector<float> inputs() {
+/// Every f16 and bf16 value, f32 edge cases, random f32 values, and for
+/// `format` every grid point, every midpoint between neighbouring grid points
+/// (the ties) and the f32 values on either side of it, the largest finite
+/// value and the first overflow.
+std::vector<float> inputs(const Format &format) {
   std::vector<float> x;
   for (uint32_t h = 0; h < 0x10000; ++h) {
     // bf16 values are the top half of an f32.
@@ -188,6 +192,24 @@ std::vector<float> inputs() {
   }
   for (float v : {FLT_MIN, FLT_MAX, FLT_TRUE_MIN, -FLT_TRUE_MIN, 0.0f, -0.0f})
     x.push_back(v);
+  // The format's grid, sorted, with one more step past the largest value.
+  std::vector<float> grid;
+  for (uint32_t code = 0; code < (1u << format.bitWidth()); ++code) {
+    float v = decode(format, code);
+    if (std::isfinite(v) && !std::signbit(v))
+      grid.push_back(v);
+  }
+  std::sort(grid.begin(), grid.end());
+  grid.erase(std::unique(grid.begin(), grid.end()), grid.end());
+  grid.push_back(grid.back() + (grid.back() - grid[grid.size() - 2]));
+  for (size_t i = 0; i + 1 < grid.size(); ++i) {
+    float mid = float((double(grid[i]) + grid[i + 1]) / 2);
+    for (float v : {grid[i], mid, std::nextafter(mid, 0.0f),
+                    std::nextafter(mid, INFINITY)}) {
+      x.push_back(v);
+      x.push_back(-v);
+    }
+  }
   std::mt19937 rng(11);
   for (int i = 0; i < 65536; ++i)
     x.push_back(floatOf(rng()));
@@ -209,7 +231,7 @@ TEST_P(ElementwiseExecutionTest, BitExactAgainstLibrary) {
   std::unique_ptr<JitModule> jit = JitModule::compile(moduleSource(c), error);
   ASSERT_TRUE(jit) << error;
 
-  std::vector<float> x = inputs();
+  std::vector<float> x = inputs(c.format);
   auto xm = memref1D(x);
   const int64_t seed = 0x0123456789abcdefll;
   const Shape shape = {int64_t(x.size())};
