@@ -100,11 +100,8 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
   const int m = int(f.manBits);
   const int emin = f.minNormalExponent();
 
-  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
-  Value negative = a.cmp(P::ne, a.shr(bits, i32(31)), i32(0));
-  Value absBits = a.band(bits, i32(0x7FFFFFFF));
-  Value isNaN = a.cmp(P::ugt, absBits, i32(0x7F800000));
-  Value isInf = a.cmp(P::eq, absBits, i32(0x7F800000));
+  FloatInput input = splitFloatInput(x);
+  Value negative = input.negative, absBits = input.absBits;
 
   // |x| = sig * 2^(e - 23) with sig normalized to 24 bits (f32 subnormals
   // are shifted up; zero gives sig = 0 and a tiny e).
@@ -174,16 +171,26 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
   Value code =
       a.select(flush, a.shl(magnitude, i32(m)), a.add(base, magnitude));
 
-  return finishFloatCode(f, code, negative, isInf, isNaN, rounding, overflow);
+  return finishFloatCode(f, code, input, rounding, overflow);
+}
+
+NumericsIRBuilder::FloatInput NumericsIRBuilder::splitFloatInput(Value x) {
+  Arith a{b};
+  using P = arith::CmpIPredicate;
+  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
+  Value absBits = a.band(bits, i32(0x7FFFFFFF));
+  return {a.cmp(P::ne, a.shr(bits, i32(31)), i32(0)), absBits,
+          a.cmp(P::ugt, absBits, i32(0x7F800000)),
+          a.cmp(P::eq, absBits, i32(0x7F800000))};
 }
 
 Value NumericsIRBuilder::finishFloatCode(const num::FloatFormat &f, Value code,
-                                         Value negative, Value isInf,
-                                         Value isNaN,
+                                         const FloatInput &input,
                                          num::RoundingMode rounding,
                                          num::OverflowMode overflow) {
   Arith a{b};
   using P = arith::CmpIPredicate;
+  Value negative = input.negative;
   // Sign, zero, overflow and special inputs; their codes come from the
   // library.
   uint32_t signBit = uint32_t(1) << (f.expBits + f.manBits);
@@ -200,11 +207,12 @@ Value NumericsIRBuilder::finishFloatCode(const num::FloatFormat &f, Value code,
                bySign(num::overflowCode(f, false, rounding, overflow),
                       num::overflowCode(f, true, rounding, overflow)),
                signed_);
-  result = a.select(isInf,
+  result = a.select(input.isInf,
                     bySign(num::infinityCode(f, false, overflow),
                            num::infinityCode(f, true, overflow)),
                     result);
-  return a.select(isNaN, bySign(num::nanCode(f, false), num::nanCode(f, true)),
+  return a.select(input.isNaN,
+                  bySign(num::nanCode(f, false), num::nanCode(f, true)),
                   result);
 }
 
@@ -219,11 +227,8 @@ Value NumericsIRBuilder::encodeFloatNearestEven(const num::FloatFormat &f,
     return Value();
   Arith a{b};
   using P = arith::CmpIPredicate;
-  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
-  Value negative = a.cmp(P::ne, a.shr(bits, i32(31)), i32(0));
-  Value absBits = a.band(bits, i32(0x7FFFFFFF));
-  Value isNaN = a.cmp(P::ugt, absBits, i32(0x7F800000));
-  Value isInf = a.cmp(P::eq, absBits, i32(0x7F800000));
+  FloatInput input = splitFloatInput(x);
+  Value absBits = input.absBits;
 
   // Normal range: round the f32 pattern to m mantissa bits (ties to even);
   // a mantissa carry moves into the exponent by itself. Then rebias.
@@ -243,15 +248,15 @@ Value NumericsIRBuilder::encodeFloatNearestEven(const num::FloatFormat &f,
   Value isSmall =
       a.cmp(P::ult, absBits, i32(int32_t(bitsOfFloat(std::ldexp(1.0f, emin)))));
   Value code = a.select(isSmall, subnormal, normal);
-  return finishFloatCode(f, code, negative, isInf, isNaN,
-                         num::RoundingMode::NearestEven, overflow);
+  return finishFloatCode(f, code, input, num::RoundingMode::NearestEven,
+                         overflow);
 }
 
 Value NumericsIRBuilder::encodeFloatStochastic(const num::FloatFormat &f,
                                                Value x,
                                                num::OverflowMode overflow,
                                                Value randomBits) {
-    const int m = int(f.manBits), d = 23 - m;
+  const int m = int(f.manBits), d = 23 - m;
   const int emin = f.minNormalExponent();
   // The subnormal path scales by 2^(m - emin), which must be an f32 (it is
   // not for bf16, whose subnormals take the general path).
@@ -259,11 +264,8 @@ Value NumericsIRBuilder::encodeFloatStochastic(const num::FloatFormat &f,
     return Value();
   Arith a{b};
   using P = arith::CmpIPredicate;
-  Value bits = arith::BitcastOp::create(b, b.getI32Type(), x);
-  Value negative = a.cmp(P::ne, a.shr(bits, i32(31)), i32(0));
-  Value absBits = a.band(bits, i32(0x7FFFFFFF));
-  Value isNaN = a.cmp(P::ugt, absBits, i32(0x7F800000));
-  Value isInf = a.cmp(P::eq, absBits, i32(0x7F800000));
+  FloatInput input = splitFloatInput(x);
+  Value absBits = input.absBits;
 
   // Normal range: the value rounds away from zero iff its d discarded bits
   // D satisfy D * 2^(32-d) > r, i.e. D > r >> (32 - d), i.e. adding
@@ -287,8 +289,8 @@ Value NumericsIRBuilder::encodeFloatStochastic(const num::FloatFormat &f,
   Value isSmall =
       a.cmp(P::ult, absBits, i32(int32_t(bitsOfFloat(std::ldexp(1.0f, emin)))));
   Value code = a.select(isSmall, subnormal, normal);
-  return finishFloatCode(f, code, negative, isInf, isNaN,
-                         num::RoundingMode::Stochastic, overflow);
+  return finishFloatCode(f, code, input, num::RoundingMode::Stochastic,
+                         overflow);
 }
 
 Value NumericsIRBuilder::encodeInt(const num::IntFormat &f, Value t,

@@ -66,10 +66,17 @@ private:
                               Value x,
                               ::qtrain::numerics::OverflowMode overflow,
                               Value randomBits);
+  /// The parts of an f32 input that every float encoder needs.
+  struct FloatInput {
+    Value negative; // i1: the sign bit
+    Value absBits;  // i32: the bits of |x|
+    Value isNaN, isInf;
+  };
+  FloatInput splitFloatInput(Value x);
   /// The sign, overflow, infinity and NaN handling shared by the paths:
   /// `code` is the rounded magnitude code of |x|.
   Value finishFloatCode(const ::qtrain::numerics::FloatFormat &format,
-                        Value code, Value negative, Value isInf, Value isNaN,
+                        Value code, const FloatInput &input,
                         ::qtrain::numerics::RoundingMode rounding,
                         ::qtrain::numerics::OverflowMode overflow);
   Value encodeInt(const ::qtrain::numerics::IntFormat &format, Value t,
