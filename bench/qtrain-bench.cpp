@@ -65,13 +65,15 @@ std::string streamKernel(const std::string &name, int64_t n,
                          const std::string &outType, const std::string &body) {
   std::string N = std::to_string(n);
   return "func.func @" + name + "(%xm: memref<" + N + "xf32>, %ym: memref<" +
-         N + "x" + outType + ">, %seed: i64) attributes "
+         N + "x" + outType +
+         ">, %seed: i64) attributes "
          "{llvm.emit_c_interface} {\n"
-         "  %x = bufferization.to_tensor %xm restrict : memref<" + N +
-         "xf32> to tensor<" + N + "xf32>\n" + body +
+         "  %x = bufferization.to_tensor %xm restrict : memref<" +
+         N + "xf32> to tensor<" + N + "xf32>\n" + body +
          "  bufferization.materialize_in_destination %y in restrict writable "
-         "%ym : (tensor<" + N + "x" + outType + ">, memref<" + N + "x" +
-         outType + ">) -> ()\n  return\n}\n";
+         "%ym : (tensor<" +
+         N + "x" + outType + ">, memref<" + N + "x" + outType +
+         ">) -> ()\n  return\n}\n";
 }
 
 struct Row {
@@ -94,33 +96,33 @@ int main(int argc, char **argv) {
   const int64_t n = (64 << 20) / 4;
   const std::string N = std::to_string(n);
   std::string scale = "  %s = arith.constant dense<0.03125> : tensor<f32>\n";
+  // One kernel per (format, rounding) pair: only these two vary.
+  auto quantizeKernel = [&](const std::string &name, const std::string &format,
+                            const std::string &storage, bool stochastic) {
+    std::string rounding = stochastic ? " rounding stochastic seed(%seed)" : "";
+    return streamKernel(name, n, storage,
+                        scale + "  %y = qtrain.quantize %x to " + format +
+                            " scale(%s : tensor<f32>)" + rounding +
+                            " : tensor<" + N + "xf32> -> tensor<" + N + "x" +
+                            storage + ">\n");
+  };
   std::string source =
       "#id = affine_map<(d0) -> (d0)>\n" +
-      streamKernel("copy", n, "f32",
-                   "  %e = tensor.empty() : tensor<" + N + "xf32>\n"
-                   "  %y = linalg.generic {indexing_maps = [#id, #id], "
-                   "iterator_types = [\"parallel\"]} ins(%x : tensor<" + N +
-                   "xf32>) outs(%e : tensor<" + N + "xf32>) {\n"
-                   "  ^bb0(%in: f32, %out: f32):\n    linalg.yield %in : f32\n"
-                   "  } -> tensor<" + N + "xf32>\n") +
-      streamKernel("int8_nearest", n, "i8",
-                   scale + "  %y = qtrain.quantize %x to int<8, signed> "
-                           "scale(%s : tensor<f32>) : tensor<" + N +
-                           "xf32> -> tensor<" + N + "xi8>\n") +
-      streamKernel("int8_stochastic", n, "i8",
-                   scale + "  %y = qtrain.quantize %x to int<8, signed> "
-                           "scale(%s : tensor<f32>) rounding stochastic "
-                           "seed(%seed) : tensor<" + N + "xf32> -> tensor<" +
-                           N + "xi8>\n") +
-      streamKernel("e4m3_nearest", n, "f8E4M3FN",
-                   scale + "  %y = qtrain.quantize %x to float<f8E4M3FN> "
-                           "scale(%s : tensor<f32>) : tensor<" + N +
-                           "xf32> -> tensor<" + N + "xf8E4M3FN>\n") +
-      streamKernel("e4m3_stochastic", n, "f8E4M3FN",
-                   scale + "  %y = qtrain.quantize %x to float<f8E4M3FN> "
-                           "scale(%s : tensor<f32>) rounding stochastic "
-                           "seed(%seed) : tensor<" + N + "xf32> -> tensor<" +
-                           N + "xf8E4M3FN>\n");
+      streamKernel(
+          "copy", n, "f32",
+          "  %e = tensor.empty() : tensor<" + N +
+              "xf32>\n"
+              "  %y = linalg.generic {indexing_maps = [#id, #id], "
+              "iterator_types = [\"parallel\"]} ins(%x : tensor<" +
+              N + "xf32>) outs(%e : tensor<" + N +
+              "xf32>) {\n"
+              "  ^bb0(%in: f32, %out: f32):\n    linalg.yield %in : f32\n"
+              "  } -> tensor<" +
+              N + "xf32>\n") +
+      quantizeKernel("int8_nearest", "int<8, signed>", "i8", false) +
+      quantizeKernel("int8_stochastic", "int<8, signed>", "i8", true) +
+      quantizeKernel("e4m3_nearest", "float<f8E4M3FN>", "f8E4M3FN", false) +
+      quantizeKernel("e4m3_stochastic", "float<f8E4M3FN>", "f8E4M3FN", true);
   auto stream = compileOrDie(source);
 
   std::vector<float> x(n), copyOut(n);
@@ -140,23 +142,21 @@ int main(int argc, char **argv) {
   double copySeconds = medianSeconds([&] { copy(&xm, &copyM, 1); });
   double copyBytes = 2.0 * 4 * n;
   std::vector<Row> rows;
-  for (const char *name : {"int8_nearest", "e4m3_nearest", "int8_stochastic",
-                           "e4m3_stochastic"}) {
+  for (const char *name :
+       {"int8_nearest", "e4m3_nearest", "int8_stochastic", "e4m3_stochastic"}) {
     auto kernel = stream->lookup<CodeKernel>(name);
     int64_t seed = 0;
-    double seconds =
-        medianSeconds([&] { kernel(&xm, &codesM, ++seed); });
+    double seconds = medianSeconds([&] { kernel(&xm, &codesM, ++seed); });
     rows.push_back({name, seconds, 5.0 * n}); // 4 bytes in, 1 out
   }
 
   std::printf("qtrain-bench: 1 thread, median of %d calls\n\n",
               int(repetitions));
   std::printf("Quantizing 64 MiB of f32 (16.8 M elements):\n");
-  std::printf("  %-18s %9s %9s %14s\n", "kernel", "ms", "GB/s",
-              "vs copy GB/s");
+  std::printf("  %-18s %9s %9s %14s\n", "kernel", "ms", "GB/s", "vs copy GB/s");
   double copyRate = copyBytes / copySeconds;
-  std::printf("  %-18s %9.2f %9.1f %13.0f%%\n", "f32 copy",
-              copySeconds * 1e3, copyRate / 1e9, 100.0);
+  std::printf("  %-18s %9.2f %9.1f %13.0f%%\n", "f32 copy", copySeconds * 1e3,
+              copyRate / 1e9, 100.0);
   for (const Row &row : rows) {
     double rate = row.bytes / row.seconds;
     std::printf("  %-18s %9.2f %9.1f %13.0f%%\n", row.name.c_str(),
@@ -174,21 +174,25 @@ int main(int argc, char **argv) {
     return "func.func @" + name + "(%am: memref<" + SS + "x" + type +
            ">, %bm: memref<" + SS + "x" + type + ">, %cm: memref<" + SS +
            "xf32>) attributes {llvm.emit_c_interface} {\n"
-           "  %af = bufferization.to_tensor %am restrict : memref<" + SS +
-           "x" + type + "> to tensor<" + SS + "x" + type + ">\n"
-           "  %bf = bufferization.to_tensor %bm restrict : memref<" + SS +
-           "x" + type + "> to tensor<" + SS + "x" + type + ">\n"
-           "  %a = tensor.expand_shape %af [[0, 1]] output_shape [" + S +
-           ", " + S + "] : tensor<" + SS + "x" + type + "> into tensor<" + S +
-           "x" + S + "x" + type + ">\n"
-           "  %b = tensor.expand_shape %bf [[0, 1]] output_shape [" + S +
-           ", " + S + "] : tensor<" + SS + "x" + type + "> into tensor<" + S +
-           "x" + S + "x" + type + ">\n" + body +
-           "  %cf = tensor.collapse_shape %c [[0, 1]] : tensor<" + S + "x" +
-           S + "xf32> into tensor<" + SS + "xf32>\n"
+           "  %af = bufferization.to_tensor %am restrict : memref<" +
+           SS + "x" + type + "> to tensor<" + SS + "x" + type +
+           ">\n"
+           "  %bf = bufferization.to_tensor %bm restrict : memref<" +
+           SS + "x" + type + "> to tensor<" + SS + "x" + type +
+           ">\n"
+           "  %a = tensor.expand_shape %af [[0, 1]] output_shape [" +
+           S + ", " + S + "] : tensor<" + SS + "x" + type + "> into tensor<" +
+           S + "x" + S + "x" + type +
+           ">\n"
+           "  %b = tensor.expand_shape %bf [[0, 1]] output_shape [" +
+           S + ", " + S + "] : tensor<" + SS + "x" + type + "> into tensor<" +
+           S + "x" + S + "x" + type + ">\n" + body +
+           "  %cf = tensor.collapse_shape %c [[0, 1]] : tensor<" + S + "x" + S +
+           "xf32> into tensor<" + SS +
+           "xf32>\n"
            "  bufferization.materialize_in_destination %cf in restrict "
-           "writable %cm : (tensor<" + SS + "xf32>, memref<" + SS +
-           "xf32>) -> ()\n  return\n}\n";
+           "writable %cm : (tensor<" +
+           SS + "xf32>, memref<" + SS + "xf32>) -> ()\n  return\n}\n";
   };
   std::string mm = "tensor<" + S + "x" + S;
   std::string one = "  %one = arith.constant dense<1.0> : tensor<f32>\n";
@@ -198,30 +202,40 @@ int main(int argc, char **argv) {
       "#c = affine_map<(m, n, k) -> (m, n)>\n" +
       matmulKernel("f32", "f32",
                    "  %zero = arith.constant 0.0 : f32\n"
-                   "  %e = tensor.empty() : " + mm + "xf32>\n"
-                   "  %init = linalg.fill ins(%zero : f32) outs(%e : " + mm +
-                   "xf32>) -> " + mm + "xf32>\n"
-                   "  %c = linalg.matmul indexing_maps = [#a, #bt, #c] "
-                   "ins(%a, %b : " + mm + "xf32>, " + mm + "xf32>) outs(%init "
-                   ": " + mm + "xf32>) -> " + mm + "xf32>\n") +
+                   "  %e = tensor.empty() : " +
+                       mm +
+                       "xf32>\n"
+                       "  %init = linalg.fill ins(%zero : f32) outs(%e : " +
+                       mm + "xf32>) -> " + mm +
+                       "xf32>\n"
+                       "  %c = linalg.matmul indexing_maps = [#a, #bt, #c] "
+                       "ins(%a, %b : " +
+                       mm + "xf32>, " + mm +
+                       "xf32>) outs(%init "
+                       ": " +
+                       mm + "xf32>) -> " + mm + "xf32>\n") +
       matmulKernel("int8", "i8",
-                   one + "  %c = qtrain.qmatmul %a, %b lhs(int<8, signed>, "
-                         "scale %one : tensor<f32>) rhs(int<8, signed> "
-                         "transposed, scale %one : tensor<f32>) accumulate "
-                         "i32 : " + mm + "xi8>, " + mm + "xi8> -> " + mm +
-                         "xf32>\n") +
+                   one +
+                       "  %c = qtrain.qmatmul %a, %b lhs(int<8, signed>, "
+                       "scale %one : tensor<f32>) rhs(int<8, signed> "
+                       "transposed, scale %one : tensor<f32>) accumulate "
+                       "i32 : " +
+                       mm + "xi8>, " + mm + "xi8> -> " + mm + "xf32>\n") +
       matmulKernel("uint8_int8", "i8",
-                   one + "  %c = qtrain.qmatmul %a, %b lhs(int<8, unsigned>, "
-                         "scale %one : tensor<f32>) rhs(int<8, signed> "
-                         "transposed, scale %one : tensor<f32>) accumulate "
-                         "i32 : " + mm + "xi8>, " + mm + "xi8> -> " + mm +
-                         "xf32>\n") +
+                   one +
+                       "  %c = qtrain.qmatmul %a, %b lhs(int<8, unsigned>, "
+                       "scale %one : tensor<f32>) rhs(int<8, signed> "
+                       "transposed, scale %one : tensor<f32>) accumulate "
+                       "i32 : " +
+                       mm + "xi8>, " + mm + "xi8> -> " + mm + "xf32>\n") +
       matmulKernel("e4m3", "f8E4M3FN",
-                   one + "  %c = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, "
-                         "scale %one : tensor<f32>) rhs(float<f8E4M3FN> "
-                         "transposed, scale %one : tensor<f32>) accumulate "
-                         "f32 : " + mm + "xf8E4M3FN>, " + mm +
-                         "xf8E4M3FN> -> " + mm + "xf32>\n");
+                   one +
+                       "  %c = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, "
+                       "scale %one : tensor<f32>) rhs(float<f8E4M3FN> "
+                       "transposed, scale %one : tensor<f32>) accumulate "
+                       "f32 : " +
+                       mm + "xf8E4M3FN>, " + mm + "xf8E4M3FN> -> " + mm +
+                       "xf32>\n");
   auto matmulJit = compileOrDie(matmuls);
   std::vector<float> af(s * s), bf(s * s), c(s * s);
   std::vector<uint8_t> a8(s * s), b8(s * s);
@@ -233,12 +247,12 @@ int main(int argc, char **argv) {
   }
   auto afm = memref1D(af), bfm = memref1D(bf), cm = memref1D(c);
   auto a8m = memref1D(a8), b8m = memref1D(b8);
-  using F32Matmul = void (*)(StridedMemRefType<float, 1> *,
-                             StridedMemRefType<float, 1> *,
-                             StridedMemRefType<float, 1> *);
-  using CodeMatmul = void (*)(StridedMemRefType<uint8_t, 1> *,
-                              StridedMemRefType<uint8_t, 1> *,
-                              StridedMemRefType<float, 1> *);
+  using F32Matmul =
+      void (*)(StridedMemRefType<float, 1> *, StridedMemRefType<float, 1> *,
+               StridedMemRefType<float, 1> *);
+  using CodeMatmul =
+      void (*)(StridedMemRefType<uint8_t, 1> *, StridedMemRefType<uint8_t, 1> *,
+               StridedMemRefType<float, 1> *);
   auto f32Fn = matmulJit->lookup<F32Matmul>("f32");
   double f32Seconds = medianSeconds([&] { f32Fn(&afm, &bfm, &cm); });
   double flops = 2.0 * double(s) * s * s;
