@@ -23,7 +23,8 @@ namespace qtrain::runtime {
 
 std::unique_ptr<JitModule>
 JitModule::compile(const std::string &source, std::string &error,
-                   const mlir::qtrain::LowerToCPUOptions &pipelineOptions) {
+                   const mlir::qtrain::LowerToCPUOptions &pipelineOptions,
+                   llvm::function_ref<LogicalResult(ModuleOp)> prepare) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -42,9 +43,8 @@ JitModule::compile(const std::string &source, std::string &error,
   llvm::raw_string_ostream errors(error);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context, errors);
-  OwningOpRef<ModuleOp> module =
-      parseSourceString<ModuleOp>(source, &context);
-  if (!module)
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  if (!module || (prepare && failed(prepare(*module))))
     return nullptr;
   PassManager pm(&context);
   mlir::qtrain::buildLowerToCPUPipeline(pm, pipelineOptions);
@@ -70,6 +70,8 @@ JitModule::compile(const std::string &source, std::string &error,
                                 targetMachine->get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
+  llvm::StringRef runnerUtils[] = {QTRAIN_C_RUNNER_UTILS};
+  options.sharedLibPaths = runnerUtils;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   auto engine = ExecutionEngine::create(*module, options);
   if (!engine) {

@@ -14,6 +14,7 @@
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/BuiltinOps.h"
 
 #include <memory>
 #include <string>
@@ -24,10 +25,12 @@ namespace qtrain::runtime {
 class JitModule {
 public:
   /// Compiles `source`; on failure returns null and sets `error` to the
-  /// diagnostics.
+  /// diagnostics. `prepare`, when given, transforms the parsed module before
+  /// the lowering (to run qtrain passes, add interfaces).
   static std::unique_ptr<JitModule>
   compile(const std::string &source, std::string &error,
-          const mlir::qtrain::LowerToCPUOptions &options = {});
+          const mlir::qtrain::LowerToCPUOptions &options = {},
+          llvm::function_ref<mlir::LogicalResult(mlir::ModuleOp)> prepare = {});
 
   /// The C interface (_mlir_ciface_<name>) of a compiled function, or null.
   template <typename Fn> Fn lookup(const std::string &name) {
@@ -45,8 +48,8 @@ private:
 
 /// A 1-D memref descriptor over a vector's storage.
 template <typename T> StridedMemRefType<T, 1> memref1D(std::vector<T> &v) {
-  return StridedMemRefType<T, 1>{v.data(), v.data(), 0, {int64_t(v.size())},
-                                 {1}};
+  return StridedMemRefType<T, 1>{
+      v.data(), v.data(), 0, {int64_t(v.size())}, {1}};
 }
 
 } // namespace qtrain::runtime

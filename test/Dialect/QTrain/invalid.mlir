@@ -495,3 +495,24 @@ func.func @qmatmul_inexact_accumulator(%a: tensor<4x8xi16>, %b: tensor<8x4xf8E4M
   %0 = qtrain.qmatmul %a, %b lhs(float<dlfloat16>, scale %s : tensor<f32>) rhs(float<f8E4M3FN>, scale %s : tensor<f32>) accumulate f16 : tensor<4x8xi16>, tensor<8x4xf8E4M3FN> -> tensor<4x4xf32>
   return %0 : tensor<4x4xf32>
 }
+
+// -----
+
+// expected-error @+1 {{argument #0 of role 'seed' has type 'tensor<4xf32>'; expected i64}}
+func.func @seed_role(%s: tensor<4xf32> {qtrain.role = #qtrain<role seed>}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'qtrain.role' must be a #qtrain<role ...>, got "parameter"}}
+func.func @string_role(%p: tensor<4xf32> {qtrain.role = "parameter"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown qtrain argument attribute 'qtrain.param'}}
+func.func @unknown_arg_attr(%p: tensor<4xf32> {qtrain.param}) {
+  return
+}

@@ -29,3 +29,48 @@ Operation *QTrainDialect::materializeConstant(OpBuilder &builder,
     return nullptr;
   return arith::ConstantOp::create(builder, loc, type, typed);
 }
+
+LogicalResult QTrainDialect::verifyRegionArgAttribute(Operation *op,
+                                                      unsigned regionIndex,
+                                                      unsigned argIndex,
+                                                      NamedAttribute attr) {
+  if (attr.getName() != getRoleAttrName())
+    return op->emitError() << "unknown qtrain argument attribute '"
+                           << attr.getName().getValue() << "'";
+  auto role = dyn_cast<ArgRoleAttr>(attr.getValue());
+  if (!role)
+    return op->emitError() << "'" << getRoleAttrName()
+                           << "' must be a #qtrain<role ...>, got "
+                           << attr.getValue();
+  // Tensors, or the memrefs they become after bufferization.
+  Type type = op->getRegion(regionIndex).getArgument(argIndex).getType();
+  auto tensor = dyn_cast<ShapedType>(type);
+  if (tensor && !tensor.hasRank())
+    tensor = nullptr;
+  bool ok;
+  switch (role.getValue()) {
+  case ArgRole::seed:
+    ok = type.isInteger(64);
+    break;
+  case ArgRole::loss_scale:
+    ok = tensor && tensor.getRank() == 0 && tensor.getElementType().isF32();
+    break;
+  case ArgRole::parameter:
+    ok = tensor && tensor.hasStaticShape() &&
+         isa<FloatType>(tensor.getElementType());
+    break;
+  default:
+    ok = tensor && tensor.hasStaticShape();
+  }
+  if (!ok)
+    return op->emitError() << "argument #" << argIndex << " of role '"
+                           << stringifyArgRole(role.getValue()) << "' has type "
+                           << type << "; expected "
+                           << (role.getValue() == ArgRole::seed ? "i64"
+                               : role.getValue() == ArgRole::loss_scale
+                                   ? "tensor<f32>"
+                               : role.getValue() == ArgRole::parameter
+                                   ? "a static float tensor"
+                                   : "a static tensor");
+  return success();
+}

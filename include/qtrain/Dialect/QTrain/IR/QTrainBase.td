@@ -35,10 +35,15 @@ def QTrain_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   // Folded tensors become arith.constant ops.
   let hasConstantMaterializer = 1;
+  // Checks the `qtrain.role` argument attribute.
+  let hasRegionArgAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     /// Defined next to the attribute storage classes (QTrainAttrs.cpp).
     void registerAttributes();
+
+    /// The argument attribute holding a model argument's `ArgRoleAttr`.
+    static ::llvm::StringRef getRoleAttrName() { return "qtrain.role"; }
   }];
 }
 

@@ -109,4 +109,28 @@ def QTrain_ConvLayoutAttr : EnumAttr<QTrain_Dialect, QTrain_ConvLayout,
   }];
 }
 
+
+def QTrain_ArgRole : I32EnumAttr<"ArgRole",
+    "what a model argument is to the training rewrite", [
+      I32EnumAttrCase<"parameter", 0>,
+      I32EnumAttrCase<"input", 1>,
+      I32EnumAttrCase<"label", 2>,
+      I32EnumAttrCase<"seed", 3>,
+      I32EnumAttrCase<"loss_scale", 4>]> {
+  let cppNamespace = "::mlir::qtrain";
+  let genSpecializedAttr = 0;
+}
+
+def QTrain_ArgRoleAttr : EnumAttr<QTrain_Dialect, QTrain_ArgRole, "role"> {
+  let summary = "Role of a model argument";
+  let description = [{
+    Marks the arguments of a model function (the `qtrain.role` argument
+    attribute): `parameter`s are trained and get gradients, `input`s and
+    `label`s are the batch, `seed` is the i64 key of stochastic rounding and
+    `loss_scale` the tensor<f32> factor the backward pass starts from.
+
+    Example: `func.func @mlp(%w: tensor<784x10xf32> {qtrain.role = #qtrain<role parameter>}, ...)`
+  }];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINENUMS_TD

@@ -59,4 +59,69 @@ def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
   ];
 }
 
+
+def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
+  let summary = "Reverse-mode differentiation of models into gradient functions";
+  let description = [{
+    For every function with `#qtrain<role parameter>` arguments that returns
+    one scalar loss (`tensor<f32>` or `tensor<f64>`), adds a function
+    `@<name>_grad` taking the same arguments and returning the loss followed
+    by the gradient of the loss with respect to each parameter, in argument
+    order. The model function is kept (it is the evaluation step).
+
+    The forward computation is copied into the gradient function, tensor
+    arithmetic is turned into `linalg.generic` (upstream
+    elementwise-to-linalg) and named linalg ops other than convolutions and
+    poolings are generalized. Reverse mode then visits ops from the loss
+    back to the parameters:
+
+    * `linalg.generic`: each operand read through a projected permutation
+      gets a generic over the same iteration space that multiplies the
+      output gradient by the derivative of the body with respect to that
+      operand, summing over the dimensions the operand does not index.
+      Reductions must combine with `addf`, `maximumf`/`maxnumf` or
+      `minimumf`/`minnumf`; the gradient of a max or min reaches every
+      element equal to the result (the arg-max / arg-min);
+    * convolutions (`linalg.conv_2d_nchw_fchw`, `linalg.conv_2d_nhwc_hwcf`,
+      any strides, unit dilations): the filter gradient by the generic rule,
+      the input gradient as the convolution of the padded, stride-dilated
+      output gradient with the flipped filter;
+    * poolings (`linalg.pooling_{nchw,nhwc}_{max,sum}`) with windows that
+      do not overlap (strides equal to the window);
+    * tensor reshapes, slices, inserts and pads, by their adjoint moves;
+    * `qtrain.quantizer`: the straight-through estimator, followed by the
+      rounding of the gradient to the quantizer's backward formats;
+      `qtrain.round`: the straight-through estimator.
+
+    Only values that depend on a parameter are differentiated. Any other op
+    on that path is an error naming the op.
+
+    With `loss-scale`, the gradient function takes a trailing
+    `tensor<f32>` argument (`#qtrain<role loss_scale>`) that seeds the
+    backward pass, so gradients come out multiplied by it.
+
+    Example:
+    ```mlir
+    func.func @f(%w: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},
+                 %x: tensor<4xf32> {qtrain.role = #qtrain<role input>})
+        -> tensor<f32>
+    ```
+    gains
+    ```mlir
+    func.func @f_grad(%w: tensor<4xf32> {...}, %x: tensor<4xf32> {...})
+        -> (tensor<f32>, tensor<4xf32>)
+    ```
+  }];
+  let options = [
+    Option<"lossScale", "loss-scale", "bool", /*default=*/"false",
+           "Seed the backward pass with a loss-scale argument">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_TD

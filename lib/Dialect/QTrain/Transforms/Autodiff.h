@@ -1,0 +1,69 @@
+//===- Autodiff.h - Reverse-mode rules of qtrain-autodiff -------*- C++ -*-===//
+//
+// The adjoint bookkeeping shared by the differentiation rules of
+// qtrain-autodiff, and the rules for the op families that need more than a
+// few lines: linalg.generic (by differentiating its scalar body), and the
+// convolutions and poolings (whose input gradients are scatters).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_LIB_DIALECT_QTRAIN_TRANSFORMS_AUTODIFF_H
+#define QTRAIN_LIB_DIALECT_QTRAIN_TRANSFORMS_AUTODIFF_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+namespace mlir::qtrain::autodiff {
+
+/// The gradients of the loss with respect to the values of one function,
+/// built before the function's return. Only active values (those that
+/// depend on a parameter) get gradients.
+class Adjoints {
+public:
+  Adjoints(OpBuilder &builder, llvm::DenseSet<Value> active)
+      : builder(builder), active(std::move(active)) {}
+
+  bool isActive(Value value) const { return active.contains(value); }
+  /// The gradient of `value`, or null while nothing has reached it.
+  Value get(Value value) const { return adjoints.lookup(value); }
+  /// Adds `gradient` to the gradient of `value`; ignores inactive values.
+  void add(Value value, Value gradient);
+
+  OpBuilder &builder;
+
+private:
+  llvm::DenseSet<Value> active;
+  llvm::DenseMap<Value, Value> adjoints;
+};
+
+/// A tensor of `type` filled with zeros.
+Value createZeros(OpBuilder &builder, Location loc, RankedTensorType type);
+
+/// An element-wise `linalg.generic` over same-typed tensors `a` and `b`.
+Value createElementwise(
+    OpBuilder &builder, Location loc, Value a, Value b,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
+
+/// Adds to the gradients of the operands `targets` of `op` (a generic whose
+/// result has the gradient `gradient`). `result` stands for the op's result
+/// in reductions; it differs from `op`'s own when `op` is the generalized
+/// copy of a named op.
+LogicalResult differentiateGeneric(linalg::GenericOp op, Value result,
+                                   Value gradient,
+                                   ArrayRef<OpOperand *> targets,
+                                   Adjoints &adjoints);
+
+/// The rule for linalg.generic ops of the model: every active operand.
+LogicalResult differentiateGeneric(linalg::GenericOp op, Adjoints &adjoints);
+
+/// Rules for the 2-D convolutions and poolings; failure() with a diagnostic
+/// when the op's attributes are not supported, and `std::nullopt` when `op`
+/// is not one of them.
+std::optional<LogicalResult> differentiateWindowed(linalg::LinalgOp op,
+                                                   Adjoints &adjoints);
+
+} // namespace mlir::qtrain::autodiff
+
+#endif // QTRAIN_LIB_DIALECT_QTRAIN_TRANSFORMS_AUTODIFF_H

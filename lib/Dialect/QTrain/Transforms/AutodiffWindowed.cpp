@@ -1,0 +1,235 @@
+//===- AutodiffWindowed.cpp - Gradients of convolutions and poolings ------===//
+//
+// Windowed ops read their input through maps like `oh * s + kh`, so the
+// input gradient is a scatter that a linalg.generic cannot write directly.
+// For convolutions it is rewritten as a gather: a convolution of the output
+// gradient, dilated by the stride and padded by the kernel size, with the
+// flipped filter. For poolings whose windows do not overlap, each input
+// element belongs to exactly one window, read through `h floordiv s`. The
+// filter gradient (and the gradient of an accumulated init) is a plain
+// contraction, left to the generic rule on a generalized copy of the op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Autodiff.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+using namespace mlir::qtrain::autodiff;
+
+namespace {
+/// Where the dimensions of a 2-D windowed op live in its operands.
+struct WindowLayout {
+  unsigned channel;    // channel dimension of the input and output
+  unsigned spatial[2]; // height and width dimensions of input and output
+  unsigned filterIn;   // filter's input-channel dimension
+  unsigned filterOut;  // filter's output-channel dimension
+  unsigned kernel[2];  // filter's (or window's) height and width dimensions
+};
+constexpr WindowLayout kNCHW{1, {2, 3}, 1, 0, {2, 3}};
+constexpr WindowLayout kNHWC{3, {1, 2}, 2, 3, {0, 1}};
+} // namespace
+
+static SmallVector<int64_t> toVector(DenseIntElementsAttr attr) {
+  return llvm::to_vector(attr.getValues<int64_t>());
+}
+
+/// Input gradient of a unit-dilation convolution (see the file comment).
+static Value convInputGradient(OpBuilder &b, Location loc, Value input,
+                               Value filter, Value gradient,
+                               const WindowLayout &l,
+                               ArrayRef<int64_t> strides) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto gType = cast<RankedTensorType>(gradient.getType());
+  ArrayRef<int64_t> filterShape =
+      cast<RankedTensorType>(filter.getType()).getShape();
+  int64_t k[2] = {filterShape[l.kernel[0]], filterShape[l.kernel[1]]};
+
+  // gp[.., z, ..] = g[.., (z - (K - 1)) / s, ..] where divisible, else 0.
+  SmallVector<int64_t> paddedShape(gType.getShape());
+  SmallVector<int64_t> offsets(gType.getRank(), 0), steps(gType.getRank(), 1);
+  for (int i = 0; i < 2; ++i) {
+    paddedShape[l.spatial[i]] = inType.getDimSize(l.spatial[i]) + k[i] - 1;
+    offsets[l.spatial[i]] = k[i] - 1;
+    steps[l.spatial[i]] = strides[i];
+  }
+  Value zeros = createZeros(
+      b, loc, RankedTensorType::get(paddedShape, gType.getElementType()));
+  MLIRContext *ctx = b.getContext();
+  Value padded = tensor::InsertSliceOp::create(
+      b, loc, gradient, zeros, getAsIndexOpFoldResult(ctx, offsets),
+      getAsIndexOpFoldResult(ctx, gType.getShape()),
+      getAsIndexOpFoldResult(ctx, steps));
+
+  // gin[n, c, h, w] = sum_{f, kh, kw} gp[n, f, h - kh + KH - 1, ...] *
+  //                                   filter[f, c, kh, kw]
+  // Loops: the four input dimensions, then f, kh, kw.
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> gExprs(4), filterExprs(4);
+  gExprs[0] = d(0);
+  gExprs[l.channel] = d(4);
+  for (int i = 0; i < 2; ++i)
+    gExprs[l.spatial[i]] = d(l.spatial[i]) - d(5 + i) + (k[i] - 1);
+  filterExprs[l.filterOut] = d(4);
+  filterExprs[l.filterIn] = d(l.channel);
+  filterExprs[l.kernel[0]] = d(5);
+  filterExprs[l.kernel[1]] = d(6);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(7, 0, gExprs, ctx), AffineMap::get(7, 0, filterExprs, ctx),
+      AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
+  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
+  iterators.append(3, utils::IteratorType::reduction);
+  Value init = createZeros(b, loc, inType);
+  return linalg::GenericOp::create(
+             b, loc, inType, ValueRange{padded, filter}, init, maps, iterators,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
+               Value sum = arith::AddFOp::create(nb, nl, args[2], p);
+               linalg::YieldOp::create(nb, nl, sum);
+             })
+      .getResult(0);
+}
+
+/// Input gradient of a pooling with non-overlapping windows.
+static Value poolInputGradient(OpBuilder &b, Location loc, Value input,
+                               Value result, Value gradient, bool isMax,
+                               const WindowLayout &l,
+                               ArrayRef<int64_t> strides) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  auto outType = cast<RankedTensorType>(result.getType());
+  SmallVector<int64_t> covered(outType.getShape());
+  MLIRContext *ctx = b.getContext();
+  SmallVector<AffineExpr> windowExprs;
+  for (unsigned i = 0; i < 4; ++i)
+    windowExprs.push_back(getAffineDimExpr(i, ctx));
+  for (int i = 0; i < 2; ++i) {
+    covered[l.spatial[i]] *= strides[i];
+    windowExprs[l.spatial[i]] = windowExprs[l.spatial[i]].floorDiv(strides[i]);
+  }
+  auto coveredType = RankedTensorType::get(covered, inType.getElementType());
+  SmallVector<int64_t> zeros(4, 0), ones(4, 1);
+  Value inputSlice = tensor::ExtractSliceOp::create(
+      b, loc, coveredType, input, getAsIndexOpFoldResult(ctx, zeros),
+      getAsIndexOpFoldResult(ctx, covered), getAsIndexOpFoldResult(ctx, ones));
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+  AffineMap window = AffineMap::get(4, 0, windowExprs, ctx);
+  SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
+  Value empty =
+      tensor::EmptyOp::create(b, loc, covered, inType.getElementType());
+  Value grad =
+      linalg::GenericOp::create(
+          b, loc, coveredType, ValueRange{inputSlice, result, gradient}, empty,
+          ArrayRef<AffineMap>{id, window, window, id}, parallel,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value g = args[2];
+            if (isMax) { // only the arg-max elements of each window
+              Value isMaxElt = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OEQ, args[0], args[1]);
+              Value zero = arith::ConstantOp::create(
+                  nb, nl, nb.getZeroAttr(g.getType()));
+              g = arith::SelectOp::create(nb, nl, isMaxElt, g, zero);
+            }
+            linalg::YieldOp::create(nb, nl, g);
+          })
+          .getResult(0);
+  if (covered == SmallVector<int64_t>(inType.getShape()))
+    return grad;
+  return tensor::InsertSliceOp::create(
+      b, loc, grad, createZeros(b, loc, inType),
+      getAsIndexOpFoldResult(ctx, zeros), getAsIndexOpFoldResult(ctx, covered),
+      getAsIndexOpFoldResult(ctx, ones));
+}
+
+/// The generic rule on a generalized copy of `op`, for `targets` (operand
+/// numbers).
+static LogicalResult differentiateAsGeneric(linalg::LinalgOp op,
+                                            ArrayRef<unsigned> targets,
+                                            Adjoints &adjoints) {
+  SmallVector<unsigned> active;
+  for (unsigned t : targets)
+    if (adjoints.isActive(op->getOperand(t)))
+      active.push_back(t);
+  if (active.empty())
+    return success();
+  IRRewriter rewriter(adjoints.builder);
+  auto copy = cast<linalg::LinalgOp>(adjoints.builder.clone(*op));
+  FailureOr<linalg::GenericOp> generic =
+      linalg::generalizeNamedOp(rewriter, copy);
+  if (failed(generic))
+    return op->emitOpError("could not be generalized for differentiation");
+  SmallVector<OpOperand *> operands;
+  for (unsigned t : active)
+    operands.push_back(&(*generic)->getOpOperand(t));
+  LogicalResult result =
+      differentiateGeneric(*generic, op->getResult(0),
+                           adjoints.get(op->getResult(0)), operands, adjoints);
+  rewriter.eraseOp(*generic);
+  return result;
+}
+
+std::optional<LogicalResult>
+autodiff::differentiateWindowed(linalg::LinalgOp op, Adjoints &adjoints) {
+  const WindowLayout *layout = nullptr;
+  bool isConv = false, isMax = false;
+  DenseIntElementsAttr stridesAttr, dilationsAttr;
+  if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(*op)) {
+    layout = &kNCHW, isConv = true;
+    stridesAttr = conv.getStrides(), dilationsAttr = conv.getDilations();
+  } else if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(*op)) {
+    layout = &kNHWC, isConv = true;
+    stridesAttr = conv.getStrides(), dilationsAttr = conv.getDilations();
+  } else if (auto pool = dyn_cast<linalg::PoolingNchwMaxOp>(*op)) {
+    layout = &kNCHW, isMax = true;
+    stridesAttr = pool.getStrides(), dilationsAttr = pool.getDilations();
+  } else if (auto pool = dyn_cast<linalg::PoolingNhwcMaxOp>(*op)) {
+    layout = &kNHWC, isMax = true;
+    stridesAttr = pool.getStrides(), dilationsAttr = pool.getDilations();
+  } else if (auto pool = dyn_cast<linalg::PoolingNchwSumOp>(*op)) {
+    layout = &kNCHW;
+    stridesAttr = pool.getStrides(), dilationsAttr = pool.getDilations();
+  } else if (auto pool = dyn_cast<linalg::PoolingNhwcSumOp>(*op)) {
+    layout = &kNHWC;
+    stridesAttr = pool.getStrides(), dilationsAttr = pool.getDilations();
+  } else {
+    return std::nullopt;
+  }
+  SmallVector<int64_t> strides = toVector(stridesAttr);
+  if (llvm::any_of(toVector(dilationsAttr), [](int64_t d) { return d != 1; }))
+    return op->emitOpError("with dilations other than 1 cannot be "
+                           "differentiated by qtrain-autodiff");
+
+  OpBuilder &b = adjoints.builder;
+  Location loc = op.getLoc();
+  Value input = op.getDpsInputs()[0];
+  Value result = op->getResult(0);
+  Value gradient = adjoints.get(result);
+  if (isConv) {
+    unsigned initNumber = op.getDpsInitsMutable()[0].getOperandNumber();
+    if (adjoints.isActive(input))
+      adjoints.add(input, convInputGradient(b, loc, input, op.getDpsInputs()[1],
+                                            gradient, *layout, strides));
+    return differentiateAsGeneric(op, {1, initNumber}, adjoints);
+  }
+
+  ArrayRef<int64_t> window =
+      cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
+  if (window[0] != strides[0] || window[1] != strides[1])
+    return op->emitOpError("with overlapping or gapped windows (strides ")
+           << stridesAttr << " differ from the window) cannot be "
+           << "differentiated by qtrain-autodiff";
+  if (adjoints.isActive(input))
+    adjoints.add(input, poolInputGradient(b, loc, input, result, gradient,
+                                          isMax, *layout, strides));
+  if (adjoints.isActive(op.getDpsInits()[0])) {
+    if (isMax)
+      return op->emitOpError("cannot differentiate the initial value of a max "
+                             "pooling");
+    adjoints.add(op.getDpsInits()[0], gradient);
+  }
+  return success();
+}

@@ -1,0 +1,147 @@
+// RUN: qtrain-opt %s -split-input-file -qtrain-autodiff -mlir-print-local-scope | FileCheck %s
+// RUN: qtrain-opt %s -split-input-file -qtrain-autodiff=loss-scale | FileCheck %s --check-prefix=SCALED
+
+// A matmul's weight gradient contracts the saved (rounded) input with the
+// output gradient over the batch; rounding is straight-through.
+// CHECK-LABEL: func.func @linear(
+// CHECK-LABEL: func.func @linear_grad(
+// CHECK-SAME:    %[[W:.+]]: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter>},
+// CHECK-SAME:    %[[X:.+]]: tensor<2x8xf32> {qtrain.role = #qtrain<role input>})
+// CHECK-SAME:    -> (tensor<f32>, tensor<8x4xf32>)
+// CHECK:         %[[R:.+]] = qtrain.round %[[X]]
+// CHECK:         %[[Y:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%[[R]], %[[W]]
+// CHECK:         %[[LOSS:.+]] = linalg.generic
+// CHECK:         %[[DY:.+]] = linalg.generic
+// CHECK:         %[[DW:.+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d2, d1)>], iterator_types = ["reduction", "parallel", "parallel"]} ins(%[[R]], %[[DY]] :
+// CHECK:         return %[[LOSS]], %[[DW]]
+
+// SCALED-LABEL: func.func @linear_grad(
+// SCALED-SAME:    %{{.+}}: tensor<f32> {qtrain.role = #qtrain<role loss_scale>})
+func.func @linear(%w: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter>},
+                  %x: tensor<2x8xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %r = qtrain.round %x to float<f8E4M3FN> : tensor<2x8xf32>
+  %y = linalg.matmul ins(%r, %w : tensor<2x8xf32>, tensor<8x4xf32>) outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%y : tensor<2x4xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A max reduction sends its gradient to the elements equal to the result.
+// CHECK-LABEL: func.func @max_grad(
+// CHECK:         %[[MAX:.+]] = linalg.generic {{.*}} ins(%arg0 : tensor<4xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%arg0, %[[MAX]], %{{.+}} : tensor<4xf32>, tensor<f32>, tensor<f32>)
+// CHECK-NEXT:    ^bb0(%[[IN:.+]]: f32, %[[RES:.+]]: f32, %[[G:.+]]: f32, %{{.+}}: f32):
+// CHECK:           arith.cmpf oeq, %[[IN]], %[[RES]] : f32
+// CHECK:           arith.select
+func.func @max(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %ninf = arith.constant 0xFF800000 : f32
+  %le = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%ninf : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>],
+                       iterator_types = ["reduction"]}
+      ins(%p : tensor<4xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.maximumf %o, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %m : tensor<f32>
+}
+
+// -----
+
+// A strided convolution's input gradient: the output gradient is inserted
+// with the stride into a zero tensor padded by the kernel size, then
+// convolved with the flipped filter.
+// CHECK-LABEL: func.func @conv_grad(
+// CHECK:         %[[Y:.+]] = linalg.conv_2d_nchw_fchw
+// CHECK:         %[[PAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 2, 2] [1, 4, 3, 3] [1, 1, 2, 2] : tensor<1x4x3x3xf32> into tensor<1x4x9x9xf32>
+// CHECK:         %[[DX:.+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 - d5 + 2, d3 - d6 + 2)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d1, d5, d6)>, {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[PAD]], %arg0 :
+// CHECK:         return {{.*}}, %[[DX]] :
+func.func @conv(%w: tensor<4x2x3x3xf32> {qtrain.role = #qtrain<role parameter>},
+                %x: tensor<1x2x7x7xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x4x3x3xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %y = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%x, %w : tensor<1x2x7x7xf32>, tensor<4x2x3x3xf32>) outs(%z : tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%y : tensor<1x4x3x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A max pooling with non-overlapping windows: each input element reads its
+// window's result and gradient through `floordiv`, and only the arg-max
+// receives it. Rows beyond the last window get zeros.
+// CHECK-LABEL: func.func @pool_grad(
+// CHECK:         %[[SLICE:.+]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 1, 1] : tensor<1x1x5x5xf32> to tensor<1x1x4x4xf32>
+// CHECK:         %[[G:.+]] = linalg.generic {indexing_maps = [{{.+}}, [[WIN:affine_map<\(d0, d1, d2, d3\) -> \(d0, d1, d2 floordiv 2, d3 floordiv 2\)>]], [[WIN]], {{.+}}]{{.*}} ins(%[[SLICE]],
+// CHECK:           arith.cmpf oeq
+// CHECK:         tensor.insert_slice %[[G]] into %{{.+}}[0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 1, 1] : tensor<1x1x4x4xf32> into tensor<1x1x5x5xf32>
+func.func @pool(%x: tensor<1x1x5x5xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %win = tensor.empty() : tensor<2x2xf32>
+  %e = tensor.empty() : tensor<1x1x2x2xf32>
+  %z = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  %y = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%x, %win : tensor<1x1x5x5xf32>, tensor<2x2xf32>) outs(%z : tensor<1x1x2x2xf32>) -> tensor<1x1x2x2xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%y : tensor<1x1x2x2xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}
+
+// -----
+
+// Functions without parameters are left alone; reshapes and pads move the
+// gradient back.
+// CHECK-LABEL: func.func @no_params(
+// CHECK-NOT:   func.func @no_params_grad
+// CHECK-LABEL: func.func @reshape_pad_grad(
+// CHECK:         %[[E:.+]] = tensor.expand_shape %{{.+}} {{\[\[}}0, 1]] output_shape [2, 3] : tensor<6xf32> into tensor<2x3xf32>
+// CHECK:         %[[I:.+]] = tensor.insert_slice %[[E]] into %{{.+}}[1, 0] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<3x3xf32>
+// CHECK:         %[[S:.+]] = tensor.extract_slice %[[I]][1, 0] [2, 1] [1, 1] : tensor<3x3xf32> to tensor<2x1xf32>
+// CHECK:         tensor.collapse_shape %[[S]] {{\[\[}}0, 1]] : tensor<2x1xf32> into tensor<2xf32>
+func.func @no_params(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func @reshape_pad(%p: tensor<2xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.expand_shape %p [[0, 1]] output_shape [2, 1] : tensor<2xf32> into tensor<2x1xf32>
+  %pad = tensor.pad %e low[1, 0] high[0, 2] {
+  ^bb0(%i: index, %j: index):
+    tensor.yield %c0 : f32
+  } : tensor<2x1xf32> to tensor<3x3xf32>
+  %s = tensor.extract_slice %pad[1, 0] [2, 3] [1, 1] : tensor<3x3xf32> to tensor<2x3xf32>
+  %f = tensor.collapse_shape %s [[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%f : tensor<6xf32>) outs(%lz : tensor<f32>) dimensions = [0]
+    (%a: f32, %acc: f32) {
+      %sq = arith.mulf %a, %a : f32
+      %r = arith.addf %sq, %acc : f32
+      linalg.yield %r : f32
+    }
+  return %l : tensor<f32>
+}

@@ -1,0 +1,412 @@
+//===- AutodiffGradientTest.cpp - qtrain-autodiff against finite differences
+//===//
+//
+// Each model is differentiated by qtrain-autodiff, compiled with the CPU
+// pipeline, and its gradient compared with central finite differences of
+// the compiled forward function, in f64, at random arguments. The models
+// together use every op family qtrain-autodiff supports.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Runtime/FlatInterface.h"
+#include "qtrain/Runtime/JitModule.h"
+
+#include "mlir/Pass/PassManager.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <random>
+
+using namespace mlir;
+using ::qtrain::runtime::JitModule;
+using ::qtrain::runtime::memref1D;
+
+namespace {
+
+using FlatFn = void (*)(StridedMemRefType<double, 1> *,
+                        StridedMemRefType<double, 1> *);
+
+/// A compiled model: its forward function and its gradient function, both
+/// through the flat interface, and which slices of the argument buffer are
+/// parameters.
+struct CompiledModel {
+  std::unique_ptr<JitModule> jit;
+  FlatFn forward = nullptr, gradient = nullptr;
+  int64_t numArgs = 0;                             // elements
+  std::vector<std::pair<int64_t, int64_t>> params; // offset, size
+
+  double loss(std::vector<double> &args) const {
+    std::vector<double> out(1);
+    auto in = memref1D(args), res = memref1D(out);
+    forward(&in, &res);
+    return out[0];
+  }
+};
+
+CompiledModel compile(const std::string &source, const std::string &name) {
+  CompiledModel model;
+  std::string error;
+  model.jit = JitModule::compile(source, error, {}, [&](ModuleOp module) {
+    PassManager pm(module.getContext());
+    pm.addPass(mlir::qtrain::createAutodiffPass());
+    if (failed(pm.run(module)))
+      return failure();
+    auto f = module.lookupSymbol<func::FuncOp>(name);
+    for (unsigned i = 0; i < f.getNumArguments(); ++i) {
+      int64_t n =
+          cast<RankedTensorType>(f.getArgumentTypes()[i]).getNumElements();
+      auto role = f.getArgAttrOfType<mlir::qtrain::ArgRoleAttr>(
+          i, mlir::qtrain::QTrainDialect::getRoleAttrName());
+      if (role && role.getValue() == mlir::qtrain::ArgRole::parameter)
+        model.params.push_back({model.numArgs, n});
+      model.numArgs += n;
+    }
+    if (failed(::qtrain::runtime::addFlatInterface(f)))
+      return failure();
+    return ::qtrain::runtime::addFlatInterface(
+        module.lookupSymbol<func::FuncOp>(name + "_grad"));
+  });
+  EXPECT_TRUE(model.jit) << error;
+  if (!model.jit)
+    return model;
+  model.forward = model.jit->lookup<FlatFn>(name + "_flat");
+  model.gradient = model.jit->lookup<FlatFn>(name + "_grad_flat");
+  return model;
+}
+
+/// Compares the gradient of `name` with central differences at random
+/// arguments drawn from N(0, 1) with `seed`.
+void checkGradients(const std::string &source, const std::string &name,
+                    unsigned seed = 1) {
+  CompiledModel model = compile(source, name);
+  ASSERT_TRUE(model.forward && model.gradient);
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  std::vector<double> args(model.numArgs);
+  for (double &a : args)
+    a = normal(rng);
+
+  int64_t numGrads = 0;
+  for (auto [offset, size] : model.params)
+    numGrads += size;
+  std::vector<double> out(1 + numGrads);
+  auto in = memref1D(args), res = memref1D(out);
+  model.gradient(&in, &res);
+  EXPECT_DOUBLE_EQ(out[0], model.loss(args)) << "loss of the gradient function";
+
+  const double h = 1e-5;
+  int64_t g = 1;
+  for (auto [offset, size] : model.params)
+    for (int64_t i = offset; i < offset + size; ++i, ++g) {
+      double saved = args[i];
+      args[i] = saved + h;
+      double up = model.loss(args);
+      args[i] = saved - h;
+      double down = model.loss(args);
+      args[i] = saved;
+      double fd = (up - down) / (2 * h);
+      EXPECT_NEAR(out[g], fd, 1e-7 + 1e-6 * std::fabs(fd))
+          << "gradient element " << g - 1 << " (argument element " << i << ")";
+    }
+}
+
+TEST(AutodiffGradient, MatmulBiasActivationsAndSquaredSum) {
+  checkGradients(R"mlir(
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#all = affine_map<(d0, d1) -> ()>
+func.func @mlp(%w: tensor<4x3xf64> {qtrain.role = #qtrain<role parameter>},
+               %b: tensor<3xf64> {qtrain.role = #qtrain<role parameter>},
+               %x: tensor<5x4xf64> {qtrain.role = #qtrain<role input>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %e = tensor.empty() : tensor<5x3xf64>
+  %z = linalg.fill ins(%c0 : f64) outs(%e : tensor<5x3xf64>) -> tensor<5x3xf64>
+  %mm = linalg.matmul ins(%x, %w : tensor<5x4xf64>, tensor<4x3xf64>) outs(%z : tensor<5x3xf64>) -> tensor<5x3xf64>
+  %h = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%mm, %b : tensor<5x3xf64>, tensor<3xf64>) outs(%e : tensor<5x3xf64>) {
+  ^bb0(%a: f64, %bb: f64, %o: f64):
+    %s = arith.addf %a, %bb : f64
+    %r = arith.maximumf %s, %c0 : f64
+    %t = math.tanh %s : f64
+    %u = arith.addf %r, %t : f64
+    linalg.yield %u : f64
+  } -> tensor<5x3xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.generic {indexing_maps = [#id, #all], iterator_types = ["reduction", "reduction"]}
+      ins(%h : tensor<5x3xf64>) outs(%lz : tensor<f64>) {
+  ^bb0(%a: f64, %o: f64):
+    %sq = arith.mulf %a, %a : f64
+    %s = arith.addf %o, %sq : f64
+    linalg.yield %s : f64
+  } -> tensor<f64>
+  return %l : tensor<f64>
+}
+)mlir",
+                 "mlp");
+}
+
+TEST(AutodiffGradient, SoftmaxCrossEntropyWithMaxReduction) {
+  checkGradients(R"mlir(
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#col = affine_map<(d0, d1) -> (d0)>
+#all = affine_map<(d0, d1) -> ()>
+func.func @ce(%z: tensor<4x5xf64> {qtrain.role = #qtrain<role parameter>},
+              %y: tensor<4x5xf64> {qtrain.role = #qtrain<role label>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %ninf = arith.constant 0xFFF0000000000000 : f64
+  %quarter = arith.constant 0.25 : f64
+  %e4 = tensor.empty() : tensor<4xf64>
+  %minit = linalg.fill ins(%ninf : f64) outs(%e4 : tensor<4xf64>) -> tensor<4xf64>
+  %m = linalg.generic {indexing_maps = [#id, #col], iterator_types = ["parallel", "reduction"]}
+      ins(%z : tensor<4x5xf64>) outs(%minit : tensor<4xf64>) {
+  ^bb0(%a: f64, %o: f64):
+    %r = arith.maximumf %a, %o : f64
+    linalg.yield %r : f64
+  } -> tensor<4xf64>
+  %sinit = linalg.fill ins(%c0 : f64) outs(%e4 : tensor<4xf64>) -> tensor<4xf64>
+  %s = linalg.generic {indexing_maps = [#id, #col, #col], iterator_types = ["parallel", "reduction"]}
+      ins(%z, %m : tensor<4x5xf64>, tensor<4xf64>) outs(%sinit : tensor<4xf64>) {
+  ^bb0(%a: f64, %mm: f64, %o: f64):
+    %d = arith.subf %a, %mm : f64
+    %x = math.exp %d : f64
+    %r = arith.addf %o, %x : f64
+    linalg.yield %r : f64
+  } -> tensor<4xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.generic {indexing_maps = [#id, #id, #col, #col, #all], iterator_types = ["reduction", "reduction"]}
+      ins(%z, %y, %m, %s : tensor<4x5xf64>, tensor<4x5xf64>, tensor<4xf64>, tensor<4xf64>) outs(%lz : tensor<f64>) {
+  ^bb0(%a: f64, %lab: f64, %mm: f64, %ss: f64, %o: f64):
+    %lg = math.log %ss : f64
+    %lse = arith.addf %lg, %mm : f64
+    %d = arith.subf %lse, %a : f64
+    %t = arith.mulf %lab, %d : f64
+    %tq = arith.mulf %t, %quarter : f64
+    %r = arith.addf %o, %tq : f64
+    linalg.yield %r : f64
+  } -> tensor<f64>
+  return %l : tensor<f64>
+}
+)mlir",
+                 "ce");
+}
+
+TEST(AutodiffGradient, ConvolutionsPaddingAndMaxPoolingNCHW) {
+  checkGradients(R"mlir(
+#chan = affine_map<(d0, d1, d2, d3) -> (d1)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#sq = affine_map<(d0, d1) -> (d0, d1)>
+#all = affine_map<(d0, d1) -> ()>
+func.func @cnn(%w1: tensor<3x2x3x3xf64> {qtrain.role = #qtrain<role parameter>},
+               %b1: tensor<3xf64> {qtrain.role = #qtrain<role parameter>},
+               %w2: tensor<4x3x2x2xf64> {qtrain.role = #qtrain<role parameter>},
+               %x: tensor<2x2x6x6xf64> {qtrain.role = #qtrain<role input>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %ninf = arith.constant 0xFFF0000000000000 : f64
+  %p = tensor.pad %x low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %c0 : f64
+  } : tensor<2x2x6x6xf64> to tensor<2x2x8x8xf64>
+  %e1 = tensor.empty() : tensor<2x3x6x6xf64>
+  %z1 = linalg.fill ins(%c0 : f64) outs(%e1 : tensor<2x3x6x6xf64>) -> tensor<2x3x6x6xf64>
+  %c1 = linalg.conv_2d_nchw_fchw ins(%p, %w1 : tensor<2x2x8x8xf64>, tensor<3x2x3x3xf64>)
+      outs(%z1 : tensor<2x3x6x6xf64>) -> tensor<2x3x6x6xf64>
+  %a1 = linalg.generic {indexing_maps = [#id4, #chan, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c1, %b1 : tensor<2x3x6x6xf64>, tensor<3xf64>) outs(%e1 : tensor<2x3x6x6xf64>) {
+  ^bb0(%a: f64, %bb: f64, %o: f64):
+    %s = arith.addf %a, %bb : f64
+    %r = arith.maximumf %s, %c0 : f64
+    linalg.yield %r : f64
+  } -> tensor<2x3x6x6xf64>
+  %win = tensor.empty() : tensor<2x2xf64>
+  %ep = tensor.empty() : tensor<2x3x3x3xf64>
+  %zp = linalg.fill ins(%ninf : f64) outs(%ep : tensor<2x3x3x3xf64>) -> tensor<2x3x3x3xf64>
+  %mp = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%a1, %win : tensor<2x3x6x6xf64>, tensor<2x2xf64>) outs(%zp : tensor<2x3x3x3xf64>) -> tensor<2x3x3x3xf64>
+  %e2 = tensor.empty() : tensor<2x4x1x1xf64>
+  %z2 = linalg.fill ins(%c0 : f64) outs(%e2 : tensor<2x4x1x1xf64>) -> tensor<2x4x1x1xf64>
+  %c2 = linalg.conv_2d_nchw_fchw {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%mp, %w2 : tensor<2x3x3x3xf64>, tensor<4x3x2x2xf64>) outs(%z2 : tensor<2x4x1x1xf64>) -> tensor<2x4x1x1xf64>
+  %flat = tensor.collapse_shape %c2 [[0], [1, 2, 3]] : tensor<2x4x1x1xf64> into tensor<2x4xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.generic {indexing_maps = [#sq, #all], iterator_types = ["reduction", "reduction"]}
+      ins(%flat : tensor<2x4xf64>) outs(%lz : tensor<f64>) {
+  ^bb0(%a: f64, %o: f64):
+    %t = math.tanh %a : f64
+    %s = arith.addf %o, %t : f64
+    linalg.yield %s : f64
+  } -> tensor<f64>
+  return %l : tensor<f64>
+}
+)mlir",
+                 "cnn");
+}
+
+TEST(AutodiffGradient, ConvolutionBatchNormAndSumPoolingNHWC) {
+  checkGradients(R"mlir(
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#chan = affine_map<(d0, d1, d2, d3) -> (d3)>
+#all4 = affine_map<(d0, d1, d2, d3) -> ()>
+func.func @bn(%w: tensor<3x3x2x3xf64> {qtrain.role = #qtrain<role parameter>},
+              %gamma: tensor<3xf64> {qtrain.role = #qtrain<role parameter>},
+              %beta: tensor<3xf64> {qtrain.role = #qtrain<role parameter>},
+              %x: tensor<2x5x5x2xf64> {qtrain.role = #qtrain<role input>},
+              %r: tensor<2x1x1x3xf64> {qtrain.role = #qtrain<role input>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %n = arith.constant 0.055555555555555556 : f64
+  %eps = arith.constant 1.0e-5 : f64
+  %e = tensor.empty() : tensor<2x3x3x3xf64>
+  %z = linalg.fill ins(%c0 : f64) outs(%e : tensor<2x3x3x3xf64>) -> tensor<2x3x3x3xf64>
+  %y = linalg.conv_2d_nhwc_hwcf ins(%x, %w : tensor<2x5x5x2xf64>, tensor<3x3x2x3xf64>)
+      outs(%z : tensor<2x3x3x3xf64>) -> tensor<2x3x3x3xf64>
+  %ec = tensor.empty() : tensor<3xf64>
+  %zc = linalg.fill ins(%c0 : f64) outs(%ec : tensor<3xf64>) -> tensor<3xf64>
+  %sum = linalg.generic {indexing_maps = [#id4, #chan], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%y : tensor<2x3x3x3xf64>) outs(%zc : tensor<3xf64>) {
+  ^bb0(%a: f64, %o: f64):
+    %s = arith.addf %o, %a : f64
+    linalg.yield %s : f64
+  } -> tensor<3xf64>
+  %ns = linalg.fill ins(%n : f64) outs(%ec : tensor<3xf64>) -> tensor<3xf64>
+  %mean = arith.mulf %sum, %ns : tensor<3xf64>
+  %xc = linalg.generic {indexing_maps = [#id4, #chan, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%y, %mean : tensor<2x3x3x3xf64>, tensor<3xf64>) outs(%e : tensor<2x3x3x3xf64>) {
+  ^bb0(%a: f64, %m: f64, %o: f64):
+    %s = arith.subf %a, %m : f64
+    linalg.yield %s : f64
+  } -> tensor<2x3x3x3xf64>
+  %sq = linalg.generic {indexing_maps = [#id4, #chan], iterator_types = ["reduction", "reduction", "reduction", "parallel"]}
+      ins(%xc : tensor<2x3x3x3xf64>) outs(%zc : tensor<3xf64>) {
+  ^bb0(%a: f64, %o: f64):
+    %p = arith.mulf %a, %a : f64
+    %s = arith.addf %o, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<3xf64>
+  %var = arith.mulf %sq, %ns : tensor<3xf64>
+  %inv = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%var : tensor<3xf64>) outs(%ec : tensor<3xf64>) {
+  ^bb0(%v: f64, %o: f64):
+    %ve = arith.addf %v, %eps : f64
+    %i = math.rsqrt %ve : f64
+    linalg.yield %i : f64
+  } -> tensor<3xf64>
+  %yn = linalg.generic {indexing_maps = [#id4, #chan, #chan, #chan, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%xc, %inv, %gamma, %beta : tensor<2x3x3x3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>) outs(%e : tensor<2x3x3x3xf64>) {
+  ^bb0(%a: f64, %i: f64, %g: f64, %b: f64, %o: f64):
+    %t = arith.mulf %a, %i : f64
+    %u = arith.mulf %t, %g : f64
+    %v = arith.addf %u, %b : f64
+    linalg.yield %v : f64
+  } -> tensor<2x3x3x3xf64>
+  %win = tensor.empty() : tensor<2x2xf64>
+  %ep = tensor.empty() : tensor<2x1x1x3xf64>
+  %zp = linalg.fill ins(%c0 : f64) outs(%ep : tensor<2x1x1x3xf64>) -> tensor<2x1x1x3xf64>
+  %pool = linalg.pooling_nhwc_sum {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%yn, %win : tensor<2x3x3x3xf64>, tensor<2x2xf64>) outs(%zp : tensor<2x1x1x3xf64>) -> tensor<2x1x1x3xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.generic {indexing_maps = [#id4, #id4, #all4], iterator_types = ["reduction", "reduction", "reduction", "reduction"]}
+      ins(%pool, %r : tensor<2x1x1x3xf64>, tensor<2x1x1x3xf64>) outs(%lz : tensor<f64>) {
+  ^bb0(%a: f64, %b: f64, %o: f64):
+    %p = arith.mulf %a, %b : f64
+    %s = arith.addf %o, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<f64>
+  return %l : tensor<f64>
+}
+)mlir",
+                 "bn");
+}
+
+TEST(AutodiffGradient, ScalarMathOfBodies) {
+  checkGradients(R"mlir(
+#id = affine_map<(d0) -> (d0)>
+#all = affine_map<(d0) -> ()>
+func.func @zoo(%p: tensor<6xf64> {qtrain.role = #qtrain<role parameter>},
+               %q: tensor<6xf64> {qtrain.role = #qtrain<role parameter>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %c1 = arith.constant 1.0 : f64
+  %c3 = arith.constant 1.5 : f64
+  %e = tensor.empty() : tensor<6xf64>
+  %v = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%p, %q : tensor<6xf64>, tensor<6xf64>) outs(%e : tensor<6xf64>) {
+  ^bb0(%a: f64, %b: f64, %o: f64):
+    %a2 = arith.mulf %a, %a : f64
+    %a21 = arith.addf %a2, %c1 : f64
+    %sq = math.sqrt %a21 : f64
+    %ab = math.absf %b : f64
+    %ab1 = arith.addf %ab, %c1 : f64
+    %lg = math.log %ab1 : f64
+    %l1p = math.log1p %ab : f64
+    %pw = math.powf %ab1, %c3 : f64
+    %pw2 = math.powf %sq, %b : f64
+    %er = math.erf %a : f64
+    %em = math.expm1 %b : f64
+    %dv = arith.divf %lg, %sq : f64
+    %ng = arith.negf %pw : f64
+    %mn = arith.minimumf %a, %b : f64
+    %cmp = arith.cmpf olt, %a, %b : f64
+    %sel = arith.select %cmp, %er, %em : f64
+    %t0 = arith.addf %dv, %ng : f64
+    %t1 = arith.subf %t0, %mn : f64
+    %t2 = arith.addf %t1, %sel : f64
+    %t3 = arith.addf %t2, %pw2 : f64
+    %t4 = arith.addf %t3, %l1p : f64
+    %h = arith.mulf %t4, %t4 : f64
+    linalg.yield %h : f64
+  } -> tensor<6xf64>
+  %w = arith.mulf %v, %p : tensor<6xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.generic {indexing_maps = [#id, #all], iterator_types = ["reduction"]}
+      ins(%w : tensor<6xf64>) outs(%lz : tensor<f64>) {
+  ^bb0(%a: f64, %o: f64):
+    %s = arith.addf %o, %a : f64
+    linalg.yield %s : f64
+  } -> tensor<f64>
+  return %l : tensor<f64>
+}
+)mlir",
+                 "zoo");
+}
+
+TEST(AutodiffGradient, ReshapesSlicesTransposeBroadcastAndBatchMatmul) {
+  checkGradients(R"mlir(
+func.func @shapes(%a: tensor<12xf64> {qtrain.role = #qtrain<role parameter>},
+                  %b: tensor<2x4x3xf64> {qtrain.role = #qtrain<role parameter>},
+                  %c: tensor<3xf64> {qtrain.role = #qtrain<role parameter>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %a3 = tensor.expand_shape %a [[0, 1, 2]] output_shape [2, 3, 2] : tensor<12xf64> into tensor<2x3x2xf64>
+  %et = tensor.empty() : tensor<2x2x3xf64>
+  %t = linalg.transpose ins(%a3 : tensor<2x3x2xf64>) outs(%et : tensor<2x2x3xf64>) permutation = [0, 2, 1]
+  %sl = tensor.extract_slice %b[0, 1, 0] [2, 3, 3] [1, 1, 1] : tensor<2x4x3xf64> to tensor<2x3x3xf64>
+  %eb = tensor.empty() : tensor<2x2x3xf64>
+  %zb = linalg.fill ins(%c0 : f64) outs(%eb : tensor<2x2x3xf64>) -> tensor<2x2x3xf64>
+  %bm = linalg.batch_matmul ins(%t, %sl : tensor<2x2x3xf64>, tensor<2x3x3xf64>) outs(%zb : tensor<2x2x3xf64>) -> tensor<2x2x3xf64>
+  %cb = linalg.broadcast ins(%c : tensor<3xf64>) outs(%eb : tensor<2x2x3xf64>) dimensions = [0, 1]
+  %prod = arith.mulf %bm, %cb : tensor<2x2x3xf64>
+  %ins = tensor.insert_slice %sl into %b[0, 0, 0] [2, 3, 3] [1, 1, 1] : tensor<2x3x3xf64> into tensor<2x4x3xf64>
+  %top = tensor.extract_slice %ins[0, 2, 0] [2, 2, 3] [1, 1, 1] : tensor<2x4x3xf64> to tensor<2x2x3xf64>
+  %sum = arith.addf %prod, %top : tensor<2x2x3xf64>
+  %sq = arith.mulf %sum, %sum : tensor<2x2x3xf64>
+  %flat = tensor.collapse_shape %sq [[0, 1, 2]] : tensor<2x2x3xf64> into tensor<12xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.reduce ins(%flat : tensor<12xf64>) outs(%lz : tensor<f64>) dimensions = [0]
+    (%x: f64, %acc: f64) {
+      %s = arith.addf %x, %acc : f64
+      linalg.yield %s : f64
+    }
+  return %l : tensor<f64>
+}
+)mlir",
+                 "shapes");
+}
+
+} // namespace
