@@ -18,6 +18,7 @@ using namespace mlir;
 
 void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
                                            const LowerToCPUOptions &options) {
+  pm.addPass(createExpandQuantizersPass());
   pm.addPass(createConvertQTrainToLinalgPass());
   pm.addPass(createVerifyLoweredPass());
   // Tensor arithmetic of models (arith.addf on tensors) as linalg.generic.

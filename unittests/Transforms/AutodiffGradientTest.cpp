@@ -14,6 +14,8 @@
 #include "qtrain/Runtime/FlatInterface.h"
 #include "qtrain/Runtime/JitModule.h"
 
+#include "qtrain/Numerics/Quantization.h"
+
 #include "mlir/Pass/PassManager.h"
 
 #include "gtest/gtest.h"
@@ -27,28 +29,37 @@ using ::qtrain::runtime::memref1D;
 
 namespace {
 
-using FlatFn = void (*)(StridedMemRefType<double, 1> *,
-                        StridedMemRefType<double, 1> *);
-
 /// A compiled model: its forward function and its gradient function, both
 /// through the flat interface, and which slices of the argument buffer are
 /// parameters.
-struct CompiledModel {
+template <typename T> struct CompiledModel {
+  using FlatFn = void (*)(StridedMemRefType<T, 1> *, StridedMemRefType<T, 1> *);
   std::unique_ptr<JitModule> jit;
   FlatFn forward = nullptr, gradient = nullptr;
   int64_t numArgs = 0;                             // elements
   std::vector<std::pair<int64_t, int64_t>> params; // offset, size
 
-  double loss(std::vector<double> &args) const {
-    std::vector<double> out(1);
+  T loss(std::vector<T> &args) const {
+    std::vector<T> out(1);
     auto in = memref1D(args), res = memref1D(out);
     forward(&in, &res);
     return out[0];
   }
+  /// The loss followed by the gradients.
+  std::vector<T> lossAndGradients(std::vector<T> &args) const {
+    int64_t numGrads = 0;
+    for (auto [offset, size] : params)
+      numGrads += size;
+    std::vector<T> out(1 + numGrads);
+    auto in = memref1D(args), res = memref1D(out);
+    gradient(&in, &res);
+    return out;
+  }
 };
 
-CompiledModel compile(const std::string &source, const std::string &name) {
-  CompiledModel model;
+template <typename T>
+CompiledModel<T> compile(const std::string &source, const std::string &name) {
+  CompiledModel<T> model;
   std::string error;
   model.jit = JitModule::compile(source, error, {}, [&](ModuleOp module) {
     PassManager pm(module.getContext());
@@ -73,8 +84,9 @@ CompiledModel compile(const std::string &source, const std::string &name) {
   EXPECT_TRUE(model.jit) << error;
   if (!model.jit)
     return model;
-  model.forward = model.jit->lookup<FlatFn>(name + "_flat");
-  model.gradient = model.jit->lookup<FlatFn>(name + "_grad_flat");
+  using FlatFn = typename CompiledModel<T>::FlatFn;
+  model.forward = model.jit->template lookup<FlatFn>(name + "_flat");
+  model.gradient = model.jit->template lookup<FlatFn>(name + "_grad_flat");
   return model;
 }
 
@@ -82,7 +94,7 @@ CompiledModel compile(const std::string &source, const std::string &name) {
 /// arguments drawn from N(0, 1) with `seed`.
 void checkGradients(const std::string &source, const std::string &name,
                     unsigned seed = 1) {
-  CompiledModel model = compile(source, name);
+  CompiledModel<double> model = compile<double>(source, name);
   ASSERT_TRUE(model.forward && model.gradient);
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal;
@@ -90,12 +102,7 @@ void checkGradients(const std::string &source, const std::string &name,
   for (double &a : args)
     a = normal(rng);
 
-  int64_t numGrads = 0;
-  for (auto [offset, size] : model.params)
-    numGrads += size;
-  std::vector<double> out(1 + numGrads);
-  auto in = memref1D(args), res = memref1D(out);
-  model.gradient(&in, &res);
+  std::vector<double> out = model.lossAndGradients(args);
   EXPECT_DOUBLE_EQ(out[0], model.loss(args)) << "loss of the gradient function";
 
   const double h = 1e-5;
@@ -407,6 +414,91 @@ func.func @shapes(%a: tensor<12xf64> {qtrain.role = #qtrain<role parameter>},
 }
 )mlir",
                  "shapes");
+}
+
+/// The gradient of a quantized graph is the gradient of its dequantized
+/// graph under the straight-through rule, with each gradient rounded as its
+/// quantizer's backward specs say: here a bifurcation, bf16 for the
+/// activation gradient and E5M2 for the weight gradient. The oracle is the
+/// numerics library.
+TEST(AutodiffGradient, QuantizedMatmulIsStraightThroughWithBackwardRounding) {
+  namespace num = ::qtrain::numerics;
+  const int64_t M = 4, K = 8, N = 3;
+  CompiledModel<float> model = compile<float>(R"mlir(
+func.func @qlinear(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
+                   %w: tensor<8x3xf32> {qtrain.role = #qtrain<role parameter>},
+                   %r: tensor<4x3xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %qx = qtrain.quantizer %x forward <int<8, signed>, nearest_even, scaling <absmax>> : tensor<4x8xf32>
+  %qw = qtrain.quantizer %w forward <int<8, signed>, nearest_even, scaling <absmax, per_channel, axis = 1>> : tensor<8x3xf32>
+  %e = tensor.empty() : tensor<4x3xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x3xf32>) -> tensor<4x3xf32>
+  %y = linalg.matmul ins(%qx, %qw : tensor<4x8xf32>, tensor<8x3xf32>) outs(%z : tensor<4x3xf32>) -> tensor<4x3xf32>
+  %yq = qtrain.quantizer %y backward <float<bf16>, nearest_even> weight_backward <float<f8E5M2>, nearest_even> : tensor<4x3xf32>
+  %p = arith.mulf %yq, %r : tensor<4x3xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%p : tensor<4x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}
+)mlir",
+                                              "qlinear");
+  ASSERT_TRUE(model.forward && model.gradient);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<float> args(M * K + K * N + M * N);
+  for (float &a : args)
+    a = normal(rng);
+  const float *x = args.data(), *w = x + M * K, *r = w + K * N;
+
+  num::Format int8 = num::IntFormat{8, true};
+  auto fakeQuantize = [&](const float *data, const num::Shape &shape,
+                          num::Granularity granularity) {
+    num::Scales s = num::computeScales(data, shape, int8,
+                                       num::ScaleMethod::AbsMax, granularity);
+    num::QuantizeOptions options;
+    options.granularity = granularity;
+    std::vector<float> result(num::numElements(shape));
+    num::roundTensor(data, shape, int8, s.scale.data(), nullptr, options,
+                     result.data());
+    return result;
+  };
+  auto roundTo = [&](const char *name) {
+    std::vector<float> result(M * N);
+    num::roundTensor(r, {M, N}, *num::lookupFloatFormat(name), nullptr, nullptr,
+                     {}, result.data());
+    return result;
+  };
+  std::vector<float> qx =
+      fakeQuantize(x, {M, K}, num::Granularity::perTensor());
+  std::vector<float> qw =
+      fakeQuantize(w, {K, N}, num::Granularity::perChannel(1));
+  std::vector<float> gyActivation = roundTo("bf16"),
+                     gyWeight = roundTo("f8E5M2");
+
+  std::vector<float> out = model.lossAndGradients(args);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) {
+      double expected = 0;
+      for (int64_t n = 0; n < N; ++n)
+        expected += double(gyActivation[m * N + n]) * qw[k * N + n];
+      EXPECT_NEAR(out[1 + m * K + k], expected,
+                  1e-5 * (1 + std::fabs(expected)))
+          << "dL/dx[" << m << ", " << k << "]";
+    }
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) {
+      double expected = 0;
+      for (int64_t m = 0; m < M; ++m)
+        expected += double(qx[m * K + k]) * gyWeight[m * N + n];
+      EXPECT_NEAR(out[1 + M * K + k * N + n], expected,
+                  1e-5 * (1 + std::fabs(expected)))
+          << "dL/dw[" << k << ", " << n << "]";
+    }
 }
 
 } // namespace

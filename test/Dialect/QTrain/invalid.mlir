@@ -516,3 +516,67 @@ func.func @string_role(%p: tensor<4xf32> {qtrain.role = "parameter"}) {
 func.func @unknown_arg_attr(%p: tensor<4xf32> {qtrain.param}) {
   return
 }
+
+// -----
+
+func.func @quantizer_no_spec(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'qtrain.quantizer' op needs a forward or a backward spec}}
+  %0 = qtrain.quantizer %x : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantizer_weight_backward_alone(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'weight_backward' splits the backward rounding; it needs 'backward' too}}
+  %0 = qtrain.quantizer %x weight_backward <float<bf16>, nearest_even> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantizer_stochastic_without_seed(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{stochastic rounding requires a seed operand}}
+  %0 = qtrain.quantizer %x backward <float<bf16>, stochastic> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantizer_unused_seed(%x: tensor<4xf32>, %s: i64) -> tensor<4xf32> {
+  // expected-error @+1 {{a seed is only used by stochastic rounding, which no spec uses}}
+  %0 = qtrain.quantizer %x seed(%s) forward <float<bf16>, nearest_even> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantizer_bad_axis(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{forward scaling #qtrain.scaling<absmax, per_channel, axis = 2>: }}
+  %0 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax, per_channel, axis = 2>> : tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @quantizer_unscaled_int_in_bf16(%x: tensor<4xbf16>) -> tensor<4xbf16> {
+  // expected-error @+1 {{backward format #qtrain.float<f16> is not exactly representable in element type 'bf16'; round in f32 or add a scaling}}
+  %0 = qtrain.quantizer %x backward <float<f16>, nearest_even> : tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}
+
+// -----
+
+func.func @quant_spec_affine_float(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'minmax' scaling is affine and needs an integer format}}
+  %0 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <minmax>> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quant_spec_bad_rounding(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{unknown rounding mode 'nearest'}}
+  %0 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}

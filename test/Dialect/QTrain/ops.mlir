@@ -173,3 +173,21 @@ func.func @qconv2d_transposed_filter(%dy: tensor<1x8x9x9xf8E5M2>, %w: tensor<8x3
                               accumulate f32 : tensor<1x8x9x9xf8E5M2>, tensor<8x3x3x3xf8E4M3FN> -> tensor<1x3x7x7xf32>
   return %0 : tensor<1x3x7x7xf32>
 }
+
+// -----
+
+// Quantizers: forward and backward specs, bifurcation, seeds.
+// CHECK-LABEL: func.func @quantizers
+// CHECK: qtrain.quantizer %{{.*}} forward <float<f8E4M3FN>, nearest_even, scaling <absmax>> backward <float<f8E5M2>, nearest_even, scaling <absmax>> : tensor<4x8xf32>
+// CHECK: qtrain.quantizer %{{.*}} seed(%{{.*}}) backward <int<8, signed>, stochastic, scaling <minmax>> weight_backward <float<bf16>, nearest_even> {stream = 4 : i32} : tensor<4x8xf32>
+// CHECK: qtrain.quantizer %{{.*}} forward <int<8, unsigned>, nearest_even, scaling <batch_minmax>> : tensor<4x8xf32>
+// CHECK: qtrain.quantizer %{{.*}} forward <float<f8E4M3FN>, nearest_even, scaling <absmax, per_channel, axis = 1>> : tensor<4x8xf32>
+func.func @quantizers(%x: tensor<4x8xf32>, %seed: i64) -> (tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>) {
+  %0 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
+                           backward <float<f8E5M2>, nearest_even, scaling <absmax>> : tensor<4x8xf32>
+  %1 = qtrain.quantizer %x seed(%seed) backward <int<8, signed>, stochastic, scaling <minmax>>
+                           weight_backward <float<bf16>, nearest_even> {stream = 4 : i32} : tensor<4x8xf32>
+  %2 = qtrain.quantizer %x forward <int<8, unsigned>, nearest_even, scaling <batch_minmax>> : tensor<4x8xf32>
+  %3 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax, per_channel, axis = 1>> : tensor<4x8xf32>
+  return %0, %1, %2, %3 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
+}

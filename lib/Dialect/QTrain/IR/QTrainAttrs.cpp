@@ -387,3 +387,96 @@ void ScalingAttr::print(AsmPrinter &printer) const {
     printer << ", exponent = " << getExponent();
   printer << ">";
 }
+
+//===----------------------------------------------------------------------===//
+// Short format syntax
+//===----------------------------------------------------------------------===//
+
+// A full dialect attribute directly before an op's `:` would take the op's
+// type as its own, hence the short form in op syntax.
+NumericFormatAttrInterface
+mlir::qtrain::parseShortNumericFormat(AsmParser &parser) {
+  SMLoc loc = parser.getCurrentLocation();
+  Attribute attr;
+  StringRef kind;
+  if (succeeded(parser.parseOptionalKeyword(&kind, {"int", "float"}))) {
+    attr = kind == "int" ? IntFormatAttr::parse(parser, Type())
+                         : FloatFormatAttr::parse(parser, Type());
+    if (!attr)
+      return {};
+  } else if (parser.parseAttribute(attr)) {
+    return {};
+  }
+  auto format = dyn_cast<NumericFormatAttrInterface>(attr);
+  if (!format)
+    parser.emitError(loc) << "expected a numeric format such as "
+                             "float<f8E4M3FN> or int<8, signed>, got "
+                          << attr;
+  return format;
+}
+
+void mlir::qtrain::printShortNumericFormat(AsmPrinter &printer,
+                                           NumericFormatAttrInterface format) {
+  if (auto intFormat = dyn_cast<IntFormatAttr>(format)) {
+    printer << "int";
+    intFormat.print(printer);
+    return;
+  }
+  printer << "float";
+  cast<FloatFormatAttr>(format).print(printer);
+}
+
+//===----------------------------------------------------------------------===//
+// QuantSpecAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+QuantSpecAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      NumericFormatAttrInterface format, RoundingMode rounding,
+                      ScalingAttr scaling) {
+  if (!format)
+    return emitError() << "a quantizer spec needs a format";
+  if (scaling && scaling.isAffine() && format.getNumericFormat().isFloat())
+    return emitError() << "'" << stringifyScaleMethod(scaling.getMethod())
+                       << "' scaling is affine and needs an integer format";
+  return success();
+}
+
+/// `<format, rounding [, scaling <...>]>`.
+Attribute QuantSpecAttr::parse(AsmParser &parser, Type) {
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseLess())
+    return {};
+  NumericFormatAttrInterface format = parseShortNumericFormat(parser);
+  StringRef word;
+  if (!format || parser.parseComma() || parser.parseKeyword(&word))
+    return {};
+  std::optional<RoundingMode> rounding = symbolizeRoundingMode(word);
+  if (!rounding) {
+    parser.emitError(loc) << "unknown rounding mode '" << word << "'";
+    return {};
+  }
+  ScalingAttr scaling;
+  if (succeeded(parser.parseOptionalComma())) {
+    if (parser.parseKeyword("scaling"))
+      return {};
+    scaling = dyn_cast_or_null<ScalingAttr>(ScalingAttr::parse(parser, Type()));
+    if (!scaling)
+      return {};
+  }
+  if (parser.parseGreater())
+    return {};
+  return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
+                    format, *rounding, scaling);
+}
+
+void QuantSpecAttr::print(AsmPrinter &printer) const {
+  printer << "<";
+  printShortNumericFormat(printer, getFormat());
+  printer << ", " << stringifyRoundingMode(getRounding());
+  if (getScaling()) {
+    printer << ", scaling ";
+    getScaling().print(printer);
+  }
+  printer << ">";
+}

@@ -23,34 +23,13 @@ namespace num = ::qtrain::numerics;
 /// (an alias, say) is accepted too.
 static ParseResult parseNumericFormat(OpAsmParser &parser,
                                       NumericFormatAttrInterface &format) {
-  SMLoc loc = parser.getCurrentLocation();
-  Attribute attr;
-  StringRef kind;
-  if (succeeded(parser.parseOptionalKeyword(&kind, {"int", "float"}))) {
-    attr = kind == "int" ? IntFormatAttr::parse(parser, Type())
-                         : FloatFormatAttr::parse(parser, Type());
-    if (!attr)
-      return failure();
-  } else if (parser.parseAttribute(attr)) {
-    return failure();
-  }
-  format = dyn_cast<NumericFormatAttrInterface>(attr);
-  if (!format)
-    return parser.emitError(loc) << "expected a numeric format such as "
-                                    "float<f8E4M3FN> or int<8, signed>, got "
-                                 << attr;
-  return success();
+  format = parseShortNumericFormat(parser);
+  return success(format != nullptr);
 }
 
 static void printNumericFormat(OpAsmPrinter &printer, Operation *,
                                NumericFormatAttrInterface format) {
-  if (auto intFormat = dyn_cast<IntFormatAttr>(format)) {
-    printer << "int";
-    intFormat.print(printer);
-    return;
-  }
-  printer << "float";
-  cast<FloatFormatAttr>(format).print(printer);
+  printShortNumericFormat(printer, format);
 }
 
 #define GET_OP_CLASSES
@@ -440,4 +419,78 @@ SmallVector<int64_t, 4> QConv2DOp::getFilterDimPositions() {
   if (getTransposeFilter())
     std::swap(positions[0], positions[1]);
   return positions;
+}
+
+//===----------------------------------------------------------------------===//
+// QuantizerOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult QuantizerOp::verify() {
+  if (getWeightBackward() && !getBackward())
+    return emitOpError("'weight_backward' splits the backward rounding; it "
+                       "needs 'backward' too");
+  if (!getForward() && !getBackward())
+    return emitOpError("needs a forward or a backward spec");
+  RankedTensorType type = getInput().getType();
+  bool stochastic = false;
+  for (auto [name, spec] :
+       {std::pair<StringRef, QuantSpecAttr>{"forward", getForwardAttr()},
+        {"backward", getBackwardAttr()},
+        {"weight_backward", getWeightBackwardAttr()}}) {
+    if (!spec)
+      continue;
+    stochastic |= spec.isStochastic();
+    if (ScalingAttr scaling = spec.getScaling()) {
+      num::Shape scaleShape;
+      if (std::optional<std::string> error = num::getScaleShape(
+              type.getShape().vec(),
+              scaling.getGranularity().getNumericGranularity(), scaleShape))
+        return emitOpError()
+               << name << " scaling " << scaling << ": " << *error;
+      continue;
+    }
+    std::optional<num::FloatFormat> elementFormat =
+        getFloatFormatOfType(type.getElementType());
+    if (elementFormat &&
+        !num::isGridSubset(spec.getFormat().getNumericFormat(), *elementFormat,
+                           num::OverflowMode::Native))
+      return emitOpError() << name << " format " << spec.getFormat()
+                           << " is not exactly representable in element type "
+                           << type.getElementType()
+                           << "; round in f32 or add a scaling";
+  }
+  if (stochastic && !getSeed())
+    return emitOpError("stochastic rounding requires a seed operand");
+  if (!stochastic && getSeed())
+    return emitOpError("a seed is only used by stochastic rounding, which no "
+                       "spec uses");
+  return success();
+}
+
+Value QuantizerOp::buildRounding(OpBuilder &builder, Location loc, Value x,
+                                 QuantSpecAttr spec, Value seed,
+                                 int32_t stream) {
+  auto type = cast<RankedTensorType>(x.getType());
+  MLIRContext *ctx = builder.getContext();
+  Value scale, zeroPoint;
+  GranularityAttr granularity;
+  if (ScalingAttr scaling = spec.getScaling()) {
+    num::Shape scaleShape;
+    (void)num::getScaleShape(type.getShape().vec(),
+                             scaling.getGranularity().getNumericGranularity(),
+                             scaleShape);
+    auto scaleType = RankedTensorType::get(scaleShape, builder.getF32Type());
+    auto compute = ComputeScaleOp::create(
+        builder, loc, scaleType, scaling.isAffine() ? scaleType : Type(), x,
+        spec.getFormat(), scaling);
+    scale = compute.getScale();
+    zeroPoint = compute.getZeroPoint();
+    if (scaling.getGranularity().getKind() != GranularityKind::per_tensor)
+      granularity = scaling.getGranularity();
+  }
+  return RoundOp::create(builder, loc, type, x, scale, zeroPoint,
+                         spec.isStochastic() ? seed : Value(), spec.getFormat(),
+                         RoundingModeAttr::get(ctx, spec.getRounding()),
+                         OverflowModeAttr::get(ctx, OverflowMode::saturate),
+                         granularity, builder.getI32IntegerAttr(stream));
 }

@@ -118,6 +118,28 @@ static std::optional<LogicalResult> differentiateTensorOp(Operation *op,
       .Default([](Operation *) { return std::nullopt; });
 }
 
+/// Straight-through, then the backward rounding(s) of the gradient.
+static LogicalResult differentiateQuantizer(QuantizerOp op,
+                                            Adjoints &adjoints) {
+  OpBuilder &b = adjoints.builder;
+  Value input = op.getInput();
+  Value g = adjoints.get(op.getResult());
+  auto round = [&](QuantSpecAttr spec, int32_t stream) {
+    return spec ? QuantizerOp::buildRounding(b, op.getLoc(), g, spec,
+                                             op.getSeed(), stream)
+                : g;
+  };
+  if (QuantSpecAttr weight = op.getWeightBackwardAttr()) {
+    auto producer = input.getDefiningOp<linalg::LinalgOp>();
+    if (!producer || !input.hasOneUse() || producer.getNumDpsInputs() < 2)
+      return op.emitOpError("with 'weight_backward' must be the only user of "
+                            "a contraction's result");
+    adjoints.setWeightGradient(input, round(weight, op.getStream() + 2));
+  }
+  adjoints.add(input, round(op.getBackwardAttr(), op.getStream() + 1));
+  return success();
+}
+
 /// Adds the gradient of the operands of `op`.
 static LogicalResult differentiateOp(Operation *op, Adjoints &adjoints) {
   if (auto generic = dyn_cast<linalg::GenericOp>(op))
@@ -133,6 +155,8 @@ static LogicalResult differentiateOp(Operation *op, Adjoints &adjoints) {
     adjoints.add(round.getInput(), adjoints.get(round.getResult()));
     return success();
   }
+  if (auto quantizer = dyn_cast<QuantizerOp>(op))
+    return differentiateQuantizer(quantizer, adjoints);
   return op->emitOpError("cannot be differentiated by qtrain-autodiff");
 }
 

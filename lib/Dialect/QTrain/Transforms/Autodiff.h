@@ -31,11 +31,27 @@ public:
   /// Adds `gradient` to the gradient of `value`; ignores inactive values.
   void add(Value value, Value gradient);
 
+  /// Bifurcation (see qtrain.quantizer's `weight_backward`): the copy of
+  /// the gradient of the contraction result `value` that its weight operand
+  /// (input #1) is differentiated with.
+  void setWeightGradient(Value value, Value gradient) {
+    weightGradients[value] = gradient;
+  }
+  /// The gradient of `result` that `operand` of its producer `op` is
+  /// differentiated with.
+  Value getFor(Value result, linalg::LinalgOp op, OpOperand &operand) const {
+    if (op.isDpsInput(&operand) && operand.getOperandNumber() == 1)
+      if (Value weight = weightGradients.lookup(result))
+        return weight;
+    return get(result);
+  }
+
   OpBuilder &builder;
 
 private:
   llvm::DenseSet<Value> active;
   llvm::DenseMap<Value, Value> adjoints;
+  llvm::DenseMap<Value, Value> weightGradients;
 };
 
 /// A tensor of `type` filled with zeros.
@@ -46,12 +62,11 @@ Value createElementwise(
     OpBuilder &builder, Location loc, Value a, Value b,
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
 
-/// Adds to the gradients of the operands `targets` of `op` (a generic whose
-/// result has the gradient `gradient`). `result` stands for the op's result
-/// in reductions; it differs from `op`'s own when `op` is the generalized
-/// copy of a named op.
+/// Adds to the gradients of the operands `targets` of `op`. `result` is the
+/// value whose gradient flows back (and that reductions compare with); it
+/// differs from `op`'s own result when `op` is the generalized copy of a
+/// named op.
 LogicalResult differentiateGeneric(linalg::GenericOp op, Value result,
-                                   Value gradient,
                                    ArrayRef<OpOperand *> targets,
                                    Adjoints &adjoints);
 

@@ -356,7 +356,6 @@ static FailureOr<Value> buildOperandGradient(linalg::GenericOp op,
 }
 
 LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
-                                             Value gradient,
                                              ArrayRef<OpOperand *> targets,
                                              Adjoints &adjoints) {
   if (op.getNumDpsInits() != 1)
@@ -371,6 +370,7 @@ LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
   Value accSource = combiner->first == Combiner::none ? init->get() : result;
 
   for (OpOperand *target : targets) {
+    Value gradient = adjoints.getFor(result, op, *target);
     if (target == init && combiner->first != Combiner::none) {
       // The init enters a reduction once, through the combiner.
       if (combiner->first != Combiner::add)
@@ -402,6 +402,5 @@ LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op,
   for (OpOperand &operand : op->getOpOperands())
     if (adjoints.isActive(operand.get()))
       targets.push_back(&operand);
-  return differentiateGeneric(op, op.getResult(0),
-                              adjoints.get(op.getResult(0)), targets, adjoints);
+  return differentiateGeneric(op, op.getResult(0), targets, adjoints);
 }

@@ -166,8 +166,7 @@ static LogicalResult differentiateAsGeneric(linalg::LinalgOp op,
   for (unsigned t : active)
     operands.push_back(&(*generic)->getOpOperand(t));
   LogicalResult result =
-      differentiateGeneric(*generic, op->getResult(0),
-                           adjoints.get(op->getResult(0)), operands, adjoints);
+      differentiateGeneric(*generic, op->getResult(0), operands, adjoints);
   rewriter.eraseOp(*generic);
   return result;
 }

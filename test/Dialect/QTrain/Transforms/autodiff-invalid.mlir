@@ -105,3 +105,19 @@ func.func @taken(%p: tensor<f32> {qtrain.role = #qtrain<role parameter>}) -> ten
 func.func @taken_grad() {
   return
 }
+
+// -----
+
+func.func @split_not_on_contraction(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  // expected-error @+1 {{'qtrain.quantizer' op with 'weight_backward' must be the only user of a contraction's result}}
+  %q = qtrain.quantizer %p backward <float<bf16>, nearest_even> weight_backward <float<bf16>, nearest_even> : tensor<4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%q : tensor<4xf32>) outs(%lz : tensor<f32>) dimensions = [0]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}

@@ -145,3 +145,38 @@ func.func @reshape_pad(%p: tensor<2xf32> {qtrain.role = #qtrain<role parameter>}
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+// Quantizers: the gradient passes straight through and is rounded with the
+// backward spec (stream + 1); a bifurcation rounds a second copy with the
+// weight spec (stream + 2), which the weight gradient is built from.
+// CHECK-LABEL: func.func @bifurcation_grad(
+// CHECK-SAME:    %[[W:[^:]+]]: tensor<8x4xf32> {{.+}}, %[[X:[^:]+]]: tensor<2x8xf32> {{.+}}, %[[SEED:[^:]+]]: i64
+// CHECK:         %[[QW:.+]] = qtrain.quantizer %[[W]] forward
+// CHECK:         %[[GW:.+]] = qtrain.round %[[DY:.+]] to float<bf16> {stream = 6 : i32}
+// CHECK:         %[[GS:.+]] = qtrain.compute_scale %[[DY]] for int<8, signed> using <absmax>
+// CHECK:         %[[GA:.+]] = qtrain.round %[[DY]] to int<8, signed> scale(%[[GS]] : tensor<f32>) rounding stochastic seed(%[[SEED]]) {stream = 5 : i32}
+// CHECK:         %[[DX:.+]] = linalg.generic {{.+}} ins(%[[QW]], %[[GA]] :
+// CHECK:         %[[DW:.+]] = linalg.generic {{.+}} ins(%[[X]], %[[GW]] :
+// CHECK:         return %{{.+}}, %[[DW]], %[[DX]] :
+func.func @bifurcation(%w: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter>},
+                       %x: tensor<2x8xf32> {qtrain.role = #qtrain<role parameter>},
+                       %seed: i64 {qtrain.role = #qtrain<role seed>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %qw = qtrain.quantizer %w forward <int<8, signed>, nearest_even, scaling <absmax>> : tensor<8x4xf32>
+  %y = linalg.matmul ins(%x, %qw : tensor<2x8xf32>, tensor<8x4xf32>) outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %yq = qtrain.quantizer %y seed(%seed) backward <int<8, signed>, stochastic, scaling <absmax>>
+                            weight_backward <float<bf16>, nearest_even> {stream = 4 : i32} : tensor<2x4xf32>
+  %sq = arith.mulf %yq, %yq : tensor<2x4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%sq : tensor<2x4xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}

@@ -33,6 +33,13 @@ FloatType getBuiltinFloatType(MLIRContext *context,
 /// (f16, bf16, the f8/f6/f4 types); nullopt for other types, f32 included.
 std::optional<::qtrain::numerics::FloatFormat> getFloatFormatOfType(Type type);
 
+/// Formats in op and nested-attribute syntax, without the `#qtrain.`
+/// prefix: `float<f8E4M3FN>`, `int<8, signed>` (a `#` attribute is
+/// accepted too). Returns null after reporting an error.
+NumericFormatAttrInterface parseShortNumericFormat(AsmParser &parser);
+void printShortNumericFormat(AsmPrinter &printer,
+                             NumericFormatAttrInterface format);
+
 } // namespace mlir::qtrain
 
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINATTRS_H

@@ -158,4 +158,37 @@ def QTrain_ScalingAttr : QTrain_Attr<"Scaling", "scaling"> {
   }];
 }
 
+
+//===----------------------------------------------------------------------===//
+// Quantizer specs
+//===----------------------------------------------------------------------===//
+
+def QTrain_QuantSpecAttr : QTrain_Attr<"QuantSpec", "quant"> {
+  let summary = "A format, a rounding mode and a scaling: one rounding step";
+  let description = [{
+    What a `qtrain.quantizer` does in one direction: derive scales from the
+    data with `scaling` (if given, as `qtrain.compute_scale` does), then
+    round onto `format` with `rounding`, saturating (as `qtrain.round`
+    does). Without a scaling the values themselves are rounded, which suits
+    float formats whose range covers the data (or loss-scaled gradients).
+
+    Examples:
+    ```mlir
+    #qtrain.quant<float<f8E4M3FN>, nearest_even, scaling <absmax>>
+    #qtrain.quant<int<8, unsigned>, stochastic, scaling <minmax>>
+    #qtrain.quant<float<bf16>, nearest_even>
+    ```
+  }];
+  let parameters = (ins "NumericFormatAttrInterface":$format,
+                        EnumParameter<QTrain_RoundingMode>:$rounding,
+                        OptionalParameter<"ScalingAttr">:$scaling);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool isStochastic() const {
+      return getRounding() == ::mlir::qtrain::RoundingMode::stochastic;
+    }
+  }];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINATTRS_TD

@@ -278,4 +278,60 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
   }];
 }
 
+
+//===----------------------------------------------------------------------===//
+// Training
+//===----------------------------------------------------------------------===//
+
+def QTrain_QuantizerOp : QTrain_Op<"quantizer", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "Round values forward and their gradient backward";
+  let description = [{
+    The unit of quantized training, like QPyTorch's
+    `Quantizer(forward, backward)`: the result is the input rounded as
+    `forward` says (or the input itself without `forward`), and under
+    `qtrain-autodiff` the gradient flowing back through it is rounded as
+    `backward` says (straight-through otherwise).
+
+    `weight_backward` marks a bifurcation point (Banner et al.): placed on a
+    contraction's result, the gradient of that result is rounded with
+    `backward` for the activation-gradient product and with
+    `weight_backward` for the weight-gradient product, which
+    `qtrain-autodiff` then builds from the two copies.
+
+    Stochastic rounding in any direction needs `seed`; the forward rounding
+    uses stream `stream`, the backward ones `stream + 1` and `stream + 2`,
+    so give quantizers streams four apart. `qtrain-expand-quantizers`
+    replaces quantizers by their forward rounding after differentiation.
+
+    Example:
+    ```mlir
+    %y = qtrain.quantizer %x
+           forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
+           backward <float<f8E5M2>, nearest_even, scaling <absmax>>
+           : tensor<32x784xf32>
+    ```
+  }];
+  let arguments = (ins QTrain_FloatTensor:$input, Optional<I64>:$seed,
+                       OptionalAttr<QTrain_QuantSpecAttr>:$forward,
+                       OptionalAttr<QTrain_QuantSpecAttr>:$backward,
+                       OptionalAttr<QTrain_QuantSpecAttr>:$weight_backward,
+                       DefaultValuedAttr<I32Attr, "0">:$stream);
+  let results = (outs QTrain_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`seed` `(` $seed^ `)`)? (`forward` $forward^)?
+    (`backward` $backward^)? (`weight_backward` $weight_backward^)?
+    attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// `x` rounded as `spec` says, with `qtrain.compute_scale` and
+    /// `qtrain.round` ops: the forward or a backward rounding.
+    static ::mlir::Value buildRounding(::mlir::OpBuilder &builder,
+                                       ::mlir::Location loc, ::mlir::Value x,
+                                       QuantSpecAttr spec, ::mlir::Value seed,
+                                       int32_t stream);
+  }];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINOPS_TD

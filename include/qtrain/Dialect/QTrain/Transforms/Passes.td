@@ -124,4 +124,28 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
+
+def ExpandQuantizersPass : Pass<"qtrain-expand-quantizers"> {
+  let summary = "Replace quantizers by their forward rounding";
+  let description = [{
+    After `qtrain-autodiff` has used the backward specs of the
+    `qtrain.quantizer` ops, each one is replaced by its forward rounding:
+    `qtrain.compute_scale` (when the spec has a scaling) and `qtrain.round`,
+    or by its input when it has no forward spec. Runs first in
+    `qtrain-lower-to-cpu`.
+
+    Example:
+    ```mlir
+    %y = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
+           : tensor<4x8xf32>
+    ```
+    becomes
+    ```mlir
+    %s = qtrain.compute_scale %x for float<f8E4M3FN> using <absmax>
+           : tensor<4x8xf32> -> tensor<f32>
+    %y = qtrain.round %x to float<f8E4M3FN> scale(%s : tensor<f32>) : tensor<4x8xf32>
+    ```
+  }];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_TD
