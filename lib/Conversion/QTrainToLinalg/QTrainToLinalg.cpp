@@ -17,7 +17,7 @@ using namespace mlir::qtrain;
 
 namespace {
 struct ConvertQTrainToLinalgPass
-    : qtrain::impl::ConvertQTrainToLinalgPassBase<ConvertQTrainToLinalgPass> {
+    : mlir::qtrain::impl::ConvertQTrainToLinalgPassBase<ConvertQTrainToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateQTrainToLinalgPatterns(patterns);

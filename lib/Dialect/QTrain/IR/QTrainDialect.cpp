@@ -3,6 +3,7 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+#include "qtrain/Dialect/QTrain/IR/Roles.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -73,4 +74,45 @@ LogicalResult QTrainDialect::verifyRegionArgAttribute(Operation *op,
                                    ? "a static float tensor"
                                    : "a static tensor");
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Roles
+//===----------------------------------------------------------------------===//
+
+std::optional<ArgRole> mlir::qtrain::getArgRole(FunctionOpInterface func,
+                                                unsigned index) {
+  if (auto role = func.getArgAttrOfType<ArgRoleAttr>(
+          index, QTrainDialect::getRoleAttrName()))
+    return role.getValue();
+  return std::nullopt;
+}
+
+bool mlir::qtrain::isModel(FunctionOpInterface func) {
+  if (func.isExternal())
+    return false;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (getArgRole(func, i) == ArgRole::parameter)
+      return true;
+  return false;
+}
+
+BlockArgument mlir::qtrain::getArgWithRole(FunctionOpInterface func,
+                                           ArgRole role) {
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (getArgRole(func, i) == role)
+      return func.getArgument(i);
+  return {};
+}
+
+BlockArgument mlir::qtrain::addArgWithRole(FunctionOpInterface func, Type type,
+                                           ArgRole role, Location loc) {
+  MLIRContext *ctx = func.getContext();
+  unsigned index = func.getNumArguments();
+  auto attrs = DictionaryAttr::get(
+      ctx,
+      {NamedAttribute(StringAttr::get(ctx, QTrainDialect::getRoleAttrName()),
+                      ArgRoleAttr::get(ctx, role))});
+  (void)func.insertArgument(index, type, attrs, loc);
+  return func.getArgument(index);
 }

@@ -16,6 +16,7 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+#include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -34,21 +35,6 @@ namespace mlir::qtrain {
 using namespace mlir;
 using namespace mlir::qtrain;
 using namespace mlir::qtrain::autodiff;
-
-/// The role of argument `i` of `func`, if it has one.
-static std::optional<ArgRole> getRole(func::FuncOp func, unsigned i) {
-  if (auto role = func.getArgAttrOfType<ArgRoleAttr>(
-          i, QTrainDialect::getRoleAttrName()))
-    return role.getValue();
-  return std::nullopt;
-}
-
-static bool isModel(func::FuncOp func) {
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-    if (getRole(func, i) == ArgRole::parameter)
-      return true;
-  return false;
-}
 
 /// The gradient of the reshapes, slices and pads of the tensor dialect.
 static std::optional<LogicalResult> differentiateTensorOp(Operation *op,
@@ -189,7 +175,7 @@ static LogicalResult canonicalizeForward(
 static DenseSet<Value> findActiveValues(func::FuncOp func) {
   DenseSet<Value> active;
   for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-    if (getRole(func, i) == ArgRole::parameter)
+    if (getArgRole(func, i) == ArgRole::parameter)
       active.insert(func.getArgument(i));
   for (Operation &op : func.getBody().front())
     if (llvm::any_of(op.getOperands(),
@@ -226,16 +212,9 @@ static LogicalResult differentiate(
   grad.setName(name);
   Block &body = grad.getBody().front();
   Value lossScaleArg;
-  if (lossScale) {
-    unsigned index = grad.getNumArguments();
-    (void)grad.insertArgument(
-        index, lossType,
-        builder.getDictionaryAttr(builder.getNamedAttr(
-            QTrainDialect::getRoleAttrName(),
-            ArgRoleAttr::get(builder.getContext(), ArgRole::loss_scale))),
-        model.getLoc());
-    lossScaleArg = grad.getArgument(index);
-  }
+  if (lossScale)
+    lossScaleArg =
+        addArgWithRole(grad, lossType, ArgRole::loss_scale, model.getLoc());
   if (failed(canonicalizeForward(grad, runPipeline)))
     return failure();
 
@@ -267,7 +246,7 @@ static LogicalResult differentiate(
 
   SmallVector<Value> results = {loss};
   for (unsigned i = 0, e = model.getNumArguments(); i < e; ++i) {
-    if (getRole(model, i) != ArgRole::parameter)
+    if (getArgRole(model, i) != ArgRole::parameter)
       continue;
     Value arg = grad.getArgument(i);
     Value g = adjoints.get(arg);
@@ -294,7 +273,7 @@ struct AutodiffPass : mlir::qtrain::impl::AutodiffPassBase<AutodiffPass> {
   void runOnOperation() override {
     SmallVector<func::FuncOp> models;
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (!func.isDeclaration() && isModel(func))
+      if (isModel(func))
         models.push_back(func);
     auto run = [&](OpPassManager &pm, Operation *op) {
       return runPipeline(pm, op);

@@ -96,7 +96,7 @@ bool shouldVectorize(linalg::LinalgOp op) {
 }
 
 struct VectorizeLinalgPass
-    : qtrain::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
+    : mlir::qtrain::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
   using Base::Base;
 
   void runOnOperation() override {

@@ -13,7 +13,7 @@ using namespace mlir::qtrain;
 
 namespace {
 struct VerifyLoweredPass
-    : qtrain::impl::VerifyLoweredPassBase<VerifyLoweredPass> {
+    : mlir::qtrain::impl::VerifyLoweredPassBase<VerifyLoweredPass> {
   void runOnOperation() override {
     bool found = false;
     getOperation()->walk([&](Operation *op) {

@@ -12,6 +12,8 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
+#include "qtrain/Dialect/QTrain/Transforms/Recipes.h"
 
 namespace mlir::qtrain {
 

@@ -148,4 +148,69 @@ def ExpandQuantizersPass : Pass<"qtrain-expand-quantizers"> {
   }];
 }
 
+
+def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> {
+  let summary = "Put a recipe's quantizers on every contraction of a model";
+  let description = [{
+    For every model function (one with `#qtrain<role parameter>`
+    arguments), wraps each contraction (`linalg.matmul`,
+    `linalg.batch_matmul`, `linalg.conv_2d_nchw_fchw`,
+    `linalg.conv_2d_nhwc_hwcf`) in `qtrain.quantizer` ops as the recipe
+    says: its input (activation) and its weight (input #1) get forward
+    specs, its result a quantizer whose backward spec rounds the layer
+    gradient, with a `weight_backward` copy where the recipe bifurcates.
+    `qtrain-autodiff` then builds the backward pass from them.
+
+    Recipes (docs/recipes.md has their precision tables):
+    * `int8` (Banner et al.): affine uint8 activations (batch-mean min/max)
+      and weights (min/max), round to nearest; layer gradients uint8
+      affine with stochastic rounding, and a bf16 copy for the weight
+      gradients;
+    * `hfp8` (Sun et al.): 1-4-3 with bias 11 forward, 1-5-2 backward, no
+      scales (it relies on loss scaling); the first and last contraction in
+      DLFloat16;
+    * `fp8`: E4M3 forward, E5M2 backward, per-tensor scales from the current
+      absolute maximum.
+
+    A layer is named by its `qtrain.layer` string attribute, or else by the
+    name of its location (`loc("fc1")`); `exempt` keeps the named layers in
+    full precision. The role options replace a recipe's spec with a
+    `#qtrain.quant<...>` attribute (the dialect parses it; the prefix may
+    be left out) or remove it with `none`. Stochastic specs use the model's
+    `#qtrain<role seed>` argument, which is added when missing.
+
+    Example: `qtrain-opt -qtrain-quantize-training="recipe=fp8 exempt=fc3"`
+    turns `linalg.matmul ins(%x, %w ...)` into
+    ```mlir
+    %qx = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax>> : tensor<32x784xf32>
+    %qw = qtrain.quantizer %w forward <float<f8E4M3FN>, nearest_even, scaling <absmax>> {stream = 4 : i32} : tensor<784x256xf32>
+    %y = linalg.matmul ins(%qx, %qw ...)
+    %yq = qtrain.quantizer %y backward <float<f8E5M2>, nearest_even, scaling <absmax>> {stream = 8 : i32} : tensor<32x256xf32>
+    ```
+  }];
+  let options = [
+    Option<"recipe", "recipe", "::mlir::qtrain::RecipeKind",
+           /*default=*/"::mlir::qtrain::RecipeKind::int8",
+           "The recipe", [{::llvm::cl::values(
+             clEnumValN(::mlir::qtrain::RecipeKind::int8, "int8",
+                        "Banner et al. 2018"),
+             clEnumValN(::mlir::qtrain::RecipeKind::hfp8, "hfp8",
+                        "Sun et al. 2019 (HFP8)"),
+             clEnumValN(::mlir::qtrain::RecipeKind::fp8, "fp8",
+                        "OCP E4M3 forward / E5M2 backward"))}]>,
+    ListOption<"exempt", "exempt", "std::string",
+               "Layers kept in full precision">,
+    Option<"activation", "activation", "std::string", /*default=*/"",
+           "Spec of contraction inputs (#qtrain.quant<...> or none)">,
+    Option<"weight", "weight", "std::string", /*default=*/"",
+           "Spec of contraction weights (#qtrain.quant<...> or none)">,
+    Option<"gradient", "gradient", "std::string", /*default=*/"",
+           "Spec of layer gradients (#qtrain.quant<...> or none)">,
+    Option<"weightGradient", "weight-gradient", "std::string",
+           /*default=*/"",
+           "Spec of the weight-gradient copy (#qtrain.quant<...> or none)">,
+  ];
+  let dependentDialects = ["::mlir::qtrain::QTrainDialect"];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_TD
