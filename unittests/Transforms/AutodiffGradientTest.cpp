@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 
 #include <cmath>
+#include <functional>
 #include <random>
 
 using namespace mlir;
@@ -57,12 +58,18 @@ template <typename T> struct CompiledModel {
   }
 };
 
+/// Passes that run before qtrain-autodiff.
+using PassAdder = std::function<void(OpPassManager &)>;
+
 template <typename T>
-CompiledModel<T> compile(const std::string &source, const std::string &name) {
+CompiledModel<T> compile(const std::string &source, const std::string &name,
+                         const PassAdder &before = {}) {
   CompiledModel<T> model;
   std::string error;
   model.jit = JitModule::compile(source, error, {}, [&](ModuleOp module) {
     PassManager pm(module.getContext());
+    if (before)
+      before(pm);
     pm.addPass(mlir::qtrain::createAutodiffPass());
     if (failed(pm.run(module)))
       return failure();
@@ -93,8 +100,8 @@ CompiledModel<T> compile(const std::string &source, const std::string &name) {
 /// Compares the gradient of `name` with central differences at random
 /// arguments drawn from N(0, 1) with `seed`.
 void checkGradients(const std::string &source, const std::string &name,
-                    unsigned seed = 1) {
-  CompiledModel<double> model = compile<double>(source, name);
+                    const PassAdder &before = {}, unsigned seed = 1) {
+  CompiledModel<double> model = compile<double>(source, name, before);
   ASSERT_TRUE(model.forward && model.gradient);
   std::mt19937 rng(seed);
   std::normal_distribution<double> normal;
@@ -414,6 +421,125 @@ func.func @shapes(%a: tensor<12xf64> {qtrain.role = #qtrain<role parameter>},
 }
 )mlir",
                  "shapes");
+}
+
+/// A batch norm over the batch of a [4, 3] tensor, in the decomposed form
+/// qtrain-range-batchnorm recognizes, times fixed weights.
+const char *kBatchNorm1D = R"mlir(
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#chan = affine_map<(d0, d1) -> (d1)>
+#all = affine_map<(d0, d1) -> ()>
+func.func @bn1d(%x: tensor<4x3xf64> {qtrain.role = #qtrain<role parameter>},
+                %gamma: tensor<3xf64> {qtrain.role = #qtrain<role parameter>},
+                %beta: tensor<3xf64> {qtrain.role = #qtrain<role parameter>},
+                %r: tensor<4x3xf64> {qtrain.role = #qtrain<role input>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %quarter = arith.constant 0.25 : f64
+  %eps = arith.constant 1.0e-5 : f64
+  %ec = tensor.empty() : tensor<3xf64>
+  %zc = linalg.fill ins(%c0 : f64) outs(%ec : tensor<3xf64>) -> tensor<3xf64>
+  %sum = linalg.generic {indexing_maps = [#id, #chan], iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<4x3xf64>) outs(%zc : tensor<3xf64>) {
+  ^bb0(%a: f64, %o: f64):
+    %s = arith.addf %o, %a : f64
+    linalg.yield %s : f64
+  } -> tensor<3xf64>
+  %e = tensor.empty() : tensor<4x3xf64>
+  %xc = linalg.generic {indexing_maps = [#id, #chan, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %sum : tensor<4x3xf64>, tensor<3xf64>) outs(%e : tensor<4x3xf64>) {
+  ^bb0(%a: f64, %s: f64, %o: f64):
+    %m = arith.mulf %s, %quarter : f64
+    %d = arith.subf %a, %m : f64
+    linalg.yield %d : f64
+  } -> tensor<4x3xf64>
+  %sq = linalg.generic {indexing_maps = [#id, #chan], iterator_types = ["reduction", "parallel"]}
+      ins(%xc : tensor<4x3xf64>) outs(%zc : tensor<3xf64>) {
+  ^bb0(%a: f64, %o: f64):
+    %p = arith.mulf %a, %a : f64
+    %s = arith.addf %o, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<3xf64>
+  %inv = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%sq : tensor<3xf64>) outs(%ec : tensor<3xf64>) {
+  ^bb0(%v: f64, %o: f64):
+    %var = arith.mulf %v, %quarter : f64
+    %ve = arith.addf %var, %eps : f64
+    %i = math.rsqrt %ve : f64
+    linalg.yield %i : f64
+  } -> tensor<3xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.generic {indexing_maps = [#id, #chan, #chan, #chan, #id, #all], iterator_types = ["reduction", "reduction"]}
+      ins(%xc, %inv, %gamma, %beta, %r : tensor<4x3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<3xf64>, tensor<4x3xf64>) outs(%lz : tensor<f64>) {
+  ^bb0(%a: f64, %i: f64, %g: f64, %b: f64, %w: f64, %o: f64):
+    %t = arith.mulf %a, %i : f64
+    %u = arith.mulf %t, %g : f64
+    %v = arith.addf %u, %b : f64
+    %p = arith.mulf %v, %w : f64
+    %s = arith.addf %o, %p : f64
+    linalg.yield %s : f64
+  } -> tensor<f64>
+  return %l : tensor<f64>
+}
+)mlir";
+
+/// Range BN with `chunks` chunks of the batch, in double, from the formula.
+double rangeBatchNormLoss(const std::vector<double> &args, int64_t chunks,
+                          double constant) {
+  const int64_t N = 4, C = 3;
+  const double *x = args.data(), *gamma = x + N * C, *beta = gamma + C,
+               *r = beta + C;
+  double loss = 0;
+  for (int64_t c = 0; c < C; ++c) {
+    double mean = 0;
+    for (int64_t n = 0; n < N; ++n)
+      mean += x[n * C + c] / N;
+    double range = 0;
+    for (int64_t k = 0; k < chunks; ++k) {
+      double hi = -INFINITY, lo = INFINITY;
+      for (int64_t n = k * N / chunks; n < (k + 1) * N / chunks; ++n) {
+        hi = std::max(hi, x[n * C + c] - mean);
+        lo = std::min(lo, x[n * C + c] - mean);
+      }
+      range += (hi - lo) / chunks;
+    }
+    double perChunk = double(N / chunks);
+    double inv =
+        1 / (constant / std::sqrt(2 * std::log(perChunk)) * range + 1e-5);
+    for (int64_t n = 0; n < N; ++n)
+      loss += ((x[n * C + c] - mean) * inv * gamma[c] + beta[c]) * r[n * C + c];
+  }
+  return loss;
+}
+
+TEST(AutodiffGradient, RangeBatchNormMatchesItsFormulaAndDifferences) {
+  const double reference = 0.5 * 0.35 * (1 + std::sqrt(M_PI * std::log(4.0)));
+  for (auto [chunks, constant] :
+       {std::pair<int64_t, mlir::qtrain::RangeConstant>{
+            1, mlir::qtrain::RangeConstant::paper},
+        {2, mlir::qtrain::RangeConstant::reference}}) {
+    SCOPED_TRACE("chunks " + std::to_string(chunks));
+    PassAdder rangeBN = [chunks = chunks,
+                         constant = constant](OpPassManager &pm) {
+      mlir::qtrain::RangeBatchNormPassOptions options;
+      options.chunks = chunks;
+      options.constant = constant;
+      pm.addNestedPass<func::FuncOp>(
+          mlir::qtrain::createRangeBatchNormPass(options));
+    };
+    checkGradients(kBatchNorm1D, "bn1d", rangeBN);
+
+    CompiledModel<double> model =
+        compile<double>(kBatchNorm1D, "bn1d", rangeBN);
+    ASSERT_TRUE(model.forward);
+    std::mt19937 rng(3);
+    std::normal_distribution<double> normal;
+    std::vector<double> args(model.numArgs);
+    for (double &a : args)
+      a = normal(rng);
+    double c = constant == mlir::qtrain::RangeConstant::paper ? 1 : reference;
+    EXPECT_NEAR(model.loss(args), rangeBatchNormLoss(args, chunks, c), 1e-9);
+  }
 }
 
 /// The gradient of a quantized graph is the gradient of its dequantized

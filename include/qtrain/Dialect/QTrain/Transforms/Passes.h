@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -16,6 +17,14 @@
 #include "qtrain/Dialect/QTrain/Transforms/Recipes.h"
 
 namespace mlir::qtrain {
+
+/// The constant C(n) of qtrain-range-batchnorm.
+enum class RangeConstant {
+  /// Banner et al.'s paper: 1 / sqrt(2 ln n).
+  paper,
+  /// Their reference code: 0.5 * 0.35 * (1 + sqrt(pi ln 4)) / sqrt(2 ln n).
+  reference,
+};
 
 #define GEN_PASS_DECL
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"

@@ -213,4 +213,57 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::qtrain::QTrainDialect"];
 }
 
+
+def RangeBatchNormPass : Pass<"qtrain-range-batchnorm", "::mlir::func::FuncOp"> {
+  let summary = "Replace batch normalization by Range BN (Banner et al.)";
+  let description = [{
+    Batch normalization divides by the standard deviation, whose sum of
+    squares needs more than 8 bits. Range BN (Banner et al. 2018) divides
+    by a scaled range instead: `(x - mean) / (C(n) * range(x - mean) + eps)`,
+    with `range` the per-channel max minus min and `C(n)` a constant of the
+    number `n` of values each range covers.
+
+    Recognized form (after upstream elementwise-to-linalg), per channel `c`:
+    ```
+    %xc  = x - mean                      // any op
+    %sq  = linalg.generic: reduction of %xc over every dimension but c,
+           body  acc + a * a  (optionally times a constant)
+    %var = zero or more element-wise generics on tensor<C> (e.g. * 1/n)
+    %inv = element-wise generic on tensor<C> whose body takes math.rsqrt
+           (typically rsqrt(var + eps))
+    ```
+    `%inv` is replaced by `1 / (C(n) * range(%xc) + epsilon)`; the variance
+    computation becomes dead. The normalization, scale and shift that use
+    `%inv` stay as they are.
+
+    With `chunks = k > 1` (the reference code uses 16), the batch (dimension
+    0, which must be reduced and divisible by k) is split into k chunks and
+    the range is the mean over chunks of each chunk's max minus min, with
+    `n` the chunk size. `constant` picks `C(n)`: `paper` is
+    `1 / sqrt(2 ln n)`, `reference` the code's
+    `0.5 * 0.35 * (1 + sqrt(pi ln 4)) / sqrt(2 ln n)`.
+
+    Under `qtrain-autodiff` the gradient of each max and min reaches the
+    arg-max and arg-min elements, as in the reference implementation.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"1",
+           "Chunks of the batch whose ranges are averaged">,
+    Option<"constant", "constant", "::mlir::qtrain::RangeConstant",
+           /*default=*/"::mlir::qtrain::RangeConstant::paper",
+           "The constant C(n)", [{::llvm::cl::values(
+             clEnumValN(::mlir::qtrain::RangeConstant::paper, "paper",
+                        "1 / sqrt(2 ln n)"),
+             clEnumValN(::mlir::qtrain::RangeConstant::reference, "reference",
+                        "0.5 * 0.35 * (1 + sqrt(pi ln 4)) / sqrt(2 ln n)"))}]>,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-5",
+           "Added to the scaled range">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_TD

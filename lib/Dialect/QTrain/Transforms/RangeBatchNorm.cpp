@@ -1,0 +1,219 @@
+//===- RangeBatchNorm.cpp - qtrain-range-batchnorm ------------------------===//
+//
+// Finds the inverse standard deviation of decomposed batch normalizations
+// (the form is documented in Passes.td) and replaces it by the inverse of
+// the scaled range of the centered values.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_RANGEBATCHNORMPASS
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+namespace {
+/// A matched batch normalization: the centered values, the reduction that
+/// sums their squares, and the inverse standard deviation to replace.
+struct BatchNormMatch {
+  Value centered;
+  linalg::GenericOp sumOfSquares;
+  linalg::GenericOp inverseStd;
+};
+} // namespace
+
+static bool isElementwise(linalg::GenericOp op) {
+  return op.getNumDpsInits() == 1 && op.getNumReductionLoops() == 0 &&
+         llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isIdentity(); });
+}
+
+/// `acc + a * a` (possibly `acc + a * a * k`) with `a` the only input and
+/// one dimension of the input kept.
+static bool isSumOfSquares(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() == 0 || op.getNumParallelLoops() != 1 ||
+      !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
+    return false;
+  BlockArgument a = op.getRegionInputArgs()[0];
+  return llvm::any_of(op.getBlock()->getOps<arith::MulFOp>(),
+                      [&](arith::MulFOp mul) {
+                        return mul.getLhs() == a && mul.getRhs() == a;
+                      });
+}
+
+/// The sum-of-squares reduction `v` is computed from through at most
+/// `depth` element-wise generics (scaling by 1/n, adding epsilon).
+static linalg::GenericOp findSumOfSquares(Value v, int depth) {
+  auto producer = v.getDefiningOp<linalg::GenericOp>();
+  if (!producer)
+    return {};
+  if (isSumOfSquares(producer))
+    return producer;
+  if (depth == 0 || !isElementwise(producer))
+    return {};
+  for (Value input : producer.getDpsInputs())
+    if (linalg::GenericOp found = findSumOfSquares(input, depth - 1))
+      return found;
+  return {};
+}
+
+/// Matches `op` as the inverse standard deviation of a batch norm.
+static std::optional<BatchNormMatch> match(linalg::GenericOp op) {
+  if (!isElementwise(op) || op.getBlock()->getOps<math::RsqrtOp>().empty())
+    return std::nullopt;
+  for (Value input : op.getDpsInputs())
+    if (linalg::GenericOp sum = findSumOfSquares(input, /*depth=*/3))
+      return BatchNormMatch{sum.getDpsInputs()[0], sum, op};
+  return std::nullopt;
+}
+
+/// A generic reducing `input` (read through `inputMap`) into a zero-rank or
+/// channel tensor `initType` with the kept dimensions `outMap`, combining
+/// with `combine` from `init`.
+template <typename CombineOp>
+static Value reduce(OpBuilder &b, Location loc, Value input, AffineMap inputMap,
+                    AffineMap outMap, RankedTensorType type, double init) {
+  Value empty =
+      tensor::EmptyOp::create(b, loc, type.getShape(), type.getElementType());
+  Value initValue = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(type.getElementType(), init));
+  Value filled = linalg::FillOp::create(b, loc, initValue, empty).getResult(0);
+  SmallVector<utils::IteratorType> iterators;
+  for (unsigned d = 0; d < inputMap.getNumDims(); ++d)
+    iterators.push_back(outMap.isFunctionOfDim(d)
+                            ? utils::IteratorType::parallel
+                            : utils::IteratorType::reduction);
+  return linalg::GenericOp::create(
+             b, loc, type, input, filled, ArrayRef<AffineMap>{inputMap, outMap},
+             iterators,
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               Value r = CombineOp::create(nb, nl, args[1], args[0]);
+               linalg::YieldOp::create(nb, nl, r);
+             })
+      .getResult(0);
+}
+
+namespace {
+struct RangeBatchNormPass
+    : mlir::qtrain::impl::RangeBatchNormPassBase<RangeBatchNormPass> {
+  using RangeBatchNormPassBase::RangeBatchNormPassBase;
+
+  void runOnOperation() override;
+  LogicalResult rewrite(BatchNormMatch bn);
+};
+} // namespace
+
+LogicalResult RangeBatchNormPass::rewrite(BatchNormMatch bn) {
+  linalg::GenericOp sumOp = bn.sumOfSquares;
+  auto type = cast<RankedTensorType>(bn.centered.getType());
+  AffineMap outMap = sumOp.getMatchingIndexingMap(sumOp.getDpsInitOperand(0));
+  unsigned channel = cast<AffineDimExpr>(outMap.getResult(0)).getPosition();
+  int64_t n = type.getNumElements() / type.getDimSize(channel);
+  Location loc = bn.inverseStd.getLoc();
+  OpBuilder b(bn.inverseStd);
+  Type element = type.getElementType();
+  auto channelType = cast<RankedTensorType>(bn.inverseStd.getResultTypes()[0]);
+  MLIRContext *ctx = &getContext();
+
+  Value range;
+  if (chunks <= 1) {
+    AffineMap id = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
+    AffineMap out =
+        AffineMap::get(type.getRank(), 0, getAffineDimExpr(channel, ctx), ctx);
+    Value max = reduce<arith::MaximumFOp>(b, loc, bn.centered, id, out,
+                                          channelType, -INFINITY);
+    Value min = reduce<arith::MinimumFOp>(b, loc, bn.centered, id, out,
+                                          channelType, INFINITY);
+    range = arith::SubFOp::create(b, loc, max, min);
+  } else {
+    if (channel == 0 || type.getDimSize(0) % chunks != 0)
+      return bn.inverseStd.emitOpError("Range BN with ")
+             << int64_t(chunks)
+             << " chunks needs a batch dimension 0 divisible by "
+             << "them, got " << type;
+    // Split the batch: [N, ...] -> [chunks, N / chunks, ...].
+    SmallVector<int64_t> shape = {chunks, type.getDimSize(0) / chunks};
+    shape.append(type.getShape().begin() + 1, type.getShape().end());
+    SmallVector<ReassociationIndices> groups = {{0, 1}};
+    for (int64_t d = 2; d <= type.getRank(); ++d)
+      groups.push_back({d});
+    Value split = tensor::ExpandShapeOp::create(
+        b, loc, RankedTensorType::get(shape, element), bn.centered, groups);
+    unsigned rank = shape.size();
+    AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    AffineMap out = AffineMap::get(
+        rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(channel + 1, ctx)},
+        ctx);
+    auto perChunk =
+        RankedTensorType::get({chunks, channelType.getDimSize(0)}, element);
+    Value max =
+        reduce<arith::MaximumFOp>(b, loc, split, id, out, perChunk, -INFINITY);
+    Value min =
+        reduce<arith::MinimumFOp>(b, loc, split, id, out, perChunk, INFINITY);
+    Value ranges = arith::SubFOp::create(b, loc, max, min);
+    AffineMap chunkMap = AffineMap::getMultiDimIdentityMap(2, ctx);
+    AffineMap channelMap = AffineMap::get(2, 0, getAffineDimExpr(1, ctx), ctx);
+    // The mean over chunks: the 1 / chunks joins C(n) below.
+    range = reduce<arith::AddFOp>(b, loc, ranges, chunkMap, channelMap,
+                                  channelType, 0.0);
+    n /= chunks;
+  }
+
+  double c = 1.0 / std::sqrt(2.0 * std::log(double(n))) /
+             double(std::max<int64_t>(chunks, 1));
+  if (constant == RangeConstant::reference)
+    c *= 0.5 * 0.35 * (1.0 + std::sqrt(M_PI * std::log(4.0)));
+  // inv = 1 / (C(n) * range + epsilon)
+  Value empty =
+      tensor::EmptyOp::create(b, loc, channelType.getShape(), element);
+  AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+  Value inverse =
+      linalg::GenericOp::create(
+          b, loc, channelType, range, empty, ArrayRef<AffineMap>{id1, id1},
+          utils::IteratorType::parallel,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            auto k = [&](double v) {
+              return arith::ConstantOp::create(nb, nl,
+                                               nb.getFloatAttr(element, v));
+            };
+            Value scaled = arith::MulFOp::create(nb, nl, args[0], k(c));
+            Value shifted = arith::AddFOp::create(nb, nl, scaled, k(epsilon));
+            Value inv = arith::DivFOp::create(nb, nl, k(1.0), shifted);
+            linalg::YieldOp::create(nb, nl, inv);
+          })
+          .getResult(0);
+  bn.inverseStd.getResult(0).replaceAllUsesWith(inverse);
+  return success();
+}
+
+void RangeBatchNormPass::runOnOperation() {
+  func::FuncOp func = getOperation();
+  OpPassManager pm(func::FuncOp::getOperationName());
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  if (failed(runPipeline(pm, func)))
+    return signalPassFailure();
+  SmallVector<BatchNormMatch> matches;
+  func.walk([&](linalg::GenericOp op) {
+    if (std::optional<BatchNormMatch> m = match(op))
+      matches.push_back(*m);
+  });
+  for (BatchNormMatch bn : matches)
+    if (failed(rewrite(bn)))
+      return signalPassFailure();
+  // The variance computations are dead now; an empty pattern set erases
+  // them.
+  if (failed(applyPatternsGreedily(func, RewritePatternSet(&getContext()))))
+    return signalPassFailure();
+}
