@@ -36,9 +36,15 @@ LogicalResult addFlatInterface(func::FuncOp func) {
     size += tensor.getNumElements();
     return success();
   };
-  for (Type t : type.getInputs())
+  SmallVector<Type> scalars;
+  for (Type t : type.getInputs()) {
+    if (t.isSignlessInteger()) { // seeds: passed by value after the buffers
+      scalars.push_back(t);
+      continue;
+    }
     if (failed(check(t, inSize)))
       return failure();
+  }
   for (Type t : type.getResults())
     if (failed(check(t, outSize)))
       return failure();
@@ -51,8 +57,10 @@ LogicalResult addFlatInterface(func::FuncOp func) {
   Location loc = func.getLoc();
   auto inType = MemRefType::get({inSize}, element);
   auto outType = MemRefType::get({outSize}, element);
+  SmallVector<Type> flatInputs = {inType, outType};
+  flatInputs.append(scalars);
   auto flat = func::FuncOp::create(b, loc, (func.getName() + "_flat").str(),
-                                   b.getFunctionType({inType, outType}, {}));
+                                   b.getFunctionType(flatInputs, {}));
   flat->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   Block *entry = flat.addEntryBlock();
   b.setInsertionPointToStart(entry);
@@ -62,7 +70,12 @@ LogicalResult addFlatInterface(func::FuncOp func) {
       /*restrict=*/true);
   SmallVector<Value> args;
   int64_t offset = 0;
+  unsigned nextScalar = 2;
   for (Type t : type.getInputs()) {
+    if (t.isSignlessInteger()) {
+      args.push_back(entry->getArgument(nextScalar++));
+      continue;
+    }
     auto tensor = cast<RankedTensorType>(t);
     int64_t n = tensor.getNumElements();
     Value slice = tensor::ExtractSliceOp::create(

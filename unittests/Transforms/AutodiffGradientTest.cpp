@@ -8,15 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
-#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
+#include "FlatModule.h"
+
+#include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
-#include "qtrain/Runtime/FlatInterface.h"
-#include "qtrain/Runtime/JitModule.h"
 
 #include "qtrain/Numerics/Quantization.h"
-
-#include "mlir/Pass/PassManager.h"
 
 #include "gtest/gtest.h"
 
@@ -27,6 +24,7 @@
 using namespace mlir;
 using ::qtrain::runtime::JitModule;
 using ::qtrain::runtime::memref1D;
+using namespace ::qtrain::testing;
 
 namespace {
 
@@ -34,9 +32,8 @@ namespace {
 /// through the flat interface, and which slices of the argument buffer are
 /// parameters.
 template <typename T> struct CompiledModel {
-  using FlatFn = void (*)(StridedMemRefType<T, 1> *, StridedMemRefType<T, 1> *);
   std::unique_ptr<JitModule> jit;
-  FlatFn forward = nullptr, gradient = nullptr;
+  FlatFn<T> forward = nullptr, gradient = nullptr;
   int64_t numArgs = 0;                             // elements
   std::vector<std::pair<int64_t, int64_t>> params; // offset, size
 
@@ -58,42 +55,33 @@ template <typename T> struct CompiledModel {
   }
 };
 
-/// Passes that run before qtrain-autodiff.
-using PassAdder = std::function<void(OpPassManager &)>;
-
 template <typename T>
 CompiledModel<T> compile(const std::string &source, const std::string &name,
                          const PassAdder &before = {}) {
   CompiledModel<T> model;
   std::string error;
-  model.jit = JitModule::compile(source, error, {}, [&](ModuleOp module) {
-    PassManager pm(module.getContext());
+  PassAdder passes = [&](OpPassManager &pm) {
     if (before)
       before(pm);
     pm.addPass(mlir::qtrain::createAutodiffPass());
-    if (failed(pm.run(module)))
-      return failure();
-    auto f = module.lookupSymbol<func::FuncOp>(name);
-    for (unsigned i = 0; i < f.getNumArguments(); ++i) {
-      int64_t n =
-          cast<RankedTensorType>(f.getArgumentTypes()[i]).getNumElements();
-      auto role = f.getArgAttrOfType<mlir::qtrain::ArgRoleAttr>(
-          i, mlir::qtrain::QTrainDialect::getRoleAttrName());
-      if (role && role.getValue() == mlir::qtrain::ArgRole::parameter)
-        model.params.push_back({model.numArgs, n});
-      model.numArgs += n;
-    }
-    if (failed(::qtrain::runtime::addFlatInterface(f)))
-      return failure();
-    return ::qtrain::runtime::addFlatInterface(
-        module.lookupSymbol<func::FuncOp>(name + "_grad"));
-  });
+  };
+  model.jit = compileFlat(
+      source, passes, {name, name + "_grad"}, error, [&](ModuleOp module) {
+        auto f = module.lookupSymbol<func::FuncOp>(name);
+        for (unsigned i = 0; i < f.getNumArguments(); ++i) {
+          int64_t n =
+              cast<RankedTensorType>(f.getArgumentTypes()[i]).getNumElements();
+          if (mlir::qtrain::getArgRole(f, i) ==
+              mlir::qtrain::ArgRole::parameter)
+            model.params.push_back({model.numArgs, n});
+          model.numArgs += n;
+        }
+      });
   EXPECT_TRUE(model.jit) << error;
   if (!model.jit)
     return model;
-  using FlatFn = typename CompiledModel<T>::FlatFn;
-  model.forward = model.jit->template lookup<FlatFn>(name + "_flat");
-  model.gradient = model.jit->template lookup<FlatFn>(name + "_grad_flat");
+  model.forward = model.jit->template lookup<FlatFn<T>>(name + "_flat");
+  model.gradient = model.jit->template lookup<FlatFn<T>>(name + "_grad_flat");
   return model;
 }
 

@@ -14,10 +14,11 @@
 
 namespace qtrain::runtime {
 
-/// Adds `@<name>_flat(%in: memref<N x T>, %out: memref<M x T>)` (with
+/// Adds `@<name>_flat(%in: memref<N x T>, %out: memref<M x T>, ...)` (with
 /// `llvm.emit_c_interface`) next to `func`, which must take and return
-/// static tensors of element type T only. `%in` holds the arguments in
-/// order, each flattened row-major; `%out` receives the results likewise.
+/// static tensors of element type T, and may take integer scalars (seeds).
+/// `%in` holds the tensor arguments in order, each flattened row-major;
+/// `%out` receives the results likewise; the scalars follow, in order.
 mlir::LogicalResult addFlatInterface(mlir::func::FuncOp func);
 
 } // namespace qtrain::runtime

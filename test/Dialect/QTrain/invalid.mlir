@@ -580,3 +580,25 @@ func.func @quant_spec_bad_rounding(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest> : tensor<4xf32>
   return %0 : tensor<4xf32>
 }
+
+// -----
+
+// expected-error @+1 {{'qtrain.gradient_of' must name the model function}}
+func.func @gradient_of_string() attributes {qtrain.gradient_of = "f"} {
+  return
+}
+
+// -----
+
+func.func @layer_not_string() {
+  // expected-error @+1 {{'qtrain.layer' must be a string naming the layer}}
+  %c = arith.constant {qtrain.layer = 3 : i32} 0 : i32
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown qtrain attribute 'qtrain.bogus'}}
+func.func @unknown_attr() attributes {qtrain.bogus} {
+  return
+}

@@ -31,6 +31,24 @@ Operation *QTrainDialect::materializeConstant(OpBuilder &builder,
   return arith::ConstantOp::create(builder, loc, type, typed);
 }
 
+LogicalResult QTrainDialect::verifyOperationAttribute(Operation *op,
+                                                      NamedAttribute attr) {
+  if (attr.getName() == getLayerAttrName()) {
+    if (!isa<StringAttr>(attr.getValue()))
+      return op->emitOpError() << "'" << getLayerAttrName()
+                               << "' must be a string naming the layer";
+    return success();
+  }
+  if (attr.getName() == getGradientOfAttrName()) {
+    if (!isa<FlatSymbolRefAttr>(attr.getValue()))
+      return op->emitOpError() << "'" << getGradientOfAttrName()
+                               << "' must name the model function";
+    return success();
+  }
+  return op->emitOpError() << "unknown qtrain attribute '"
+                           << attr.getName().getValue() << "'";
+}
+
 LogicalResult QTrainDialect::verifyRegionArgAttribute(Operation *op,
                                                       unsigned regionIndex,
                                                       unsigned argIndex,
@@ -54,9 +72,11 @@ LogicalResult QTrainDialect::verifyRegionArgAttribute(Operation *op,
     ok = type.isInteger(64);
     break;
   case ArgRole::loss_scale:
+  case ArgRole::learning_rate:
     ok = tensor && tensor.getRank() == 0 && tensor.getElementType().isF32();
     break;
   case ArgRole::parameter:
+  case ArgRole::state:
     ok = tensor && tensor.hasStaticShape() &&
          isa<FloatType>(tensor.getElementType());
     break;
@@ -68,9 +88,11 @@ LogicalResult QTrainDialect::verifyRegionArgAttribute(Operation *op,
                            << stringifyArgRole(role.getValue()) << "' has type "
                            << type << "; expected "
                            << (role.getValue() == ArgRole::seed ? "i64"
-                               : role.getValue() == ArgRole::loss_scale
+                               : role.getValue() == ArgRole::loss_scale ||
+                                       role.getValue() == ArgRole::learning_rate
                                    ? "tensor<f32>"
-                               : role.getValue() == ArgRole::parameter
+                               : role.getValue() == ArgRole::parameter ||
+                                       role.getValue() == ArgRole::state
                                    ? "a static float tensor"
                                    : "a static tensor");
   return success();

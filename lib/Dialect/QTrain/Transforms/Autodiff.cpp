@@ -210,6 +210,8 @@ static LogicalResult differentiate(
   builder.setInsertionPointAfter(model);
   auto grad = cast<func::FuncOp>(builder.clone(*model));
   grad.setName(name);
+  grad->setAttr(QTrainDialect::getGradientOfAttrName(),
+                FlatSymbolRefAttr::get(model));
   Block &body = grad.getBody().front();
   Value lossScaleArg;
   if (lossScale)

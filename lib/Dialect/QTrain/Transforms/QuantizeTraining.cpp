@@ -24,7 +24,8 @@ static bool isContraction(Operation *op) {
 
 /// `qtrain.layer`, or else the name of the op's location.
 static std::string getLayerName(Operation *op) {
-  if (auto name = op->getAttrOfType<StringAttr>("qtrain.layer"))
+  if (auto name =
+          op->getAttrOfType<StringAttr>(QTrainDialect::getLayerAttrName()))
     return name.str();
   if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
     return loc.getName().str();

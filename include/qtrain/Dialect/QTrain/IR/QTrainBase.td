@@ -37,6 +37,8 @@ def QTrain_Dialect : Dialect {
   let hasConstantMaterializer = 1;
   // Checks the `qtrain.role` argument attribute.
   let hasRegionArgAttrVerify = 1;
+  // Checks `qtrain.layer` and `qtrain.gradient_of`.
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
     /// Defined next to the attribute storage classes (QTrainAttrs.cpp).
@@ -44,6 +46,12 @@ def QTrain_Dialect : Dialect {
 
     /// The argument attribute holding a model argument's `ArgRoleAttr`.
     static ::llvm::StringRef getRoleAttrName() { return "qtrain.role"; }
+    /// The name of a contraction's layer, for recipes' exemptions.
+    static ::llvm::StringRef getLayerAttrName() { return "qtrain.layer"; }
+    /// On a gradient function: the model it differentiates.
+    static ::llvm::StringRef getGradientOfAttrName() {
+      return "qtrain.gradient_of";
+    }
   }];
 }
 

@@ -116,7 +116,9 @@ def QTrain_ArgRole : I32EnumAttr<"ArgRole",
       I32EnumAttrCase<"input", 1>,
       I32EnumAttrCase<"label", 2>,
       I32EnumAttrCase<"seed", 3>,
-      I32EnumAttrCase<"loss_scale", 4>]> {
+      I32EnumAttrCase<"loss_scale", 4>,
+      I32EnumAttrCase<"learning_rate", 5>,
+      I32EnumAttrCase<"state", 6>]> {
   let cppNamespace = "::mlir::qtrain";
   let genSpecializedAttr = 0;
 }
@@ -126,8 +128,12 @@ def QTrain_ArgRoleAttr : EnumAttr<QTrain_Dialect, QTrain_ArgRole, "role"> {
   let description = [{
     Marks the arguments of a model function (the `qtrain.role` argument
     attribute): `parameter`s are trained and get gradients, `input`s and
-    `label`s are the batch, `seed` is the i64 key of stochastic rounding and
-    `loss_scale` the tensor<f32> factor the backward pass starts from.
+    `label`s are the batch, `seed` is the i64 key of stochastic rounding,
+    `loss_scale` the tensor<f32> factor the backward pass starts from,
+    `learning_rate` the tensor<f32> step size of a training step, and
+    `state` the tensors a training step carries from one call to the next
+    (momenta, weight residuals, the loss scale); a step returns their new
+    values after the loss and the new parameters, in argument order.
 
     Example: `func.func @mlp(%w: tensor<784x10xf32> {qtrain.role = #qtrain<role parameter>}, ...)`
   }];

@@ -266,4 +266,78 @@ def RangeBatchNormPass : Pass<"qtrain-range-batchnorm", "::mlir::func::FuncOp"> 
   ];
 }
 
+
+def OptimizerPass : Pass<"qtrain-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Turn gradient functions into training steps (SGD, loss scaling)";
+  let description = [{
+    For every gradient function `@<model>_grad` of `qtrain-autodiff`, adds
+    `@<model>_step`, a pure function: it takes the gradient function's
+    arguments (without the loss scale), a `learning_rate` and the optimizer
+    `state`, and returns the loss, the updated parameters and the updated
+    state, in argument order, so a driver feeds each call's results into the
+    next call.
+
+    The update is SGD with momentum `mu` and weight decay `wd` (as PyTorch):
+    `g = grad / scale + wd * w`, `v' = mu * v + g`, `w' = w - lr * v'`,
+    with the master weights kept as `master-weights` says:
+    * `f32`: the parameter itself;
+    * `f16-stochastic`: `w'` rounded to DLFloat16 (1-6-9) with stochastic
+      rounding (Wang et al.; the seed argument is added when missing);
+    * `f8-residual` (HFP8): the parameter holds an 8-bit weight (1-4-3, bias
+      11) and a state tensor the DLFloat16 rounding residual; the master
+      value `w + r` is updated, then split again into
+      `w' = round_hfp8(m)` and `r' = round_dlfloat16(m - w')`.
+
+    State per parameter, in parameter order: its momentum, then (for
+    `f8-residual`) its residual. With `loss-scaling` (which needs
+    `qtrain-autodiff=loss-scale`), two scalar states follow: the loss scale
+    and the count of clean steps. A step whose gradients hold an inf or NaN
+    changes no parameter or momentum, multiplies the scale by `backoff` and
+    resets the count; after `growth-interval` clean steps in a row the scale
+    is multiplied by `growth`.
+
+    Example: `@mlp_grad(%w, %x, %y, %scale)` gains
+    ```mlir
+    func.func @mlp_step(%w, %x, %y,
+        %lr: tensor<f32> {qtrain.role = #qtrain<role learning_rate>},
+        %v: tensor<...> {qtrain.role = #qtrain<role state>},
+        %scale: tensor<f32> {qtrain.role = #qtrain<role state>},
+        %clean: tensor<f32> {qtrain.role = #qtrain<role state>})
+        -> (tensor<f32>, tensor<...>, tensor<...>, tensor<f32>, tensor<f32>)
+    ```
+  }];
+  let options = [
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "Momentum of SGD">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "L2 weight decay">,
+    Option<"masterWeights", "master-weights", "::mlir::qtrain::MasterWeights",
+           /*default=*/"::mlir::qtrain::MasterWeights::f32",
+           "How the weights are kept", [{::llvm::cl::values(
+             clEnumValN(::mlir::qtrain::MasterWeights::f32, "f32",
+                        "f32 parameters"),
+             clEnumValN(::mlir::qtrain::MasterWeights::f16Stochastic,
+                        "f16-stochastic",
+                        "DLFloat16 with stochastic rounding"),
+             clEnumValN(::mlir::qtrain::MasterWeights::f8PlusResidual,
+                        "f8-residual",
+                        "HFP8 weight plus DLFloat16 residual"))}]>,
+    Option<"lossScaling", "loss-scaling", "bool", /*default=*/"false",
+           "Dynamic loss scaling">,
+    Option<"growthInterval", "growth-interval", "int64_t", /*default=*/"1000",
+           "Clean steps before the loss scale grows">,
+    Option<"growth", "growth", "double", /*default=*/"2.0",
+           "Factor of the loss scale after growth-interval clean steps">,
+    Option<"backoff", "backoff", "double", /*default=*/"0.5",
+           "Factor of the loss scale after a step with inf/NaN gradients">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::qtrain::QTrainDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_PASSES_TD
