@@ -72,4 +72,9 @@ void mlir::qtrain::registerPipelines() {
       "qtrain-lower-to-cpu",
       "Lower qtrain on tensors to the LLVM dialect for the host CPU",
       buildLowerToCPUPipeline);
+  PassPipelineRegistration<TrainingStepOptions>(
+      "qtrain-training-step",
+      "Rewrite models into quantized training steps (recipe, Range BN, "
+      "autodiff, optimizer)",
+      buildTrainingStepPipeline);
 }

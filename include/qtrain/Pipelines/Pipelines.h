@@ -3,6 +3,8 @@
 #ifndef QTRAIN_PIPELINES_PIPELINES_H
 #define QTRAIN_PIPELINES_PIPELINES_H
 
+#include "qtrain/Dialect/QTrain/Transforms/Recipes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -27,7 +29,41 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
 
-/// Registers qtrain-lower-to-cpu.
+struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
+  PassOptions::Option<RecipeKind> recipe{
+      *this, "recipe", llvm::cl::desc("The low-precision recipe"),
+      llvm::cl::init(RecipeKind::fp32),
+      llvm::cl::values(
+          clEnumValN(RecipeKind::fp32, "fp32", "no quantizers"),
+          clEnumValN(RecipeKind::int8, "int8", "Banner et al. 2018"),
+          clEnumValN(RecipeKind::hfp8, "hfp8", "Sun et al. 2019"),
+          clEnumValN(RecipeKind::fp8, "fp8", "E4M3 forward, E5M2 backward"))};
+  PassOptions::ListOption<std::string> exempt{
+      *this, "exempt", llvm::cl::desc("Layers kept in full precision")};
+  PassOptions::Option<bool> rangeBatchNorm{
+      *this, "range-bn",
+      llvm::cl::desc("Replace batch norm by Range BN (int8's default)"),
+      llvm::cl::init(false)};
+  PassOptions::Option<double> momentum{
+      *this, "momentum", llvm::cl::desc("SGD momentum"), llvm::cl::init(0.9)};
+  PassOptions::Option<double> weightDecay{*this, "weight-decay",
+                                          llvm::cl::desc("L2 weight decay"),
+                                          llvm::cl::init(0.0)};
+  PassOptions::Option<int64_t> growthInterval{
+      *this, "growth-interval",
+      llvm::cl::desc("Clean steps before the loss scale grows"),
+      llvm::cl::init(1000)};
+};
+
+/// A model -> `@<model>_grad` and `@<model>_step` on tensors:
+/// qtrain-quantize-training (the recipe), qtrain-range-batchnorm (int8, or
+/// with range-bn), qtrain-autodiff and qtrain-optimizer with the recipe's
+/// master weights and loss scaling. Lower the result with
+/// qtrain-lower-to-cpu.
+void buildTrainingStepPipeline(OpPassManager &pm,
+                               const TrainingStepOptions &options);
+
+/// Registers qtrain-lower-to-cpu and qtrain-training-step.
 void registerPipelines();
 
 } // namespace mlir::qtrain

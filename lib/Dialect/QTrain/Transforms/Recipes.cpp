@@ -66,20 +66,32 @@ static LayerSpecs parseSpecs(MLIRContext *context, const SpecTable &table) {
 Recipe mlir::qtrain::getRecipe(MLIRContext *context, RecipeKind kind) {
   Recipe recipe;
   switch (kind) {
+  case RecipeKind::fp32:
+    break;
   case RecipeKind::int8:
     recipe.layers = parseSpecs(context, kInt8);
-    recipe.masterWeights = MasterWeights::f32;
     break;
   case RecipeKind::hfp8:
     recipe.layers = parseSpecs(context, kHfp8);
     recipe.edge = parseSpecs(context, kHfp8Edge);
-    recipe.masterWeights = MasterWeights::f8PlusResidual;
-    recipe.lossScaling = true;
     break;
   case RecipeKind::fp8:
     recipe.layers = parseSpecs(context, kFp8);
-    recipe.masterWeights = MasterWeights::f32;
     break;
   }
+  recipe.masterWeights = getMasterWeights(kind);
+  recipe.lossScaling = needsLossScaling(kind);
   return recipe;
+}
+
+MasterWeights mlir::qtrain::getMasterWeights(RecipeKind kind) {
+  // HFP8 keeps 16-bit master weights as an 8-bit weight plus a residual;
+  // the others keep f32 (Banner et al.'s "updates (float32)").
+  return kind == RecipeKind::hfp8 ? MasterWeights::f8PlusResidual
+                                  : MasterWeights::f32;
+}
+
+bool mlir::qtrain::needsLossScaling(RecipeKind kind) {
+  // Only HFP8 rounds gradients without a per-tensor scale.
+  return kind == RecipeKind::hfp8;
 }

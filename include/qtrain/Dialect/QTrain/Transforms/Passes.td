@@ -161,7 +161,8 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
     gradient, with a `weight_backward` copy where the recipe bifurcates.
     `qtrain-autodiff` then builds the backward pass from them.
 
-    Recipes (docs/recipes.md has their precision tables):
+    Recipes (docs/recipes.md has their precision tables), and `fp32`,
+    which adds nothing:
     * `int8` (Banner et al.): affine uint8 activations (batch-mean min/max)
       and weights (min/max), round to nearest; layer gradients uint8
       affine with stochastic rounding, and a bf16 copy for the weight
@@ -192,6 +193,8 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
     Option<"recipe", "recipe", "::mlir::qtrain::RecipeKind",
            /*default=*/"::mlir::qtrain::RecipeKind::int8",
            "The recipe", [{::llvm::cl::values(
+             clEnumValN(::mlir::qtrain::RecipeKind::fp32, "fp32",
+                        "no quantizers (the float baseline)"),
              clEnumValN(::mlir::qtrain::RecipeKind::int8, "int8",
                         "Banner et al. 2018"),
              clEnumValN(::mlir::qtrain::RecipeKind::hfp8, "hfp8",

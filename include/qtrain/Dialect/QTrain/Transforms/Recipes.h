@@ -19,6 +19,8 @@
 namespace mlir::qtrain {
 
 enum class RecipeKind {
+  /// No quantizers: the float baseline.
+  fp32,
   /// Banner et al. 2018: affine int8 operands, stochastic int8 activation
   /// gradients, a 16-bit gradient copy for the weight gradients.
   int8,
@@ -58,6 +60,10 @@ struct Recipe {
 
 /// The table of `kind`.
 Recipe getRecipe(MLIRContext *context, RecipeKind kind);
+
+/// The parts of a recipe that need no context.
+MasterWeights getMasterWeights(RecipeKind kind);
+bool needsLossScaling(RecipeKind kind);
 
 } // namespace mlir::qtrain
 
