@@ -95,6 +95,64 @@ bool shouldVectorize(linalg::LinalgOp op) {
          });
 }
 
+/// Whether every operand that reads loop `dim` reads it as its last
+/// (contiguous) dimension, so one vector along `dim` is a plain load.
+bool isContiguousEverywhere(linalg::LinalgOp op, unsigned dim) {
+  return llvm::all_of(op.getIndexingMapsArray(), [&](AffineMap map) {
+    if (!map.isFunctionOfDim(dim))
+      return true;
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    return last && last.getPosition() == dim;
+  });
+}
+
+/// The loop to vectorize along: the innermost one if every operand reads it
+/// contiguously, else the output's last dimension (a matmul `C[m, n] +=
+/// A[m, k] * B[k, n]` becomes broadcast-multiply-adds along n), else any
+/// such loop (the reduction of `dX = dY * W^T`), else the innermost.
+unsigned pickInnermostLoop(linalg::LinalgOp op) {
+  unsigned last = op.getNumLoops() - 1;
+  if (isContiguousEverywhere(op, last))
+    return last;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (out.getNumResults() > 0)
+    if (auto dim = dyn_cast<AffineDimExpr>(out.getResults().back()))
+      if (isContiguousEverywhere(op, dim.getPosition()))
+        return dim.getPosition();
+  for (unsigned d = 0; d < last; ++d)
+    if (isContiguousEverywhere(op, d))
+      return d;
+  return last;
+}
+
+/// Moves the loop `pickInnermostLoop` chose to the innermost position
+/// (generalizing named ops). Returns the op to tile.
+linalg::LinalgOp interchangeForVectors(RewriterBase &rewriter,
+                                       linalg::LinalgOp op) {
+  unsigned innermost = pickInnermostLoop(op);
+  unsigned last = op.getNumLoops() - 1;
+  if (innermost == last)
+    return op;
+  rewriter.setInsertionPoint(op);
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic) {
+    FailureOr<linalg::GenericOp> generalized =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generalized))
+      return op;
+    generic = *generalized;
+  }
+  SmallVector<unsigned> order;
+  for (unsigned d = 0; d <= last; ++d)
+    if (d != innermost)
+      order.push_back(d);
+  order.push_back(innermost);
+  FailureOr<linalg::GenericOp> interchanged =
+      linalg::interchangeGenericOp(rewriter, generic, order);
+  return succeeded(interchanged) ? linalg::LinalgOp(*interchanged)
+                                 : linalg::LinalgOp(generic);
+}
+
 struct VectorizeLinalgPass
     : mlir::qtrain::impl::VectorizeLinalgPassBase<VectorizeLinalgPass> {
   using Base::Base;
@@ -107,6 +165,7 @@ struct VectorizeLinalgPass
     });
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : ops) {
+      op = interchangeForVectors(rewriter, op);
       std::optional<SmallVector<int64_t>> maybeSizes =
           tileSizes(op, vectorWidth);
       if (!maybeSizes)

@@ -1,0 +1,470 @@
+//===- qtrain-train.cpp - Train models on Fashion-MNIST through qtrain ----===//
+//
+// Reads a model in qtrain's input contract (docs/training.md), rewrites it
+// into a training step with qtrain-training-step for a recipe, compiles the
+// step and the model's `_logits` evaluation function with
+// qtrain-lower-to-cpu and mlir::ExecutionEngine, and trains on Fashion-MNIST.
+// With several recipes it trains each from the same initialization and
+// prints a comparison table.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Dataset.h"
+
+#include "qtrain/Dialect/QTrain/IR/Roles.h"
+#include "qtrain/Pipelines/Pipelines.h"
+#include "qtrain/Runtime/FlatInterface.h"
+#include "qtrain/Runtime/JitModule.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <random>
+
+using namespace mlir;
+using namespace ::qtrain::train;
+using mlir::qtrain::ArgRole;
+using mlir::qtrain::RecipeKind;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> modelFile(cl::Positional, cl::Required,
+                                      cl::desc("<model.mlir>"));
+static cl::list<RecipeKind> recipes(
+    "recipe", cl::CommaSeparated,
+    cl::desc("Recipes to train with (several: a comparison table)"),
+    cl::values(clEnumValN(RecipeKind::fp32, "fp32", "no quantization"),
+               clEnumValN(RecipeKind::int8, "int8", "Banner et al. 2018"),
+               clEnumValN(RecipeKind::hfp8, "hfp8", "Sun et al. 2019"),
+               clEnumValN(RecipeKind::fp8, "fp8", "E4M3 / E5M2 with scales")));
+static cl::opt<int> epochs("epochs", cl::desc("Passes over the data"),
+                           cl::init(1));
+static cl::opt<double> learningRate("lr", cl::desc("Learning rate"),
+                                    cl::init(0.05));
+static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"),
+                                cl::init(0.9));
+static cl::opt<double> weightDecay("weight-decay", cl::desc("L2 decay"),
+                                   cl::init(0.0));
+static cl::opt<unsigned> seed("seed", cl::desc("Initialization and shuffle"),
+                              cl::init(1));
+static cl::opt<int64_t> trainLimit("train-limit",
+                                   cl::desc("Use the first N training images"),
+                                   cl::init(0));
+static cl::opt<int64_t> testLimit("test-limit",
+                                  cl::desc("Use the first N test images"),
+                                  cl::init(0));
+static cl::opt<std::string>
+    dataDir("data", cl::desc("Directory of the Fashion-MNIST idx.gz files"),
+            cl::init("/usr/share/datasets/fashion-mnist"));
+static cl::opt<std::string> csvFile("csv", cl::desc("Append a CSV log here"));
+static cl::opt<bool> dumpIR("dump-ir",
+                            cl::desc("Print the IR before and after the "
+                                     "training rewrite"));
+static cl::opt<std::string> saveFile("save",
+                                     cl::desc("Save the trained parameters"));
+static cl::opt<std::string> loadFile("load",
+                                     cl::desc("Start from saved parameters"));
+
+namespace {
+
+/// Where each tensor argument of the step lives in the flat input buffer.
+struct Slot {
+  ArgRole role;
+  std::vector<int64_t> shape;
+  int64_t offset, size;
+};
+
+struct Compiled {
+  std::unique_ptr<::qtrain::runtime::JitModule> jit;
+  std::vector<Slot> slots;
+  bool hasSeed = false;
+  int64_t inSize = 0, outSize = 0;
+  int64_t evalBatch = 0, classes = 0, pixels = 0;
+};
+
+struct Result {
+  double accuracy = 0, msPerStep = 0, finalLoss = 0;
+};
+
+using StepFn = void (*)(StridedMemRefType<float, 1> *,
+                        StridedMemRefType<float, 1> *);
+using SeededStepFn = void (*)(StridedMemRefType<float, 1> *,
+                              StridedMemRefType<float, 1> *, int64_t);
+
+func::FuncOp findModel(ModuleOp module) {
+  for (auto func : module.getOps<func::FuncOp>())
+    if (mlir::qtrain::isModel(func) && !func->hasAttr("qtrain.gradient_of"))
+      return func;
+  return {};
+}
+
+} // namespace
+
+static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
+                    std::string &error) {
+  std::string modelName;
+  out.jit = ::qtrain::runtime::JitModule::compile(
+      source, error, {}, [&](ModuleOp module) -> LogicalResult {
+        func::FuncOp model = findModel(module);
+        if (!model)
+          return module.emitError("no model: a function with "
+                                  "#qtrain<role parameter> arguments "
+                                  "(docs/training.md)");
+        modelName = model.getName().str();
+        auto logits = module.lookupSymbol<func::FuncOp>(modelName + "_logits");
+        if (!logits || logits.getNumResults() != 1)
+          return model.emitError("the model needs an evaluation function @")
+                 << modelName << "_logits(parameters..., images) -> logits";
+        auto logitsType =
+            dyn_cast<RankedTensorType>(logits.getResultTypes()[0]);
+        auto imagesType =
+            dyn_cast<RankedTensorType>(logits.getArgumentTypes().back());
+        if (!logitsType || logitsType.getRank() != 2 || !imagesType)
+          return logits.emitError("expected images -> logits [batch, classes]");
+        out.evalBatch = logitsType.getDimSize(0);
+        out.classes = logitsType.getDimSize(1);
+        out.pixels = imagesType.getNumElements() / out.evalBatch;
+        if (dumpIR)
+          llvm::outs() << "// ----- model\n" << module << "\n";
+
+        PassManager pm(module.getContext());
+        mlir::qtrain::TrainingStepOptions options;
+        options.recipe = recipe;
+        options.momentum = momentum;
+        options.weightDecay = weightDecay;
+        mlir::qtrain::buildTrainingStepPipeline(pm, options);
+        if (failed(pm.run(module)))
+          return failure();
+        if (dumpIR)
+          llvm::outs() << "// ----- training step ("
+                       << cl::getRegisteredOptions()["recipe"]->ArgStr << ")\n"
+                       << module << "\n";
+
+        auto step = module.lookupSymbol<func::FuncOp>(modelName + "_step");
+        for (unsigned i = 0; i < step.getNumArguments(); ++i) {
+          Type type = step.getArgumentTypes()[i];
+          if (type.isInteger(64)) {
+            out.hasSeed = true;
+            continue;
+          }
+          auto tensor = cast<RankedTensorType>(type);
+          std::optional<ArgRole> role = mlir::qtrain::getArgRole(step, i);
+          out.slots.push_back({role.value_or(ArgRole::input),
+                               tensor.getShape().vec(), out.inSize,
+                               tensor.getNumElements()});
+          out.inSize += tensor.getNumElements();
+        }
+        for (Type type : step.getResultTypes())
+          out.outSize += cast<RankedTensorType>(type).getNumElements();
+        if (failed(::qtrain::runtime::addFlatInterface(step)))
+          return failure();
+        return ::qtrain::runtime::addFlatInterface(logits);
+      });
+  if (!out.jit)
+    return false;
+  error = modelName;
+  return true;
+}
+
+/// He-normal weights (rank >= 2, fan-in from all dimensions but the
+/// output one), zeros for rank-1 parameters (biases).
+static void initialize(Compiled &c, std::vector<float> &in,
+                       unsigned seedValue) {
+  std::mt19937 rng(seedValue);
+  for (const Slot &s : c.slots) {
+    if (s.role != ArgRole::parameter)
+      continue;
+    int64_t fanIn = s.shape.size() == 2 ? s.shape[0] : s.size / s.shape[0];
+    std::normal_distribution<float> normal(0.0f,
+                                           std::sqrt(2.0f / float(fanIn)));
+    for (int64_t i = 0; i < s.size; ++i)
+      in[s.offset + i] = s.shape.size() >= 2 ? normal(rng) : 0.0f;
+  }
+}
+
+static void fillImages(const Split &data, const std::vector<int64_t> &order,
+                       int64_t first, int64_t count, float *dst) {
+  // Fashion-MNIST's pixel mean and standard deviation.
+  const float mean = 0.2860f, std = 0.3530f;
+  int64_t pixels = data.rows * data.cols;
+  for (int64_t b = 0; b < count; ++b) {
+    const uint8_t *src = &data.pixels[order[first + b] * pixels];
+    for (int64_t p = 0; p < pixels; ++p)
+      dst[b * pixels + p] = (src[p] / 255.0f - mean) / std;
+  }
+}
+
+static double evaluate(Compiled &c, const std::string &model,
+                       const std::vector<float> &params, const Split &test,
+                       int64_t limit) {
+  auto logitsFn = c.jit->lookup<StepFn>(model + "_logits_flat");
+  int64_t n = limit ? std::min(limit, test.count) : test.count;
+  n -= n % c.evalBatch;
+  std::vector<int64_t> order(test.count);
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<float> in(params);
+  int64_t imagesAt = in.size();
+  in.resize(imagesAt + c.evalBatch * c.pixels);
+  std::vector<float> logits(c.evalBatch * c.classes);
+  int64_t correct = 0;
+  for (int64_t first = 0; first < n; first += c.evalBatch) {
+    fillImages(test, order, first, c.evalBatch, &in[imagesAt]);
+    auto a = ::qtrain::runtime::memref1D(in);
+    auto r = ::qtrain::runtime::memref1D(logits);
+    logitsFn(&a, &r);
+    for (int64_t b = 0; b < c.evalBatch; ++b) {
+      const float *row = &logits[b * c.classes];
+      int64_t best = std::max_element(row, row + c.classes) - row;
+      correct += best == test.labels[first + b];
+    }
+  }
+  return n ? double(correct) / double(n) : 0.0;
+}
+
+static bool saveParams(const std::string &path, const std::vector<float> &p) {
+  std::ofstream f(path, std::ios::binary);
+  uint64_t n = p.size();
+  f.write("QTRP", 4);
+  f.write(reinterpret_cast<const char *>(&n), sizeof(n));
+  f.write(reinterpret_cast<const char *>(p.data()), n * sizeof(float));
+  return bool(f);
+}
+
+static bool loadParams(const std::string &path, std::vector<float> &p,
+                       std::string &error) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[4];
+  uint64_t n = 0;
+  if (!f.read(magic, 4) || std::string(magic, 4) != "QTRP" ||
+      !f.read(reinterpret_cast<char *>(&n), sizeof(n))) {
+    error = path + ": not a qtrain parameter file";
+    return false;
+  }
+  if (n != p.size()) {
+    error = path + ": holds " + std::to_string(n) +
+            " parameters, the model has " + std::to_string(p.size());
+    return false;
+  }
+  if (!f.read(reinterpret_cast<char *>(p.data()), n * sizeof(float))) {
+    error = path + ": truncated";
+    return false;
+  }
+  return true;
+}
+
+static bool train(const std::string &source, RecipeKind recipe,
+                  const Split &trainSet, const Split &testSet, Result &result,
+                  std::string &error) {
+  Compiled c;
+  if (!compile(source, recipe, c, error))
+    return false;
+  std::string model = error;
+  error.clear();
+  StepFn step = nullptr;
+  SeededStepFn seededStep = nullptr;
+  if (c.hasSeed)
+    seededStep = c.jit->lookup<SeededStepFn>(model + "_step_flat");
+  else
+    step = c.jit->lookup<StepFn>(model + "_step_flat");
+
+  std::vector<float> in(c.inSize, 0.0f), out(c.outSize);
+  initialize(c, in, seed);
+  const Slot *images = nullptr, *labels = nullptr;
+  std::vector<const Slot *> params, states;
+  for (const Slot &s : c.slots) {
+    switch (s.role) {
+    case ArgRole::parameter:
+      params.push_back(&s);
+      break;
+    case ArgRole::state:
+      states.push_back(&s);
+      break;
+    case ArgRole::input:
+      images = &s;
+      break;
+    case ArgRole::label:
+      labels = &s;
+      break;
+    case ArgRole::learning_rate:
+      in[s.offset] = float(learningRate);
+      break;
+    default:
+      break;
+    }
+  }
+  if (!images || !labels) {
+    error = "the model needs an images argument (#qtrain<role input>) and a "
+            "one-hot labels argument (#qtrain<role label>)";
+    return false;
+  }
+  // The loss scale (second-to-last state under loss scaling) starts at 2^16.
+  if (mlir::qtrain::needsLossScaling(recipe) && states.size() >= 2)
+    in[states[states.size() - 2]->offset] = 65536.0f;
+  auto gatherParams = [&] {
+    std::vector<float> p;
+    for (const Slot *s : params)
+      p.insert(p.end(), in.begin() + s->offset,
+               in.begin() + s->offset + s->size);
+    return p;
+  };
+  if (!loadFile.empty()) {
+    std::vector<float> p = gatherParams();
+    if (!loadParams(loadFile, p, error))
+      return false;
+    int64_t at = 0;
+    for (const Slot *s : params) {
+      std::copy(p.begin() + at, p.begin() + at + s->size,
+                in.begin() + s->offset);
+      at += s->size;
+    }
+  }
+
+  int64_t batch = images->shape[0];
+  int64_t n = trainLimit ? std::min<int64_t>(trainLimit, trainSet.count)
+                         : trainSet.count;
+  int64_t stepsPerEpoch = n / batch;
+  std::vector<int64_t> order(trainSet.count);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937 shuffle(seed);
+  bool tty = llvm::sys::Process::StandardOutIsDisplayed();
+  std::unique_ptr<llvm::raw_fd_ostream> csv;
+  if (!csvFile.empty()) {
+    std::error_code ec;
+    bool fresh = !llvm::sys::fs::exists(csvFile);
+    csv = std::make_unique<llvm::raw_fd_ostream>(csvFile, ec,
+                                                 llvm::sys::fs::OF_Append);
+    if (ec) {
+      error = csvFile + ": " + ec.message();
+      return false;
+    }
+    if (fresh)
+      *csv << "recipe,epoch,step,train_loss,test_accuracy,ms_per_step\n";
+  }
+  const char *recipeName = recipe == RecipeKind::fp32   ? "fp32"
+                           : recipe == RecipeKind::int8 ? "int8"
+                           : recipe == RecipeKind::hfp8 ? "hfp8"
+                                                        : "fp8";
+  double stepSeconds = 0;
+  int64_t globalStep = 0;
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    std::shuffle(order.begin(), order.begin() + n, shuffle);
+    double lossSum = 0;
+    for (int64_t s = 0; s < stepsPerEpoch; ++s, ++globalStep) {
+      fillImages(trainSet, order, s * batch, batch, &in[images->offset]);
+      float *y = &in[labels->offset];
+      std::fill(y, y + labels->size, 0.0f);
+      int64_t classes = labels->size / batch;
+      for (int64_t b = 0; b < batch; ++b)
+        y[b * classes + trainSet.labels[order[s * batch + b]]] = 1.0f;
+      auto a = ::qtrain::runtime::memref1D(in);
+      auto r = ::qtrain::runtime::memref1D(out);
+      auto start = std::chrono::steady_clock::now();
+      if (seededStep)
+        seededStep(&a, &r, globalStep);
+      else
+        step(&a, &r);
+      stepSeconds += std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+      // Results: loss, the parameters, the state, in argument order.
+      int64_t at = 1;
+      for (const auto *group : {&params, &states})
+        for (const Slot *slot : *group) {
+          std::copy(out.begin() + at, out.begin() + at + slot->size,
+                    in.begin() + slot->offset);
+          at += slot->size;
+        }
+      lossSum += out[0];
+      if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
+        int done = int(40 * (s + 1) / stepsPerEpoch);
+        llvm::outs() << "\r" << recipeName << " epoch " << epoch << " ["
+                     << std::string(done, '#') << std::string(40 - done, '.')
+                     << "] " << s + 1 << "/" << stepsPerEpoch << "  "
+                     << llvm::format("%.0f", (globalStep + 1) / stepSeconds)
+                     << " steps/s  loss "
+                     << llvm::format("%.4f", lossSum / (s + 1));
+        llvm::outs().flush();
+      }
+    }
+    double accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
+    double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
+    result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1)};
+    llvm::outs() << (tty ? "\r" : "") << recipeName << " epoch " << epoch << "/"
+                 << int(epochs) << ": train loss "
+                 << llvm::format("%.4f", result.finalLoss) << ", test accuracy "
+                 << llvm::format("%.2f%%", 100 * accuracy) << ", "
+                 << llvm::format("%.2f", ms) << " ms/step"
+                 << std::string(tty ? 30 : 0, ' ') << "\n";
+    if (csv)
+      *csv << recipeName << "," << epoch << "," << globalStep << ","
+           << result.finalLoss << "," << accuracy << "," << ms << "\n";
+  }
+  if (!saveFile.empty() && !saveParams(saveFile, gatherParams())) {
+    error = saveFile + ": cannot write";
+    return false;
+  }
+  return true;
+}
+
+int main(int argc, char **argv) {
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qtrain-train: train a model on Fashion-MNIST through the qtrain "
+      "pipeline\n");
+  if (recipes.empty())
+    recipes.push_back(RecipeKind::fp32);
+
+  auto buffer = llvm::MemoryBuffer::getFile(modelFile);
+  if (!buffer) {
+    llvm::errs() << "qtrain-train: " << modelFile << ": "
+                 << buffer.getError().message() << "\n";
+    return 1;
+  }
+  Split trainSet, testSet;
+  std::string error;
+  if (!readSplit(dataDir, "train", trainSet, error) ||
+      !readSplit(dataDir, "t10k", testSet, error)) {
+    llvm::errs() << "qtrain-train: " << error << "\n";
+    return 1;
+  }
+
+  std::vector<std::pair<RecipeKind, Result>> results;
+  for (RecipeKind recipe : recipes) {
+    Result result;
+    if (!train((*buffer)->getBuffer().str(), recipe, trainSet, testSet, result,
+               error)) {
+      llvm::errs() << "qtrain-train: " << error << "\n";
+      return 1;
+    }
+    results.push_back({recipe, result});
+  }
+  if (results.size() > 1) {
+    double baseline = -1;
+    for (auto &[recipe, r] : results)
+      if (recipe == RecipeKind::fp32)
+        baseline = r.accuracy;
+    llvm::outs() << "\nrecipe  test accuracy  gap to fp32  ms/step\n";
+    for (auto &[recipe, r] : results) {
+      const char *name = recipe == RecipeKind::fp32   ? "fp32"
+                         : recipe == RecipeKind::int8 ? "int8"
+                         : recipe == RecipeKind::hfp8 ? "hfp8"
+                                                      : "fp8";
+      llvm::outs() << llvm::format("%-6s  %12.2f%%  ", name, 100 * r.accuracy);
+      if (baseline >= 0)
+        llvm::outs() << llvm::format("%+8.2f pp",
+                                     100 * (r.accuracy - baseline));
+      else
+        llvm::outs() << "         -";
+      llvm::outs() << llvm::format("  %7.2f\n", r.msPerStep);
+    }
+  }
+  return 0;
+}
