@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# The current main job: compile examples/rounding.mlir with qtrain-lower-to-cpu
-# and run it on this CPU. (Training on Fashion-MNIST replaces it once the
-# end-to-end driver lands.)
+# Compiles examples/rounding.mlir (qtrain's rounding ops alone) with
+# qtrain-lower-to-cpu and runs it on this CPU. The main job is train.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QTRAIN_BUILD_DIR:-$root/build}

@@ -34,7 +34,7 @@ config.substitutions.append(
      "-entry-point-result=void -shared-libs=" + runner_libs))
 
 tool_dirs = [config.qtrain_tools_dir, config.llvm_tools_dir]
-tools = ["qtrain-opt", "mlir-opt", "mlir-runner"]
+tools = ["qtrain-opt", "qtrain-train", "mlir-opt", "mlir-runner"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Python tests use the qtrain package from the source tree and the numerics

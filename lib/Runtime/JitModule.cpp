@@ -24,7 +24,8 @@ namespace qtrain::runtime {
 std::unique_ptr<JitModule>
 JitModule::compile(const std::string &source, std::string &error,
                    const mlir::qtrain::LowerToCPUOptions &pipelineOptions,
-                   llvm::function_ref<LogicalResult(ModuleOp)> prepare) {
+                   llvm::function_ref<LogicalResult(ModuleOp)> prepare,
+                   llvm::StringRef sourceName) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -43,7 +44,8 @@ JitModule::compile(const std::string &source, std::string &error,
   llvm::raw_string_ostream errors(error);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context, errors);
-  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &context);
+  OwningOpRef<ModuleOp> module =
+      parseSourceString<ModuleOp>(source, &context, sourceName);
   if (!module || (prepare && failed(prepare(*module))))
     return nullptr;
   PassManager pm(&context);

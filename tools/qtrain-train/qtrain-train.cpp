@@ -51,6 +51,13 @@ static cl::opt<double> learningRate("lr", cl::desc("Learning rate"),
                                     cl::init(0.05));
 static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"),
                                 cl::init(0.9));
+enum class Schedule { constant, cosine };
+static cl::opt<Schedule> schedule(
+    "schedule", cl::desc("Learning-rate schedule over the whole run"),
+    cl::init(Schedule::cosine),
+    cl::values(clEnumValN(Schedule::constant, "constant", "lr throughout"),
+               clEnumValN(Schedule::cosine, "cosine",
+                          "lr * (1 + cos(pi * step / steps)) / 2")));
 static cl::opt<double> weightDecay("weight-decay", cl::desc("L2 decay"),
                                    cl::init(0.0));
 static cl::opt<unsigned> seed("seed", cl::desc("Initialization and shuffle"),
@@ -98,6 +105,20 @@ using StepFn = void (*)(StridedMemRefType<float, 1> *,
                         StridedMemRefType<float, 1> *);
 using SeededStepFn = void (*)(StridedMemRefType<float, 1> *,
                               StridedMemRefType<float, 1> *, int64_t);
+
+const char *recipeName(RecipeKind recipe) {
+  switch (recipe) {
+  case RecipeKind::fp32:
+    return "fp32";
+  case RecipeKind::int8:
+    return "int8";
+  case RecipeKind::hfp8:
+    return "hfp8";
+  case RecipeKind::fp8:
+    return "fp8";
+  }
+  return "?";
+}
 
 func::FuncOp findModel(ModuleOp module) {
   for (auto func : module.getOps<func::FuncOp>())
@@ -167,7 +188,8 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         if (failed(::qtrain::runtime::addFlatInterface(step)))
           return failure();
         return ::qtrain::runtime::addFlatInterface(logits);
-      });
+      },
+      modelFile);
   if (!out.jit)
     return false;
   error = modelName;
@@ -277,7 +299,7 @@ static bool train(const std::string &source, RecipeKind recipe,
 
   std::vector<float> in(c.inSize, 0.0f), out(c.outSize);
   initialize(c, in, seed);
-  const Slot *images = nullptr, *labels = nullptr;
+  const Slot *images = nullptr, *labels = nullptr, *lrSlot = nullptr;
   std::vector<const Slot *> params, states;
   for (const Slot &s : c.slots) {
     switch (s.role) {
@@ -294,13 +316,13 @@ static bool train(const std::string &source, RecipeKind recipe,
       labels = &s;
       break;
     case ArgRole::learning_rate:
-      in[s.offset] = float(learningRate);
+      lrSlot = &s;
       break;
     default:
       break;
     }
   }
-  if (!images || !labels) {
+  if (!images || !labels || !lrSlot) {
     error = "the model needs an images argument (#qtrain<role input>) and a "
             "one-hot labels argument (#qtrain<role label>)";
     return false;
@@ -348,10 +370,7 @@ static bool train(const std::string &source, RecipeKind recipe,
     if (fresh)
       *csv << "recipe,epoch,step,train_loss,test_accuracy,ms_per_step\n";
   }
-  const char *recipeName = recipe == RecipeKind::fp32   ? "fp32"
-                           : recipe == RecipeKind::int8 ? "int8"
-                           : recipe == RecipeKind::hfp8 ? "hfp8"
-                                                        : "fp8";
+  const char *name = recipeName(recipe);
   double stepSeconds = 0;
   int64_t globalStep = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
@@ -364,6 +383,11 @@ static bool train(const std::string &source, RecipeKind recipe,
       int64_t classes = labels->size / batch;
       for (int64_t b = 0; b < batch; ++b)
         y[b * classes + trainSet.labels[order[s * batch + b]]] = 1.0f;
+      double progress = double(globalStep) / double(epochs * stepsPerEpoch);
+      in[lrSlot->offset] =
+          float(schedule == Schedule::cosine
+                    ? learningRate * 0.5 * (1 + std::cos(M_PI * progress))
+                    : double(learningRate));
       auto a = ::qtrain::runtime::memref1D(in);
       auto r = ::qtrain::runtime::memref1D(out);
       auto start = std::chrono::steady_clock::now();
@@ -385,7 +409,7 @@ static bool train(const std::string &source, RecipeKind recipe,
       lossSum += out[0];
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
         int done = int(40 * (s + 1) / stepsPerEpoch);
-        llvm::outs() << "\r" << recipeName << " epoch " << epoch << " ["
+        llvm::outs() << "\r" << name << " epoch " << epoch << " ["
                      << std::string(done, '#') << std::string(40 - done, '.')
                      << "] " << s + 1 << "/" << stepsPerEpoch << "  "
                      << llvm::format("%.0f", (globalStep + 1) / stepSeconds)
@@ -397,15 +421,20 @@ static bool train(const std::string &source, RecipeKind recipe,
     double accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
     double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
     result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1)};
-    llvm::outs() << (tty ? "\r" : "") << recipeName << " epoch " << epoch << "/"
+    llvm::outs() << (tty ? "\r" : "") << name << " epoch " << epoch << "/"
                  << int(epochs) << ": train loss "
                  << llvm::format("%.4f", result.finalLoss) << ", test accuracy "
                  << llvm::format("%.2f%%", 100 * accuracy) << ", "
                  << llvm::format("%.2f", ms) << " ms/step"
                  << std::string(tty ? 30 : 0, ' ') << "\n";
     if (csv)
-      *csv << recipeName << "," << epoch << "," << globalStep << ","
+      *csv << name << "," << epoch << "," << globalStep << ","
            << result.finalLoss << "," << accuracy << "," << ms << "\n";
+  }
+  if (epochs == 0) { // evaluate saved parameters
+    result.accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
+    llvm::outs() << name << ": test accuracy "
+                 << llvm::format("%.2f%%", 100 * result.accuracy) << "\n";
   }
   if (!saveFile.empty() && !saveParams(saveFile, gatherParams())) {
     error = saveFile + ": cannot write";
@@ -453,11 +482,8 @@ int main(int argc, char **argv) {
         baseline = r.accuracy;
     llvm::outs() << "\nrecipe  test accuracy  gap to fp32  ms/step\n";
     for (auto &[recipe, r] : results) {
-      const char *name = recipe == RecipeKind::fp32   ? "fp32"
-                         : recipe == RecipeKind::int8 ? "int8"
-                         : recipe == RecipeKind::hfp8 ? "hfp8"
-                                                      : "fp8";
-      llvm::outs() << llvm::format("%-6s  %12.2f%%  ", name, 100 * r.accuracy);
+      llvm::outs() << llvm::format("%-6s  %12.2f%%  ", recipeName(recipe),
+                                   100 * r.accuracy);
       if (baseline >= 0)
         llvm::outs() << llvm::format("%+8.2f pp",
                                      100 * (r.accuracy - baseline));
