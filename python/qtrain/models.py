@@ -15,6 +15,8 @@ import argparse
 import sys
 
 PARAM = "{qtrain.role = #qtrain<role parameter>}"
+PARAM_ONES = ("{qtrain.init = #qtrain<init ones>, "
+              "qtrain.role = #qtrain<role parameter>}")
 INPUT = "{qtrain.role = #qtrain<role input>}"
 LABEL = "{qtrain.role = #qtrain<role label>}"
 
@@ -72,6 +74,106 @@ class Function:
         self.emit(f"}} -> {tensor([batch, fan_out])}")
         return out
 
+    def conv(self, x, w, in_shape, out_channels, kernel, name):
+        """NCHW convolution without padding, stride 1 (a layer)."""
+        n, c, h, wd = in_shape
+        out = [n, out_channels, h - kernel + 1, wd - kernel + 1]
+        init = self.zeros(out)
+        y = self.fresh("conv")
+        self.emit(f'{y} = linalg.conv_2d_nchw_fchw {{qtrain.layer = "{name}"}} '
+                  f"ins({x}, {w} : {tensor(in_shape)}, "
+                  f"{tensor([out_channels, c, kernel, kernel])}) outs({init} : "
+                  f"{tensor(out)}) -> {tensor(out)}")
+        return y, out
+
+    def batchnorm_relu(self, x, gamma, beta, shape):
+        """Batch norm over (N, H, W) with batch statistics, then ReLU, in
+        the decomposed form qtrain-range-batchnorm recognizes."""
+        n, c, h, w = shape
+        k = 1.0 / (n * h * w)
+        id4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+        ch4 = "affine_map<(d0, d1, d2, d3) -> (d1)>"
+        red = '["reduction", "parallel", "reduction", "reduction"]'
+        par = '["parallel", "parallel", "parallel", "parallel"]'
+        zero = self.zeros([c])
+        total = self.fresh("bnsum")
+        self.emit(f"{total} = linalg.generic {{indexing_maps = [{id4}, {ch4}], "
+                  f"iterator_types = {red}}} ins({x} : {tensor(shape)}) "
+                  f"outs({zero} : {tensor([c])}) {{")
+        self.emit("^bb0(%a: f32, %o: f32):")
+        self.emit("  %s = arith.addf %o, %a : f32")
+        self.emit("  linalg.yield %s : f32")
+        self.emit(f"}} -> {tensor([c])}")
+        empty, centered = self.fresh("e"), self.fresh("xc")
+        self.emit(f"{empty} = tensor.empty() : {tensor(shape)}")
+        self.emit(f"{centered} = linalg.generic {{indexing_maps = [{id4}, {ch4}, "
+                  f"{id4}], iterator_types = {par}}} ins({x}, {total} : "
+                  f"{tensor(shape)}, {tensor([c])}) outs({empty} : {tensor(shape)}) {{")
+        self.emit("^bb0(%a: f32, %s: f32, %o: f32):")
+        self.emit(f"  %k = arith.constant {k!r} : f32")
+        self.emit("  %m = arith.mulf %s, %k : f32")
+        self.emit("  %d = arith.subf %a, %m : f32")
+        self.emit("  linalg.yield %d : f32")
+        self.emit(f"}} -> {tensor(shape)}")
+        squares = self.fresh("bnsq")
+        self.emit(f"{squares} = linalg.generic {{indexing_maps = [{id4}, {ch4}], "
+                  f"iterator_types = {red}}} ins({centered} : {tensor(shape)}) "
+                  f"outs({zero} : {tensor([c])}) {{")
+        self.emit("^bb0(%a: f32, %o: f32):")
+        self.emit("  %p = arith.mulf %a, %a : f32")
+        self.emit("  %s = arith.addf %o, %p : f32")
+        self.emit("  linalg.yield %s : f32")
+        self.emit(f"}} -> {tensor([c])}")
+        cempty, inv = self.fresh("e"), self.fresh("inv")
+        self.emit(f"{cempty} = tensor.empty() : {tensor([c])}")
+        self.emit(f"{inv} = linalg.generic {{indexing_maps = [affine_map<(d0) -> (d0)>, "
+                  f'affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}} '
+                  f"ins({squares} : {tensor([c])}) outs({cempty} : {tensor([c])}) {{")
+        self.emit("^bb0(%v: f32, %o: f32):")
+        self.emit(f"  %k = arith.constant {k!r} : f32")
+        self.emit("  %eps = arith.constant 1.0e-5 : f32")
+        self.emit("  %var = arith.mulf %v, %k : f32")
+        self.emit("  %ve = arith.addf %var, %eps : f32")
+        self.emit("  %i = math.rsqrt %ve : f32")
+        self.emit("  linalg.yield %i : f32")
+        self.emit(f"}} -> {tensor([c])}")
+        out = self.fresh("bn")
+        self.emit(f"{out} = linalg.generic {{indexing_maps = [{id4}, {ch4}, {ch4}, "
+                  f"{ch4}, {id4}], iterator_types = {par}}} ins({centered}, {inv}, "
+                  f"{gamma}, {beta} : {tensor(shape)}, {tensor([c])}, {tensor([c])}, "
+                  f"{tensor([c])}) outs({empty} : {tensor(shape)}) {{")
+        self.emit("^bb0(%a: f32, %i: f32, %g: f32, %b: f32, %o: f32):")
+        self.emit("  %t = arith.mulf %a, %i : f32")
+        self.emit("  %u = arith.mulf %t, %g : f32")
+        self.emit("  %v = arith.addf %u, %b : f32")
+        self.emit("  %zero = arith.constant 0.0 : f32")
+        self.emit("  %r = arith.maximumf %v, %zero : f32")
+        self.emit("  linalg.yield %r : f32")
+        self.emit(f"}} -> {tensor(shape)}")
+        return out
+
+    def maxpool2(self, x, shape):
+        n, c, h, w = shape
+        out = [n, c, h // 2, w // 2]
+        init = self.zeros(out, "0xFF800000")
+        window, y = self.fresh("win"), self.fresh("pool")
+        self.emit(f"{window} = tensor.empty() : tensor<2x2xf32>")
+        self.emit(f"{y} = linalg.pooling_nchw_max {{dilations = dense<1> : vector<2xi64>, "
+                  f"strides = dense<2> : vector<2xi64>}} ins({x}, {window} : "
+                  f"{tensor(shape)}, tensor<2x2xf32>) outs({init} : {tensor(out)}) "
+                  f"-> {tensor(out)}")
+        return y, out
+
+    def reshape(self, x, from_shape, to_shape, groups):
+        y = self.fresh("r")
+        op = ("tensor.expand_shape" if len(to_shape) > len(from_shape)
+              else "tensor.collapse_shape")
+        extra = (f" output_shape {list(to_shape)}"
+                 if op == "tensor.expand_shape" else "")
+        self.emit(f"{y} = {op} {x} {groups}{extra} : {tensor(from_shape)} "
+                  f"into {tensor(to_shape)}")
+        return y
+
     def cross_entropy(self, logits, labels, batch, classes):
         """mean_b (logsumexp_j z[b, j] - sum_j y[b, j] z[b, j])."""
         zb = tensor([batch, classes])
@@ -120,12 +222,37 @@ class Function:
         return loss
 
 
+def module(name, params, body, batch, eval_batch, features, classes,
+           description):
+    """The training function and the _logits function of a model."""
+    param_args = ", ".join(f"{p}: {tensor(s)} {attrs}" for p, s, attrs in params)
+    train = Function()
+    logits = body(train, batch, "%x")
+    loss = train.cross_entropy(logits, "%y", batch, classes)
+    train.emit(f"return {loss} : tensor<f32>")
+    evaluate = Function()
+    eval_logits = body(evaluate, eval_batch, "%x")
+    evaluate.emit(f"return {eval_logits} : {tensor([eval_batch, classes])}")
+    plain_args = ", ".join(f"{p}: {tensor(s)}" for p, s, _ in params)
+    return "\n".join([
+        f"// Generated by python/qtrain/models.py: {name}, {description}, "
+        f"batch {batch}, eval batch {eval_batch}.",
+        f"func.func @{name}({param_args},",
+        f"    %x: {tensor([batch, features])} {INPUT},",
+        f"    %y: {tensor([batch, classes])} {LABEL}) -> tensor<f32> {{",
+        *train.lines, "}", "",
+        f"func.func @{name}_logits({plain_args},",
+        f"    %x: {tensor([eval_batch, features])}) -> "
+        f"{tensor([eval_batch, classes])} {{",
+        *evaluate.lines, "}", ""])
+
+
 def mlp(batch, eval_batch, widths=(784, 256, 128, 10), name="mlp"):
     """The MLP 784-256-128-10 with ReLU, layers fc1..fc3."""
     params = []
     for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:]), 1):
-        params.append((f"%w{i}", [fan_in, fan_out]))
-        params.append((f"%b{i}", [fan_out]))
+        params.append((f"%w{i}", [fan_in, fan_out], PARAM))
+        params.append((f"%b{i}", [fan_out], PARAM))
 
     def body(fn, batch, x):
         h = x
@@ -135,30 +262,35 @@ def mlp(batch, eval_batch, widths=(784, 256, 128, 10), name="mlp"):
                          f"fc{i}", relu=i < len(layers))
         return h
 
-    classes = widths[-1]
-    param_args = ", ".join(f"{p}: {tensor(s)} {PARAM}" for p, s in params)
-    train = Function()
-    logits = body(train, batch, "%x")
-    loss = train.cross_entropy(logits, "%y", batch, classes)
-    train.emit(f"return {loss} : tensor<f32>")
-    evaluate = Function()
-    eval_logits = body(evaluate, eval_batch, "%x")
-    evaluate.emit(f"return {eval_logits} : {tensor([eval_batch, classes])}")
-    plain_args = ", ".join(f"{p}: {tensor(s)}" for p, s in params)
-    return "\n".join([
-        f"// Generated by python/qtrain/models.py: {name}, "
-        f"{'-'.join(map(str, widths))}, batch {batch}, eval batch {eval_batch}.",
-        f"func.func @{name}({param_args},",
-        f"    %x: {tensor([batch, widths[0]])} {INPUT},",
-        f"    %y: {tensor([batch, classes])} {LABEL}) -> tensor<f32> {{",
-        *train.lines, "}", "",
-        f"func.func @{name}_logits({plain_args},",
-        f"    %x: {tensor([eval_batch, widths[0]])}) -> "
-        f"{tensor([eval_batch, classes])} {{",
-        *evaluate.lines, "}", ""])
+    return module(name, params, body, batch, eval_batch, widths[0], widths[-1],
+                  "-".join(map(str, widths)))
 
 
-MODELS = {"mlp": mlp}
+def lenet_bn(batch, eval_batch, name="lenet_bn"):
+    """LeNet-style CNN with batch norm: conv 5x5 (8) - BN - ReLU - max pool,
+    conv 5x5 (16) - BN - ReLU - max pool, fc 256 -> 10. Evaluation uses the
+    statistics of the evaluation batch (no running averages yet)."""
+    params = [("%w1", [8, 1, 5, 5], PARAM), ("%g1", [8], PARAM_ONES),
+              ("%b1", [8], PARAM), ("%w2", [16, 8, 5, 5], PARAM),
+              ("%g2", [16], PARAM_ONES), ("%b2", [16], PARAM),
+              ("%w3", [256, 10], PARAM), ("%b3", [10], PARAM)]
+
+    def body(fn, batch, x):
+        image = fn.reshape(x, [batch, 784], [batch, 1, 28, 28], "[[0], [1, 2, 3]]")
+        h, shape = fn.conv(image, "%w1", [batch, 1, 28, 28], 8, 5, "conv1")
+        h = fn.batchnorm_relu(h, "%g1", "%b1", shape)
+        h, shape = fn.maxpool2(h, shape)
+        h, shape = fn.conv(h, "%w2", shape, 16, 5, "conv2")
+        h = fn.batchnorm_relu(h, "%g2", "%b2", shape)
+        h, shape = fn.maxpool2(h, shape)
+        flat = fn.reshape(h, shape, [batch, 256], "[[0], [1, 2, 3]]")
+        return fn.dense(flat, "%w3", "%b3", batch, 256, 10, "fc", relu=False)
+
+    return module(name, params, body, batch, eval_batch, 784, 10,
+                  "LeNet-style CNN with batch norm")
+
+
+MODELS = {"mlp": mlp, "lenet_bn": lenet_bn}
 
 
 def main(argv=None):

@@ -11,6 +11,7 @@
 
 #include "Dataset.h"
 
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Pipelines/Pipelines.h"
 #include "qtrain/Runtime/FlatInterface.h"
@@ -87,6 +88,7 @@ struct Slot {
   ArgRole role;
   std::vector<int64_t> shape;
   int64_t offset, size;
+  std::optional<mlir::qtrain::ParamInit> init;
 };
 
 struct Compiled {
@@ -133,7 +135,8 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
                     std::string &error) {
   std::string modelName;
   out.jit = ::qtrain::runtime::JitModule::compile(
-      source, error, {}, [&](ModuleOp module) -> LogicalResult {
+      source, error, {},
+      [&](ModuleOp module) -> LogicalResult {
         func::FuncOp model = findModel(module);
         if (!model)
           return module.emitError("no model: a function with "
@@ -178,9 +181,13 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
           }
           auto tensor = cast<RankedTensorType>(type);
           std::optional<ArgRole> role = mlir::qtrain::getArgRole(step, i);
+          std::optional<mlir::qtrain::ParamInit> init;
+          if (auto attr = step.getArgAttrOfType<mlir::qtrain::ParamInitAttr>(
+                  i, mlir::qtrain::QTrainDialect::getInitAttrName()))
+            init = attr.getValue();
           out.slots.push_back({role.value_or(ArgRole::input),
                                tensor.getShape().vec(), out.inSize,
-                               tensor.getNumElements()});
+                               tensor.getNumElements(), init});
           out.inSize += tensor.getNumElements();
         }
         for (Type type : step.getResultTypes())
@@ -196,19 +203,26 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
   return true;
 }
 
-/// He-normal weights (rank >= 2, fan-in from all dimensions but the
-/// output one), zeros for rank-1 parameters (biases).
+/// As each parameter's `qtrain.init` says; by default He-normal weights
+/// (rank >= 2; the fan-in is every dimension but the output one: the first
+/// of a [in, out] matrix, the last three of an [F, C, KH, KW] filter) and
+/// zeros for rank-1 parameters (biases).
 static void initialize(Compiled &c, std::vector<float> &in,
                        unsigned seedValue) {
+  using mlir::qtrain::ParamInit;
   std::mt19937 rng(seedValue);
   for (const Slot &s : c.slots) {
     if (s.role != ArgRole::parameter)
       continue;
+    ParamInit init = s.init.value_or(s.shape.size() >= 2 ? ParamInit::he_normal
+                                                         : ParamInit::zeros);
     int64_t fanIn = s.shape.size() == 2 ? s.shape[0] : s.size / s.shape[0];
     std::normal_distribution<float> normal(0.0f,
                                            std::sqrt(2.0f / float(fanIn)));
     for (int64_t i = 0; i < s.size; ++i)
-      in[s.offset + i] = s.shape.size() >= 2 ? normal(rng) : 0.0f;
+      in[s.offset + i] = init == ParamInit::he_normal ? normal(rng)
+                         : init == ParamInit::ones    ? 1.0f
+                                                      : 0.0f;
   }
 }
 
@@ -407,6 +421,7 @@ static bool train(const std::string &source, RecipeKind recipe,
           at += slot->size;
         }
       lossSum += out[0];
+
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
         int done = int(40 * (s + 1) / stepsPerEpoch);
         llvm::outs() << "\r" << name << " epoch " << epoch << " ["

@@ -53,6 +53,13 @@ LogicalResult QTrainDialect::verifyRegionArgAttribute(Operation *op,
                                                       unsigned regionIndex,
                                                       unsigned argIndex,
                                                       NamedAttribute attr) {
+  if (attr.getName() == getInitAttrName()) {
+    if (!isa<ParamInitAttr>(attr.getValue()))
+      return op->emitError()
+             << "'" << getInitAttrName()
+             << "' must be a #qtrain<init ...>, got " << attr.getValue();
+    return success();
+  }
   if (attr.getName() != getRoleAttrName())
     return op->emitError() << "unknown qtrain argument attribute '"
                            << attr.getName().getValue() << "'";

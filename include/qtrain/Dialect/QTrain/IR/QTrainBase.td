@@ -46,6 +46,8 @@ def QTrain_Dialect : Dialect {
 
     /// The argument attribute holding a model argument's `ArgRoleAttr`.
     static ::llvm::StringRef getRoleAttrName() { return "qtrain.role"; }
+    /// The argument attribute holding a parameter's `ParamInitAttr`.
+    static ::llvm::StringRef getInitAttrName() { return "qtrain.init"; }
     /// The name of a contraction's layer, for recipes' exemptions.
     static ::llvm::StringRef getLayerAttrName() { return "qtrain.layer"; }
     /// On a gradient function: the model it differentiates.

@@ -139,4 +139,27 @@ def QTrain_ArgRoleAttr : EnumAttr<QTrain_Dialect, QTrain_ArgRole, "role"> {
   }];
 }
 
+
+def QTrain_ParamInit : I32EnumAttr<"ParamInit",
+    "how a driver initializes a parameter", [
+      I32EnumAttrCase<"he_normal", 0>,
+      I32EnumAttrCase<"zeros", 1>,
+      I32EnumAttrCase<"ones", 2>]> {
+  let cppNamespace = "::mlir::qtrain";
+  let genSpecializedAttr = 0;
+}
+
+def QTrain_ParamInitAttr : EnumAttr<QTrain_Dialect, QTrain_ParamInit, "init"> {
+  let summary = "Initialization of a parameter";
+  let description = [{
+    The `qtrain.init` argument attribute tells drivers such as qtrain-train
+    how to initialize a parameter: `he_normal` (normal with variance
+    2 / fan-in, the fan-in being every dimension but the output one),
+    `zeros` or `ones` (batch-norm scales). Without it, parameters of rank 2
+    or more are `he_normal` and the others `zeros`.
+
+    Example: `%gamma: tensor<8xf32> {qtrain.role = #qtrain<role parameter>, qtrain.init = #qtrain<init ones>}`
+  }];
+}
+
 #endif // QTRAIN_DIALECT_QTRAIN_IR_QTRAINENUMS_TD
