@@ -15,7 +15,8 @@ packages=(
 )
 
 # Python packages for the python/ tests (ml_dtypes is an independent oracle).
-python_packages=(numpy ml_dtypes)
+# matplotlib draws comparison curves (scripts/plot-comparison.py).
+python_packages=(numpy ml_dtypes matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! python3 -c "import numpy, ml_dtypes" 2>/dev/null; then
+if ! python3 -c "import numpy, ml_dtypes, matplotlib" 2>/dev/null; then
   echo "install-deps: installing ${python_packages[*]} (pip)"
   python3 -m pip install --quiet --disable-pip-version-check \
     "${python_packages[@]}" 2>/dev/null ||

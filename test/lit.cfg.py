@@ -53,3 +53,6 @@ config.environment["QTRAIN_NUMERICS_LIBRARY"] = os.path.join(
 if subprocess.call([python, "-c", "import ml_dtypes, numpy"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("ml_dtypes")
+if subprocess.call([python, "-c", "import matplotlib"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
+    config.available_features.add("matplotlib")

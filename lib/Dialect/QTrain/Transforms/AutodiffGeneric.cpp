@@ -265,15 +265,17 @@ matchCombiner(linalg::GenericOp op) {
       "maxnumf, minimumf or minnumf to be differentiated");
 }
 
-/// Builds the gradient of `target`: see the file comment. Returns null when
-/// the body does not depend on the target.
+/// Builds the gradient of the value that the operands `targets` read (all
+/// through one indexing map): see the file comment. Returns null when the
+/// body does not depend on it.
 static FailureOr<Value> buildOperandGradient(linalg::GenericOp op,
                                              Value accSource, Value gradient,
-                                             OpOperand &target,
+                                             ArrayRef<OpOperand *> targets,
                                              Combiner combiner, Value term,
                                              OpBuilder &builder) {
   Location loc = op.getLoc();
   OpOperand *init = op.getDpsInitOperand(0);
+  OpOperand &target = *targets.front();
   auto targetType = cast<RankedTensorType>(target.get().getType());
   AffineMap targetMap = op.getMatchingIndexingMap(&target);
 
@@ -310,8 +312,11 @@ static FailureOr<Value> buildOperandGradient(linalg::GenericOp op,
   Value g = block->getArgument(numInputs + 1);
   Value acc = block->getArgument(numInputs + 2);
 
+  // A value read by several operands (x * x) gets the sum of their
+  // derivatives: seed each of its block arguments.
   BodyTangents tangents(builder, primal);
-  tangents.seed(op.getMatchingBlockArgument(&target));
+  for (OpOperand *operand : targets)
+    tangents.seed(op.getMatchingBlockArgument(operand));
   for (Operation &bodyOp : body.without_terminator())
     if (failed(tangents.visit(bodyOp))) {
       grad.erase();
@@ -369,6 +374,14 @@ LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
   // and, for the derivative of a reduction's term, the final result.
   Value accSource = combiner->first == Combiner::none ? init->get() : result;
 
+  // Operands that read one value through one map, with one gradient, are
+  // differentiated together.
+  struct Group {
+    Value value, gradient;
+    AffineMap map;
+    SmallVector<OpOperand *> operands;
+  };
+  SmallVector<Group> groups;
   for (OpOperand *target : targets) {
     Value gradient = adjoints.getFor(result, op, *target);
     if (target == init && combiner->first != Combiner::none) {
@@ -385,13 +398,23 @@ LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
              << " is read through a non-permutation indexing map, whose "
                 "gradient would be a scatter; qtrain-autodiff supports this "
                 "only for named convolutions and poolings";
-    FailureOr<Value> grad =
-        buildOperandGradient(op, accSource, gradient, *target, combiner->first,
-                             combiner->second, adjoints.builder);
+    AffineMap map = op.getMatchingIndexingMap(target);
+    auto same = llvm::find_if(groups, [&](const Group &g) {
+      return g.value == target->get() && g.map == map && g.gradient == gradient;
+    });
+    if (same != groups.end())
+      same->operands.push_back(target);
+    else
+      groups.push_back({target->get(), gradient, map, {target}});
+  }
+  for (const Group &group : groups) {
+    FailureOr<Value> grad = buildOperandGradient(
+        op, accSource, group.gradient, group.operands, combiner->first,
+        combiner->second, adjoints.builder);
     if (failed(grad))
       return failure();
     if (*grad)
-      adjoints.add(target->get(), *grad);
+      adjoints.add(group.value, *grad);
   }
   return success();
 }
