@@ -4,6 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QTRAIN_BUILD_DIR:-$root/build}
+# Paths relative to the checkout, so clones elsewhere (CI) hit the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" \

@@ -97,10 +97,12 @@ struct Compiled {
   bool hasSeed = false;
   int64_t inSize = 0, outSize = 0;
   int64_t evalBatch = 0, classes = 0, pixels = 0;
+  int64_t savedBytes = 0; // activations kept for backward, per step
 };
 
 struct Result {
   double accuracy = 0, msPerStep = 0, finalLoss = 0;
+  int64_t savedBytes = 0;
 };
 
 using StepFn = void (*)(StridedMemRefType<float, 1> *,
@@ -173,6 +175,10 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
                        << module << "\n";
 
         auto step = module.lookupSymbol<func::FuncOp>(modelName + "_step");
+        if (auto grad = module.lookupSymbol<func::FuncOp>(modelName + "_grad"))
+          if (auto saved = grad->getAttrOfType<IntegerAttr>(
+                  mlir::qtrain::QTrainDialect::getSavedBytesAttrName()))
+            out.savedBytes = saved.getInt();
         for (unsigned i = 0; i < step.getNumArguments(); ++i) {
           Type type = step.getArgumentTypes()[i];
           if (type.isInteger(64)) {
@@ -435,7 +441,8 @@ static bool train(const std::string &source, RecipeKind recipe,
     }
     double accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
     double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
-    result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1)};
+    result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1),
+              c.savedBytes};
     llvm::outs() << (tty ? "\r" : "") << name << " epoch " << epoch << "/"
                  << int(epochs) << ": train loss "
                  << llvm::format("%.4f", result.finalLoss) << ", test accuracy "
@@ -495,7 +502,8 @@ int main(int argc, char **argv) {
     for (auto &[recipe, r] : results)
       if (recipe == RecipeKind::fp32)
         baseline = r.accuracy;
-    llvm::outs() << "\nrecipe  test accuracy  gap to fp32  ms/step\n";
+    llvm::outs() << "\nrecipe  test accuracy  gap to fp32  ms/step  "
+                    "saved for backward\n";
     for (auto &[recipe, r] : results) {
       llvm::outs() << llvm::format("%-6s  %12.2f%%  ", recipeName(recipe),
                                    100 * r.accuracy);
@@ -504,7 +512,8 @@ int main(int argc, char **argv) {
                                      100 * (r.accuracy - baseline));
       else
         llvm::outs() << "         -";
-      llvm::outs() << llvm::format("  %7.2f\n", r.msPerStep);
+      llvm::outs() << llvm::format("  %7.2f  %14.1f KiB\n", r.msPerStep,
+                                   r.savedBytes / 1024.0);
     }
   }
   return 0;

@@ -39,6 +39,12 @@ LogicalResult QTrainDialect::verifyOperationAttribute(Operation *op,
                                << "' must be a string naming the layer";
     return success();
   }
+  if (attr.getName() == getSavedBytesAttrName()) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitOpError()
+             << "'" << getSavedBytesAttrName() << "' must be an integer";
+    return success();
+  }
   if (attr.getName() == getGradientOfAttrName()) {
     if (!isa<FlatSymbolRefAttr>(attr.getValue()))
       return op->emitOpError() << "'" << getGradientOfAttrName()

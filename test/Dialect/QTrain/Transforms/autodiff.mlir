@@ -2,12 +2,14 @@
 // RUN: qtrain-opt %s -split-input-file -qtrain-autodiff=loss-scale | FileCheck %s --check-prefix=SCALED
 
 // A matmul's weight gradient contracts the saved (rounded) input with the
-// output gradient over the batch; rounding is straight-through.
+// output gradient over the batch; rounding is straight-through. The rounded
+// input, 2 x 8 f32, is the only activation kept for backward.
 // CHECK-LABEL: func.func @linear(
 // CHECK-LABEL: func.func @linear_grad(
 // CHECK-SAME:    %[[W:.+]]: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter>},
 // CHECK-SAME:    %[[X:.+]]: tensor<2x8xf32> {qtrain.role = #qtrain<role input>})
 // CHECK-SAME:    -> (tensor<f32>, tensor<8x4xf32>)
+// CHECK-SAME:    attributes {qtrain.gradient_of = @linear, qtrain.saved_activation_bytes = 64 : i64}
 // CHECK:         %[[R:.+]] = qtrain.round %[[X]]
 // CHECK:         %[[Y:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "reduction"]{{.*}} ins(%[[R]], %[[W]]
 // CHECK:         %[[LOSS:.+]] = linalg.generic

@@ -50,6 +50,11 @@ def QTrain_Dialect : Dialect {
     static ::llvm::StringRef getInitAttrName() { return "qtrain.init"; }
     /// The name of a contraction's layer, for recipes' exemptions.
     static ::llvm::StringRef getLayerAttrName() { return "qtrain.layer"; }
+    /// On a gradient function: bytes of forward values its backward half
+    /// reads (see qtrain-autodiff).
+    static ::llvm::StringRef getSavedBytesAttrName() {
+      return "qtrain.saved_activation_bytes";
+    }
     /// On a gradient function: the model it differentiates.
     static ::llvm::StringRef getGradientOfAttrName() {
       return "qtrain.gradient_of";

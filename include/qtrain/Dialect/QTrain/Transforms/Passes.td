@@ -96,6 +96,11 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
     Only values that depend on a parameter are differentiated. Any other op
     on that path is an error naming the op.
 
+    The gradient function records in `qtrain.saved_activation_bytes` the
+    bytes of the forward values its backward half reads (arguments and
+    constants excluded; a `qtrain.quantizer` result at its format's width):
+    the memory a training step keeps between its two halves.
+
     With `loss-scale`, the gradient function takes a trailing
     `tensor<f32>` argument (`#qtrain<role loss_scale>`) that seeds the
     backward pass, so gradients come out multiplied by it.
