@@ -66,33 +66,84 @@ static Value convInputGradient(OpBuilder &b, Location loc, Value input,
       getAsIndexOpFoldResult(ctx, gType.getShape()),
       getAsIndexOpFoldResult(ctx, steps));
 
-  // gin[n, c, h, w] = sum_{f, kh, kw} gp[n, f, h - kh + KH - 1, ...] *
-  //                                   filter[f, c, kh, kw]
-  // Loops: the four input dimensions, then f, kh, kw.
+  // gin[n, c, h, w] = sum_{f, a, b} gp[n, f, h + a, w + b] * flipped[c, f, a,
+  // b] with flipped[c, f, a, b] = filter[f, c, KH - 1 - a, KW - 1 - b]: a
+  // convolution of the same layout, which the CPU pipeline turns into a
+  // matmul like the forward one.
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  SmallVector<int64_t> flippedShape(filterShape);
+  std::swap(flippedShape[l.filterIn], flippedShape[l.filterOut]);
+  auto flippedType = filterType.clone(flippedShape);
   auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  SmallVector<AffineExpr> gExprs(4), filterExprs(4);
-  gExprs[0] = d(0);
-  gExprs[l.channel] = d(4);
+  SmallVector<AffineExpr> read(4);
+  read[l.filterOut] = d(l.filterIn);
+  read[l.filterIn] = d(l.filterOut);
   for (int i = 0; i < 2; ++i)
-    gExprs[l.spatial[i]] = d(l.spatial[i]) - d(5 + i) + (k[i] - 1);
-  filterExprs[l.filterOut] = d(4);
-  filterExprs[l.filterIn] = d(l.channel);
-  filterExprs[l.kernel[0]] = d(5);
-  filterExprs[l.kernel[1]] = d(6);
-  SmallVector<AffineMap> maps = {
-      AffineMap::get(7, 0, gExprs, ctx), AffineMap::get(7, 0, filterExprs, ctx),
-      AffineMap::get(7, 0, {d(0), d(1), d(2), d(3)}, ctx)};
-  SmallVector<utils::IteratorType> iterators(4, utils::IteratorType::parallel);
-  iterators.append(3, utils::IteratorType::reduction);
+    read[l.kernel[i]] = -d(l.kernel[i]) + (k[i] - 1);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(4, ctx);
+  SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
+  Value flipped =
+      linalg::GenericOp::create(
+          b, loc, flippedType, filter,
+          tensor::EmptyOp::create(b, loc, flippedShape,
+                                  filterType.getElementType())
+              .getResult(),
+          ArrayRef<AffineMap>{AffineMap::get(4, 0, read, ctx), id}, parallel,
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            linalg::YieldOp::create(nb, nl, args[0]);
+          })
+          .getResult(0);
   Value init = createZeros(b, loc, inType);
-  return linalg::GenericOp::create(
-             b, loc, inType, ValueRange{padded, filter}, init, maps, iterators,
-             [](OpBuilder &nb, Location nl, ValueRange args) {
-               Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
-               Value sum = arith::AddFOp::create(nb, nl, args[2], p);
-               linalg::YieldOp::create(nb, nl, sum);
-             })
+  if (&l == &kNCHW)
+    return linalg::Conv2DNchwFchwOp::create(b, loc, inType,
+                                            ValueRange{padded, flipped}, init)
+        .getResult(0);
+  return linalg::Conv2DNhwcHwcfOp::create(b, loc, inType,
+                                          ValueRange{padded, flipped}, init)
       .getResult(0);
+}
+
+/// Filter gradient of a unit-dilation convolution with strides `s`:
+/// dW[f, c, kh, kw] = sum_{n, oh, ow} x[n, c, kh + s oh, kw + s ow] g[n, f, oh,
+/// ow], the convolution of the input (batch and channels swapped) with the
+/// output gradient as the filter, dilated by the stride.
+static Value convFilterGradient(OpBuilder &b, Location loc, Value input,
+                                Value filter, Value gradient,
+                                const WindowLayout &l,
+                                ArrayRef<int64_t> strides) {
+  auto transpose = [&](Value v, ArrayRef<int64_t> perm) -> Value {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape;
+    for (int64_t p : perm)
+      shape.push_back(type.getDimSize(p));
+    Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+    return linalg::TransposeOp::create(b, loc, v, empty, perm).getResult()[0];
+  };
+  auto filterType = cast<RankedTensorType>(filter.getType());
+  auto dilations = b.getI64TensorAttr(strides);
+  auto unit = b.getI64TensorAttr({1, 1});
+  if (&l == &kNCHW) {
+    // [C, N, H, W] * [F, N, OH, OW] -> [C, F, KH, KW]
+    Value x = transpose(input, {1, 0, 2, 3});
+    Value g = transpose(gradient, {1, 0, 2, 3});
+    ArrayRef<int64_t> fs = filterType.getShape();
+    auto outType = filterType.clone({fs[1], fs[0], fs[2], fs[3]});
+    Value out = linalg::Conv2DNchwFchwOp::create(
+                    b, loc, outType, ValueRange{x, g},
+                    createZeros(b, loc, outType), unit, dilations)
+                    .getResult(0);
+    return transpose(out, {1, 0, 2, 3});
+  }
+  // [C, H, W, N] * [OH, OW, N, F] -> [C, KH, KW, F]
+  Value x = transpose(input, {3, 1, 2, 0});
+  Value g = transpose(gradient, {1, 2, 0, 3});
+  ArrayRef<int64_t> fs = filterType.getShape();
+  auto outType = filterType.clone({fs[2], fs[0], fs[1], fs[3]});
+  Value out = linalg::Conv2DNhwcHwcfOp::create(
+                  b, loc, outType, ValueRange{x, g},
+                  createZeros(b, loc, outType), unit, dilations)
+                  .getResult(0);
+  return transpose(out, {1, 2, 0, 3});
 }
 
 /// Input gradient of a pooling with non-overlapping windows.
@@ -208,11 +259,18 @@ autodiff::differentiateWindowed(linalg::LinalgOp op, Adjoints &adjoints) {
   Value result = op->getResult(0);
   Value gradient = adjoints.get(result);
   if (isConv) {
-    unsigned initNumber = op.getDpsInitsMutable()[0].getOperandNumber();
+    Value filter = op.getDpsInputs()[1];
     if (adjoints.isActive(input))
-      adjoints.add(input, convInputGradient(b, loc, input, op.getDpsInputs()[1],
-                                            gradient, *layout, strides));
-    return differentiateAsGeneric(op, {1, initNumber}, adjoints);
+      adjoints.add(input, convInputGradient(b, loc, input, filter, gradient,
+                                            *layout, strides));
+    if (adjoints.isActive(filter))
+      adjoints.add(filter, convFilterGradient(
+                               b, loc, input, filter,
+                               adjoints.getFor(result, op, op->getOpOperand(1)),
+                               *layout, strides));
+    // The init accumulates: its gradient is the output's.
+    unsigned initNumber = op.getDpsInitsMutable()[0].getOperandNumber();
+    return differentiateAsGeneric(op, {initNumber}, adjoints);
   }
 
   ArrayRef<int64_t> window =

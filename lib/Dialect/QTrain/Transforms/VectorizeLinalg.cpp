@@ -158,6 +158,24 @@ struct VectorizeLinalgPass
   using Base::Base;
 
   void runOnOperation() override {
+    // Convolutions become an im2col gather and a matmul-shaped contraction,
+    // which vectorizes like any other (upstream rewriteInIm2Col).
+    {
+      IRRewriter rewriter(&getContext());
+      SmallVector<Operation *> convs;
+      getOperation()->walk([&](Operation *op) {
+        if (isa<linalg::Conv2DNchwFchwOp, linalg::Conv2DNhwcHwcfOp>(op))
+          convs.push_back(op);
+      });
+      for (Operation *op : convs) {
+        rewriter.setInsertionPoint(op);
+        if (auto conv = dyn_cast<linalg::Conv2DNchwFchwOp>(op))
+          (void)linalg::rewriteInIm2Col(rewriter, conv);
+        else
+          (void)linalg::rewriteInIm2Col(rewriter,
+                                        cast<linalg::Conv2DNhwcHwcfOp>(op));
+      }
+    }
     SmallVector<linalg::LinalgOp> ops;
     getOperation()->walk([&](linalg::LinalgOp op) {
       if (shouldVectorize(op))

@@ -61,14 +61,21 @@ func.func @max(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}) -> ten
 
 // -----
 
-// A strided convolution's input gradient: the output gradient is inserted
-// with the stride into a zero tensor padded by the kernel size, then
-// convolved with the flipped filter.
+// A strided convolution's gradients are convolutions too: the input
+// gradient convolves the output gradient, inserted with the stride into a
+// zero tensor padded by the kernel size, with the flipped filter; the filter
+// gradient convolves the input (batch and channels swapped) with the output
+// gradient, dilated by the stride.
 // CHECK-LABEL: func.func @conv_grad(
 // CHECK:         %[[Y:.+]] = linalg.conv_2d_nchw_fchw
 // CHECK:         %[[PAD:.+]] = tensor.insert_slice %{{.+}} into %{{.+}}[0, 0, 2, 2] [1, 4, 3, 3] [1, 1, 2, 2] : tensor<1x4x3x3xf32> into tensor<1x4x9x9xf32>
-// CHECK:         %[[DX:.+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 - d5 + 2, d3 - d6 + 2)>, affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d1, d5, d6)>, {{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[PAD]], %arg0 :
-// CHECK:         return {{.*}}, %[[DX]] :
+// CHECK:         %[[FLIP:.+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d1, d0, -d2 + 2, -d3 + 2)>, {{.+}}]{{.*}} ins(%arg0 : tensor<4x2x3x3xf32>)
+// CHECK:         %[[DX:.+]] = linalg.conv_2d_nchw_fchw ins(%[[PAD]], %[[FLIP]] : tensor<1x4x9x9xf32>, tensor<2x4x3x3xf32>) outs(%{{.+}} : tensor<1x2x7x7xf32>)
+// CHECK:         %[[XT:.+]] = linalg.transpose ins(%arg1 : tensor<1x2x7x7xf32>) {{.+}} permutation = [1, 0, 2, 3]
+// CHECK:         %[[GT:.+]] = linalg.transpose ins(%{{.+}} : tensor<1x4x3x3xf32>) {{.+}} permutation = [1, 0, 2, 3]
+// CHECK:         %[[DWT:.+]] = linalg.conv_2d_nchw_fchw {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[XT]], %[[GT]] : tensor<2x1x7x7xf32>, tensor<4x1x3x3xf32>) outs(%{{.+}} : tensor<2x4x3x3xf32>)
+// CHECK:         %[[DW:.+]] = linalg.transpose ins(%[[DWT]] : tensor<2x4x3x3xf32>) {{.+}} permutation = [1, 0, 2, 3]
+// CHECK:         return {{.*}}, %[[DW]], %[[DX]] :
 func.func @conv(%w: tensor<4x2x3x3xf32> {qtrain.role = #qtrain<role parameter>},
                 %x: tensor<1x2x7x7xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
   %c0 = arith.constant 0.0 : f32

@@ -106,9 +106,15 @@ func.func @dynamic_bf16(%x: tensor<?xbf16>, %init: tensor<?xbf16>) -> tensor<?xb
 
 // -----
 
-// Convolutions (non-projected maps) are left to scalar loops.
+// Convolutions become an im2col gather (non-projected maps: scalar loops)
+// and a contraction vectorized along the output pixels.
 // CHECK-LABEL: func.func @conv
-// CHECK: linalg.conv_2d_nchw_fchw
+// CHECK-NOT:   linalg.conv_2d_nchw_fchw
+// CHECK:       %[[COLS:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<1x1x5x5xf32>) outs(%{{.+}} : tensor<1x9x9xf32>)
+// CHECK:       scf.for
+// CHECK:         tensor.extract_slice %[[COLS]]
+// CHECK:         vector.transfer_read {{.+}} : tensor<1x1x?xf32>, vector<16xf32>
+// CHECK:         arith.mulf {{.+}} : vector<16xf32>
 func.func @conv(%x: tensor<1x1x5x5xf32>, %w: tensor<1x1x3x3xf32>, %init: tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32> {
   %0 = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<1x1x5x5xf32>, tensor<1x1x3x3xf32>) outs(%init : tensor<1x1x3x3xf32>) -> tensor<1x1x3x3xf32>
   return %0 : tensor<1x1x3x3xf32>

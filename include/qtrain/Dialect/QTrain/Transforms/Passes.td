@@ -30,7 +30,11 @@ def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
         vector along the innermost dimension, and vectorizes the tiles with
     masked vectors where sizes do not divide. The innermost reduction of a
     two-operand contraction gets four vectors, a 64-byte int8 dot product on
-    AVX-512. Reductions, and ops on f16/bf16 (whose masked loads and stores
+    AVX-512. Generics are first interchanged so that the vectorized loop is
+    one every operand reads contiguously (a matmul `C[m, n] += A[m, k] *
+    B[k, n]` becomes broadcast multiply-adds along `n`), and 2-D
+    convolutions are first rewritten as an im2col gather and a
+    matmul-shaped contraction (upstream `rewriteInIm2Col`). Reductions, and ops on f16/bf16 (whose masked loads and stores
     become soft-float calls on x86), are never masked: they take the largest
         power-of-two vector dividing the static extent, or stay scalar. Ops with
     other maps (convolutions) are left to scalar loops. f32 sums whose adds
@@ -83,9 +87,11 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
       `minimumf`/`minnumf`; the gradient of a max or min reaches every
       element equal to the result (the arg-max / arg-min);
     * convolutions (`linalg.conv_2d_nchw_fchw`, `linalg.conv_2d_nhwc_hwcf`,
-      any strides, unit dilations): the filter gradient by the generic rule,
-      the input gradient as the convolution of the padded, stride-dilated
-      output gradient with the flipped filter;
+      any strides, unit dilations): both gradients are convolutions of the
+      same layout, the input gradient of the padded, stride-dilated output
+      gradient with the flipped filter, the filter gradient of the input
+      (batch and channels swapped) with the output gradient dilated by the
+      stride;
     * poolings (`linalg.pooling_{nchw,nhwc}_{max,sum}`) with windows that
       do not overlap (strides equal to the window);
     * tensor reshapes, slices, inserts and pads, by their adjoint moves;
