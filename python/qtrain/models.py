@@ -74,8 +74,19 @@ class Function:
         self.emit(f"}} -> {tensor([batch, fan_out])}")
         return out
 
-    def conv(self, x, w, in_shape, out_channels, kernel, name):
-        """NCHW convolution without padding, stride 1 (a layer)."""
+    def conv(self, x, w, in_shape, out_channels, kernel, name, pad=0):
+        """NCHW convolution, stride 1, zero padding `pad` (a layer)."""
+        if pad:
+            n, c, h, wd = in_shape
+            padded = [n, c, h + 2 * pad, wd + 2 * pad]
+            y, zero = self.fresh("pad"), self.fresh("c")
+            self.emit(f"{zero} = arith.constant 0.0 : f32")
+            self.emit(f"{y} = tensor.pad {x} low[0, 0, {pad}, {pad}] "
+                      f"high[0, 0, {pad}, {pad}] {{")
+            self.emit("^bb0(%i: index, %j: index, %k: index, %l: index):")
+            self.emit(f"  tensor.yield {zero} : f32")
+            self.emit(f"}} : {tensor(in_shape)} to {tensor(padded)}")
+            x, in_shape = y, padded
         n, c, h, wd = in_shape
         out = [n, out_channels, h - kernel + 1, wd - kernel + 1]
         init = self.zeros(out)
@@ -86,7 +97,24 @@ class Function:
                   f"{tensor(out)}) -> {tensor(out)}")
         return y, out
 
-    def batchnorm_relu(self, x, gamma, beta, shape):
+    def add_relu(self, a, b, shape):
+        """relu(a + b): a residual connection."""
+        id4 = "affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>"
+        empty, y = self.fresh("e"), self.fresh("res")
+        self.emit(f"{empty} = tensor.empty() : {tensor(shape)}")
+        self.emit(f"{y} = linalg.generic {{indexing_maps = [{id4}, {id4}, {id4}], "
+                  f'iterator_types = ["parallel", "parallel", "parallel", "parallel"]}} '
+                  f"ins({a}, {b} : {tensor(shape)}, {tensor(shape)}) "
+                  f"outs({empty} : {tensor(shape)}) {{")
+        self.emit("^bb0(%a: f32, %b: f32, %o: f32):")
+        self.emit("  %s = arith.addf %a, %b : f32")
+        self.emit("  %zero = arith.constant 0.0 : f32")
+        self.emit("  %r = arith.maximumf %s, %zero : f32")
+        self.emit("  linalg.yield %r : f32")
+        self.emit(f"}} -> {tensor(shape)}")
+        return y
+
+    def batchnorm_relu(self, x, gamma, beta, shape, relu=True):
         """Batch norm over (N, H, W) with batch statistics, then ReLU, in
         the decomposed form qtrain-range-batchnorm recognizes."""
         n, c, h, w = shape
@@ -146,9 +174,12 @@ class Function:
         self.emit("  %t = arith.mulf %a, %i : f32")
         self.emit("  %u = arith.mulf %t, %g : f32")
         self.emit("  %v = arith.addf %u, %b : f32")
-        self.emit("  %zero = arith.constant 0.0 : f32")
-        self.emit("  %r = arith.maximumf %v, %zero : f32")
-        self.emit("  linalg.yield %r : f32")
+        if relu:
+            self.emit("  %zero = arith.constant 0.0 : f32")
+            self.emit("  %r = arith.maximumf %v, %zero : f32")
+            self.emit("  linalg.yield %r : f32")
+        else:
+            self.emit("  linalg.yield %v : f32")
         self.emit(f"}} -> {tensor(shape)}")
         return out
 
@@ -290,7 +321,37 @@ def lenet_bn(batch, eval_batch, name="lenet_bn"):
                   "LeNet-style CNN with batch norm")
 
 
-MODELS = {"mlp": mlp, "lenet_bn": lenet_bn}
+def resnet_small(batch, eval_batch, name="resnet_small", width=16):
+    """A small residual CNN with batch norm: conv 3x3 (width) - BN - ReLU -
+    max pool, one residual block (two 3x3 convs with BN around an identity
+    skip), max pool, fc 784 -> 10."""
+    w = width
+    params = [("%w0", [w, 1, 3, 3], PARAM), ("%g0", [w], PARAM_ONES),
+              ("%b0", [w], PARAM), ("%w1", [w, w, 3, 3], PARAM),
+              ("%g1", [w], PARAM_ONES), ("%b1", [w], PARAM),
+              ("%w2", [w, w, 3, 3], PARAM), ("%g2", [w], PARAM_ONES),
+              ("%b2", [w], PARAM), ("%w3", [w * 49, 10], PARAM),
+              ("%b3", [10], PARAM)]
+
+    def body(fn, batch, x):
+        image = fn.reshape(x, [batch, 784], [batch, 1, 28, 28], "[[0], [1, 2, 3]]")
+        h, shape = fn.conv(image, "%w0", [batch, 1, 28, 28], w, 3, "conv0", pad=1)
+        h = fn.batchnorm_relu(h, "%g0", "%b0", shape)
+        skip, shape = fn.maxpool2(h, shape)
+        h, _ = fn.conv(skip, "%w1", shape, w, 3, "res1a", pad=1)
+        h = fn.batchnorm_relu(h, "%g1", "%b1", shape)
+        h, _ = fn.conv(h, "%w2", shape, w, 3, "res1b", pad=1)
+        h = fn.batchnorm_relu(h, "%g2", "%b2", shape, relu=False)
+        h = fn.add_relu(h, skip, shape)
+        h, shape = fn.maxpool2(h, shape)
+        flat = fn.reshape(h, shape, [batch, w * 49], "[[0], [1, 2, 3]]")
+        return fn.dense(flat, "%w3", "%b3", batch, w * 49, 10, "fc", relu=False)
+
+    return module(name, params, body, batch, eval_batch, 784, 10,
+                  "residual CNN with batch norm")
+
+
+MODELS = {"mlp": mlp, "lenet_bn": lenet_bn, "resnet_small": resnet_small}
 
 
 def main(argv=None):
