@@ -143,6 +143,17 @@ static LogicalResult differentiateOp(Operation *op, Adjoints &adjoints) {
   }
   if (auto quantizer = dyn_cast<QuantizerOp>(op))
     return differentiateQuantizer(quantizer, adjoints);
+  if (auto dequantize = dyn_cast<DequantizeOp>(op)) {
+    // Straight-through over a quantize/dequantize pair: codes have no
+    // gradient of their own, so it goes to the quantized float values.
+    auto quantize = dequantize.getInput().getDefiningOp<QuantizeOp>();
+    if (!quantize)
+      return dequantize.emitOpError(
+          "is differentiated straight-through only on the codes of a "
+          "qtrain.quantize");
+    adjoints.add(quantize.getInput(), adjoints.get(dequantize.getResult()));
+    return success();
+  }
   return op->emitOpError("cannot be differentiated by qtrain-autodiff");
 }
 

@@ -121,3 +121,21 @@ func.func @split_not_on_contraction(%p: tensor<4xf32> {qtrain.role = #qtrain<rol
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+func.func @codes_argument(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}, %q: tensor<4xi8>, %s: tensor<f32>) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %m = arith.mulf %p, %p : tensor<4xf32>
+  %c = qtrain.compute_scale %m for int<8, signed> using <absmax> : tensor<4xf32> -> tensor<f32>
+  // expected-error @+1 {{'qtrain.dequantize' op is differentiated straight-through only on the codes of a qtrain.quantize}}
+  %d = qtrain.dequantize %q from int<8, signed> scale(%c : tensor<f32>) : tensor<4xi8> -> tensor<4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%d : tensor<4xf32>) outs(%lz : tensor<f32>) dimensions = [0]
+    (%a: f32, %acc: f32) {
+      %r = arith.addf %a, %acc : f32
+      linalg.yield %r : f32
+    }
+  return %l : tensor<f32>
+}

@@ -189,3 +189,29 @@ func.func @bifurcation(%w: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+// A quantize/dequantize pair is straight-through: the gradient skips the
+// codes (and the scale) and reaches the float input unchanged.
+// CHECK-LABEL: func.func @codes_grad(
+// CHECK-SAME:    %[[P:[^:]+]]: tensor<4xf32>
+// CHECK:         %[[Q:.+]] = qtrain.quantize %[[P]]
+// CHECK:         %[[DQ:.+]] = qtrain.dequantize %[[Q]]
+// CHECK:         %[[G:.+]] = linalg.generic {{.+}} ins(%[[DQ]], %{{.+}} :
+// CHECK:         return %{{.+}}, %[[G]] : tensor<f32>, tensor<4xf32>
+func.func @codes(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %s = qtrain.compute_scale %p for int<8, signed> using <absmax> : tensor<4xf32> -> tensor<f32>
+  %q = qtrain.quantize %p to int<8, signed> scale(%s : tensor<f32>) : tensor<4xf32> -> tensor<4xi8>
+  %d = qtrain.dequantize %q from int<8, signed> scale(%s : tensor<f32>) : tensor<4xi8> -> tensor<4xf32>
+  %sq = arith.mulf %d, %d : tensor<4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%sq : tensor<4xf32>) outs(%lz : tensor<f32>) dimensions = [0]
+    (%a: f32, %acc: f32) {
+      %r = arith.addf %a, %acc : f32
+      linalg.yield %r : f32
+    }
+  return %l : tensor<f32>
+}

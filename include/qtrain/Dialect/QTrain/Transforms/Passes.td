@@ -97,7 +97,8 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
     * tensor reshapes, slices, inserts and pads, by their adjoint moves;
     * `qtrain.quantizer`: the straight-through estimator, followed by the
       rounding of the gradient to the quantizer's backward formats;
-      `qtrain.round`: the straight-through estimator.
+      `qtrain.round`, and `qtrain.dequantize` of a `qtrain.quantize`: the
+      straight-through estimator.
 
     Only values that depend on a parameter are differentiated. Any other op
     on that path is an error naming the op.
