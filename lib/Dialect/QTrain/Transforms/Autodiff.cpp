@@ -126,6 +126,90 @@ static LogicalResult differentiateQuantizer(QuantizerOp op,
   return success();
 }
 
+/// The float values a code tensor stands for under the straight-through
+/// rule: the input of the qtrain.quantize that made the codes.
+static FailureOr<Value> straightThroughSource(Operation *user, Value codes,
+                                              StringRef operand) {
+  if (auto quantize = codes.getDefiningOp<QuantizeOp>())
+    return quantize.getInput();
+  return user->emitOpError("is differentiated with respect to its ")
+         << operand << " only when it is the codes of a qtrain.quantize";
+}
+
+/// dA = g * B^T and dB = A^T * g on the dequantized operands, each as
+/// stored (transposed or not, with or without the batch dimension), sent
+/// straight through the quantizes that made the codes.
+static LogicalResult differentiateQMatmul(QMatmulOp op, Adjoints &adjoints) {
+  OpBuilder &b = adjoints.builder;
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Value g = adjoints.get(op.getResult());
+  auto resultType = cast<RankedTensorType>(g.getType());
+  bool batched = resultType.getRank() == 3;
+  unsigned numLoops = batched ? 4 : 3; // [b,] m, n, k
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  unsigned m = batched ? 1 : 0, n = m + 1, k = m + 2;
+  auto operandMap = [&](unsigned rows, unsigned cols, bool transposed) {
+    SmallVector<AffineExpr> exprs;
+    if (batched)
+      exprs.push_back(d(0));
+    exprs.push_back(transposed ? d(cols) : d(rows));
+    exprs.push_back(transposed ? d(rows) : d(cols));
+    return AffineMap::get(numLoops, 0, exprs, ctx);
+  };
+  AffineMap lhsMap = operandMap(m, k, op.getTransposeLhs());
+  AffineMap rhsMap = operandMap(k, n, op.getTransposeRhs());
+  AffineMap gMap = operandMap(m, n, false);
+  auto dequantized = [&](Value codes, Value scale, Value zeroPoint,
+                         NumericFormatAttrInterface format,
+                         GranularityAttr granularity) -> Value {
+    auto type = cast<RankedTensorType>(codes.getType())
+                    .clone(resultType.getElementType());
+    return DequantizeOp::create(b, loc, type, codes, scale, zeroPoint, format,
+                                granularity);
+  };
+  // The gradient of one operand: the product of g with the other one,
+  // summed over the dimension the operand does not index.
+  auto gradientOf = [&](Value codes, AffineMap map, Value other,
+                        AffineMap otherMap) -> Value {
+    auto type = cast<RankedTensorType>(codes.getType())
+                    .clone(resultType.getElementType());
+    SmallVector<utils::IteratorType> iterators;
+    for (unsigned i = 0; i < numLoops; ++i)
+      iterators.push_back(map.isFunctionOfDim(i)
+                              ? utils::IteratorType::parallel
+                              : utils::IteratorType::reduction);
+    return linalg::GenericOp::create(
+               b, loc, type, ValueRange{g, other}, createZeros(b, loc, type),
+               ArrayRef<AffineMap>{gMap, otherMap, map}, iterators,
+               [](OpBuilder &nb, Location nl, ValueRange args) {
+                 Value p = arith::MulFOp::create(nb, nl, args[0], args[1]);
+                 Value sum = arith::AddFOp::create(nb, nl, args[2], p);
+                 linalg::YieldOp::create(nb, nl, sum);
+               })
+        .getResult(0);
+  };
+  if (adjoints.isActive(op.getLhs())) {
+    FailureOr<Value> source =
+        straightThroughSource(op, op.getLhs(), "left operand");
+    if (failed(source))
+      return failure();
+    Value rhs = dequantized(op.getRhs(), op.getRhsScale(), op.getRhsZeroPoint(),
+                            op.getRhsFormat(), op.getRhsGranularityAttr());
+    adjoints.add(*source, gradientOf(op.getLhs(), lhsMap, rhs, rhsMap));
+  }
+  if (adjoints.isActive(op.getRhs())) {
+    FailureOr<Value> source =
+        straightThroughSource(op, op.getRhs(), "right operand");
+    if (failed(source))
+      return failure();
+    Value lhs = dequantized(op.getLhs(), op.getLhsScale(), op.getLhsZeroPoint(),
+                            op.getLhsFormat(), op.getLhsGranularityAttr());
+    adjoints.add(*source, gradientOf(op.getRhs(), rhsMap, lhs, lhsMap));
+  }
+  return success();
+}
+
 /// Adds the gradient of the operands of `op`.
 static LogicalResult differentiateOp(Operation *op, Adjoints &adjoints) {
   if (auto generic = dyn_cast<linalg::GenericOp>(op))
@@ -146,14 +230,15 @@ static LogicalResult differentiateOp(Operation *op, Adjoints &adjoints) {
   if (auto dequantize = dyn_cast<DequantizeOp>(op)) {
     // Straight-through over a quantize/dequantize pair: codes have no
     // gradient of their own, so it goes to the quantized float values.
-    auto quantize = dequantize.getInput().getDefiningOp<QuantizeOp>();
-    if (!quantize)
-      return dequantize.emitOpError(
-          "is differentiated straight-through only on the codes of a "
-          "qtrain.quantize");
-    adjoints.add(quantize.getInput(), adjoints.get(dequantize.getResult()));
+    FailureOr<Value> source =
+        straightThroughSource(op, dequantize.getInput(), "input");
+    if (failed(source))
+      return failure();
+    adjoints.add(*source, adjoints.get(dequantize.getResult()));
     return success();
   }
+  if (auto qmatmul = dyn_cast<QMatmulOp>(op))
+    return differentiateQMatmul(qmatmul, adjoints);
   return op->emitOpError("cannot be differentiated by qtrain-autodiff");
 }
 

@@ -128,11 +128,33 @@ func.func @codes_argument(%p: tensor<4xf32> {qtrain.role = #qtrain<role paramete
   %c0 = arith.constant 0.0 : f32
   %m = arith.mulf %p, %p : tensor<4xf32>
   %c = qtrain.compute_scale %m for int<8, signed> using <absmax> : tensor<4xf32> -> tensor<f32>
-  // expected-error @+1 {{'qtrain.dequantize' op is differentiated straight-through only on the codes of a qtrain.quantize}}
+  // expected-error @+1 {{'qtrain.dequantize' op is differentiated with respect to its input only when it is the codes of a qtrain.quantize}}
   %d = qtrain.dequantize %q from int<8, signed> scale(%c : tensor<f32>) : tensor<4xi8> -> tensor<4xf32>
   %le = tensor.empty() : tensor<f32>
   %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
   %l = linalg.reduce ins(%d : tensor<4xf32>) outs(%lz : tensor<f32>) dimensions = [0]
+    (%a: f32, %acc: f32) {
+      %r = arith.addf %a, %acc : f32
+      linalg.yield %r : f32
+    }
+  return %l : tensor<f32>
+}
+
+// -----
+
+func.func @qmatmul_on_converted_codes(%p: tensor<2x8xf32> {qtrain.role = #qtrain<role parameter>}, %p2: tensor<8x3xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %q = arith.fptosi %p2 : tensor<8x3xf32> to tensor<8x3xi8>
+  %m = arith.mulf %p, %p : tensor<2x8xf32>
+  %sm = qtrain.compute_scale %m for int<8, signed> using <absmax> : tensor<2x8xf32> -> tensor<f32>
+  %qm = qtrain.quantize %m to int<8, signed> scale(%sm : tensor<f32>) : tensor<2x8xf32> -> tensor<2x8xi8>
+  // expected-error @+1 {{'qtrain.qmatmul' op is differentiated with respect to its right operand only when it is the codes of a qtrain.quantize}}
+  %y = qtrain.qmatmul %qm, %q lhs(int<8, signed>, scale %sm : tensor<f32>)
+                              rhs(int<8, signed>, scale %sm : tensor<f32>)
+                              accumulate i32 : tensor<2x8xi8>, tensor<8x3xi8> -> tensor<2x3xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%y : tensor<2x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
     (%a: f32, %acc: f32) {
       %r = arith.addf %a, %acc : f32
       linalg.yield %r : f32

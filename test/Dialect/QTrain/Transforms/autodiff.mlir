@@ -215,3 +215,37 @@ func.func @codes(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}) -> t
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+// qmatmul on quantized codes: each operand's gradient is the output
+// gradient times the other operand dequantized (as stored: the transposed
+// rhs is read [n, k]), sent straight through to the quantized float values.
+// CHECK-LABEL: func.func @qmm_grad(
+// CHECK-SAME:    %[[X:[^:]+]]: tensor<2x8xf32> {{.+}}, %[[W:[^:]+]]: tensor<3x8xf32>
+// CHECK:         %[[QX:.+]] = qtrain.quantize %[[X]]
+// CHECK:         %[[QW:.+]] = qtrain.quantize %[[W]]
+// CHECK:         %[[WD:.+]] = qtrain.dequantize %[[QW]] from int<8, signed> scale(%{{.+}} : tensor<f32>) : tensor<3x8xi8> -> tensor<3x8xf32>
+// CHECK:         %[[DX:.+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d2)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%{{.+}}, %[[WD]] :
+// CHECK:         %[[XD:.+]] = qtrain.dequantize %[[QX]]
+// CHECK:         %[[DW:.+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>], iterator_types = ["reduction", "parallel", "parallel"]} ins(%{{.+}}, %[[XD]] :
+// CHECK:         return %{{.+}}, %[[DX]], %[[DW]]
+func.func @qmm(%x: tensor<2x8xf32> {qtrain.role = #qtrain<role parameter>},
+               %w: tensor<3x8xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %sx = qtrain.compute_scale %x for int<8, signed> using <absmax> : tensor<2x8xf32> -> tensor<f32>
+  %qx = qtrain.quantize %x to int<8, signed> scale(%sx : tensor<f32>) : tensor<2x8xf32> -> tensor<2x8xi8>
+  %sw = qtrain.compute_scale %w for int<8, signed> using <absmax> : tensor<3x8xf32> -> tensor<f32>
+  %qw = qtrain.quantize %w to int<8, signed> scale(%sw : tensor<f32>) : tensor<3x8xf32> -> tensor<3x8xi8>
+  %y = qtrain.qmatmul %qx, %qw lhs(int<8, signed>, scale %sx : tensor<f32>)
+                               rhs(int<8, signed> transposed, scale %sw : tensor<f32>)
+                               accumulate i32 : tensor<2x8xi8>, tensor<3x8xi8> -> tensor<2x3xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%y : tensor<2x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %acc: f32) {
+      %r = arith.addf %a, %acc : f32
+      linalg.yield %r : f32
+    }
+  return %l : tensor<f32>
+}
