@@ -691,4 +691,76 @@ func.func @codes(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
     }
 }
 
+/// qtrain.qconv2d on quantized codes (stride 2): the input and filter
+/// gradients are the convolution gradients of the dequantized operands,
+/// written out here as sums over the output.
+TEST(AutodiffGradient, QConv2DOnCodesIsStraightThrough) {
+  namespace num = ::qtrain::numerics;
+  const int64_t C = 2, H = 7, F = 3, KS = 3, OH = 3, S = 2;
+  CompiledModel<float> model = compile<float>(R"mlir(
+func.func @qconv(%x: tensor<1x2x7x7xf32> {qtrain.role = #qtrain<role parameter>},
+                 %w: tensor<3x2x3x3xf32> {qtrain.role = #qtrain<role parameter>},
+                 %r: tensor<1x3x3x3xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %sx = qtrain.compute_scale %x for int<8, signed> using <absmax> : tensor<1x2x7x7xf32> -> tensor<f32>
+  %qx = qtrain.quantize %x to int<8, signed> scale(%sx : tensor<f32>) : tensor<1x2x7x7xf32> -> tensor<1x2x7x7xi8>
+  %sw = qtrain.compute_scale %w for int<8, signed> using <absmax> : tensor<3x2x3x3xf32> -> tensor<f32>
+  %qw = qtrain.quantize %w to int<8, signed> scale(%sw : tensor<f32>) : tensor<3x2x3x3xf32> -> tensor<3x2x3x3xi8>
+  %y = qtrain.qconv2d %qx, %qw input(int<8, signed>, scale %sx : tensor<f32>)
+                               filter(int<8, signed>, scale %sw : tensor<f32>)
+                               accumulate i32 strides [2, 2]
+                               : tensor<1x2x7x7xi8>, tensor<3x2x3x3xi8> -> tensor<1x3x3x3xf32>
+  %p = arith.mulf %y, %r : tensor<1x3x3x3xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%p : tensor<1x3x3x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l : tensor<f32>
+}
+)mlir",
+                                              "qconv");
+  ASSERT_TRUE(model.forward && model.gradient);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  std::vector<float> args(C * H * H + F * C * KS * KS + F * OH * OH);
+  for (float &a : args)
+    a = normal(rng);
+  const float *x = args.data(), *w = x + C * H * H, *r = w + F * C * KS * KS;
+  num::Format int8 = num::IntFormat{8, true};
+  auto fakeQuantize = [&](const float *data, const num::Shape &shape) {
+    num::Scales s =
+        num::computeScales(data, shape, int8, num::ScaleMethod::AbsMax,
+                           num::Granularity::perTensor());
+    std::vector<float> result(num::numElements(shape));
+    num::roundTensor(data, shape, int8, s.scale.data(), nullptr, {},
+                     result.data());
+    return result;
+  };
+  std::vector<float> qx = fakeQuantize(x, {1, C, H, H});
+  std::vector<float> qw = fakeQuantize(w, {F, C, KS, KS});
+  std::vector<double> dx(C * H * H, 0.0), dw(F * C * KS * KS, 0.0);
+  for (int64_t f = 0; f < F; ++f)
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OH; ++ow)
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t kh = 0; kh < KS; ++kh)
+            for (int64_t kw = 0; kw < KS; ++kw) {
+              double g = r[(f * OH + oh) * OH + ow];
+              int64_t xi = (c * H + oh * S + kh) * H + ow * S + kw;
+              int64_t wi = ((f * C + c) * KS + kh) * KS + kw;
+              dx[xi] += g * qw[wi];
+              dw[wi] += g * qx[xi];
+            }
+  std::vector<float> out = model.lossAndGradients(args);
+  for (size_t i = 0; i < dx.size(); ++i)
+    EXPECT_NEAR(out[1 + i], dx[i], 1e-5 * (1 + std::fabs(dx[i])))
+        << "dL/dx element " << i;
+  for (size_t i = 0; i < dw.size(); ++i)
+    EXPECT_NEAR(out[1 + dx.size() + i], dw[i], 1e-5 * (1 + std::fabs(dw[i])))
+        << "dL/dw element " << i;
+}
+
 } // namespace

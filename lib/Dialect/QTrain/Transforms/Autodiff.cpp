@@ -128,8 +128,8 @@ static LogicalResult differentiateQuantizer(QuantizerOp op,
 
 /// The float values a code tensor stands for under the straight-through
 /// rule: the input of the qtrain.quantize that made the codes.
-static FailureOr<Value> straightThroughSource(Operation *user, Value codes,
-                                              StringRef operand) {
+FailureOr<Value> autodiff::straightThroughSource(Operation *user, Value codes,
+                                                 StringRef operand) {
   if (auto quantize = codes.getDefiningOp<QuantizeOp>())
     return quantize.getInput();
   return user->emitOpError("is differentiated with respect to its ")
@@ -239,6 +239,8 @@ static LogicalResult differentiateOp(Operation *op, Adjoints &adjoints) {
   }
   if (auto qmatmul = dyn_cast<QMatmulOp>(op))
     return differentiateQMatmul(qmatmul, adjoints);
+  if (auto qconv = dyn_cast<QConv2DOp>(op))
+    return differentiateQConv2D(qconv, adjoints);
   return op->emitOpError("cannot be differentiated by qtrain-autodiff");
 }
 

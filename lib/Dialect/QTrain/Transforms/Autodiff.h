@@ -10,6 +10,8 @@
 #ifndef QTRAIN_LIB_DIALECT_QTRAIN_TRANSFORMS_AUTODIFF_H
 #define QTRAIN_LIB_DIALECT_QTRAIN_TRANSFORMS_AUTODIFF_H
 
+#include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
@@ -78,6 +80,15 @@ LogicalResult differentiateGeneric(linalg::GenericOp op, Adjoints &adjoints);
 /// is not one of them.
 std::optional<LogicalResult> differentiateWindowed(linalg::LinalgOp op,
                                                    Adjoints &adjoints);
+
+/// The float values a code tensor stands for under the straight-through
+/// rule: the input of the qtrain.quantize that made the codes. Fails with a
+/// diagnostic on `user` naming `operand` otherwise.
+FailureOr<Value> straightThroughSource(Operation *user, Value codes,
+                                       StringRef operand);
+
+/// The rule for qtrain.qconv2d on quantized codes.
+LogicalResult differentiateQConv2D(QConv2DOp op, Adjoints &adjoints);
 
 } // namespace mlir::qtrain::autodiff
 

@@ -290,3 +290,44 @@ autodiff::differentiateWindowed(linalg::LinalgOp op, Adjoints &adjoints) {
   }
   return success();
 }
+
+LogicalResult autodiff::differentiateQConv2D(QConv2DOp op, Adjoints &adjoints) {
+  if (op.getTransposeFilter() ||
+      llvm::any_of(op.getDilations(), [](int64_t d) { return d != 1; }))
+    return op.emitOpError("with a transposed filter or dilations cannot be "
+                          "differentiated by qtrain-autodiff");
+  OpBuilder &b = adjoints.builder;
+  Location loc = op.getLoc();
+  Value g = adjoints.get(op.getResult());
+  Type element = cast<RankedTensorType>(g.getType()).getElementType();
+  const WindowLayout &layout =
+      op.getLayout() == ConvLayout::nchw_fchw ? kNCHW : kNHWC;
+  auto dequantized = [&](Value codes, Value scale, Value zeroPoint,
+                         NumericFormatAttrInterface format,
+                         GranularityAttr granularity) -> Value {
+    auto type = cast<RankedTensorType>(codes.getType()).clone(element);
+    return DequantizeOp::create(b, loc, type, codes, scale, zeroPoint, format,
+                                granularity);
+  };
+  Value input = dequantized(op.getInput(), op.getInputScale(),
+                            op.getInputZeroPoint(), op.getInputFormat(), {});
+  Value filter =
+      dequantized(op.getFilter(), op.getFilterScale(), op.getFilterZeroPoint(),
+                  op.getFilterFormat(), op.getFilterGranularityAttr());
+  if (adjoints.isActive(op.getInput())) {
+    FailureOr<Value> source = straightThroughSource(op, op.getInput(), "input");
+    if (failed(source))
+      return failure();
+    adjoints.add(*source, convInputGradient(b, loc, input, filter, g, layout,
+                                            op.getStrides()));
+  }
+  if (adjoints.isActive(op.getFilter())) {
+    FailureOr<Value> source =
+        straightThroughSource(op, op.getFilter(), "filter");
+    if (failed(source))
+      return failure();
+    adjoints.add(*source, convFilterGradient(b, loc, input, filter, g, layout,
+                                             op.getStrides()));
+  }
+  return success();
+}

@@ -161,3 +161,23 @@ func.func @qmatmul_on_converted_codes(%p: tensor<2x8xf32> {qtrain.role = #qtrain
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+func.func @qconv_transposed_filter(%p: tensor<1x8x5x5xf32> {qtrain.role = #qtrain<role parameter>}, %w: tensor<8x3x3x3xi8>) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %s = qtrain.compute_scale %p for int<8, signed> using <absmax> : tensor<1x8x5x5xf32> -> tensor<f32>
+  %q = qtrain.quantize %p to int<8, signed> scale(%s : tensor<f32>) : tensor<1x8x5x5xf32> -> tensor<1x8x5x5xi8>
+  // expected-error @+1 {{'qtrain.qconv2d' op with a transposed filter or dilations cannot be differentiated by qtrain-autodiff}}
+  %y = qtrain.qconv2d %q, %w input(int<8, signed>, scale %s : tensor<f32>)
+                             filter(int<8, signed> transposed, scale %s : tensor<f32>)
+                             accumulate i32 : tensor<1x8x5x5xi8>, tensor<8x3x3x3xi8> -> tensor<1x3x3x3xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%y : tensor<1x3x3x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
+    (%a: f32, %acc: f32) {
+      %r = arith.addf %a, %acc : f32
+      linalg.yield %r : f32
+    }
+  return %l : tensor<f32>
+}

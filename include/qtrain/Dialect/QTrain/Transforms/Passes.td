@@ -98,9 +98,9 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
     * `qtrain.quantizer`: the straight-through estimator, followed by the
       rounding of the gradient to the quantizer's backward formats;
       `qtrain.round`, and `qtrain.dequantize` of a `qtrain.quantize`: the
-      straight-through estimator; `qtrain.qmatmul` of `qtrain.quantize`
-      codes: the output gradient times the other operand dequantized,
-      straight through to the quantized values.
+      straight-through estimator; `qtrain.qmatmul` and `qtrain.qconv2d` of
+      `qtrain.quantize` codes: the float gradients of the dequantized
+      operands, straight through to the quantized values.
 
     Only values that depend on a parameter are differentiated. Any other op
     on that path is an error naming the op.
