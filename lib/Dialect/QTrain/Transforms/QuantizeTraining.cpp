@@ -1,5 +1,7 @@
 //===- QuantizeTraining.cpp - qtrain-quantize-training --------------------===//
 
+#include "BatchNormMatch.h"
+
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
@@ -44,6 +46,32 @@ private:
   LogicalResult override(StringRef option, StringRef text, QuantSpecAttr &spec);
   void quantizeLayer(Operation *op, const LayerSpecs &specs,
                      FunctionOpInterface model, int32_t &stream);
+  void quantizeBatchNorm(const BatchNormMatch &bn, const Recipe &recipe,
+                         FunctionOpInterface model, int32_t &stream);
+};
+
+/// Builds quantizers of one model, with distinct streams and the model's
+/// seed argument (added when a spec rounds stochastically).
+struct QuantizerBuilder {
+  OpBuilder &builder;
+  FunctionOpInterface model;
+  int32_t &stream;
+
+  Value create(Location loc, Value input, QuantSpecAttr forward,
+               QuantSpecAttr backward, QuantSpecAttr weightBackward = {}) {
+    Value seed;
+    if (llvm::any_of(ArrayRef<QuantSpecAttr>{forward, backward, weightBackward},
+                     [](QuantSpecAttr s) { return s && s.isStochastic(); })) {
+      seed = getArgWithRole(model, ArgRole::seed);
+      if (!seed)
+        seed = addArgWithRole(model, builder.getI64Type(), ArgRole::seed,
+                              model.getLoc());
+    }
+    IntegerAttr streamAttr = builder.getI32IntegerAttr(stream);
+    stream += 4; // a quantizer uses stream, stream + 1 and stream + 2
+    return QuantizerOp::create(builder, loc, input.getType(), input, seed,
+                               forward, backward, weightBackward, streamAttr);
+  }
 };
 } // namespace
 
@@ -74,20 +102,8 @@ void QuantizeTrainingPass::quantizeLayer(Operation *op, const LayerSpecs &specs,
                                          FunctionOpInterface model,
                                          int32_t &stream) {
   OpBuilder builder(op);
+  QuantizerBuilder quantizers{builder, model, stream};
   Location loc = op->getLoc();
-  auto seedFor = [&](QuantSpecAttr a, QuantSpecAttr b = {}) -> Value {
-    if (!(a && a.isStochastic()) && !(b && b.isStochastic()))
-      return {};
-    if (BlockArgument seed = getArgWithRole(model, ArgRole::seed))
-      return seed;
-    return addArgWithRole(model, builder.getI64Type(), ArgRole::seed,
-                          model.getLoc());
-  };
-  auto next = [&] {
-    IntegerAttr s = builder.getI32IntegerAttr(stream);
-    stream += 4; // a quantizer uses stream, stream + 1 and stream + 2
-    return s;
-  };
   auto linalgOp = cast<linalg::LinalgOp>(op);
   for (auto [index, spec] :
        {std::pair<unsigned, QuantSpecAttr>{0, specs.activation},
@@ -95,19 +111,53 @@ void QuantizeTrainingPass::quantizeLayer(Operation *op, const LayerSpecs &specs,
     if (!spec)
       continue;
     OpOperand *operand = linalgOp.getDpsInputOperand(index);
-    Value input = operand->get();
-    operand->set(QuantizerOp::create(builder, loc, input.getType(), input,
-                                     seedFor(spec), spec, {}, {}, next()));
+    operand->set(quantizers.create(loc, operand->get(), spec, {}));
   }
   if (!specs.gradient)
     return;
   builder.setInsertionPointAfter(op);
   Value result = op->getResult(0);
-  auto gradient =
-      QuantizerOp::create(builder, loc, result.getType(), result,
-                          seedFor(specs.gradient, specs.weightGradient), {},
-                          specs.gradient, specs.weightGradient, next());
-  result.replaceAllUsesExcept(gradient, gradient);
+  Value gradient =
+      quantizers.create(loc, result, {}, specs.gradient, specs.weightGradient);
+  result.replaceAllUsesExcept(gradient, gradient.getDefiningOp());
+}
+
+/// Rounds the input of a batch norm (what its mean and centering read) and
+/// the gradient entering it (at the op that applies the inverse standard
+/// deviation), as the reference code of Banner et al. does.
+void QuantizeTrainingPass::quantizeBatchNorm(const BatchNormMatch &bn,
+                                             const Recipe &recipe,
+                                             FunctionOpInterface model,
+                                             int32_t &stream) {
+  OpBuilder builder(&getContext());
+  QuantizerBuilder quantizers{builder, model, stream};
+  auto centering = bn.centered.getDefiningOp<linalg::GenericOp>();
+  if (recipe.batchNormInput && centering) {
+    for (OpOperand *operand : centering.getDpsInputOperands()) {
+      Value input = operand->get();
+      if (input.getType() != bn.centered.getType())
+        continue;
+      builder.setInsertionPointAfterValue(input);
+      Value rounded = quantizers.create(centering.getLoc(), input,
+                                        recipe.batchNormInput, {});
+      input.replaceAllUsesExcept(rounded, rounded.getDefiningOp());
+      break;
+    }
+  }
+  if (!recipe.batchNormGradient)
+    return;
+  for (Operation *user : bn.inverseStd->getUsers()) {
+    auto normalize = dyn_cast<linalg::GenericOp>(user);
+    if (!normalize ||
+        !llvm::is_contained(normalize.getDpsInputs(), bn.centered))
+      continue;
+    builder.setInsertionPointAfter(normalize);
+    Value output = normalize.getResult(0);
+    Value rounded = quantizers.create(normalize.getLoc(), output, {},
+                                      recipe.batchNormGradient);
+    output.replaceAllUsesExcept(rounded, rounded.getDefiningOp());
+    return;
+  }
 }
 
 void QuantizeTrainingPass::runOnOperation() {
@@ -139,6 +189,11 @@ void QuantizeTrainingPass::runOnOperation() {
       if (isContraction(op))
         layers.push_back(op);
     });
+    SmallVector<BatchNormMatch> batchNorms;
+    model.walk([&](linalg::GenericOp op) {
+      if (std::optional<BatchNormMatch> bn = matchBatchNorm(op))
+        batchNorms.push_back(*bn);
+    });
     int32_t stream = 0;
     for (auto [i, op] : llvm::enumerate(layers)) {
       std::string name = getLayerName(op);
@@ -149,6 +204,8 @@ void QuantizeTrainingPass::runOnOperation() {
       quantizeLayer(op, isEdge && recipe.edge ? *recipe.edge : recipe.layers,
                     model, stream);
     }
+    for (const BatchNormMatch &bn : batchNorms)
+      quantizeBatchNorm(bn, recipe, model, stream);
   }
   for (const auto &name : exempted.keys())
     if (!layerNames.contains(name)) {

@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BatchNormMatch.h"
+
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -22,62 +24,6 @@ namespace mlir::qtrain {
 
 using namespace mlir;
 using namespace mlir::qtrain;
-
-namespace {
-/// A matched batch normalization: the centered values, the reduction that
-/// sums their squares, and the inverse standard deviation to replace.
-struct BatchNormMatch {
-  Value centered;
-  linalg::GenericOp sumOfSquares;
-  linalg::GenericOp inverseStd;
-};
-} // namespace
-
-static bool isElementwise(linalg::GenericOp op) {
-  return op.getNumDpsInits() == 1 && op.getNumReductionLoops() == 0 &&
-         llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isIdentity(); });
-}
-
-/// `acc + a * a` (possibly `acc + a * a * k`) with `a` the only input and
-/// one dimension of the input kept.
-static bool isSumOfSquares(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() == 0 || op.getNumParallelLoops() != 1 ||
-      !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
-    return false;
-  BlockArgument a = op.getRegionInputArgs()[0];
-  return llvm::any_of(op.getBlock()->getOps<arith::MulFOp>(),
-                      [&](arith::MulFOp mul) {
-                        return mul.getLhs() == a && mul.getRhs() == a;
-                      });
-}
-
-/// The sum-of-squares reduction `v` is computed from through at most
-/// `depth` element-wise generics (scaling by 1/n, adding epsilon).
-static linalg::GenericOp findSumOfSquares(Value v, int depth) {
-  auto producer = v.getDefiningOp<linalg::GenericOp>();
-  if (!producer)
-    return {};
-  if (isSumOfSquares(producer))
-    return producer;
-  if (depth == 0 || !isElementwise(producer))
-    return {};
-  for (Value input : producer.getDpsInputs())
-    if (linalg::GenericOp found = findSumOfSquares(input, depth - 1))
-      return found;
-  return {};
-}
-
-/// Matches `op` as the inverse standard deviation of a batch norm.
-static std::optional<BatchNormMatch> match(linalg::GenericOp op) {
-  if (!isElementwise(op) || op.getBlock()->getOps<math::RsqrtOp>().empty())
-    return std::nullopt;
-  for (Value input : op.getDpsInputs())
-    if (linalg::GenericOp sum = findSumOfSquares(input, /*depth=*/3))
-      return BatchNormMatch{sum.getDpsInputs()[0], sum, op};
-  return std::nullopt;
-}
 
 /// A generic reducing `input` (read through `inputMap`) into a zero-rank or
 /// channel tensor `initType` with the kept dimensions `outMap`, combining
@@ -206,7 +152,7 @@ void RangeBatchNormPass::runOnOperation() {
     return signalPassFailure();
   SmallVector<BatchNormMatch> matches;
   func.walk([&](linalg::GenericOp op) {
-    if (std::optional<BatchNormMatch> m = match(op))
+    if (std::optional<BatchNormMatch> m = matchBatchNorm(op))
       matches.push_back(*m);
   });
   for (BatchNormMatch bn : matches)

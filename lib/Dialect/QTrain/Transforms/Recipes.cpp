@@ -70,6 +70,10 @@ Recipe mlir::qtrain::getRecipe(MLIRContext *context, RecipeKind kind) {
     break;
   case RecipeKind::int8:
     recipe.layers = parseSpecs(context, kInt8);
+    // The reference code rounds the BN input like an activation and the
+    // gradient entering BN like a layer gradient.
+    recipe.batchNormInput = parseSpec(context, kInt8.activation);
+    recipe.batchNormGradient = parseSpec(context, kInt8.gradient);
     break;
   case RecipeKind::hfp8:
     recipe.layers = parseSpecs(context, kHfp8);

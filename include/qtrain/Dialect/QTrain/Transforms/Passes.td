@@ -180,7 +180,9 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
     * `int8` (Banner et al.): affine uint8 activations (batch-mean min/max)
       and weights (min/max), round to nearest; layer gradients uint8
       affine with stochastic rounding, and a bf16 copy for the weight
-      gradients;
+      gradients; batch norms (in the form `qtrain-range-batchnorm`
+      recognizes) get their input and their incoming gradient rounded the
+      same way;
     * `hfp8` (Sun et al.): 1-4-3 with bias 11 forward, 1-5-2 backward, no
       scales (it relies on loss scaling); the first and last contraction in
       DLFloat16;

@@ -53,6 +53,10 @@ struct Recipe {
   LayerSpecs layers;
   /// The first and last contraction, when they differ.
   std::optional<LayerSpecs> edge;
+  /// Batch norms (the decomposed form qtrain-range-batchnorm recognizes):
+  /// the forward spec of their input and the backward spec of the gradient
+  /// entering them; null leaves them in f32.
+  QuantSpecAttr batchNormInput, batchNormGradient;
   MasterWeights masterWeights = MasterWeights::f32;
   /// Whether the recipe needs loss scaling (unscaled narrow gradients).
   bool lossScaling = false;
