@@ -17,8 +17,15 @@ void mlir::qtrain::buildTrainingStepPipeline(
   quantize.exempt.assign(options.exempt.begin(), options.exempt.end());
   if (kind != RecipeKind::fp32)
     pm.addPass(createQuantizeTrainingPass(quantize));
-  if (options.rangeBatchNorm || kind == RecipeKind::int8)
-    pm.addNestedPass<func::FuncOp>(createRangeBatchNormPass());
+  bool rangeBatchNorm = options.rangeBatchNorm == RangeBatchNormMode::on ||
+                        (options.rangeBatchNorm == RangeBatchNormMode::recipe &&
+                         kind == RecipeKind::int8);
+  if (rangeBatchNorm) {
+    RangeBatchNormPassOptions range;
+    range.chunks = options.rangeBatchNormChunks;
+    range.constant = options.rangeBatchNormConstant;
+    pm.addNestedPass<func::FuncOp>(createRangeBatchNormPass(range));
+  }
 
   // The recipe decides the master weights and whether gradients need a
   // loss scale (HFP8's unscaled 1-5-2 gradients do).

@@ -3,6 +3,8 @@
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=hfp8 | FileCheck %s --check-prefix=HFP8
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=fp8 | FileCheck %s --check-prefix=FP8
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=int8 -qtrain-lower-to-cpu | FileCheck %s --check-prefix=LLVM
+// RUN: qtrain-opt %s '-qtrain-training-step=recipe=int8 range-bn=off' | FileCheck %s --check-prefix=NORANGE
+// RUN: qtrain-opt %s '-qtrain-training-step=recipe=fp32 range-bn=on range-bn-chunks=2 range-bn-constant=reference' | FileCheck %s --check-prefix=CHUNKED
 
 // A small CNN with batch norm, through the whole training rewrite.
 
@@ -46,6 +48,13 @@
 // FP8:         qtrain.round %{{.+}} to float<f8E5M2> scale
 
 // LLVM: llvm.func @cnn_step(
+
+// Range BN can be turned off under int8, or on (chunked) for any recipe.
+// NORANGE-LABEL: func.func @cnn_grad(
+// NORANGE:         math.rsqrt
+// CHUNKED-LABEL: func.func @cnn_grad(
+// CHUNKED-NOT:     math.rsqrt
+// CHUNKED:         tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 1, 4, 4, 4]
 func.func @cnn(%w: tensor<4x1x3x3xf32> {qtrain.role = #qtrain<role parameter>},
                %gamma: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},
                %beta: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},

@@ -61,6 +61,14 @@ static cl::opt<Schedule> schedule(
                           "lr * (1 + cos(pi * step / steps)) / 2")));
 static cl::opt<double> weightDecay("weight-decay", cl::desc("L2 decay"),
                                    cl::init(0.0));
+static cl::opt<mlir::qtrain::RangeBatchNormMode> rangeBatchNorm(
+    "range-bn", cl::desc("Replace batch norm by Range BN"),
+    cl::init(mlir::qtrain::RangeBatchNormMode::recipe),
+    cl::values(clEnumValN(mlir::qtrain::RangeBatchNormMode::recipe, "recipe",
+                          "as the recipe says (int8 only)"),
+               clEnumValN(mlir::qtrain::RangeBatchNormMode::on, "on", "always"),
+               clEnumValN(mlir::qtrain::RangeBatchNormMode::off, "off",
+                          "never")));
 static cl::opt<unsigned> seed("seed", cl::desc("Initialization and shuffle"),
                               cl::init(1));
 static cl::opt<int64_t> trainLimit("train-limit",
@@ -166,6 +174,7 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         options.recipe = recipe;
         options.momentum = momentum;
         options.weightDecay = weightDecay;
+        options.rangeBatchNorm = rangeBatchNorm;
         mlir::qtrain::buildTrainingStepPipeline(pm, options);
         if (failed(pm.run(module)))
           return failure();

@@ -3,6 +3,7 @@
 #ifndef QTRAIN_PIPELINES_PIPELINES_H
 #define QTRAIN_PIPELINES_PIPELINES_H
 
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 #include "qtrain/Dialect/QTrain/Transforms/Recipes.h"
 
 #include "mlir/Pass/PassManager.h"
@@ -29,6 +30,9 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
 
+/// When qtrain-training-step replaces batch norm by Range BN.
+enum class RangeBatchNormMode { recipe, on, off };
+
 struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
   PassOptions::Option<RecipeKind> recipe{
       *this, "recipe", llvm::cl::desc("The low-precision recipe"),
@@ -40,10 +44,24 @@ struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
           clEnumValN(RecipeKind::fp8, "fp8", "E4M3 forward, E5M2 backward"))};
   PassOptions::ListOption<std::string> exempt{
       *this, "exempt", llvm::cl::desc("Layers kept in full precision")};
-  PassOptions::Option<bool> rangeBatchNorm{
-      *this, "range-bn",
-      llvm::cl::desc("Replace batch norm by Range BN (int8's default)"),
-      llvm::cl::init(false)};
+  PassOptions::Option<RangeBatchNormMode> rangeBatchNorm{
+      *this, "range-bn", llvm::cl::desc("Replace batch norm by Range BN"),
+      llvm::cl::init(RangeBatchNormMode::recipe),
+      llvm::cl::values(clEnumValN(RangeBatchNormMode::recipe, "recipe",
+                                  "as the recipe says (int8 only)"),
+                       clEnumValN(RangeBatchNormMode::on, "on", "always"),
+                       clEnumValN(RangeBatchNormMode::off, "off", "never"))};
+  PassOptions::Option<int64_t> rangeBatchNormChunks{
+      *this, "range-bn-chunks",
+      llvm::cl::desc("Chunks of the batch whose ranges Range BN averages"),
+      llvm::cl::init(1)};
+  PassOptions::Option<RangeConstant> rangeBatchNormConstant{
+      *this, "range-bn-constant", llvm::cl::desc("Range BN's C(n)"),
+      llvm::cl::init(RangeConstant::paper),
+      llvm::cl::values(
+          clEnumValN(RangeConstant::paper, "paper", "1 / sqrt(2 ln n)"),
+          clEnumValN(RangeConstant::reference, "reference",
+                     "the reference code's constant"))};
   PassOptions::Option<double> momentum{
       *this, "momentum", llvm::cl::desc("SGD momentum"), llvm::cl::init(0.9)};
   PassOptions::Option<double> weightDecay{*this, "weight-decay",
@@ -57,7 +75,7 @@ struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
 
 /// A model -> `@<model>_grad` and `@<model>_step` on tensors:
 /// qtrain-quantize-training (the recipe), qtrain-range-batchnorm (int8, or
-/// with range-bn), qtrain-autodiff and qtrain-optimizer with the recipe's
+/// as range-bn says), qtrain-autodiff and qtrain-optimizer with the recipe's
 /// master weights and loss scaling. Lower the result with
 /// qtrain-lower-to-cpu.
 void buildTrainingStepPipeline(OpPassManager &pm,
