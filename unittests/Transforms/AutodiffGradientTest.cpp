@@ -530,13 +530,30 @@ TEST(AutodiffGradient, RangeBatchNormMatchesItsFormulaAndDifferences) {
   }
 }
 
+namespace num = ::qtrain::numerics;
+
+/// `data` rounded onto int8 with absmax scales of `granularity`, by the
+/// numerics library: the oracle of the straight-through tests.
+std::vector<float>
+fakeQuantizeInt8(const float *data, const num::Shape &shape,
+                 num::Granularity granularity = num::Granularity::perTensor()) {
+  num::Format int8 = num::IntFormat{8, true};
+  num::Scales s = num::computeScales(data, shape, int8,
+                                     num::ScaleMethod::AbsMax, granularity);
+  num::QuantizeOptions options;
+  options.granularity = granularity;
+  std::vector<float> result(num::numElements(shape));
+  num::roundTensor(data, shape, int8, s.scale.data(), nullptr, options,
+                   result.data());
+  return result;
+}
+
 /// The gradient of a quantized graph is the gradient of its dequantized
 /// graph under the straight-through rule, with each gradient rounded as its
 /// quantizer's backward specs say: here a bifurcation, bf16 for the
 /// activation gradient and E5M2 for the weight gradient. The oracle is the
 /// numerics library.
 TEST(AutodiffGradient, QuantizedMatmulIsStraightThroughWithBackwardRounding) {
-  namespace num = ::qtrain::numerics;
   const int64_t M = 4, K = 8, N = 3;
   CompiledModel<float> model = compile<float>(R"mlir(
 func.func @qlinear(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
@@ -569,18 +586,6 @@ func.func @qlinear(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
     a = normal(rng);
   const float *x = args.data(), *w = x + M * K, *r = w + K * N;
 
-  num::Format int8 = num::IntFormat{8, true};
-  auto fakeQuantize = [&](const float *data, const num::Shape &shape,
-                          num::Granularity granularity) {
-    num::Scales s = num::computeScales(data, shape, int8,
-                                       num::ScaleMethod::AbsMax, granularity);
-    num::QuantizeOptions options;
-    options.granularity = granularity;
-    std::vector<float> result(num::numElements(shape));
-    num::roundTensor(data, shape, int8, s.scale.data(), nullptr, options,
-                     result.data());
-    return result;
-  };
   auto roundTo = [&](const char *name) {
     std::vector<float> result(M * N);
     num::roundTensor(r, {M, N}, *num::lookupFloatFormat(name), nullptr, nullptr,
@@ -588,9 +593,9 @@ func.func @qlinear(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
     return result;
   };
   std::vector<float> qx =
-      fakeQuantize(x, {M, K}, num::Granularity::perTensor());
+      fakeQuantizeInt8(x, {M, K}, num::Granularity::perTensor());
   std::vector<float> qw =
-      fakeQuantize(w, {K, N}, num::Granularity::perChannel(1));
+      fakeQuantizeInt8(w, {K, N}, num::Granularity::perChannel(1));
   std::vector<float> gyActivation = roundTo("bf16"),
                      gyWeight = roundTo("f8E5M2");
 
@@ -620,7 +625,6 @@ func.func @qlinear(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
 /// the output gradient with the other dequantized operand, sent straight
 /// through the quantizes.
 TEST(AutodiffGradient, QMatmulOnCodesIsStraightThrough) {
-  namespace num = ::qtrain::numerics;
   const int64_t M = 4, K = 8, N = 3;
   CompiledModel<float> model = compile<float>(R"mlir(
 func.func @codes(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
@@ -653,22 +657,10 @@ func.func @codes(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
   for (float &a : args)
     a = normal(rng);
   const float *x = args.data(), *w = x + M * K, *r = w + N * K;
-  num::Format int8 = num::IntFormat{8, true};
-  auto fakeQuantize = [&](const float *data, const num::Shape &shape,
-                          num::Granularity granularity) {
-    num::Scales s = num::computeScales(data, shape, int8,
-                                       num::ScaleMethod::AbsMax, granularity);
-    num::QuantizeOptions options;
-    options.granularity = granularity;
-    std::vector<float> result(num::numElements(shape));
-    num::roundTensor(data, shape, int8, s.scale.data(), nullptr, options,
-                     result.data());
-    return result;
-  };
   std::vector<float> qx =
-      fakeQuantize(x, {M, K}, num::Granularity::perTensor());
+      fakeQuantizeInt8(x, {M, K}, num::Granularity::perTensor());
   std::vector<float> qw =
-      fakeQuantize(w, {N, K}, num::Granularity::perChannel(0));
+      fakeQuantizeInt8(w, {N, K}, num::Granularity::perChannel(0));
 
   std::vector<float> out = model.lossAndGradients(args);
   for (int64_t m = 0; m < M; ++m)
@@ -695,7 +687,6 @@ func.func @codes(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
 /// gradients are the convolution gradients of the dequantized operands,
 /// written out here as sums over the output.
 TEST(AutodiffGradient, QConv2DOnCodesIsStraightThrough) {
-  namespace num = ::qtrain::numerics;
   const int64_t C = 2, H = 7, F = 3, KS = 3, OH = 3, S = 2;
   CompiledModel<float> model = compile<float>(R"mlir(
 func.func @qconv(%x: tensor<1x2x7x7xf32> {qtrain.role = #qtrain<role parameter>},
@@ -729,18 +720,8 @@ func.func @qconv(%x: tensor<1x2x7x7xf32> {qtrain.role = #qtrain<role parameter>}
   for (float &a : args)
     a = normal(rng);
   const float *x = args.data(), *w = x + C * H * H, *r = w + F * C * KS * KS;
-  num::Format int8 = num::IntFormat{8, true};
-  auto fakeQuantize = [&](const float *data, const num::Shape &shape) {
-    num::Scales s =
-        num::computeScales(data, shape, int8, num::ScaleMethod::AbsMax,
-                           num::Granularity::perTensor());
-    std::vector<float> result(num::numElements(shape));
-    num::roundTensor(data, shape, int8, s.scale.data(), nullptr, {},
-                     result.data());
-    return result;
-  };
-  std::vector<float> qx = fakeQuantize(x, {1, C, H, H});
-  std::vector<float> qw = fakeQuantize(w, {F, C, KS, KS});
+  std::vector<float> qx = fakeQuantizeInt8(x, {1, C, H, H});
+  std::vector<float> qw = fakeQuantizeInt8(w, {F, C, KS, KS});
   std::vector<double> dx(C * H * H, 0.0), dw(F * C * KS * KS, 0.0);
   for (int64_t f = 0; f < F; ++f)
     for (int64_t oh = 0; oh < OH; ++oh)

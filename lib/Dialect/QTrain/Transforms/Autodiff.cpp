@@ -128,6 +128,15 @@ static LogicalResult differentiateQuantizer(QuantizerOp op,
 
 /// The float values a code tensor stands for under the straight-through
 /// rule: the input of the qtrain.quantize that made the codes.
+Value autodiff::dequantizeCodes(OpBuilder &b, Location loc, Type element,
+                                Value codes, Value scale, Value zeroPoint,
+                                NumericFormatAttrInterface format,
+                                GranularityAttr granularity) {
+  auto type = cast<RankedTensorType>(codes.getType()).clone(element);
+  return DequantizeOp::create(b, loc, type, codes, scale, zeroPoint, format,
+                              granularity);
+}
+
 FailureOr<Value> autodiff::straightThroughSource(Operation *user, Value codes,
                                                  StringRef operand) {
   if (auto quantize = codes.getDefiningOp<QuantizeOp>())
@@ -160,14 +169,6 @@ static LogicalResult differentiateQMatmul(QMatmulOp op, Adjoints &adjoints) {
   AffineMap lhsMap = operandMap(m, k, op.getTransposeLhs());
   AffineMap rhsMap = operandMap(k, n, op.getTransposeRhs());
   AffineMap gMap = operandMap(m, n, false);
-  auto dequantized = [&](Value codes, Value scale, Value zeroPoint,
-                         NumericFormatAttrInterface format,
-                         GranularityAttr granularity) -> Value {
-    auto type = cast<RankedTensorType>(codes.getType())
-                    .clone(resultType.getElementType());
-    return DequantizeOp::create(b, loc, type, codes, scale, zeroPoint, format,
-                                granularity);
-  };
   // The gradient of one operand: the product of g with the other one,
   // summed over the dimension the operand does not index.
   auto gradientOf = [&](Value codes, AffineMap map, Value other,
@@ -189,23 +190,35 @@ static LogicalResult differentiateQMatmul(QMatmulOp op, Adjoints &adjoints) {
                })
         .getResult(0);
   };
-  if (adjoints.isActive(op.getLhs())) {
-    FailureOr<Value> source =
-        straightThroughSource(op, op.getLhs(), "left operand");
+  Type element = resultType.getElementType();
+  Value lhs = op.getLhs(), rhs = op.getRhs();
+  auto dequantizedLhs = [&] {
+    return dequantizeCodes(b, loc, element, lhs, op.getLhsScale(),
+                           op.getLhsZeroPoint(), op.getLhsFormat(),
+                           op.getLhsGranularityAttr());
+  };
+  auto dequantizedRhs = [&] {
+    return dequantizeCodes(b, loc, element, rhs, op.getRhsScale(),
+                           op.getRhsZeroPoint(), op.getRhsFormat(),
+                           op.getRhsGranularityAttr());
+  };
+  struct Side {
+    Value codes;
+    AffineMap map;
+    StringRef name;
+    function_ref<Value()> other;
+    AffineMap otherMap;
+  };
+  for (const Side &side :
+       {Side{lhs, lhsMap, "left operand", dequantizedRhs, rhsMap},
+        Side{rhs, rhsMap, "right operand", dequantizedLhs, lhsMap}}) {
+    if (!adjoints.isActive(side.codes))
+      continue;
+    FailureOr<Value> source = straightThroughSource(op, side.codes, side.name);
     if (failed(source))
       return failure();
-    Value rhs = dequantized(op.getRhs(), op.getRhsScale(), op.getRhsZeroPoint(),
-                            op.getRhsFormat(), op.getRhsGranularityAttr());
-    adjoints.add(*source, gradientOf(op.getLhs(), lhsMap, rhs, rhsMap));
-  }
-  if (adjoints.isActive(op.getRhs())) {
-    FailureOr<Value> source =
-        straightThroughSource(op, op.getRhs(), "right operand");
-    if (failed(source))
-      return failure();
-    Value lhs = dequantized(op.getLhs(), op.getLhsScale(), op.getLhsZeroPoint(),
-                            op.getLhsFormat(), op.getLhsGranularityAttr());
-    adjoints.add(*source, gradientOf(op.getRhs(), rhsMap, lhs, lhsMap));
+    adjoints.add(*source,
+                 gradientOf(side.codes, side.map, side.other(), side.otherMap));
   }
   return success();
 }

@@ -87,6 +87,12 @@ std::optional<LogicalResult> differentiateWindowed(linalg::LinalgOp op,
 FailureOr<Value> straightThroughSource(Operation *user, Value codes,
                                        StringRef operand);
 
+/// `codes` decoded to `element` values, as the qtrain ops on codes read them.
+Value dequantizeCodes(OpBuilder &b, Location loc, Type element, Value codes,
+                      Value scale, Value zeroPoint,
+                      NumericFormatAttrInterface format,
+                      GranularityAttr granularity);
+
 /// The rule for qtrain.qconv2d on quantized codes.
 LogicalResult differentiateQConv2D(QConv2DOp op, Adjoints &adjoints);
 

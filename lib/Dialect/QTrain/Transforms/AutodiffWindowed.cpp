@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/PatternMatch.h"
 
 using namespace mlir;
@@ -37,6 +38,29 @@ constexpr WindowLayout kNHWC{3, {1, 2}, 2, 3, {0, 1}};
 
 static SmallVector<int64_t> toVector(DenseIntElementsAttr attr) {
   return llvm::to_vector(attr.getValues<int64_t>());
+}
+
+/// A zero-initialized convolution of layout `l` (NCHW/FCHW or NHWC/HWCF).
+static Value createConvolution(OpBuilder &b, Location loc,
+                               const WindowLayout &l, RankedTensorType type,
+                               Value input, Value filter,
+                               ArrayRef<int64_t> strides = {1, 1},
+                               ArrayRef<int64_t> dilations = {1, 1}) {
+  Value init = createZeros(b, loc, type);
+  Operation *conv = &l == &kNCHW
+                        ? linalg::Conv2DNchwFchwOp::create(
+                              b, loc, type, ValueRange{input, filter}, init)
+                              .getOperation()
+                        : linalg::Conv2DNhwcHwcfOp::create(
+                              b, loc, type, ValueRange{input, filter}, init)
+                              .getOperation();
+  // Unit strides and dilations are the ops' defaults and stay implicit.
+  auto isOne = [](int64_t v) { return v == 1; };
+  if (!llvm::all_of(strides, isOne) || !llvm::all_of(dilations, isOne)) {
+    conv->setAttr("strides", b.getI64TensorAttr(strides));
+    conv->setAttr("dilations", b.getI64TensorAttr(dilations));
+  }
+  return conv->getResult(0);
 }
 
 /// Input gradient of a unit-dilation convolution (see the file comment).
@@ -93,14 +117,7 @@ static Value convInputGradient(OpBuilder &b, Location loc, Value input,
             linalg::YieldOp::create(nb, nl, args[0]);
           })
           .getResult(0);
-  Value init = createZeros(b, loc, inType);
-  if (&l == &kNCHW)
-    return linalg::Conv2DNchwFchwOp::create(b, loc, inType,
-                                            ValueRange{padded, flipped}, init)
-        .getResult(0);
-  return linalg::Conv2DNhwcHwcfOp::create(b, loc, inType,
-                                          ValueRange{padded, flipped}, init)
-      .getResult(0);
+  return createConvolution(b, loc, l, inType, padded, flipped);
 }
 
 /// Filter gradient of a unit-dilation convolution with strides `s`:
@@ -119,31 +136,26 @@ static Value convFilterGradient(OpBuilder &b, Location loc, Value input,
     Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
     return linalg::TransposeOp::create(b, loc, v, empty, perm).getResult()[0];
   };
+  // The permutations making the input, the output gradient and the filter
+  // gradient the input, filter and output of a convolution of the same
+  // layout: NCHW [C, N, H, W] * [F, N, OH, OW] -> [C, F, KH, KW], NHWC
+  // [C, H, W, N] * [OH, OW, N, F] -> [C, KH, KW, F].
+  bool nchw = &l == &kNCHW;
+  SmallVector<int64_t> inputPerm = nchw ? SmallVector<int64_t>{1, 0, 2, 3}
+                                        : SmallVector<int64_t>{3, 1, 2, 0};
+  SmallVector<int64_t> gradientPerm = nchw ? SmallVector<int64_t>{1, 0, 2, 3}
+                                           : SmallVector<int64_t>{1, 2, 0, 3};
+  SmallVector<int64_t> filterPerm = nchw ? SmallVector<int64_t>{1, 0, 2, 3}
+                                         : SmallVector<int64_t>{2, 0, 1, 3};
   auto filterType = cast<RankedTensorType>(filter.getType());
-  auto dilations = b.getI64TensorAttr(strides);
-  auto unit = b.getI64TensorAttr({1, 1});
-  if (&l == &kNCHW) {
-    // [C, N, H, W] * [F, N, OH, OW] -> [C, F, KH, KW]
-    Value x = transpose(input, {1, 0, 2, 3});
-    Value g = transpose(gradient, {1, 0, 2, 3});
-    ArrayRef<int64_t> fs = filterType.getShape();
-    auto outType = filterType.clone({fs[1], fs[0], fs[2], fs[3]});
-    Value out = linalg::Conv2DNchwFchwOp::create(
-                    b, loc, outType, ValueRange{x, g},
-                    createZeros(b, loc, outType), unit, dilations)
-                    .getResult(0);
-    return transpose(out, {1, 0, 2, 3});
-  }
-  // [C, H, W, N] * [OH, OW, N, F] -> [C, KH, KW, F]
-  Value x = transpose(input, {3, 1, 2, 0});
-  Value g = transpose(gradient, {1, 2, 0, 3});
-  ArrayRef<int64_t> fs = filterType.getShape();
-  auto outType = filterType.clone({fs[2], fs[0], fs[1], fs[3]});
-  Value out = linalg::Conv2DNhwcHwcfOp::create(
-                  b, loc, outType, ValueRange{x, g},
-                  createZeros(b, loc, outType), unit, dilations)
-                  .getResult(0);
-  return transpose(out, {1, 2, 0, 3});
+  SmallVector<int64_t> outShape;
+  for (int64_t p : filterPerm)
+    outShape.push_back(filterType.getDimSize(p));
+  Value out = createConvolution(
+      b, loc, l, filterType.clone(outShape), transpose(input, inputPerm),
+      transpose(gradient, gradientPerm), /*strides=*/{1, 1},
+      /*dilations=*/strides);
+  return transpose(out, invertPermutationVector(filterPerm));
 }
 
 /// Input gradient of a pooling with non-overlapping windows.
@@ -302,18 +314,13 @@ LogicalResult autodiff::differentiateQConv2D(QConv2DOp op, Adjoints &adjoints) {
   Type element = cast<RankedTensorType>(g.getType()).getElementType();
   const WindowLayout &layout =
       op.getLayout() == ConvLayout::nchw_fchw ? kNCHW : kNHWC;
-  auto dequantized = [&](Value codes, Value scale, Value zeroPoint,
-                         NumericFormatAttrInterface format,
-                         GranularityAttr granularity) -> Value {
-    auto type = cast<RankedTensorType>(codes.getType()).clone(element);
-    return DequantizeOp::create(b, loc, type, codes, scale, zeroPoint, format,
-                                granularity);
-  };
-  Value input = dequantized(op.getInput(), op.getInputScale(),
-                            op.getInputZeroPoint(), op.getInputFormat(), {});
+  Value input =
+      dequantizeCodes(b, loc, element, op.getInput(), op.getInputScale(),
+                      op.getInputZeroPoint(), op.getInputFormat(), {});
   Value filter =
-      dequantized(op.getFilter(), op.getFilterScale(), op.getFilterZeroPoint(),
-                  op.getFilterFormat(), op.getFilterGranularityAttr());
+      dequantizeCodes(b, loc, element, op.getFilter(), op.getFilterScale(),
+                      op.getFilterZeroPoint(), op.getFilterFormat(),
+                      op.getFilterGranularityAttr());
   if (adjoints.isActive(op.getInput())) {
     FailureOr<Value> source = straightThroughSource(op, op.getInput(), "input");
     if (failed(source))

@@ -83,8 +83,6 @@ Recipe mlir::qtrain::getRecipe(MLIRContext *context, RecipeKind kind) {
     recipe.layers = parseSpecs(context, kFp8);
     break;
   }
-  recipe.masterWeights = getMasterWeights(kind);
-  recipe.lossScaling = needsLossScaling(kind);
   return recipe;
 }
 

@@ -57,16 +57,15 @@ struct Recipe {
   /// the forward spec of their input and the backward spec of the gradient
   /// entering them; null leaves them in f32.
   QuantSpecAttr batchNormInput, batchNormGradient;
-  MasterWeights masterWeights = MasterWeights::f32;
-  /// Whether the recipe needs loss scaling (unscaled narrow gradients).
-  bool lossScaling = false;
 };
 
 /// The table of `kind`.
 Recipe getRecipe(MLIRContext *context, RecipeKind kind);
 
-/// The parts of a recipe that need no context.
+/// How the optimizer keeps the weights under `kind`.
 MasterWeights getMasterWeights(RecipeKind kind);
+/// Whether `kind` rounds gradients without per-tensor scales, and so needs
+/// loss scaling.
 bool needsLossScaling(RecipeKind kind);
 
 } // namespace mlir::qtrain
