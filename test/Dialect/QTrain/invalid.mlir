@@ -602,3 +602,24 @@ func.func @layer_not_string() {
 func.func @unknown_attr() attributes {qtrain.bogus} {
   return
 }
+
+// -----
+
+// expected-error @+1 {{'qtrain.init' must be a #qtrain<init ...>, got "ones"}}
+func.func @init_string(%p: tensor<4xf32> {qtrain.init = "ones"}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{argument #0 of role 'learning_rate' has type 'tensor<2xf32>'; expected tensor<f32>}}
+func.func @learning_rate_shape(%lr: tensor<2xf32> {qtrain.role = #qtrain<role learning_rate>}) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'qtrain.saved_activation_bytes' must be an integer}}
+func.func @saved_bytes_string() attributes {qtrain.saved_activation_bytes = "many"} {
+  return
+}

@@ -264,6 +264,19 @@ def RangeBatchNormPass : Pass<"qtrain-range-batchnorm", "::mlir::func::FuncOp"> 
 
     Under `qtrain-autodiff` the gradient of each max and min reaches the
     arg-max and arg-min elements, as in the reference implementation.
+
+    Example: with `%xc : tensor<64x8x24x24xf32>` centered per channel 1,
+    ```mlir
+    %sq = linalg.generic {...reduction over d0, d2, d3...} ins(%xc) { acc + a * a }
+    %inv = linalg.generic {...} ins(%sq : tensor<8xf32>) { rsqrt(v * k + eps) }
+    ```
+    becomes
+    ```mlir
+    %max = linalg.generic {...} ins(%xc) { maximumf(acc, a) } -> tensor<8xf32>
+    %min = linalg.generic {...} ins(%xc) { minimumf(acc, a) } -> tensor<8xf32>
+    %range = arith.subf %max, %min : tensor<8xf32>
+    %inv = linalg.generic {...} ins(%range) { 1 / (r * C(36864) + 1e-5) }
+    ```
   }];
   let options = [
     Option<"chunks", "chunks", "int64_t", /*default=*/"1",
