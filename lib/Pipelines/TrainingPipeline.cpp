@@ -15,6 +15,7 @@ void mlir::qtrain::buildTrainingStepPipeline(
   QuantizeTrainingPassOptions quantize;
   quantize.recipe = kind;
   quantize.exempt.assign(options.exempt.begin(), options.exempt.end());
+  quantize.amaxHistory = options.amaxHistory;
   if (kind != RecipeKind::fp32)
     pm.addPass(createQuantizeTrainingPass(quantize));
   bool rangeBatchNorm = options.rangeBatchNorm == RangeBatchNormMode::on ||

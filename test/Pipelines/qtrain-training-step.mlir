@@ -2,6 +2,7 @@
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=int8 | FileCheck %s --check-prefix=INT8
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=hfp8 | FileCheck %s --check-prefix=HFP8
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=fp8 | FileCheck %s --check-prefix=FP8
+// RUN: qtrain-opt %s '-qtrain-training-step=recipe=fp8 amax-history=8' | FileCheck %s --check-prefix=DELAYED
 // RUN: qtrain-opt %s -qtrain-training-step=recipe=int8 -qtrain-lower-to-cpu | FileCheck %s --check-prefix=LLVM
 // RUN: qtrain-opt %s '-qtrain-training-step=recipe=int8 range-bn=off' | FileCheck %s --check-prefix=NORANGE
 // RUN: qtrain-opt %s '-qtrain-training-step=recipe=fp32 range-bn=on range-bn-chunks=2 range-bn-constant=reference' | FileCheck %s --check-prefix=CHUNKED
@@ -46,6 +47,14 @@
 // FP8:         qtrain.quantizer %{{.+}} forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
 // FP8:         qtrain.compute_scale %{{.+}} for float<f8E5M2> using <absmax>
 // FP8:         qtrain.round %{{.+}} to float<f8E5M2> scale
+
+// fp8 with delayed scaling: three amax histories (input, filter, layer
+// gradient) are model state that the step takes and returns first among
+// its states, before the momenta.
+// DELAYED-LABEL: func.func @cnn_step(
+// DELAYED-COUNT-3: tensor<8xf32> {qtrain.role = #qtrain<role state>}
+// DELAYED-SAME:    learning_rate
+// DELAYED-SAME:    -> (tensor<f32>, tensor<4x1x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
 
 // LLVM: llvm.func @cnn_step(
 

@@ -69,6 +69,11 @@ static cl::opt<mlir::qtrain::RangeBatchNormMode> rangeBatchNorm(
                clEnumValN(mlir::qtrain::RangeBatchNormMode::on, "on", "always"),
                clEnumValN(mlir::qtrain::RangeBatchNormMode::off, "off",
                           "never")));
+static cl::opt<int64_t>
+    amaxHistory("amax-history",
+                cl::desc("Delayed scaling of the per-tensor absmax specs "
+                         "(fp8) over the amaxes of the last N steps"),
+                cl::init(0));
 static cl::opt<unsigned> seed("seed", cl::desc("Initialization and shuffle"),
                               cl::init(1));
 static cl::opt<int64_t> trainLimit("train-limit",
@@ -175,6 +180,7 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         options.momentum = momentum;
         options.weightDecay = weightDecay;
         options.rangeBatchNorm = rangeBatchNorm;
+        options.amaxHistory = amaxHistory;
         mlir::qtrain::buildTrainingStepPipeline(pm, options);
         if (failed(pm.run(module)))
           return failure();

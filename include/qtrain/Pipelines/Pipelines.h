@@ -44,6 +44,11 @@ struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
           clEnumValN(RecipeKind::fp8, "fp8", "E4M3 forward, E5M2 backward"))};
   PassOptions::ListOption<std::string> exempt{
       *this, "exempt", llvm::cl::desc("Layers kept in full precision")};
+  PassOptions::Option<int64_t> amaxHistory{
+      *this, "amax-history",
+      llvm::cl::desc("Delayed scaling over the amaxes of the last N steps "
+                     "(0: current amax)"),
+      llvm::cl::init(0)};
   PassOptions::Option<RangeBatchNormMode> rangeBatchNorm{
       *this, "range-bn", llvm::cl::desc("Replace batch norm by Range BN"),
       llvm::cl::init(RangeBatchNormMode::recipe),

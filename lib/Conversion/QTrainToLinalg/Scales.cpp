@@ -1,7 +1,8 @@
 //===- Scales.cpp - compute_scale to linalg -------------------------------===//
 //
 // Min/max/amax reductions over each scale group, then an element-wise
-// epilogue with the library's formulas (docs/numerics.md section 5). The
+// epilogue with the library's formulas (docs/numerics.md section 5); the
+// amax-history update of delayed scaling. The
 // batch mean of batch_minmax sums samples in order with an scf.for, because
 // a vectorized reduction would reorder the additions.
 //
@@ -240,9 +241,50 @@ struct ComputeScaleOpLowering : OpRewritePattern<ComputeScaleOp> {
   }
 };
 
+/// The amax as compute_scale's absmax reduces it, made 0 unless finite,
+/// inserted in front of the history's first N - 1 entries.
+struct RecordAmaxOpLowering : OpRewritePattern<RecordAmaxOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(RecordAmaxOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value amax =
+        reduceGroups(rewriter, loc, op.getInput(), {}, {0.0f},
+                     [](ImplicitLocOpBuilder &b, Value x, ValueRange acc) {
+                       return SmallVector<Value>{arith::MaximumFOp::create(
+                           b, acc[0], math::AbsFOp::create(b, x))};
+                     })[0];
+    ImplicitLocOpBuilder b(loc, rewriter);
+    Value value = tensor::ExtractOp::create(b, amax, ValueRange{});
+    // amax >= 0, so `amax < inf` is false exactly for inf and NaN.
+    Value finite = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, value,
+                                         f32Const(b, loc, kInf));
+    value = arith::SelectOp::create(b, finite, value, f32Const(b, loc, 0.0f));
+    RankedTensorType type = op.getHistory().getType();
+    int64_t length = type.getDimSize(0);
+    Value shifted = tensor::EmptyOp::create(b, type.getShape(), b.getF32Type());
+    if (length > 1) {
+      Value kept = tensor::ExtractSliceOp::create(
+          b, op.getHistory(), ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(length - 1)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+      shifted = tensor::InsertSliceOp::create(
+          b, kept, shifted, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(length - 1)},
+          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    }
+    Value first = arith::ConstantIndexOp::create(b, 0);
+    rewriter.replaceOp(
+        op, tensor::InsertOp::create(b, value, shifted, ValueRange{first}));
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::qtrain::populateQTrainScaleToLinalgPatterns(
     RewritePatternSet &patterns) {
-  patterns.add<ComputeScaleOpLowering>(patterns.getContext());
+  patterns.add<ComputeScaleOpLowering, RecordAmaxOpLowering>(
+      patterns.getContext());
 }

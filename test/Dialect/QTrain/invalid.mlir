@@ -623,3 +623,61 @@ func.func @learning_rate_shape(%lr: tensor<2xf32> {qtrain.role = #qtrain<role le
 func.func @saved_bytes_string() attributes {qtrain.saved_activation_bytes = "many"} {
   return
 }
+
+// -----
+
+func.func @quant_spec_history_without_absmax(%x: tensor<4xf32>, %h: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{an amax history needs per-tensor 'absmax' scaling}}
+  %0, %1 = qtrain.quantizer %x history(%h : tensor<4xf32>) forward <int<8, unsigned>, nearest_even, scaling <minmax>, history = 4> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quant_spec_history_per_channel(%x: tensor<4x2xf32>, %h: tensor<4xf32>) -> tensor<4x2xf32> {
+  // expected-error @+1 {{an amax history needs per-tensor 'absmax' scaling}}
+  %0, %1 = qtrain.quantizer %x history(%h : tensor<4xf32>) forward <float<f8E4M3FN>, nearest_even, scaling <absmax, per_channel, axis = 0>, history = 4> : tensor<4x2xf32>
+  return %0 : tensor<4x2xf32>
+}
+
+// -----
+
+func.func @quant_spec_negative_history(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{an amax history needs a positive length, got -2}}
+  %0 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = -2> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantizer_missing_history(%x: tensor<4xf32>, %h: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'qtrain.quantizer' op needs one amax history per delayed spec (forward, backward, weight_backward order), of types 'tensor<4xf32>', 'tensor<8xf32>', got 'tensor<4xf32>'}}
+  %0, %1 = qtrain.quantizer %x history(%h : tensor<4xf32>)
+      forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 4>
+      backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 8> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @quantizer_history_of_undelayed_spec(%x: tensor<4xf32>, %h: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'qtrain.quantizer' op needs one amax history per delayed spec (forward, backward, weight_backward order), of types , got 'tensor<4xf32>'}}
+  %0, %1 = qtrain.quantizer %x history(%h : tensor<4xf32>) forward <float<f8E4M3FN>, nearest_even, scaling <absmax>> : tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @record_amax_dynamic_history(%x: tensor<4xf32>, %h: tensor<?xf32>) -> tensor<?xf32> {
+  // expected-error @+1 {{'qtrain.record_amax' op needs a history of static, positive length, got 'tensor<?xf32>'}}
+  %0 = qtrain.record_amax %x into %h : tensor<4xf32>, tensor<?xf32>
+  return %0 : tensor<?xf32>
+}
+
+// -----
+
+func.func @record_amax_empty_history(%x: tensor<4xf32>, %h: tensor<0xf32>) -> tensor<0xf32> {
+  // expected-error @+1 {{'qtrain.record_amax' op needs a history of static, positive length, got 'tensor<0xf32>'}}
+  %0 = qtrain.record_amax %x into %h : tensor<4xf32>, tensor<0xf32>
+  return %0 : tensor<0xf32>
+}

@@ -191,3 +191,19 @@ func.func @quantizers(%x: tensor<4x8xf32>, %seed: i64) -> (tensor<4x8xf32>, tens
   %3 = qtrain.quantizer %x forward <float<f8E4M3FN>, nearest_even, scaling <absmax, per_channel, axis = 1>> : tensor<4x8xf32>
   return %0, %1, %2, %3 : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
 }
+
+// -----
+
+// Delayed scaling: a history per delayed spec, updated histories as
+// results; record_amax pushes an amax onto a history.
+// CHECK-LABEL: func.func @delayed_scaling
+// CHECK: %{{.*}}, %{{.*}}:2 = qtrain.quantizer %{{.*}} history(%{{.*}}, %{{.*}} : tensor<16xf32>, tensor<8xf32>) forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 16> backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 8> : tensor<4x8xf32>
+// CHECK: qtrain.record_amax %{{.*}} into %{{.*}} : tensor<4x8xbf16>, tensor<16xf32>
+func.func @delayed_scaling(%x: tensor<4x8xf32>, %y: tensor<4x8xbf16>, %h: tensor<16xf32>, %g: tensor<8xf32>)
+    -> (tensor<4x8xf32>, tensor<16xf32>, tensor<8xf32>, tensor<16xf32>) {
+  %0, %1, %2 = qtrain.quantizer %x history(%h, %g : tensor<16xf32>, tensor<8xf32>)
+      forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 16>
+      backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 8> : tensor<4x8xf32>
+  %3 = qtrain.record_amax %y into %h : tensor<4x8xbf16>, tensor<16xf32>
+  return %0, %1, %2, %3 : tensor<4x8xf32>, tensor<16xf32>, tensor<8xf32>, tensor<16xf32>
+}

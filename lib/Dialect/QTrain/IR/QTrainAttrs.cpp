@@ -433,16 +433,27 @@ void mlir::qtrain::printShortNumericFormat(AsmPrinter &printer,
 LogicalResult
 QuantSpecAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       NumericFormatAttrInterface format, RoundingMode rounding,
-                      ScalingAttr scaling) {
+                      ScalingAttr scaling, int64_t history) {
   if (!format)
     return emitError() << "a quantizer spec needs a format";
   if (scaling && scaling.isAffine() && format.getNumericFormat().isFloat())
     return emitError() << "'" << stringifyScaleMethod(scaling.getMethod())
                        << "' scaling is affine and needs an integer format";
+  if (history < 0)
+    return emitError() << "an amax history needs a positive length, got "
+                       << history;
+  if (history > 0 &&
+      (!scaling || scaling.getMethod() != ScaleMethod::absmax ||
+       scaling.getGranularity().getKind() != GranularityKind::per_tensor))
+    return emitError() << "an amax history needs per-tensor 'absmax' scaling";
   return success();
 }
 
-/// `<format, rounding [, scaling <...>]>`.
+RankedTensorType QuantSpecAttr::getHistoryType() const {
+  return RankedTensorType::get({getHistory()}, Float32Type::get(getContext()));
+}
+
+/// `<format, rounding [, scaling <...> [, history = N]]>`.
 Attribute QuantSpecAttr::parse(AsmParser &parser, Type) {
   SMLoc loc = parser.getCurrentLocation();
   if (parser.parseLess())
@@ -464,10 +475,15 @@ Attribute QuantSpecAttr::parse(AsmParser &parser, Type) {
     if (!scaling)
       return {};
   }
+  int64_t history = 0;
+  if (succeeded(parser.parseOptionalComma()) &&
+      (parser.parseKeyword("history") || parser.parseEqual() ||
+       parser.parseInteger(history)))
+    return {};
   if (parser.parseGreater())
     return {};
   return getChecked([&] { return parser.emitError(loc); }, parser.getContext(),
-                    format, *rounding, scaling);
+                    format, *rounding, scaling, history);
 }
 
 void QuantSpecAttr::print(AsmPrinter &printer) const {
@@ -478,5 +494,7 @@ void QuantSpecAttr::print(AsmPrinter &printer) const {
     printer << ", scaling ";
     getScaling().print(printer);
   }
+  if (isDelayed())
+    printer << ", history = " << getHistory();
   printer << ">";
 }

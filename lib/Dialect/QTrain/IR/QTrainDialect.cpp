@@ -151,3 +151,18 @@ BlockArgument mlir::qtrain::addArgWithRole(FunctionOpInterface func, Type type,
   (void)func.insertArgument(index, type, attrs, loc);
   return func.getArgument(index);
 }
+
+SmallVector<BlockArgument>
+mlir::qtrain::getArgsWithRole(FunctionOpInterface func, ArgRole role) {
+  SmallVector<BlockArgument> args;
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (getArgRole(func, i) == role)
+      args.push_back(func.getArgument(i));
+  return args;
+}
+
+void mlir::qtrain::appendResult(FunctionOpInterface func, Value value) {
+  Operation *ret = func.getFunctionBody().front().getTerminator();
+  ret->insertOperands(ret->getNumOperands(), value);
+  (void)func.insertResult(func.getNumResults(), value.getType(), {});
+}

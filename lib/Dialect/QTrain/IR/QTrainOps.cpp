@@ -464,17 +464,66 @@ LogicalResult QuantizerOp::verify() {
   if (!stochastic && getSeed())
     return emitOpError("a seed is only used by stochastic rounding, which no "
                        "spec uses");
+  SmallVector<Type> expected;
+  for (QuantSpecAttr spec : getSpecs())
+    if (spec && spec.isDelayed())
+      expected.push_back(spec.getHistoryType());
+  if (TypeRange(getHistories().getTypes()) != TypeRange(expected))
+    return emitOpError("needs one amax history per delayed spec (forward, "
+                       "backward, weight_backward order), of types ")
+           << expected << ", got " << getHistories().getTypes();
+  return success();
+}
+
+LogicalResult QuantizerOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location>,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getInput().getType());
+  llvm::append_range(types, adaptor.getHistories().getTypes());
+  return success();
+}
+
+std::array<QuantSpecAttr, 3> QuantizerOp::getSpecs() {
+  return {getForwardAttr(), getBackwardAttr(), getWeightBackwardAttr()};
+}
+
+std::pair<Value, Value> QuantizerOp::getHistory(unsigned direction) {
+  std::array<QuantSpecAttr, 3> specs = getSpecs();
+  if (!specs[direction] || !specs[direction].isDelayed())
+    return {};
+  unsigned index =
+      llvm::count_if(ArrayRef(specs).take_front(direction),
+                     [](QuantSpecAttr s) { return s && s.isDelayed(); });
+  return {getHistories()[index], getNewHistories()[index]};
+}
+
+//===----------------------------------------------------------------------===//
+// RecordAmaxOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RecordAmaxOp::verify() {
+  RankedTensorType type = getHistory().getType();
+  if (!type.hasStaticShape() || type.getDimSize(0) < 1)
+    return emitOpError("needs a history of static, positive length, got ")
+           << type;
   return success();
 }
 
 Value QuantizerOp::buildRounding(OpBuilder &builder, Location loc, Value x,
-                                 QuantSpecAttr spec, Value seed,
-                                 int32_t stream) {
+                                 QuantSpecAttr spec, Value seed, int32_t stream,
+                                 Value history) {
   auto type = cast<RankedTensorType>(x.getType());
   MLIRContext *ctx = builder.getContext();
   Value scale, zeroPoint;
   GranularityAttr granularity;
-  if (ScalingAttr scaling = spec.getScaling()) {
+  if (spec.isDelayed()) {
+    // History entries are amaxes, so absmax over them is the largest one.
+    auto scaleType = RankedTensorType::get({}, builder.getF32Type());
+    scale = ComputeScaleOp::create(builder, loc, scaleType, Type(), history,
+                                   spec.getFormat(), spec.getScaling())
+                .getScale();
+  } else if (ScalingAttr scaling = spec.getScaling()) {
     num::Shape scaleShape;
     (void)num::getScaleShape(type.getShape().vec(),
                              scaling.getGranularity().getNumericGranularity(),

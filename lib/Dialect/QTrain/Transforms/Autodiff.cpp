@@ -104,25 +104,35 @@ static std::optional<LogicalResult> differentiateTensorOp(Operation *op,
       .Default([](Operation *) { return std::nullopt; });
 }
 
-/// Straight-through, then the backward rounding(s) of the gradient.
+/// Straight-through, then the backward rounding(s) of the gradient; a
+/// delayed one takes its scale from its amax history and records the
+/// gradient's amax in the history the gradient function returns.
 static LogicalResult differentiateQuantizer(QuantizerOp op,
                                             Adjoints &adjoints) {
   OpBuilder &b = adjoints.builder;
+  Location loc = op.getLoc();
   Value input = op.getInput();
   Value g = adjoints.get(op.getResult());
-  auto round = [&](QuantSpecAttr spec, int32_t stream) {
-    return spec ? QuantizerOp::buildRounding(b, op.getLoc(), g, spec,
-                                             op.getSeed(), stream)
-                : g;
+  // Direction 1 is `backward`, 2 `weight_backward`, with streams to match.
+  auto round = [&](unsigned direction) -> Value {
+    QuantSpecAttr spec = op.getSpecs()[direction];
+    if (!spec)
+      return g;
+    auto [history, forwardValue] = op.getHistory(direction);
+    if (history)
+      adjoints.setStateUpdate(forwardValue,
+                              RecordAmaxOp::create(b, loc, g, history));
+    return QuantizerOp::buildRounding(b, loc, g, spec, op.getSeed(),
+                                      op.getStream() + direction, history);
   };
-  if (QuantSpecAttr weight = op.getWeightBackwardAttr()) {
+  if (op.getWeightBackwardAttr()) {
     auto producer = input.getDefiningOp<linalg::LinalgOp>();
     if (!producer || !input.hasOneUse() || producer.getNumDpsInputs() < 2)
       return op.emitOpError("with 'weight_backward' must be the only user of "
                             "a contraction's result");
-    adjoints.setWeightGradient(input, round(weight, op.getStream() + 2));
+    adjoints.setWeightGradient(input, round(2));
   }
-  adjoints.add(input, round(op.getBackwardAttr(), op.getStream() + 1));
+  adjoints.add(input, round(1));
   return success();
 }
 
@@ -360,13 +370,21 @@ static LogicalResult differentiate(
   if (!model.getBody().hasOneBlock())
     return model.emitOpError("a model must have a single block");
   auto ret = cast<func::ReturnOp>(model.getBody().front().getTerminator());
-  auto lossType = ret.getNumOperands() == 1
+  SmallVector<Type> expected = {Type()};
+  for (BlockArgument state : getArgsWithRole(model, ArgRole::state))
+    expected.push_back(state.getType());
+  auto lossType = ret.getNumOperands() == expected.size()
                       ? dyn_cast<RankedTensorType>(ret.getOperand(0).getType())
                       : RankedTensorType();
   if (!lossType || lossType.getRank() != 0 ||
-      !(lossType.getElementType().isF32() || lossType.getElementType().isF64()))
+      !(lossType.getElementType().isF32() ||
+        lossType.getElementType().isF64()) ||
+      TypeRange(ret.getOperandTypes()).drop_front() !=
+          TypeRange(expected).drop_front())
     return model.emitOpError("a model must return one scalar loss "
-                             "(tensor<f32> or tensor<f64>), not ")
+                             "(tensor<f32> or tensor<f64>), then the next "
+                             "value of each #qtrain<role state> argument, "
+                             "not ")
            << ret.getOperandTypes();
   if (lossScale && !lossType.getElementType().isF32())
     return model.emitOpError("loss scaling needs an f32 loss");
@@ -426,6 +444,8 @@ static LogicalResult differentiate(
         g ? g
           : createZeros(builder, loc, cast<RankedTensorType>(arg.getType())));
   }
+  for (Value next : gradRet.getOperands().drop_front())
+    results.push_back(adjoints.getStateUpdate(next));
   func::ReturnOp::create(builder, loc, results);
   gradRet.erase();
   grad.setFunctionType(builder.getFunctionType(grad.getArgumentTypes(),

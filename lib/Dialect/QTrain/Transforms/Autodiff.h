@@ -48,12 +48,25 @@ public:
     return get(result);
   }
 
+  /// Delayed scaling of a gradient: `next`, the amax history recording the
+  /// gradient, replaces `forwardValue` (the history as the forward pass
+  /// returns it, unchanged) among the gradient function's results.
+  void setStateUpdate(Value forwardValue, Value next) {
+    stateUpdates[forwardValue] = next;
+  }
+  /// What the gradient function returns for the model's result `value`.
+  Value getStateUpdate(Value value) const {
+    Value next = stateUpdates.lookup(value);
+    return next ? next : value;
+  }
+
   OpBuilder &builder;
 
 private:
   llvm::DenseSet<Value> active;
   llvm::DenseMap<Value, Value> adjoints;
   llvm::DenseMap<Value, Value> weightGradients;
+  llvm::DenseMap<Value, Value> stateUpdates;
 };
 
 /// A tensor of `type` filled with zeros.

@@ -18,13 +18,24 @@ struct ExpandQuantizersPass
     : mlir::qtrain::impl::ExpandQuantizersPassBase<ExpandQuantizersPass> {
   void runOnOperation() override {
     getOperation()->walk([](QuantizerOp op) {
-      Value forward = op.getInput();
-      if (QuantSpecAttr spec = op.getForwardAttr()) {
-        OpBuilder builder(op);
-        forward = QuantizerOp::buildRounding(
-            builder, op.getLoc(), forward, spec, op.getSeed(), op.getStream());
+      OpBuilder builder(op);
+      Value input = op.getInput(), forward = input;
+      auto [history, newHistory] = op.getHistory(0);
+      if (QuantSpecAttr spec = op.getForwardAttr())
+        forward =
+            QuantizerOp::buildRounding(builder, op.getLoc(), input, spec,
+                                       op.getSeed(), op.getStream(), history);
+      op.getResult().replaceAllUsesWith(forward);
+      if (history)
+        newHistory.replaceAllUsesWith(
+            RecordAmaxOp::create(builder, op.getLoc(), input, history));
+      // Outside a gradient function no gradient passes: backward histories
+      // come back as they were.
+      for (unsigned direction : {1, 2}) {
+        auto [old, updated] = op.getHistory(direction);
+        if (old)
+          updated.replaceAllUsesWith(old);
       }
-      op.replaceAllUsesWith(forward);
       op.erase();
     });
   }

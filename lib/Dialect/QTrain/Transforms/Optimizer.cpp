@@ -185,10 +185,12 @@ LogicalResult OptimizerPass::buildStep(func::FuncOp grad) {
   }
   auto call = func::CallOp::create(b, loc, grad, callArgs);
   Value loss = call.getResult(0);
-  ValueRange gradients = call.getResults().drop_front();
+  ValueRange gradients = call.getResults().slice(1, params.size());
   Value ok = lossScaling ? allFinite(b, loc, gradients) : Value();
 
-  SmallVector<Value> newParams, newState;
+  // The model's state first, then the optimizer's.
+  SmallVector<Value> newParams,
+      newState(call.getResults().drop_front(1 + params.size()));
   for (auto [index, p] : llvm::enumerate(params)) {
     size_t k = index;
     auto type = cast<RankedTensorType>(p.getType());

@@ -34,6 +34,18 @@ static std::string getLayerName(Operation *op) {
   return "";
 }
 
+/// `spec` with delayed scaling over `history` steps if it scales per tensor
+/// by absmax (the form delayed scaling applies to), else `spec` itself.
+static QuantSpecAttr withHistory(QuantSpecAttr spec, int64_t history) {
+  if (!spec || spec.isDelayed() || !spec.getScaling() ||
+      spec.getScaling().getMethod() != ScaleMethod::absmax ||
+      spec.getScaling().getGranularity().getKind() !=
+          GranularityKind::per_tensor)
+    return spec;
+  return QuantSpecAttr::get(spec.getContext(), spec.getFormat(),
+                            spec.getRounding(), spec.getScaling(), history);
+}
+
 namespace {
 struct QuantizeTrainingPass
     : mlir::qtrain::impl::QuantizeTrainingPassBase<QuantizeTrainingPass> {
@@ -50,8 +62,9 @@ private:
                          FunctionOpInterface model, int32_t &stream);
 };
 
-/// Builds quantizers of one model, with distinct streams and the model's
-/// seed argument (added when a spec rounds stochastically).
+/// Builds quantizers of one model, with distinct streams, the model's seed
+/// argument (added when a spec rounds stochastically) and a state argument
+/// per delayed spec for its amax history.
 struct QuantizerBuilder {
   OpBuilder &builder;
   FunctionOpInterface model;
@@ -67,10 +80,18 @@ struct QuantizerBuilder {
         seed = addArgWithRole(model, builder.getI64Type(), ArgRole::seed,
                               model.getLoc());
     }
+    SmallVector<Value> histories;
+    for (QuantSpecAttr spec : {forward, backward, weightBackward})
+      if (spec && spec.isDelayed())
+        histories.push_back(addArgWithRole(model, spec.getHistoryType(),
+                                           ArgRole::state, model.getLoc()));
     IntegerAttr streamAttr = builder.getI32IntegerAttr(stream);
     stream += 4; // a quantizer uses stream, stream + 1 and stream + 2
-    return QuantizerOp::create(builder, loc, input.getType(), input, seed,
-                               forward, backward, weightBackward, streamAttr);
+    auto op = QuantizerOp::create(builder, loc, input, seed, histories, forward,
+                                  backward, weightBackward, streamAttr);
+    for (Value next : op.getNewHistories())
+      appendResult(model, next);
+    return op.getResult();
   }
 };
 } // namespace
@@ -172,6 +193,16 @@ void QuantizeTrainingPass::runOnOperation() {
         failed(
             override("weight-gradient", weightGradient, specs->weightGradient)))
       return signalPassFailure();
+    if (amaxHistory < 0) {
+      getOperation().emitError()
+          << "amax-history must be a positive length or 0, got "
+          << int64_t(amaxHistory);
+      return signalPassFailure();
+    }
+    if (amaxHistory > 0)
+      for (QuantSpecAttr *spec : {&specs->activation, &specs->weight,
+                                  &specs->gradient, &specs->weightGradient})
+        *spec = withHistory(*spec, amaxHistory);
     if (specs->weightGradient && !specs->gradient) {
       getOperation().emitError("a weight-gradient spec splits the gradient "
                                "spec; the recipe has none (gradient=none?)");

@@ -1,8 +1,25 @@
 // RUN: qtrain-opt %s -split-input-file -qtrain-autodiff -verify-diagnostics
 
-// expected-error @+1 {{a model must return one scalar loss (tensor<f32> or tensor<f64>), not 'tensor<4xf32>'}}
+// expected-error @+1 {{a model must return one scalar loss (tensor<f32> or tensor<f64>), then the next value of each #qtrain<role state> argument, not 'tensor<4xf32>'}}
 func.func @vector_loss(%p: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<4xf32> {
   return %p : tensor<4xf32>
+}
+
+// -----
+
+// expected-error @+1 {{a model must return one scalar loss (tensor<f32> or tensor<f64>), then the next value of each #qtrain<role state> argument, not 'tensor<f32>'}}
+func.func @state_not_returned(%p: tensor<f32> {qtrain.role = #qtrain<role parameter>},
+                              %h: tensor<4xf32> {qtrain.role = #qtrain<role state>}) -> tensor<f32> {
+  return %p : tensor<f32>
+}
+
+// -----
+
+// expected-error @+1 {{a model must return one scalar loss (tensor<f32> or tensor<f64>), then the next value of each #qtrain<role state> argument, not 'tensor<f32>', 'tensor<2xf32>'}}
+func.func @state_of_another_type(%p: tensor<f32> {qtrain.role = #qtrain<role parameter>},
+                                 %h: tensor<4xf32> {qtrain.role = #qtrain<role state>},
+                                 %g: tensor<2xf32>) -> (tensor<f32>, tensor<2xf32>) {
+  return %p, %g : tensor<f32>, tensor<2xf32>
 }
 
 // -----

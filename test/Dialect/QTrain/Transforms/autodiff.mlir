@@ -192,6 +192,52 @@ func.func @bifurcation(%w: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter
 
 // -----
 
+// Delayed gradient scaling: each backward rounding scales by its amax
+// history, and the gradient function returns each history with the
+// gradient's amax recorded where the model returns it unchanged; the
+// forward history passes through as the model updates it.
+// CHECK-LABEL: func.func @delayed_grad(
+// CHECK-SAME:    %[[W:[^:]+]]: tensor<8x4xf32> {{.+}}, %[[X:[^:]+]]: tensor<2x8xf32> {{.+}}, %[[HF:[^:]+]]: tensor<4xf32> {{.+}}, %[[HB:[^:]+]]: tensor<4xf32> {{.+}}, %[[HW:[^:]+]]: tensor<2xf32> {qtrain.role = #qtrain<role state>})
+// CHECK-SAME:    -> (tensor<f32>, tensor<8x4xf32>, tensor<2x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>)
+// CHECK:         %[[QW:.+]], %[[NF:.+]] = qtrain.quantizer %[[W]] history(%[[HF]] : tensor<4xf32>)
+// CHECK:         qtrain.quantizer %{{.+}} history(%[[HB]], %[[HW]] : tensor<4xf32>, tensor<2xf32>)
+// CHECK:         %[[NW:.+]] = qtrain.record_amax %[[DY:.+]] into %[[HW]] : tensor<2x4xf32>, tensor<2xf32>
+// CHECK:         %[[SW:.+]] = qtrain.compute_scale %[[HW]] for float<f8E4M3FN> using <absmax> : tensor<2xf32> -> tensor<f32>
+// CHECK:         %[[GW:.+]] = qtrain.round %[[DY]] to float<f8E4M3FN> scale(%[[SW]] : tensor<f32>) {stream = 6 : i32}
+// CHECK:         %[[NB:.+]] = qtrain.record_amax %[[DY]] into %[[HB]] : tensor<2x4xf32>, tensor<4xf32>
+// CHECK:         %[[SB:.+]] = qtrain.compute_scale %[[HB]] for float<f8E5M2> using <absmax> : tensor<4xf32> -> tensor<f32>
+// CHECK:         %[[GA:.+]] = qtrain.round %[[DY]] to float<f8E5M2> scale(%[[SB]] : tensor<f32>) {stream = 5 : i32}
+// CHECK:         %[[DX:.+]] = linalg.generic {{.+}} ins(%[[QW]], %[[GA]] :
+// CHECK:         %[[DW:.+]] = linalg.generic {{.+}} ins(%[[X]], %[[GW]] :
+// CHECK:         return %{{.+}}, %[[DW]], %[[DX]], %[[NF]], %[[NB]], %[[NW]] :
+func.func @delayed(%w: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter>},
+                   %x: tensor<2x8xf32> {qtrain.role = #qtrain<role parameter>},
+                   %hf: tensor<4xf32> {qtrain.role = #qtrain<role state>},
+                   %hb: tensor<4xf32> {qtrain.role = #qtrain<role state>},
+                   %hw: tensor<2xf32> {qtrain.role = #qtrain<role state>})
+    -> (tensor<f32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x4xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %qw, %nf = qtrain.quantizer %w history(%hf : tensor<4xf32>)
+      forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 4> : tensor<8x4xf32>
+  %y = linalg.matmul ins(%x, %qw : tensor<2x8xf32>, tensor<8x4xf32>) outs(%z : tensor<2x4xf32>) -> tensor<2x4xf32>
+  %yq, %nb, %nw = qtrain.quantizer %y history(%hb, %hw : tensor<4xf32>, tensor<2xf32>)
+      backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 4>
+      weight_backward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 2> {stream = 4 : i32} : tensor<2x4xf32>
+  %sq = arith.mulf %yq, %yq : tensor<2x4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%sq : tensor<2x4xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l, %nf, %nb, %nw : tensor<f32>, tensor<4xf32>, tensor<4xf32>, tensor<2xf32>
+}
+
+// -----
+
 // A quantize/dequantize pair is straight-through: the gradient skips the
 // codes (and the scale) and reaches the float input unchanged.
 // CHECK-LABEL: func.func @codes_grad(

@@ -37,3 +37,20 @@ func.func @unscaled_and_backward_only(%x: tensor<4xf32>) -> (tensor<4xf32>, tens
   %1 = qtrain.quantizer %x backward <float<f8E5M2>, nearest_even> : tensor<4xf32>
   return %0, %1 : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// Delayed scaling: the forward scale comes from the forward history, which
+// records the input's amax; the backward history comes back unchanged.
+// CHECK-LABEL: func.func @delayed(
+// CHECK-SAME:    %[[X:.+]]: tensor<4x8xf32>, %[[HF:.+]]: tensor<16xf32>, %[[HB:.+]]: tensor<16xf32>)
+// CHECK:         %[[S:.+]] = qtrain.compute_scale %[[HF]] for float<f8E4M3FN> using <absmax> : tensor<16xf32> -> tensor<f32>
+// CHECK:         %[[R:.+]] = qtrain.round %[[X]] to float<f8E4M3FN> scale(%[[S]] : tensor<f32>) : tensor<4x8xf32>
+// CHECK:         %[[NEXT:.+]] = qtrain.record_amax %[[X]] into %[[HF]] : tensor<4x8xf32>, tensor<16xf32>
+// CHECK:         return %[[R]], %[[NEXT]], %[[HB]]
+func.func @delayed(%x: tensor<4x8xf32>, %hf: tensor<16xf32>, %hb: tensor<16xf32>) -> (tensor<4x8xf32>, tensor<16xf32>, tensor<16xf32>) {
+  %0, %1, %2 = qtrain.quantizer %x history(%hf, %hb : tensor<16xf32>, tensor<16xf32>)
+      forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 16>
+      backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 16> : tensor<4x8xf32>
+  return %0, %1, %2 : tensor<4x8xf32>, tensor<16xf32>, tensor<16xf32>
+}

@@ -50,3 +50,34 @@ func.func @lin(%w: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+// Model state (an amax history) comes first among the states, straight
+// from the gradient function: statistics are updated even on a step that
+// loss scaling skips.
+// CHECK-LABEL: func.func @stateful_step(
+// CHECK-SAME:    %[[W:[^:]+]]: tensor<4xf32> {qtrain.role = #qtrain<role parameter>}, %[[X:[^:]+]]: tensor<4xf32> {qtrain.role = #qtrain<role input>}, %[[H:[^:]+]]: tensor<3xf32> {qtrain.role = #qtrain<role state>},
+// CHECK-SAME:    %[[LR:[^:]+]]: tensor<f32> {qtrain.role = #qtrain<role learning_rate>}, %[[V:[^:]+]]: tensor<4xf32> {qtrain.role = #qtrain<role state>},
+// CHECK-SAME:    -> (tensor<f32>, tensor<4xf32>, tensor<3xf32>, tensor<4xf32>, tensor<f32>, tensor<f32>)
+// CHECK:         %[[G:.+]]:3 = call @stateful_grad(%[[W]], %[[X]], %[[H]], %{{.+}})
+// CHECK:         %[[SUM:.+]] = linalg.generic {{.+}} ins(%[[G]]#1 : tensor<4xf32>)
+// CHECK:         return %[[G]]#0, %{{.+}}, %[[G]]#2, %{{.+}}, %{{.+}}, %{{.+}} :
+// RESIDUAL-LABEL: func.func @stateful_step(
+// RESIDUAL:         %[[G:.+]]:3 = call @stateful_grad(
+// RESIDUAL:         return %[[G]]#0, %{{.+}}, %[[G]]#2, %{{.+}}#1, %{{.+}} :
+func.func @stateful(%w: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},
+                    %x: tensor<4xf32> {qtrain.role = #qtrain<role input>},
+                    %h: tensor<3xf32> {qtrain.role = #qtrain<role state>}) -> (tensor<f32>, tensor<3xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %q, %nh = qtrain.quantizer %w history(%h : tensor<3xf32>) forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 3> : tensor<4xf32>
+  %p = arith.mulf %q, %x : tensor<4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%p : tensor<4xf32>) outs(%lz : tensor<f32>) dimensions = [0]
+    (%a: f32, %acc: f32) {
+      %s = arith.addf %a, %acc : f32
+      linalg.yield %s : f32
+    }
+  return %l, %nh : tensor<f32>, tensor<3xf32>
+}

@@ -1,6 +1,7 @@
 // RUN: qtrain-opt %s -qtrain-quantize-training=recipe=int8 | FileCheck %s --check-prefix=INT8
 // RUN: qtrain-opt %s -qtrain-quantize-training=recipe=hfp8 | FileCheck %s --check-prefix=HFP8
 // RUN: qtrain-opt %s -qtrain-quantize-training=recipe=fp8 | FileCheck %s --check-prefix=FP8
+// RUN: qtrain-opt %s '-qtrain-quantize-training=recipe=fp8 amax-history=16' | FileCheck %s --check-prefix=DELAYED
 // RUN: qtrain-opt %s '-qtrain-quantize-training=recipe=fp8 exempt=fc3 weight="<int<4, signed>, nearest_even, scaling <absmax, per_channel, axis = 1>>"' | FileCheck %s --check-prefix=OVERRIDE
 
 // A three-layer MLP. int8 quantizes every layer and bifurcates every layer
@@ -44,6 +45,15 @@
 
 // Overrides: the weight spec replaced, fc3 (named by qtrain.layer) left alone,
 // fc2 named by its location.
+// Delayed scaling: every quantizer spec takes a 16-step amax history, a
+// new state argument whose next value the model returns after the loss.
+// DELAYED-LABEL: func.func @mlp(
+// DELAYED-COUNT-9: tensor<16xf32> {qtrain.role = #qtrain<role state>}
+// DELAYED-SAME:  -> (tensor<f32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+// DELAYED-COUNT-9: qtrain.quantizer {{.+}} history = 16>
+// DELAYED-NOT:   qtrain.quantizer
+// DELAYED:       return %{{.+}}, %new_histories, %new_histories_1, %new_histories_3, %new_histories_5, %new_histories_7, %new_histories_9, %new_histories_11, %new_histories_13, %new_histories_15 :
+
 // OVERRIDE-LABEL: func.func @mlp(
 // OVERRIDE-COUNT-2: qtrain.quantizer %arg{{[01]}} forward <int<4, signed>, nearest_even, scaling <absmax, per_channel, axis = 1>>
 // OVERRIDE:         linalg.matmul {qtrain.layer = "fc3"} ins(%{{.+}}, %arg2 :
@@ -84,6 +94,13 @@ func.func @mlp(%w1: tensor<8x6xf32> {qtrain.role = #qtrain<role parameter>},
 // HFP8:         forward <float<dlfloat16>, nearest_even>
 // FP8-LABEL: func.func @cnn(
 // FP8:          forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
+// DELAYED-LABEL: func.func @cnn(
+// DELAYED-SAME:    %[[W:[^:]+]]: tensor<4x1x3x3xf32> {qtrain.role = #qtrain<role parameter>}, %[[X:[^:]+]]: tensor<2x1x6x6xf32> {qtrain.role = #qtrain<role input>}, %[[HX:[^:]+]]: tensor<16xf32> {qtrain.role = #qtrain<role state>}, %[[HW:[^:]+]]: tensor<16xf32> {qtrain.role = #qtrain<role state>}, %[[HG:[^:]+]]: tensor<16xf32> {qtrain.role = #qtrain<role state>})
+// DELAYED-SAME:    -> (tensor<f32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+// DELAYED:         %{{.+}}, %[[NX:.+]] = qtrain.quantizer %[[X]] history(%[[HX]] : tensor<16xf32>) forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 16> : tensor<2x1x6x6xf32>
+// DELAYED:         %{{.+}}, %[[NW:.+]] = qtrain.quantizer %[[W]] history(%[[HW]] : tensor<16xf32>) forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 16> {stream = 4 : i32} : tensor<4x1x3x3xf32>
+// DELAYED:         %{{.+}}, %[[NG:.+]] = qtrain.quantizer %{{.+}} history(%[[HG]] : tensor<16xf32>) backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 16> {stream = 8 : i32} : tensor<2x4x4x4xf32>
+// DELAYED:         return %{{.+}}, %[[NX]], %[[NW]], %[[NG]] :
 // OVERRIDE-LABEL: func.func @cnn(
 func.func @cnn(%w: tensor<4x1x3x3xf32> {qtrain.role = #qtrain<role parameter>},
                %x: tensor<2x1x6x6xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {

@@ -172,22 +172,34 @@ def QTrain_QuantSpecAttr : QTrain_Attr<"QuantSpec", "quant"> {
     does). Without a scaling the values themselves are rounded, which suits
     float formats whose range covers the data (or loss-scaled gradients).
 
+    `history = N` asks for *delayed* scaling (Transformer Engine's
+    `DelayedScaling`): the per-tensor `absmax` scale is derived from the
+    largest amax of the previous N steps, kept in a `tensor<Nxf32>` state
+    that the `qtrain.quantizer` carrying the spec takes and returns
+    (`qtrain.record_amax` updates it), instead of from the data itself.
+
     Examples:
     ```mlir
     #qtrain.quant<float<f8E4M3FN>, nearest_even, scaling <absmax>>
     #qtrain.quant<int<8, unsigned>, stochastic, scaling <minmax>>
     #qtrain.quant<float<bf16>, nearest_even>
+    #qtrain.quant<float<f8E5M2>, nearest_even, scaling <absmax>, history = 16>
     ```
   }];
   let parameters = (ins "NumericFormatAttrInterface":$format,
                         EnumParameter<QTrain_RoundingMode>:$rounding,
-                        OptionalParameter<"ScalingAttr">:$scaling);
+                        OptionalParameter<"ScalingAttr">:$scaling,
+                        DefaultValuedParameter<"int64_t", "0">:$history);
   let hasCustomAssemblyFormat = 1;
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     bool isStochastic() const {
       return getRounding() == ::mlir::qtrain::RoundingMode::stochastic;
     }
+    /// Whether the scale comes from an amax history state.
+    bool isDelayed() const { return getHistory() > 0; }
+    /// The type of the amax history state of a delayed spec.
+    ::mlir::RankedTensorType getHistoryType() const;
   }];
 }
 

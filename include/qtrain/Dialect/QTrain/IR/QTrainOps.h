@@ -7,6 +7,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainAttrs.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"

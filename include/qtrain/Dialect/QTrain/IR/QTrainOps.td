@@ -4,6 +4,7 @@
 #define QTRAIN_DIALECT_QTRAIN_IR_QTRAINOPS_TD
 
 include "qtrain/Dialect/QTrain/IR/QTrainAttrs.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonAttrConstraints.td"
 
@@ -161,6 +162,33 @@ def QTrain_ComputeScaleOp : QTrain_Op<"compute_scale", [Pure]> {
   let hasVerifier = 1;
 }
 
+def QTrain_RecordAmaxOp : QTrain_Op<"record_amax", [Pure,
+    AllTypesMatch<["history", "result"]>]> {
+  let summary = "Push the amax of a tensor onto an amax history";
+  let description = [{
+    The state update of delayed scaling: `result[0] = max |input|` and
+    `result[i] = history[i - 1]` for `0 < i < N`, so the oldest entry drops
+    out. An amax that is not finite (the input holds an inf or a NaN, as
+    on a step that loss scaling skips) is recorded as 0, which no scale
+    ever comes from, so one bad step cannot poison the next N scales.
+    `qtrain.compute_scale` with per-tensor `absmax` on the history gives
+    the delayed scale: the largest recorded amax over the format's largest
+    value, or 1 while the history is all zeros.
+
+    Example:
+    ```mlir
+    %h2 = qtrain.record_amax %x into %h : tensor<32x784xf32>, tensor<16xf32>
+    ```
+  }];
+  let arguments = (ins QTrain_FloatTensor:$input,
+                       TensorRankOf<[F32], [1]>:$history);
+  let results = (outs TensorRankOf<[F32], [1]>:$result);
+  let assemblyFormat = [{
+    $input `into` $history attr-dict `:` type($input) `,` type($history)
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Contractions
 //===----------------------------------------------------------------------===//
@@ -284,7 +312,7 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
 //===----------------------------------------------------------------------===//
 
 def QTrain_QuantizerOp : QTrain_Op<"quantizer", [Pure,
-    AllTypesMatch<["input", "result"]>]> {
+    AttrSizedOperandSegments, InferTypeOpAdaptor]> {
   let summary = "Round values forward and their gradient backward";
   let description = [{
     The unit of quantized training, like QPyTorch's
@@ -304,33 +332,60 @@ def QTrain_QuantizerOp : QTrain_Op<"quantizer", [Pure,
     so give quantizers streams four apart. `qtrain-expand-quantizers`
     replaces quantizers by their forward rounding after differentiation.
 
-    Example:
+    A spec with delayed scaling (`history = N`) takes its scale from an
+    amax history: `histories` holds one `tensor<Nxf32>` per delayed spec,
+    in the order forward, backward, weight_backward, and `new_histories`
+    the updated ones. The forward history records the input's amax
+    (`qtrain.record_amax`); a backward history comes back unchanged from
+    the forward computation, and `qtrain-autodiff` replaces it, where the
+    gradient function returns it, by the history recording the gradient's
+    amax.
+
+    Examples:
     ```mlir
     %y = qtrain.quantizer %x
            forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
            backward <float<f8E5M2>, nearest_even, scaling <absmax>>
            : tensor<32x784xf32>
+    %z, %hf, %hb = qtrain.quantizer %x
+           history(%h0, %h1 : tensor<16xf32>, tensor<16xf32>)
+           forward <float<f8E4M3FN>, nearest_even, scaling <absmax>, history = 16>
+           backward <float<f8E5M2>, nearest_even, scaling <absmax>, history = 16>
+           : tensor<32x784xf32>
     ```
   }];
   let arguments = (ins QTrain_FloatTensor:$input, Optional<I64>:$seed,
+                       Variadic<TensorRankOf<[F32], [1]>>:$histories,
                        OptionalAttr<QTrain_QuantSpecAttr>:$forward,
                        OptionalAttr<QTrain_QuantSpecAttr>:$backward,
                        OptionalAttr<QTrain_QuantSpecAttr>:$weight_backward,
                        DefaultValuedAttr<I32Attr, "0">:$stream);
-  let results = (outs QTrain_FloatTensor:$result);
+  let results = (outs QTrain_FloatTensor:$result,
+                      Variadic<TensorRankOf<[F32], [1]>>:$new_histories);
   let assemblyFormat = [{
-    $input (`seed` `(` $seed^ `)`)? (`forward` $forward^)?
+    $input (`seed` `(` $seed^ `)`)?
+    (`history` `(` $histories^ `:` type($histories) `)`)?
+    (`forward` $forward^)?
     (`backward` $backward^)? (`weight_backward` $weight_backward^)?
     attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
+    /// The forward, backward and weight_backward specs, null where absent;
+    /// the histories of the delayed ones follow this order.
+    std::array<QuantSpecAttr, 3> getSpecs();
+    /// The amax history of spec `direction` (an index into getSpecs()) and
+    /// the result carrying its update; nulls unless that spec is delayed.
+    std::pair<::mlir::Value, ::mlir::Value> getHistory(unsigned direction);
+
     /// `x` rounded as `spec` says, with `qtrain.compute_scale` and
-    /// `qtrain.round` ops: the forward or a backward rounding.
+    /// `qtrain.round` ops: the forward or a backward rounding. A delayed
+    /// spec takes its scale from `history` rather than from `x`.
     static ::mlir::Value buildRounding(::mlir::OpBuilder &builder,
                                        ::mlir::Location loc, ::mlir::Value x,
                                        QuantSpecAttr spec, ::mlir::Value seed,
-                                       int32_t stream);
+                                       int32_t stream,
+                                       ::mlir::Value history = {});
   }];
 }
 

@@ -1,8 +1,8 @@
 //===- Roles.h - Model argument roles ---------------------------*- C++ -*-===//
 //
 // A model is a function whose arguments carry `qtrain.role` attributes; the
-// training passes find parameters, the seed and the loss scale through
-// these helpers.
+// training passes find parameters, the seed, the loss scale and model state
+// through these helpers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +27,16 @@ BlockArgument getArgWithRole(FunctionOpInterface func, ArgRole role);
 /// Appends an argument of `type` with `role` to `func`.
 BlockArgument addArgWithRole(FunctionOpInterface func, Type type, ArgRole role,
                              Location loc);
+
+/// The arguments of `func` with `role`, in order.
+SmallVector<BlockArgument> getArgsWithRole(FunctionOpInterface func,
+                                           ArgRole role);
+
+/// Appends `value` to the results of `func`, a function of one block. A
+/// model returns its loss, then the next value of each of its
+/// `#qtrain<role state>` arguments, in argument order; a pass adding state
+/// adds the argument with addArgWithRole and its next value with this.
+void appendResult(FunctionOpInterface func, Value value);
 
 } // namespace mlir::qtrain
 

@@ -68,10 +68,11 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
   let summary = "Reverse-mode differentiation of models into gradient functions";
   let description = [{
     For every function with `#qtrain<role parameter>` arguments that returns
-    one scalar loss (`tensor<f32>` or `tensor<f64>`), adds a function
-    `@<name>_grad` taking the same arguments and returning the loss followed
-    by the gradient of the loss with respect to each parameter, in argument
-    order. The model function is kept (it is the evaluation step).
+    one scalar loss (`tensor<f32>` or `tensor<f64>`), then the next value
+    of each `#qtrain<role state>` argument, adds a function `@<name>_grad`
+    taking the same arguments and returning the loss, the gradient of the
+    loss with respect to each parameter, in argument order, and the next
+    states. The model function is kept (it is the evaluation step).
 
     The forward computation is copied into the gradient function, tensor
     arithmetic is turned into `linalg.generic` (upstream
@@ -96,7 +97,10 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
       do not overlap (strides equal to the window);
     * tensor reshapes, slices, inserts and pads, by their adjoint moves;
     * `qtrain.quantizer`: the straight-through estimator, followed by the
-      rounding of the gradient to the quantizer's backward formats;
+      rounding of the gradient to the quantizer's backward formats (a
+      delayed backward spec scales from its amax history, and the
+      gradient function returns that history with the gradient's amax
+      recorded);
       `qtrain.round`, and `qtrain.dequantize` of a `qtrain.quantize`: the
       straight-through estimator; `qtrain.qmatmul` and `qtrain.qconv2d` of
       `qtrain.quantize` codes: the float gradients of the dequantized
@@ -196,6 +200,12 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
     be left out) or remove it with `none`. Stochastic specs use the model's
     `#qtrain<role seed>` argument, which is added when missing.
 
+    `amax-history=N` turns the per-tensor `absmax` specs (all of `fp8`'s)
+    into delayed scaling, as Transformer Engine's `DelayedScaling` does:
+    each such spec gets `history = N`, and its quantizer an amax history,
+    a new `#qtrain<role state>` argument of the model (start it at zeros)
+    whose next value the model returns after the loss.
+
     Example: `qtrain-opt -qtrain-quantize-training="recipe=fp8 exempt=fc3"`
     turns `linalg.matmul ins(%x, %w ...)` into
     ```mlir
@@ -228,6 +238,9 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
     Option<"weightGradient", "weight-gradient", "std::string",
            /*default=*/"",
            "Spec of the weight-gradient copy (#qtrain.quant<...> or none)">,
+    Option<"amaxHistory", "amax-history", "int64_t", /*default=*/"0",
+           "Delayed scaling: per-tensor absmax specs take their scale from "
+           "the largest amax of the last N steps (0: of the tensor itself)">,
   ];
   let dependentDialects = ["::mlir::qtrain::QTrainDialect"];
 }
@@ -307,7 +320,9 @@ def OptimizerPass : Pass<"qtrain-optimizer", "::mlir::ModuleOp"> {
     arguments (without the loss scale), a `learning_rate` and the optimizer
     `state`, and returns the loss, the updated parameters and the updated
     state, in argument order, so a driver feeds each call's results into the
-    next call.
+    next call. The model's own state (amax histories of delayed scaling)
+    comes first among the states, as the gradient function returns it: it
+    is statistics, updated even on a step that loss scaling skips.
 
     The update is SGD with momentum `mu` and weight decay `wd` (as PyTorch):
     `g = grad / scale + wd * w`, `v' = mu * v + g`, `w' = w - lr * v'`,
