@@ -1,120 +1,19 @@
-//===- AutodiffGradientTest.cpp - qtrain-autodiff against finite differences
-//===//
+//===- AutodiffGradientTest.cpp - qtrain-autodiff against differences ----===//
 //
 // Each model is differentiated by qtrain-autodiff, compiled with the CPU
 // pipeline, and its gradient compared with central finite differences of
 // the compiled forward function, in f64, at random arguments. The models
-// together use every op family qtrain-autodiff supports.
+// together use every float op family qtrain-autodiff supports;
+// AutodiffQuantizedTest.cpp covers the qtrain ops.
 //
 //===----------------------------------------------------------------------===//
 
-#include "FlatModule.h"
-
-#include "qtrain/Dialect/QTrain/IR/Roles.h"
-#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
-
-#include "qtrain/Numerics/Quantization.h"
-
-#include "gtest/gtest.h"
-
-#include <cmath>
-#include <functional>
-#include <random>
+#include "GradientCheck.h"
 
 using namespace mlir;
-using ::qtrain::runtime::JitModule;
-using ::qtrain::runtime::memref1D;
 using namespace ::qtrain::testing;
 
 namespace {
-
-/// A compiled model: its forward function and its gradient function, both
-/// through the flat interface, and which slices of the argument buffer are
-/// parameters.
-template <typename T> struct CompiledModel {
-  std::unique_ptr<JitModule> jit;
-  FlatFn<T> forward = nullptr, gradient = nullptr;
-  int64_t numArgs = 0;                             // elements
-  std::vector<std::pair<int64_t, int64_t>> params; // offset, size
-
-  T loss(std::vector<T> &args) const {
-    std::vector<T> out(1);
-    auto in = memref1D(args), res = memref1D(out);
-    forward(&in, &res);
-    return out[0];
-  }
-  /// The loss followed by the gradients.
-  std::vector<T> lossAndGradients(std::vector<T> &args) const {
-    int64_t numGrads = 0;
-    for (auto [offset, size] : params)
-      numGrads += size;
-    std::vector<T> out(1 + numGrads);
-    auto in = memref1D(args), res = memref1D(out);
-    gradient(&in, &res);
-    return out;
-  }
-};
-
-template <typename T>
-CompiledModel<T> compile(const std::string &source, const std::string &name,
-                         const PassAdder &before = {}) {
-  CompiledModel<T> model;
-  std::string error;
-  PassAdder passes = [&](OpPassManager &pm) {
-    if (before)
-      before(pm);
-    pm.addPass(mlir::qtrain::createAutodiffPass());
-  };
-  model.jit = compileFlat(
-      source, passes, {name, name + "_grad"}, error, [&](ModuleOp module) {
-        auto f = module.lookupSymbol<func::FuncOp>(name);
-        for (unsigned i = 0; i < f.getNumArguments(); ++i) {
-          int64_t n =
-              cast<RankedTensorType>(f.getArgumentTypes()[i]).getNumElements();
-          if (mlir::qtrain::getArgRole(f, i) ==
-              mlir::qtrain::ArgRole::parameter)
-            model.params.push_back({model.numArgs, n});
-          model.numArgs += n;
-        }
-      });
-  EXPECT_TRUE(model.jit) << error;
-  if (!model.jit)
-    return model;
-  model.forward = model.jit->template lookup<FlatFn<T>>(name + "_flat");
-  model.gradient = model.jit->template lookup<FlatFn<T>>(name + "_grad_flat");
-  return model;
-}
-
-/// Compares the gradient of `name` with central differences at random
-/// arguments drawn from N(0, 1) with `seed`.
-void checkGradients(const std::string &source, const std::string &name,
-                    const PassAdder &before = {}, unsigned seed = 1) {
-  CompiledModel<double> model = compile<double>(source, name, before);
-  ASSERT_TRUE(model.forward && model.gradient);
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::vector<double> args(model.numArgs);
-  for (double &a : args)
-    a = normal(rng);
-
-  std::vector<double> out = model.lossAndGradients(args);
-  EXPECT_DOUBLE_EQ(out[0], model.loss(args)) << "loss of the gradient function";
-
-  const double h = 1e-5;
-  int64_t g = 1;
-  for (auto [offset, size] : model.params)
-    for (int64_t i = offset; i < offset + size; ++i, ++g) {
-      double saved = args[i];
-      args[i] = saved + h;
-      double up = model.loss(args);
-      args[i] = saved - h;
-      double down = model.loss(args);
-      args[i] = saved;
-      double fd = (up - down) / (2 * h);
-      EXPECT_NEAR(out[g], fd, 1e-7 + 1e-6 * std::fabs(fd))
-          << "gradient element " << g - 1 << " (argument element " << i << ")";
-    }
-}
 
 TEST(AutodiffGradient, MatmulBiasActivationsAndSquaredSum) {
   checkGradients(R"mlir(
@@ -248,6 +147,38 @@ func.func @cnn(%w1: tensor<3x2x3x3xf64> {qtrain.role = #qtrain<role parameter>},
 }
 )mlir",
                  "cnn");
+}
+
+// Strides and dilations together, in both layouts; the second accumulates
+// into an initial value the first computed.
+TEST(AutodiffGradient, DilatedStridedConvolutions) {
+  checkGradients(R"mlir(
+func.func @dilated(%w1: tensor<3x2x3x3xf64> {qtrain.role = #qtrain<role parameter>},
+                   %w2: tensor<3x3x2x2xf64> {qtrain.role = #qtrain<role parameter>},
+                   %x1: tensor<1x2x9x9xf64> {qtrain.role = #qtrain<role parameter>},
+                   %x2: tensor<1x7x7x2xf64> {qtrain.role = #qtrain<role input>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %e1 = tensor.empty() : tensor<1x3x3x3xf64>
+  %z1 = linalg.fill ins(%c0 : f64) outs(%e1 : tensor<1x3x3x3xf64>) -> tensor<1x3x3x3xf64>
+  %c1 = linalg.conv_2d_nchw_fchw {dilations = dense<2> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%x1, %w1 : tensor<1x2x9x9xf64>, tensor<3x2x3x3xf64>) outs(%z1 : tensor<1x3x3x3xf64>) -> tensor<1x3x3x3xf64>
+  %t1 = math.tanh %c1 : tensor<1x3x3x3xf64>
+  %acc = linalg.transpose ins(%t1 : tensor<1x3x3x3xf64>) outs(%e1 : tensor<1x3x3x3xf64>) permutation = [0, 2, 3, 1]
+  %init2 = tensor.extract_slice %acc[0, 0, 0, 0] [1, 3, 3, 2] [1, 1, 1, 1] : tensor<1x3x3x3xf64> to tensor<1x3x3x2xf64>
+  %c2 = linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : vector<2xi64>, strides = dense<1> : vector<2xi64>}
+      ins(%x2, %w2 : tensor<1x7x7x2xf64>, tensor<3x3x2x2xf64>) outs(%init2 : tensor<1x3x3x2xf64>) -> tensor<1x3x3x2xf64>
+  %sq = arith.mulf %c2, %c2 : tensor<1x3x3x2xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l = linalg.reduce ins(%sq : tensor<1x3x3x2xf64>) outs(%lz : tensor<f64>) dimensions = [0, 1, 2, 3]
+    (%a: f64, %o: f64) {
+      %s = arith.addf %a, %o : f64
+      linalg.yield %s : f64
+    }
+  return %l : tensor<f64>
+}
+)mlir",
+                 "dilated");
 }
 
 TEST(AutodiffGradient, ConvolutionBatchNormAndSumPoolingNHWC) {
@@ -528,220 +459,6 @@ TEST(AutodiffGradient, RangeBatchNormMatchesItsFormulaAndDifferences) {
     double c = constant == mlir::qtrain::RangeConstant::paper ? 1 : reference;
     EXPECT_NEAR(model.loss(args), rangeBatchNormLoss(args, chunks, c), 1e-9);
   }
-}
-
-namespace num = ::qtrain::numerics;
-
-/// `data` rounded onto int8 with absmax scales of `granularity`, by the
-/// numerics library: the oracle of the straight-through tests.
-std::vector<float>
-fakeQuantizeInt8(const float *data, const num::Shape &shape,
-                 num::Granularity granularity = num::Granularity::perTensor()) {
-  num::Format int8 = num::IntFormat{8, true};
-  num::Scales s = num::computeScales(data, shape, int8,
-                                     num::ScaleMethod::AbsMax, granularity);
-  num::QuantizeOptions options;
-  options.granularity = granularity;
-  std::vector<float> result(num::numElements(shape));
-  num::roundTensor(data, shape, int8, s.scale.data(), nullptr, options,
-                   result.data());
-  return result;
-}
-
-/// The gradient of a quantized graph is the gradient of its dequantized
-/// graph under the straight-through rule, with each gradient rounded as its
-/// quantizer's backward specs say: here a bifurcation, bf16 for the
-/// activation gradient and E5M2 for the weight gradient. The oracle is the
-/// numerics library.
-TEST(AutodiffGradient, QuantizedMatmulIsStraightThroughWithBackwardRounding) {
-  const int64_t M = 4, K = 8, N = 3;
-  CompiledModel<float> model = compile<float>(R"mlir(
-func.func @qlinear(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
-                   %w: tensor<8x3xf32> {qtrain.role = #qtrain<role parameter>},
-                   %r: tensor<4x3xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
-  %c0 = arith.constant 0.0 : f32
-  %qx = qtrain.quantizer %x forward <int<8, signed>, nearest_even, scaling <absmax>> : tensor<4x8xf32>
-  %qw = qtrain.quantizer %w forward <int<8, signed>, nearest_even, scaling <absmax, per_channel, axis = 1>> : tensor<8x3xf32>
-  %e = tensor.empty() : tensor<4x3xf32>
-  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4x3xf32>) -> tensor<4x3xf32>
-  %y = linalg.matmul ins(%qx, %qw : tensor<4x8xf32>, tensor<8x3xf32>) outs(%z : tensor<4x3xf32>) -> tensor<4x3xf32>
-  %yq = qtrain.quantizer %y backward <float<bf16>, nearest_even> weight_backward <float<f8E5M2>, nearest_even> : tensor<4x3xf32>
-  %p = arith.mulf %yq, %r : tensor<4x3xf32>
-  %le = tensor.empty() : tensor<f32>
-  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
-  %l = linalg.reduce ins(%p : tensor<4x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
-    (%a: f32, %acc: f32) {
-      %s = arith.addf %a, %acc : f32
-      linalg.yield %s : f32
-    }
-  return %l : tensor<f32>
-}
-)mlir",
-                                              "qlinear");
-  ASSERT_TRUE(model.forward && model.gradient);
-  std::mt19937 rng(7);
-  std::normal_distribution<float> normal;
-  std::vector<float> args(M * K + K * N + M * N);
-  for (float &a : args)
-    a = normal(rng);
-  const float *x = args.data(), *w = x + M * K, *r = w + K * N;
-
-  auto roundTo = [&](const char *name) {
-    std::vector<float> result(M * N);
-    num::roundTensor(r, {M, N}, *num::lookupFloatFormat(name), nullptr, nullptr,
-                     {}, result.data());
-    return result;
-  };
-  std::vector<float> qx =
-      fakeQuantizeInt8(x, {M, K}, num::Granularity::perTensor());
-  std::vector<float> qw =
-      fakeQuantizeInt8(w, {K, N}, num::Granularity::perChannel(1));
-  std::vector<float> gyActivation = roundTo("bf16"),
-                     gyWeight = roundTo("f8E5M2");
-
-  std::vector<float> out = model.lossAndGradients(args);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t k = 0; k < K; ++k) {
-      double expected = 0;
-      for (int64_t n = 0; n < N; ++n)
-        expected += double(gyActivation[m * N + n]) * qw[k * N + n];
-      EXPECT_NEAR(out[1 + m * K + k], expected,
-                  1e-5 * (1 + std::fabs(expected)))
-          << "dL/dx[" << m << ", " << k << "]";
-    }
-  for (int64_t k = 0; k < K; ++k)
-    for (int64_t n = 0; n < N; ++n) {
-      double expected = 0;
-      for (int64_t m = 0; m < M; ++m)
-        expected += double(qx[m * K + k]) * gyWeight[m * N + n];
-      EXPECT_NEAR(out[1 + M * K + k * N + n], expected,
-                  1e-5 * (1 + std::fabs(expected)))
-          << "dL/dw[" << k << ", " << n << "]";
-    }
-}
-
-/// qtrain.qmatmul on the codes of two qtrain.quantize ops (the rhs stored
-/// transposed, with per-channel scales): its gradients are the products of
-/// the output gradient with the other dequantized operand, sent straight
-/// through the quantizes.
-TEST(AutodiffGradient, QMatmulOnCodesIsStraightThrough) {
-  const int64_t M = 4, K = 8, N = 3;
-  CompiledModel<float> model = compile<float>(R"mlir(
-func.func @codes(%x: tensor<4x8xf32> {qtrain.role = #qtrain<role parameter>},
-                 %w: tensor<3x8xf32> {qtrain.role = #qtrain<role parameter>},
-                 %r: tensor<4x3xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
-  %c0 = arith.constant 0.0 : f32
-  %sx = qtrain.compute_scale %x for int<8, signed> using <absmax> : tensor<4x8xf32> -> tensor<f32>
-  %qx = qtrain.quantize %x to int<8, signed> scale(%sx : tensor<f32>) : tensor<4x8xf32> -> tensor<4x8xi8>
-  %sw = qtrain.compute_scale %w for int<8, signed> using <absmax, per_channel, axis = 0> : tensor<3x8xf32> -> tensor<3xf32>
-  %qw = qtrain.quantize %w to int<8, signed> scale(%sw : tensor<3xf32>) granularity <per_channel, axis = 0> : tensor<3x8xf32> -> tensor<3x8xi8>
-  %y = qtrain.qmatmul %qx, %qw lhs(int<8, signed>, scale %sx : tensor<f32>)
-                               rhs(int<8, signed> transposed, scale %sw : tensor<3xf32> granularity <per_channel, axis = 0>)
-                               accumulate i32 : tensor<4x8xi8>, tensor<3x8xi8> -> tensor<4x3xf32>
-  %p = arith.mulf %y, %r : tensor<4x3xf32>
-  %le = tensor.empty() : tensor<f32>
-  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
-  %l = linalg.reduce ins(%p : tensor<4x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
-    (%a: f32, %acc: f32) {
-      %s = arith.addf %a, %acc : f32
-      linalg.yield %s : f32
-    }
-  return %l : tensor<f32>
-}
-)mlir",
-                                              "codes");
-  ASSERT_TRUE(model.forward && model.gradient);
-  std::mt19937 rng(11);
-  std::normal_distribution<float> normal;
-  std::vector<float> args(M * K + N * K + M * N);
-  for (float &a : args)
-    a = normal(rng);
-  const float *x = args.data(), *w = x + M * K, *r = w + N * K;
-  std::vector<float> qx =
-      fakeQuantizeInt8(x, {M, K}, num::Granularity::perTensor());
-  std::vector<float> qw =
-      fakeQuantizeInt8(w, {N, K}, num::Granularity::perChannel(0));
-
-  std::vector<float> out = model.lossAndGradients(args);
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t k = 0; k < K; ++k) {
-      double expected = 0;
-      for (int64_t n = 0; n < N; ++n)
-        expected += double(r[m * N + n]) * qw[n * K + k];
-      EXPECT_NEAR(out[1 + m * K + k], expected,
-                  1e-5 * (1 + std::fabs(expected)))
-          << "dL/dx[" << m << ", " << k << "]";
-    }
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t k = 0; k < K; ++k) {
-      double expected = 0;
-      for (int64_t m = 0; m < M; ++m)
-        expected += double(qx[m * K + k]) * r[m * N + n];
-      EXPECT_NEAR(out[1 + M * K + n * K + k], expected,
-                  1e-5 * (1 + std::fabs(expected)))
-          << "dL/dw[" << n << ", " << k << "]";
-    }
-}
-
-/// qtrain.qconv2d on quantized codes (stride 2): the input and filter
-/// gradients are the convolution gradients of the dequantized operands,
-/// written out here as sums over the output.
-TEST(AutodiffGradient, QConv2DOnCodesIsStraightThrough) {
-  const int64_t C = 2, H = 7, F = 3, KS = 3, OH = 3, S = 2;
-  CompiledModel<float> model = compile<float>(R"mlir(
-func.func @qconv(%x: tensor<1x2x7x7xf32> {qtrain.role = #qtrain<role parameter>},
-                 %w: tensor<3x2x3x3xf32> {qtrain.role = #qtrain<role parameter>},
-                 %r: tensor<1x3x3x3xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
-  %c0 = arith.constant 0.0 : f32
-  %sx = qtrain.compute_scale %x for int<8, signed> using <absmax> : tensor<1x2x7x7xf32> -> tensor<f32>
-  %qx = qtrain.quantize %x to int<8, signed> scale(%sx : tensor<f32>) : tensor<1x2x7x7xf32> -> tensor<1x2x7x7xi8>
-  %sw = qtrain.compute_scale %w for int<8, signed> using <absmax> : tensor<3x2x3x3xf32> -> tensor<f32>
-  %qw = qtrain.quantize %w to int<8, signed> scale(%sw : tensor<f32>) : tensor<3x2x3x3xf32> -> tensor<3x2x3x3xi8>
-  %y = qtrain.qconv2d %qx, %qw input(int<8, signed>, scale %sx : tensor<f32>)
-                               filter(int<8, signed>, scale %sw : tensor<f32>)
-                               accumulate i32 strides [2, 2]
-                               : tensor<1x2x7x7xi8>, tensor<3x2x3x3xi8> -> tensor<1x3x3x3xf32>
-  %p = arith.mulf %y, %r : tensor<1x3x3x3xf32>
-  %le = tensor.empty() : tensor<f32>
-  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
-  %l = linalg.reduce ins(%p : tensor<1x3x3x3xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
-    (%a: f32, %acc: f32) {
-      %s = arith.addf %a, %acc : f32
-      linalg.yield %s : f32
-    }
-  return %l : tensor<f32>
-}
-)mlir",
-                                              "qconv");
-  ASSERT_TRUE(model.forward && model.gradient);
-  std::mt19937 rng(5);
-  std::normal_distribution<float> normal;
-  std::vector<float> args(C * H * H + F * C * KS * KS + F * OH * OH);
-  for (float &a : args)
-    a = normal(rng);
-  const float *x = args.data(), *w = x + C * H * H, *r = w + F * C * KS * KS;
-  std::vector<float> qx = fakeQuantizeInt8(x, {1, C, H, H});
-  std::vector<float> qw = fakeQuantizeInt8(w, {F, C, KS, KS});
-  std::vector<double> dx(C * H * H, 0.0), dw(F * C * KS * KS, 0.0);
-  for (int64_t f = 0; f < F; ++f)
-    for (int64_t oh = 0; oh < OH; ++oh)
-      for (int64_t ow = 0; ow < OH; ++ow)
-        for (int64_t c = 0; c < C; ++c)
-          for (int64_t kh = 0; kh < KS; ++kh)
-            for (int64_t kw = 0; kw < KS; ++kw) {
-              double g = r[(f * OH + oh) * OH + ow];
-              int64_t xi = (c * H + oh * S + kh) * H + ow * S + kw;
-              int64_t wi = ((f * C + c) * KS + kh) * KS + kw;
-              dx[xi] += g * qw[wi];
-              dw[wi] += g * qx[xi];
-            }
-  std::vector<float> out = model.lossAndGradients(args);
-  for (size_t i = 0; i < dx.size(); ++i)
-    EXPECT_NEAR(out[1 + i], dx[i], 1e-5 * (1 + std::fabs(dx[i])))
-        << "dL/dx element " << i;
-  for (size_t i = 0; i < dw.size(); ++i)
-    EXPECT_NEAR(out[1 + dx.size() + i], dw[i], 1e-5 * (1 + std::fabs(dw[i])))
-        << "dL/dw element " << i;
 }
 
 } // namespace

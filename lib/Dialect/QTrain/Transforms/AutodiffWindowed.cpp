@@ -1,13 +1,14 @@
 //===- AutodiffWindowed.cpp - Gradients of convolutions and poolings ------===//
 //
-// Windowed ops read their input through maps like `oh * s + kh`, so the
-// input gradient is a scatter that a linalg.generic cannot write directly.
-// For convolutions it is rewritten as a gather: a convolution of the output
-// gradient, dilated by the stride and padded by the kernel size, with the
-// flipped filter. For poolings whose windows do not overlap, each input
-// element belongs to exactly one window, read through `h floordiv s`. The
-// filter gradient (and the gradient of an accumulated init) is a plain
-// contraction, left to the generic rule on a generalized copy of the op.
+// Windowed ops read their input through maps like `oh * s + kh * d`, so
+// the input gradient is a scatter that a linalg.generic cannot write
+// directly. For convolutions it is rewritten as a gather: a convolution of
+// the output gradient, dilated by the stride and padded by the (dilated)
+// kernel extent, with the flipped filter, dilated as the forward one. For
+// poolings whose windows do not overlap, each input element belongs to exactly
+// one window, read through `h floordiv s`. The filter gradient (and the
+// gradient of an accumulated init) is a plain contraction, left to the generic
+// rule on a generalized copy of the op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -63,23 +64,24 @@ static Value createConvolution(OpBuilder &b, Location loc,
   return conv->getResult(0);
 }
 
-/// Input gradient of a unit-dilation convolution (see the file comment).
+/// Input gradient of a convolution (see the file comment).
 static Value convInputGradient(OpBuilder &b, Location loc, Value input,
                                Value filter, Value gradient,
-                               const WindowLayout &l,
-                               ArrayRef<int64_t> strides) {
+                               const WindowLayout &l, ArrayRef<int64_t> strides,
+                               ArrayRef<int64_t> dilations) {
   auto inType = cast<RankedTensorType>(input.getType());
   auto gType = cast<RankedTensorType>(gradient.getType());
   ArrayRef<int64_t> filterShape =
       cast<RankedTensorType>(filter.getType()).getShape();
   int64_t k[2] = {filterShape[l.kernel[0]], filterShape[l.kernel[1]]};
 
-  // gp[.., z, ..] = g[.., (z - (K - 1)) / s, ..] where divisible, else 0.
+  // gp[.., z, ..] = g[.., (z - (K - 1) d) / s, ..] where divisible, else 0.
   SmallVector<int64_t> paddedShape(gType.getShape());
   SmallVector<int64_t> offsets(gType.getRank(), 0), steps(gType.getRank(), 1);
   for (int i = 0; i < 2; ++i) {
-    paddedShape[l.spatial[i]] = inType.getDimSize(l.spatial[i]) + k[i] - 1;
-    offsets[l.spatial[i]] = k[i] - 1;
+    int64_t extent = (k[i] - 1) * dilations[i];
+    paddedShape[l.spatial[i]] = inType.getDimSize(l.spatial[i]) + extent;
+    offsets[l.spatial[i]] = extent;
     steps[l.spatial[i]] = strides[i];
   }
   Value zeros = createZeros(
@@ -90,10 +92,10 @@ static Value convInputGradient(OpBuilder &b, Location loc, Value input,
       getAsIndexOpFoldResult(ctx, gType.getShape()),
       getAsIndexOpFoldResult(ctx, steps));
 
-  // gin[n, c, h, w] = sum_{f, a, b} gp[n, f, h + a, w + b] * flipped[c, f, a,
-  // b] with flipped[c, f, a, b] = filter[f, c, KH - 1 - a, KW - 1 - b]: a
-  // convolution of the same layout, which the CPU pipeline turns into a
-  // matmul like the forward one.
+  // gin[n, c, h, w] = sum_{f, a, b} gp[n, f, h + a d, w + b d] *
+  // flipped[c, f, a, b] with flipped[c, f, a, b] = filter[f, c, KH - 1 - a,
+  // KW - 1 - b]: a convolution of the same layout and dilations, which the
+  // CPU pipeline turns into a matmul like the forward one.
   auto filterType = cast<RankedTensorType>(filter.getType());
   SmallVector<int64_t> flippedShape(filterShape);
   std::swap(flippedShape[l.filterIn], flippedShape[l.filterOut]);
@@ -117,17 +119,20 @@ static Value convInputGradient(OpBuilder &b, Location loc, Value input,
             linalg::YieldOp::create(nb, nl, args[0]);
           })
           .getResult(0);
-  return createConvolution(b, loc, l, inType, padded, flipped);
+  return createConvolution(b, loc, l, inType, padded, flipped,
+                           /*strides=*/{1, 1}, dilations);
 }
 
-/// Filter gradient of a unit-dilation convolution with strides `s`:
-/// dW[f, c, kh, kw] = sum_{n, oh, ow} x[n, c, kh + s oh, kw + s ow] g[n, f, oh,
-/// ow], the convolution of the input (batch and channels swapped) with the
-/// output gradient as the filter, dilated by the stride.
+/// Filter gradient of a convolution with strides `s` and dilations `d`:
+/// dW[f, c, kh, kw] = sum_{n, oh, ow} x[n, c, d kh + s oh, d kw + s ow]
+/// g[n, f, oh, ow], the convolution of the input (batch and channels
+/// swapped) with the output gradient as the filter: strides and dilations
+/// trade places.
 static Value convFilterGradient(OpBuilder &b, Location loc, Value input,
                                 Value filter, Value gradient,
                                 const WindowLayout &l,
-                                ArrayRef<int64_t> strides) {
+                                ArrayRef<int64_t> strides,
+                                ArrayRef<int64_t> dilations) {
   auto transpose = [&](Value v, ArrayRef<int64_t> perm) -> Value {
     auto type = cast<RankedTensorType>(v.getType());
     SmallVector<int64_t> shape;
@@ -153,7 +158,7 @@ static Value convFilterGradient(OpBuilder &b, Location loc, Value input,
     outShape.push_back(filterType.getDimSize(p));
   Value out = createConvolution(
       b, loc, l, filterType.clone(outShape), transpose(input, inputPerm),
-      transpose(gradient, gradientPerm), /*strides=*/{1, 1},
+      transpose(gradient, gradientPerm), /*strides=*/dilations,
       /*dilations=*/strides);
   return transpose(out, invertPermutationVector(filterPerm));
 }
@@ -261,9 +266,7 @@ autodiff::differentiateWindowed(linalg::LinalgOp op, Adjoints &adjoints) {
     return std::nullopt;
   }
   SmallVector<int64_t> strides = toVector(stridesAttr);
-  if (llvm::any_of(toVector(dilationsAttr), [](int64_t d) { return d != 1; }))
-    return op->emitOpError("with dilations other than 1 cannot be "
-                           "differentiated by qtrain-autodiff");
+  SmallVector<int64_t> dilations = toVector(dilationsAttr);
 
   OpBuilder &b = adjoints.builder;
   Location loc = op.getLoc();
@@ -274,17 +277,20 @@ autodiff::differentiateWindowed(linalg::LinalgOp op, Adjoints &adjoints) {
     Value filter = op.getDpsInputs()[1];
     if (adjoints.isActive(input))
       adjoints.add(input, convInputGradient(b, loc, input, filter, gradient,
-                                            *layout, strides));
+                                            *layout, strides, dilations));
     if (adjoints.isActive(filter))
       adjoints.add(filter, convFilterGradient(
                                b, loc, input, filter,
                                adjoints.getFor(result, op, op->getOpOperand(1)),
-                               *layout, strides));
+                               *layout, strides, dilations));
     // The init accumulates: its gradient is the output's.
     unsigned initNumber = op.getDpsInitsMutable()[0].getOperandNumber();
     return differentiateAsGeneric(op, {initNumber}, adjoints);
   }
 
+  if (llvm::any_of(dilations, [](int64_t d) { return d != 1; }))
+    return op->emitOpError("with dilations other than 1 cannot be "
+                           "differentiated by qtrain-autodiff");
   ArrayRef<int64_t> window =
       cast<RankedTensorType>(op.getDpsInputs()[1].getType()).getShape();
   if (window[0] != strides[0] || window[1] != strides[1])
@@ -304,10 +310,6 @@ autodiff::differentiateWindowed(linalg::LinalgOp op, Adjoints &adjoints) {
 }
 
 LogicalResult autodiff::differentiateQConv2D(QConv2DOp op, Adjoints &adjoints) {
-  if (op.getTransposeFilter() ||
-      llvm::any_of(op.getDilations(), [](int64_t d) { return d != 1; }))
-    return op.emitOpError("with a transposed filter or dilations cannot be "
-                          "differentiated by qtrain-autodiff");
   OpBuilder &b = adjoints.builder;
   Location loc = op.getLoc();
   Value g = adjoints.get(op.getResult());
@@ -321,20 +323,39 @@ LogicalResult autodiff::differentiateQConv2D(QConv2DOp op, Adjoints &adjoints) {
       dequantizeCodes(b, loc, element, op.getFilter(), op.getFilterScale(),
                       op.getFilterZeroPoint(), op.getFilterFormat(),
                       op.getFilterGranularityAttr());
+  // A transposed filter swaps its two channel dimensions; the rules take
+  // the filter as the linalg convolution of the layout reads it, and give
+  // its gradient back in the stored order. The permutation is its own
+  // inverse.
+  SmallVector<int64_t> swapChannels = {0, 1, 2, 3};
+  std::swap(swapChannels[layout.filterIn], swapChannels[layout.filterOut]);
+  auto transposeFilter = [&](Value v) -> Value {
+    if (!op.getTransposeFilter())
+      return v;
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape =
+        applyPermutation(type.getShape(), swapChannels);
+    Value empty = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+    return linalg::TransposeOp::create(b, loc, v, empty, swapChannels)
+        .getResult()[0];
+  };
+  filter = transposeFilter(filter);
   if (adjoints.isActive(op.getInput())) {
     FailureOr<Value> source = straightThroughSource(op, op.getInput(), "input");
     if (failed(source))
       return failure();
-    adjoints.add(*source, convInputGradient(b, loc, input, filter, g, layout,
-                                            op.getStrides()));
+    adjoints.add(*source,
+                 convInputGradient(b, loc, input, filter, g, layout,
+                                   op.getStrides(), op.getDilations()));
   }
   if (adjoints.isActive(op.getFilter())) {
     FailureOr<Value> source =
         straightThroughSource(op, op.getFilter(), "filter");
     if (failed(source))
       return failure();
-    adjoints.add(*source, convFilterGradient(b, loc, input, filter, g, layout,
-                                             op.getStrides()));
+    adjoints.add(*source, transposeFilter(convFilterGradient(
+                              b, loc, input, filter, g, layout, op.getStrides(),
+                              op.getDilations())));
   }
   return success();
 }

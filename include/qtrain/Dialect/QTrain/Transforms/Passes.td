@@ -88,11 +88,11 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
       `minimumf`/`minnumf`; the gradient of a max or min reaches every
       element equal to the result (the arg-max / arg-min);
     * convolutions (`linalg.conv_2d_nchw_fchw`, `linalg.conv_2d_nhwc_hwcf`,
-      any strides, unit dilations): both gradients are convolutions of the
+      any strides and dilations): both gradients are convolutions of the
       same layout, the input gradient of the padded, stride-dilated output
-      gradient with the flipped filter, the filter gradient of the input
-      (batch and channels swapped) with the output gradient dilated by the
-      stride;
+      gradient with the flipped filter (dilated as forward), the filter
+      gradient of the input (batch and channels swapped) with the output
+      gradient, strides and dilations trading places;
     * poolings (`linalg.pooling_{nchw,nhwc}_{max,sum}`) with windows that
       do not overlap (strides equal to the window);
     * tensor reshapes, slices, inserts and pads, by their adjoint moves;
