@@ -18,7 +18,6 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <malloc.h>
 #include <random>
 #include <string>
 
@@ -86,9 +85,7 @@ struct Row {
 
 int main(int argc, char **argv) {
   llvm::cl::ParseCommandLineOptions(argc, argv, "qtrain benchmarks\n");
-  // Large buffers are reused; keep glibc from unmapping them between calls.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  qtrain::runtime::keepLargeAllocationsMapped();
 
   //===--------------------------------------------------------------------===//
   // Quantization of 64 MiB against a copy.

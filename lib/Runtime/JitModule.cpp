@@ -17,6 +17,9 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <cstdlib>
+#include <malloc.h>
+
 using namespace mlir;
 
 namespace qtrain::runtime {
@@ -75,6 +78,9 @@ JitModule::compile(const std::string &source, std::string &error,
   llvm::StringRef runnerUtils[] = {QTRAIN_C_RUNNER_UTILS};
   options.sharedLibPaths = runnerUtils;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  // `perf record -k 1` then `perf inject --jit` names the compiled
+  // functions in profiles.
+  options.enablePerfNotificationListener = getenv("QTRAIN_PERF") != nullptr;
   auto engine = ExecutionEngine::create(*module, options);
   if (!engine) {
     errors << llvm::toString(engine.takeError());
@@ -83,6 +89,11 @@ JitModule::compile(const std::string &source, std::string &error,
   auto result = std::unique_ptr<JitModule>(new JitModule());
   result->engine = std::move(*engine);
   return result;
+}
+
+void keepLargeAllocationsMapped() {
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 } // namespace qtrain::runtime

@@ -485,6 +485,7 @@ int main(int argc, char **argv) {
       argc, argv,
       "qtrain-train: train a model on Fashion-MNIST through the qtrain "
       "pipeline\n");
+  ::qtrain::runtime::keepLargeAllocationsMapped();
   if (recipes.empty())
     recipes.push_back(RecipeKind::fp32);
 

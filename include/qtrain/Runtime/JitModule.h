@@ -48,6 +48,13 @@ private:
   std::unique_ptr<mlir::ExecutionEngine> engine;
 };
 
+/// Keeps glibc from returning large blocks to the kernel on free. Compiled
+/// code allocates its intermediate tensors on every call; above glibc's
+/// mmap threshold each allocation would be a fresh mapping whose pages all
+/// fault in again (more than half of a LeNet training step). Process-wide,
+/// so drivers call it once at start-up.
+void keepLargeAllocationsMapped();
+
 /// A 1-D memref descriptor over a vector's storage.
 template <typename T> StridedMemRefType<T, 1> memref1D(std::vector<T> &v) {
   return StridedMemRefType<T, 1>{
