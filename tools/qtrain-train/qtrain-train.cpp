@@ -69,6 +69,17 @@ static cl::opt<mlir::qtrain::RangeBatchNormMode> rangeBatchNorm(
                clEnumValN(mlir::qtrain::RangeBatchNormMode::on, "on", "always"),
                clEnumValN(mlir::qtrain::RangeBatchNormMode::off, "off",
                           "never")));
+static cl::opt<int64_t> rangeBatchNormChunks(
+    "range-bn-chunks",
+    cl::desc("Chunks of the batch whose ranges Range BN averages"),
+    cl::init(1));
+static cl::opt<mlir::qtrain::RangeConstant> rangeBatchNormConstant(
+    "range-bn-constant", cl::desc("Range BN's C(n)"),
+    cl::init(mlir::qtrain::RangeConstant::paper),
+    cl::values(clEnumValN(mlir::qtrain::RangeConstant::paper, "paper",
+                          "1 / sqrt(2 ln n)"),
+               clEnumValN(mlir::qtrain::RangeConstant::reference, "reference",
+                          "the reference code's constant")));
 static cl::opt<int64_t>
     amaxHistory("amax-history",
                 cl::desc("Delayed scaling of the per-tensor absmax specs "
@@ -181,6 +192,8 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         options.weightDecay = weightDecay;
         options.rangeBatchNorm = rangeBatchNorm;
         options.amaxHistory = amaxHistory;
+        options.rangeBatchNormChunks = rangeBatchNormChunks;
+        options.rangeBatchNormConstant = rangeBatchNormConstant;
         mlir::qtrain::buildTrainingStepPipeline(pm, options);
         if (failed(pm.run(module)))
           return failure();

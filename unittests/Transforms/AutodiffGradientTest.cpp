@@ -461,4 +461,65 @@ TEST(AutodiffGradient, RangeBatchNormMatchesItsFormulaAndDifferences) {
   }
 }
 
+/// Where a max or min is not differentiable, several elements are equal to
+/// it: they share its gradient evenly (as torch.amax does), in reductions
+/// and in max poolings. Range BN of quantized values, which saturate at the
+/// quantization bounds, depends on this.
+TEST(AutodiffGradient, TiesOfAMaxShareItsGradient) {
+  CompiledModel<double> model = compile<double>(R"mlir(
+func.func @ties(%x: tensor<2x4xf64> {qtrain.role = #qtrain<role parameter>},
+                %p: tensor<1x1x4x4xf64> {qtrain.role = #qtrain<role parameter>}) -> tensor<f64> {
+  %c0 = arith.constant 0.0 : f64
+  %inf = arith.constant 0x7FF0000000000000 : f64
+  %ninf = arith.constant 0xFFF0000000000000 : f64
+  %er = tensor.empty() : tensor<2xf64>
+  %lo = linalg.fill ins(%inf : f64) outs(%er : tensor<2xf64>) -> tensor<2xf64>
+  %min = linalg.reduce ins(%x : tensor<2x4xf64>) outs(%lo : tensor<2xf64>) dimensions = [1]
+    (%a: f64, %acc: f64) {
+      %m = arith.minimumf %a, %acc : f64
+      linalg.yield %m : f64
+    }
+  %win = tensor.empty() : tensor<2x2xf64>
+  %ep = tensor.empty() : tensor<1x1x2x2xf64>
+  %hi = linalg.fill ins(%ninf : f64) outs(%ep : tensor<1x1x2x2xf64>) -> tensor<1x1x2x2xf64>
+  %pool = linalg.pooling_nchw_max {dilations = dense<1> : vector<2xi64>, strides = dense<2> : vector<2xi64>}
+      ins(%p, %win : tensor<1x1x4x4xf64>, tensor<2x2xf64>) outs(%hi : tensor<1x1x2x2xf64>) -> tensor<1x1x2x2xf64>
+  %le = tensor.empty() : tensor<f64>
+  %lz = linalg.fill ins(%c0 : f64) outs(%le : tensor<f64>) -> tensor<f64>
+  %l1 = linalg.reduce ins(%min : tensor<2xf64>) outs(%lz : tensor<f64>) dimensions = [0]
+    (%a: f64, %acc: f64) {
+      %s = arith.addf %a, %acc : f64
+      linalg.yield %s : f64
+    }
+  %l = linalg.reduce ins(%pool : tensor<1x1x2x2xf64>) outs(%l1 : tensor<f64>) dimensions = [0, 1, 2, 3]
+    (%a: f64, %acc: f64) {
+      %s = arith.addf %a, %acc : f64
+      linalg.yield %s : f64
+    }
+  return %l : tensor<f64>
+}
+)mlir",
+                                                "ties");
+  ASSERT_TRUE(model.forward && model.gradient);
+  std::vector<double> args = {1, 0, 0, 2, // row minimum 0, twice
+                              5, 4, 4, 4, // row minimum 4, three times
+                              // 4x4 input of the pooling: windows of 2x2
+                              2, 2, 0, 1, //
+                              2, 1, 3, 0, //
+                              7, 7, 5, 6, //
+                              7, 7, 6, 6};
+  std::vector<double> out = model.lossAndGradients(args);
+  const double third = 1.0 / 3;
+  std::vector<double> expected = {
+      0,     0.5,   0.5,   0,     //
+      0,     third, third, third, //
+      third, third, 0,     0,     // window maxima 2 (three times), 3,
+      third, 0,     1,     0,     //
+      0.25,  0.25,  0,     third, // 7 (four times), 6 (three times)
+      0.25,  0.25,  third, third};
+  ASSERT_EQ(out.size(), 1 + expected.size());
+  for (size_t i = 0; i < expected.size(); ++i)
+    EXPECT_DOUBLE_EQ(out[1 + i], expected[i]) << "gradient element " << i;
+}
+
 } // namespace

@@ -77,6 +77,11 @@ Value createElementwise(
     OpBuilder &builder, Location loc, Value a, Value b,
     function_ref<Value(OpBuilder &, Location, Value, Value)> combine);
 
+/// `gradient` divided element-wise by `count`, the number of elements equal
+/// to a max/min that share its gradient (ties), or by 1 where none does.
+Value divideAmongTies(OpBuilder &builder, Location loc, Value gradient,
+                      Value count);
+
 /// Adds to the gradients of the operands `targets` of `op`. `result` is the
 /// value whose gradient flows back (and that reductions compare with); it
 /// differs from `op`'s own result when `op` is the generalized copy of a

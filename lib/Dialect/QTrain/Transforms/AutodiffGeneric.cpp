@@ -360,6 +360,64 @@ static FailureOr<Value> buildOperandGradient(linalg::GenericOp op,
   return grad.getResult(0);
 }
 
+/// `gradient` divided, per element of the result of the max/min reduction
+/// `op`, by the number of terms equal to that result, so that ties share
+/// the gradient (as torch.amax does) instead of each receiving all of it:
+/// a range over values that saturated at a quantization bound has many.
+/// The count is kept in the result's type (exact up to 2^24 ties in f32).
+static Value splitAmongTies(linalg::GenericOp op, Value result, Value term,
+                            Value gradient, OpBuilder &builder) {
+  Location loc = op.getLoc();
+  auto resultType = cast<RankedTensorType>(result.getType());
+  Type element = resultType.getElementType();
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  SmallVector<Value> inputs(op.getDpsInputs());
+  inputs.push_back(result);
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  maps.pop_back();
+  maps.append({outMap, outMap});
+  Block &body = *op.getBlock();
+  unsigned numInputs = op.getNumDpsInputs();
+  Value count =
+      linalg::GenericOp::create(
+          builder, loc, resultType, inputs,
+          createZeros(builder, loc, resultType), maps,
+          op.getIteratorTypesArray(),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            IRMapping primal;
+            for (unsigned i = 0; i < numInputs; ++i)
+              primal.map(body.getArgument(i), args[i]);
+            for (Operation &bodyOp : body.without_terminator())
+              nb.clone(bodyOp, primal);
+            Value tie =
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ,
+                                      primal.lookup(term), args[numInputs]);
+            Value one = arith::ConstantOp::create(
+                nb, nl, nb.getFloatAttr(element, 1.0));
+            Value zero =
+                arith::ConstantOp::create(nb, nl, nb.getZeroAttr(element));
+            Value add = arith::SelectOp::create(nb, nl, tie, one, zero);
+            Value sum = arith::AddFOp::create(nb, nl, args.back(), add);
+            linalg::YieldOp::create(nb, nl, sum);
+          })
+          .getResult(0);
+  return divideAmongTies(builder, loc, gradient, count);
+}
+
+Value autodiff::divideAmongTies(OpBuilder &builder, Location loc,
+                                Value gradient, Value count) {
+  // A NaN extremum equals no element: its count stays 0, and g / max(n, 1)
+  // is a gradient that no element receives.
+  return createElementwise(
+      builder, loc, gradient, count,
+      [](OpBuilder &nb, Location nl, Value g, Value n) -> Value {
+        Value one =
+            arith::ConstantOp::create(nb, nl, nb.getFloatAttr(n.getType(), 1));
+        return arith::DivFOp::create(nb, nl, g,
+                                     arith::MaximumFOp::create(nb, nl, n, one));
+      });
+}
+
 LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
                                              ArrayRef<OpOperand *> targets,
                                              Adjoints &adjoints) {
@@ -382,6 +440,7 @@ LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
     SmallVector<OpOperand *> operands;
   };
   SmallVector<Group> groups;
+  DenseMap<Value, Value> shared; // output gradient -> split among ties
   for (OpOperand *target : targets) {
     Value gradient = adjoints.getFor(result, op, *target);
     if (target == init && combiner->first != Combiner::none) {
@@ -398,6 +457,13 @@ LogicalResult autodiff::differentiateGeneric(linalg::GenericOp op, Value result,
              << " is read through a non-permutation indexing map, whose "
                 "gradient would be a scatter; qtrain-autodiff supports this "
                 "only for named convolutions and poolings";
+    if (combiner->first == Combiner::extremum) {
+      Value &split = shared[gradient];
+      if (!split)
+        split = splitAmongTies(op, result, combiner->second, gradient,
+                               adjoints.builder);
+      gradient = split;
+    }
     AffineMap map = op.getMatchingIndexingMap(target);
     auto same = llvm::find_if(groups, [&](const Group &g) {
       return g.value == target->get() && g.map == map && g.gradient == gradient;

@@ -189,6 +189,44 @@ static Value poolInputGradient(OpBuilder &b, Location loc, Value input,
   SmallVector<utils::IteratorType> parallel(4, utils::IteratorType::parallel);
   Value empty =
       tensor::EmptyOp::create(b, loc, covered, inType.getElementType());
+  if (isMax) {
+    // Ties share a window's gradient, as in the max reductions: divide it
+    // by the count of elements equal to the maximum, a sum pooling of the
+    // tie mask over the same windows.
+    Value mask =
+        linalg::GenericOp::create(
+            b, loc, coveredType, ValueRange{inputSlice, result}, empty,
+            ArrayRef<AffineMap>{id, window, id}, parallel,
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Type t = args[0].getType();
+              Value tie = arith::CmpFOp::create(
+                  nb, nl, arith::CmpFPredicate::OEQ, args[0], args[1]);
+              Value one =
+                  arith::ConstantOp::create(nb, nl, nb.getFloatAttr(t, 1.0));
+              Value zero = arith::ConstantOp::create(nb, nl, nb.getZeroAttr(t));
+              linalg::YieldOp::create(
+                  nb, nl,
+                  arith::SelectOp::create(nb, nl, tie, one, zero).getResult());
+            })
+            .getResult(0);
+    Value windowShape = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{strides[0], strides[1]},
+        inType.getElementType());
+    Value init = createZeros(b, loc, outType);
+    auto stridesAttr = b.getI64TensorAttr(strides);
+    auto dilationsAttr = b.getI64TensorAttr({1, 1});
+    Value counts =
+        &l == &kNCHW
+            ? linalg::PoolingNchwSumOp::create(b, loc, outType,
+                                               ValueRange{mask, windowShape},
+                                               init, stridesAttr, dilationsAttr)
+                  .getResult(0)
+            : linalg::PoolingNhwcSumOp::create(b, loc, outType,
+                                               ValueRange{mask, windowShape},
+                                               init, stridesAttr, dilationsAttr)
+                  .getResult(0);
+    gradient = divideAmongTies(b, loc, gradient, counts);
+  }
   Value grad =
       linalg::GenericOp::create(
           b, loc, coveredType, ValueRange{inputSlice, result, gradient}, empty,

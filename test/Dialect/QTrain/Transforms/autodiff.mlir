@@ -38,10 +38,19 @@ func.func @linear(%w: tensor<8x4xf32> {qtrain.role = #qtrain<role parameter>},
 
 // -----
 
-// A max reduction sends its gradient to the elements equal to the result.
+// A max reduction sends its gradient to the elements equal to the result,
+// divided by how many there are (ties share it).
 // CHECK-LABEL: func.func @max_grad(
 // CHECK:         %[[MAX:.+]] = linalg.generic {{.*}} ins(%arg0 : tensor<4xf32>)
-// CHECK:         linalg.generic {{.*}} ins(%arg0, %[[MAX]], %{{.+}} : tensor<4xf32>, tensor<f32>, tensor<f32>)
+// CHECK:         %[[COUNT:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%arg0, %[[MAX]] : tensor<4xf32>, tensor<f32>)
+// CHECK-NEXT:    ^bb0(%[[IN:.+]]: f32, %[[RES:.+]]: f32, %[[ACC:.+]]: f32):
+// CHECK-NEXT:      %[[TIE:.+]] = arith.cmpf oeq, %[[IN]], %[[RES]] : f32
+// CHECK-NEXT:      %[[ONE:.+]] = arith.select %[[TIE]]
+// CHECK-NEXT:      arith.addf %[[ACC]], %[[ONE]]
+// CHECK:         %[[SHARE:.+]] = linalg.generic {{.*}} ins(%{{.+}}, %[[COUNT]] : tensor<f32>, tensor<f32>)
+// CHECK:           arith.maximumf
+// CHECK:           arith.divf
+// CHECK:         linalg.generic {{.*}} ins(%arg0, %[[MAX]], %[[SHARE]] : tensor<4xf32>, tensor<f32>, tensor<f32>)
 // CHECK-NEXT:    ^bb0(%[[IN:.+]]: f32, %[[RES:.+]]: f32, %[[G:.+]]: f32, %{{.+}}: f32):
 // CHECK:           arith.cmpf oeq, %[[IN]], %[[RES]] : f32
 // CHECK:           arith.select
@@ -97,10 +106,16 @@ func.func @conv(%w: tensor<4x2x3x3xf32> {qtrain.role = #qtrain<role parameter>},
 
 // A max pooling with non-overlapping windows: each input element reads its
 // window's result and gradient through `floordiv`, and only the arg-max
-// receives it. Rows beyond the last window get zeros.
+// elements receive it, sharing it (a sum pooling of the tie mask counts
+// them). Rows beyond the last window get zeros.
 // CHECK-LABEL: func.func @pool_grad(
 // CHECK:         %[[SLICE:.+]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 1, 1] : tensor<1x1x5x5xf32> to tensor<1x1x4x4xf32>
-// CHECK:         %[[G:.+]] = linalg.generic {indexing_maps = [{{.+}}, [[WIN:affine_map<\(d0, d1, d2, d3\) -> \(d0, d1, d2 floordiv 2, d3 floordiv 2\)>]], [[WIN]], {{.+}}]{{.*}} ins(%[[SLICE]],
+// CHECK:         %[[MASK:.+]] = linalg.generic {{.+}} ins(%[[SLICE]], %{{.+}} : tensor<1x1x4x4xf32>, tensor<1x1x2x2xf32>)
+// CHECK:           arith.cmpf oeq
+// CHECK:         %[[COUNT:.+]] = linalg.pooling_nchw_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[MASK]], %{{.+}} : tensor<1x1x4x4xf32>, tensor<2x2xf32>)
+// CHECK:         %[[SHARE:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[COUNT]] :
+// CHECK:           arith.divf
+// CHECK:         %[[G:.+]] = linalg.generic {indexing_maps = [{{.+}}, [[WIN:affine_map<\(d0, d1, d2, d3\) -> \(d0, d1, d2 floordiv 2, d3 floordiv 2\)>]], [[WIN]], {{.+}}]{{.*}} ins(%[[SLICE]], %{{.+}}, %[[SHARE]] :
 // CHECK:           arith.cmpf oeq
 // CHECK:         tensor.insert_slice %[[G]] into %{{.+}}[0, 0, 0, 0] [1, 1, 4, 4] [1, 1, 1, 1] : tensor<1x1x4x4xf32> into tensor<1x1x5x5xf32>
 func.func @pool(%x: tensor<1x1x5x5xf32> {qtrain.role = #qtrain<role parameter>}) -> tensor<f32> {

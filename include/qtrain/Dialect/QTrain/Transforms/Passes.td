@@ -85,8 +85,9 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
       output gradient by the derivative of the body with respect to that
       operand, summing over the dimensions the operand does not index.
       Reductions must combine with `addf`, `maximumf`/`maxnumf` or
-      `minimumf`/`minnumf`; the gradient of a max or min reaches every
-      element equal to the result (the arg-max / arg-min);
+      `minimumf`/`minnumf`; the gradient of a max or min is shared evenly
+      by the elements equal to the result (the arg-max / arg-min; ties
+      split it, as `torch.amax` does);
     * convolutions (`linalg.conv_2d_nchw_fchw`, `linalg.conv_2d_nhwc_hwcf`,
       any strides and dilations): both gradients are convolutions of the
       same layout, the input gradient of the padded, stride-dilated output
@@ -94,7 +95,8 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
       gradient of the input (batch and channels swapped) with the output
       gradient, strides and dilations trading places;
     * poolings (`linalg.pooling_{nchw,nhwc}_{max,sum}`) with windows that
-      do not overlap (strides equal to the window);
+      do not overlap (strides equal to the window); ties of a max share the
+      window's gradient;
     * tensor reshapes, slices, inserts and pads, by their adjoint moves;
     * `qtrain.quantizer`: the straight-through estimator, followed by the
       rounding of the gradient to the quantizer's backward formats (a
