@@ -85,6 +85,13 @@ static cl::opt<int64_t>
                 cl::desc("Delayed scaling of the per-tensor absmax specs "
                          "(fp8) over the amaxes of the last N steps"),
                 cl::init(0));
+static cl::opt<mlir::qtrain::ParamInit> defaultInit(
+    "init", cl::desc("Initialization of weights without a qtrain.init"),
+    cl::init(mlir::qtrain::ParamInit::he_normal),
+    cl::values(clEnumValN(mlir::qtrain::ParamInit::he_normal, "he",
+                          "normal, variance 2 / fan-in"),
+               clEnumValN(mlir::qtrain::ParamInit::glorot_uniform, "glorot",
+                          "uniform, variance 2 / (fan-in + fan-out)")));
 static cl::opt<unsigned> seed("seed", cl::desc("Initialization and shuffle"),
                               cl::init(1));
 static cl::opt<int64_t> trainLimit("train-limit",
@@ -237,10 +244,11 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
   return true;
 }
 
-/// As each parameter's `qtrain.init` says; by default He-normal weights
-/// (rank >= 2; the fan-in is every dimension but the output one: the first
-/// of a [in, out] matrix, the last three of an [F, C, KH, KW] filter) and
-/// zeros for rank-1 parameters (biases).
+/// As each parameter's `qtrain.init` says; by default `--init` for weights
+/// (rank >= 2) and zeros for rank-1 parameters (biases). The fan-in is every
+/// dimension but the output one (the first of an [in, out] matrix, the last
+/// three of an [F, C, KH, KW] filter), the fan-out every dimension but the
+/// input one.
 static void initialize(Compiled &c, std::vector<float> &in,
                        unsigned seedValue) {
   using mlir::qtrain::ParamInit;
@@ -248,15 +256,33 @@ static void initialize(Compiled &c, std::vector<float> &in,
   for (const Slot &s : c.slots) {
     if (s.role != ArgRole::parameter)
       continue;
-    ParamInit init = s.init.value_or(s.shape.size() >= 2 ? ParamInit::he_normal
-                                                         : ParamInit::zeros);
-    int64_t fanIn = s.shape.size() == 2 ? s.shape[0] : s.size / s.shape[0];
-    std::normal_distribution<float> normal(0.0f,
-                                           std::sqrt(2.0f / float(fanIn)));
-    for (int64_t i = 0; i < s.size; ++i)
-      in[s.offset + i] = init == ParamInit::he_normal ? normal(rng)
-                         : init == ParamInit::ones    ? 1.0f
-                                                      : 0.0f;
+    ParamInit init = s.init.value_or(
+        s.shape.size() >= 2 ? defaultInit.getValue() : ParamInit::zeros);
+    bool matrix = s.shape.size() == 2;
+    float fanIn = float(matrix ? s.shape[0] : s.size / s.shape[0]);
+    float fanOut = float(matrix               ? s.shape[1]
+                         : s.shape.size() > 1 ? s.size / s.shape[1]
+                                              : s.size);
+    std::normal_distribution<float> he(0.0f, std::sqrt(2.0f / fanIn));
+    float a = std::sqrt(6.0f / (fanIn + fanOut));
+    std::uniform_real_distribution<float> glorot(-a, a);
+    for (int64_t i = 0; i < s.size; ++i) {
+      float &v = in[s.offset + i];
+      switch (init) {
+      case ParamInit::he_normal:
+        v = he(rng);
+        break;
+      case ParamInit::glorot_uniform:
+        v = glorot(rng);
+        break;
+      case ParamInit::ones:
+        v = 1.0f;
+        break;
+      case ParamInit::zeros:
+        v = 0.0f;
+        break;
+      }
+    }
   }
 }
 

@@ -144,7 +144,8 @@ def QTrain_ParamInit : I32EnumAttr<"ParamInit",
     "how a driver initializes a parameter", [
       I32EnumAttrCase<"he_normal", 0>,
       I32EnumAttrCase<"zeros", 1>,
-      I32EnumAttrCase<"ones", 2>]> {
+      I32EnumAttrCase<"ones", 2>,
+      I32EnumAttrCase<"glorot_uniform", 3>]> {
   let cppNamespace = "::mlir::qtrain";
   let genSpecializedAttr = 0;
 }
@@ -155,8 +156,11 @@ def QTrain_ParamInitAttr : EnumAttr<QTrain_Dialect, QTrain_ParamInit, "init"> {
     The `qtrain.init` argument attribute tells drivers such as qtrain-train
     how to initialize a parameter: `he_normal` (normal with variance
     2 / fan-in, the fan-in being every dimension but the output one),
+    `glorot_uniform` (uniform on [-a, a] with a = sqrt(6 / (fan-in +
+    fan-out)), the fan-out being every dimension but the input one),
     `zeros` or `ones` (batch-norm scales). Without it, parameters of rank 2
-    or more are `he_normal` and the others `zeros`.
+    or more are initialized as the driver's default (qtrain-train
+    `--init`, He by default) and the others `zeros`.
 
     Example: `%gamma: tensor<8xf32> {qtrain.role = #qtrain<role parameter>, qtrain.init = #qtrain<init ones>}`
   }];
