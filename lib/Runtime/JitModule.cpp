@@ -28,7 +28,8 @@ std::unique_ptr<JitModule>
 JitModule::compile(const std::string &source, std::string &error,
                    const mlir::qtrain::LowerToCPUOptions &pipelineOptions,
                    llvm::function_ref<LogicalResult(ModuleOp)> prepare,
-                   llvm::StringRef sourceName) {
+                   llvm::StringRef sourceName,
+                   llvm::function_ref<void(ModuleOp)> lowered) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -55,6 +56,8 @@ JitModule::compile(const std::string &source, std::string &error,
   mlir::qtrain::buildLowerToCPUPipeline(pm, pipelineOptions);
   if (failed(pm.run(*module)))
     return nullptr;
+  if (lowered)
+    lowered(*module);
 
   // Optimize the LLVM IR for the host CPU (AVX-512 and VNNI where present):
   // without a target machine, LLVM's vectorizers assume a generic target.

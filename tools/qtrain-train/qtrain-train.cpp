@@ -105,8 +105,9 @@ static cl::opt<std::string>
             cl::init("/usr/share/datasets/fashion-mnist"));
 static cl::opt<std::string> csvFile("csv", cl::desc("Append a CSV log here"));
 static cl::opt<bool> dumpIR("dump-ir",
-                            cl::desc("Print the IR before and after the "
-                                     "training rewrite"));
+                            cl::desc("Print the IR of each stage: the "
+                                     "model, the training step, the lowered "
+                                     "code"));
 static cl::opt<std::string> saveFile("save",
                                      cl::desc("Save the trained parameters"));
 static cl::opt<std::string> loadFile("load",
@@ -205,8 +206,8 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         if (failed(pm.run(module)))
           return failure();
         if (dumpIR)
-          llvm::outs() << "// ----- training step ("
-                       << cl::getRegisteredOptions()["recipe"]->ArgStr << ")\n"
+          llvm::outs() << "// ----- training step (qtrain-training-step, "
+                       << recipeName(recipe) << ")\n"
                        << module << "\n";
 
         auto step = module.lookupSymbol<func::FuncOp>(modelName + "_step");
@@ -237,7 +238,12 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
           return failure();
         return ::qtrain::runtime::addFlatInterface(logits);
       },
-      modelFile);
+      modelFile,
+      [&](ModuleOp module) {
+        if (dumpIR)
+          llvm::outs() << "// ----- lowered (qtrain-lower-to-cpu)\n"
+                       << module << "\n";
+      });
   if (!out.jit)
     return false;
   error = modelName;

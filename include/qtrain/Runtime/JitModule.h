@@ -26,13 +26,15 @@ class JitModule {
 public:
   /// Compiles `source`; on failure returns null and sets `error` to the
   /// diagnostics. `prepare`, when given, transforms the parsed module before
-  /// the lowering (to run qtrain passes, add interfaces). Diagnostics name
-  /// the source `sourceName`.
+  /// the lowering (to run qtrain passes, add interfaces), and `lowered`
+  /// sees it after the lowering (to print it). Diagnostics name the source
+  /// `sourceName`.
   static std::unique_ptr<JitModule>
   compile(const std::string &source, std::string &error,
           const mlir::qtrain::LowerToCPUOptions &options = {},
           llvm::function_ref<mlir::LogicalResult(mlir::ModuleOp)> prepare = {},
-          llvm::StringRef sourceName = "<source>");
+          llvm::StringRef sourceName = "<source>",
+          llvm::function_ref<void(mlir::ModuleOp)> lowered = {});
 
   /// The C interface (_mlir_ciface_<name>) of a compiled function, or null.
   template <typename Fn> Fn lookup(const std::string &name) {
