@@ -481,4 +481,5 @@ void mlir::qtrain::populateQTrainToLinalgPatterns(RewritePatternSet &patterns) {
   populateQTrainElementwiseToLinalgPatterns(patterns);
   populateQTrainScaleToLinalgPatterns(patterns);
   populateQTrainContractionToLinalgPatterns(patterns);
+  populateQTrainPackingToLinalgPatterns(patterns);
 }

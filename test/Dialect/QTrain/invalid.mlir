@@ -681,3 +681,27 @@ func.func @record_amax_empty_history(%x: tensor<4xf32>, %h: tensor<0xf32>) -> te
   %0 = qtrain.record_amax %x into %h : tensor<4xf32>, tensor<0xf32>
   return %0 : tensor<0xf32>
 }
+
+// -----
+
+func.func @pack_odd(%codes: tensor<2x7xi8>) -> tensor<2x3xi8> {
+  // expected-error @+1 {{'qtrain.pack' op packs pairs along the innermost dimension, which must be even in 'tensor<2x7xi8>'}}
+  %p = qtrain.pack %codes : tensor<2x7xi8> -> tensor<2x3xi8>
+  return %p : tensor<2x3xi8>
+}
+
+// -----
+
+func.func @pack_shape(%codes: tensor<2x8xi8>) -> tensor<4x2xi8> {
+  // expected-error @+1 {{'qtrain.pack' op expected packed bytes of shape 'tensor<2x4xi8>' for 'tensor<2x8xi8>', got 'tensor<4x2xi8>'}}
+  %p = qtrain.pack %codes : tensor<2x8xi8> -> tensor<4x2xi8>
+  return %p : tensor<4x2xi8>
+}
+
+// -----
+
+func.func @unpack_dynamic(%bytes: tensor<?x4xi8>) -> tensor<?x8xi8> {
+  // expected-error @+1 {{'qtrain.unpack' op needs static tensors of one rank (at least 1), got 'tensor<?x8xi8>' and 'tensor<?x4xi8>'}}
+  %u = qtrain.unpack %bytes : tensor<?x4xi8> -> tensor<?x8xi8>
+  return %u : tensor<?x8xi8>
+}

@@ -207,3 +207,15 @@ func.func @delayed_scaling(%x: tensor<4x8xf32>, %y: tensor<4x8xbf16>, %h: tensor
   %3 = qtrain.record_amax %y into %h : tensor<4x8xbf16>, tensor<16xf32>
   return %0, %1, %2, %3 : tensor<4x8xf32>, tensor<16xf32>, tensor<8xf32>, tensor<16xf32>
 }
+
+// -----
+
+// 4-bit codes packed two per byte and back.
+// CHECK-LABEL: func.func @packing
+// CHECK: %[[P:.*]] = qtrain.pack %{{.*}} : tensor<2x8xi8> -> tensor<2x4xi8>
+// CHECK: qtrain.unpack %[[P]] : tensor<2x4xi8> -> tensor<2x8xi8>
+func.func @packing(%codes: tensor<2x8xi8>) -> tensor<2x8xi8> {
+  %p = qtrain.pack %codes : tensor<2x8xi8> -> tensor<2x4xi8>
+  %u = qtrain.unpack %p : tensor<2x4xi8> -> tensor<2x8xi8>
+  return %u : tensor<2x8xi8>
+}

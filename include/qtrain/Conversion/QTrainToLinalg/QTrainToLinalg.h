@@ -19,6 +19,8 @@ void populateQTrainElementwiseToLinalgPatterns(RewritePatternSet &patterns);
 void populateQTrainScaleToLinalgPatterns(RewritePatternSet &patterns);
 /// qtrain.qmatmul, qtrain.qconv2d.
 void populateQTrainContractionToLinalgPatterns(RewritePatternSet &patterns);
+/// qtrain.pack, qtrain.unpack.
+void populateQTrainPackingToLinalgPatterns(RewritePatternSet &patterns);
 /// All of the above.
 void populateQTrainToLinalgPatterns(RewritePatternSet &patterns);
 

@@ -543,3 +543,37 @@ Value QuantizerOp::buildRounding(OpBuilder &builder, Location loc, Value x,
                          OverflowModeAttr::get(ctx, OverflowMode::saturate),
                          granularity, builder.getI32IntegerAttr(stream));
 }
+
+//===----------------------------------------------------------------------===//
+// PackOp / UnpackOp
+//===----------------------------------------------------------------------===//
+
+/// `codes` holds twice as many elements as `bytes` along the innermost
+/// dimension, and as many along every other.
+static LogicalResult verifyPacking(Operation *op, RankedTensorType codes,
+                                   RankedTensorType bytes) {
+  if (!codes.hasStaticShape() || !bytes.hasStaticShape() ||
+      codes.getRank() == 0 || codes.getRank() != bytes.getRank())
+    return op->emitOpError("needs static tensors of one rank (at least 1), "
+                           "got ")
+           << codes << " and " << bytes;
+  SmallVector<int64_t> expected(codes.getShape());
+  if (expected.back() % 2 != 0)
+    return op->emitOpError("packs pairs along the innermost dimension, "
+                           "which must be even in ")
+           << codes;
+  expected.back() /= 2;
+  if (bytes.getShape() != ArrayRef<int64_t>(expected))
+    return op->emitOpError("expected packed bytes of shape ")
+           << RankedTensorType::get(expected, bytes.getElementType())
+           << " for " << codes << ", got " << bytes;
+  return success();
+}
+
+LogicalResult PackOp::verify() {
+  return verifyPacking(*this, getInput().getType(), getResult().getType());
+}
+
+LogicalResult UnpackOp::verify() {
+  return verifyPacking(*this, getResult().getType(), getInput().getType());
+}

@@ -162,6 +162,49 @@ def QTrain_ComputeScaleOp : QTrain_Op<"compute_scale", [Pure]> {
   let hasVerifier = 1;
 }
 
+def QTrain_PackOp : QTrain_Op<"pack", [Pure]> {
+  let summary = "Pack 4-bit codes two per byte";
+  let description = [{
+    `result[..., j] = (input[..., 2j] << 4) | (input[..., 2j + 1] & 15)`:
+    the codes of a 4-bit format (`int<4, unsigned>` values 0 to 15, held
+    one per i8), element `2j` in the high nibble, as the CUDA kernel of
+    Chakrabarti & Moseley stores its 4-bit activations. Bits above the
+    fourth of the codes are dropped. The innermost dimension must be even;
+    the result's is half of it.
+
+    Codes are held in i8 rather than i4 because a bufferized i4 tensor
+    takes a byte per element when accessed as scalars but a nibble per
+    element through LLVM vectors, so the two kinds of access disagree.
+
+    Example:
+    ```mlir
+    %p = qtrain.pack %codes : tensor<64x8x24x24xi8> -> tensor<64x8x24x12xi8>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$input);
+  let results = (outs RankedTensorOf<[I8]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def QTrain_UnpackOp : QTrain_Op<"unpack", [Pure]> {
+  let summary = "Unpack bytes into two 4-bit codes each";
+  let description = [{
+    The inverse of `qtrain.pack`: `result[..., 2j]` is the high nibble of
+    `input[..., j]` and `result[..., 2j + 1]` the low one, each a code 0 to
+    15 in an i8.
+
+    Example:
+    ```mlir
+    %codes = qtrain.unpack %p : tensor<64x8x24x12xi8> -> tensor<64x8x24x24xi8>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$input);
+  let results = (outs RankedTensorOf<[I8]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def QTrain_RecordAmaxOp : QTrain_Op<"record_amax", [Pure,
     AllTypesMatch<["history", "result"]>]> {
   let summary = "Push the amax of a tensor onto an amax history";
