@@ -18,6 +18,7 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Dialect/QTrain/Transforms/SavedActivations.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -292,65 +293,6 @@ static LogicalResult canonicalizeForward(
   return success();
 }
 
-/// Bytes of the activations (forward values that depend on the batch) the
-/// backward pass reads: what a training step keeps between its two halves.
-/// A quantizer's result counts at its format's width, since that is what a
-/// compressed store would hold.
-static int64_t savedActivationBytes(func::FuncOp func,
-                                    const DenseSet<Operation *> &forward,
-                                    Block &body) {
-  DenseSet<Value> activations;
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-    if (getArgRole(func, i) == ArgRole::input ||
-        getArgRole(func, i) == ArgRole::label)
-      activations.insert(func.getArgument(i));
-  for (Operation &op : body)
-    if (forward.contains(&op) && llvm::any_of(op.getOperands(), [&](Value v) {
-          return activations.contains(v);
-        }))
-      activations.insert(op.getResults().begin(), op.getResults().end());
-  DenseSet<Value> saved;
-  for (Operation &op : body) {
-    if (forward.contains(&op) || isa<func::ReturnOp>(op))
-      continue;
-    // Gradient generics copy their primal body; only the block arguments
-    // that reach the yield are read.
-    DenseSet<Value> read;
-    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-    if (linalgOp) {
-      SmallVector<Value> worklist(
-          linalgOp.getBlock()->getTerminator()->getOperands());
-      while (!worklist.empty()) {
-        Value v = worklist.pop_back_val();
-        if (!read.insert(v).second)
-          continue;
-        if (Operation *def = v.getDefiningOp())
-          worklist.append(def->operand_begin(), def->operand_end());
-      }
-    }
-    for (OpOperand &use : op.getOpOperands()) {
-      Operation *def = use.get().getDefiningOp();
-      if (!def || !forward.contains(def) || !activations.contains(use.get()))
-        continue;
-      if (linalgOp && !read.contains(linalgOp.getMatchingBlockArgument(&use)))
-        continue;
-      saved.insert(use.get());
-    }
-  }
-  int64_t bytes = 0;
-  for (Value v : saved) {
-    auto type = dyn_cast<RankedTensorType>(v.getType());
-    if (!type || !type.hasStaticShape())
-      continue;
-    int64_t bits = type.getElementTypeBitWidth();
-    if (auto quantizer = v.getDefiningOp<QuantizerOp>())
-      if (QuantSpecAttr spec = quantizer.getForwardAttr())
-        bits = spec.getFormat().getNumericFormat().bitWidth();
-    bytes += (type.getNumElements() * bits + 7) / 8;
-  }
-  return bytes;
-}
-
 /// Values that depend on a parameter.
 static DenseSet<Value> findActiveValues(func::FuncOp func) {
   DenseSet<Value> active;
@@ -456,9 +398,7 @@ static LogicalResult differentiate(
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
     if (!forwardSet.contains(&op) && isOpTriviallyDead(&op))
       op.erase();
-  grad->setAttr(
-      QTrainDialect::getSavedBytesAttrName(),
-      builder.getI64IntegerAttr(savedActivationBytes(grad, forwardSet, body)));
+  recordSavedActivationBytes(grad);
 
   // Gradient generics take every input of their primal op; drop those
   // their bodies do not read.

@@ -5,6 +5,7 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Dialect/QTrain/Transforms/SavedActivations.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -17,22 +18,6 @@ namespace mlir::qtrain {
 
 using namespace mlir;
 using namespace mlir::qtrain;
-
-/// The contractions a recipe quantizes; input #1 is the weight of each.
-static bool isContraction(Operation *op) {
-  return isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNchwFchwOp,
-             linalg::Conv2DNhwcHwcfOp>(op);
-}
-
-/// `qtrain.layer`, or else the name of the op's location.
-static std::string getLayerName(Operation *op) {
-  if (auto name =
-          op->getAttrOfType<StringAttr>(QTrainDialect::getLayerAttrName()))
-    return name.str();
-  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
-    return loc.getName().str();
-  return "";
-}
 
 /// `spec` with delayed scaling over `history` steps if it scales per tensor
 /// by absmax (the form delayed scaling applies to), else `spec` itself.
@@ -217,7 +202,7 @@ void QuantizeTrainingPass::runOnOperation() {
       continue;
     SmallVector<Operation *> layers;
     model.walk([&](Operation *op) {
-      if (isContraction(op))
+      if (isLayerOp(op))
         layers.push_back(op);
     });
     SmallVector<BatchNormMatch> batchNorms;
