@@ -34,6 +34,11 @@ void mlir::qtrain::buildTrainingStepPipeline(
   AutodiffPassOptions autodiff;
   autodiff.lossScale = lossScaling;
   pm.addPass(createAutodiffPass(autodiff));
+  if (options.activationBits != 0) {
+    CompressActivationsPassOptions compress;
+    compress.bits = options.activationBits;
+    pm.addPass(createCompressActivationsPass(compress));
+  }
   OptimizerPassOptions optimizer;
   optimizer.momentum = options.momentum;
   optimizer.weightDecay = options.weightDecay;

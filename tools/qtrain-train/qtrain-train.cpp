@@ -80,6 +80,11 @@ static cl::opt<mlir::qtrain::RangeConstant> rangeBatchNormConstant(
                           "1 / sqrt(2 ln n)"),
                clEnumValN(mlir::qtrain::RangeConstant::reference, "reference",
                           "the reference code's constant")));
+static cl::opt<int64_t> activationBits(
+    "activation-bits",
+    cl::desc("Keep the batch-norm + ReLU activations saved for backward in "
+             "4 or 8 bits (0: exact)"),
+    cl::init(0));
 static cl::opt<int64_t>
     amaxHistory("amax-history",
                 cl::desc("Delayed scaling of the per-tensor absmax specs "
@@ -200,6 +205,7 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         options.weightDecay = weightDecay;
         options.rangeBatchNorm = rangeBatchNorm;
         options.amaxHistory = amaxHistory;
+        options.activationBits = activationBits;
         options.rangeBatchNormChunks = rangeBatchNormChunks;
         options.rangeBatchNormConstant = rangeBatchNormConstant;
         mlir::qtrain::buildTrainingStepPipeline(pm, options);

@@ -49,6 +49,11 @@ struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
       llvm::cl::desc("Delayed scaling over the amaxes of the last N steps "
                      "(0: current amax)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> activationBits{
+      *this, "activation-bits",
+      llvm::cl::desc("Keep the batch-norm + ReLU activations saved for "
+                     "backward in 4 or 8 bits (0: exact)"),
+      llvm::cl::init(0)};
   PassOptions::Option<RangeBatchNormMode> rangeBatchNorm{
       *this, "range-bn", llvm::cl::desc("Replace batch norm by Range BN"),
       llvm::cl::init(RangeBatchNormMode::recipe),
@@ -80,9 +85,9 @@ struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
 
 /// A model -> `@<model>_grad` and `@<model>_step` on tensors:
 /// qtrain-quantize-training (the recipe), qtrain-range-batchnorm (int8, or
-/// as range-bn says), qtrain-autodiff and qtrain-optimizer with the recipe's
-/// master weights and loss scaling. Lower the result with
-/// qtrain-lower-to-cpu.
+/// as range-bn says), qtrain-autodiff, qtrain-compress-activations (with
+/// activation-bits) and qtrain-optimizer with the recipe's master weights
+/// and loss scaling. Lower the result with qtrain-lower-to-cpu.
 void buildTrainingStepPipeline(OpPassManager &pm,
                                const TrainingStepOptions &options);
 

@@ -287,8 +287,17 @@ static LogicalResult canonicalizeForward(
   });
   for (linalg::LinalgOp op : named) {
     rewriter.setInsertionPoint(op);
-    if (failed(linalg::generalizeNamedOp(rewriter, op)))
+    // A generalized layer keeps its name, so later passes still see it.
+    std::optional<std::string> layer;
+    if (isLayerOp(op))
+      layer = getLayerName(op);
+    FailureOr<linalg::GenericOp> generic =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generic))
       return op->emitOpError("could not be generalized for differentiation");
+    if (layer)
+      (*generic)->setAttr(QTrainDialect::getLayerAttrName(),
+                          rewriter.getStringAttr(*layer));
   }
   return success();
 }

@@ -13,7 +13,9 @@ using namespace mlir::qtrain;
 
 bool mlir::qtrain::isLayerOp(Operation *op) {
   return isa<linalg::MatmulOp, linalg::BatchMatmulOp, linalg::Conv2DNchwFchwOp,
-             linalg::Conv2DNhwcHwcfOp>(op);
+             linalg::Conv2DNhwcHwcfOp>(op) ||
+         (isa<linalg::GenericOp>(op) &&
+          op->hasAttr(QTrainDialect::getLayerAttrName()));
 }
 
 std::string mlir::qtrain::getLayerName(Operation *op) {

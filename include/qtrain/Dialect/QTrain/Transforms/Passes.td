@@ -145,6 +145,82 @@ def AutodiffPass : Pass<"qtrain-autodiff", "::mlir::ModuleOp"> {
 }
 
 
+def ReportSavedActivationsPass : Pass<"qtrain-report-saved-activations",
+                                      "::mlir::func::FuncOp"> {
+  let summary = "Report the bytes a training step keeps for backward";
+  let description = [{
+    On every gradient function (`qtrain.gradient_of`), emits a remark with
+    the bytes of activations that its backward half reads from its forward
+    half, in total and per layer (the layer whose forward computation made
+    them: see SavedActivations.h), and a note per value. Works after any
+    pipeline stage that keeps the gradient function.
+
+    Example:
+    ```
+    remark: saved for backward: 744832 bytes; input 200704, conv1 ..., conv2 ...
+    ```
+  }];
+}
+
+def CompressActivationsPass : Pass<"qtrain-compress-activations",
+                                   "::mlir::ModuleOp"> {
+  let summary = "Keep the activations saved for backward in 4 or 8 bits "
+                "(Chakrabarti & Moseley)";
+  let description = [{
+    Approximate activations (Chakrabarti & Moseley 2019) on the gradient
+    functions of `qtrain-autodiff`: the forward pass stays exact, and each
+    batch-norm + ReLU unit whose values the backward half reads is kept
+    between the two halves as K-bit codes instead of f32.
+
+    A unit is a `linalg.generic` computing `max(c * i * g + b, 0)` from a
+    full tensor `c` (the centered batch-norm input) and per-channel `i`
+    (inverse standard deviation, or Range BN's inverse range), `g` and `b`
+    (scale and shift), as models write batch norm + ReLU
+    (docs/training.md). With `x = c * i` and `v = x + b / g`, its codes are
+
+        q = clamp(ceil(v / D) + s - 1, 0, 2^K - 1),  D = 6 / 2^K,
+        s = max(1, 2^(K-1) - floor((b / g) / D))
+
+    per channel: a window of `x` in [-3, 3) (about 3 standard deviations)
+    shifted by less than a bin so that the ReLU threshold `v = 0` is a bin
+    edge. Backward decodes at bin centres, `v~ = (q - s + 1/2) D`, so the
+    ReLU mask it recomputes is the forward one (`q >= s`) up to f32
+    rounding at the threshold. The backward half then reads, instead of the
+    f32 values: `c~ = (v~ - b / g) / i` for `c`, the unit applied to `c~`
+    for its output, and poolings of that output recomputed from it (through
+    backward-only `qtrain.quantizer`s). 4-bit codes are packed two per byte
+    (`qtrain.pack`).
+
+    As in the reference method, the input of the last layer stays exact
+    (`keep-last`), units whose output feeds it are otherwise compressed;
+    `exempt` keeps the units of the named layers (the layer whose output
+    the batch norm normalizes) exact. Units are found in any recipe's
+    gradient function (after `qtrain-range-batchnorm` too).
+    `qtrain.saved_activation_bytes` is updated, and a remark reports the
+    bytes before and after.
+
+    Example: with `bits=4`, a unit on a `tensor<64x8x24x24xf32>` is kept as
+    ```mlir
+    %q = qtrain.quantize %c to int<8, unsigned> scale(%d : tensor<8xf32>)
+           zero_point(%z : tensor<8xf32>) rounding upward
+           granularity <per_channel, axis = 1> : ... -> tensor<64x8x24x24xi8>
+    %p = qtrain.pack %q4 : tensor<64x8x24x24xi8> -> tensor<64x8x24x12xi8>
+    ```
+    and decoded with `qtrain.unpack` and `qtrain.dequantize` where the
+    backward half begins.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"4",
+           "Bits per saved activation: 4 or 8">,
+    Option<"keepLast", "keep-last", "bool", /*default=*/"true",
+           "Keep the input of the last layer exact">,
+    ListOption<"exempt", "exempt", "std::string",
+               "Layers whose batch-norm units stay exact">,
+  ];
+  let dependentDialects = ["::mlir::qtrain::QTrainDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def ExpandQuantizersPass : Pass<"qtrain-expand-quantizers"> {
   let summary = "Replace quantizers by their forward rounding";
   let description = [{

@@ -17,7 +17,9 @@
 namespace mlir::qtrain {
 
 /// The contractions that recipes quantize and that name layers: matmul,
-/// batch_matmul and the 2-D convolutions (input #1 is the weight).
+/// batch_matmul and the 2-D convolutions (input #1 is the weight), and the
+/// generics qtrain-autodiff generalizes them to, which keep a
+/// `qtrain.layer` attribute.
 bool isLayerOp(Operation *op);
 
 /// `qtrain.layer`, or else the name of the op's location, or "".

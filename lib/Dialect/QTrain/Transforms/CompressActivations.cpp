@@ -1,0 +1,372 @@
+//===- CompressActivations.cpp - qtrain-compress-activations --------------===//
+//
+// Approximate activations (Chakrabarti & Moseley 2019) on gradient
+// functions: codes of each batch-norm + ReLU unit are computed right after
+// the unit in the forward half, decoded where the backward half begins, and
+// the backward half's reads of the unit's values are redirected to the
+// decoded ones, so the f32 values die with the forward half. The code
+// arithmetic is `qtrain.quantize` / `qtrain.dequantize` with per-channel
+// scales and zero points (docs/numerics.md), not a kernel of its own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Dialect/QTrain/Transforms/SavedActivations.h"
+
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_COMPRESSACTIVATIONSPASS
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+namespace {
+
+/// A batch-norm + ReLU unit: `max(c * i * g + b, 0)`.
+struct Unit {
+  linalg::GenericOp apply;
+  Value centered, inverse, scale, shift; // c, i, g, b
+  unsigned channel;                      // dimension of c indexing i, g, b
+};
+
+/// Whether `v` is `OpTy(x, other)` or `OpTy(other, x)`; sets `other`.
+template <typename OpTy> bool matchCommutative(Value v, Value x, Value &other) {
+  auto op = v.getDefiningOp<OpTy>();
+  if (!op)
+    return false;
+  if (op.getLhs() == x)
+    other = op.getRhs();
+  else if (op.getRhs() == x)
+    other = op.getLhs();
+  else
+    return false;
+  return true;
+}
+
+std::optional<Unit> matchUnit(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 4 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(op.getResult(0).getType());
+  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
+    return std::nullopt;
+  // max(v, 0)
+  Block &body = *op.getBlock();
+  auto max = body.getTerminator()->getOperand(0).getDefiningOp();
+  if (!isa_and_nonnull<arith::MaximumFOp, arith::MaxNumFOp>(max))
+    return std::nullopt;
+  Value v = max->getOperand(0), zero = max->getOperand(1);
+  if (!matchPattern(zero, m_AnyZeroFloat()))
+    std::swap(v, zero);
+  if (!matchPattern(zero, m_AnyZeroFloat()))
+    return std::nullopt;
+  // v = c * i * g + b, with c read through the identity and i, g, b through
+  // one single-dimension map.
+  auto add = v.getDefiningOp<arith::AddFOp>();
+  auto outer = add ? add.getLhs().getDefiningOp<arith::MulFOp>() : nullptr;
+  Value shiftArg = add ? add.getRhs() : Value();
+  if (add && !outer) {
+    outer = add.getRhs().getDefiningOp<arith::MulFOp>();
+    shiftArg = add.getLhs();
+  }
+  if (!outer)
+    return std::nullopt;
+  auto inner = outer.getLhs().getDefiningOp<arith::MulFOp>();
+  Value scaleArg = outer.getRhs();
+  if (!inner) {
+    inner = outer.getRhs().getDefiningOp<arith::MulFOp>();
+    scaleArg = outer.getLhs();
+  }
+  if (!inner)
+    return std::nullopt;
+  SmallVector<Value> args = {inner.getLhs(), inner.getRhs(), scaleArg,
+                             shiftArg};
+  SmallVector<OpOperand *> operands;
+  for (Value arg : args) {
+    auto blockArg = dyn_cast<BlockArgument>(arg);
+    if (!blockArg || blockArg.getOwner() != &body ||
+        blockArg.getArgNumber() >= 4)
+      return std::nullopt;
+    operands.push_back(op.getDpsInputOperand(blockArg.getArgNumber()));
+  }
+  // Which of the product's factors is the full tensor.
+  AffineMap identity =
+      AffineMap::getMultiDimIdentityMap(type.getRank(), op.getContext());
+  if (op.getMatchingIndexingMap(operands[0]) != identity)
+    std::swap(operands[0], operands[1]);
+  if (op.getMatchingIndexingMap(operands[0]) != identity ||
+      op.getMatchingIndexingMap(op.getDpsInitOperand(0)) != identity)
+    return std::nullopt;
+  AffineMap channelMap = op.getMatchingIndexingMap(operands[1]);
+  if (channelMap.getNumResults() != 1 ||
+      !isa<AffineDimExpr>(channelMap.getResult(0)))
+    return std::nullopt;
+  for (OpOperand *operand : ArrayRef(operands).drop_front(2))
+    if (op.getMatchingIndexingMap(operand) != channelMap)
+      return std::nullopt;
+  if (llvm::is_contained(args, Value()) ||
+      llvm::count(ArrayRef(operands), operands[0]) != 1)
+    return std::nullopt;
+  return Unit{op,
+              operands[0]->get(),
+              operands[1]->get(),
+              operands[2]->get(),
+              operands[3]->get(),
+              cast<AffineDimExpr>(channelMap.getResult(0)).getPosition()};
+}
+
+struct CompressActivationsPass
+    : mlir::qtrain::impl::CompressActivationsPassBase<CompressActivationsPass> {
+  using CompressActivationsPassBase::CompressActivationsPassBase;
+
+  void runOnOperation() override;
+  void compress(func::FuncOp grad);
+};
+
+} // namespace
+
+static Value constantF32(OpBuilder &b, Location loc, double value) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+/// Per channel, from i, g and b: the quantization scale D / i and the zero
+/// points of the codes (b / g) / D + s - 1 and of their bin centres, half a
+/// code above.
+static SmallVector<Value> buildCodeParameters(OpBuilder &b, Location loc,
+                                              const Unit &unit,
+                                              int64_t levels) {
+  auto type = cast<RankedTensorType>(unit.inverse.getType());
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
+  SmallVector<Value> inits(
+      3, tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type()));
+  auto op = linalg::GenericOp::create(
+      b, loc, TypeRange{type, type, type},
+      ValueRange{unit.inverse, unit.scale, unit.shift}, inits,
+      SmallVector<AffineMap>(6, id),
+      SmallVector<utils::IteratorType>(type.getRank(),
+                                       utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value inverse = args[0], g = args[1], shift = args[2];
+        double bin = 6.0 / double(levels);
+        // A zero scale would make the shift infinite; its unit's output and
+        // gradients do not depend on the codes then.
+        Value zero = constantF32(nb, nl, 0.0);
+        Value isZero =
+            arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OEQ, g, zero);
+        g = arith::SelectOp::create(nb, nl, isZero, constantF32(nb, nl, 1e-8),
+                                    g);
+        Value offset = arith::DivFOp::create(
+            nb, nl, arith::DivFOp::create(nb, nl, shift, g),
+            constantF32(nb, nl, bin));
+        Value s = arith::MaximumFOp::create(
+            nb, nl, constantF32(nb, nl, 1.0),
+            arith::SubFOp::create(nb, nl, constantF32(nb, nl, levels / 2),
+                                  math::FloorOp::create(nb, nl, offset)));
+        Value scale =
+            arith::DivFOp::create(nb, nl, constantF32(nb, nl, bin), inverse);
+        Value codeZero = arith::AddFOp::create(
+            nb, nl, offset,
+            arith::SubFOp::create(nb, nl, s, constantF32(nb, nl, 1.0)));
+        Value centreZero =
+            arith::AddFOp::create(nb, nl, codeZero, constantF32(nb, nl, 0.5));
+        linalg::YieldOp::create(nb, nl,
+                                ValueRange{scale, codeZero, centreZero});
+      });
+  return SmallVector<Value>(op.getResults());
+}
+
+/// `codes` clamped to the `levels` codes of the narrower format.
+static Value clampCodes(OpBuilder &b, Location loc, Value codes,
+                        int64_t levels) {
+  auto type = cast<RankedTensorType>(codes.getType());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, type, codes,
+             tensor::EmptyOp::create(b, loc, type.getShape(),
+                                     type.getElementType())
+                 .getResult(),
+             ArrayRef<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value top = arith::ConstantIntOp::create(
+                   nb, nl, args[0].getType(), levels - 1);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::MinUIOp::create(nb, nl, args[0], top).getResult());
+             })
+      .getResult(0);
+}
+
+/// `v` itself or seen through reshapes and casts.
+static Value throughViews(Value v) {
+  while (Operation *def = v.getDefiningOp()) {
+    if (!isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp, tensor::CastOp>(
+            def))
+      break;
+    v = def->getOperand(0);
+  }
+  return v;
+}
+
+void CompressActivationsPass::compress(func::FuncOp grad) {
+  Block &body = grad.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  Operation *lossDef = ret.getOperand(0).getDefiningOp();
+  if (!lossDef)
+    return;
+  auto isBackward = [&](OpOperand &use) {
+    Operation *owner = body.findAncestorOpInBlock(*use.getOwner());
+    return owner && lossDef->isBeforeInBlock(owner) && owner != ret;
+  };
+  auto hasBackwardUse = [&](Value v) {
+    return llvm::any_of(v.getUses(), isBackward);
+  };
+
+  // The last layer's input, for keep-last.
+  Value lastInput;
+  for (Operation &op : body) {
+    if (isLayerOp(&op))
+      lastInput = throughViews(op.getOperand(0));
+    if (&op == lossDef)
+      break;
+  }
+
+  llvm::StringSet<> exempted(llvm::from_range, exempt);
+  SmallVector<std::pair<Unit, std::string>> units;
+  std::string layer = "input";
+  for (Operation &op : body) {
+    if (isLayerOp(&op))
+      layer = getLayerName(&op);
+    if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      if (std::optional<Unit> unit = matchUnit(generic))
+        if (!exempted.contains(layer))
+          units.push_back({*unit, layer});
+    if (&op == lossDef)
+      break;
+  }
+
+  int64_t levels = int64_t(1) << bits;
+  int64_t before = 0, after = 0;
+  for (const SavedActivation &saved : findSavedActivations(grad))
+    before += saved.bytes;
+  MLIRContext *ctx = &getContext();
+  auto format = IntFormatAttr::get(ctx, 8, Signedness::Unsigned);
+  for (auto &[unit, name] : units) {
+    Value output = unit.apply.getResult(0);
+    // The output as the forward half uses it: through backward-only
+    // quantizers, then poolings.
+    SmallVector<Value> outputs = {output};
+    for (unsigned i = 0; i < outputs.size(); ++i)
+      for (Operation *user : outputs[i].getUsers()) {
+        auto quantizer = dyn_cast<QuantizerOp>(user);
+        bool view = quantizer && !quantizer.getForwardAttr();
+        bool pool =
+            isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp,
+                linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>(user) &&
+            user->getOperand(0) == outputs[i];
+        if ((view || pool) && !isBackward(user->getOpOperand(0)))
+          outputs.push_back(user->getResult(0));
+      }
+    if (!hasBackwardUse(unit.centered) &&
+        llvm::none_of(outputs, hasBackwardUse))
+      continue;
+    auto type = cast<RankedTensorType>(unit.centered.getType());
+    if (bits == 4 && type.getShape().back() % 2 != 0) {
+      unit.apply.emitRemark("kept exact: 4-bit codes are packed in pairs "
+                            "along the innermost dimension, which is odd");
+      continue;
+    }
+    Location loc = unit.apply.getLoc();
+    auto granularity = GranularityAttr::get(ctx, GranularityKind::per_channel,
+                                            unit.channel, 0);
+    auto rounding = RoundingModeAttr::get(ctx, RoundingMode::upward);
+    auto overflow = OverflowModeAttr::get(ctx, OverflowMode::saturate);
+
+    OpBuilder b(unit.apply);
+    b.setInsertionPointAfter(unit.apply);
+    SmallVector<Value> params = buildCodeParameters(b, loc, unit, levels);
+    auto codeType = type.clone(b.getI8Type());
+    Value codes = QuantizeOp::create(
+        b, loc, codeType, unit.centered, params[0], params[1], Value(), format,
+        rounding, overflow, granularity, b.getI32IntegerAttr(0));
+    Value stored = codes;
+    SmallVector<int64_t> packedShape(type.getShape());
+    packedShape.back() /= 2;
+    if (bits == 4)
+      stored = PackOp::create(b, loc, type.clone(packedShape, b.getI8Type()),
+                              clampCodes(b, loc, codes, levels));
+
+    b.setInsertionPointAfter(lossDef);
+    if (bits == 4)
+      stored = UnpackOp::create(b, loc, codeType, stored);
+    Value centered = DequantizeOp::create(b, loc, type, stored, params[0],
+                                          params[2], format, granularity);
+    IRMapping decoded;
+    decoded.map(unit.centered, centered);
+    SmallVector<Value> approximations;
+    for (Value v : outputs) {
+      Operation *copy = b.clone(*v.getDefiningOp(), decoded);
+      decoded.map(v, copy->getResult(0));
+      approximations.push_back(copy->getResult(0));
+    }
+
+    // Backward reads of the last layer's input stay exact under keep-last,
+    // except those of a pooling gradient, which compares the pooling's
+    // result with its (approximate) input.
+    for (auto [index, exact, approximate] :
+         llvm::enumerate(outputs, approximations)) {
+      auto readsEarlierOutput = [&, index = index](Operation *user) {
+        return llvm::any_of(user->getOperands(), [&](Value operand) {
+          if (auto slice = operand.getDefiningOp<tensor::ExtractSliceOp>())
+            operand = slice.getSource();
+          return llvm::is_contained(ArrayRef(outputs).take_front(index),
+                                    operand) ||
+                 llvm::is_contained(ArrayRef(approximations).take_front(index),
+                                    operand);
+        });
+      };
+      bool keep = keepLast && exact == lastInput;
+      SmallVector<OpOperand *> uses;
+      for (OpOperand &use : exact.getUses()) {
+        Operation *user = body.findAncestorOpInBlock(*use.getOwner());
+        if (isBackward(use) && user != approximate.getDefiningOp() &&
+            (!keep || readsEarlierOutput(user)))
+          uses.push_back(&use);
+      }
+      for (OpOperand *use : uses)
+        use->set(approximate);
+    }
+    unit.centered.replaceUsesWithIf(centered, isBackward);
+  }
+  // Copies nobody reads (an output the backward half did not use).
+  for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+    if (lossDef->isBeforeInBlock(&op) && isOpTriviallyDead(&op))
+      op.erase();
+
+  recordSavedActivationBytes(grad);
+  after =
+      grad->getAttrOfType<IntegerAttr>(QTrainDialect::getSavedBytesAttrName())
+          .getInt();
+  grad.emitRemark() << "activations saved for backward: " << before
+                    << " bytes exact, " << after << " bytes with "
+                    << int64_t(bits) << "-bit batch-norm units";
+}
+
+void CompressActivationsPass::runOnOperation() {
+  if (bits != 4 && bits != 8) {
+    getOperation().emitError()
+        << "qtrain-compress-activations: bits must be 4 or 8, got "
+        << int64_t(bits);
+    return signalPassFailure();
+  }
+  for (auto func : getOperation().getOps<func::FuncOp>())
+    if (func->hasAttr(QTrainDialect::getGradientOfAttrName()))
+      compress(func);
+}
