@@ -260,13 +260,14 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
   auto format = IntFormatAttr::get(ctx, 8, Signedness::Unsigned);
   for (auto &[unit, name] : units) {
     Value output = unit.apply.getResult(0);
-    // The output as the forward half uses it: through backward-only
-    // quantizers, then poolings.
+    // The output as the forward half uses it: through reshapes,
+    // backward-only quantizers and poolings.
     SmallVector<Value> outputs = {output};
     for (unsigned i = 0; i < outputs.size(); ++i)
       for (Operation *user : outputs[i].getUsers()) {
         auto quantizer = dyn_cast<QuantizerOp>(user);
-        bool view = quantizer && !quantizer.getForwardAttr();
+        bool view = (quantizer && !quantizer.getForwardAttr()) ||
+                    isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user);
         bool pool =
             isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp,
                 linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>(user) &&
@@ -332,7 +333,7 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
                                     operand);
         });
       };
-      bool keep = keepLast && exact == lastInput;
+      bool keep = keepLast && throughViews(exact) == lastInput;
       SmallVector<OpOperand *> uses;
       for (OpOperand &use : exact.getUses()) {
         Operation *user = body.findAncestorOpInBlock(*use.getOwner());
