@@ -44,6 +44,9 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   // Deallocation may copy returned buffers that alias arguments.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Frees at the last use rather than at the end of the step, so that a
+  // training step's activations do not all live at once.
+  pm.addNestedPass<func::FuncOp>(createFreeBuffersEarlyPass());
 
   pm.addPass(createConvertLinalgToLoopsPass());
   // Reductions along the vector become vector.reduction (horizontal adds,

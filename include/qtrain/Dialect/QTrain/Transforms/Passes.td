@@ -21,6 +21,33 @@ def VerifyLoweredPass : Pass<"qtrain-verify-lowered"> {
   }];
 }
 
+def FreeBuffersEarlyPass : Pass<"qtrain-free-buffers-early",
+                                "::mlir::func::FuncOp"> {
+  let summary = "Move each buffer's deallocation to its last use";
+  let description = [{
+    Upstream ownership-based buffer deallocation frees the buffers of a
+    block at its end. A training step allocates the whole forward pass
+    before its backward half begins, so with frees at the end its peak
+    memory is every buffer at once, and keeping activations compressed
+    for backward (`qtrain-compress-activations`) could not lower it. This
+    pass moves each `memref.dealloc` of a `memref.alloc` of the same block
+    up to just after the last op of the block that uses the buffer or a
+    view of it (view-like ops, followed transitively). Buffers used by an
+    op that may alias them otherwise (an op with memref results that is not
+    a view) or used in another block are left alone.
+
+    Example:
+    ```mlir
+    %a = memref.alloc() : memref<1024xf32>
+    linalg.generic ... outs(%a ...)
+    linalg.generic ins(%a ...) outs(%b ...)
+    ... (a long computation)
+    memref.dealloc %a : memref<1024xf32>
+    ```
+    gets its dealloc right after the second generic.
+  }];
+}
+
 def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
   let summary = "Tile and vectorize the linalg ops of lowered qtrain code";
   let description = [{
