@@ -261,17 +261,17 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
   for (auto &[unit, name] : units) {
     Value output = unit.apply.getResult(0);
     // The output as the forward half uses it: through reshapes,
-    // backward-only quantizers and poolings.
+    // backward-only quantizers, poolings and pads, all cheap to recompute.
     SmallVector<Value> outputs = {output};
     for (unsigned i = 0; i < outputs.size(); ++i)
       for (Operation *user : outputs[i].getUsers()) {
         auto quantizer = dyn_cast<QuantizerOp>(user);
         bool view = (quantizer && !quantizer.getForwardAttr()) ||
                     isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user);
-        bool pool =
-            isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp,
-                linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp>(user) &&
-            user->getOperand(0) == outputs[i];
+        bool pool = isa<linalg::PoolingNchwMaxOp, linalg::PoolingNhwcMaxOp,
+                        linalg::PoolingNchwSumOp, linalg::PoolingNhwcSumOp,
+                        tensor::PadOp>(user) &&
+                    user->getOperand(0) == outputs[i];
         if ((view || pool) && !isBackward(user->getOpOperand(0)))
           outputs.push_back(user->getResult(0));
       }

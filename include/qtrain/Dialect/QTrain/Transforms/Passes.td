@@ -214,9 +214,11 @@ def CompressActivationsPass : Pass<"qtrain-compress-activations",
     ReLU mask it recomputes is the forward one (`q >= s`) up to f32
     rounding at the threshold. The backward half then reads, instead of the
     f32 values: `c~ = (v~ - b / g) / i` for `c`, the unit applied to `c~`
-    for its output, and poolings of that output recomputed from it (through
-    backward-only `qtrain.quantizer`s). 4-bit codes are packed two per byte
-    (`qtrain.pack`).
+    for its output, and poolings, pads and reshapes of that output
+    recomputed from it (through backward-only `qtrain.quantizer`s). 4-bit
+    codes are packed two per byte (`qtrain.pack`). A batch norm whose ReLU
+    comes after another op (a residual add) is not such a unit and stays
+    exact.
 
     As in the reference method, the input of the last layer stays exact
     (`keep-last`), units whose output feeds it are otherwise compressed;
