@@ -73,8 +73,16 @@ LogicalResult RangeBatchNormPass::rewrite(BatchNormMatch bn) {
   auto channelType = cast<RankedTensorType>(bn.inverseStd.getResultTypes()[0]);
   MLIRContext *ctx = &getContext();
 
+  // The largest divisor of the batch not above `chunks`: a model's
+  // training and evaluation functions have different batches.
+  int64_t k = std::max<int64_t>(chunks, 1);
+  if (channel != 0)
+    while (type.getDimSize(0) % k != 0)
+      --k;
+  else
+    k = 1;
   Value range;
-  if (chunks <= 1) {
+  if (k == 1) {
     AffineMap id = AffineMap::getMultiDimIdentityMap(type.getRank(), ctx);
     AffineMap out =
         AffineMap::get(type.getRank(), 0, getAffineDimExpr(channel, ctx), ctx);
@@ -84,13 +92,8 @@ LogicalResult RangeBatchNormPass::rewrite(BatchNormMatch bn) {
                                           channelType, INFINITY);
     range = arith::SubFOp::create(b, loc, max, min);
   } else {
-    if (channel == 0 || type.getDimSize(0) % chunks != 0)
-      return bn.inverseStd.emitOpError("Range BN with ")
-             << int64_t(chunks)
-             << " chunks needs a batch dimension 0 divisible by "
-             << "them, got " << type;
-    // Split the batch: [N, ...] -> [chunks, N / chunks, ...].
-    SmallVector<int64_t> shape = {chunks, type.getDimSize(0) / chunks};
+    // Split the batch: [N, ...] -> [k, N / k, ...].
+    SmallVector<int64_t> shape = {k, type.getDimSize(0) / k};
     shape.append(type.getShape().begin() + 1, type.getShape().end());
     SmallVector<ReassociationIndices> groups = {{0, 1}};
     for (int64_t d = 2; d <= type.getRank(); ++d)
@@ -103,7 +106,7 @@ LogicalResult RangeBatchNormPass::rewrite(BatchNormMatch bn) {
         rank, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(channel + 1, ctx)},
         ctx);
     auto perChunk =
-        RankedTensorType::get({chunks, channelType.getDimSize(0)}, element);
+        RankedTensorType::get({k, channelType.getDimSize(0)}, element);
     Value max =
         reduce<arith::MaximumFOp>(b, loc, split, id, out, perChunk, -INFINITY);
     Value min =
@@ -114,11 +117,10 @@ LogicalResult RangeBatchNormPass::rewrite(BatchNormMatch bn) {
     // The mean over chunks: the 1 / chunks joins C(n) below.
     range = reduce<arith::AddFOp>(b, loc, ranges, chunkMap, channelMap,
                                   channelType, 0.0);
-    n /= chunks;
+    n /= k;
   }
 
-  double c = 1.0 / std::sqrt(2.0 * std::log(double(n))) /
-             double(std::max<int64_t>(chunks, 1));
+  double c = 1.0 / std::sqrt(2.0 * std::log(double(n))) / double(k);
   if (constant == RangeConstant::reference)
     c *= 0.5 * 0.35 * (1.0 + std::sqrt(M_PI * std::log(4.0)));
   // inv = 1 / (C(n) * range + epsilon)

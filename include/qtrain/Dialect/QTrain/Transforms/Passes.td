@@ -376,7 +376,9 @@ def RangeBatchNormPass : Pass<"qtrain-range-batchnorm", "::mlir::func::FuncOp"> 
     `%inv` stay as they are.
 
     With `chunks = k > 1` (the reference code uses 16), the batch (dimension
-    0, which must be reduced and divisible by k) is split into k chunks and
+    0, which must be reduced) is split into k chunks, or into the largest
+    number below k that divides it (a model's training and evaluation
+    functions have different batches; `n` follows), and
     the range is the mean over chunks of each chunk's max minus min, with
     `n` the chunk size. `constant` picks `C(n)`: `paper` is
     `1 / sqrt(2 ln n)`, `reference` the code's
