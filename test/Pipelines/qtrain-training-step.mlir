@@ -15,7 +15,8 @@
 // FP32-LABEL: func.func @cnn_step(
 // FP32-SAME:    -> (tensor<f32>, tensor<4x1x3x3xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4x1x3x3xf32>, tensor<4xf32>, tensor<4xf32>)
 
-// int8: Range BN (max/min reductions instead of rsqrt) with its input and
+// int8: Range BN (max/min reductions instead of rsqrt; chunked, here the
+// batch of 2 in 2 of the default 16 chunks) with its input and
 // the gradient entering it rounded to 8 bits, quantized convolution
 // operands, a bifurcated layer gradient of which only the bf16 weight copy
 // is used (the input needs no gradient), f32 master weights.
@@ -26,6 +27,7 @@
 // INT8:         linalg.conv_2d_nchw_fchw
 // INT8:         qtrain.quantizer %{{.+}} backward <int<8, unsigned>, stochastic, scaling <minmax>> weight_backward <float<bf16>, nearest_even>
 // INT8:         qtrain.quantizer %{{.+}} forward <int<8, unsigned>, nearest_even, scaling <batch_minmax>> {stream = 12 : i32} : tensor<2x4x4x4xf32>
+// INT8:         tensor.expand_shape %{{.+}} {{\[\[}}0, 1], [2], [3], [4]] output_shape [2, 1, 4, 4, 4]
 // INT8:         arith.maximumf
 // INT8:         arith.minimumf
 // INT8:         qtrain.quantizer %{{.+}} backward <int<8, unsigned>, stochastic, scaling <minmax>> {stream = 16 : i32} : tensor<2x4x4x4xf32>

@@ -72,10 +72,10 @@ static cl::opt<mlir::qtrain::RangeBatchNormMode> rangeBatchNorm(
 static cl::opt<int64_t> rangeBatchNormChunks(
     "range-bn-chunks",
     cl::desc("Chunks of the batch whose ranges Range BN averages"),
-    cl::init(1));
+    cl::init(16));
 static cl::opt<mlir::qtrain::RangeConstant> rangeBatchNormConstant(
     "range-bn-constant", cl::desc("Range BN's C(n)"),
-    cl::init(mlir::qtrain::RangeConstant::paper),
+    cl::init(mlir::qtrain::RangeConstant::reference),
     cl::values(clEnumValN(mlir::qtrain::RangeConstant::paper, "paper",
                           "1 / sqrt(2 ln n)"),
                clEnumValN(mlir::qtrain::RangeConstant::reference, "reference",
