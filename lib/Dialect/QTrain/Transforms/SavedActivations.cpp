@@ -6,6 +6,7 @@
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/SetVector.h"
 
 using namespace mlir;
@@ -91,7 +92,15 @@ mlir::qtrain::findSavedActivations(func::FuncOp grad) {
         continue;
       if (linalgOp && !read.contains(linalgOp.getMatchingBlockArgument(&use)))
         continue;
-      saved.insert(use.get());
+      // A reshape is a view of its source's buffer: count the buffer once.
+      Value value = use.get();
+      while (Operation *view = value.getDefiningOp()) {
+        if (!isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(view) ||
+            !activations.contains(view->getOperand(0)))
+          break;
+        value = view->getOperand(0);
+      }
+      saved.insert(value);
     }
   }
 

@@ -52,7 +52,7 @@
 
 // BITS: error: qtrain-compress-activations: bits must be 4 or 8, got 6
 
-// expected-remark @+1 {{activations saved for backward: 1336 bytes exact, 280 bytes with 4-bit batch-norm units}}
+// expected-remark @+1 {{activations saved for backward: 1208 bytes exact, 280 bytes with 4-bit batch-norm units}}
 func.func @cnn(%w: tensor<4x1x3x3xf32> {qtrain.role = #qtrain<role parameter>},
                %g: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},
                %b: tensor<4xf32> {qtrain.role = #qtrain<role parameter>},
