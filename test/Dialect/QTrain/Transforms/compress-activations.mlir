@@ -128,3 +128,53 @@ func.func @cnn(%w: tensor<4x1x3x3xf32> {qtrain.role = #qtrain<role parameter>},
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+// A padded unit output (the residual CNN's form): with keep-last, the last
+// layer's input (the pad) stays exact, so the codes only add bytes; without
+// it, the filter gradient reads the pad recomputed from the decoded values.
+// EXEMPT-LABEL: func.func @padded_grad(
+// WIDE-LABEL: func.func @padded_grad(
+// WIDE:         %[[DECODED:.+]] = qtrain.dequantize
+// WIDE-NEXT:    %[[UNIT2:.+]] = linalg.generic {{.+}} ins(%[[DECODED]],
+// WIDE:         %[[PAD2:.+]] = tensor.pad %[[UNIT2]] low[0, 0, 1, 1] high[0, 0, 1, 1]
+// WIDE:         linalg.transpose ins(%[[PAD2]] : tensor<1x2x6x6xf32>)
+
+// expected-remark @+1 {{activations saved for backward: 416 bytes exact, 448 bytes with 4-bit batch-norm units}}
+func.func @padded(%g: tensor<2xf32> {qtrain.role = #qtrain<role parameter>},
+                  %b: tensor<2xf32> {qtrain.role = #qtrain<role parameter>},
+                  %w: tensor<2x2x3x3xf32> {qtrain.role = #qtrain<role parameter>},
+                  %v: tensor<16x3xf32> {qtrain.role = #qtrain<role parameter>},
+                  %c: tensor<1x2x4x4xf32> {qtrain.role = #qtrain<role input>},
+                  %i: tensor<2xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x4xf32>
+  %a = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %i, %g, %b : tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%e : tensor<1x2x4x4xf32>) {
+  ^bb0(%x: f32, %ii: f32, %gg: f32, %bb: f32, %o: f32):
+    %t = arith.mulf %x, %ii : f32
+    %u = arith.mulf %t, %gg : f32
+    %s = arith.addf %u, %bb : f32
+    %r = arith.maximumf %s, %c0 : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x4xf32>
+  %p = tensor.pad %a low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%i0: index, %i1: index, %i2: index, %i3: index):
+    tensor.yield %c0 : f32
+  } : tensor<1x2x4x4xf32> to tensor<1x2x6x6xf32>
+  %ey = tensor.empty() : tensor<1x2x4x4xf32>
+  %zy = linalg.fill ins(%c0 : f32) outs(%ey : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %y = linalg.conv_2d_nchw_fchw {qtrain.layer = "conv"} ins(%p, %w : tensor<1x2x6x6xf32>, tensor<2x2x3x3xf32>) outs(%zy : tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %flat = tensor.collapse_shape %y [[0], [1, 2, 3]] : tensor<1x2x4x4xf32> into tensor<1x32xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%flat : tensor<1x32xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1]
+    (%x: f32, %acc: f32) {
+      %s = arith.mulf %x, %x : f32
+      %t = arith.addf %s, %acc : f32
+      linalg.yield %t : f32
+    }
+  return %l : tensor<f32>
+}
