@@ -275,8 +275,14 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
         if ((view || pool) && !isBackward(user->getOpOperand(0)))
           outputs.push_back(user->getResult(0));
       }
-    if (!hasBackwardUse(unit.centered) &&
-        llvm::none_of(outputs, hasBackwardUse))
+    // Codes pay off only if some f32 value the backward half reads can be
+    // freed after the forward half: the centered values (unless the caller
+    // owns them), or an output that does not stay exact for the last layer.
+    bool frees =
+        !isa<BlockArgument>(unit.centered) && hasBackwardUse(unit.centered);
+    for (Value v : outputs)
+      frees |= hasBackwardUse(v) && !(keepLast && throughViews(v) == lastInput);
+    if (!frees)
       continue;
     auto type = cast<RankedTensorType>(unit.centered.getType());
     if (bits == 4 && type.getShape().back() % 2 != 0) {

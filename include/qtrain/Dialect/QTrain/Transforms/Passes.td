@@ -221,7 +221,8 @@ def CompressActivationsPass : Pass<"qtrain-compress-activations",
     exact.
 
     As in the reference method, the input of the last layer stays exact
-    (`keep-last`), units whose output feeds it are otherwise compressed;
+    (`keep-last`), units whose output feeds it are otherwise compressed
+    (a unit whose codes would free no f32 value is left alone);
     `exempt` keeps the units of the named layers (the layer whose output
     the batch norm normalizes) exact. Units are found in any recipe's
     gradient function (after `qtrain-range-batchnorm` too).
