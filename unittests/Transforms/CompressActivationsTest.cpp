@@ -1,7 +1,8 @@
 //===- CompressActivationsTest.cpp - Approximate activations, executed ----===//
 //
-// A batch-norm + ReLU unit `relu(c * i * g + b)` whose inputs are all
-// parameters, under qtrain-compress-activations. The loss adds `sum(c^2)/2`,
+// A batch-norm + ReLU unit `relu(c * i * g + b)` whose inputs are
+// parameters (`c` through a copy, so that the forward half owns it), under
+// qtrain-compress-activations. The loss adds `sum(c^2)/2`,
 // whose gradient reads `c` in the backward half, so the gradient with
 // respect to `c` exposes the decoded values: with `r = 0` it is exactly
 // `c~`, and with `r = 1` it is `c~` plus the ReLU mask times `i * g`. The
@@ -31,7 +32,7 @@ constexpr int64_t N = 2, C = 3, H = 2, W = 8, kSize = N * C * H * W;
 constexpr const char *kModel = R"mlir(
 #full = affine_map<(n, c, h, w) -> (n, c, h, w)>
 #chan = affine_map<(n, c, h, w) -> (c)>
-func.func @unit(%c: tensor<2x3x2x8xf32> {qtrain.role = #qtrain<role parameter>},
+func.func @unit(%param: tensor<2x3x2x8xf32> {qtrain.role = #qtrain<role parameter>},
                 %i: tensor<3xf32> {qtrain.role = #qtrain<role parameter>},
                 %g: tensor<3xf32> {qtrain.role = #qtrain<role parameter>},
                 %b: tensor<3xf32> {qtrain.role = #qtrain<role parameter>},
@@ -39,6 +40,16 @@ func.func @unit(%c: tensor<2x3x2x8xf32> {qtrain.role = #qtrain<role parameter>},
   %c0 = arith.constant 0.0 : f32
   %half = arith.constant 0.5 : f32
   %e = tensor.empty() : tensor<2x3x2x8xf32>
+  // The unit's input is computed (from the parameter), as a model's
+  // centered values are, so the forward half owns it.
+  %c = linalg.generic {indexing_maps = [#full, #full],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%param : tensor<2x3x2x8xf32>) outs(%e : tensor<2x3x2x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %y = arith.negf %n : f32
+    linalg.yield %y : f32
+  } -> tensor<2x3x2x8xf32>
   %a = linalg.generic {indexing_maps = [#full, #chan, #chan, #chan, #full],
                        iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
       ins(%c, %i, %g, %b : tensor<2x3x2x8xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
