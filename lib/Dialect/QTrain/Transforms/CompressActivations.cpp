@@ -34,20 +34,6 @@ struct Unit {
   unsigned channel;                      // dimension of c indexing i, g, b
 };
 
-/// Whether `v` is `OpTy(x, other)` or `OpTy(other, x)`; sets `other`.
-template <typename OpTy> bool matchCommutative(Value v, Value x, Value &other) {
-  auto op = v.getDefiningOp<OpTy>();
-  if (!op)
-    return false;
-  if (op.getLhs() == x)
-    other = op.getRhs();
-  else if (op.getRhs() == x)
-    other = op.getLhs();
-  else
-    return false;
-  return true;
-}
-
 std::optional<Unit> matchUnit(linalg::GenericOp op) {
   if (op.getNumDpsInputs() != 4 || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() != 0)
@@ -217,8 +203,8 @@ static Value throughViews(Value v) {
 
 void CompressActivationsPass::compress(func::FuncOp grad) {
   Block &body = grad.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  Operation *lossDef = ret.getOperand(0).getDefiningOp();
+  Operation *ret = body.getTerminator();
+  Operation *lossDef = getLossDefinition(grad);
   if (!lossDef)
     return;
   auto isBackward = [&](OpOperand &use) {
@@ -229,28 +215,19 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
     return llvm::any_of(v.getUses(), isBackward);
   };
 
-  // The last layer's input, for keep-last.
-  Value lastInput;
-  for (Operation &op : body) {
-    if (isLayerOp(&op))
-      lastInput = throughViews(op.getOperand(0));
-    if (&op == lossDef)
-      break;
-  }
-
+  // The units outside exempt layers, and the last layer's input (for
+  // keep-last).
   llvm::StringSet<> exempted(llvm::from_range, exempt);
-  SmallVector<std::pair<Unit, std::string>> units;
-  std::string layer = "input";
-  for (Operation &op : body) {
-    if (isLayerOp(&op))
-      layer = getLayerName(&op);
+  SmallVector<Unit> units;
+  Value lastInput;
+  walkForward(grad, [&](Operation *op, StringRef layer) {
+    if (isLayerOp(op))
+      lastInput = throughViews(op->getOperand(0));
     if (auto generic = dyn_cast<linalg::GenericOp>(op))
       if (std::optional<Unit> unit = matchUnit(generic))
         if (!exempted.contains(layer))
-          units.push_back({*unit, layer});
-    if (&op == lossDef)
-      break;
-  }
+          units.push_back(*unit);
+  });
 
   int64_t levels = int64_t(1) << bits;
   int64_t before = 0, after = 0;
@@ -258,7 +235,7 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
     before += saved.bytes;
   MLIRContext *ctx = &getContext();
   auto format = IntFormatAttr::get(ctx, 8, Signedness::Unsigned);
-  for (auto &[unit, name] : units) {
+  for (Unit &unit : units) {
     Value output = unit.apply.getResult(0);
     // The output as the forward half uses it: through reshapes,
     // backward-only quantizers, poolings and pads, all cheap to recompute.

@@ -43,40 +43,47 @@ static DenseSet<Value> readByBody(linalg::LinalgOp op) {
   return read;
 }
 
+Operation *mlir::qtrain::getLossDefinition(func::FuncOp grad) {
+  auto ret = cast<func::ReturnOp>(grad.getBody().front().getTerminator());
+  return ret.getNumOperands() ? ret.getOperand(0).getDefiningOp() : nullptr;
+}
+
+void mlir::qtrain::walkForward(
+    func::FuncOp grad, function_ref<void(Operation *, StringRef layer)> fn) {
+  Operation *lossDef = getLossDefinition(grad);
+  if (!lossDef)
+    return;
+  std::string layer = "input";
+  int64_t layers = 0;
+  for (Operation &op : grad.getBody().front()) {
+    if (isLayerOp(&op)) {
+      std::string name = getLayerName(&op);
+      layer = name.empty() ? "layer " + std::to_string(layers) : name;
+      ++layers;
+    }
+    fn(&op, layer);
+    if (&op == lossDef)
+      break;
+  }
+}
+
 SmallVector<SavedActivation>
 mlir::qtrain::findSavedActivations(func::FuncOp grad) {
   Block &body = grad.getBody().front();
-  auto ret = cast<func::ReturnOp>(body.getTerminator());
-  Operation *lossDef =
-      ret.getNumOperands() ? ret.getOperand(0).getDefiningOp() : nullptr;
-  DenseSet<Operation *> forward;
-  if (lossDef)
-    for (Operation &op : body) {
-      forward.insert(&op);
-      if (&op == lossDef)
-        break;
-    }
-
   // Activations, and the layer each comes from.
+  DenseSet<Operation *> forward;
   DenseMap<Value, std::string> activations;
   for (unsigned i = 0, e = grad.getNumArguments(); i < e; ++i)
     if (getArgRole(grad, i) == ArgRole::input ||
         getArgRole(grad, i) == ArgRole::label)
       activations[grad.getArgument(i)] = "input";
-  std::string layer = "input";
-  for (Operation &op : body) {
-    if (!forward.contains(&op))
-      break;
-    if (isLayerOp(&op)) {
-      std::string name = getLayerName(&op);
-      layer =
-          name.empty() ? "layer at " + std::to_string(forward.size()) : name;
-    }
-    if (llvm::any_of(op.getOperands(),
+  walkForward(grad, [&](Operation *op, StringRef layer) {
+    forward.insert(op);
+    if (llvm::any_of(op->getOperands(),
                      [&](Value v) { return activations.contains(v); }))
-      for (Value r : op.getResults())
-        activations[r] = layer;
-  }
+      for (Value r : op->getResults())
+        activations[r] = layer.str();
+  });
 
   llvm::SetVector<Value> saved;
   for (Operation &op : body) {

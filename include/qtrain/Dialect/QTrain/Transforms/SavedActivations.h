@@ -25,6 +25,17 @@ bool isLayerOp(Operation *op);
 /// `qtrain.layer`, or else the name of the op's location, or "".
 std::string getLayerName(Operation *op);
 
+/// The op that defines the loss (the first result) of gradient function
+/// `grad`: the last op of its forward half, or null.
+Operation *getLossDefinition(func::FuncOp grad);
+
+/// Calls `fn` on each op of the forward half of `grad`, in order, with the
+/// layer it belongs to: the name of the last layer op up to it, "layer N"
+/// for the N-th layer when that one has no name, or "input" before the
+/// first.
+void walkForward(func::FuncOp grad,
+                 function_ref<void(Operation *, StringRef layer)> fn);
+
 /// A forward value that the backward half of a gradient function reads.
 struct SavedActivation {
   Value value;
