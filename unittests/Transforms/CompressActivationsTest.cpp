@@ -10,6 +10,12 @@
 // recovered mask against the exact one, and the other gradients against
 // the formulas evaluated on the decoded values.
 //
+// A post-activation residual block `r = relu(c * i * g + b + skip)` under
+// the same pass, with the loss `sum(r^2)/2 + t sum(c^2)/2`: the gradient
+// with respect to `c` is `m r~ i g` (t = 0) plus `c~` (t = 1), which
+// exposes the decoded output r~ and mask m, checked against the output's
+// codes (bin centres on [0, amax] per channel, 0 exactly where r = 0).
+//
 //===----------------------------------------------------------------------===//
 
 #include "FlatModule.h"
@@ -170,6 +176,158 @@ TEST_P(CompressActivationsTest, DecodedValuesMaskAndGradients) {
     EXPECT_NEAR(masked[1 + kSize + C + ch], dScale[ch], tolerance(dScale[ch]))
         << "dL/dg of channel " << ch;
     EXPECT_NEAR(masked[1 + kSize + 2 * C + ch], dShift[ch], 1e-4)
+        << "dL/db of channel " << ch;
+  }
+}
+
+constexpr const char *kResidualModel = R"mlir(
+#full = affine_map<(n, c, h, w) -> (n, c, h, w)>
+#chan = affine_map<(n, c, h, w) -> (c)>
+#all = affine_map<(n, c, h, w) -> ()>
+func.func @block(%param: tensor<2x3x2x8xf32> {qtrain.role = #qtrain<role parameter>},
+                 %i: tensor<3xf32> {qtrain.role = #qtrain<role parameter>},
+                 %g: tensor<3xf32> {qtrain.role = #qtrain<role parameter>},
+                 %b: tensor<3xf32> {qtrain.role = #qtrain<role parameter>},
+                 %skip: tensor<2x3x2x8xf32> {qtrain.role = #qtrain<role input>},
+                 %t: tensor<f32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %half = arith.constant 0.5 : f32
+  %e = tensor.empty() : tensor<2x3x2x8xf32>
+  %c = linalg.generic {indexing_maps = [#full, #full],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%param : tensor<2x3x2x8xf32>) outs(%e : tensor<2x3x2x8xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %y = arith.negf %n : f32
+    linalg.yield %y : f32
+  } -> tensor<2x3x2x8xf32>
+  %a = linalg.generic {indexing_maps = [#full, #chan, #chan, #chan, #full],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %i, %g, %b : tensor<2x3x2x8xf32>, tensor<3xf32>, tensor<3xf32>, tensor<3xf32>)
+      outs(%e : tensor<2x3x2x8xf32>) {
+  ^bb0(%x: f32, %ii: f32, %gg: f32, %bb: f32, %o: f32):
+    %p = arith.mulf %x, %ii : f32
+    %u = arith.mulf %p, %gg : f32
+    %v = arith.addf %u, %bb : f32
+    linalg.yield %v : f32
+  } -> tensor<2x3x2x8xf32>
+  %r = linalg.generic {indexing_maps = [#full, #full, #full],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%a, %skip : tensor<2x3x2x8xf32>, tensor<2x3x2x8xf32>) outs(%e : tensor<2x3x2x8xf32>) {
+  ^bb0(%x: f32, %s: f32, %o: f32):
+    %v = arith.addf %x, %s : f32
+    %y = arith.maximumf %v, %c0 : f32
+    linalg.yield %y : f32
+  } -> tensor<2x3x2x8xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l1 = linalg.reduce ins(%r : tensor<2x3x2x8xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
+    (%x: f32, %acc: f32) {
+      %p = arith.mulf %x, %x : f32
+      %q = arith.mulf %p, %half : f32
+      %s = arith.addf %q, %acc : f32
+      linalg.yield %s : f32
+    }
+  %l = linalg.generic {indexing_maps = [#full, #all, #all],
+                       iterator_types = ["reduction", "reduction", "reduction", "reduction"]}
+      ins(%c, %t : tensor<2x3x2x8xf32>, tensor<f32>) outs(%l1 : tensor<f32>) {
+  ^bb0(%x: f32, %tt: f32, %acc: f32):
+    %p = arith.mulf %x, %x : f32
+    %q = arith.mulf %p, %half : f32
+    %w = arith.mulf %q, %tt : f32
+    %s = arith.addf %acc, %w : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %l : tensor<f32>
+}
+)mlir";
+
+TEST_P(CompressActivationsTest, ResidualOutputCodesMaskAndGradients) {
+  const int64_t bits = GetParam(), levels = int64_t(1) << bits;
+  std::string error;
+  auto jit = compileFlat(
+      kResidualModel,
+      [&](OpPassManager &pm) {
+        pm.addPass(mlir::qtrain::createAutodiffPass());
+        mlir::qtrain::CompressActivationsPassOptions options;
+        options.bits = bits;
+        pm.addPass(mlir::qtrain::createCompressActivationsPass(options));
+      },
+      {"block_grad"}, error);
+  ASSERT_TRUE(jit) << error;
+  auto grad = jit->lookup<FlatFn<float>>("block_grad_flat");
+  ASSERT_TRUE(grad);
+
+  const float inverse[C] = {0.5f, 1.0f, 2.0f}, scale[C] = {1.5f, -0.75f, 1.0f},
+              shift[C] = {0.3f, 0.8f, -0.5f};
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  std::vector<float> args(2 * kSize + 3 * C + 1);
+  float *c = args.data(), *skip = c + kSize + 3 * C;
+  for (int64_t k = 0; k < kSize; ++k) {
+    int64_t ch = (k / (H * W)) % C;
+    c[k] = normal(rng) * (k % 7 == 0 ? 3.0f : 1.0f) / inverse[ch];
+    skip[k] = normal(rng);
+  }
+  std::copy(inverse, inverse + C, c + kSize);
+  std::copy(scale, scale + C, c + kSize + C);
+  std::copy(shift, shift + C, c + kSize + 2 * C);
+
+  auto run = [&](float t) {
+    args.back() = t;
+    std::vector<float> out(1 + kSize + 3 * C);
+    auto in = memref1D(args), res = memref1D(out);
+    grad(&in, &res);
+    return out;
+  };
+  std::vector<float> outputOnly = run(0.0f), withCentered = run(1.0f);
+
+  // The exact output as the forward half computes it, and its per-channel
+  // code step amax / (2^K - 1).
+  std::vector<float> exact(kSize);
+  float amax[C] = {};
+  for (int64_t k = 0; k < kSize; ++k) {
+    int64_t ch = (k / (H * W)) % C;
+    float a = c[k] * inverse[ch] * scale[ch] + shift[ch];
+    exact[k] = std::max(a + skip[k], 0.0f);
+    amax[ch] = std::max(amax[ch], exact[k]);
+  }
+  double dInverse[C] = {}, dScale[C] = {}, dShift[C] = {};
+  for (int64_t k = 0; k < kSize; ++k) {
+    int64_t ch = (k / (H * W)) % C;
+    double step = double(amax[ch]) / double(levels - 1);
+    // The gradient with respect to c is m r~ i g, then c~ on top.
+    double decoded = double(outputOnly[1 + k]) / (inverse[ch] * scale[ch]);
+    double centered = double(withCentered[1 + k]) - outputOnly[1 + k];
+    // The mask recovered from the codes is the exact one.
+    EXPECT_EQ(outputOnly[1 + k] != 0.0f, exact[k] > 0.0f)
+        << bits << "-bit residual mask of element " << k;
+    if (exact[k] == 0.0f)
+      continue;
+    // Nonzero outputs decode to the centre of their bin, within half a step.
+    EXPECT_NEAR(decoded, exact[k], step / 2 + 1e-5)
+        << bits << "-bit output of element " << k;
+    double bin = decoded / step + 0.5;
+    EXPECT_NEAR(bin, std::round(bin), 1e-3) << "bin centre of element " << k;
+    EXPECT_GE(std::round(bin), 1.0);
+    EXPECT_LE(std::round(bin), double(levels - 1));
+    // The batch norm's gradients, from the decoded values.
+    dInverse[ch] += decoded * centered * scale[ch];
+    dScale[ch] += decoded * centered * inverse[ch];
+    dShift[ch] += decoded;
+  }
+  for (int64_t ch = 0; ch < C; ++ch) {
+    auto tolerance = [](double expected) {
+      return 1e-4 * (1 + std::fabs(expected));
+    };
+    EXPECT_NEAR(outputOnly[1 + kSize + ch], dInverse[ch],
+                tolerance(dInverse[ch]))
+        << "dL/di of channel " << ch;
+    EXPECT_NEAR(outputOnly[1 + kSize + C + ch], dScale[ch],
+                tolerance(dScale[ch]))
+        << "dL/dg of channel " << ch;
+    EXPECT_NEAR(outputOnly[1 + kSize + 2 * C + ch], dShift[ch],
+                tolerance(dShift[ch]))
         << "dL/db of channel " << ch;
   }
 }

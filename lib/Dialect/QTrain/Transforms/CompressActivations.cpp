@@ -8,7 +8,16 @@
 // arithmetic is `qtrain.quantize` / `qtrain.dequantize` with per-channel
 // scales and zero points (docs/numerics.md), not a kernel of its own.
 //
+// Post-activation residual blocks end in a batch norm without ReLU whose
+// output meets the skip in `max(a + skip, 0)`. The reference method only
+// knows pre-activation blocks; here such a unit keeps two sets of codes:
+// those of its centered values (for the batch-norm gradient) and those of
+// the block's output on [0, amax] per channel, whose code 0 is exactly the
+// ReLU's zero (for its mask and for the layers after it).
+//
 //===----------------------------------------------------------------------===//
+
+#include "Autodiff.h"
 
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
@@ -27,30 +36,46 @@ using namespace mlir::qtrain;
 
 namespace {
 
-/// A batch-norm + ReLU unit: `max(c * i * g + b, 0)`.
+/// A batch-norm + ReLU unit `max(c * i * g + b, 0)`, or a batch norm
+/// `a = c * i * g + b` whose output a residual `max(a + skip, 0)` reads.
 struct Unit {
   linalg::GenericOp apply;
   Value centered, inverse, scale, shift; // c, i, g, b
   unsigned channel;                      // dimension of c indexing i, g, b
+  bool relu;                             // whether `apply` ends in the ReLU
+  linalg::GenericOp residual;            // set by the pass where !relu
+  unsigned skipIndex = 0;                // which input of `residual` is skip
 };
 
-std::optional<Unit> matchUnit(linalg::GenericOp op) {
-  if (op.getNumDpsInputs() != 4 || op.getNumDpsInits() != 1 ||
-      op.getNumReductionLoops() != 0)
-    return std::nullopt;
-  auto type = dyn_cast<RankedTensorType>(op.getResult(0).getType());
-  if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
-    return std::nullopt;
-  // max(v, 0)
-  Block &body = *op.getBlock();
-  auto max = body.getTerminator()->getOperand(0).getDefiningOp();
+/// `v` for a body value `max(v, 0)`, else null.
+Value matchRelu(Value yielded) {
+  Operation *max = yielded.getDefiningOp();
   if (!isa_and_nonnull<arith::MaximumFOp, arith::MaxNumFOp>(max))
-    return std::nullopt;
+    return Value();
   Value v = max->getOperand(0), zero = max->getOperand(1);
   if (!matchPattern(zero, m_AnyZeroFloat()))
     std::swap(v, zero);
-  if (!matchPattern(zero, m_AnyZeroFloat()))
+  return matchPattern(zero, m_AnyZeroFloat()) ? v : Value();
+}
+
+/// An elementwise generic of static f32 tensors with `inputs` inputs.
+bool isElementwiseF32(linalg::GenericOp op, unsigned inputs) {
+  if (op.getNumDpsInputs() != inputs || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0)
+    return false;
+  auto type = dyn_cast<RankedTensorType>(op.getResult(0).getType());
+  return type && type.hasStaticShape() && type.getElementType().isF32();
+}
+
+std::optional<Unit> matchUnit(linalg::GenericOp op) {
+  if (!isElementwiseF32(op, 4))
     return std::nullopt;
+  auto type = cast<RankedTensorType>(op.getResult(0).getType());
+  Block &body = *op.getBlock();
+  Value v = body.getTerminator()->getOperand(0);
+  Value beforeRelu = matchRelu(v);
+  if (beforeRelu)
+    v = beforeRelu;
   // v = c * i * g + b, with c read through the identity and i, g, b through
   // one single-dimension map.
   auto add = v.getDefiningOp<arith::AddFOp>();
@@ -103,7 +128,22 @@ std::optional<Unit> matchUnit(linalg::GenericOp op) {
               operands[1]->get(),
               operands[2]->get(),
               operands[3]->get(),
-              cast<AffineDimExpr>(channelMap.getResult(0)).getPosition()};
+              cast<AffineDimExpr>(channelMap.getResult(0)).getPosition(),
+              bool(beforeRelu),
+              /*residual=*/nullptr};
+}
+
+/// Whether `op` is the residual `max(x0 + x1, 0)` over identity maps.
+bool isResidualRelu(linalg::GenericOp op) {
+  if (!isElementwiseF32(op, 2) ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }))
+    return false;
+  Block &body = *op.getBlock();
+  Value sum = matchRelu(body.getTerminator()->getOperand(0));
+  auto add = sum ? sum.getDefiningOp<arith::AddFOp>() : nullptr;
+  return add && llvm::is_contained(add->getOperands(), body.getArgument(0)) &&
+         llvm::is_contained(add->getOperands(), body.getArgument(1));
 }
 
 struct CompressActivationsPass
@@ -167,13 +207,13 @@ static SmallVector<Value> buildCodeParameters(OpBuilder &b, Location loc,
   return SmallVector<Value>(op.getResults());
 }
 
-/// `codes` clamped to the `levels` codes of the narrower format.
-static Value clampCodes(OpBuilder &b, Location loc, Value codes,
-                        int64_t levels) {
-  auto type = cast<RankedTensorType>(codes.getType());
+/// `f` applied to each element of `x`.
+static Value mapElements(OpBuilder &b, Location loc, Value x,
+                         function_ref<Value(OpBuilder &, Location, Value)> f) {
+  auto type = cast<RankedTensorType>(x.getType());
   AffineMap id = b.getMultiDimIdentityMap(type.getRank());
   return linalg::GenericOp::create(
-             b, loc, type, codes,
+             b, loc, type, x,
              tensor::EmptyOp::create(b, loc, type.getShape(),
                                      type.getElementType())
                  .getResult(),
@@ -181,13 +221,25 @@ static Value clampCodes(OpBuilder &b, Location loc, Value codes,
              SmallVector<utils::IteratorType>(type.getRank(),
                                               utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value top = arith::ConstantIntOp::create(
-                   nb, nl, args[0].getType(), levels - 1);
-               linalg::YieldOp::create(
-                   nb, nl,
-                   arith::MinUIOp::create(nb, nl, args[0], top).getResult());
+               linalg::YieldOp::create(nb, nl, f(nb, nl, args[0]));
              })
       .getResult(0);
+}
+
+/// `codes` clamped to the `levels` codes of the narrower format.
+static Value clampCodes(OpBuilder &b, Location loc, Value codes,
+                        int64_t levels) {
+  return mapElements(b, loc, codes, [&](OpBuilder &nb, Location nl, Value q) {
+    Value top = arith::ConstantIntOp::create(nb, nl, q.getType(), levels - 1);
+    return arith::MinUIOp::create(nb, nl, q, top).getResult();
+  });
+}
+
+static Value relu(OpBuilder &b, Location loc, Value x) {
+  return mapElements(b, loc, x, [](OpBuilder &nb, Location nl, Value v) {
+    Value zero = constantF32(nb, nl, 0.0);
+    return arith::MaximumFOp::create(nb, nl, v, zero).getResult();
+  });
 }
 
 /// `v` itself or seen through reshapes and casts.
@@ -223,10 +275,26 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
   walkForward(grad, [&](Operation *op, StringRef layer) {
     if (isLayerOp(op))
       lastInput = throughViews(op->getOperand(0));
-    if (auto generic = dyn_cast<linalg::GenericOp>(op))
-      if (std::optional<Unit> unit = matchUnit(generic))
-        if (!exempted.contains(layer))
-          units.push_back(*unit);
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    std::optional<Unit> unit = generic ? matchUnit(generic) : std::nullopt;
+    if (!unit || exempted.contains(layer))
+      return;
+    if (!unit->relu) {
+      // Only as the residual's input, which must be its only forward use.
+      Value a = unit->apply.getResult(0);
+      auto forwardUses = llvm::make_filter_range(
+          a.getUses(), [&](OpOperand &use) { return !isBackward(use); });
+      if (!llvm::hasSingleElement(forwardUses))
+        return;
+      OpOperand &use = *forwardUses.begin();
+      unit->residual = dyn_cast<linalg::GenericOp>(use.getOwner());
+      if (!unit->residual || !isResidualRelu(unit->residual) ||
+          unit->residual.getDpsInputOperand(0)->get() ==
+              unit->residual.getDpsInputOperand(1)->get())
+        return;
+      unit->skipIndex = 1 - use.getOperandNumber();
+    }
+    units.push_back(*unit);
   });
 
   int64_t levels = int64_t(1) << bits;
@@ -236,7 +304,8 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
   MLIRContext *ctx = &getContext();
   auto format = IntFormatAttr::get(ctx, 8, Signedness::Unsigned);
   for (Unit &unit : units) {
-    Value output = unit.apply.getResult(0);
+    Value output =
+        unit.residual ? unit.residual.getResult(0) : unit.apply.getResult(0);
     // The output as the forward half uses it: through reshapes,
     // backward-only quantizers, poolings and pads, all cheap to recompute.
     SmallVector<Value> outputs = {output};
@@ -261,6 +330,32 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
       frees |= hasBackwardUse(v) && !(keepLast && throughViews(v) == lastInput);
     if (!frees)
       continue;
+    // The residual's gradients (qtrain-autodiff's generic rule: the primal
+    // inputs first, then the output gradient) read the batch norm's output
+    // and the skip only through the sign of their sum: they are rebuilt from
+    // the output's codes and zeros, so every backward read of the batch
+    // norm's output must be one of them.
+    SmallVector<linalg::GenericOp> residualGradients;
+    if (unit.residual) {
+      unsigned outputIndex = 1 - unit.skipIndex;
+      bool rebuildable = true;
+      for (OpOperand &use : unit.apply.getResult(0).getUses()) {
+        if (!isBackward(use))
+          continue;
+        auto gradient = dyn_cast<linalg::GenericOp>(use.getOwner());
+        rebuildable &= gradient && gradient.getNumDpsInputs() >= 2 &&
+                       use.getOperandNumber() == outputIndex &&
+                       gradient.getIndexingMapsArray()[unit.skipIndex] ==
+                           unit.residual.getIndexingMapsArray()[0];
+        if (rebuildable)
+          residualGradients.push_back(gradient);
+      }
+      if (!rebuildable) {
+        unit.apply.emitRemark("kept exact: the residual after this batch "
+                              "norm has a gradient this pass does not know");
+        continue;
+      }
+    }
     auto type = cast<RankedTensorType>(unit.centered.getType());
     if (bits == 4 && type.getShape().back() % 2 != 0) {
       unit.apply.emitRemark("kept exact: 4-bit codes are packed in pairs "
@@ -273,29 +368,63 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
     auto rounding = RoundingModeAttr::get(ctx, RoundingMode::upward);
     auto overflow = OverflowModeAttr::get(ctx, OverflowMode::saturate);
 
+    // Codes as the forward half stores them (4-bit ones packed), and back.
     OpBuilder b(unit.apply);
+    auto codeType = type.clone(b.getI8Type());
+    auto encode = [&](Value x, Value scale, Value zeroPoint) -> Value {
+      Value codes = QuantizeOp::create(b, loc, codeType, x, scale, zeroPoint,
+                                       Value(), format, rounding, overflow,
+                                       granularity, b.getI32IntegerAttr(0));
+      if (bits != 4)
+        return codes;
+      SmallVector<int64_t> packedShape(type.getShape());
+      packedShape.back() /= 2;
+      return PackOp::create(b, loc, type.clone(packedShape, b.getI8Type()),
+                            clampCodes(b, loc, codes, levels))
+          .getResult();
+    };
+    auto decode = [&](Value stored, Value scale, Value zeroPoint) -> Value {
+      if (bits == 4)
+        stored = UnpackOp::create(b, loc, codeType, stored);
+      return DequantizeOp::create(b, loc, type, stored, scale, zeroPoint,
+                                  format, granularity)
+          .getResult();
+    };
+
     b.setInsertionPointAfter(unit.apply);
     SmallVector<Value> params = buildCodeParameters(b, loc, unit, levels);
-    auto codeType = type.clone(b.getI8Type());
-    Value codes = QuantizeOp::create(
-        b, loc, codeType, unit.centered, params[0], params[1], Value(), format,
-        rounding, overflow, granularity, b.getI32IntegerAttr(0));
-    Value stored = codes;
-    SmallVector<int64_t> packedShape(type.getShape());
-    packedShape.back() /= 2;
-    if (bits == 4)
-      stored = PackOp::create(b, loc, type.clone(packedShape, b.getI8Type()),
-                              clampCodes(b, loc, codes, levels));
+    Value storedCentered = encode(unit.centered, params[0], params[1]);
+    Value step, storedOutput;
+    if (unit.residual) {
+      // The output's codes: ceil(r / step) with step = amax / (2^K - 1) per
+      // channel, so only r = 0 gets code 0.
+      b.setInsertionPointAfter(unit.residual);
+      auto channels = RankedTensorType::get({type.getDimSize(unit.channel)},
+                                            b.getF32Type());
+      auto absmax = ScalingAttr::get(ctx, ScaleMethod::absmax, granularity, 0);
+      step = ComputeScaleOp::create(
+                 b, loc, channels, Type(), output,
+                 IntFormatAttr::get(ctx, bits, Signedness::Unsigned), absmax)
+                 .getScale();
+      storedOutput = encode(output, step, Value());
+    }
 
     b.setInsertionPointAfter(lossDef);
-    if (bits == 4)
-      stored = UnpackOp::create(b, loc, codeType, stored);
-    Value centered = DequantizeOp::create(b, loc, type, stored, params[0],
-                                          params[2], format, granularity);
+    Value centered = decode(storedCentered, params[0], params[2]);
     IRMapping decoded;
     decoded.map(unit.centered, centered);
     SmallVector<Value> approximations;
     for (Value v : outputs) {
+      if (v == output && unit.residual) {
+        // Bin centres (q - 1/2) step, and 0 for code 0.
+        auto channels = cast<RankedTensorType>(step.getType());
+        Value half = arith::ConstantOp::create(
+            b, loc, DenseElementsAttr::get(channels, b.getF32FloatAttr(0.5)));
+        Value approximate = relu(b, loc, decode(storedOutput, step, half));
+        decoded.map(v, approximate);
+        approximations.push_back(approximate);
+        continue;
+      }
       Operation *copy = b.clone(*v.getDefiningOp(), decoded);
       decoded.map(v, copy->getResult(0));
       approximations.push_back(copy->getResult(0));
@@ -328,6 +457,15 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
         use->set(approximate);
     }
     unit.centered.replaceUsesWithIf(centered, isBackward);
+    if (unit.residual) {
+      Value skip = unit.residual.getDpsInputs()[unit.skipIndex];
+      Value zeros =
+          autodiff::createZeros(b, loc, cast<RankedTensorType>(skip.getType()));
+      for (linalg::GenericOp gradient : residualGradients) {
+        gradient->setOperand(1 - unit.skipIndex, approximations.front());
+        gradient->setOperand(unit.skipIndex, zeros);
+      }
+    }
   }
   // Copies nobody reads (an output the backward half did not use).
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))

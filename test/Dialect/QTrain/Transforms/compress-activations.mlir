@@ -182,3 +182,86 @@ func.func @padded(%g: tensor<2xf32> {qtrain.role = #qtrain<role parameter>},
     }
   return %l : tensor<f32>
 }
+
+// -----
+
+// A post-activation residual block: batch norm without ReLU, then
+// `max(a + skip, 0)`. Besides the codes of the centered values, the block's
+// output gets codes of its own on [0, amax] per channel; the residual's
+// gradient reads the decoded output (ReLU'd bin centres) and zeros instead
+// of the batch norm's output and the skip, and the loss gradient reads the
+// decoded output.
+// CHECK-LABEL: func.func @residual_grad(
+// CHECK-SAME:    %{{[^:]+}}: tensor<2xf32> {{[^,]+}}, %{{[^:]+}}: tensor<2xf32> {{[^,]+}}, %{{[^:]+}}: tensor<1x2x4x4xf32> {{[^,]+}}, %{{[^:]+}}: tensor<2xf32> {{[^,]+}}, %[[SKIP:[^:]+]]: tensor<1x2x4x4xf32>
+// CHECK:         %[[A:.+]] = linalg.generic {{.+}} ins(%[[C:.+]], %{{.+}}, %{{.+}}, %{{.+}} : tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
+// CHECK:         qtrain.quantize %[[C]] to int<8, unsigned>
+// CHECK:         %[[R:.+]] = linalg.generic {{.+}} ins(%[[SKIP]], %[[A]] :
+// CHECK:         %[[STEP:.+]] = qtrain.compute_scale %[[R]] for int<4, unsigned> using <absmax, per_channel, axis = 1> : tensor<1x2x4x4xf32> -> tensor<2xf32>
+// CHECK:         %[[RCODES:.+]] = qtrain.quantize %[[R]] to int<8, unsigned> scale(%[[STEP]] : tensor<2xf32>) granularity <per_channel, axis = 1> rounding upward
+// CHECK:         linalg.generic {{.+}} ins(%[[RCODES]] : tensor<1x2x4x4xi8>)
+// CHECK:           arith.minui
+// CHECK:         %[[RPACKED:.+]] = qtrain.pack
+// CHECK:         } -> tensor<f32>
+// CHECK:         %[[HALF:.+]] = arith.constant dense<5.000000e-01> : tensor<2xf32>
+// CHECK-NEXT:    %[[RUNPACKED:.+]] = qtrain.unpack %[[RPACKED]]
+// CHECK-NEXT:    %[[CENTRES:.+]] = qtrain.dequantize %[[RUNPACKED]] from int<8, unsigned> scale(%[[STEP]] : tensor<2xf32>) zero_point(%[[HALF]] : tensor<2xf32>) granularity <per_channel, axis = 1>
+// CHECK:         %[[R2:.+]] = linalg.generic {{.+}} ins(%[[CENTRES]] : tensor<1x2x4x4xf32>)
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      arith.constant 0.0
+// CHECK-NEXT:      arith.maximumf
+// CHECK:         %[[ZEROS:.+]] = linalg.fill
+// CHECK:         linalg.generic {{.+}} ins(%[[R2]], %{{.+}} : tensor<1x2x4x4xf32>, tensor<f32>)
+// CHECK:         linalg.generic {{.+}} ins(%[[ZEROS]], %[[R2]], %{{.+}} : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>)
+// CHECK-NEXT:    ^bb0
+// CHECK-NEXT:      arith.addf
+// CHECK-NEXT:      arith.cmpf ogt
+// CHECK-NOT:     ins(%[[A]]{{,| :}}
+// CHECK-NOT:     ins(%[[R]]{{,| :}}
+// CHECK:         return
+// EXEMPT-LABEL: func.func @residual_grad(
+// WIDE-LABEL: func.func @residual_grad(
+// WIDE:         qtrain.compute_scale %{{.+}} for int<8, unsigned> using <absmax, per_channel, axis = 1>
+// WIDE-NOT:     qtrain.pack
+
+// expected-remark @+1 {{activations saved for backward: 256 bytes exact, 56 bytes with 4-bit batch-norm units}}
+func.func @residual(%g: tensor<2xf32> {qtrain.role = #qtrain<role parameter>},
+                    %b: tensor<2xf32> {qtrain.role = #qtrain<role parameter>},
+                    %x: tensor<1x2x4x4xf32> {qtrain.role = #qtrain<role parameter>},
+                    %i: tensor<2xf32> {qtrain.role = #qtrain<role input>},
+                    %skip: tensor<1x2x4x4xf32> {qtrain.role = #qtrain<role input>}) -> tensor<f32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x2x4x4xf32>
+  %c = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x2x4x4xf32>) outs(%e : tensor<1x2x4x4xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %n = arith.negf %v : f32
+    linalg.yield %n : f32
+  } -> tensor<1x2x4x4xf32>
+  %a = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%c, %i, %g, %b : tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%e : tensor<1x2x4x4xf32>) {
+  ^bb0(%v: f32, %ii: f32, %gg: f32, %bb: f32, %o: f32):
+    %t = arith.mulf %v, %ii : f32
+    %u = arith.mulf %t, %gg : f32
+    %s = arith.addf %u, %bb : f32
+    linalg.yield %s : f32
+  } -> tensor<1x2x4x4xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>],
+                       iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%skip, %a : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) outs(%e : tensor<1x2x4x4xf32>) {
+  ^bb0(%s: f32, %v: f32, %o: f32):
+    %sum = arith.addf %v, %s : f32
+    %y = arith.maximumf %sum, %c0 : f32
+    linalg.yield %y : f32
+  } -> tensor<1x2x4x4xf32>
+  %le = tensor.empty() : tensor<f32>
+  %lz = linalg.fill ins(%c0 : f32) outs(%le : tensor<f32>) -> tensor<f32>
+  %l = linalg.reduce ins(%r : tensor<1x2x4x4xf32>) outs(%lz : tensor<f32>) dimensions = [0, 1, 2, 3]
+    (%v: f32, %acc: f32) {
+      %s = arith.mulf %v, %v : f32
+      %t = arith.addf %s, %acc : f32
+      linalg.yield %t : f32
+    }
+  return %l : tensor<f32>
+}
