@@ -28,6 +28,7 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.vectorize) {
     VectorizeLinalgPassOptions vectorize;
     vectorize.vectorWidth = options.vectorWidth;
+    vectorize.im2colBytes = options.im2colBytes;
     pm.addPass(createVectorizeLinalgPass(vectorize));
     pm.addPass(createCanonicalizerPass());
     // Hoists values that do not depend on an inner loop, such as the Philox
@@ -36,6 +37,8 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   }
 
+  // After the last CSE, which merges identical inits into shared ones.
+  pm.addPass(createSplitSharedInitsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

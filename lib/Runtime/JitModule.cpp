@@ -17,12 +17,48 @@
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <malloc.h>
 
 using namespace mlir;
 
 namespace qtrain::runtime {
+
+// The buffers of compiled code: it allocates with malloc and frees with
+// free, which the engine binds to these counting wrappers.
+static std::atomic<int64_t> liveBufferBytes{0}, peakBufferBytes{0};
+
+static void *countingMalloc(size_t size) {
+  void *p = std::malloc(size);
+  if (!p)
+    return p;
+  int64_t bytes = int64_t(malloc_usable_size(p));
+  int64_t now =
+      liveBufferBytes.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  int64_t peak = peakBufferBytes.load(std::memory_order_relaxed);
+  while (now > peak && !peakBufferBytes.compare_exchange_weak(
+                           peak, now, std::memory_order_relaxed))
+    ;
+  return p;
+}
+
+static void countingFree(void *p) {
+  if (p)
+    liveBufferBytes.fetch_sub(int64_t(malloc_usable_size(p)),
+                              std::memory_order_relaxed);
+  std::free(p);
+}
+
+BufferBytes bufferBytes() {
+  return {liveBufferBytes.load(std::memory_order_relaxed),
+          peakBufferBytes.load(std::memory_order_relaxed)};
+}
+
+void resetPeakBufferBytes() {
+  peakBufferBytes.store(liveBufferBytes.load(std::memory_order_relaxed),
+                        std::memory_order_relaxed);
+}
 
 std::unique_ptr<JitModule>
 JitModule::compile(const std::string &source, std::string &error,
@@ -89,6 +125,16 @@ JitModule::compile(const std::string &source, std::string &error,
     errors << llvm::toString(engine.takeError());
     return nullptr;
   }
+  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+    llvm::orc::SymbolMap symbols;
+    symbols[interner("malloc")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&countingMalloc),
+        llvm::JITSymbolFlags::Exported};
+    symbols[interner("free")] = {
+        llvm::orc::ExecutorAddr::fromPtr(&countingFree),
+        llvm::JITSymbolFlags::Exported};
+    return symbols;
+  });
   auto result = std::unique_ptr<JitModule>(new JitModule());
   result->engine = std::move(*engine);
   return result;

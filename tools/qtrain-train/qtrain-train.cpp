@@ -80,11 +80,11 @@ static cl::opt<mlir::qtrain::RangeConstant> rangeBatchNormConstant(
                           "1 / sqrt(2 ln n)"),
                clEnumValN(mlir::qtrain::RangeConstant::reference, "reference",
                           "the reference code's constant")));
-static cl::opt<int64_t> activationBits(
+static cl::list<int64_t> activationBitsList(
     "activation-bits",
     cl::desc("Keep the batch-norm + ReLU activations saved for backward in "
-             "4 or 8 bits (0: exact)"),
-    cl::init(0));
+             "4 or 8 bits (0: exact); several: each recipe with each"),
+    cl::CommaSeparated);
 static cl::opt<int64_t>
     amaxHistory("amax-history",
                 cl::desc("Delayed scaling of the per-tensor absmax specs "
@@ -140,6 +140,13 @@ struct Compiled {
 struct Result {
   double accuracy = 0, msPerStep = 0, finalLoss = 0;
   int64_t savedBytes = 0;
+  int64_t stepBufferBytes = 0; // peak of a step's buffers
+};
+
+/// A recipe and how the activations saved for backward are stored.
+struct Config {
+  RecipeKind recipe;
+  int64_t activationBits;
 };
 
 using StepFn = void (*)(StridedMemRefType<float, 1> *,
@@ -170,8 +177,9 @@ func::FuncOp findModel(ModuleOp module) {
 
 } // namespace
 
-static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
+static bool compile(const std::string &source, Config config, Compiled &out,
                     std::string &error) {
+  RecipeKind recipe = config.recipe;
   std::string modelName;
   out.jit = ::qtrain::runtime::JitModule::compile(
       source, error, {},
@@ -205,7 +213,7 @@ static bool compile(const std::string &source, RecipeKind recipe, Compiled &out,
         options.weightDecay = weightDecay;
         options.rangeBatchNorm = rangeBatchNorm;
         options.amaxHistory = amaxHistory;
-        options.activationBits = activationBits;
+        options.activationBits = config.activationBits;
         options.rangeBatchNormChunks = rangeBatchNormChunks;
         options.rangeBatchNormConstant = rangeBatchNormConstant;
         mlir::qtrain::buildTrainingStepPipeline(pm, options);
@@ -368,11 +376,20 @@ static bool loadParams(const std::string &path, std::vector<float> &p,
   return true;
 }
 
-static bool train(const std::string &source, RecipeKind recipe,
+/// "fp32", or "fp32+a4" with 4-bit activations.
+static std::string configName(Config config) {
+  std::string name = recipeName(config.recipe);
+  if (config.activationBits)
+    name += "+a" + std::to_string(config.activationBits);
+  return name;
+}
+
+static bool train(const std::string &source, Config config,
                   const Split &trainSet, const Split &testSet, Result &result,
                   std::string &error) {
+  RecipeKind recipe = config.recipe;
   Compiled c;
-  if (!compile(source, recipe, c, error))
+  if (!compile(source, config, c, error))
     return false;
   std::string model = error;
   error.clear();
@@ -456,8 +473,9 @@ static bool train(const std::string &source, RecipeKind recipe,
     if (fresh)
       *csv << "recipe,epoch,step,train_loss,test_accuracy,ms_per_step\n";
   }
-  const char *name = recipeName(recipe);
+  std::string name = configName(config);
   double stepSeconds = 0;
+  int64_t stepBufferBytes = 0;
   int64_t globalStep = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::shuffle(order.begin(), order.begin() + n, shuffle);
@@ -476,6 +494,8 @@ static bool train(const std::string &source, RecipeKind recipe,
                     : double(learningRate));
       auto a = ::qtrain::runtime::memref1D(in);
       auto r = ::qtrain::runtime::memref1D(out);
+      ::qtrain::runtime::resetPeakBufferBytes();
+      int64_t heldBefore = ::qtrain::runtime::bufferBytes().live;
       auto start = std::chrono::steady_clock::now();
       if (seededStep)
         seededStep(&a, &r, globalStep);
@@ -484,6 +504,8 @@ static bool train(const std::string &source, RecipeKind recipe,
       stepSeconds += std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
+      stepBufferBytes = std::max(
+          stepBufferBytes, ::qtrain::runtime::bufferBytes().peak - heldBefore);
       // Results: loss, the parameters, the state, in argument order.
       int64_t at = 1;
       for (const auto *group : {&params, &states})
@@ -508,7 +530,7 @@ static bool train(const std::string &source, RecipeKind recipe,
     double accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
     double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
     result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1),
-              c.savedBytes};
+              c.savedBytes, stepBufferBytes};
     llvm::outs() << (tty ? "\r" : "") << name << " epoch " << epoch << "/"
                  << int(epochs) << ": train loss "
                  << llvm::format("%.4f", result.finalLoss) << ", test accuracy "
@@ -529,6 +551,38 @@ static bool train(const std::string &source, RecipeKind recipe,
     return false;
   }
   return true;
+}
+
+/// The comparison table: accuracy against exact fp32, and memory (saved
+/// activations, peak of a step's buffers) against the same recipe with
+/// exact activations.
+static void printComparison(ArrayRef<std::pair<Config, Result>> results) {
+  auto find = [&](RecipeKind recipe) -> const Result * {
+    for (auto &[config, r] : results)
+      if (config.recipe == recipe && config.activationBits == 0)
+        return &r;
+    return nullptr;
+  };
+  const Result *fp32 = find(RecipeKind::fp32);
+  llvm::outs() << "\nrecipe    test accuracy  gap to fp32  ms/step  saved for "
+                  "backward      step buffers (vs exact)\n";
+  for (auto &[config, r] : results) {
+    llvm::outs() << llvm::format("%-8s  %12.2f%%  ", configName(config).c_str(),
+                                 100 * r.accuracy);
+    if (fp32)
+      llvm::outs() << llvm::format("%+8.2f pp",
+                                   100 * (r.accuracy - fp32->accuracy));
+    else
+      llvm::outs() << "         -";
+    llvm::outs() << llvm::format("  %7.2f  %14.1f KiB  %10.1f MiB", r.msPerStep,
+                                 r.savedBytes / 1024.0,
+                                 r.stepBufferBytes / 1048576.0);
+    if (const Result *exact = find(config.recipe);
+        exact && exact->stepBufferBytes > 0)
+      llvm::outs() << llvm::format(" (%.2fx)", double(r.stepBufferBytes) /
+                                                   exact->stepBufferBytes);
+    llvm::outs() << "\n";
+  }
 }
 
 int main(int argc, char **argv) {
@@ -554,34 +608,23 @@ int main(int argc, char **argv) {
     return 1;
   }
 
-  std::vector<std::pair<RecipeKind, Result>> results;
-  for (RecipeKind recipe : recipes) {
-    Result result;
-    if (!train((*buffer)->getBuffer().str(), recipe, trainSet, testSet, result,
-               error)) {
-      llvm::errs() << "qtrain-train: " << error << "\n";
-      return 1;
+  std::vector<int64_t> bitsList(activationBitsList.begin(),
+                                activationBitsList.end());
+  if (bitsList.empty())
+    bitsList.push_back(0);
+  std::vector<std::pair<Config, Result>> results;
+  for (RecipeKind recipe : recipes)
+    for (int64_t bits : bitsList) {
+      Result result;
+      Config config{recipe, bits};
+      if (!train((*buffer)->getBuffer().str(), config, trainSet, testSet,
+                 result, error)) {
+        llvm::errs() << "qtrain-train: " << error << "\n";
+        return 1;
+      }
+      results.push_back({config, result});
     }
-    results.push_back({recipe, result});
-  }
-  if (results.size() > 1) {
-    double baseline = -1;
-    for (auto &[recipe, r] : results)
-      if (recipe == RecipeKind::fp32)
-        baseline = r.accuracy;
-    llvm::outs() << "\nrecipe  test accuracy  gap to fp32  ms/step  "
-                    "saved for backward\n";
-    for (auto &[recipe, r] : results) {
-      llvm::outs() << llvm::format("%-6s  %12.2f%%  ", recipeName(recipe),
-                                   100 * r.accuracy);
-      if (baseline >= 0)
-        llvm::outs() << llvm::format("%+8.2f pp",
-                                     100 * (r.accuracy - baseline));
-      else
-        llvm::outs() << "         -";
-      llvm::outs() << llvm::format("  %7.2f  %14.1f KiB\n", r.msPerStep,
-                                   r.savedBytes / 1024.0);
-    }
-  }
+  if (results.size() > 1)
+    printComparison(results);
   return 0;
 }

@@ -26,14 +26,15 @@ using FlatFnWithSeed = void (*)(StridedMemRefType<T, 1> *,
                                 StridedMemRefType<T, 1> *, int64_t);
 
 /// Parses `source`, runs `passes`, lets `inspect` look at the module, adds
-/// flat interfaces to `functions`, and compiles for the CPU. Returns null
-/// and sets `error` on failure.
+/// flat interfaces to `functions`, and compiles for the CPU with the
+/// `lowering` options. Returns null and sets `error` on failure.
 inline std::unique_ptr<runtime::JitModule>
 compileFlat(const std::string &source, const PassAdder &passes,
             const std::vector<std::string> &functions, std::string &error,
-            const std::function<void(mlir::ModuleOp)> &inspect = {}) {
+            const std::function<void(mlir::ModuleOp)> &inspect = {},
+            const mlir::qtrain::LowerToCPUOptions &lowering = {}) {
   return runtime::JitModule::compile(
-      source, error, {}, [&](mlir::ModuleOp module) {
+      source, error, lowering, [&](mlir::ModuleOp module) {
         mlir::PassManager pm(module.getContext());
         if (passes)
           passes(pm);

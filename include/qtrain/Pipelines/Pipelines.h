@@ -21,6 +21,11 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("Elements per vector in element-wise code (16 fills an "
                      "AVX-512 register with f32)"),
       llvm::cl::init(16)};
+  PassOptions::Option<int64_t> im2colBytes{
+      *this, "im2col-bytes",
+      llvm::cl::desc("Largest im2col matrix of one convolution tile in bytes "
+                     "(0: one matrix per convolution)"),
+      llvm::cl::init(1 << 20)};
 };
 
 /// qtrain on tensors -> LLVM dialect for the host CPU: lowers qtrain ops

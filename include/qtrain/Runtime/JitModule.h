@@ -57,6 +57,16 @@ private:
 /// so drivers call it once at start-up.
 void keepLargeAllocationsMapped();
 
+/// Bytes held by the buffers of compiled code (its malloc'd memory, as
+/// malloc_usable_size counts it), now and at the peak since the last
+/// resetPeakBufferBytes: the memory a training step needs beyond its
+/// arguments, free of the compiler's and the data's share of the RSS.
+struct BufferBytes {
+  int64_t live, peak;
+};
+BufferBytes bufferBytes();
+void resetPeakBufferBytes();
+
 /// A 1-D memref descriptor over a vector's storage.
 template <typename T> StridedMemRefType<T, 1> memref1D(std::vector<T> &v) {
   return StridedMemRefType<T, 1>{

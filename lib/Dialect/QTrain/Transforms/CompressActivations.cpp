@@ -303,7 +303,9 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
     before += saved.bytes;
   MLIRContext *ctx = &getContext();
   auto format = IntFormatAttr::get(ctx, 8, Signedness::Unsigned);
-  for (Unit &unit : units) {
+  // Last unit first: a residual unit stops its gradients from reading the
+  // skip, so the unit that computed the skip is decoded later.
+  for (Unit &unit : llvm::reverse(units)) {
     Value output =
         unit.residual ? unit.residual.getResult(0) : unit.apply.getResult(0);
     // The output as the forward half uses it: through reshapes,
@@ -409,7 +411,21 @@ void CompressActivationsPass::compress(func::FuncOp grad) {
       storedOutput = encode(output, step, Value());
     }
 
-    b.setInsertionPointAfter(lossDef);
+    // Decoded where the backward half first reads the unit, not where it
+    // begins: decoded f32 values are as large as the exact ones, and
+    // decoding every unit up front would hold them all at once.
+    Operation *firstRead = ret;
+    SmallVector<Value> readValues(outputs);
+    readValues.push_back(unit.centered);
+    readValues.push_back(unit.apply.getResult(0));
+    for (Value v : readValues)
+      for (OpOperand &use : v.getUses())
+        if (isBackward(use)) {
+          Operation *user = body.findAncestorOpInBlock(*use.getOwner());
+          if (user->isBeforeInBlock(firstRead))
+            firstRead = user;
+        }
+    b.setInsertionPoint(firstRead);
     Value centered = decode(storedCentered, params[0], params[2]);
     IRMapping decoded;
     decoded.map(unit.centered, centered);

@@ -5,8 +5,9 @@
 
 // A conv - batch norm + ReLU - max pool - fc model. The unit's codes are
 // computed after it in the forward half (4-bit: clamped to 15 and packed),
-// decoded where the backward half begins, and the unit and its pooling are
-// recomputed from the decoded values for the backward reads. The fc input
+// decoded where the backward half first reads the unit, and the unit and
+// its pooling are recomputed from the decoded values for the backward
+// reads. The fc input
 // (the last layer's) stays exact for the fc weight gradient, while the
 // pooling gradient compares the recomputed pooling with its input.
 // CHECK-LABEL: func.func @cnn_grad(
@@ -24,7 +25,7 @@
 // CHECK:         %[[FLAT:.+]] = tensor.collapse_shape %[[POOL]]
 // CHECK:         linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%{{.+}} : tensor<2x3xf32>)
 // CHECK:         } -> tensor<f32>
-// CHECK-NEXT:    qtrain.unpack %[[PACKED]] : tensor<2x4x4x2xi8> -> tensor<2x4x4x4xi8>
+// CHECK:         qtrain.unpack %[[PACKED]] : tensor<2x4x4x2xi8> -> tensor<2x4x4x4xi8>
 // CHECK-NEXT:    %[[DECODED:.+]] = qtrain.dequantize %{{.+}} from int<8, unsigned> scale(%[[P]]#0 : tensor<4xf32>) zero_point(%[[P]]#2 : tensor<4xf32>) granularity <per_channel, axis = 1>
 // CHECK-NEXT:    %[[UNIT2:.+]] = linalg.generic {{.+}} ins(%[[DECODED]], %[[INV]], %[[G]], %[[B]] :
 // CHECK:         %[[POOL2:.+]] = linalg.pooling_nchw_max {{.+}} ins(%[[UNIT2]],
@@ -40,7 +41,7 @@
 // WIDE:         %[[CODES:.+]] = qtrain.quantize %{{.+}} to int<8, unsigned>
 // WIDE:         linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%{{.+}} : tensor<2x3xf32>)
 // WIDE:         } -> tensor<f32>
-// WIDE-NEXT:    %[[DECODED:.+]] = qtrain.dequantize %[[CODES]]
+// WIDE:         %[[DECODED:.+]] = qtrain.dequantize %[[CODES]]
 // WIDE-NEXT:    %[[UNIT2:.+]] = linalg.generic {{.+}} ins(%[[DECODED]],
 // WIDE:         %[[POOL2:.+]] = linalg.pooling_nchw_max {{.+}} ins(%[[UNIT2]],
 // WIDE:         %[[FLAT2:.+]] = tensor.collapse_shape %[[POOL2]]

@@ -1,5 +1,6 @@
 // RUN: qtrain-opt %s -split-input-file -qtrain-vectorize-linalg | FileCheck %s
 // RUN: qtrain-opt %s -split-input-file -qtrain-vectorize-linalg=vector-width=8 | FileCheck %s --check-prefix=W8
+// RUN: qtrain-opt %s -split-input-file -qtrain-vectorize-linalg=im2col-bytes=20000 | FileCheck %s --check-prefix=TILE
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -152,4 +153,35 @@ func.func @ordered_dot(%x: tensor<8x128xf32>, %y: tensor<4x128xf32>, %init: tens
     linalg.yield %s : f32
   } -> tensor<8x4xf32>
   return %0 : tensor<8x4xf32>
+}
+
+// -----
+
+// im2col matrices above `im2col-bytes` are gathered tile by tile: by 2 of
+// the 8 images (9216 bytes each) here, and by 8 of the 64 input channels
+// (2304 bytes each, accumulated) where a single image is too large. With
+// the default budget (1 MiB) neither is tiled.
+// CHECK-LABEL: func.func @conv_batch
+// CHECK:         tensor.empty() : tensor<8x36x64xf32>
+// TILE-LABEL:  func.func @conv_batch
+// TILE:          scf.for %[[N:.+]] = %c0 to %c8 step %c2 iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<8x2x8x8xf32>)
+// TILE:            tensor.extract_slice %{{.+}}[%[[N]], 0, 0, 0] [2, 4, 10, 10]
+// TILE:            tensor.empty() : tensor<2x36x64xf32>
+// TILE:            tensor.insert_slice %{{.+}} into %[[ACC]][%[[N]], 0, 0, 0] [2, 2, 8, 8]
+func.func @conv_batch(%x: tensor<8x4x10x10xf32>, %w: tensor<2x4x3x3xf32>, %init: tensor<8x2x8x8xf32>) -> tensor<8x2x8x8xf32> {
+  %0 = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<8x4x10x10xf32>, tensor<2x4x3x3xf32>) outs(%init : tensor<8x2x8x8xf32>) -> tensor<8x2x8x8xf32>
+  return %0 : tensor<8x2x8x8xf32>
+}
+
+// CHECK-LABEL: func.func @conv_channels
+// CHECK:         tensor.empty() : tensor<1x576x64xf32>
+// TILE-LABEL:  func.func @conv_channels
+// TILE:          scf.for %[[C:.+]] = %c0 to %c64 step %c8 iter_args(%[[ACC:.+]] = %{{.+}}) -> (tensor<1x2x8x8xf32>)
+// TILE:            tensor.extract_slice %{{.+}}[%{{.+}}, %[[C]], 0, 0] [1, 8, 10, 10]
+// TILE:            tensor.extract_slice %{{.+}}[0, %[[C]], 0, 0] [2, 8, 3, 3]
+// TILE:            tensor.extract_slice %[[ACC]]
+// TILE:            tensor.empty() : tensor<1x72x64xf32>
+func.func @conv_channels(%x: tensor<1x64x10x10xf32>, %w: tensor<2x64x3x3xf32>, %init: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %0 = linalg.conv_2d_nchw_fchw ins(%x, %w : tensor<1x64x10x10xf32>, tensor<2x64x3x3xf32>) outs(%init : tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32>
+  return %0 : tensor<1x2x8x8xf32>
 }

@@ -21,6 +21,42 @@ def VerifyLoweredPass : Pass<"qtrain-verify-lowered"> {
   }];
 }
 
+def SplitSharedInitsPass : Pass<"qtrain-split-shared-inits"> {
+  let summary = "Give each op that writes into an empty or filled tensor its own";
+  let description = [{
+    One-shot bufferization gives a tensor that several ops write into a
+    single buffer, and copies that buffer for every writer but one. When
+    the tensor is a `tensor.empty` (undefined contents) or a `linalg.fill`
+    of one, sharing it buys nothing: the buffer is held from the first
+    writer to the last, and each copy reads and writes the whole tensor.
+    CSE merges identical inits into such shared ones, and after
+    vectorization the writers are loops whose iteration arguments start
+    from the init. This pass, run just before bufferization, gives every
+    writer but the first (the init of a destination-style op or of a
+    loop's iteration arguments) a copy of the init placed right before it;
+    a fill is copied with a fresh empty tensor. Ops that only read the
+    tensor keep sharing it.
+
+    Example:
+    ```mlir
+    %e = tensor.empty() : tensor<1024xf32>
+    %a = linalg.generic ... outs(%e : tensor<1024xf32>)
+    ...
+    %b = linalg.generic ... outs(%e : tensor<1024xf32>)
+    ```
+    becomes
+    ```mlir
+    %e = tensor.empty() : tensor<1024xf32>
+    %a = linalg.generic ... outs(%e : tensor<1024xf32>)
+    ...
+    %e2 = tensor.empty() : tensor<1024xf32>
+    %b = linalg.generic ... outs(%e2 : tensor<1024xf32>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FreeBuffersEarlyPass : Pass<"qtrain-free-buffers-early",
                                 "::mlir::func::FuncOp"> {
   let summary = "Move each buffer's deallocation to its last use";
@@ -61,9 +97,13 @@ def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
     one every operand reads contiguously (a matmul `C[m, n] += A[m, k] *
     B[k, n]` becomes broadcast multiply-adds along `n`), and 2-D
     convolutions are first rewritten as an im2col gather and a
-    matmul-shaped contraction (upstream `rewriteInIm2Col`). Reductions, and ops on f16/bf16 (whose masked loads and stores
-    become soft-float calls on x86), are never masked: they take the largest
-        power-of-two vector dividing the static extent, or stay scalar. Ops with
+    matmul-shaped contraction (upstream `rewriteInIm2Col`). A convolution
+    whose im2col matrix would exceed `im2col-bytes` is first tiled along its
+    batch, then its input channels (accumulating), with tile sizes dividing
+    the extents, so that one tile's matrix is live at a time. Reductions,
+    and ops on f16/bf16 (whose masked loads and stores become soft-float
+    calls on x86), are never masked: they take the largest
+    power-of-two vector dividing the static extent, or stay scalar. Ops with
     other maps (convolutions) are left to scalar loops. f32 sums whose adds
     are `fastmath<reassoc>` (float contractions, whose order qtrain leaves
     unspecified) become reassociable vector reductions, i.e. trees of vector
@@ -79,6 +119,9 @@ def VectorizeLinalgPass : Pass<"qtrain-vectorize-linalg"> {
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
            "Elements per vector along the innermost dimension">,
+    Option<"im2colBytes", "im2col-bytes", "int64_t", /*default=*/"1048576",
+           "Largest im2col matrix of one convolution tile in bytes (the L2 "
+           "of one core by default; 0: one matrix per convolution)">,
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

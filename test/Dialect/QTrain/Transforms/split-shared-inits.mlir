@@ -1,0 +1,54 @@
+// RUN: qtrain-opt %s -split-input-file -qtrain-split-shared-inits | FileCheck %s
+
+// Every writer of a shared empty tensor but the first gets its own, placed
+// right before it; a shared fill is copied with a fresh empty tensor; ops
+// that only read keep sharing.
+// CHECK-LABEL: func.func @shared
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<4xf32>
+// CHECK-NEXT:    %[[Z:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E]] : tensor<4xf32>)
+// CHECK-NEXT:    %[[E1:.+]] = tensor.empty() : tensor<4xf32>
+// CHECK-NEXT:    %[[A:.+]] = linalg.add ins(%{{.+}}, %{{.+}} : tensor<4xf32>, tensor<4xf32>) outs(%[[E1]] : tensor<4xf32>)
+// CHECK-NEXT:    %[[E2:.+]] = tensor.empty() : tensor<4xf32>
+// CHECK-NEXT:    %[[B:.+]] = linalg.add ins(%[[A]], %[[Z]] : tensor<4xf32>, tensor<4xf32>) outs(%[[E2]] : tensor<4xf32>)
+// CHECK-NEXT:    %[[C:.+]] = linalg.add ins(%[[B]], %{{.+}} : tensor<4xf32>, tensor<4xf32>) outs(%[[Z]] : tensor<4xf32>)
+// CHECK-NEXT:    %[[E3:.+]] = tensor.empty() : tensor<4xf32>
+// CHECK-NEXT:    %[[Z2:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%[[E3]] : tensor<4xf32>)
+// CHECK-NEXT:    linalg.add ins(%[[C]], %{{.+}} : tensor<4xf32>, tensor<4xf32>) outs(%[[Z2]] : tensor<4xf32>)
+func.func @shared(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4xf32>
+  %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %a = linalg.add ins(%x, %x : tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %b = linalg.add ins(%a, %z : tensor<4xf32>, tensor<4xf32>) outs(%e : tensor<4xf32>) -> tensor<4xf32>
+  %c = linalg.add ins(%b, %x : tensor<4xf32>, tensor<4xf32>) outs(%z : tensor<4xf32>) -> tensor<4xf32>
+  %d = linalg.add ins(%c, %x : tensor<4xf32>, tensor<4xf32>) outs(%z : tensor<4xf32>) -> tensor<4xf32>
+  return %c, %d : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// Loop inits count as writers; a copy for a use inside a loop goes before
+// the loop, not into its body. An init with one writer is left alone.
+// CHECK-LABEL: func.func @loops
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<8xf32>
+// CHECK-NEXT:    %[[E1:.+]] = tensor.empty() : tensor<8xf32>
+// CHECK-NEXT:    scf.for {{.+}} iter_args(%{{.+}} = %[[E]], %{{.+}} = %[[E1]])
+// CHECK:         %[[E2:.+]] = tensor.empty() : tensor<8xf32>
+// CHECK-NEXT:    scf.for
+// CHECK:           linalg.add {{.+}} outs(%[[E2]] : tensor<8xf32>)
+// CHECK-NOT:     tensor.empty
+// CHECK:         return
+func.func @loops(%x: tensor<8xf32>, %n: index) -> (tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %e = tensor.empty() : tensor<8xf32>
+  %r:2 = scf.for %i = %c0 to %n step %c1 iter_args(%a = %e, %b = %e) -> (tensor<8xf32>, tensor<8xf32>) {
+    %s = linalg.add ins(%x, %a : tensor<8xf32>, tensor<8xf32>) outs(%a : tensor<8xf32>) -> tensor<8xf32>
+    scf.yield %s, %b : tensor<8xf32>, tensor<8xf32>
+  }
+  %t = scf.for %i = %c0 to %n step %c1 iter_args(%a = %x) -> (tensor<8xf32>) {
+    %s = linalg.add ins(%x, %a : tensor<8xf32>, tensor<8xf32>) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+    scf.yield %s : tensor<8xf32>
+  }
+  return %r#0, %r#1, %t : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+}
