@@ -56,3 +56,15 @@ if subprocess.call([python, "-c", "import ml_dtypes, numpy"],
 if subprocess.call([python, "-c", "import matplotlib"],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0:
     config.available_features.add("matplotlib")
+
+# ptxas (CUDA toolkit) assembles the PTX of qtrain-lower-to-nvvm; tests that
+# need it are UNSUPPORTED without a toolkit.
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas"
+    if os.access("/usr/local/cuda/bin/ptxas", os.X_OK) else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+    # Where gpu-module-to-binary finds libdevice (math functions in kernels).
+    config.environment["CUDA_HOME"] = os.path.dirname(os.path.dirname(
+        os.path.realpath(ptxas)))

@@ -16,8 +16,7 @@
 
 using namespace mlir;
 
-void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
-                                           const LowerToCPUOptions &options) {
+void mlir::qtrain::buildQTrainToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createExpandQuantizersPass());
   pm.addPass(createConvertQTrainToLinalgPass());
   pm.addPass(createVerifyLoweredPass());
@@ -25,6 +24,11 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertElementwiseToLinalgPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
+}
+
+void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
+                                           const LowerToCPUOptions &options) {
+  buildQTrainToLinalgPipeline(pm);
   if (options.vectorize) {
     VectorizeLinalgPassOptions vectorize;
     vectorize.vectorWidth = options.vectorWidth;
@@ -78,6 +82,11 @@ void mlir::qtrain::registerPipelines() {
       "qtrain-lower-to-cpu",
       "Lower qtrain on tensors to the LLVM dialect for the host CPU",
       buildLowerToCPUPipeline);
+  PassPipelineRegistration<LowerToNVVMOptions>(
+      "qtrain-lower-to-nvvm",
+      "Lower qtrain on tensors to NVVM kernels and host code that launches "
+      "them",
+      buildLowerToNVVMPipeline);
   PassPipelineRegistration<TrainingStepOptions>(
       "qtrain-training-step",
       "Rewrite models into quantized training steps (recipe, Range BN, "

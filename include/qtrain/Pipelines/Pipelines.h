@@ -35,6 +35,48 @@ struct LowerToCPUOptions : public PassPipelineOptions<LowerToCPUOptions> {
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options);
 
+/// qtrain on tensors -> linalg, tensor and arith on tensors: the op
+/// semantics, shared by the CPU and GPU lowerings (expand-quantizers,
+/// convert-qtrain-to-linalg, qtrain-verify-lowered, elementwise tensor
+/// arithmetic to linalg, canonicalization and CSE).
+void buildQTrainToLinalgPipeline(OpPassManager &pm);
+
+/// NVIDIA GPUs the NVVM lowering targets.
+enum class GPUChip { sm_80, sm_89, sm_90, sm_90a };
+/// What `gpu-module-to-binary` embeds: PTX, a cubin, or a fatbin.
+enum class GPUBinaryFormat { isa, bin, fatbin };
+
+struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
+  PassOptions::Option<GPUChip> chip{
+      *this, "chip", llvm::cl::desc("The GPU to compile kernels for"),
+      llvm::cl::init(GPUChip::sm_90a),
+      llvm::cl::values(
+          clEnumValN(GPUChip::sm_80, "sm_80", "Ampere"),
+          clEnumValN(GPUChip::sm_89, "sm_89", "Ada"),
+          clEnumValN(GPUChip::sm_90, "sm_90", "Hopper"),
+          clEnumValN(GPUChip::sm_90a, "sm_90a", "Hopper with wgmma"))};
+  PassOptions::Option<GPUBinaryFormat> format{
+      *this, "format", llvm::cl::desc("How kernels are embedded"),
+      llvm::cl::init(GPUBinaryFormat::isa),
+      llvm::cl::values(
+          clEnumValN(GPUBinaryFormat::isa, "isa",
+                     "PTX, compiled by the driver at load (no toolkit)"),
+          clEnumValN(GPUBinaryFormat::bin, "bin", "a cubin (needs ptxas)"),
+          clEnumValN(GPUBinaryFormat::fatbin, "fatbin",
+                     "a fatbin (needs ptxas and fatbinary)"))};
+};
+
+/// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host
+/// code in the LLVM dialect that launches them through the `mgpu*` runtime
+/// entry points. The op semantics come from buildQTrainToLinalgPipeline,
+/// as on the CPU, so kernels compute the same bits. Each linalg op becomes
+/// a kernel over its parallel dimensions (one thread per output element;
+/// reductions loop in the thread), then upstream's NVVM pipeline lowers it.
+/// Host buffers are passed to kernels as they are: the caller provides
+/// device-accessible memory.
+void buildLowerToNVVMPipeline(OpPassManager &pm,
+                              const LowerToNVVMOptions &options);
+
 /// When qtrain-training-step replaces batch norm by Range BN.
 enum class RangeBatchNormMode { recipe, on, off };
 

@@ -1,0 +1,73 @@
+//===- GPUPipeline.cpp - qtrain-lower-to-nvvm -----------------------------===//
+
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Pipelines/Pipelines.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+static const char *chipName(GPUChip chip) {
+  switch (chip) {
+  case GPUChip::sm_80:
+    return "sm_80";
+  case GPUChip::sm_89:
+    return "sm_89";
+  case GPUChip::sm_90:
+    return "sm_90";
+  case GPUChip::sm_90a:
+    return "sm_90a";
+  }
+  llvm_unreachable("unknown chip");
+}
+
+void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                            const LowerToNVVMOptions &options) {
+  buildQTrainToLinalgPipeline(pm);
+  pm.addPass(createSplitSharedInitsPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // One GPU thread per element of each op's parallel iteration space:
+  // tiles of 256 along the outermost dimension are the thread blocks.
+  // (Not yet tuned: multi-dimensional ops would coalesce better with the
+  // threads along the innermost dimension.)
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Upstream's NVVM pipeline: outlining, NVVM conversion, serialization.
+  // PTX 8.4 is the first with the FP8 mma.sync of sm_89 (CUDA 12.4).
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = chipName(options.chip);
+  nvvm.cubinFeatures = "+ptx84";
+  nvvm.optLevel = 3;
+  switch (options.format) {
+  case GPUBinaryFormat::isa:
+    nvvm.cubinFormat = "isa";
+    break;
+  case GPUBinaryFormat::bin:
+    nvvm.cubinFormat = "bin";
+    break;
+  case GPUBinaryFormat::fatbin:
+    nvvm.cubinFormat = "fatbin";
+    break;
+  }
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
