@@ -34,7 +34,7 @@ config.substitutions.append(
      "-entry-point-result=void -shared-libs=" + runner_libs))
 
 tool_dirs = [config.qtrain_tools_dir, config.llvm_tools_dir]
-tools = ["qtrain-opt", "qtrain-train", "mlir-opt", "mlir-runner"]
+tools = ["qtrain-opt", "qtrain-train", "mlir-opt", "mlir-runner", "mlir-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Python tests use the qtrain package from the source tree and the numerics
@@ -68,3 +68,9 @@ if ptxas:
     # Where gpu-module-to-binary finds libdevice (math functions in kernels).
     config.environment["CUDA_HOME"] = os.path.dirname(os.path.dirname(
         os.path.realpath(ptxas)))
+
+# libqtrain_cuda_runtime.so, built where the CUDA toolkit was found.
+if config.qtrain_cuda_runtime:
+    config.available_features.add("cuda-runtime")
+    config.substitutions.append(
+        ("%qtrain_cuda_runtime_dir", os.path.dirname(config.qtrain_cuda_runtime)))

@@ -1,0 +1,198 @@
+//===- CudaRuntime.cpp - The mgpu* entry points on the CUDA driver API ----===//
+//
+// Host code from upstream's gpu-to-llvm lowering (qtrain-lower-to-nvvm)
+// calls these functions to load kernels, launch them and manage streams and
+// memory. Upstream's implementation (mlir/lib/ExecutionEngine/
+// CudaRuntimeWrappers.cpp, libmlir_cuda_runtime.so) is not packaged by
+// Debian, so qtrain builds its own on the CUDA driver API when the toolkit
+// is present. Same signatures; errors are printed and, as upstream does,
+// not propagated (the generated code has no way to receive them).
+//
+//===----------------------------------------------------------------------===//
+
+#include <cuda.h>
+
+#include <cstdint>
+#include <cstdio>
+
+#define QTRAIN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace {
+
+void report(CUresult result, const char *call) {
+  if (result == CUDA_SUCCESS)
+    return;
+  const char *name = nullptr;
+  cuGetErrorName(result, &name);
+  std::fprintf(stderr, "qtrain CUDA runtime: %s failed: %s\n", call,
+               name ? name : "unknown error");
+}
+
+#define CHECK(call) report(call, #call)
+
+/// The device of mgpuSetDefaultDevice, and a context on it that every entry
+/// point makes current (the driver's primary context, shared with the
+/// runtime API).
+int defaultDevice = 0;
+
+CUcontext context() {
+  static CUcontext primary = [] {
+    CHECK(cuInit(0));
+    CUdevice device;
+    CHECK(cuDeviceGet(&device, defaultDevice));
+    CUcontext ctx = nullptr;
+    CHECK(cuDevicePrimaryCtxRetain(&ctx, device));
+    return ctx;
+  }();
+  CHECK(cuCtxSetCurrent(primary));
+  return primary;
+}
+
+} // namespace
+
+QTRAIN_CUDA_EXPORT void mgpuSetDefaultDevice(int32_t device) {
+  defaultDevice = device;
+}
+
+QTRAIN_CUDA_EXPORT CUmodule mgpuModuleLoad(void *data, size_t /*size*/) {
+  context();
+  CUmodule module = nullptr;
+  CHECK(cuModuleLoadData(&module, data));
+  return module;
+}
+
+/// PTX, compiled by the driver at `optLevel` (0 to 4).
+QTRAIN_CUDA_EXPORT CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
+  context();
+  CUmodule module = nullptr;
+  CUjit_option options[] = {CU_JIT_OPTIMIZATION_LEVEL};
+  void *values[] = {reinterpret_cast<void *>(intptr_t(optLevel))};
+  CHECK(cuModuleLoadDataEx(&module, data, 1, options, values));
+  return module;
+}
+
+QTRAIN_CUDA_EXPORT void mgpuModuleUnload(CUmodule module) {
+  CHECK(cuModuleUnload(module));
+}
+
+QTRAIN_CUDA_EXPORT CUfunction mgpuModuleGetFunction(CUmodule module,
+                                                    const char *name) {
+  CUfunction function = nullptr;
+  CHECK(cuModuleGetFunction(&function, module, name));
+  return function;
+}
+
+QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
+                                         intptr_t gridY, intptr_t gridZ,
+                                         intptr_t blockX, intptr_t blockY,
+                                         intptr_t blockZ, int32_t sharedBytes,
+                                         CUstream stream, void **params,
+                                         void **extra, size_t /*paramsCount*/) {
+  context();
+  if (sharedBytes > 48 * 1024)
+    CHECK(cuFuncSetAttribute(function,
+                             CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                             sharedBytes));
+  CHECK(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
+                       sharedBytes, stream, params, extra));
+}
+
+QTRAIN_CUDA_EXPORT CUstream mgpuStreamCreate() {
+  context();
+  CUstream stream = nullptr;
+  CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  return stream;
+}
+
+QTRAIN_CUDA_EXPORT void mgpuStreamDestroy(CUstream stream) {
+  CHECK(cuStreamDestroy(stream));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuStreamSynchronize(CUstream stream) {
+  CHECK(cuStreamSynchronize(stream));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  CHECK(cuStreamWaitEvent(stream, event, /*flags=*/0));
+}
+
+QTRAIN_CUDA_EXPORT CUevent mgpuEventCreate() {
+  context();
+  CUevent event = nullptr;
+  CHECK(cuEventCreate(&event, CU_EVENT_DISABLE_TIMING));
+  return event;
+}
+
+QTRAIN_CUDA_EXPORT void mgpuEventDestroy(CUevent event) {
+  CHECK(cuEventDestroy(event));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuEventSynchronize(CUevent event) {
+  CHECK(cuEventSynchronize(event));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuEventRecord(CUevent event, CUstream stream) {
+  CHECK(cuEventRecord(event, stream));
+}
+
+/// Device memory, or managed memory (addressable by host and device) when
+/// `hostShared`.
+QTRAIN_CUDA_EXPORT void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
+                                      bool hostShared) {
+  context();
+  if (bytes == 0)
+    return nullptr;
+  CUdeviceptr pointer = 0;
+  if (hostShared)
+    CHECK(cuMemAllocManaged(&pointer, bytes, CU_MEM_ATTACH_GLOBAL));
+  else
+    CHECK(cuMemAlloc(&pointer, bytes));
+  return reinterpret_cast<void *>(pointer);
+}
+
+QTRAIN_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream /*stream*/) {
+  if (pointer)
+    CHECK(cuMemFree(reinterpret_cast<CUdeviceptr>(pointer)));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
+                                   CUstream stream) {
+  CHECK(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                      reinterpret_cast<CUdeviceptr>(src), bytes, stream));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
+                                     size_t count, CUstream stream) {
+  CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
+                         stream));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
+                                     size_t count, CUstream stream) {
+  CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
+                         stream));
+}
+
+/// A memref's buffer (rank, descriptor, element size in bytes), page-locked
+/// and mapped for the device.
+QTRAIN_CUDA_EXPORT void mgpuMemHostRegisterMemRef(int64_t rank, void *desc,
+                                                  int64_t elementBytes) {
+  context();
+  // {allocated, aligned, offset, sizes[rank], strides[rank]}
+  auto *fields = static_cast<int64_t *>(desc);
+  char *aligned = reinterpret_cast<char *>(fields[1]);
+  int64_t count = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    count *= fields[3 + i];
+  if (count > 0)
+    CHECK(cuMemHostRegister(aligned + fields[2] * elementBytes,
+                            count * elementBytes,
+                            CU_MEMHOSTREGISTER_DEVICEMAP));
+}
+
+QTRAIN_CUDA_EXPORT void mgpuMemHostUnregisterMemRef(int64_t rank, void *desc,
+                                                    int64_t elementBytes) {
+  auto *fields = static_cast<int64_t *>(desc);
+  char *aligned = reinterpret_cast<char *>(fields[1]);
+  CHECK(cuMemHostUnregister(aligned + fields[2] * elementBytes));
+}
