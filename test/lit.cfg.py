@@ -28,6 +28,7 @@ mlir_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
 runner_libs = ",".join(
     os.path.join(mlir_lib_dir, lib)
     for lib in ["libmlir_c_runner_utils.so", "libmlir_runner_utils.so"])
+config.substitutions.append(("%mlir_lib_dir", mlir_lib_dir))
 config.substitutions.append(
     ("%run_cpu",
      "qtrain-opt -qtrain-lower-to-cpu %s | mlir-runner -e main "

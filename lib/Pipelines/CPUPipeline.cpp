@@ -16,9 +16,12 @@
 
 using namespace mlir;
 
-void mlir::qtrain::buildQTrainToLinalgPipeline(OpPassManager &pm) {
+void mlir::qtrain::buildQTrainToLinalgPipeline(OpPassManager &pm,
+                                               NumericsTarget target) {
   pm.addPass(createExpandQuantizersPass());
-  pm.addPass(createConvertQTrainToLinalgPass());
+  ConvertQTrainToLinalgPassOptions lowering;
+  lowering.target = target;
+  pm.addPass(createConvertQTrainToLinalgPass(lowering));
   pm.addPass(createVerifyLoweredPass());
   // Tensor arithmetic of models (arith.addf on tensors) as linalg.generic.
   pm.addPass(createConvertElementwiseToLinalgPass());

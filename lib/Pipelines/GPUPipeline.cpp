@@ -1,5 +1,6 @@
 //===- GPUPipeline.cpp - qtrain-lower-to-nvvm -----------------------------===//
 
+#include "qtrain/Conversion/Passes.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 #include "qtrain/Pipelines/Pipelines.h"
 
@@ -7,6 +8,7 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
@@ -32,7 +34,10 @@ static const char *chipName(GPUChip chip) {
 
 void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
                                             const LowerToNVVMOptions &options) {
-  buildQTrainToLinalgPipeline(pm);
+  // FP8 conversion instructions exist from sm_89 on.
+  bool fp8Conversions = options.chip != GPUChip::sm_80;
+  buildQTrainToLinalgPipeline(pm, fp8Conversions ? NumericsTarget::fp8Truncf
+                                                 : NumericsTarget::portable);
   pm.addPass(createSplitSharedInitsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -47,10 +52,14 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   // (Not yet tuned: multi-dimensional ops would coalesce better with the
   // threads along the innermost dimension.)
   pm.addPass(createConvertLinalgToParallelLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));
+  pm.addNestedPass<func::FuncOp>(
+      createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
+  // Before outlining, while the clamp bounds are constants in sight.
+  if (fp8Conversions)
+    pm.addPass(createConvertClampedFP8TruncFToNVVMPass());
 
   // Upstream's NVVM pipeline: outlining, NVVM conversion, serialization.
   // PTX 8.4 is the first with the FP8 mma.sync of sm_89 (CUDA 12.4).

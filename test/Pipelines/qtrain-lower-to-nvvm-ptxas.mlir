@@ -2,7 +2,7 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.sm90a.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90a.mlir %t.sm90a
 // RUN: for f in %t.sm90a.*.ptx; do %ptxas -arch=sm_90a $f -o %t.cubin || exit 1; done
-// RUN: ls %t.sm90a.*.ptx | count 7
+// RUN: ls %t.sm90a.*.ptx | count 8
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89" -o %t.sm89.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89
 // RUN: for f in %t.sm89.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
@@ -14,16 +14,21 @@
 // ptxas (CUDA toolkit) assembles every kernel qtrain-lower-to-nvvm emits
 // for each chip: a per-channel absmax scale (a reduction, looped in each
 // thread), stochastic rounding to E5M2 (the Philox stream in integer
-// arithmetic), and int8 quantization and dequantization. Without a toolkit
+// arithmetic), E5M2 nearest-even quantization (cvt.rn.satfinite from sm_89
+// on), and int8 quantization and dequantization. Without a toolkit
 // this test is UNSUPPORTED.
 
 // CHECK: .target sm_90a
 // CHECK: .entry ops_kernel(
 
-func.func @ops(%x: tensor<64x32xf32>, %seed: i64) -> (tensor<64x32xf32>, tensor<64x32xf32>, tensor<32xf32>, tensor<64x32xi8>) {
+// CHECK-E5M2: cvt.rn.satfinite.e5m2x2.f32
+// RUN: cat %t.sm90a.*.ptx | FileCheck %s --check-prefix=CHECK-E5M2
+
+func.func @ops(%x: tensor<64x32xf32>, %seed: i64) -> (tensor<64x32xf32>, tensor<64x32xf32>, tensor<32xf32>, tensor<64x32xi8>, tensor<64x32xf8E5M2>) {
   %s = qtrain.compute_scale %x for float<f8E5M2> using <absmax, per_channel, axis = 1> : tensor<64x32xf32> -> tensor<32xf32>
   %r = qtrain.round %x to float<f8E5M2> scale(%s : tensor<32xf32>) granularity <per_channel, axis = 1> rounding stochastic seed(%seed) : tensor<64x32xf32>
   %q = qtrain.quantize %x to int<8, signed> scale(%s : tensor<32xf32>) granularity <per_channel, axis = 1> : tensor<64x32xf32> -> tensor<64x32xi8>
   %d = qtrain.dequantize %q from int<8, signed> scale(%s : tensor<32xf32>) granularity <per_channel, axis = 1> : tensor<64x32xi8> -> tensor<64x32xf32>
-  return %r, %d, %s, %q : tensor<64x32xf32>, tensor<64x32xf32>, tensor<32xf32>, tensor<64x32xi8>
+  %e = qtrain.quantize %x to float<f8E5M2> scale(%s : tensor<32xf32>) granularity <per_channel, axis = 1> : tensor<64x32xf32> -> tensor<64x32xf8E5M2>
+  return %r, %d, %s, %q, %e : tensor<64x32xf32>, tensor<64x32xf32>, tensor<32xf32>, tensor<64x32xi8>, tensor<64x32xf8E5M2>
 }

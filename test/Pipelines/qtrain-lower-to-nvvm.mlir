@@ -7,7 +7,9 @@
 // RUN: FileCheck %s --check-prefix=SM89 < %t.sm89.quantize_kernel.ptx
 
 // Elementwise qtrain ops become NVVM kernels, one thread per element, with
-// the same integer arithmetic as on the CPU (convert-qtrain-to-linalg), and
+// the same arithmetic as on the CPU (convert-qtrain-to-linalg; from sm_89
+// on, nearest-even saturating E4M3FN/E5M2 conversions use the hardware's
+// cvt.rn.satfinite), and
 // host code that launches them (256 threads a block). The PTX is for the
 // requested chip; qtrain-lower-to-nvvm-ptxas.mlir checks that ptxas takes it.
 
@@ -19,9 +21,17 @@
 // PTX:       .target sm_90a
 // PTX:       .entry quantize_kernel(
 // PTX:       ld.global.b32
+// PTX:       cvt.rn.satfinite.e4m3x2.f32
 // PTX:       st.global.b8
 
 // SM89:      .target sm_89
+// SM89:      cvt.rn.satfinite.e4m3x2.f32
+// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_80 format=isa" -o %t.sm80.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80
+// RUN: FileCheck %s --check-prefix=SM80 < %t.sm80.quantize_kernel.ptx
+// sm_80 has no FP8 conversions: the portable integer encoding.
+// SM80:      .target sm_80
+// SM80-NOT:  cvt.rn.satfinite
 
 func.func @quantize(%x: tensor<1024xf32>, %s: tensor<f32>) -> tensor<1024xf8E4M3FN> {
   %q = qtrain.quantize %x to float<f8E4M3FN> scale(%s : tensor<f32>) : tensor<1024xf32> -> tensor<1024xf8E4M3FN>

@@ -3,7 +3,10 @@
 #ifndef QTRAIN_CONVERSION_PASSES_H
 #define QTRAIN_CONVERSION_PASSES_H
 
+#include "qtrain/Conversion/QTrainToLinalg/QTrainToLinalg.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"

@@ -24,6 +24,12 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
     Ops the lowering cannot handle (a dynamic dimension along a per-block
     axis, say) are reported with an error on the op.
 
+    `target=fp8-truncf` (used by `qtrain-lower-to-nvvm` for sm_89 and later)
+    encodes E4M3FN and E5M2 under nearest-even rounding with saturation as
+    `arith.truncf` of the value clamped to the format's finite range (the
+    same codes; NaN still selects the library's), which
+    `convert-clamped-fp8-truncf-to-nvvm` turns into `cvt.rn.satfinite`.
+
     Example:
     ```mlir
     %0 = qtrain.round %x to float<f8E4M3FN> : tensor<16xf32>
@@ -40,6 +46,16 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
     } -> tensor<16xf32>
     ```
   }];
+  let options = [
+    Option<"target", "target", "::mlir::qtrain::NumericsTarget",
+           /*default=*/"::mlir::qtrain::NumericsTarget::portable",
+           "What element-wise numerics may use",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::qtrain::NumericsTarget::portable, "portable",
+                        "integer bit manipulation only"),
+             clEnumValN(::mlir::qtrain::NumericsTarget::fp8Truncf, "fp8-truncf",
+                        "arith.truncf of clamped values to E4M3FN/E5M2"))}]>,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
@@ -47,6 +63,38 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
     "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
+}
+
+def ConvertClampedFP8TruncFToNVVMPass
+    : Pass<"convert-clamped-fp8-truncf-to-nvvm"> {
+  let summary = "Clamped f32 -> E4M3FN/E5M2 truncation as NVVM cvt.rn.satfinite";
+  let description = [{
+    Rewrites `arith.truncf` from f32 to `f8E4M3FN` or `f8E5M2` (nearest-even
+    rounding) whose operand is clamped to the format's finite range,
+    `minimumf(maximumf(x, -M), M)` with M = 448 or 57344, into NVVM's
+    `convert.f32x2.to.f8x2` with `rn` and `satfinite` (PTX
+    `cvt.rn.satfinite.e4m3x2.f32`, sm_89 and later). NVVM has no
+    conversion without `satfinite`; on a clamped value, whose rounding
+    cannot overflow, the two agree. NaN converts to a NaN either way.
+    Only device code is rewritten (ops in a `gpu.launch` or a `gpu.module`);
+    truncations of unclamped values are left alone.
+
+    Example:
+    ```mlir
+    %lo = arith.maximumf %x, %cm448 : f32
+    %c = arith.minimumf %lo, %c448 : f32
+    %t = arith.truncf %c : f32 to f8E4M3FN
+    ```
+    becomes
+    ```mlir
+    %p = nvvm.convert.f32x2.to.f8x2 %c, %c {rnd = #nvvm.fp_rnd_mode<rn>,
+           sat = #nvvm.sat_mode<satfinite>} : i16 (f8E4M3FN)
+    %b = arith.trunci %p : i16 to i8
+    %t = arith.bitcast %b : i8 to f8E4M3FN
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::NVVM::NVVMDialect"];
 }
 
 #endif // QTRAIN_CONVERSION_PASSES_TD

@@ -3,6 +3,7 @@
 #ifndef QTRAIN_PIPELINES_PIPELINES_H
 #define QTRAIN_PIPELINES_PIPELINES_H
 
+#include "qtrain/Conversion/QTrainToLinalg/QTrainToLinalg.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 #include "qtrain/Dialect/QTrain/Transforms/Recipes.h"
 
@@ -39,7 +40,8 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
 /// semantics, shared by the CPU and GPU lowerings (expand-quantizers,
 /// convert-qtrain-to-linalg, qtrain-verify-lowered, elementwise tensor
 /// arithmetic to linalg, canonicalization and CSE).
-void buildQTrainToLinalgPipeline(OpPassManager &pm);
+void buildQTrainToLinalgPipeline(
+    OpPassManager &pm, NumericsTarget target = NumericsTarget::portable);
 
 /// NVIDIA GPUs the NVVM lowering targets.
 enum class GPUChip { sm_80, sm_89, sm_90, sm_90a };
@@ -72,6 +74,8 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
 /// as on the CPU, so kernels compute the same bits. Each linalg op becomes
 /// a kernel over its parallel dimensions (one thread per output element;
 /// reductions loop in the thread), then upstream's NVVM pipeline lowers it.
+/// From sm_89 on, E4M3FN/E5M2 nearest-even saturating conversions use the
+/// hardware's `cvt.rn.satfinite` (convert-clamped-fp8-truncf-to-nvvm).
 /// Host buffers are passed to kernels as they are: the caller provides
 /// device-accessible memory.
 void buildLowerToNVVMPipeline(OpPassManager &pm,

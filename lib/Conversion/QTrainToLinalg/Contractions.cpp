@@ -477,8 +477,9 @@ void mlir::qtrain::populateQTrainContractionToLinalgPatterns(
   patterns.add<QMatmulOpLowering, QConv2DOpLowering>(patterns.getContext());
 }
 
-void mlir::qtrain::populateQTrainToLinalgPatterns(RewritePatternSet &patterns) {
-  populateQTrainElementwiseToLinalgPatterns(patterns);
+void mlir::qtrain::populateQTrainToLinalgPatterns(RewritePatternSet &patterns,
+                                                  NumericsTarget target) {
+  populateQTrainElementwiseToLinalgPatterns(patterns, target);
   populateQTrainScaleToLinalgPatterns(patterns);
   populateQTrainContractionToLinalgPatterns(patterns);
   populateQTrainPackingToLinalgPatterns(patterns);

@@ -138,7 +138,9 @@ template <typename OpTy> struct RoundingConfig {
 };
 
 struct RoundOpLowering : OpRewritePattern<RoundOp> {
-  using OpRewritePattern::OpRewritePattern;
+  RoundOpLowering(MLIRContext *context, NumericsTarget target)
+      : OpRewritePattern<RoundOp>(context), target(target) {}
+  NumericsTarget target;
 
   LogicalResult matchAndRewrite(RoundOp op,
                                 PatternRewriter &rewriter) const override {
@@ -153,7 +155,7 @@ struct RoundOpLowering : OpRewritePattern<RoundOp> {
             granularityOf(op.getGranularityAttr()), elementType, config.key(),
             [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
                 Value randomBits) {
-              NumericsIRBuilder numerics(b);
+              NumericsIRBuilder numerics(b, target);
               ScaleOperands::Elements e = scales.elements(group);
               Value code =
                   emitQuantize(numerics, b, config.format, x, e,
@@ -165,7 +167,9 @@ struct RoundOpLowering : OpRewritePattern<RoundOp> {
 };
 
 struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
-  using OpRewritePattern::OpRewritePattern;
+  QuantizeOpLowering(MLIRContext *context, NumericsTarget target)
+      : OpRewritePattern<QuantizeOp>(context), target(target) {}
+  NumericsTarget target;
 
   LogicalResult matchAndRewrite(QuantizeOp op,
                                 PatternRewriter &rewriter) const override {
@@ -181,7 +185,7 @@ struct QuantizeOpLowering : OpRewritePattern<QuantizeOp> {
             granularityOf(op.getGranularityAttr()), storageType, config.key(),
             [&](ImplicitLocOpBuilder &b, Value x, ValueRange group,
                 Value randomBits) {
-              NumericsIRBuilder numerics(b);
+              NumericsIRBuilder numerics(b, target);
               Value code = emitQuantize(numerics, b, config.format, x,
                                         scales.elements(group), config.rounding,
                                         config.overflow, randomBits);
@@ -219,7 +223,8 @@ struct DequantizeOpLowering : OpRewritePattern<DequantizeOp> {
 } // namespace
 
 void mlir::qtrain::populateQTrainElementwiseToLinalgPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<RoundOpLowering, QuantizeOpLowering, DequantizeOpLowering>(
-      patterns.getContext());
+    RewritePatternSet &patterns, NumericsTarget target) {
+  patterns.add<RoundOpLowering, QuantizeOpLowering>(patterns.getContext(),
+                                                    target);
+  patterns.add<DequantizeOpLowering>(patterns.getContext());
 }

@@ -90,6 +90,9 @@ Value NumericsIRBuilder::encodeFloat(const num::FloatFormat &f, Value x,
                                      num::OverflowMode overflow,
                                      Value randomBits) {
   if (rounding == num::RoundingMode::NearestEven)
+    if (Value code = encodeFloatWithTruncf(f, x, overflow))
+      return code;
+  if (rounding == num::RoundingMode::NearestEven)
     if (Value code = encodeFloatNearestEven(f, x, overflow))
       return code;
   if (rounding == num::RoundingMode::Stochastic)
@@ -214,6 +217,37 @@ Value NumericsIRBuilder::finishFloatCode(const num::FloatFormat &f, Value code,
   return a.select(input.isNaN,
                   bySign(num::nanCode(f, false), num::nanCode(f, true)),
                   result);
+}
+
+Value NumericsIRBuilder::encodeFloatWithTruncf(const num::FloatFormat &f,
+                                               Value x,
+                                               num::OverflowMode overflow) {
+  bool e4m3fn = f.expBits == 4 && f.manBits == 3 && f.bias == 7 &&
+                f.subnormals && f.specials == num::SpecialValues::FN;
+  bool e5m2 = f.expBits == 5 && f.manBits == 2 && f.bias == 15 &&
+              f.subnormals && f.specials == num::SpecialValues::IEEE;
+  if (target != NumericsTarget::fp8Truncf ||
+      overflow != num::OverflowMode::Saturate || !(e4m3fn || e5m2))
+    return Value();
+  // Clamped to the finite range (infinities included; NaN passes), the
+  // value rounds to nearest even without overflow: arith.truncf's own
+  // semantics (as APFloat) give the library's codes. NaN's code is the
+  // library's, selected below.
+  Arith a{b};
+  float largest = num::decode(f, uint32_t(f.maxFiniteMagnitudeCode()));
+  Value clamped = arith::MinimumFOp::create(
+      b, arith::MaximumFOp::create(b, x, f32(-largest)), f32(largest));
+  Type fp8 = e4m3fn ? Type(b.getType<Float8E4M3FNType>())
+                    : Type(b.getType<Float8E5M2Type>());
+  Value code = arith::ExtUIOp::create(
+      b, b.getI32Type(),
+      arith::BitcastOp::create(b, b.getI8Type(),
+                               arith::TruncFOp::create(b, fp8, clamped)));
+  FloatInput input = splitFloatInput(x);
+  return a.select(input.isNaN,
+                  a.select(input.negative, i32(num::nanCode(f, true)),
+                           i32(num::nanCode(f, false))),
+                  code);
 }
 
 Value NumericsIRBuilder::encodeFloatNearestEven(const num::FloatFormat &f,

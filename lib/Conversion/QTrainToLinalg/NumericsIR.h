@@ -13,6 +13,7 @@
 #ifndef QTRAIN_LIB_CONVERSION_QTRAINTOLINALG_NUMERICSIR_H
 #define QTRAIN_LIB_CONVERSION_QTRAINTOLINALG_NUMERICSIR_H
 
+#include "qtrain/Conversion/QTrainToLinalg/QTrainToLinalg.h"
 #include "qtrain/Numerics/Format.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
@@ -21,7 +22,9 @@ namespace mlir::qtrain {
 
 class NumericsIRBuilder {
 public:
-  explicit NumericsIRBuilder(ImplicitLocOpBuilder &builder) : b(builder) {}
+  explicit NumericsIRBuilder(ImplicitLocOpBuilder &builder,
+                             NumericsTarget target = NumericsTarget::portable)
+      : b(builder), target(target) {}
 
   /// encode(format, x): `x` is f32, the code is returned as i32.
   /// `randomBits` (i32) is only used by stochastic rounding.
@@ -58,6 +61,10 @@ private:
                     Value randomBits);
   /// Faster nearest-even path for formats whose normals and subnormal
   /// quantum are f32 normals; null if the format does not qualify.
+  /// E4M3FN or E5M2 under nearest-even with saturation as a truncf of the
+  /// clamped value (NumericsTarget::fp8Truncf), or null.
+  Value encodeFloatWithTruncf(const ::qtrain::numerics::FloatFormat &f, Value x,
+                              ::qtrain::numerics::OverflowMode overflow);
   Value encodeFloatNearestEven(const ::qtrain::numerics::FloatFormat &format,
                                Value x,
                                ::qtrain::numerics::OverflowMode overflow);
@@ -85,6 +92,7 @@ private:
   Value decodeInt(const ::qtrain::numerics::IntFormat &format, Value code);
 
   ImplicitLocOpBuilder &b;
+  NumericsTarget target;
 };
 
 } // namespace mlir::qtrain

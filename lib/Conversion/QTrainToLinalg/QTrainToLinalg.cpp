@@ -17,10 +17,13 @@ using namespace mlir::qtrain;
 
 namespace {
 struct ConvertQTrainToLinalgPass
-    : mlir::qtrain::impl::ConvertQTrainToLinalgPassBase<ConvertQTrainToLinalgPass> {
+    : mlir::qtrain::impl::ConvertQTrainToLinalgPassBase<
+          ConvertQTrainToLinalgPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateQTrainToLinalgPatterns(patterns);
+    populateQTrainToLinalgPatterns(patterns, target);
     // One walk is enough: every pattern replaces its op with upstream ops
     // only. Patterns that cannot lower an op report why on the op.
     walkAndApplyPatterns(getOperation(), std::move(patterns));

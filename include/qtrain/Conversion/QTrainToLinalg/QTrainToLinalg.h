@@ -13,8 +13,21 @@
 
 namespace mlir::qtrain {
 
+/// What the element-wise numerics may use beyond integer bit manipulation.
+enum class NumericsTarget {
+  /// Integer bit manipulation only: any backend, vectorizes on CPUs.
+  portable,
+  /// E4M3FN and E5M2 under nearest-even with saturation as `arith.truncf`
+  /// of the value clamped to the format's finite range, which
+  /// convert-clamped-fp8-truncf-to-nvvm turns into `cvt.rn.satfinite`
+  /// (sm_89 and later).
+  fp8Truncf,
+};
+
 /// qtrain.round, qtrain.quantize, qtrain.dequantize.
-void populateQTrainElementwiseToLinalgPatterns(RewritePatternSet &patterns);
+void populateQTrainElementwiseToLinalgPatterns(
+    RewritePatternSet &patterns,
+    NumericsTarget target = NumericsTarget::portable);
 /// qtrain.compute_scale.
 void populateQTrainScaleToLinalgPatterns(RewritePatternSet &patterns);
 /// qtrain.qmatmul, qtrain.qconv2d.
@@ -22,7 +35,9 @@ void populateQTrainContractionToLinalgPatterns(RewritePatternSet &patterns);
 /// qtrain.pack, qtrain.unpack.
 void populateQTrainPackingToLinalgPatterns(RewritePatternSet &patterns);
 /// All of the above.
-void populateQTrainToLinalgPatterns(RewritePatternSet &patterns);
+void populateQTrainToLinalgPatterns(
+    RewritePatternSet &patterns,
+    NumericsTarget target = NumericsTarget::portable);
 
 } // namespace mlir::qtrain
 
