@@ -47,11 +47,11 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
 
-  // One GPU thread per element of each op's parallel iteration space:
-  // tiles of 256 along the outermost dimension are the thread blocks.
-  // (Not yet tuned: multi-dimensional ops would coalesce better with the
-  // threads along the innermost dimension.)
+  // One GPU thread per element of each op's parallel iteration space,
+  // flattened in row-major order (consecutive threads on consecutive
+  // elements); tiles of 256 are the thread blocks.
   pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
       createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());

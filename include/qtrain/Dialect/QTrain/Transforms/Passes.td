@@ -57,6 +57,29 @@ def SplitSharedInitsPass : Pass<"qtrain-split-shared-inits"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
+  let summary = "Collapse each outermost multi-dimensional scf.parallel into one dimension";
+  let description = [{
+    Rewrites every outermost `scf.parallel` of two or more dimensions into a
+    one-dimensional loop over all its iterations in row-major order
+    (upstream `collapseParallelLoops`), delinearizing the indices in the
+    body. `qtrain-lower-to-nvvm` runs it before tiling loops into thread
+    blocks, so that consecutive threads handle consecutive elements and
+    every thread of a block has work. Nested loops (reductions inside a
+    thread) are left alone.
+
+    Example:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c64, %c32) step (%c1, %c1) { ... }
+    ```
+    becomes a loop over `%k` from 0 to 2048 whose body computes `%i = %k
+    floordiv 32` and `%j = %k mod 32`.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def FreeBuffersEarlyPass : Pass<"qtrain-free-buffers-early",
                                 "::mlir::func::FuncOp"> {
   let summary = "Move each buffer's deallocation to its last use";
