@@ -39,3 +39,15 @@ if ! python3 -c "import numpy, ml_dtypes, matplotlib" 2>/dev/null; then
     python3 -m pip install --quiet --disable-pip-version-check \
       --break-system-packages "${python_packages[@]}"
 fi
+
+# With a CUDA toolkit (ptxas), the GPU tests also disassemble the cubins;
+# the toolkit may lack nvdisasm, which PyPI ships on its own.
+if { command -v ptxas >/dev/null || [ -x /usr/local/cuda/bin/ptxas ]; } &&
+  ! command -v nvdisasm >/dev/null && [ ! -x /usr/local/cuda/bin/nvdisasm ] &&
+  ! python3 -c "import glob, nvidia, os, sys; sys.exit(not any(glob.glob(os.path.join(p, '*', 'bin', 'nvdisasm')) for p in nvidia.__path__))" 2>/dev/null; then
+  echo "install-deps: installing nvidia-cuda-nvdisasm (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check \
+    nvidia-cuda-nvdisasm 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check \
+      --break-system-packages nvidia-cuda-nvdisasm
+fi

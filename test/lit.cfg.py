@@ -70,6 +70,35 @@ if ptxas:
     config.environment["CUDA_HOME"] = os.path.dirname(os.path.dirname(
         os.path.realpath(ptxas)))
 
+# nvdisasm disassembles the cubins ptxas makes, to check the SASS (which
+# tensor-core instructions the GEMMs use). The toolkit's, or the one
+# scripts/install-deps.sh installs from PyPI (nvidia-cuda-nvdisasm).
+_FIND_PYPI_NVDISASM = (
+    "import glob, nvidia, os\n"
+    "for root in nvidia.__path__:\n"
+    "    for path in sorted(glob.glob(os.path.join(root, '*', 'bin', "
+    "'nvdisasm'))):\n"
+    "        print(path)\n")
+
+
+def find_nvdisasm():
+    found = shutil.which("nvdisasm")
+    if found:
+        return found
+    candidates = ["/usr/local/cuda/bin/nvdisasm"]
+    # The PyPI wheel lives in the python3 that the tests run.
+    result = subprocess.run([python, "-c", _FIND_PYPI_NVDISASM],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True)
+    candidates += result.stdout.split()
+    return next((c for c in candidates if os.access(c, os.X_OK)), None)
+
+
+nvdisasm = find_nvdisasm() if ptxas else None
+if nvdisasm:
+    config.available_features.add("nvdisasm")
+    config.substitutions.append(("%nvdisasm", nvdisasm))
+
 # libqtrain_cuda_runtime.so, built where the CUDA toolkit was found.
 if config.qtrain_cuda_runtime:
     config.available_features.add("cuda-runtime")

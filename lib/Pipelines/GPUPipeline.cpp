@@ -36,7 +36,8 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
                                             const LowerToNVVMOptions &options) {
   // FP8 conversion instructions exist from sm_89 on.
   bool fp8Conversions = options.chip != GPUChip::sm_80;
-  buildQTrainToLinalgPipeline(pm, fp8Conversions ? NumericsTarget::fp8Truncf
+  // sm_89's tensor cores also multiply FP8 codes themselves.
+  buildQTrainToLinalgPipeline(pm, fp8Conversions ? NumericsTarget::tensorCores
                                                  : NumericsTarget::portable);
   pm.addPass(createSplitSharedInitsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -46,6 +47,10 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+
+  // 8-bit GEMMs (FP8 from sm_89, int8 on every chip) as tensor-core
+  // kernels; after deallocation, which cannot see through gpu.launch.
+  pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());
 
   // One GPU thread per element of each op's parallel iteration space,
   // flattened in row-major order (consecutive threads on consecutive

@@ -54,7 +54,10 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
              clEnumValN(::mlir::qtrain::NumericsTarget::portable, "portable",
                         "integer bit manipulation only"),
              clEnumValN(::mlir::qtrain::NumericsTarget::fp8Truncf, "fp8-truncf",
-                        "arith.truncf of clamped values to E4M3FN/E5M2"))}]>,
+                        "arith.truncf of clamped values to E4M3FN/E5M2"),
+             clEnumValN(::mlir::qtrain::NumericsTarget::tensorCores,
+                        "tensor-cores",
+                        "fp8-truncf, and FP8 qmatmul contracting f8 codes"))}]>,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -95,6 +98,60 @@ def ConvertClampedFP8TruncFToNVVMPass
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::NVVM::NVVMDialect"];
+}
+
+def ConvertLowPrecisionMatmulToMMASyncPass
+    : Pass<"convert-low-precision-matmul-to-mma-sync"> {
+  let summary = "8-bit matmul contractions on buffers as mma.sync GPU kernels";
+  let description = [{
+    Rewrites each `linalg.generic` on buffers that computes
+    `C[b, m, n] += ext(A[.., m, .., k, ..]) * ext(B[.., k, .., n, ..])`
+    (one m, n and k dimension, at most one batch dimension, operands in any
+    dimension order) with 8-bit operands into a `gpu.launch` that computes
+    it with the warp-level 16x8x32 MMA of sm_80 and later:
+
+    | operands (`ext`)                             | accumulator | PTX |
+    |----------------------------------------------|-------------|-----|
+    | `f8E4M3FN`/`f8E5M2` (`arith.extf`), any mix  | f32         | `mma.sync...m16n8k32.row.col.f32.e4m3.e5m2.f32` (sm_89+) |
+    | `i8` (`arith.extsi` / `arith.extui`), any mix | i32         | `mma.sync...m16n8k32.row.col.s32.s8.u8.s32` |
+
+    Integer sums wrap as the CPU's do. FP8 products are accumulated in f32
+    by the tensor cores in an order (and, on sm_89/sm_90, with an
+    intermediate precision) that the hardware defines: float contraction
+    order is unspecified in qtrain (docs/numerics.md).
+
+    Blocks of 128 threads compute 64x64 output tiles, each warp 32x32 as
+    2x4 MMA tiles, reading its fragments from global memory with bounds
+    checks (any sizes). `qtrain-lower-to-nvvm` runs it after bufferization;
+    convert-qtrain-to-linalg with `target=tensor-cores` emits FP8
+    `qtrain.qmatmul` in the form it matches. Contractions in device code
+    and other contractions are left alone.
+
+    Example:
+    ```mlir
+    linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>,
+                                     affine_map<(m, n, k) -> (n, k)>,
+                                     affine_map<(m, n, k) -> (m, n)>],
+                    iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>)
+        outs(%c : memref<64x96xf32>) {
+    ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+      %0 = arith.extf %x : f8E4M3FN to f32
+      %1 = arith.extf %y : f8E4M3FN to f32
+      %2 = arith.mulf %0, %1 : f32
+      %3 = arith.addf %acc, %2 : f32
+      linalg.yield %3 : f32
+    }
+    ```
+    becomes a `gpu.launch` of (2, 1, 1) blocks of 128 threads whose loop
+    over K calls `llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e4m3.f32`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif // QTRAIN_CONVERSION_PASSES_TD

@@ -38,8 +38,10 @@ struct ContractionOperand {
 
 Value widen(ImplicitLocOpBuilder &b, Value element, const num::Format &format,
             Type accType) {
-  if (!format.isInt() || element.getType() == accType)
-    return element; // float operands are decoded to accType already
+  if (element.getType() == accType)
+    return element;    // float operands decoded to accType already
+  if (!format.isInt()) // f8 codes contracted as they are (tensor cores)
+    return arith::ExtFOp::create(b, accType, element);
   if (format.getInt().isSigned)
     return arith::ExtSIOp::create(b, accType, element);
   return arith::ExtUIOp::create(b, accType, element);
@@ -203,7 +205,27 @@ Value indexToF32(OpBuilder &b, Location loc, Value index) {
 }
 
 struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  QMatmulOpLowering(MLIRContext *context, NumericsTarget target)
+      : OpRewritePattern(context), target(target) {}
+  NumericsTarget target;
+
+  /// Whether the GEMM units of the target multiply the operands' codes as
+  /// they are stored: E4M3FN/E5M2 (the builtin f8 types, so `arith.extf`
+  /// is exactly the format's decode) accumulated in f32, without zero
+  /// points.
+  bool contractsFP8Codes(QMatmulOp op) const {
+    if (target != NumericsTarget::tensorCores || !op.getAccType().isF32() ||
+        op.getLhsZeroPoint() || op.getRhsZeroPoint())
+      return false;
+    auto isFP8Storage = [&](Value operand, NumericFormatAttrInterface format) {
+      Type element = cast<ShapedType>(operand.getType()).getElementType();
+      num::Format f = format.getNumericFormat();
+      return isa<Float8E4M3FNType, Float8E5M2Type>(element) && f.isFloat() &&
+             getBuiltinFloatType(op.getContext(), f.getFloat()) == element;
+    };
+    return isFP8Storage(op.getLhs(), op.getLhsFormat()) &&
+           isFP8Storage(op.getRhs(), op.getRhsFormat());
+  }
 
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -213,7 +235,7 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
     num::Format rhsFormat = op.getRhsFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value lhs = op.getLhs(), rhs = op.getRhs();
-    if (lhsFormat.isFloat()) {
+    if (lhsFormat.isFloat() && !contractsFP8Codes(op)) {
       FailureOr<Value> l = decodeOperand(rewriter, op, lhs, lhsFormat, accType);
       FailureOr<Value> r = decodeOperand(rewriter, op, rhs, rhsFormat, accType);
       if (failed(l) || failed(r))
@@ -473,14 +495,15 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
 } // namespace
 
 void mlir::qtrain::populateQTrainContractionToLinalgPatterns(
-    RewritePatternSet &patterns) {
-  patterns.add<QMatmulOpLowering, QConv2DOpLowering>(patterns.getContext());
+    RewritePatternSet &patterns, NumericsTarget target) {
+  patterns.add<QMatmulOpLowering>(patterns.getContext(), target);
+  patterns.add<QConv2DOpLowering>(patterns.getContext());
 }
 
 void mlir::qtrain::populateQTrainToLinalgPatterns(RewritePatternSet &patterns,
                                                   NumericsTarget target) {
   populateQTrainElementwiseToLinalgPatterns(patterns, target);
   populateQTrainScaleToLinalgPatterns(patterns);
-  populateQTrainContractionToLinalgPatterns(patterns);
+  populateQTrainContractionToLinalgPatterns(patterns, target);
   populateQTrainPackingToLinalgPatterns(patterns);
 }

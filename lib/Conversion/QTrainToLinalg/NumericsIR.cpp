@@ -226,7 +226,7 @@ Value NumericsIRBuilder::encodeFloatWithTruncf(const num::FloatFormat &f,
                 f.subnormals && f.specials == num::SpecialValues::FN;
   bool e5m2 = f.expBits == 5 && f.manBits == 2 && f.bias == 15 &&
               f.subnormals && f.specials == num::SpecialValues::IEEE;
-  if (target != NumericsTarget::fp8Truncf ||
+  if (!usesFP8Truncf(target) ||
       overflow != num::OverflowMode::Saturate || !(e4m3fn || e5m2))
     return Value();
   // Clamped to the finite range (infinities included; NaN passes), the

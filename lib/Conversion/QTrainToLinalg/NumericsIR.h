@@ -62,7 +62,7 @@ private:
   /// Faster nearest-even path for formats whose normals and subnormal
   /// quantum are f32 normals; null if the format does not qualify.
   /// E4M3FN or E5M2 under nearest-even with saturation as a truncf of the
-  /// clamped value (NumericsTarget::fp8Truncf), or null.
+  /// clamped value (see usesFP8Truncf), or null.
   Value encodeFloatWithTruncf(const ::qtrain::numerics::FloatFormat &f, Value x,
                               ::qtrain::numerics::OverflowMode overflow);
   Value encodeFloatNearestEven(const ::qtrain::numerics::FloatFormat &format,

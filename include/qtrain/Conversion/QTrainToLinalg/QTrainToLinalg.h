@@ -22,7 +22,18 @@ enum class NumericsTarget {
   /// convert-clamped-fp8-truncf-to-nvvm turns into `cvt.rn.satfinite`
   /// (sm_89 and later).
   fp8Truncf,
+  /// fp8Truncf, and GEMM units that multiply E4M3FN/E5M2 codes themselves
+  /// (tensor cores, sm_89 and later): `qtrain.qmatmul` of such operands with
+  /// f32 accumulation contracts the codes as f8 values (`arith.extf` in the
+  /// contraction body) instead of decoding them to f32 tensors first, the
+  /// form convert-low-precision-matmul-to-mma-sync recognizes.
+  tensorCores,
 };
+
+/// Whether `target` encodes E4M3FN/E5M2 nearest-even as clamped truncf.
+inline bool usesFP8Truncf(NumericsTarget target) {
+  return target != NumericsTarget::portable;
+}
 
 /// qtrain.round, qtrain.quantize, qtrain.dequantize.
 void populateQTrainElementwiseToLinalgPatterns(
@@ -31,7 +42,9 @@ void populateQTrainElementwiseToLinalgPatterns(
 /// qtrain.compute_scale.
 void populateQTrainScaleToLinalgPatterns(RewritePatternSet &patterns);
 /// qtrain.qmatmul, qtrain.qconv2d.
-void populateQTrainContractionToLinalgPatterns(RewritePatternSet &patterns);
+void populateQTrainContractionToLinalgPatterns(
+    RewritePatternSet &patterns,
+    NumericsTarget target = NumericsTarget::portable);
 /// qtrain.pack, qtrain.unpack.
 void populateQTrainPackingToLinalgPatterns(RewritePatternSet &patterns);
 /// All of the above.

@@ -1,0 +1,142 @@
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-mma-sync -canonicalize -cse | FileCheck %s
+
+// FP8 x FP8 into f32, B stored n x k: 64x64 tiles of 128 threads, C loaded
+// into the accumulators, a loop over K by 32 with 8 MMAs per warp, and
+// both operands read a word (4 codes along k) at a time.
+// CHECK-LABEL: func.func @fp8_nt
+// CHECK-DAG:     %[[C1:.+]] = arith.constant 1 : index
+// CHECK-DAG:     %[[C2:.+]] = arith.constant 2 : index
+// CHECK-DAG:     %[[C128:.+]] = arith.constant 128 : index
+// CHECK:         gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %[[BZ:.+]]) in (%{{.+}} = %[[C2]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C128]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
+// CHECK-COUNT-32: memref.load %{{.+}} : memref<64x96xf32>
+// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK-NOT:         memref.load
+// CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:             scf.yield
+// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK:           gpu.terminator
+// CHECK-NOT:     linalg.generic
+func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Unsigned x signed int8 into i32, B stored k x n (strided along k: byte
+// loads, bounds-checked per element), the product's operands swapped in
+// the body, an odd K; one MMA name for the mixed signedness.
+// CHECK-LABEL: func.func @u8_s8_nn
+// CHECK:         gpu.launch
+// CHECK:           scf.for
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<4x40xi8>, vector<4xi8>
+// CHECK-COUNT-32:    memref.load %{{.+}} : memref<40x16xi8>
+// CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.u8.s8"({{.+}}) : (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) -> !llvm.struct<(i32, i32, i32, i32)>
+func.func @u8_s8_nn(%a: memref<4x40xi8>, %b: memref<40x16xi8>, %c: memref<4x16xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<4x40xi8>, memref<40x16xi8>) outs(%c : memref<4x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extui %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %1, %0 : i32
+    %3 = arith.addi %2, %acc : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// Batched, A stored k x m (the weight-gradient form), dynamic sizes: the
+// batch is the grid's z, the grid is ceil(N / 64) x ceil(M / 64), and an
+// empty result launches nothing.
+// CHECK-LABEL: func.func @batched_dynamic
+// CHECK-SAME:    (%[[A:.+]]: memref<?x?x?xf8E5M2>, %[[B:.+]]: memref<?x?x?xf8E5M2>, %[[C:.+]]: memref<?x?x?xf32>)
+// CHECK-DAG:     %[[BATCH:.+]] = memref.dim %[[A]], %c0
+// CHECK-DAG:     %[[M:.+]] = memref.dim %[[A]], %c2
+// CHECK-DAG:     %[[N:.+]] = memref.dim %[[B]], %c2
+// CHECK-DAG:     %[[K:.+]] = memref.dim %[[A]], %c1
+// CHECK:         scf.if
+// CHECK-DAG:       %[[GX:.+]] = arith.ceildivui %[[N]], %c64
+// CHECK-DAG:       %[[GY:.+]] = arith.ceildivui %[[M]], %c64
+// CHECK:           gpu.launch blocks(%{{.+}}, %{{.+}}, %[[BZ:.+]]) in (%{{.+}} = %[[GX]], %{{.+}} = %[[GY]], %{{.+}} = %[[BATCH]])
+// CHECK:             memref.load %[[C]][%[[BZ]],
+// CHECK:             scf.for %{{.+}} = %c0 to %[[K]] step %c32
+// CHECK:               memref.load %[[A]][%[[BZ]],
+// CHECK:               llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e5m2.e5m2.f32"
+func.func @batched_dynamic(%a: memref<?x?x?xf8E5M2>, %b: memref<?x?x?xf8E5M2>, %c: memref<?x?x?xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<?x?x?xf8E5M2>, memref<?x?x?xf8E5M2>) outs(%c : memref<?x?x?xf32>) {
+  ^bb0(%x: f8E5M2, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E5M2 to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: f32 operands, a body that does more than multiply-add, a
+// contraction over two k dimensions, tensors, and device code.
+// CHECK-LABEL: func.func @not_mma
+// CHECK-NOT:     gpu.launch blocks
+// CHECK-COUNT-3: linalg.generic
+// CHECK:         gpu.launch
+// CHECK:           linalg.generic
+func.func @not_mma(%a: memref<16x32xf32>, %b: memref<32x8xf32>, %c: memref<16x8xf32>,
+                   %a8: memref<16x32xi8>, %b8: memref<32x8xi8>, %c32: memref<16x8xi32>,
+                   %a3: memref<16x4x8xi8>, %b3: memref<4x8x8xi8>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x32xf32>, memref<32x8xf32>) outs(%c : memref<16x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %2 = arith.mulf %x, %y : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a8, %b8 : memref<16x32xi8>, memref<32x8xi8>) outs(%c32 : memref<16x8xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %s = arith.shli %2, %2 : i32
+    %3 = arith.addi %acc, %s : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k, l) -> (m, k, l)>, affine_map<(m, n, k, l) -> (k, l, n)>, affine_map<(m, n, k, l) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a3, %b3 : memref<16x4x8xi8>, memref<4x8x8xi8>) outs(%c32 : memref<16x8xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
+    linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%a8, %b8 : memref<16x32xi8>, memref<32x8xi8>) outs(%c32 : memref<16x8xi32>) {
+    ^bb0(%x8: i8, %y8: i8, %acc: i32):
+      %0 = arith.extsi %x8 : i8 to i32
+      %1 = arith.extsi %y8 : i8 to i32
+      %2 = arith.muli %0, %1 : i32
+      %3 = arith.addi %acc, %2 : i32
+      linalg.yield %3 : i32
+    }
+    gpu.terminator
+  }
+  return
+}

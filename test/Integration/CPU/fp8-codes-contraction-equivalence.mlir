@@ -1,0 +1,138 @@
+// The form in which qtrain-lower-to-nvvm hands FP8 qmatmul to the tensor
+// cores (convert-qtrain-to-linalg target=tensor-cores: the contraction reads
+// E4M3FN/E5M2 codes and widens them with arith.extf) computes what the
+// portable form (codes decoded to f32 by the numerics library's integer
+// algorithm, then contracted) computes, here on the CPU with arith.extf
+// through LLVM APFloat: batched and transposed operands, every mix of the
+// two formats, values from subnormals to the largest finite ones. Products
+// of two 8-bit floats are exact in f32; only the summation order may
+// differ (the portable form's sums are vectorized), so the results agree
+// to within f32 rounding of the sums (and the 6 digits printed).
+// RUN: %run_cpu > %t.portable
+// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores \
+// RUN:   -convert-arith-to-apfloat -qtrain-lower-to-cpu=vectorize=false \
+// RUN:   | mlir-runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
+// RUN:   > %t.codes
+// RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.codes --rtol 1e-5 | FileCheck %s --check-prefix=SAME
+// SAME-COUNT-4: worst difference
+// The codes form is really there (four contractions on f8 operands, no
+// decoding), and the data is not trivial.
+// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores | FileCheck %s --check-prefix=CODES
+// RUN: FileCheck %s < %t.portable
+// CODES-COUNT-4: ^bb0(%{{.+}}: f8E{{.+}}, %{{.+}}: f8E{{.+}}, %{{.+}}: f32):
+// CODES-NOT: ^bb0(%{{.+}}: f8E{{[^,]+}}, %{{.+}}: f32):
+// CHECK: Unranked Memref base@ = {{.+}} rank = 3 offset = 0 sizes = [2, 24, 16]
+// CHECK-NOT: nan
+// CHECK: Unranked Memref base@ = {{.+}} rank = 2 offset = 0 sizes = [24, 16]
+
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+
+// Values spread over [-2^e, 2^e] for e from -12 to 11 (as i, j, l vary):
+// f(i, j, l) = ((h mod 201) - 100) / 100 * 2^((h mod 24) - 12),
+// h = 7919 i + 104729 j + 15485863 l.
+func.func @pattern3(%salt: index) -> tensor<2x24x40xf32> {
+  %e = tensor.empty() : tensor<2x24x40xf32>
+  %r = linalg.generic {indexing_maps = [#id3], iterator_types = ["parallel", "parallel", "parallel"]} outs(%e : tensor<2x24x40xf32>) {
+  ^bb0(%out: f32):
+    %i = linalg.index 0 : index
+    %j = linalg.index 1 : index
+    %l = linalg.index 2 : index
+    %v = func.call @value(%i, %j, %l, %salt) : (index, index, index, index) -> f32
+    linalg.yield %v : f32
+  } -> tensor<2x24x40xf32>
+  return %r : tensor<2x24x40xf32>
+}
+
+func.func @pattern2(%salt: index) -> tensor<40x24xf32> {
+  %c0 = arith.constant 0 : index
+  %e = tensor.empty() : tensor<40x24xf32>
+  %r = linalg.generic {indexing_maps = [#id2], iterator_types = ["parallel", "parallel"]} outs(%e : tensor<40x24xf32>) {
+  ^bb0(%out: f32):
+    %j = linalg.index 0 : index
+    %l = linalg.index 1 : index
+    %v = func.call @value(%c0, %j, %l, %salt) : (index, index, index, index) -> f32
+    linalg.yield %v : f32
+  } -> tensor<40x24xf32>
+  return %r : tensor<40x24xf32>
+}
+
+func.func @value(%i: index, %j: index, %l: index, %salt: index) -> f32 {
+  %c7919 = arith.constant 7919 : index
+  %c104729 = arith.constant 104729 : index
+  %c15485863 = arith.constant 15485863 : index
+  %c201 = arith.constant 201 : index
+  %c24 = arith.constant 24 : index
+  %a = arith.muli %i, %c7919 : index
+  %b = arith.muli %j, %c104729 : index
+  %c = arith.muli %l, %c15485863 : index
+  %ab = arith.addi %a, %b : index
+  %abc = arith.addi %ab, %c : index
+  %h = arith.addi %abc, %salt : index
+  %m = arith.remui %h, %c201 : index
+  %x = arith.remui %h, %c24 : index
+  %m64 = arith.index_cast %m : index to i64
+  %x64 = arith.index_cast %x : index to i64
+  %mf = arith.sitofp %m64 : i64 to f32
+  %c100 = arith.constant 100.0 : f32
+  %centered = arith.subf %mf, %c100 : f32
+  %unit = arith.divf %centered, %c100 : f32
+  %c12 = arith.constant 12 : i64
+  %ex = arith.subi %x64, %c12 : i64
+  %exf = arith.sitofp %ex : i64 to f32
+  %p = math.exp2 %exf : f32
+  %v = arith.mulf %unit, %p : f32
+  return %v : f32
+}
+
+func.func @print3(%t: tensor<2x24x16xf32>) {
+  %m = bufferization.to_buffer %t : tensor<2x24x16xf32> to memref<2x24x16xf32>
+  %u = memref.cast %m : memref<2x24x16xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  return
+}
+
+func.func @print2(%t: tensor<24x16xf32>) {
+  %m = bufferization.to_buffer %t : tensor<24x16xf32> to memref<24x16xf32>
+  %u = memref.cast %m : memref<24x16xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  return
+}
+
+func.func @main() {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %x = call @pattern3(%c0) : (index) -> tensor<2x24x40xf32>
+  %y = call @pattern3(%c1) : (index) -> tensor<2x24x40xf32>
+  %one = arith.constant dense<1.0> : tensor<f32>
+  %a4 = qtrain.quantize %x to float<f8E4M3FN> : tensor<2x24x40xf32> -> tensor<2x24x40xf8E4M3FN>
+  %a5 = qtrain.quantize %x to float<f8E5M2> : tensor<2x24x40xf32> -> tensor<2x24x40xf8E5M2>
+  %yt = tensor.extract_slice %y[0, 0, 0] [2, 16, 40] [1, 1, 1] : tensor<2x24x40xf32> to tensor<2x16x40xf32>
+  %b4 = qtrain.quantize %yt to float<f8E4M3FN> : tensor<2x16x40xf32> -> tensor<2x16x40xf8E4M3FN>
+  %b5 = qtrain.quantize %yt to float<f8E5M2> : tensor<2x16x40xf32> -> tensor<2x16x40xf8E5M2>
+  // Batched, rhs stored n x k: E4M3FN x E5M2 and E5M2 x E4M3FN.
+  %r1 = qtrain.qmatmul %a4, %b5 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E5M2> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<2x24x40xf8E4M3FN>, tensor<2x16x40xf8E5M2> -> tensor<2x24x16xf32>
+  call @print3(%r1) : (tensor<2x24x16xf32>) -> ()
+  %r2 = qtrain.qmatmul %a5, %b4 lhs(float<f8E5M2>, scale %one : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<2x24x40xf8E5M2>, tensor<2x16x40xf8E4M3FN> -> tensor<2x24x16xf32>
+  call @print3(%r2) : (tensor<2x24x16xf32>) -> ()
+  // Unbatched, lhs stored k x m and rhs k x n (the weight-gradient form),
+  // with a per-channel scale: E4M3FN x E4M3FN and E5M2 x E5M2.
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %xk = call @pattern2(%c2) : (index) -> tensor<40x24xf32>
+  %y2 = call @pattern2(%c3) : (index) -> tensor<40x24xf32>
+  %yk = tensor.extract_slice %y2[0, 0] [40, 16] [1, 1] : tensor<40x24xf32> to tensor<40x16xf32>
+  %c4 = qtrain.quantize %xk to float<f8E4M3FN> : tensor<40x24xf32> -> tensor<40x24xf8E4M3FN>
+  %d4 = qtrain.quantize %yk to float<f8E4M3FN> : tensor<40x16xf32> -> tensor<40x16xf8E4M3FN>
+  %c5 = qtrain.quantize %xk to float<f8E5M2> : tensor<40x24xf32> -> tensor<40x24xf8E5M2>
+  %d5 = qtrain.quantize %yk to float<f8E5M2> : tensor<40x16xf32> -> tensor<40x16xf8E5M2>
+  %sn = arith.constant dense<[1.0, 0.5, 2.0, 0.25, 4.0, 1.0, 1.0, 8.0, 1.0, 0.125, 1.0, 1.0, 16.0, 1.0, 1.0, 0.0625]> : tensor<16xf32>
+  %r3 = qtrain.qmatmul %c4, %d4 lhs(float<f8E4M3FN> transposed, scale %one : tensor<f32>) rhs(float<f8E4M3FN>, scale %sn : tensor<16xf32> granularity <per_channel, axis = 1>) accumulate f32 : tensor<40x24xf8E4M3FN>, tensor<40x16xf8E4M3FN> -> tensor<24x16xf32>
+  call @print2(%r3) : (tensor<24x16xf32>) -> ()
+  %r4 = qtrain.qmatmul %c5, %d5 lhs(float<f8E5M2> transposed, scale %one : tensor<f32>) rhs(float<f8E5M2>, scale %one : tensor<f32>) accumulate f32 : tensor<40x24xf8E5M2>, tensor<40x16xf8E5M2> -> tensor<24x16xf32>
+  call @print2(%r4) : (tensor<24x16xf32>) -> ()
+  return
+}
+
+func.func private @printMemrefF32(memref<*xf32>)
