@@ -17,8 +17,11 @@
 using namespace mlir;
 
 void mlir::qtrain::buildQTrainToLinalgPipeline(OpPassManager &pm,
-                                               NumericsTarget target) {
+                                               NumericsTarget target,
+                                               bool quantizedContractions) {
   pm.addPass(createExpandQuantizersPass());
+  if (quantizedContractions)
+    pm.addPass(createQuantizeContractionsPass());
   ConvertQTrainToLinalgPassOptions lowering;
   lowering.target = target;
   pm.addPass(createConvertQTrainToLinalgPass(lowering));

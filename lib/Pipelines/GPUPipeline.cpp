@@ -37,8 +37,11 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   // FP8 conversion instructions exist from sm_89 on.
   bool fp8Conversions = options.chip != GPUChip::sm_80;
   // sm_89's tensor cores also multiply FP8 codes themselves.
-  buildQTrainToLinalgPipeline(pm, fp8Conversions ? NumericsTarget::tensorCores
-                                                 : NumericsTarget::portable);
+  // Training graphs' GEMMs of rounded operands multiply their codes.
+  buildQTrainToLinalgPipeline(pm,
+                              fp8Conversions ? NumericsTarget::tensorCores
+                                             : NumericsTarget::portable,
+                              /*quantizedContractions=*/true);
   pm.addPass(createSplitSharedInitsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

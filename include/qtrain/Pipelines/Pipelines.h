@@ -39,9 +39,12 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
 /// qtrain on tensors -> linalg, tensor and arith on tensors: the op
 /// semantics, shared by the CPU and GPU lowerings (expand-quantizers,
 /// convert-qtrain-to-linalg, qtrain-verify-lowered, elementwise tensor
-/// arithmetic to linalg, canonicalization and CSE).
+/// arithmetic to linalg, canonicalization and CSE). With
+/// `quantizedContractions`, contractions of rounded operands become
+/// qtrain.qmatmul of their codes first (qtrain-quantize-contractions).
 void buildQTrainToLinalgPipeline(
-    OpPassManager &pm, NumericsTarget target = NumericsTarget::portable);
+    OpPassManager &pm, NumericsTarget target = NumericsTarget::portable,
+    bool quantizedContractions = false);
 
 /// NVIDIA GPUs the NVVM lowering targets.
 enum class GPUChip { sm_80, sm_89, sm_90, sm_90a };

@@ -340,6 +340,45 @@ def ExpandQuantizersPass : Pass<"qtrain-expand-quantizers"> {
   }];
 }
 
+def QuantizeContractionsPass : Pass<"qtrain-quantize-contractions"> {
+  let summary = "Contract the codes of rounded operands (qtrain.qmatmul)";
+  let description = [{
+    Rewrites each matmul-shaped contraction on tensors (`linalg.matmul`,
+    `linalg.batch_matmul`, or a `linalg.generic` with one m, n and k
+    dimension and at most one leading batch dimension) of two
+    `qtrain.round` results, computing `out + a * b` in f32 into a zero fill,
+    into `qtrain.qmatmul` of the operands' `qtrain.quantize` codes. The
+    codes come from the same rounding (mode, seed, stream, scale, zero
+    point), so the operand values are unchanged; the scales, per tensor or
+    per channel along an operand's free dimension, are applied to the sums.
+    Float formats accumulate in f32, integer formats in i32 (i64 when
+    `K * max|a| * max|b|` may not fit). The f32 rounding of each product
+    and the summation order may differ from the simulated contraction's.
+    Rounded values with other users keep their `qtrain.round`.
+
+    `qtrain-lower-to-nvvm` runs it after `qtrain-expand-quantizers`, so that
+    training steps multiply FP8 and int8 codes on tensor cores.
+
+    Example:
+    ```mlir
+    %a = qtrain.round %x to float<f8E4M3FN> scale(%sx : tensor<f32>) : tensor<64x784xf32>
+    %b = qtrain.round %w to float<f8E4M3FN> scale(%sw : tensor<f32>) : tensor<784x256xf32>
+    %y = linalg.matmul ins(%a, %b : tensor<64x784xf32>, tensor<784x256xf32>)
+           outs(%zero : tensor<64x256xf32>) -> tensor<64x256xf32>
+    ```
+    becomes
+    ```mlir
+    %qa = qtrain.quantize %x to float<f8E4M3FN> scale(%sx : tensor<f32>)
+            : tensor<64x784xf32> -> tensor<64x784xf8E4M3FN>
+    %qb = qtrain.quantize %w to float<f8E4M3FN> scale(%sw : tensor<f32>)
+            : tensor<784x256xf32> -> tensor<784x256xf8E4M3FN>
+    %y = qtrain.qmatmul %qa, %qb lhs(float<f8E4M3FN>, scale %sx : tensor<f32>)
+           rhs(float<f8E4M3FN>, scale %sw : tensor<f32>) accumulate f32
+           : tensor<64x784xf8E4M3FN>, tensor<784x256xf8E4M3FN> -> tensor<64x256xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
 
 def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> {
   let summary = "Put a recipe's quantizers on every contraction of a model";

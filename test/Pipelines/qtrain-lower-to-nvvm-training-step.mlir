@@ -1,0 +1,27 @@
+// REQUIRES: ptxas
+// RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=fp8 -qtrain-lower-to-nvvm="chip=sm_89" -o %t.fp8.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.fp8.mlir %t.fp8
+// RUN: cat %t.fp8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=FP8
+// RUN: for f in %t.fp8.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
+// RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=int8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.int8.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.int8.mlir %t.int8
+// RUN: cat %t.int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=INT8
+// RUN: for f in %t.int8.*.ptx; do %ptxas -arch=sm_80 $f -o %t.cubin || exit 1; done
+
+// A whole training step of the MLP through qtrain-lower-to-nvvm: its GEMMs
+// of rounded operands become qmatmuls of codes (qtrain-quantize-contractions)
+// and then tensor-core kernels, 8 MMAs a k-step each, and ptxas assembles
+// every kernel.
+// FP8 recipe: the forward GEMMs of the loss and of its gradient function
+// (E4M3FN x E4M3FN, 6), the weight gradients (activations E4M3FN x
+// gradients E5M2, 3), the activation gradients of fc2 and fc3 (E5M2 x
+// E4M3FN, 2).
+// FP8:      48 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
+// FP8-NEXT: 24 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
+// FP8-NEXT: 16 mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
+// FP8-NOT:  mma
+// INT8 recipe (sm_80): unsigned codes with zero points in the forward GEMMs
+// and the 8-bit activation gradients (8); the weight gradients take the
+// 16-bit (bf16) gradient copy and stay float GEMMs.
+// INT8:     64 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
+// INT8-NOT: mma
