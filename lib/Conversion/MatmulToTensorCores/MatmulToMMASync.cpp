@@ -1,0 +1,170 @@
+//===- MatmulToMMASync.cpp - 8-bit contractions as mma.sync kernels -------===//
+//
+// Rewrites matmul-shaped linalg contractions of 8-bit operands on buffers
+// (E4M3FN/E5M2 into f32, i8 into i32) into GPU kernels built on the warp's
+// 16x8x32 MMA (PTX mma.sync.aligned.m16n8k32). Upstream's vector-to-GPU
+// route does not apply: nvgpu.mma.sync and nvvm.mma.sync reject f8 operands
+// in MLIR 22, so the MMA is the LLVM intrinsic, called by name.
+//
+// Each 128-thread block computes a 64x64 output tile; each of its four
+// warps a 32x32 quarter as 2x4 MMA tiles, stepping through K by 32. Every
+// thread loads its own fragments straight from global memory (PTX ISA,
+// "Matrix Fragments for mma.m16n8k32"; fp8 shares the 8-bit layouts). With
+// g = lane / 4 and t = lane % 4:
+//   A 16x32, row-major:  a0 = row g,   k 4t..4t+3    a1 = row g+8, k 4t..
+//                        a2 = row g,   k 16+4t..     a3 = row g+8, k 16+4t..
+//   B 32x8, column-major: b0 = col g,  k 4t..4t+3    b1 = col g,   k 16+4t..
+//   C 16x8: c0, c1 = row g, cols 2t, 2t+1;  c2, c3 = row g+8, same cols,
+// four 8-bit elements a register, the lowest k in the lowest byte. Reads
+// outside the operands give zero codes (+0 for every format), so any M, N,
+// K work; four bytes contiguous along k load as one aligned word.
+//
+// Not yet done: staging tiles in shared memory (ldmatrix, cp.async), and
+// software pipelining; see docs/gpu.md.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TensorCoreContraction.h"
+
+#include "qtrain/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_CONVERTLOWPRECISIONMATMULTOMMASYNCPASS
+#include "qtrain/Conversion/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+namespace {
+
+// Warp and block tiling, in output elements.
+constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 32;
+constexpr int64_t kWarpTilesM = 2, kWarpTilesN = 4;
+constexpr int64_t kWarpM = kMmaM * kWarpTilesM, kWarpN = kMmaN * kWarpTilesN;
+constexpr int64_t kWarpsM = 2, kWarpsN = 2;
+constexpr int64_t kBlockM = kWarpM * kWarpsM, kBlockN = kWarpN * kWarpsN;
+constexpr int64_t kThreads = 32 * kWarpsM * kWarpsN;
+constexpr int64_t kAccPerTile = 4;
+
+class MMAKernelBuilder : TensorCoreKernelBuilder {
+public:
+  using TensorCoreKernelBuilder::TensorCoreKernelBuilder;
+  void build();
+
+private:
+  /// D = A * B + C on one 16x8 tile; returns D's four registers.
+  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bRegs,
+                         ArrayRef<Value> acc);
+  /// Row and column of accumulator `i` of tile (mi, ni) of this thread.
+  std::pair<Value, Value> accumulatorPosition(int64_t mi, int64_t ni,
+                                              int64_t i);
+
+  // The thread's group and index in it, and its warp's tile origin.
+  Value g, t, mWarp, nWarp;
+};
+
+SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
+                                         ArrayRef<Value> bRegs,
+                                         ArrayRef<Value> acc) {
+  // The NVVM intrinsics of m16n8k32 with row-major A and column-major B:
+  // ...row.col.f32.<a>.<b>.f32 for fp8, and ...row.col.<a>[.<b>] for 8-bit
+  // integers (one name when both match), without satfinite: i32 sums wrap
+  // as on the CPU.
+  std::string name = "llvm.nvvm.mma.m16n8k32.row.col.";
+  if (c.isFloat) {
+    name += ("f32." + ptxName(c.lhs) + "." + ptxName(c.rhs) + ".f32").str();
+  } else {
+    name += ptxName(c.lhs).str();
+    if (c.lhs != c.rhs)
+      name += ("." + ptxName(c.rhs)).str();
+  }
+  auto resultType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), SmallVector<Type>(kAccPerTile, acc.front().getType()));
+  SmallVector<Value> args(a);
+  llvm::append_range(args, bRegs);
+  llvm::append_range(args, acc);
+  Value result =
+      LLVM::CallIntrinsicOp::create(b, resultType, b.getStringAttr(name), args)
+          .getResult(0);
+  SmallVector<Value> d;
+  for (int64_t i = 0; i < kAccPerTile; ++i)
+    d.push_back(LLVM::ExtractValueOp::create(b, result, i));
+  return d;
+}
+
+std::pair<Value, Value>
+MMAKernelBuilder::accumulatorPosition(int64_t mi, int64_t ni, int64_t i) {
+  Value row = add(add(mWarp, mi * kMmaM + (i / 2) * 8), g);
+  Value col = add(add(nWarp, ni * kMmaN + (i % 2)), mul(t, 2));
+  return {row, col};
+}
+
+void MMAKernelBuilder::build() {
+  gpu::LaunchOp launch = beginKernel(kBlockM, kBlockN, kThreads);
+  Value tid = launch.getThreadIds().x;
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  Value lane = arith::RemUIOp::create(b, tid, index(32));
+  Value warp = arith::DivUIOp::create(b, tid, index(32));
+  g = arith::DivUIOp::create(b, lane, index(4));
+  t = arith::RemUIOp::create(b, lane, index(4));
+  mWarp = add(mul(blockIds.y, kBlockM),
+              mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM));
+  nWarp = add(mul(blockIds.x, kBlockN),
+              mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN));
+
+  SmallVector<std::pair<Value, Value>> positions;
+  for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+    for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+      for (int64_t i = 0; i < kAccPerTile; ++i)
+        positions.push_back(accumulatorPosition(mi, ni, i));
+  SmallVector<Value> init = loadOutput(positions);
+  auto loop = scf::ForOp::create(
+      b, index(0), sizeK, index(kMmaK), init,
+      [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        Value kThread = add(k0, mul(t, 4));
+        SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
+        for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+          for (int64_t r = 0; r < 4; ++r)
+            a[mi].push_back(
+                loadWord(0, add(add(mWarp, mi * kMmaM + (r % 2) * 8), g),
+                         add(kThread, (r / 2) * 16)));
+        for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+          for (int64_t r = 0; r < 2; ++r)
+            bt[ni].push_back(loadWord(1, add(add(nWarp, ni * kMmaN), g),
+                                      add(kThread, r * 16)));
+        SmallVector<Value> next;
+        for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+          for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+            llvm::append_range(
+                next,
+                mma(a[mi], bt[ni],
+                    llvm::to_vector(acc.slice(
+                        (mi * kWarpTilesN + ni) * kAccPerTile, kAccPerTile))));
+        scf::YieldOp::create(b, next);
+      });
+  storeOutput(positions, SmallVector<Value>(loop.getResults()));
+  endKernel();
+}
+
+struct ConvertLowPrecisionMatmulToMMASyncPass
+    : mlir::qtrain::impl::ConvertLowPrecisionMatmulToMMASyncPassBase<
+          ConvertLowPrecisionMatmulToMMASyncPass> {
+  void runOnOperation() override {
+    for (TensorCoreContraction &contraction :
+         collectTensorCoreContractions(getOperation())) {
+      ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
+      MMAKernelBuilder(contraction, b).build();
+      contraction.op.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,292 @@
+//===- TensorCoreContraction.cpp - 8-bit GEMMs for tensor cores -----------===//
+
+#include "TensorCoreContraction.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+StringRef mlir::qtrain::ptxName(MMAElement element) {
+  switch (element) {
+  case MMAElement::e4m3:
+    return "e4m3";
+  case MMAElement::e5m2:
+    return "e5m2";
+  case MMAElement::s8:
+    return "s8";
+  case MMAElement::u8:
+    return "u8";
+  }
+  llvm_unreachable("unknown MMA element");
+}
+
+namespace {
+
+/// The operand of `cast` if it widens an 8-bit block argument the way an
+/// MMA reads it, with that element type.
+std::optional<std::pair<BlockArgument, MMAElement>> matchWidening(Value cast,
+                                                                  Type acc) {
+  Operation *op = cast.getDefiningOp();
+  if (!op || op->getNumOperands() != 1)
+    return std::nullopt;
+  auto arg = dyn_cast<BlockArgument>(op->getOperand(0));
+  if (!arg)
+    return std::nullopt;
+  Type from = arg.getType();
+  if (acc.isF32() && isa<arith::ExtFOp>(op)) {
+    if (isa<Float8E4M3FNType>(from))
+      return std::make_pair(arg, MMAElement::e4m3);
+    if (isa<Float8E5M2Type>(from))
+      return std::make_pair(arg, MMAElement::e5m2);
+  }
+  if (acc.isInteger(32) && from.isInteger(8)) {
+    if (isa<arith::ExtSIOp>(op))
+      return std::make_pair(arg, MMAElement::s8);
+    if (isa<arith::ExtUIOp>(op))
+      return std::make_pair(arg, MMAElement::u8);
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+/// Matches `yield(acc + cast(a) * cast(b))` over a matmul-shaped iteration
+/// space (one m, n and k dimension, at most one batch dimension).
+FailureOr<TensorCoreContraction>
+mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return failure();
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1 || dims->batch.size() > 1 ||
+      op.getNumLoops() != 3 + dims->batch.size())
+    return failure();
+  for (AffineMap map : op.getIndexingMapsArray())
+    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+      return failure();
+
+  Block &body = op.getRegion().front();
+  Type acc = body.getArgument(2).getType();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
+    return failure();
+  Value product = add->getOperand(0) == body.getArgument(2)
+                      ? add->getOperand(1)
+                      : add->getOperand(0);
+  if (add->getOperand(0) != body.getArgument(2) &&
+      add->getOperand(1) != body.getArgument(2))
+    return failure();
+  Operation *mul = product.getDefiningOp();
+  if (!mul || !isa<arith::MulFOp, arith::MulIOp>(mul))
+    return failure();
+  auto x = matchWidening(mul->getOperand(0), acc);
+  auto y = matchWidening(mul->getOperand(1), acc);
+  if (!x || !y || x->first == y->first)
+    return failure();
+  if (x->first.getArgNumber() == 1)
+    std::swap(x, y);
+  if (x->first.getArgNumber() != 0 || y->first.getArgNumber() != 1)
+    return failure();
+  // Both operands of one MMA are fp8, or both are 8-bit integers.
+  bool isFloat = acc.isF32();
+  // Nothing else may happen in the body.
+  if (body.getOperations().size() != 5)
+    return failure();
+  return TensorCoreContraction{op, *dims, x->second, y->second, isFloat};
+}
+
+SmallVector<TensorCoreContraction>
+mlir::qtrain::collectTensorCoreContractions(Operation *root) {
+  SmallVector<TensorCoreContraction> contractions;
+  root->walk([&](linalg::GenericOp op) {
+    // Device code is left alone: a kernel cannot launch kernels.
+    if (op->getParentOfType<gpu::LaunchOp>() ||
+        op->getParentOfType<gpu::GPUModuleOp>())
+      return;
+    if (FailureOr<TensorCoreContraction> match = matchTensorCoreContraction(op);
+        succeeded(match))
+      contractions.push_back(*match);
+  });
+  return contractions;
+}
+
+Value TensorCoreKernelBuilder::index(int64_t v) {
+  return arith::ConstantIndexOp::create(b, v);
+}
+Value TensorCoreKernelBuilder::i32(int64_t v) {
+  return arith::ConstantIntOp::create(b, v, 32);
+}
+Value TensorCoreKernelBuilder::add(Value x, Value y) {
+  return arith::AddIOp::create(b, x, y);
+}
+Value TensorCoreKernelBuilder::add(Value x, int64_t y) {
+  return y ? add(x, index(y)) : x;
+}
+Value TensorCoreKernelBuilder::mul(Value x, int64_t y) {
+  return arith::MulIOp::create(b, x, index(y));
+}
+Value TensorCoreKernelBuilder::lessThan(Value x, Value y) {
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
+}
+Value TensorCoreKernelBuilder::both(Value x, Value y) {
+  return arith::AndIOp::create(b, x, y);
+}
+
+Value TensorCoreKernelBuilder::loopSize(unsigned dim) {
+  for (OpOperand &operand : c.op->getOpOperands()) {
+    AffineMap map = c.op.getMatchingIndexingMap(&operand);
+    for (auto [pos, expr] : llvm::enumerate(map.getResults()))
+      if (cast<AffineDimExpr>(expr).getPosition() == dim)
+        return memref::DimOp::create(b, operand.get(), pos);
+  }
+  llvm_unreachable("every loop of a contraction indexes an operand");
+}
+
+SmallVector<Value>
+TensorCoreKernelBuilder::operandIndices(unsigned operand,
+                                        ArrayRef<Value> loopValues) {
+  AffineMap map = c.op.getIndexingMapsArray()[operand];
+  SmallVector<Value> indices;
+  for (AffineExpr expr : map.getResults())
+    indices.push_back(loopValues[cast<AffineDimExpr>(expr).getPosition()]);
+  return indices;
+}
+
+SmallVector<Value> TensorCoreKernelBuilder::loopValues(Value m, Value n,
+                                                       Value k) {
+  SmallVector<Value> values(c.op.getNumLoops());
+  if (!c.dims.batch.empty())
+    values[c.dims.batch[0]] = batchIndex;
+  values[c.dims.m[0]] = m;
+  values[c.dims.n[0]] = n;
+  values[c.dims.k[0]] = k;
+  return values;
+}
+
+Value TensorCoreKernelBuilder::loadWord(unsigned operand, Value free, Value k) {
+  Value memref = c.op.getDpsInputs()[operand];
+  auto type = cast<MemRefType>(memref.getType());
+  Value freeSize = operand == 0 ? sizeM : sizeN;
+  Value zeroIndex = index(0);
+  // Out-of-range elements read a clamped in-range address (every operand
+  // has an element when a kernel runs) and are replaced by zero codes.
+  Value freeClamped =
+      arith::SelectOp::create(b, lessThan(free, freeSize), free, zeroIndex);
+  AffineMap map = c.op.getIndexingMapsArray()[operand];
+  unsigned kDim = c.dims.k[0];
+  bool kContiguous =
+      type.getLayout().isIdentity() &&
+      cast<AffineDimExpr>(map.getResults().back()).getPosition() == kDim &&
+      !ShapedType::isDynamic(type.getShape().back()) &&
+      type.getShape().back() % 4 == 0;
+  Type i8 = b.getI8Type();
+  auto asByte = [&](Value element) {
+    return element.getType() == i8 ? element
+                                   : arith::BitcastOp::create(b, i8, element);
+  };
+  Value m = operand == 0 ? freeClamped : Value();
+  Value n = operand == 1 ? freeClamped : Value();
+  if (kContiguous) {
+    // K is a multiple of 4 and k of a register too: its four elements are
+    // all in range or all out, and 4-byte aligned.
+    Value inRange = both(lessThan(free, freeSize), lessThan(k, sizeK));
+    Value kClamped =
+        arith::SelectOp::create(b, lessThan(k, sizeK), k, zeroIndex);
+    auto vectorType = VectorType::get({4}, type.getElementType());
+    Value bytes = vector::LoadOp::create(
+        b, vectorType, memref,
+        operandIndices(operand, loopValues(m, n, kClamped)),
+        /*nontemporal=*/false, llvm::MaybeAlign(4));
+    if (!type.getElementType().isInteger(8))
+      bytes = vector::BitCastOp::create(b, VectorType::get({4}, i8), bytes);
+    Value word = vector::ExtractOp::create(
+        b,
+        vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()),
+                                  bytes),
+        ArrayRef<int64_t>{0});
+    return arith::SelectOp::create(b, inRange, word, i32(0));
+  }
+  Value word = i32(0);
+  for (int64_t j = 0; j < 4; ++j) {
+    Value kj = add(k, j);
+    Value inRange = both(lessThan(free, freeSize), lessThan(kj, sizeK));
+    Value kClamped =
+        arith::SelectOp::create(b, lessThan(kj, sizeK), kj, zeroIndex);
+    Value element = memref::LoadOp::create(
+        b, memref, operandIndices(operand, loopValues(m, n, kClamped)));
+    Value byte = arith::ExtUIOp::create(b, b.getI32Type(), asByte(element));
+    byte = arith::SelectOp::create(b, inRange, byte, i32(0));
+    if (j)
+      byte = arith::ShLIOp::create(b, byte, i32(8 * j));
+    word = arith::OrIOp::create(b, word, byte);
+  }
+  return word;
+}
+
+SmallVector<Value> TensorCoreKernelBuilder::loadOutput(
+    ArrayRef<std::pair<Value, Value>> positions) {
+  Value out = c.op.getDpsInits()[0];
+  Type element = cast<MemRefType>(out.getType()).getElementType();
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(element));
+  SmallVector<Value> values;
+  for (auto [row, col] : positions) {
+    Value rowOk = lessThan(row, sizeM), colOk = lessThan(col, sizeN);
+    Value rowClamped = arith::SelectOp::create(b, rowOk, row, index(0));
+    Value colClamped = arith::SelectOp::create(b, colOk, col, index(0));
+    Value v = memref::LoadOp::create(
+        b, out, operandIndices(2, loopValues(rowClamped, colClamped, Value())));
+    values.push_back(arith::SelectOp::create(b, both(rowOk, colOk), v, zero));
+  }
+  return values;
+}
+
+void TensorCoreKernelBuilder::storeOutput(
+    ArrayRef<std::pair<Value, Value>> positions, ArrayRef<Value> values) {
+  Value out = c.op.getDpsInits()[0];
+  for (auto [position, value] : llvm::zip_equal(positions, values)) {
+    auto [row, col] = position;
+    Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
+    auto ifOp = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    memref::StoreOp::create(b, value, out,
+                            operandIndices(2, loopValues(row, col, Value())));
+  }
+}
+
+gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
+                                                   int64_t threads,
+                                                   TypeRange workgroup) {
+  auto size = [&](ArrayRef<unsigned> dims) {
+    return dims.empty() ? index(1) : loopSize(dims[0]);
+  };
+  sizeM = size(c.dims.m);
+  sizeN = size(c.dims.n);
+  sizeK = size(c.dims.k);
+  Value sizeBatch = size(c.dims.batch);
+  auto blocks = [&](Value extent, int64_t tile) {
+    return arith::CeilDivUIOp::create(b, extent, index(tile));
+  };
+  auto positive = [&](Value v) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, v, index(0));
+  };
+  // An empty result needs no kernel (and a grid cannot be empty).
+  auto nonEmpty = scf::IfOp::create(
+      b, both(both(positive(sizeM), positive(sizeN)), positive(sizeBatch)),
+      /*withElseRegion=*/false);
+  b.setInsertionPointToStart(nonEmpty.thenBlock());
+  auto launch = gpu::LaunchOp::create(
+      b, blocks(sizeN, tileN), blocks(sizeM, tileM), sizeBatch, index(threads),
+      index(1), index(1), /*dynamicSharedMemorySize=*/Value(),
+      /*asyncTokenType=*/Type(), /*asyncDependencies=*/ValueRange(), workgroup);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  batchIndex = launch.getBlockIds().z;
+  return launch;
+}

@@ -1,0 +1,89 @@
+//===- TensorCoreContraction.h - 8-bit GEMMs for tensor cores ---*- C++ -*-===//
+//
+// What the tensor-core GEMM passes share: recognizing a matmul-shaped
+// linalg contraction of 8-bit operands on buffers, and emitting the parts
+// of its kernel that do not depend on the MMA instruction (the launch, the
+// sizes, bounds-checked operand words and output elements).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_LIB_CONVERSION_MATMULTOTENSORCORES_TENSORCORECONTRACTION_H
+#define QTRAIN_LIB_CONVERSION_MATMULTOTENSORCORES_TENSORCORECONTRACTION_H
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::qtrain {
+
+/// The element type a tensor-core MMA reads an operand as.
+enum class MMAElement { e4m3, e5m2, s8, u8 };
+
+/// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`).
+StringRef ptxName(MMAElement element);
+
+/// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers:
+/// one m, n and k dimension, at most one batch dimension, operands in any
+/// dimension order, 8-bit operands widened to f32 (E4M3FN/E5M2 by
+/// arith.extf) or i32 (i8 by arith.extsi/extui).
+struct TensorCoreContraction {
+  linalg::GenericOp op;
+  linalg::ContractionDimensions dims;
+  MMAElement lhs, rhs;
+  bool isFloat; // f32 accumulation, else i32
+};
+
+FailureOr<TensorCoreContraction> matchTensorCoreContraction(linalg::GenericOp);
+
+/// Every contraction outside device code that one kernel can compute.
+SmallVector<TensorCoreContraction> collectTensorCoreContractions(Operation *);
+
+/// Emits a kernel in place of a contraction: subclasses fill the launch
+/// body between `beginKernel` and `endKernel`.
+class TensorCoreKernelBuilder {
+public:
+  TensorCoreKernelBuilder(TensorCoreContraction contraction,
+                          ImplicitLocOpBuilder &b)
+      : c(contraction), b(b) {}
+
+protected:
+  /// Launches ceil(N / tileN) x ceil(M / tileM) x batch blocks of `threads`
+  /// threads (none when the result is empty), with `workgroup` buffers,
+  /// and leaves the builder at the start of the launch body.
+  gpu::LaunchOp beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
+                            TypeRange workgroup = {});
+  void endKernel() { gpu::TerminatorOp::create(b); }
+
+  /// One 32-bit word of `operand` (0 = A, 1 = B): its four elements at
+  /// free index `free` (m of A, n of B) and k = `k` .. `k` + 3, the lowest
+  /// k in the lowest byte; zero codes outside the operand.
+  Value loadWord(unsigned operand, Value free, Value k);
+  /// The output elements at (row, col) positions, zero outside it; and
+  /// stores of values there, skipping positions outside it.
+  SmallVector<Value> loadOutput(ArrayRef<std::pair<Value, Value>> positions);
+  void storeOutput(ArrayRef<std::pair<Value, Value>> positions,
+                   ArrayRef<Value> values);
+
+  Value index(int64_t v);
+  Value i32(int64_t v);
+  Value add(Value x, Value y);
+  Value add(Value x, int64_t y);
+  Value mul(Value x, int64_t y);
+  Value lessThan(Value x, Value y);
+  Value both(Value x, Value y);
+
+  TensorCoreContraction c;
+  ImplicitLocOpBuilder &b;
+  // Sizes (read before the launch) and the block's batch index.
+  Value sizeM, sizeN, sizeK, batchIndex;
+
+private:
+  Value loopSize(unsigned dim);
+  SmallVector<Value> operandIndices(unsigned operand,
+                                    ArrayRef<Value> loopValues);
+  SmallVector<Value> loopValues(Value m, Value n, Value k);
+};
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_LIB_CONVERSION_MATMULTOTENSORCORES_TENSORCORECONTRACTION_H
