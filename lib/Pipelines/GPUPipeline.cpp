@@ -52,8 +52,12 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
 
   // 8-bit GEMMs (FP8 from sm_89, int8 on every chip) as tensor-core
-  // kernels; after deallocation, which cannot see through gpu.launch.
-  pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());
+  // kernels, warpgroup MMAs on sm_90a; after deallocation, which cannot
+  // see through gpu.launch.
+  if (options.chip == GPUChip::sm_90a)
+    pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass());
+  else
+    pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());
 
   // One GPU thread per element of each op's parallel iteration space,
   // flattened in row-major order (consecutive threads on consecutive

@@ -3,6 +3,10 @@
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.fp8.mlir %t.fp8
 // RUN: cat %t.fp8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=FP8
 // RUN: for f in %t.fp8.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
+// RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=fp8 -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.fp8-sm90a.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.fp8-sm90a.mlir %t.fp8-sm90a
+// RUN: cat %t.fp8-sm90a.*.ptx | grep -o "wgmma.mma_async[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=FP8-SM90A
+// RUN: for f in %t.fp8-sm90a.*.ptx; do %ptxas -arch=sm_90a $f -o %t.cubin || exit 1; done
 // RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=int8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.int8.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.int8.mlir %t.int8
 // RUN: cat %t.int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=INT8
@@ -20,6 +24,10 @@
 // FP8-NEXT: 24 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
 // FP8-NEXT: 16 mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
 // FP8-NOT:  mma
+// On sm_90a, one warpgroup MMA a k-step for each.
+// FP8-SM90A:      6 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
+// FP8-SM90A-NEXT: 3 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
+// FP8-SM90A-NEXT: 2 wgmma.mma_async.sync.aligned.m64n64k32.f32.e5m2.e4m3
 // INT8 recipe (sm_80): unsigned codes with zero points in the forward GEMMs
 // and the 8-bit activation gradients (8); the weight gradients take the
 // 16-bit (bf16) gradient copy and stay float GEMMs.

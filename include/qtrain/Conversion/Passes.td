@@ -154,4 +154,40 @@ def ConvertLowPrecisionMatmulToMMASyncPass
                            "::mlir::vector::VectorDialect"];
 }
 
+def ConvertLowPrecisionMatmulToWGMMAPass
+    : Pass<"convert-low-precision-matmul-to-wgmma"> {
+  let summary = "8-bit matmul contractions on buffers as wgmma kernels (sm_90a)";
+  let description = [{
+    Rewrites the contractions that convert-low-precision-matmul-to-mma-sync
+    takes (E4M3FN/E5M2 into f32, i8 into i32, matmul-shaped, any operand
+    layout, any sizes) into kernels on Hopper's warpgroup MMA,
+    `wgmma.mma_async.sync.aligned.m64n64k32` (sm_90a only): one warpgroup
+    of 128 threads a 64x64 output tile, the 64x32 byte tiles of A and B
+    staged in shared memory in the no-swizzle K-major layout that the
+    matrix descriptors describe (fence.proxy.async, barrier, then wgmma
+    fence / mma_async / commit / wait). Accumulation as for mma.sync: f32
+    in the tensor cores' order for FP8, wrapping i32 for int8.
+    `qtrain-lower-to-nvvm` uses it for `chip=sm_90a`.
+
+    Example: the contraction of convert-low-precision-matmul-to-mma-sync's
+    example becomes a `gpu.launch` of (2, 1, 1) blocks of 128 threads with a
+    4 KiB workgroup buffer, whose loop over K runs
+    ```mlir
+    %d = nvvm.wgmma.mma_async %descA, %descB, %acc,
+           #nvvm.shape<m = 64, n = 64, k = 32>,
+           D [<f32>, #nvvm.wgmma_scale_out<one>],
+           A [<e4m3>, #nvvm.wgmma_scale_in<one>, <row>],
+           B [<e4m3>, #nvvm.wgmma_scale_in<one>, <col>]
+           : !llvm.struct<(f32, ...)> -> !llvm.struct<(f32, ...)>
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // QTRAIN_CONVERSION_PASSES_TD

@@ -1,0 +1,69 @@
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse | FileCheck %s
+
+// FP8 x FP8 into f32, B stored n x k: one warpgroup a 64x64 tile, with a
+// 4 KiB shared buffer for the A and B tiles. Its no-swizzle descriptors
+// hold the leading (128 bytes, 8 << 16) and stride (256 bytes, 16 << 32)
+// byte offsets; B's tile starts 2048 bytes after A's. Per k-step each
+// thread stages one 16-byte row of A and of B (four words, read 4 codes at
+// a time), then fence, barrier, and one m64n64k32 warpgroup MMA on the 32
+// accumulators of the thread, which start from the output.
+// CHECK-LABEL: func.func @fp8_nt
+// CHECK-DAG:     %[[OFFSETS:.+]] = arith.constant 68720001024 : i64
+// CHECK-DAG:     %[[B_OFFSET:.+]] = arith.constant 2048 : i64
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<256xvector<4xi32>, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-32: memref.load %{{.+}} : memref<64x96xf32>
+// CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[SMEM]]
+// CHECK:           %[[BASE:.+]] = arith.index_castui %[[PTR]] : index to i64
+// CHECK:           %[[A_ENC:.+]] = arith.shrui %{{.+}}, %c4_i64
+// CHECK:           %[[DESC_A:.+]] = arith.ori %[[A_ENC]], %[[OFFSETS]]
+// CHECK:           %[[B_ADDR:.+]] = arith.addi %[[BASE]], %[[B_OFFSET]]
+// CHECK:           %[[DESC_B:.+]] = arith.ori %{{.+}}, %[[OFFSETS]]
+// CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c32 iter_args(%[[ACC:.+]] = %{{.+}}) -> (!llvm.struct<(f32, {{.+}})>)
+// CHECK-COUNT-4:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK:             memref.store %{{.+}}, %[[SMEM]][%{{.+}}] : memref<256xvector<4xi32>, #gpu.address_space<workgroup>>
+// CHECK-COUNT-4:     vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK:             memref.store %{{.+}}, %[[SMEM]][%{{.+}}] : memref<256xvector<4xi32>, #gpu.address_space<workgroup>>
+// CHECK-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT:        gpu.barrier
+// CHECK-NEXT:        nvvm.wgmma.fence.aligned
+// CHECK-NEXT:        %[[D:.+]] = nvvm.wgmma.mma_async %[[DESC_A]], %[[DESC_B]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT:        gpu.barrier
+// CHECK-NEXT:        scf.yield %[[D]]
+// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK-NOT:     linalg.generic
+func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Signed x unsigned int8 into i32, batched (the grid's z), B stored k x n
+// (staged byte by byte): s32 accumulators and integer MMA types.
+// CHECK-LABEL: func.func @s8_u8_batched
+// CHECK:         gpu.launch blocks(%{{.+}}, %{{.+}}, %[[BZ:.+]]) in (%{{.+}} = %c1, %{{.+}} = %c1, %{{.+}} = %c3)
+// CHECK:           scf.for {{.+}} -> (!llvm.struct<(i32, {{.+}})>)
+// CHECK-COUNT-16:    memref.load %{{.+}}[%[[BZ]], %{{.+}}, %{{.+}}] : memref<3x40x16xi8>
+// CHECK:             nvvm.wgmma.mma_async {{.+}} D[<s32>, <one>], A[<s8>, <one>, <row>], B[<u8>, <one>, <col>]
+func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memref<3x4x16xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<3x4x40xi8>, memref<3x40x16xi8>) outs(%c : memref<3x4x16xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extui %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
