@@ -50,6 +50,8 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Kernels read and write host buffers: make them managed memory.
+  pm.addPass(createManagedHostMemoryPass());
 
   // 8-bit GEMMs (FP8 from sm_89, int8 on every chip) as tensor-core
   // kernels, warpgroup MMAs on sm_90a; after deallocation, which cannot

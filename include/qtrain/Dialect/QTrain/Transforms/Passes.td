@@ -80,6 +80,54 @@ def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory"> {
+  let summary = "Make host code's buffers CUDA managed memory";
+  let description = [{
+    GPU kernels launched by host code read and write its buffers, so those
+    must be memory the GPU can address. After bufferization and
+    deallocation, host functions (those outside `gpu.module`s) allocate
+    every buffer with `gpu.alloc host_shared` (`cuMemAllocManaged` in
+    `libqtrain_cuda_runtime.so`) and free it with `gpu.dealloc`; constants
+    (`memref.get_global`) are copied into managed buffers on entry. Public
+    functions keep the CPU calling convention: memref arguments are staged
+    in managed copies (and copied back before each return, so results
+    written into arguments arrive), and returned buffers are copied into
+    `memref.alloc`'d (malloc) ones. Private functions take and return
+    managed buffers. A stack buffer (`memref.alloca`) in host code is an
+    error: kernels made later may read it. Frees are `gpu.dealloc async`
+    on a stream of their own, waited for, since upstream's GPU-to-LLVM
+    lowering converts only that form. `qtrain-lower-to-nvvm` runs it.
+
+    Example:
+    ```mlir
+    func.func @f(%x: memref<4xf32>) -> memref<4xf32> {
+      %y = memref.alloc() : memref<4xf32>
+      gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c4, %c1, %c1) args(%x : memref<4xf32>, %y : memref<4xf32>)
+      return %y : memref<4xf32>
+    }
+    ```
+    becomes
+    ```mlir
+    func.func @f(%x: memref<4xf32>) -> memref<4xf32> {
+      %xm = gpu.alloc host_shared () : memref<4xf32>
+      memref.copy %x, %xm : memref<4xf32> to memref<4xf32>
+      %y = gpu.alloc host_shared () : memref<4xf32>
+      gpu.launch_func @k::@k ... args(%xm : memref<4xf32>, %y : memref<4xf32>)
+      memref.copy %xm, %x : memref<4xf32> to memref<4xf32>
+      %r = memref.alloc() : memref<4xf32>
+      memref.copy %y, %r : memref<4xf32> to memref<4xf32>
+      %t0 = gpu.wait async
+      %t1 = gpu.dealloc async [%t0] %xm : memref<4xf32>
+      gpu.wait [%t1]
+      ... (the same for %y)
+      return %r : memref<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def FreeBuffersEarlyPass : Pass<"qtrain-free-buffers-early",
                                 "::mlir::func::FuncOp"> {
   let summary = "Move each buffer's deallocation to its last use";
