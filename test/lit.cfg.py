@@ -104,3 +104,11 @@ if config.qtrain_cuda_runtime:
     config.available_features.add("cuda-runtime")
     config.substitutions.append(
         ("%qtrain_cuda_runtime_dir", os.path.dirname(config.qtrain_cuda_runtime)))
+    # A GPU to run on: the tests that execute kernels need one (CI has none).
+    try:
+        gpus = subprocess.run(["nvidia-smi", "-L"], capture_output=True,
+                              text=True, timeout=30)
+        if gpus.returncode == 0 and "GPU" in gpus.stdout:
+            config.available_features.add("cuda-gpu")
+    except (OSError, subprocess.TimeoutExpired):
+        pass

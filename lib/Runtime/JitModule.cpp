@@ -3,6 +3,7 @@
 #include "qtrain/Runtime/JitModule.h"
 
 #include "qtrain/InitAllDialects.h"
+#include "qtrain/Runtime/CudaDevice.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
@@ -10,9 +11,9 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -61,8 +62,7 @@ void resetPeakBufferBytes() {
 }
 
 std::unique_ptr<JitModule>
-JitModule::compile(const std::string &source, std::string &error,
-                   const mlir::qtrain::LowerToCPUOptions &pipelineOptions,
+JitModule::compile(const std::string &source, std::string &error, Target target,
                    llvm::function_ref<LogicalResult(ModuleOp)> prepare,
                    llvm::StringRef sourceName,
                    llvm::function_ref<void(ModuleOp)> lowered) {
@@ -77,8 +77,8 @@ JitModule::compile(const std::string &source, std::string &error,
   registerAllDialects(registry);
   registerAllExtensions(registry);
   mlir::qtrain::registerAllDialects(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
+  // Host code of GPU targets embeds kernels (gpu.binary) and launches them.
+  registerAllToLLVMIRTranslations(registry);
   MLIRContext context(registry);
 
   llvm::raw_string_ostream errors(error);
@@ -88,8 +88,30 @@ JitModule::compile(const std::string &source, std::string &error,
       parseSourceString<ModuleOp>(source, &context, sourceName);
   if (!module || (prepare && failed(prepare(*module))))
     return nullptr;
+  bool cuda = target.device == Target::Device::cuda;
+  if (cuda && cudaRuntimeLibrary().empty()) {
+    errors << "qtrain was built without the CUDA toolkit: no GPU target";
+    return nullptr;
+  }
+#ifdef QTRAIN_CUDA_TOOLKIT
+  // Kernels link libdevice (floor, rint, fabs of the rounding code) from
+  // the toolkit that these variables name; default to the one qtrain was
+  // built with.
+  if (cuda && !getenv("CUDA_ROOT") && !getenv("CUDA_HOME") &&
+      !getenv("CUDA_PATH"))
+    setenv("CUDA_HOME", QTRAIN_CUDA_TOOLKIT, /*overwrite=*/0);
+#endif
   PassManager pm(&context);
-  mlir::qtrain::buildLowerToCPUPipeline(pm, pipelineOptions);
+  if (cuda) {
+    // PTX, compiled by the driver for the GPU at hand.
+    mlir::qtrain::LowerToNVVMOptions options;
+    options.chip = target.chip;
+    mlir::qtrain::buildLowerToNVVMPipeline(pm, options);
+  } else {
+    mlir::qtrain::LowerToCPUOptions defaults;
+    mlir::qtrain::buildLowerToCPUPipeline(
+        pm, target.cpuOptions ? *target.cpuOptions : defaults);
+  }
   if (failed(pm.run(*module)))
     return nullptr;
   if (lowered)
@@ -114,8 +136,20 @@ JitModule::compile(const std::string &source, std::string &error,
                                 targetMachine->get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
-  llvm::StringRef runnerUtils[] = {QTRAIN_C_RUNNER_UTILS};
-  options.sharedLibPaths = runnerUtils;
+  SmallVector<StringRef, 2> libraries = {QTRAIN_C_RUNNER_UTILS};
+  if (cuda) {
+    // Loaded here for a clear error where the driver is missing (the
+    // engine would only warn, then fail to resolve mgpu* symbols).
+    std::string loadError;
+    if (!llvm::sys::DynamicLibrary::getPermanentLibrary(
+             cudaRuntimeLibrary().str().c_str(), &loadError)
+             .isValid()) {
+      errors << "cannot load " << cudaRuntimeLibrary() << ": " << loadError;
+      return nullptr;
+    }
+    libraries.push_back(cudaRuntimeLibrary());
+  }
+  options.sharedLibPaths = libraries;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // `perf record -k 1` then `perf inject --jit` names the compiled
   // functions in profiles.

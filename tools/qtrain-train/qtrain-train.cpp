@@ -3,7 +3,8 @@
 // Reads a model in qtrain's input contract (docs/training.md), rewrites it
 // into a training step with qtrain-training-step for a recipe, compiles the
 // step and the model's `_logits` evaluation function with
-// qtrain-lower-to-cpu and mlir::ExecutionEngine, and trains on Fashion-MNIST.
+// qtrain-lower-to-cpu (or qtrain-lower-to-nvvm with --device=cuda) and
+// mlir::ExecutionEngine, and trains on Fashion-MNIST.
 // With several recipes it trains each from the same initialization and
 // prints a comparison table.
 //
@@ -14,6 +15,7 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/Pipelines/Pipelines.h"
+#include "qtrain/Runtime/CudaDevice.h"
 #include "qtrain/Runtime/FlatInterface.h"
 #include "qtrain/Runtime/JitModule.h"
 
@@ -46,6 +48,15 @@ static cl::list<RecipeKind> recipes(
                clEnumValN(RecipeKind::int8, "int8", "Banner et al. 2018"),
                clEnumValN(RecipeKind::hfp8, "hfp8", "Sun et al. 2019"),
                clEnumValN(RecipeKind::fp8, "fp8", "E4M3 / E5M2 with scales")));
+enum class DeviceKind { cpu, cuda };
+static cl::opt<DeviceKind> device(
+    "device", cl::desc("Where the training step runs"),
+    cl::init(DeviceKind::cpu),
+    cl::values(clEnumValN(DeviceKind::cpu, "cpu",
+                          "the host CPU (qtrain-lower-to-cpu)"),
+               clEnumValN(DeviceKind::cuda, "cuda",
+                          "CUDA GPU 0 (qtrain-lower-to-nvvm, kernels for "
+                          "its chip)")));
 static cl::opt<int> epochs("epochs", cl::desc("Passes over the data"),
                            cl::init(1));
 static cl::opt<double> learningRate("lr", cl::desc("Learning rate"),
@@ -177,12 +188,15 @@ func::FuncOp findModel(ModuleOp module) {
 
 } // namespace
 
+/// What --device names (set in main once the GPU is found).
+static ::qtrain::runtime::Target target;
+
 static bool compile(const std::string &source, Config config, Compiled &out,
                     std::string &error) {
   RecipeKind recipe = config.recipe;
   std::string modelName;
   out.jit = ::qtrain::runtime::JitModule::compile(
-      source, error, {},
+      source, error, target,
       [&](ModuleOp module) -> LogicalResult {
         func::FuncOp model = findModel(module);
         if (!model)
@@ -255,7 +269,10 @@ static bool compile(const std::string &source, Config config, Compiled &out,
       modelFile,
       [&](ModuleOp module) {
         if (dumpIR)
-          llvm::outs() << "// ----- lowered (qtrain-lower-to-cpu)\n"
+          llvm::outs() << "// ----- lowered ("
+                       << (device == DeviceKind::cuda ? "qtrain-lower-to-nvvm"
+                                                      : "qtrain-lower-to-cpu")
+                       << ")\n"
                        << module << "\n";
       });
   if (!out.jit)
@@ -504,8 +521,10 @@ static bool train(const std::string &source, Config config,
       stepSeconds += std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-      stepBufferBytes = std::max(
-          stepBufferBytes, ::qtrain::runtime::bufferBytes().peak - heldBefore);
+      if (device == DeviceKind::cpu)
+        stepBufferBytes =
+            std::max(stepBufferBytes,
+                     ::qtrain::runtime::bufferBytes().peak - heldBefore);
       // Results: loss, the parameters, the state, in argument order.
       int64_t at = 1;
       for (const auto *group : {&params, &states})
@@ -574,9 +593,14 @@ static void printComparison(ArrayRef<std::pair<Config, Result>> results) {
                                    100 * (r.accuracy - fp32->accuracy));
     else
       llvm::outs() << "         -";
-    llvm::outs() << llvm::format("  %7.2f  %14.1f KiB  %10.1f MiB", r.msPerStep,
-                                 r.savedBytes / 1024.0,
-                                 r.stepBufferBytes / 1048576.0);
+    llvm::outs() << llvm::format("  %7.2f  %14.1f KiB", r.msPerStep,
+                                 r.savedBytes / 1024.0);
+    // Counted where they are malloc'd: on the CPU only.
+    if (device == DeviceKind::cpu)
+      llvm::outs() << llvm::format("  %10.1f MiB",
+                                   r.stepBufferBytes / 1048576.0);
+    else
+      llvm::outs() << "           - (GPU)";
     if (const Result *exact = find(config.recipe);
         exact && exact->stepBufferBytes > 0)
       llvm::outs() << llvm::format(" (%.2fx)", double(r.stepBufferBytes) /
@@ -599,6 +623,17 @@ int main(int argc, char **argv) {
     llvm::errs() << "qtrain-train: " << modelFile << ": "
                  << buffer.getError().message() << "\n";
     return 1;
+  }
+  if (device == DeviceKind::cuda) {
+    auto gpu = ::qtrain::runtime::openCudaDevice();
+    if (!gpu) {
+      llvm::errs() << "qtrain-train: --device=cuda: "
+                   << llvm::toString(gpu.takeError()) << "\n";
+      return 1;
+    }
+    llvm::outs() << "device: " << gpu->name << " (compute capability "
+                 << gpu->major << "." << gpu->minor << ")\n";
+    target = ::qtrain::runtime::Target::cuda(gpu->chip());
   }
   Split trainSet, testSet;
   std::string error;

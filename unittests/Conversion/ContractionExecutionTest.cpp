@@ -1,12 +1,14 @@
 //===- ContractionExecutionTest.cpp - Compiled qmatmul/qconv2d ------------===//
 //
-// Integer contractions must equal an exact integer reference followed by the
-// documented f32 epilogue, bit for bit. Float contractions are compared with
-// an f64 reference on the dequantized operands, within a bound set by the
-// accumulator's precision (their summation order is not specified).
+// On the CPU, and on the GPU where there is one (tensor-core kernels for
+// 8-bit GEMMs), integer contractions must equal an exact integer reference
+// followed by the documented f32 epilogue, bit for bit. Float contractions are
+// compared with an f64 reference on the dequantized operands, within a bound
+// set by the accumulator's precision (their summation order is not specified).
 //
 //===----------------------------------------------------------------------===//
 
+#include "Devices.h"
 #include "KernelWriter.h"
 
 #include "qtrain/Numerics/Format.h"
@@ -112,15 +114,16 @@ uint32_t bitsOf(float x) {
   return b;
 }
 
-/// Adds output `y` (`outShape`) to the kernel, compiles it and runs it on
-/// the two operands' codes, scales and (if `zeroPoints`) zero points:
-/// kernel(a, b, scaleA, scaleB, [zeroA, zeroB,] y). Empty on failure.
+/// Adds output `y` (`outShape`) to the kernel, compiles it for `target` and
+/// runs it on the two operands' codes, scales and (if `zeroPoints`) zero
+/// points: kernel(a, b, scaleA, scaleB, [zeroA, zeroB,] y). Empty on failure.
 std::vector<float> compileAndRun(KernelWriter &k, const Shape &outShape,
-                                 Operand &a, Operand &b, bool zeroPoints) {
+                                 Operand &a, Operand &b, bool zeroPoints,
+                                 const Target &target) {
   k.output("y", "%result", outShape, "f32");
   std::string source = kMaps + k.str();
   std::string error;
-  auto jit = JitModule::compile(source, error);
+  auto jit = JitModule::compile(source, error, target);
   if (!jit) {
     ADD_FAILURE() << error << "\n" << source;
     return {};
@@ -147,10 +150,15 @@ struct MatmulCase {
   bool transposeLhs, transposeRhs, perChannelRhs, lhsZeroPoint, rhsZeroPoint;
 };
 
-class QMatmulExecutionTest : public ::testing::TestWithParam<MatmulCase> {};
+class QMatmulExecutionTest
+    : public ::testing::TestWithParam<std::tuple<MatmulCase, Device>> {};
 
 TEST_P(QMatmulExecutionTest, MatchesReference) {
-  const MatmulCase &c = GetParam();
+  const auto &[c, device] = GetParam();
+  std::string whyNot;
+  std::optional<Target> target = targetOf(device, whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
   Shape lhsShape = c.transposeLhs ? Shape{c.k, c.m} : Shape{c.m, c.k};
   Shape rhsShape = c.transposeRhs ? Shape{c.n, c.k} : Shape{c.k, c.n};
   Shape outShape = {c.m, c.n};
@@ -196,8 +204,8 @@ TEST_P(QMatmulExecutionTest, MatchesReference) {
          KernelWriter::tensorType(lhsShape, a.storage) + ", " +
          KernelWriter::tensorType(rhsShape, b.storage) + " -> " +
          KernelWriter::tensorType(outShape, "f32"));
-  std::vector<float> y =
-      compileAndRun(k, outShape, a, b, c.lhsZeroPoint && c.rhsZeroPoint);
+  std::vector<float> y = compileAndRun(
+      k, outShape, a, b, c.lhsZeroPoint && c.rhsZeroPoint, *target);
   ASSERT_FALSE(y.empty());
 
   bool isInt = a.format.isInt();
@@ -253,19 +261,22 @@ TEST_P(QMatmulExecutionTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Lowering, QMatmulExecutionTest,
-    ::testing::Values(
-        MatmulCase{"s8s8", "s8", "s8", "i32", 0, 5, 33, 7, false, false, false,
-                   false, false},
-        MatmulCase{"u8s8_zero_points_transposed_rhs", "u8", "s8", "i32", 0, 6,
-                   40, 9, false, true, true, true, true},
-        MatmulCase{"s8s8_batched_transposed_lhs_i64", "s8", "s8", "i64", 3, 4,
-                   17, 5, true, false, true, false, false},
-        MatmulCase{"e4m3_e5m2_f32", "f8E4M3FN", "f8E5M2", "f32", 0, 8, 64, 6,
-                   false, false, true, false, false},
-        MatmulCase{"e4m3_bf16_batched", "f8E4M3FN", "f8E4M3FN", "bf16", 2, 3,
-                   16, 4, false, true, false, false, false}),
-    [](const ::testing::TestParamInfo<MatmulCase> &info) {
-      return info.param.name;
+    ::testing::Combine(
+        ::testing::Values(
+            MatmulCase{"s8s8", "s8", "s8", "i32", 0, 5, 33, 7, false, false,
+                       false, false, false},
+            MatmulCase{"u8s8_zero_points_transposed_rhs", "u8", "s8", "i32", 0,
+                       6, 40, 9, false, true, true, true, true},
+            MatmulCase{"s8s8_batched_transposed_lhs_i64", "s8", "s8", "i64", 3,
+                       4, 17, 5, true, false, true, false, false},
+            MatmulCase{"e4m3_e5m2_f32", "f8E4M3FN", "f8E5M2", "f32", 0, 8, 64,
+                       6, false, false, true, false, false},
+            MatmulCase{"e4m3_bf16_batched", "f8E4M3FN", "f8E4M3FN", "bf16", 2,
+                       3, 16, 4, false, true, false, false, false}),
+        ::testing::Values(Device::cpu, Device::cuda)),
+    [](const auto &info) {
+      return std::get<0>(info.param).name + "_" +
+             deviceName(std::get<1>(info.param));
     });
 
 struct ConvCase {
@@ -275,10 +286,15 @@ struct ConvCase {
   int64_t n, c, h, w, f, kh, kw, stride, dilation;
 };
 
-class QConv2DExecutionTest : public ::testing::TestWithParam<ConvCase> {};
+class QConv2DExecutionTest
+    : public ::testing::TestWithParam<std::tuple<ConvCase, Device>> {};
 
 TEST_P(QConv2DExecutionTest, MatchesReference) {
-  const ConvCase &c = GetParam();
+  const auto &[c, device] = GetParam();
+  std::string whyNot;
+  std::optional<Target> target = targetOf(device, whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
   int64_t oh = (c.h - c.dilation * (c.kh - 1) - 1) / c.stride + 1;
   int64_t ow = (c.w - c.dilation * (c.kw - 1) - 1) / c.stride + 1;
   Shape inputShape =
@@ -332,8 +348,8 @@ TEST_P(QConv2DExecutionTest, MatchesReference) {
          "] : " + KernelWriter::tensorType(inputShape, x.storage) + ", " +
          KernelWriter::tensorType(filterShape, wt.storage) + " -> " +
          KernelWriter::tensorType(outShape, "f32"));
-  std::vector<float> y =
-      compileAndRun(k, outShape, x, wt, c.inputZeroPoint && c.filterZeroPoint);
+  std::vector<float> y = compileAndRun(
+      k, outShape, x, wt, c.inputZeroPoint && c.filterZeroPoint, *target);
   ASSERT_FALSE(y.empty());
 
   auto linear = [](const Shape &shape, std::initializer_list<int64_t> index) {
@@ -395,17 +411,22 @@ TEST_P(QConv2DExecutionTest, MatchesReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Lowering, QConv2DExecutionTest,
-    ::testing::Values(
-        ConvCase{"s8_nchw_stride2_per_channel", "s8", "s8", "i32", false, false,
-                 true, false, false, 2, 3, 9, 9, 4, 3, 3, 2, 1},
-        ConvCase{"u8s8_nhwc_dilation2_zero_points", "u8", "s8", "i32", true,
-                 false, true, true, true, 1, 5, 7, 7, 6, 2, 3, 1, 2},
-        ConvCase{"e4m3_nchw_transposed_filter", "f8E4M3FN", "f8E4M3FN", "f32",
-                 false, true, true, false, false, 1, 8, 6, 6, 3, 3, 3, 1, 1},
-        ConvCase{"e5m2_nhwc_transposed_filter", "f8E5M2", "f8E4M3FN", "f32",
-                 true, true, false, false, false, 2, 4, 5, 5, 3, 2, 2, 1, 1}),
-    [](const ::testing::TestParamInfo<ConvCase> &info) {
-      return info.param.name;
+    ::testing::Combine(
+        ::testing::Values(
+            ConvCase{"s8_nchw_stride2_per_channel", "s8", "s8", "i32", false,
+                     false, true, false, false, 2, 3, 9, 9, 4, 3, 3, 2, 1},
+            ConvCase{"u8s8_nhwc_dilation2_zero_points", "u8", "s8", "i32", true,
+                     false, true, true, true, 1, 5, 7, 7, 6, 2, 3, 1, 2},
+            ConvCase{"e4m3_nchw_transposed_filter", "f8E4M3FN", "f8E4M3FN",
+                     "f32", false, true, true, false, false, 1, 8, 6, 6, 3, 3,
+                     3, 1, 1},
+            ConvCase{"e5m2_nhwc_transposed_filter", "f8E5M2", "f8E4M3FN", "f32",
+                     true, true, false, false, false, 2, 4, 5, 5, 3, 2, 2, 1,
+                     1}),
+        ::testing::Values(Device::cpu, Device::cuda)),
+    [](const auto &info) {
+      return std::get<0>(info.param).name + "_" +
+             deviceName(std::get<1>(info.param));
     });
 
 } // namespace

@@ -1,12 +1,14 @@
 //===- ElementwiseExecutionTest.cpp - Compiled rounding vs the library ----===//
 //
-// Compiles qtrain.quantize/round/dequantize through qtrain-lower-to-cpu, runs
-// them on every f16 and bf16 value, edge cases and random f32 values, and
-// requires the numerics library's bits exactly, for every named format and
-// several integer formats, in every rounding mode and overflow rule.
+// Compiles qtrain.quantize/round/dequantize through qtrain-lower-to-cpu (and
+// qtrain-lower-to-nvvm where there is a GPU), runs them on every f16 and
+// bf16 value, edge cases and random f32 values, and requires the numerics
+// library's bits exactly, for every named format and several integer
+// formats, in every rounding mode and overflow rule.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Devices.h"
 #include "KernelWriter.h"
 
 #include "qtrain/Numerics/Format.h"
@@ -216,7 +218,8 @@ std::vector<float> inputs(const Format &format) {
   return x;
 }
 
-class ElementwiseExecutionTest : public ::testing::TestWithParam<FormatCase> {};
+class ElementwiseExecutionTest
+    : public ::testing::TestWithParam<std::tuple<FormatCase, Device>> {};
 
 using QuantizeFn = void (*)(StridedMemRefType<float, 1> *,
                             StridedMemRefType<int32_t, 1> *, int64_t);
@@ -226,9 +229,13 @@ using DequantizeFn = void (*)(StridedMemRefType<int32_t, 1> *,
                               StridedMemRefType<float, 1> *);
 
 TEST_P(ElementwiseExecutionTest, BitExactAgainstLibrary) {
-  const FormatCase &c = GetParam();
+  const auto &[c, device] = GetParam();
   std::string error;
-  std::unique_ptr<JitModule> jit = JitModule::compile(moduleSource(c), error);
+  std::optional<Target> target = targetOf(device, error);
+  if (!target)
+    GTEST_SKIP() << error;
+  std::unique_ptr<JitModule> jit =
+      JitModule::compile(moduleSource(c), error, *target);
   ASSERT_TRUE(jit) << error;
 
   std::vector<float> x = inputs(c.format);
@@ -285,10 +292,20 @@ TEST_P(ElementwiseExecutionTest, BitExactAgainstLibrary) {
         << c.name << " code " << i;
 }
 
+/// The GPU cases above need a GPU; their compilation does not.
+TEST(ElementwiseGPUCompilation, LowersForEveryChip) {
+  for (const FormatCase &c : formatCases())
+    if (c.name == "f8E4M3FN" || c.name == "hfp8_e4m3" || c.name == "int8")
+      expectCompilesForEveryChip(moduleSource(c));
+}
+
 INSTANTIATE_TEST_SUITE_P(Lowering, ElementwiseExecutionTest,
-                         ::testing::ValuesIn(formatCases()),
-                         [](const ::testing::TestParamInfo<FormatCase> &info) {
-                           return info.param.name;
+                         ::testing::Combine(::testing::ValuesIn(formatCases()),
+                                            ::testing::Values(Device::cpu,
+                                                              Device::cuda)),
+                         [](const auto &info) {
+                           return std::get<0>(info.param).name + "_" +
+                                  deviceName(std::get<1>(info.param));
                          });
 
 } // namespace

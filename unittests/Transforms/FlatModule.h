@@ -34,7 +34,8 @@ compileFlat(const std::string &source, const PassAdder &passes,
             const std::function<void(mlir::ModuleOp)> &inspect = {},
             const mlir::qtrain::LowerToCPUOptions &lowering = {}) {
   return runtime::JitModule::compile(
-      source, error, lowering, [&](mlir::ModuleOp module) {
+      source, error, runtime::Target::cpu(&lowering),
+      [&](mlir::ModuleOp module) {
         mlir::PassManager pm(module.getContext());
         if (passes)
           passes(pm);

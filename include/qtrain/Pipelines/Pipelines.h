@@ -79,8 +79,8 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
 /// reductions loop in the thread), then upstream's NVVM pipeline lowers it.
 /// From sm_89 on, E4M3FN/E5M2 nearest-even saturating conversions use the
 /// hardware's `cvt.rn.satfinite` (convert-clamped-fp8-truncf-to-nvvm).
-/// Host buffers are passed to kernels as they are: the caller provides
-/// device-accessible memory.
+/// Host code's buffers are CUDA managed memory (qtrain-managed-host-memory);
+/// public functions take and return ordinary host memory.
 void buildLowerToNVVMPipeline(OpPassManager &pm,
                               const LowerToNVVMOptions &options);
 

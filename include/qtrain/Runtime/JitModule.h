@@ -1,9 +1,10 @@
 //===- JitModule.h - Compile and run qtrain code in-process -----*- C++ -*-===//
 //
-// Parses MLIR source, lowers it with qtrain-lower-to-cpu and JIT-compiles it
-// for the host CPU with mlir::ExecutionEngine. Functions marked
-// llvm.emit_c_interface are then callable through their C interface.
-// Used by the execution tests, the benchmarks and the training driver.
+// Parses MLIR source, lowers it with qtrain-lower-to-cpu (or
+// qtrain-lower-to-nvvm for a CUDA GPU) and JIT-compiles the host code with
+// mlir::ExecutionEngine. Functions marked llvm.emit_c_interface are then
+// callable through their C interface. Used by the execution tests, the
+// benchmarks and the training driver.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,16 +23,34 @@
 
 namespace qtrain::runtime {
 
+/// What compiled code runs on: the host CPU, or a CUDA GPU of `chip` whose
+/// kernels host code launches through libqtrain_cuda_runtime.so (see
+/// openCudaDevice in CudaDevice.h for the chip of the GPU at hand).
+struct Target {
+  enum class Device { cpu, cuda };
+  Device device = Device::cpu;
+  /// qtrain-lower-to-cpu's options (its defaults where null); not owned.
+  const mlir::qtrain::LowerToCPUOptions *cpuOptions = nullptr;
+  mlir::qtrain::GPUChip chip = mlir::qtrain::GPUChip::sm_90a;
+
+  static Target cpu(const mlir::qtrain::LowerToCPUOptions *options = nullptr) {
+    return {Device::cpu, options};
+  }
+  static Target cuda(mlir::qtrain::GPUChip chip) {
+    return {Device::cuda, nullptr, chip};
+  }
+};
+
 class JitModule {
 public:
-  /// Compiles `source`; on failure returns null and sets `error` to the
-  /// diagnostics. `prepare`, when given, transforms the parsed module before
-  /// the lowering (to run qtrain passes, add interfaces), and `lowered`
-  /// sees it after the lowering (to print it). Diagnostics name the source
-  /// `sourceName`.
+  /// Compiles `source` for `target`; on failure returns null and sets
+  /// `error` to the diagnostics. `prepare`, when given, transforms the parsed
+  /// module before the lowering (to run qtrain passes, add interfaces), and
+  /// `lowered` sees it after the lowering (to print it). Diagnostics name the
+  /// source `sourceName`.
   static std::unique_ptr<JitModule>
   compile(const std::string &source, std::string &error,
-          const mlir::qtrain::LowerToCPUOptions &options = {},
+          Target target = Target::cpu(),
           llvm::function_ref<mlir::LogicalResult(mlir::ModuleOp)> prepare = {},
           llvm::StringRef sourceName = "<source>",
           llvm::function_ref<void(mlir::ModuleOp)> lowered = {});

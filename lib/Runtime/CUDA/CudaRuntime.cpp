@@ -50,6 +50,32 @@ CUcontext context() {
 
 } // namespace
 
+/// Device 0's name and compute capability, for drivers to check that there
+/// is a GPU and to choose the chip to compile for. Unlike the mgpu* entry
+/// points it returns errors: 0 on success, else the CUresult, with its name
+/// in `name`.
+QTRAIN_CUDA_EXPORT int qtrainCudaDevice(int32_t *major, int32_t *minor,
+                                        char *name, int32_t nameBytes) {
+  CUdevice device;
+  CUresult result = cuInit(0);
+  if (result == CUDA_SUCCESS)
+    result = cuDeviceGet(&device, defaultDevice);
+  if (result == CUDA_SUCCESS)
+    result = cuDeviceGetName(name, nameBytes, device);
+  if (result == CUDA_SUCCESS)
+    result = cuDeviceGetAttribute(
+        major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+  if (result == CUDA_SUCCESS)
+    result = cuDeviceGetAttribute(
+        minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+  if (result != CUDA_SUCCESS) {
+    const char *error = nullptr;
+    cuGetErrorName(result, &error);
+    std::snprintf(name, nameBytes, "%s", error ? error : "unknown error");
+  }
+  return int(result);
+}
+
 QTRAIN_CUDA_EXPORT void mgpuSetDefaultDevice(int32_t device) {
   defaultDevice = device;
 }

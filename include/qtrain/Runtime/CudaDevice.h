@@ -1,0 +1,41 @@
+//===- CudaDevice.h - The CUDA GPU that compiled code runs on ---*- C++ -*-===//
+//
+// Drivers running qtrain code on a GPU (qtrain-train --device=cuda, the GPU
+// execution tests) first load the runtime library and ask the driver for
+// the device, so that a machine without one gets a clear error rather than
+// failing launches, and kernels are compiled for the chip at hand.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_RUNTIME_CUDADEVICE_H
+#define QTRAIN_RUNTIME_CUDADEVICE_H
+
+#include "qtrain/Pipelines/Pipelines.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace qtrain::runtime {
+
+struct CudaDevice {
+  std::string name;
+  int major = 0, minor = 0; // compute capability
+  /// The chip qtrain compiles for: sm_90a on Hopper, sm_89 on Ada, sm_80 on
+  /// Ampere, sm_90 (PTX the driver compiles forward) on later GPUs.
+  mlir::qtrain::GPUChip chip() const;
+};
+
+/// The path of libqtrain_cuda_runtime.so, or empty where qtrain was built
+/// without the CUDA toolkit.
+llvm::StringRef cudaRuntimeLibrary();
+
+/// Loads libqtrain_cuda_runtime.so (and with it the driver's libcuda) and
+/// describes device 0. Fails with the reason where qtrain was built without
+/// the toolkit, the driver is missing, there is no GPU, or it is older
+/// than sm_80.
+llvm::Expected<CudaDevice> openCudaDevice();
+
+} // namespace qtrain::runtime
+
+#endif // QTRAIN_RUNTIME_CUDADEVICE_H
