@@ -3,9 +3,12 @@
 // Training graphs simulate quantization: operands are rounded onto a
 // format's grid (`qtrain.round`, values stay f32) and multiplied by float
 // GEMMs. Hardware with low-precision GEMM units wants the codes instead.
-// This pass rewrites each matmul-shaped contraction of two rounded operands
-// into `qtrain.qmatmul` of their `qtrain.quantize` codes, the scales
-// applied once to the sums. The rounding (mode, seed, stream, overflow) is
+// This pass rewrites each matmul-shaped contraction and each 2-D
+// convolution of two rounded operands into `qtrain.qmatmul` or
+// `qtrain.qconv2d` of their `qtrain.quantize` codes, the scales applied once
+// to the sums. Operands may reach the contraction through data movement
+// (transposes, permuting or flipping copies, zero padding), which is then
+// replayed on the codes. The rounding (mode, seed, stream, overflow) is
 // the same, so every operand value is the same; only the f32 rounding of
 // each product (scale factored out) and the summation order may differ
 // (docs/numerics.md §7).
@@ -15,7 +18,8 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
-#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
@@ -83,6 +87,134 @@ Type accumulatorType(Builder &b, const num::Format &lhs, const num::Format &rhs,
   return fits ? b.getI32Type() : b.getI64Type();
 }
 
+/// Keeps what names a contraction (its layer), for reports and later
+/// passes; linalg's own caches (memoized indexing maps) stay behind.
+void copyNamingAttrs(Operation *from, Operation *to) {
+  for (NamedAttribute attr : from->getDiscardableAttrs())
+    if (!attr.getName().strref().starts_with("linalg."))
+      to->setAttr(attr.getName(), attr.getValue());
+}
+
+/// Whether `op` only moves elements: a `linalg.generic` copy (one input,
+/// every loop parallel, the body yields the input element), as autodiff
+/// emits for flipped or transposed filters.
+bool isCopy(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  return op.hasPureTensorSemantics() && op.getNumDpsInputs() == 1 &&
+         op.getNumDpsInits() == 1 &&
+         op.getNumParallelLoops() == op.getNumLoops() &&
+         body.getOperations().size() == 1 &&
+         body.getTerminator()->getOperand(0) == body.getArgument(0);
+}
+
+/// A contraction operand that is a rounded tensor, possibly moved by
+/// `layout` ops (innermost first) on the way: transposes, copies and zero
+/// padding, which map each value to one place (or add zeros) and so commute
+/// with rounding by a per-tensor scale.
+struct RoundedOperand {
+  RoundOp round;
+  SmallVector<Operation *> layout;
+};
+
+std::optional<RoundedOperand> traceRounded(Value operand) {
+  RoundedOperand traced;
+  while (!(traced.round = operand.getDefiningOp<RoundOp>())) {
+    Operation *op = operand.getDefiningOp();
+    if (auto transpose = dyn_cast_or_null<linalg::TransposeOp>(op);
+        transpose && transpose.hasPureTensorSemantics())
+      operand = transpose.getInput();
+    else if (auto copy = dyn_cast_or_null<linalg::GenericOp>(op);
+             copy && isCopy(copy))
+      operand = copy.getDpsInputs()[0];
+    else if (auto pad = dyn_cast_or_null<tensor::InsertSliceOp>(op);
+             pad && isZeroFill(pad.getDest()))
+      operand = pad.getSource();
+    else
+      return std::nullopt;
+    traced.layout.insert(traced.layout.begin(), op);
+  }
+  if (traced.layout.empty())
+    return traced;
+  // Moved values keep their rounding only with one scale for all, and
+  // padding zeros are code 0 only without a zero point.
+  GranularityAttr g = traced.round.getGranularityAttr();
+  if (g && g.getKind() != GranularityKind::per_tensor)
+    return std::nullopt;
+  if (traced.round.getZeroPoint() &&
+      llvm::any_of(traced.layout, llvm::IsaPred<tensor::InsertSliceOp>))
+    return std::nullopt;
+  return traced;
+}
+
+/// The codes of a traced operand: `qtrain.quantize` with the rounding's
+/// parameters, moved by the same layout ops.
+Value codesOf(PatternRewriter &rewriter, const RoundedOperand &operand) {
+  RoundOp round = operand.round;
+  Type storage = round.getFormat().getStorageType();
+  Value codes = QuantizeOp::create(
+      rewriter, round.getLoc(), round.getType().clone(storage),
+      round.getInput(), round.getScale(), round.getZeroPoint(), round.getSeed(),
+      round.getFormat(), round.getRoundingAttr(), round.getOverflowAttr(),
+      round.getGranularityAttr(), round.getStreamAttr());
+  for (Operation *op : operand.layout) {
+    Location loc = op->getLoc();
+    auto resultType =
+        cast<RankedTensorType>(op->getResult(0).getType()).clone(storage);
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, resultType.getShape(), storage);
+    if (auto transpose = dyn_cast<linalg::TransposeOp>(op)) {
+      codes = linalg::TransposeOp::create(rewriter, loc, codes, empty,
+                                          transpose.getPermutation())
+                  .getResult()[0];
+    } else if (auto copy = dyn_cast<linalg::GenericOp>(op)) {
+      codes = linalg::GenericOp::create(
+                  rewriter, loc, resultType, codes, empty,
+                  copy.getIndexingMapsArray(), copy.getIteratorTypesArray(),
+                  [](OpBuilder &b, Location l, ValueRange args) {
+                    linalg::YieldOp::create(b, l, args[0]);
+                  })
+                  .getResult(0);
+    } else {
+      auto pad = cast<tensor::InsertSliceOp>(op);
+      Value zero = arith::ConstantOp::create(
+          rewriter, loc, cast<TypedAttr>(rewriter.getZeroAttr(storage)));
+      Value zeros =
+          linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+      codes = tensor::InsertSliceOp::create(
+          rewriter, loc, codes, zeros, pad.getMixedOffsets(),
+          pad.getMixedSizes(), pad.getMixedStrides());
+    }
+  }
+  return codes;
+}
+
+/// The scale of `round`; for roundings without one, a per-tensor scale of
+/// one, made once (in `one`) for both operands.
+Value scaleOf(PatternRewriter &rewriter, Location loc, RoundOp round,
+              Value &one) {
+  if (round.getScale())
+    return round.getScale();
+  if (!one)
+    one = arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(RankedTensorType::get({}, rewriter.getF32Type()),
+                               1.0f));
+  return one;
+}
+
+/// Erases the moves and roundings that the codes replaced.
+void eraseIfDead(PatternRewriter &rewriter,
+                 ArrayRef<const RoundedOperand *> operands) {
+  llvm::SetVector<Operation *> ops;
+  for (const RoundedOperand *operand : operands)
+    ops.insert(operand->layout.rbegin(), operand->layout.rend());
+  for (const RoundedOperand *operand : operands)
+    ops.insert(operand->round);
+  for (Operation *op : ops)
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+}
+
 struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
   using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
 
@@ -94,8 +226,8 @@ struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
         !isZeroFill(op.getDpsInits()[0]))
       return rewriter.notifyMatchFailure(op, "not a zero-initialized f32 "
                                              "multiply-add contraction");
-    auto lhsRound = op.getDpsInputs()[0].getDefiningOp<RoundOp>();
-    auto rhsRound = op.getDpsInputs()[1].getDefiningOp<RoundOp>();
+    std::optional<RoundedOperand> lhsRound = traceRounded(op.getDpsInputs()[0]);
+    std::optional<RoundedOperand> rhsRound = traceRounded(op.getDpsInputs()[1]);
     if (!lhsRound || !rhsRound)
       return rewriter.notifyMatchFailure(op, "an operand is not rounded");
     FailureOr<linalg::ContractionDimensions> dims =
@@ -119,8 +251,9 @@ struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
     unsigned rows = cast<AffineDimExpr>(maps[2].getResult(batch)).getPosition();
     unsigned k = dims->k[0];
     unsigned lhsIndex = positionOf(maps[0], rows) ? 0 : 1;
-    RoundOp lhs = lhsIndex == 0 ? lhsRound : rhsRound;
-    RoundOp rhs = lhsIndex == 0 ? rhsRound : lhsRound;
+    const RoundedOperand &lhsOperand = lhsIndex == 0 ? *lhsRound : *rhsRound;
+    const RoundedOperand &rhsOperand = lhsIndex == 0 ? *rhsRound : *lhsRound;
+    RoundOp lhs = lhsOperand.round, rhs = rhsOperand.round;
     AffineMap lhsMap = maps[lhsIndex], rhsMap = maps[1 - lhsIndex];
     bool transposeLhs = *positionOf(lhsMap, k) == batch;
     bool transposeRhs = *positionOf(rhsMap, k) == batch + 1;
@@ -145,43 +278,79 @@ struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
       return rewriter.notifyMatchFailure(op, "float zero point");
 
     Location loc = op.getLoc();
-    auto codes = [&](RoundOp round) {
-      auto type = cast<RankedTensorType>(round.getType());
-      return QuantizeOp::create(
-          rewriter, round.getLoc(),
-          type.clone(round.getFormat().getStorageType()), round.getInput(),
-          round.getScale(), round.getZeroPoint(), round.getSeed(),
-          round.getFormat(), round.getRoundingAttr(), round.getOverflowAttr(),
-          round.getGranularityAttr(), round.getStreamAttr());
-    };
-    Value one;
-    auto scaleOf = [&](RoundOp round) -> Value {
-      if (round.getScale())
-        return round.getScale();
-      if (!one)
-        one = arith::ConstantOp::create(
-            rewriter, loc,
-            DenseElementsAttr::get(
-                RankedTensorType::get({}, rewriter.getF32Type()), 1.0f));
-      return one;
-    };
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     Type accType = accumulatorType(rewriter, lhsFormat, rhsFormat, ranges[k]);
     rewriter.setInsertionPoint(op);
-    Value lhsCodes = codes(lhs), rhsCodes = codes(rhs);
+    Value lhsCodes = codesOf(rewriter, lhsOperand), one;
+    Value rhsCodes = codesOf(rewriter, rhsOperand);
     auto qmatmul = QMatmulOp::create(
         rewriter, loc, op->getResult(0).getType(), lhsCodes, rhsCodes,
-        scaleOf(lhs), scaleOf(rhs), lhs.getZeroPoint(), rhs.getZeroPoint(),
-        lhs.getFormat(), rhs.getFormat(), accType, transposeLhs, transposeRhs,
+        scaleOf(rewriter, loc, lhs, one), scaleOf(rewriter, loc, rhs, one),
+        lhs.getZeroPoint(), rhs.getZeroPoint(), lhs.getFormat(),
+        rhs.getFormat(), accType, transposeLhs, transposeRhs,
         lhs.getGranularityAttr(), rhs.getGranularityAttr());
-    // Keep what names the op (the layer), for reports and later passes.
-    for (NamedAttribute attr : op->getDiscardableAttrs())
-      qmatmul->setAttr(attr.getName(), attr.getValue());
+    copyNamingAttrs(op, qmatmul);
     rewriter.replaceOp(op, qmatmul.getResult());
-    if (lhs->use_empty())
-      rewriter.eraseOp(lhs);
-    if (rhs != lhs && rhs->use_empty())
-      rewriter.eraseOp(rhs);
+    eraseIfDead(rewriter, {&lhsOperand, &rhsOperand});
+    return success();
+  }
+};
+
+/// `linalg.conv_2d_nchw_fchw` / `_nhwc_hwcf` of rounded operands into a
+/// zero fill -> `qtrain.qconv2d` of their codes. The input scale must be
+/// per tensor (qconv2d's); the filter's per tensor or per output channel.
+template <typename ConvOp>
+struct QuantizedConvolution : OpRewritePattern<ConvOp> {
+  QuantizedConvolution(MLIRContext *context, ConvLayout layout)
+      : OpRewritePattern<ConvOp>(context), layout(layout) {}
+  ConvLayout layout;
+
+  LogicalResult matchAndRewrite(ConvOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics() ||
+        !isF32MulAddBody(op->getRegion(0).front()) ||
+        !isZeroFill(op.getDpsInits()[0]))
+      return rewriter.notifyMatchFailure(op, "not a zero-initialized f32 "
+                                             "convolution");
+    std::optional<RoundedOperand> input = traceRounded(op.getDpsInputs()[0]);
+    std::optional<RoundedOperand> filter = traceRounded(op.getDpsInputs()[1]);
+    if (!input || !filter)
+      return rewriter.notifyMatchFailure(op, "an operand is not rounded");
+    RoundOp x = input->round, w = filter->round;
+    num::Format inputFormat = x.getFormat().getNumericFormat();
+    num::Format filterFormat = w.getFormat().getNumericFormat();
+    if (inputFormat.isInt() != filterFormat.isInt())
+      return rewriter.notifyMatchFailure(op, "mixes integer and float");
+    if (inputFormat.isFloat() && (x.getZeroPoint() || w.getZeroPoint()))
+      return rewriter.notifyMatchFailure(op, "float zero point");
+    bool nchw = layout == ConvLayout::nchw_fchw;
+    GranularityAttr xg = x.getGranularityAttr(), wg = w.getGranularityAttr();
+    if ((xg && xg.getKind() != GranularityKind::per_tensor) ||
+        (wg && wg.getKind() != GranularityKind::per_tensor &&
+         (wg.getKind() != GranularityKind::per_channel ||
+          wg.getAxis() != (nchw ? 0 : 3))))
+      return rewriter.notifyMatchFailure(op, "scale does not factor out");
+
+    // The sums run over the input channels and the kernel window.
+    auto filterType = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+    int64_t k =
+        filterType.getNumElements() / filterType.getDimSize(nchw ? 0 : 3);
+    Type accType = accumulatorType(rewriter, inputFormat, filterFormat, k);
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    Value inputCodes = codesOf(rewriter, *input), one;
+    Value filterCodes = codesOf(rewriter, *filter);
+    auto qconv = QConv2DOp::create(
+        rewriter, loc, op->getResult(0).getType(), inputCodes, filterCodes,
+        scaleOf(rewriter, loc, x, one), scaleOf(rewriter, loc, w, one),
+        x.getZeroPoint(), w.getZeroPoint(), x.getFormat(), w.getFormat(),
+        accType, layout,
+        llvm::to_vector(op.getStrides().template getValues<int64_t>()),
+        llvm::to_vector(op.getDilations().template getValues<int64_t>()),
+        /*transpose_filter=*/false, wg);
+    copyNamingAttrs(op, qconv);
+    rewriter.replaceOp(op, qconv.getResult());
+    eraseIfDead(rewriter, {&*input, &*filter});
     return success();
   }
 };
@@ -192,6 +361,10 @@ struct QuantizeContractionsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<QuantizedContraction>(&getContext());
+    patterns.add<QuantizedConvolution<linalg::Conv2DNchwFchwOp>>(
+        &getContext(), ConvLayout::nchw_fchw);
+    patterns.add<QuantizedConvolution<linalg::Conv2DNhwcHwcfOp>>(
+        &getContext(), ConvLayout::nhwc_hwcf);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };

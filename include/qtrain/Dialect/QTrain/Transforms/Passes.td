@@ -389,7 +389,7 @@ def ExpandQuantizersPass : Pass<"qtrain-expand-quantizers"> {
 }
 
 def QuantizeContractionsPass : Pass<"qtrain-quantize-contractions"> {
-  let summary = "Contract the codes of rounded operands (qtrain.qmatmul)";
+  let summary = "Contract the codes of rounded operands (qmatmul, qconv2d)";
   let description = [{
     Rewrites each matmul-shaped contraction on tensors (`linalg.matmul`,
     `linalg.batch_matmul`, or a `linalg.generic` with one m, n and k
@@ -403,6 +403,18 @@ def QuantizeContractionsPass : Pass<"qtrain-quantize-contractions"> {
     `K * max|a| * max|b|` may not fit). The f32 rounding of each product
     and the summation order may differ from the simulated contraction's.
     Rounded values with other users keep their `qtrain.round`.
+
+    Likewise `linalg.conv_2d_nchw_fchw` and `linalg.conv_2d_nhwc_hwcf` of
+    rounded operands become `qtrain.qconv2d` (same strides and dilations),
+    with a per-tensor input scale and a filter scale per tensor or per
+    output channel.
+
+    Operands may reach the contraction through data movement, as autodiff's
+    backward contractions read them: `linalg.transpose`, `linalg.generic`
+    copies (flipped, channel-swapped filters) and `tensor.insert_slice`
+    into a zero fill (padding). Those are replayed on the codes (padding
+    with code 0), provided the rounding's scale is per tensor and, under
+    padding, it has no zero point (0 is a code only then).
 
     `qtrain-lower-to-nvvm` runs it after `qtrain-expand-quantizers`, so that
     training steps multiply FP8 and int8 codes on tensor cores.
@@ -425,7 +437,9 @@ def QuantizeContractionsPass : Pass<"qtrain-quantize-contractions"> {
            : tensor<64x784xf8E4M3FN>, tensor<784x256xf8E4M3FN> -> tensor<64x256xf32>
     ```
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> {
