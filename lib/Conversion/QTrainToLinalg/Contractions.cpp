@@ -204,28 +204,27 @@ Value indexToF32(OpBuilder &b, Location loc, Value index) {
       arith::IndexCastOp::create(b, loc, b.getI64Type(), index));
 }
 
+/// Whether the GEMM units of `target` multiply two operands' codes as they
+/// are stored: E4M3FN/E5M2 (the builtin f8 types, so `arith.extf` is
+/// exactly the format's decode) accumulated in f32, without zero points.
+bool contractsFP8Codes(NumericsTarget target, Type accType, bool zeroPoints,
+                       Value lhs, NumericFormatAttrInterface lhsFormat,
+                       Value rhs, NumericFormatAttrInterface rhsFormat) {
+  if (target != NumericsTarget::tensorCores || !accType.isF32() || zeroPoints)
+    return false;
+  auto isFP8Storage = [&](Value operand, NumericFormatAttrInterface format) {
+    Type element = cast<ShapedType>(operand.getType()).getElementType();
+    num::Format f = format.getNumericFormat();
+    return isa<Float8E4M3FNType, Float8E5M2Type>(element) && f.isFloat() &&
+           getBuiltinFloatType(element.getContext(), f.getFloat()) == element;
+  };
+  return isFP8Storage(lhs, lhsFormat) && isFP8Storage(rhs, rhsFormat);
+}
+
 struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
   QMatmulOpLowering(MLIRContext *context, NumericsTarget target)
       : OpRewritePattern(context), target(target) {}
   NumericsTarget target;
-
-  /// Whether the GEMM units of the target multiply the operands' codes as
-  /// they are stored: E4M3FN/E5M2 (the builtin f8 types, so `arith.extf`
-  /// is exactly the format's decode) accumulated in f32, without zero
-  /// points.
-  bool contractsFP8Codes(QMatmulOp op) const {
-    if (target != NumericsTarget::tensorCores || !op.getAccType().isF32() ||
-        op.getLhsZeroPoint() || op.getRhsZeroPoint())
-      return false;
-    auto isFP8Storage = [&](Value operand, NumericFormatAttrInterface format) {
-      Type element = cast<ShapedType>(operand.getType()).getElementType();
-      num::Format f = format.getNumericFormat();
-      return isa<Float8E4M3FNType, Float8E5M2Type>(element) && f.isFloat() &&
-             getBuiltinFloatType(op.getContext(), f.getFloat()) == element;
-    };
-    return isFP8Storage(op.getLhs(), op.getLhsFormat()) &&
-           isFP8Storage(op.getRhs(), op.getRhsFormat());
-  }
 
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -235,7 +234,10 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
     num::Format rhsFormat = op.getRhsFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value lhs = op.getLhs(), rhs = op.getRhs();
-    if (lhsFormat.isFloat() && !contractsFP8Codes(op)) {
+    if (lhsFormat.isFloat() &&
+        !contractsFP8Codes(target, accType,
+                           op.getLhsZeroPoint() || op.getRhsZeroPoint(), lhs,
+                           op.getLhsFormat(), rhs, op.getRhsFormat())) {
       FailureOr<Value> l = decodeOperand(rewriter, op, lhs, lhsFormat, accType);
       FailureOr<Value> r = decodeOperand(rewriter, op, rhs, rhsFormat, accType);
       if (failed(l) || failed(r))
@@ -348,7 +350,9 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
 };
 
 struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
-  using OpRewritePattern::OpRewritePattern;
+  QConv2DOpLowering(MLIRContext *context, NumericsTarget target)
+      : OpRewritePattern(context), target(target) {}
+  NumericsTarget target;
 
   LogicalResult matchAndRewrite(QConv2DOp op,
                                 PatternRewriter &rewriter) const override {
@@ -363,7 +367,10 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     num::Format filterFormat = op.getFilterFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value input = op.getInput(), filter = op.getFilter();
-    if (inputFormat.isFloat()) {
+    if (inputFormat.isFloat() &&
+        !contractsFP8Codes(
+            target, accType, op.getInputZeroPoint() || op.getFilterZeroPoint(),
+            input, op.getInputFormat(), filter, op.getFilterFormat())) {
       FailureOr<Value> i =
           decodeOperand(rewriter, op, input, inputFormat, accType);
       FailureOr<Value> f =
@@ -497,7 +504,7 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
 void mlir::qtrain::populateQTrainContractionToLinalgPatterns(
     RewritePatternSet &patterns, NumericsTarget target) {
   patterns.add<QMatmulOpLowering>(patterns.getContext(), target);
-  patterns.add<QConv2DOpLowering>(patterns.getContext());
+  patterns.add<QConv2DOpLowering>(patterns.getContext(), target);
 }
 
 void mlir::qtrain::populateQTrainToLinalgPatterns(RewritePatternSet &patterns,

@@ -37,3 +37,23 @@ func.func @decoded(%a: tensor<4x8xf8E4M3FN>, %h: tensor<4x8xi8>, %s: tensor<f32>
                              accumulate f32 : tensor<4x8xi8>, tensor<4x8xf8E4M3FN> -> tensor<4x4xf32>
   return %0, %1 : tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// The same for qconv2d: an E5M2 x E4M3FN convolution with f32 accumulation
+// contracts the codes over (n, f, oh, ow, c, kh, kw); HFP8 operands are
+// decoded first.
+// CHECK-LABEL: func.func @conv_fp8_codes
+// CHECK-SAME:    %[[X:[^:]*]]: tensor<2x4x8x8xf8E5M2>, %[[W:[^:]*]]: tensor<3x4x3x3xf8E4M3FN>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[X]], %[[W]] : tensor<2x4x8x8xf8E5M2>, tensor<3x4x3x3xf8E4M3FN>) outs(%{{.*}} : tensor<2x3x6x6xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.+]]: f8E5M2, %[[B:.+]]: f8E4M3FN, %[[ACC:.+]]: f32):
+// CHECK-NEXT:      %[[AF:.+]] = arith.extf %[[A]] : f8E5M2 to f32
+// CHECK-NEXT:      %[[BF:.+]] = arith.extf %[[B]] : f8E4M3FN to f32
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}} : tensor<3x4x3x3xi8>) outs(%{{.*}} : tensor<3x4x3x3xf32>)
+func.func @conv_fp8_codes(%x: tensor<2x4x8x8xf8E5M2>, %w: tensor<3x4x3x3xf8E4M3FN>, %h: tensor<3x4x3x3xi8>, %s: tensor<f32>) -> (tensor<2x3x6x6xf32>, tensor<2x3x6x6xf32>) {
+  %0 = qtrain.qconv2d %x, %w input(float<f8E5M2>, scale %s : tensor<f32>) filter(float<f8E4M3FN>, scale %s : tensor<f32>)
+         accumulate f32 : tensor<2x4x8x8xf8E5M2>, tensor<3x4x3x3xf8E4M3FN> -> tensor<2x3x6x6xf32>
+  %1 = qtrain.qconv2d %x, %h input(float<f8E5M2>, scale %s : tensor<f32>) filter(float<hfp8_e4m3>, scale %s : tensor<f32>)
+         accumulate f32 : tensor<2x4x8x8xf8E5M2>, tensor<3x4x3x3xi8> -> tensor<2x3x6x6xf32>
+  return %0, %1 : tensor<2x3x6x6xf32>, tensor<2x3x6x6xf32>
+}
