@@ -11,6 +11,14 @@
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.int8.mlir %t.int8
 // RUN: cat %t.int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=INT8
 // RUN: for f in %t.int8.*.ptx; do %ptxas -arch=sm_80 $f -o %t.cubin || exit 1; done
+// RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=fp8 -qtrain-lower-to-nvvm="chip=sm_89" -o %t.cnn.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn.mlir %t.cnn
+// RUN: cat %t.cnn.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN
+// RUN: for f in %t.cnn.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
+// RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=int8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.cnn-int8.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn-int8.mlir %t.cnn-int8
+// RUN: cat %t.cnn-int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN-INT8
+// RUN: for f in %t.cnn-int8.*.ptx; do %ptxas -arch=sm_80 $f -o %t.cubin || exit 1; done
 
 // A whole training step of the MLP through qtrain-lower-to-nvvm: its GEMMs
 // of rounded operands become qmatmuls of codes (qtrain-quantize-contractions)
@@ -33,3 +41,18 @@
 // 16-bit (bf16) gradient copy and stay float GEMMs.
 // INT8:     64 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
 // INT8-NOT: mma
+
+// The LeNet-BN's FP8 step: its convolutions are implicit GEMMs on the tensor
+// cores too. Forward (conv1, conv2, fc; in the loss and its gradient
+// function: 6), weight gradients (conv1, conv2, fc: 3), activation
+// gradients (conv2, fc: 2; conv1's input needs none).
+// CNN:      48 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
+// CNN-NEXT: 24 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
+// CNN-NEXT: 16 mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
+// CNN-NOT:  mma
+// Its INT8 step: the forward convolutions and fc (6) and fc's activation
+// gradient (1); conv2's activation gradient pads an asymmetric gradient
+// (zeros are not code 0) and the weight gradients take the bf16 copy, so
+// those stay float.
+// CNN-INT8:     56 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
+// CNN-INT8-NOT: mma

@@ -102,13 +102,18 @@ def ConvertClampedFP8TruncFToNVVMPass
 
 def ConvertLowPrecisionMatmulToMMASyncPass
     : Pass<"convert-low-precision-matmul-to-mma-sync"> {
-  let summary = "8-bit matmul contractions on buffers as mma.sync GPU kernels";
+  let summary = "8-bit GEMMs and convolutions on buffers as mma.sync kernels";
   let description = [{
     Rewrites each `linalg.generic` on buffers that computes
     `C[b, m, n] += ext(A[.., m, .., k, ..]) * ext(B[.., k, .., n, ..])`
-    (one m, n and k dimension, at most one batch dimension, operands in any
-    dimension order) with 8-bit operands into a `gpu.launch` that computes
-    it with the warp-level 16x8x32 MMA of sm_80 and later:
+    with 8-bit operands into a `gpu.launch` that computes it with the
+    warp-level 16x8x32 MMA of sm_80 and later. Loops read only by A (and
+    the output) are m, only by B n, by both a batch (at most one), reduction
+    loops k; each of m, n and k may be several loops, enumerated row-major,
+    and A and B may read at affine expressions of them. So a convolution
+    (qconv2d's generic: m = (n, oh, ow), n = f, k = (c, kh, kw), the input
+    read at `oh * stride + kh * dilation`) is an implicit GEMM, without an
+    im2col matrix.
 
     | operands (`ext`)                             | accumulator | PTX |
     |----------------------------------------------|-------------|-----|
@@ -156,11 +161,11 @@ def ConvertLowPrecisionMatmulToMMASyncPass
 
 def ConvertLowPrecisionMatmulToWGMMAPass
     : Pass<"convert-low-precision-matmul-to-wgmma"> {
-  let summary = "8-bit matmul contractions on buffers as wgmma kernels (sm_90a)";
+  let summary = "8-bit GEMMs and convolutions on buffers as wgmma kernels (sm_90a)";
   let description = [{
     Rewrites the contractions that convert-low-precision-matmul-to-mma-sync
-    takes (E4M3FN/E5M2 into f32, i8 into i32, matmul-shaped, any operand
-    layout, any sizes) into kernels on Hopper's warpgroup MMA,
+    takes (E4M3FN/E5M2 into f32, i8 into i32, GEMMs and implicit GEMMs, any
+    operand layout, any sizes) into kernels on Hopper's warpgroup MMA,
     `wgmma.mma_async.sync.aligned.m64n64k32` (sm_90a only): one warpgroup
     of 128 threads a 64x64 output tile, the 64x32 byte tiles of A and B
     staged in shared memory in the no-swizzle K-major layout that the

@@ -2,6 +2,7 @@
 
 #include "TensorCoreContraction.h"
 
+#include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -54,22 +55,75 @@ std::optional<std::pair<BlockArgument, MMAElement>> matchWidening(Value cast,
 
 } // namespace
 
-/// Matches `yield(acc + cast(a) * cast(b))` over a matmul-shaped iteration
-/// space (one m, n and k dimension, at most one batch dimension).
+/// The loops of `op` as a GEMM's: reductions are k; a parallel loop is m
+/// if only A reads it, n if only B does, batch if both do. The output is
+/// written at pure loop positions (each (m, n) once); A and B may read at
+/// affine expressions of their loops (a convolution's window), which makes
+/// the GEMM implicit. (Every loop indexes some operand by itself, which
+/// gives its size: linalg's verifier requires invertible loop ranges.)
+static FailureOr<linalg::ContractionDimensions>
+classifyLoops(linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[2].isProjectedPermutation(/*allowZeroInResults=*/false))
+    return failure();
+  linalg::ContractionDimensions dims;
+  for (auto [dim, iterator] : llvm::enumerate(op.getIteratorTypesArray())) {
+    bool inA = maps[0].isFunctionOfDim(dim), inB = maps[1].isFunctionOfDim(dim);
+    bool inOut = maps[2].isFunctionOfDim(dim);
+    if (iterator == utils::IteratorType::reduction) {
+      if (inOut || !inA || !inB)
+        return failure();
+      dims.k.push_back(dim);
+    } else if (!inOut) {
+      return failure();
+    } else if (inA && inB) {
+      dims.batch.push_back(dim);
+    } else if (inA) {
+      dims.m.push_back(dim);
+    } else if (inB) {
+      dims.n.push_back(dim);
+    } else {
+      return failure();
+    }
+  }
+  // A batch loop is read as itself by both operands.
+  for (unsigned dim : dims.batch)
+    for (AffineMap map : {maps[0], maps[1]})
+      if (!llvm::is_contained(map.getResults(),
+                              getAffineDimExpr(dim, op.getContext())))
+        return failure();
+  if (dims.m.empty() || dims.n.empty() || dims.k.empty() ||
+      dims.batch.size() > 1)
+    return failure();
+  // m, n and k enumerate their loops in the order A (B for n) first reads
+  // them, so that consecutive k are neighbours in A where they can be.
+  auto byFirstUse = [&](SmallVector<unsigned, 2> &loops, AffineMap map) {
+    SmallVector<unsigned, 2> ordered;
+    for (AffineExpr expr : map.getResults())
+      expr.walk([&](AffineExpr e) {
+        if (auto d = dyn_cast<AffineDimExpr>(e);
+            d && llvm::is_contained(loops, d.getPosition()) &&
+            !llvm::is_contained(ordered, d.getPosition()))
+          ordered.push_back(d.getPosition());
+      });
+    loops = ordered;
+  };
+  byFirstUse(dims.m, maps[2]);
+  byFirstUse(dims.n, maps[2]);
+  byFirstUse(dims.k, maps[0]);
+  return dims;
+}
+
+/// Matches `yield(acc + cast(a) * cast(b))` over a GEMM-shaped iteration
+/// space (see classifyLoops): matmuls, and convolutions as implicit GEMMs.
 FailureOr<TensorCoreContraction>
 mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1)
     return failure();
-  FailureOr<linalg::ContractionDimensions> dims =
-      linalg::inferContractionDims(op);
-  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
-      dims->k.size() != 1 || dims->batch.size() > 1 ||
-      op.getNumLoops() != 3 + dims->batch.size())
+  FailureOr<linalg::ContractionDimensions> dims = classifyLoops(op);
+  if (failed(dims))
     return failure();
-  for (AffineMap map : op.getIndexingMapsArray())
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
-      return failure();
 
   Block &body = op.getRegion().front();
   Type acc = body.getArgument(2).getType();
@@ -143,10 +197,20 @@ Value TensorCoreKernelBuilder::loopSize(unsigned dim) {
   for (OpOperand &operand : c.op->getOpOperands()) {
     AffineMap map = c.op.getMatchingIndexingMap(&operand);
     for (auto [pos, expr] : llvm::enumerate(map.getResults()))
-      if (cast<AffineDimExpr>(expr).getPosition() == dim)
+      if (auto d = dyn_cast<AffineDimExpr>(expr); d && d.getPosition() == dim)
         return memref::DimOp::create(b, operand.get(), pos);
   }
-  llvm_unreachable("every loop of a contraction indexes an operand");
+  llvm_unreachable("the matcher checked that every loop indexes an operand");
+}
+
+Value TensorCoreKernelBuilder::gemmSize(ArrayRef<unsigned> loops) {
+  Value size;
+  for (unsigned dim : loops) {
+    loopSizes[dim] = loopSize(dim);
+    size = size ? arith::MulIOp::create(b, size, loopSizes[dim]).getResult()
+                : loopSizes[dim];
+  }
+  return size ? size : index(1);
 }
 
 SmallVector<Value>
@@ -155,18 +219,34 @@ TensorCoreKernelBuilder::operandIndices(unsigned operand,
   AffineMap map = c.op.getIndexingMapsArray()[operand];
   SmallVector<Value> indices;
   for (AffineExpr expr : map.getResults())
-    indices.push_back(loopValues[cast<AffineDimExpr>(expr).getPosition()]);
+    indices.push_back(
+        affine::expandAffineExpr(b, b.getLoc(), expr, loopValues, {}));
   return indices;
+}
+
+void TensorCoreKernelBuilder::delinearize(Value linear,
+                                          ArrayRef<unsigned> loops,
+                                          SmallVector<Value> &values) {
+  // The last loop varies fastest.
+  for (unsigned dim : llvm::reverse(loops.drop_front())) {
+    values[dim] = arith::RemUIOp::create(b, linear, loopSizes[dim]);
+    linear = arith::DivUIOp::create(b, linear, loopSizes[dim]);
+  }
+  values[loops.front()] = linear;
 }
 
 SmallVector<Value> TensorCoreKernelBuilder::loopValues(Value m, Value n,
                                                        Value k) {
+  // Null for the GEMM indices an operand does not read.
   SmallVector<Value> values(c.op.getNumLoops());
   if (!c.dims.batch.empty())
     values[c.dims.batch[0]] = batchIndex;
-  values[c.dims.m[0]] = m;
-  values[c.dims.n[0]] = n;
-  values[c.dims.k[0]] = k;
+  if (m)
+    delinearize(m, c.dims.m, values);
+  if (n)
+    delinearize(n, c.dims.n, values);
+  if (k)
+    delinearize(k, c.dims.k, values);
   return values;
 }
 
@@ -181,11 +261,11 @@ Value TensorCoreKernelBuilder::loadWord(unsigned operand, Value free, Value k) {
       arith::SelectOp::create(b, lessThan(free, freeSize), free, zeroIndex);
   AffineMap map = c.op.getIndexingMapsArray()[operand];
   unsigned kDim = c.dims.k[0];
-  bool kContiguous =
-      type.getLayout().isIdentity() &&
-      cast<AffineDimExpr>(map.getResults().back()).getPosition() == kDim &&
-      !ShapedType::isDynamic(type.getShape().back()) &&
-      type.getShape().back() % 4 == 0;
+  auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+  bool kContiguous = c.dims.k.size() == 1 && type.getLayout().isIdentity() &&
+                     last && last.getPosition() == kDim &&
+                     !ShapedType::isDynamic(type.getShape().back()) &&
+                     type.getShape().back() % 4 == 0;
   Type i8 = b.getI8Type();
   auto asByte = [&](Value element) {
     return element.getType() == i8 ? element
@@ -264,13 +344,11 @@ void TensorCoreKernelBuilder::storeOutput(
 gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
                                                    int64_t threads,
                                                    TypeRange workgroup) {
-  auto size = [&](ArrayRef<unsigned> dims) {
-    return dims.empty() ? index(1) : loopSize(dims[0]);
-  };
-  sizeM = size(c.dims.m);
-  sizeN = size(c.dims.n);
-  sizeK = size(c.dims.k);
-  Value sizeBatch = size(c.dims.batch);
+  loopSizes.assign(c.op.getNumLoops(), Value());
+  sizeM = gemmSize(c.dims.m);
+  sizeN = gemmSize(c.dims.n);
+  sizeK = gemmSize(c.dims.k);
+  Value sizeBatch = gemmSize(c.dims.batch);
   auto blocks = [&](Value extent, int64_t tile) {
     return arith::CeilDivUIOp::create(b, extent, index(tile));
   };

@@ -22,10 +22,12 @@ enum class MMAElement { e4m3, e5m2, s8, u8 };
 /// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`).
 StringRef ptxName(MMAElement element);
 
-/// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers:
-/// one m, n and k dimension, at most one batch dimension, operands in any
-/// dimension order, 8-bit operands widened to f32 (E4M3FN/E5M2 by
-/// arith.extf) or i32 (i8 by arith.extsi/extui).
+/// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers,
+/// 8-bit operands widened to f32 (E4M3FN/E5M2 by arith.extf) or i32 (i8 by
+/// arith.extsi/extui). m, n and k may each be several loops, enumerated
+/// row-major (a convolution's (n, oh, ow), f and (c, kh, kw): an implicit
+/// GEMM), and A and B may read at affine expressions of them; at most one
+/// batch loop. The output is written at pure loop positions.
 struct TensorCoreContraction {
   linalg::GenericOp op;
   linalg::ContractionDimensions dims;
@@ -74,14 +76,21 @@ protected:
 
   TensorCoreContraction c;
   ImplicitLocOpBuilder &b;
-  // Sizes (read before the launch) and the block's batch index.
+  // GEMM sizes (read before the launch) and the block's batch index.
   Value sizeM, sizeN, sizeK, batchIndex;
 
 private:
   Value loopSize(unsigned dim);
+  /// The product of `loops`' sizes (1 for none), recording each.
+  Value gemmSize(ArrayRef<unsigned> loops);
+  /// Splits a GEMM index into the values of its `loops`.
+  void delinearize(Value linear, ArrayRef<unsigned> loops,
+                   SmallVector<Value> &values);
   SmallVector<Value> operandIndices(unsigned operand,
                                     ArrayRef<Value> loopValues);
   SmallVector<Value> loopValues(Value m, Value n, Value k);
+
+  SmallVector<Value> loopSizes; // by loop, read before the launch
 };
 
 } // namespace mlir::qtrain

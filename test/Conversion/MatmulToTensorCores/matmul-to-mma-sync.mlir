@@ -89,16 +89,15 @@ func.func @batched_dynamic(%a: memref<?x?x?xf8E5M2>, %b: memref<?x?x?xf8E5M2>, %
 
 // -----
 
-// Left alone: f32 operands, a body that does more than multiply-add, a
-// contraction over two k dimensions, tensors, and device code.
+// Left alone: f32 operands, a body that does more than multiply-add,
+// tensors, and device code.
 // CHECK-LABEL: func.func @not_mma
 // CHECK-NOT:     gpu.launch blocks
-// CHECK-COUNT-3: linalg.generic
+// CHECK-COUNT-2: linalg.generic
 // CHECK:         gpu.launch
 // CHECK:           linalg.generic
 func.func @not_mma(%a: memref<16x32xf32>, %b: memref<32x8xf32>, %c: memref<16x8xf32>,
-                   %a8: memref<16x32xi8>, %b8: memref<32x8xi8>, %c32: memref<16x8xi32>,
-                   %a3: memref<16x4x8xi8>, %b3: memref<4x8x8xi8>) {
+                   %a8: memref<16x32xi8>, %b8: memref<32x8xi8>, %c32: memref<16x8xi32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<16x32xf32>, memref<32x8xf32>) outs(%c : memref<16x8xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
@@ -116,15 +115,6 @@ func.func @not_mma(%a: memref<16x32xf32>, %b: memref<32x8xf32>, %c: memref<16x8x
     %3 = arith.addi %acc, %s : i32
     linalg.yield %3 : i32
   }
-  linalg.generic {indexing_maps = [affine_map<(m, n, k, l) -> (m, k, l)>, affine_map<(m, n, k, l) -> (k, l, n)>, affine_map<(m, n, k, l) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
-      ins(%a3, %b3 : memref<16x4x8xi8>, memref<4x8x8xi8>) outs(%c32 : memref<16x8xi32>) {
-  ^bb0(%x: i8, %y: i8, %acc: i32):
-    %0 = arith.extsi %x : i8 to i32
-    %1 = arith.extsi %y : i8 to i32
-    %2 = arith.muli %0, %1 : i32
-    %3 = arith.addi %acc, %2 : i32
-    linalg.yield %3 : i32
-  }
   %c1 = arith.constant 1 : index
   gpu.launch blocks(%bx, %by, %bz) in (%x = %c1, %y = %c1, %z = %c1) threads(%tx, %ty, %tz) in (%u = %c1, %v = %c1, %w = %c1) {
     linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -137,6 +127,61 @@ func.func @not_mma(%a: memref<16x32xf32>, %b: memref<32x8xf32>, %c: memref<16x8x
       linalg.yield %3 : i32
     }
     gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A convolution is an implicit GEMM: m enumerates (n, oh, ow), n the output
+// channels, k (c, kh, kw), each split back into its loops (remainders and
+// quotients by the loop sizes), and A is read at the window's positions,
+// byte by byte since consecutive k are not contiguous there.
+// CHECK-LABEL: func.func @conv_implicit_gemm
+// CHECK-SAME:    (%[[X:.+]]: memref<2x4x9x9xf8E5M2>, %[[W:.+]]: memref<3x4x3x3xf8E4M3FN>, %[[Y:.+]]: memref<2x3x4x4xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %c1{{.*}}, %{{.+}} = %c1{{.*}}, %{{.+}} = %c1{{.*}}) threads
+// CHECK-DAG:       arith.remui %{{.+}}, %c4 : index
+// CHECK-DAG:       arith.divui %{{.+}}, %c4 : index
+// CHECK:           scf.for %{{.+}} = %c0 to %c36 step %c32
+// CHECK-DAG:         arith.remui %{{.+}}, %c3 : index
+// CHECK-DAG:         arith.divui %{{.+}}, %c3 : index
+// CHECK:             memref.load %[[X]]
+// CHECK:             memref.load %[[W]]
+// CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e5m2.e4m3.f32"
+// CHECK:           memref.store %{{.+}}, %[[Y]]
+func.func @conv_implicit_gemm(%x: memref<2x4x9x9xf8E5M2>, %w: memref<3x4x3x3xf8E4M3FN>, %y: memref<2x3x4x4xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(n, f, oh, ow, c, kh, kw) -> (n, c, oh * 2 + kh, ow * 2 + kw)>,
+                                   affine_map<(n, f, oh, ow, c, kh, kw) -> (f, c, kh, kw)>,
+                                   affine_map<(n, f, oh, ow, c, kh, kw) -> (n, f, oh, ow)>],
+                  iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<2x4x9x9xf8E5M2>, memref<3x4x3x3xf8E4M3FN>) outs(%y : memref<2x3x4x4xf32>) {
+  ^bb0(%a: f8E5M2, %b: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %a : f8E5M2 to f32
+    %1 = arith.extf %b : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Two k loops read as one (k, l) row-major: the GEMM's K is 4 * 16.
+// CHECK-LABEL: func.func @two_k_loops
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c32
+// CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.s8"
+func.func @two_k_loops(%a: memref<16x4x16xi8>, %b: memref<4x16x8xi8>, %c: memref<16x8xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k, l) -> (m, k, l)>, affine_map<(m, n, k, l) -> (k, l, n)>, affine_map<(m, n, k, l) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : memref<16x4x16xi8>, memref<4x16x8xi8>) outs(%c : memref<16x8xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
   }
   return
 }
