@@ -42,6 +42,9 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
                               fp8Conversions ? NumericsTarget::tensorCores
                                              : NumericsTarget::portable,
                               /*quantizedContractions=*/true);
+  // Whole-tensor reductions (scales) as parallel partials, and nothing left
+  // to run serially on the host.
+  pm.addPass(createParallelizeReductionsPass());
   pm.addPass(createSplitSharedInitsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

@@ -1,4 +1,6 @@
 // REQUIRES: ptxas
+// Kernel files are globbed: none may be left from an earlier run.
+// RUN: rm -f %t.*
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89" -o %t.sm89.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89
 // RUN: cat %t.sm89.*.ptx | FileCheck %s --check-prefix=PTX

@@ -1,4 +1,6 @@
 // REQUIRES: ptxas
+// Kernel files are globbed: none may be left from an earlier run.
+// RUN: rm -f %t.*
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.sm90a.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90a.mlir %t.sm90a
 // RUN: for f in %t.sm90a.*.ptx; do %ptxas -arch=sm_90a $f -o %t.cubin || exit 1; done

@@ -1,4 +1,6 @@
 // REQUIRES: ptxas
+// Kernel files are globbed: none may be left from an earlier run.
+// RUN: rm -f %t.*
 // RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=fp8 -qtrain-lower-to-nvvm="chip=sm_89" -o %t.fp8.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.fp8.mlir %t.fp8
 // RUN: cat %t.fp8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=FP8

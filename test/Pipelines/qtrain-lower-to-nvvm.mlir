@@ -1,16 +1,19 @@
+// Kernel files are globbed: none may be left from an earlier run.
+// RUN: rm -f %t.*
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a format=isa" -o %t.mlir
 // RUN: FileCheck %s --check-prefix=HOST < %t.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.mlir %t
-// RUN: FileCheck %s --check-prefix=PTX < %t.quantize_kernel.ptx
+// RUN: cat %t.quantize_kernel*.ptx | FileCheck %s --check-prefix=PTX
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89 format=isa" -o %t.sm89.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89
-// RUN: FileCheck %s --check-prefix=SM89 < %t.sm89.quantize_kernel.ptx
+// RUN: cat %t.sm89.quantize_kernel*.ptx | FileCheck %s --check-prefix=SM89
 
 // Elementwise qtrain ops become NVVM kernels, one thread per element, with
 // the same arithmetic as on the CPU (convert-qtrain-to-linalg; from sm_89
 // on, nearest-even saturating E4M3FN/E5M2 conversions use the hardware's
 // cvt.rn.satfinite), and
-// host code that launches them (256 threads a block). The PTX is for the
+// host code that launches them (256 threads a block; the reciprocal of the
+// scale is a one-thread kernel of its own). The PTX is for the
 // requested chip; qtrain-lower-to-nvvm-ptxas.mlir checks that ptxas takes it.
 
 // HOST:      llvm.func @quantize(
@@ -28,7 +31,7 @@
 // SM89:      cvt.rn.satfinite.e4m3x2.f32
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_80 format=isa" -o %t.sm80.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80
-// RUN: FileCheck %s --check-prefix=SM80 < %t.sm80.quantize_kernel.ptx
+// RUN: cat %t.sm80.quantize_kernel*.ptx | FileCheck %s --check-prefix=SM80
 // sm_80 has no FP8 conversions: the portable integer encoding.
 // SM80:      .target sm_80
 // SM80-NOT:  cvt.rn.satfinite

@@ -80,6 +80,41 @@ def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
+  let summary = "Give GPU kernels of reductions parallelism";
+  let description = [{
+    GPU kernels get one thread per point of an op's parallel loops, and each
+    thread runs the reduction loops. An absmax over a whole tensor (the
+    per-tensor scale of every quantizer) has no parallel loop at all, so it
+    would run serially on the host, over memory the device wrote. This pass
+    rewrites `linalg.generic` ops on tensors with static loops:
+
+    - A reduction with fewer than 4096 outputs and at least 4096 terms per
+      output, whose combiner is exact in any order (max/min, integer
+      add/mul/and/or/xor, or a float add/mul marked `reassoc`), is split:
+      its outermost reduction loops (whole loops, while at most 65536
+      partial results remain, each of 32 terms or more) become parallel in
+      a first op that writes partial results into a buffer filled with the
+      combiner's neutral element, and a second op combines the partials
+      into the original output. Float sums without `reassoc` keep their
+      order (and their serial loop).
+    - An op without parallel loops (a 0-d `linalg.fill` too) gets a
+      parallel loop of one iteration, writing its result through a
+      `tensor.expand_shape`, so that it runs as a one-thread kernel rather
+      than on the host.
+
+    `qtrain-lower-to-nvvm` runs it after the lowering to linalg.
+
+    Example: the absmax of a `tensor<64x8x24x24xf32>` (all four loops
+    reductions) becomes 512 partial maxima over `(d0, d1)` (576 terms each)
+    into a `tensor<64x8xf32>` filled with `-inf`, then their maximum into
+    the original 0-d output, computed in a loop of one iteration.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory"> {
   let summary = "Make host code's buffers CUDA managed memory";
   let description = [{
