@@ -16,6 +16,7 @@
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 
@@ -80,23 +81,93 @@ Value redirectToManagedCopy(OpBuilder &b, Value value, Location loc) {
 struct ManagedHostMemoryPass
     : mlir::qtrain::impl::ManagedHostMemoryPassBase<ManagedHostMemoryPass> {
   void runOnOperation() override {
-    WalkResult result = getOperation()->walk([&](func::FuncOp func) {
-      if (func.isExternal() || func->getParentOfType<gpu::GPUModuleOp>())
-        return WalkResult::advance();
-      return WalkResult(rewriteFunction(func));
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> hostFunctions;
+    module.walk([&](func::FuncOp func) {
+      if (!func.isExternal() && !func->getParentOfType<gpu::GPUModuleOp>())
+        hostFunctions.push_back(func);
     });
-    if (result.wasInterrupted())
-      signalPassFailure();
+    for (func::FuncOp func : hostFunctions)
+      if (failed(rewriteFunction(func)))
+        return signalPassFailure();
+    SymbolTable symbols(module);
+    auto tradesBuffers = [](func::FuncOp func) {
+      FunctionType type = func.getFunctionType();
+      return llvm::any_of(type.getInputs(), llvm::IsaPred<MemRefType>) ||
+             llvm::any_of(type.getResults(), llvm::IsaPred<MemRefType>);
+    };
+    for (func::FuncOp func : hostFunctions)
+      if (func.isPublic() && tradesBuffers(func))
+        keepHostCallingConvention(func, symbols);
+  }
+
+  /// Public functions keep the CPU calling convention: `func` becomes a
+  /// wrapper that stages its memref arguments in managed copies, calls the
+  /// body (now a private `<name>_managed`, which the module's own calls
+  /// call directly, trading managed buffers), writes the arguments back and
+  /// returns the results in malloc'd buffers.
+  void keepHostCallingConvention(func::FuncOp func, SymbolTable &symbols) {
+    OpBuilder b(func);
+    auto body = cast<func::FuncOp>(b.clone(*func));
+    body.setName((func.getName() + "_managed").str());
+    body.setPrivate();
+    body->removeAttr("llvm.emit_c_interface");
+    symbols.insert(body); // renames on a clash
+    if (failed(SymbolTable::replaceAllSymbolUses(func, body.getSymNameAttr(),
+                                                 func->getParentOp())))
+      llvm_unreachable("func.call uses are replaceable");
+
+    func.eraseBody();
+    Block *entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Location loc = func.getLoc();
+    SmallVector<Value> args;
+    SmallVector<std::pair<Value, Value>> staged;
+    for (BlockArgument arg : entry->getArguments()) {
+      bool used = !body.getArgument(arg.getArgNumber()).use_empty();
+      if (!isa<MemRefType>(arg.getType()) || !used) {
+        args.push_back(arg);
+        continue;
+      }
+      args.push_back(managedCopy(b, loc, arg));
+      staged.push_back({arg, args.back()});
+    }
+    auto call = func::CallOp::create(b, loc, body, args);
+    SmallVector<Value> results, toFree;
+    for (auto [arg, copy] : staged) {
+      memref::CopyOp::create(b, loc, copy, arg);
+      toFree.push_back(copy);
+    }
+    for (Value result : call.getResults()) {
+      auto type = dyn_cast<MemRefType>(result.getType());
+      if (!type) {
+        results.push_back(result);
+        continue;
+      }
+      Value host = memref::AllocOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          dynamicSizesOf(b, loc, result));
+      memref::CopyOp::create(b, loc, result, host);
+      results.push_back(host);
+      // Results are owned by the caller (ownership-based deallocation
+      // clones the others): managed, so freed here.
+      toFree.push_back(result);
+    }
+    for (Value managed : toFree)
+      freeManaged(b, loc, managed);
+    func::ReturnOp::create(b, loc, results);
   }
 
   LogicalResult rewriteFunction(func::FuncOp func) {
     OpBuilder b(func.getContext());
-    SmallVector<Operation *> allocs, deallocs, globals;
+    SmallVector<Operation *> allocs, deallocs, globals, copies;
     bool unsupported = false;
     func.walk([&](Operation *op) {
       if (op->getParentOfType<gpu::LaunchOp>())
         return;
-      if (isa<memref::AllocOp>(op))
+      if (isa<memref::CopyOp>(op))
+        copies.push_back(op);
+      else if (isa<memref::AllocOp>(op))
         allocs.push_back(op);
       else if (isa<memref::DeallocOp>(op))
         deallocs.push_back(op);
@@ -112,6 +183,16 @@ struct ManagedHostMemoryPass
     if (unsupported)
       return failure();
 
+    // The program's copies (inserted slices, clones) move data between
+    // buffers that kernels write: as linalg.copy they become kernels too,
+    // where memref.copy would run on the host and pull the pages over.
+    for (Operation *op : copies) {
+      auto copy = cast<memref::CopyOp>(op);
+      b.setInsertionPoint(copy);
+      linalg::CopyOp::create(b, copy.getLoc(), copy.getSource(),
+                             copy.getTarget());
+      copy.erase();
+    }
     for (Operation *op : allocs) {
       auto alloc = cast<memref::AllocOp>(op);
       b.setInsertionPoint(alloc);
@@ -138,47 +219,12 @@ struct ManagedHostMemoryPass
       temporaries.push_back(
           redirectToManagedCopy(b, global.getResult(), global.getLoc()));
     }
-    // Public functions keep the CPU ABI: arguments are staged in managed
-    // copies and written back before returning; results leave in malloc'd
-    // buffers.
-    SmallVector<std::pair<Value, Value>> staged;
-    if (func.isPublic()) {
-      b.setInsertionPointToStart(&entry);
-      for (BlockArgument arg : entry.getArguments()) {
-        if (!isa<MemRefType>(arg.getType()) || arg.use_empty())
-          continue;
-        staged.push_back({arg, redirectToManagedCopy(b, arg, func.getLoc())});
-      }
-    }
-    func.walk([&](func::ReturnOp ret) {
-      b.setInsertionPoint(ret);
-      Location loc = ret.getLoc();
-      SmallVector<Value> toFree;
-      for (auto [arg, copy] : staged) {
-        memref::CopyOp::create(b, loc, copy, arg);
-        toFree.push_back(copy);
-      }
-      if (func.isPublic())
-        for (OpOperand &operand : ret->getOpOperands()) {
-          auto type = dyn_cast<MemRefType>(operand.get().getType());
-          if (!type)
-            continue;
-          Value result = operand.get();
-          Value host = memref::AllocOp::create(
-              b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-              dynamicSizesOf(b, loc, result));
-          memref::CopyOp::create(b, loc, result, host);
-          // Returned buffers are owned (ownership-based deallocation
-          // clones the others): managed, so freed here.
-          toFree.push_back(result);
-          operand.set(host);
-        }
-      llvm::append_range(toFree, temporaries);
-      llvm::SmallPtrSet<Value, 8> freed;
-      for (Value managed : toFree)
-        if (freed.insert(managed).second)
-          freeManaged(b, loc, managed);
-    });
+    if (!temporaries.empty())
+      func.walk([&](func::ReturnOp ret) {
+        b.setInsertionPoint(ret);
+        for (Value managed : temporaries)
+          freeManaged(b, ret.getLoc(), managed);
+      });
     return success();
   }
 };

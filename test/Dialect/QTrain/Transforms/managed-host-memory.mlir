@@ -1,27 +1,34 @@
 // RUN: qtrain-opt %s -split-input-file -qtrain-managed-host-memory -verify-diagnostics | FileCheck %s
 
-// A public function: the argument is staged in a managed copy (written back
-// before returning), its buffer is managed, and the result leaves in a
-// malloc'd copy. Every managed buffer is freed on a stream of its own.
+// A public function keeps the CPU calling convention: its body moves to a
+// private @<name>_managed trading managed buffers (the program's copies
+// there become linalg.copy kernels), and the public function stages the
+// argument in a managed copy (written back after the call) and returns the
+// result in a malloc'd copy. Managed buffers are freed on streams of their
+// own.
+// CHECK-LABEL: func.func private @public_abi_managed(
+// CHECK-SAME:      %[[XB:.+]]: memref<4xf32>) -> memref<4xf32>
+// CHECK-NEXT:    %[[Y:.+]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-NEXT:    linalg.copy ins(%[[XB]] : memref<4xf32>) outs(%[[Y]] : memref<4xf32>)
+// CHECK-NEXT:    return %[[Y]]
 // CHECK-LABEL: func.func @public_abi(
 // CHECK-SAME:      %[[X:.+]]: memref<4xf32>) -> memref<4xf32>
-// CHECK:         %[[XM:.+]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-NEXT:    %[[XM:.+]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-NEXT:    memref.copy %[[X]], %[[XM]]
-// CHECK-NEXT:    %[[Y:.+]] = gpu.alloc  host_shared () : memref<4xf32>
-// CHECK-NEXT:    linalg.copy ins(%[[XM]] : memref<4xf32>) outs(%[[Y]] : memref<4xf32>)
+// CHECK-NEXT:    %[[R:.+]] = call @public_abi_managed(%[[XM]])
 // CHECK-NEXT:    memref.copy %[[XM]], %[[X]]
-// CHECK-NEXT:    %[[R:.+]] = memref.alloc() : memref<4xf32>
-// CHECK-NEXT:    memref.copy %[[Y]], %[[R]]
+// CHECK-NEXT:    %[[H:.+]] = memref.alloc() : memref<4xf32>
+// CHECK-NEXT:    memref.copy %[[R]], %[[H]]
 // CHECK-NEXT:    %[[T0:.+]] = gpu.wait async
 // CHECK-NEXT:    %[[T1:.+]] = gpu.dealloc async [%[[T0]]] %[[XM]]
 // CHECK-NEXT:    gpu.wait [%[[T1]]]
 // CHECK-NEXT:    %[[T2:.+]] = gpu.wait async
-// CHECK-NEXT:    %[[T3:.+]] = gpu.dealloc async [%[[T2]]] %[[Y]]
+// CHECK-NEXT:    %[[T3:.+]] = gpu.dealloc async [%[[T2]]] %[[R]]
 // CHECK-NEXT:    gpu.wait [%[[T3]]]
-// CHECK-NEXT:    return %[[R]]
+// CHECK-NEXT:    return %[[H]]
 func.func @public_abi(%x: memref<4xf32>) -> memref<4xf32> {
   %y = memref.alloc() : memref<4xf32>
-  linalg.copy ins(%x : memref<4xf32>) outs(%y : memref<4xf32>)
+  memref.copy %x, %y : memref<4xf32> to memref<4xf32>
   return %y : memref<4xf32>
 }
 
@@ -50,18 +57,19 @@ func.func private @private_abi(%x: memref<4xf32>, %y: memref<4xf32>) {
 // -----
 
 // Dynamic sizes: the staged copy and the returned copy are sized from the
-// buffers they copy; the copy's sizes read the argument, not the copy.
+// buffers they copy (the argument's, the result's).
 // CHECK-LABEL: func.func @dynamic(
 // CHECK-SAME:      %[[X:.+]]: memref<?x8xf32>)
 // CHECK:         %[[C0:.+]] = arith.constant 0 : index
 // CHECK-NEXT:    %[[D:.+]] = memref.dim %[[X]], %[[C0]]
 // CHECK-NEXT:    %[[XM:.+]] = gpu.alloc  host_shared (%[[D]]) : memref<?x8xf32>
 // CHECK-NEXT:    memref.copy %[[X]], %[[XM]]
-// CHECK:         memref.dim %[[XM]]
-// CHECK:         gpu.alloc  host_shared
-// CHECK:         memref.copy %[[XM]], %[[X]]
-// CHECK:         %[[R:.+]] = memref.alloc(%{{.+}}) : memref<?x8xf32>
-// CHECK:         return %[[R]]
+// CHECK-NEXT:    %[[R:.+]] = call @dynamic_managed(%[[XM]])
+// CHECK-NEXT:    memref.copy %[[XM]], %[[X]]
+// CHECK:         %[[RD:.+]] = memref.dim %[[R]]
+// CHECK-NEXT:    %[[H:.+]] = memref.alloc(%[[RD]]) : memref<?x8xf32>
+// CHECK-NEXT:    memref.copy %[[R]], %[[H]]
+// CHECK:         return %[[H]]
 func.func @dynamic(%x: memref<?x8xf32>) -> memref<?x8xf32> {
   %c0 = arith.constant 0 : index
   %n = memref.dim %x, %c0 : memref<?x8xf32>
@@ -73,28 +81,23 @@ func.func @dynamic(%x: memref<?x8xf32>) -> memref<?x8xf32> {
 // -----
 
 // Constants are copied into managed buffers on entry and freed before each
-// return; every return writes the staged arguments back.
-memref.global "private" constant @table : memref<2xf32> = dense<[1.0, 2.0]>
-// CHECK-LABEL: func.func @constants_and_returns(
+// return; the calling convention wraps the whole function once.
+// CHECK-LABEL: func.func private @constants_and_returns_managed(
 // CHECK-SAME:      %[[C:.+]]: i1, %[[X:.+]]: memref<2xf32>)
-// CHECK-NEXT:    %[[XM:.+]] = gpu.alloc  host_shared () : memref<2xf32>
-// CHECK-NEXT:    memref.copy %[[X]], %[[XM]]
 // CHECK-NEXT:    %[[G:.+]] = memref.get_global @table
 // CHECK-NEXT:    %[[GM:.+]] = gpu.alloc  host_shared () : memref<2xf32>
 // CHECK-NEXT:    memref.copy %[[G]], %[[GM]]
 // CHECK-NEXT:    cf.cond_br %[[C]]
-// CHECK:         linalg.copy ins(%[[GM]] : memref<2xf32>) outs(%[[XM]] : memref<2xf32>)
-// CHECK-NEXT:    memref.copy %[[XM]], %[[X]]
-// CHECK-NEXT:    gpu.wait async
-// CHECK-NEXT:    gpu.dealloc async {{.+}} %[[XM]]
-// CHECK-NEXT:    gpu.wait
+// CHECK:         linalg.copy ins(%[[GM]] : memref<2xf32>) outs(%[[X]] : memref<2xf32>)
 // CHECK-NEXT:    gpu.wait async
 // CHECK-NEXT:    gpu.dealloc async {{.+}} %[[GM]]
 // CHECK-NEXT:    gpu.wait
 // CHECK-NEXT:    return
-// CHECK:         memref.copy %[[XM]], %[[X]]
 // CHECK:         gpu.dealloc async {{.+}} %[[GM]]
 // CHECK:         return
+// CHECK-LABEL: func.func @constants_and_returns(
+// CHECK:         call @constants_and_returns_managed
+memref.global "private" constant @table : memref<2xf32> = dense<[1.0, 2.0]>
 func.func @constants_and_returns(%c: i1, %x: memref<2xf32>) {
   cf.cond_br %c, ^a, ^b
 ^a:
@@ -125,5 +128,27 @@ func.func @stack(%x: memref<4xf32>) {
   // expected-error @below {{'memref.alloca' op in host code of a GPU pipeline: kernels cannot address the host stack; allocate with memref.alloc}}
   %t = memref.alloca() : memref<4xf32>
   linalg.copy ins(%x : memref<4xf32>) outs(%t : memref<4xf32>)
+  return
+}
+
+// -----
+
+// The program's copies become linalg.copy (kernels later), views included.
+// CHECK-LABEL: func.func private @program_copy_managed(
+// CHECK-SAME:      %[[X:.+]]: memref<4xf32>)
+// CHECK-NEXT:    %[[T:.+]] = gpu.alloc  host_shared ()
+// CHECK-NEXT:    %[[V:.+]] = memref.subview %[[X]][1] [2] [1]
+// CHECK-NEXT:    %[[W:.+]] = memref.subview %[[T]][0] [2] [1]
+// CHECK-NEXT:    linalg.copy ins(%[[V]] : memref<2xf32, strided<[1], offset: 1>>) outs(%[[W]] : memref<2xf32, strided<[1]>>)
+// CHECK-NEXT:    linalg.copy ins(%[[T]] : memref<4xf32>) outs(%[[X]] : memref<4xf32>)
+// CHECK-NOT:     memref.copy
+// CHECK:         return
+func.func @program_copy(%x: memref<4xf32>) {
+  %t = memref.alloc() : memref<4xf32>
+  %v = memref.subview %x[1] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1], offset: 1>>
+  %w = memref.subview %t[0] [2] [1] : memref<4xf32> to memref<2xf32, strided<[1]>>
+  memref.copy %v, %w : memref<2xf32, strided<[1], offset: 1>> to memref<2xf32, strided<[1]>>
+  memref.copy %t, %x : memref<4xf32> to memref<4xf32>
+  memref.dealloc %t : memref<4xf32>
   return
 }

@@ -115,7 +115,8 @@ def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory"> {
+def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory",
+                                  "::mlir::ModuleOp"> {
   let summary = "Make host code's buffers CUDA managed memory";
   let description = [{
     GPU kernels launched by host code read and write its buffers, so those
@@ -123,31 +124,39 @@ def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory"> {
     deallocation, host functions (those outside `gpu.module`s) allocate
     every buffer with `gpu.alloc host_shared` (`cuMemAllocManaged` in
     `libqtrain_cuda_runtime.so`) and free it with `gpu.dealloc`; constants
-    (`memref.get_global`) are copied into managed buffers on entry. Public
-    functions keep the CPU calling convention: memref arguments are staged
-    in managed copies (and copied back before each return, so results
-    written into arguments arrive), and returned buffers are copied into
-    `memref.alloc`'d (malloc) ones. Private functions take and return
-    managed buffers. A stack buffer (`memref.alloca`) in host code is an
-    error: kernels made later may read it. Frees are `gpu.dealloc async`
-    on a stream of their own, waited for, since upstream's GPU-to-LLVM
-    lowering converts only that form. `qtrain-lower-to-nvvm` runs it.
+    (`memref.get_global`) are copied into managed buffers on entry, and the
+    program's `memref.copy`s become `linalg.copy`s (kernels, later), so that
+    the host does not touch data between launches.
+
+    Public functions keep the CPU calling convention: each becomes a
+    wrapper that stages its memref arguments in managed copies, calls its
+    body (now a private `@<name>_managed`, which the module's own calls call
+    directly), writes the arguments back (results written into arguments
+    arrive) and returns the results in `memref.alloc`'d (malloc) buffers.
+    A stack buffer (`memref.alloca`) in host code is an error: kernels made
+    later may read it. Frees are `gpu.dealloc async` on a stream of their
+    own, waited for, since upstream's GPU-to-LLVM lowering converts only
+    that form. `qtrain-lower-to-nvvm` runs it.
 
     Example:
     ```mlir
     func.func @f(%x: memref<4xf32>) -> memref<4xf32> {
       %y = memref.alloc() : memref<4xf32>
-      gpu.launch_func @k::@k blocks in (%c1, %c1, %c1) threads in (%c4, %c1, %c1) args(%x : memref<4xf32>, %y : memref<4xf32>)
+      memref.copy %x, %y : memref<4xf32> to memref<4xf32>
       return %y : memref<4xf32>
     }
     ```
     becomes
     ```mlir
+    func.func private @f_managed(%x: memref<4xf32>) -> memref<4xf32> {
+      %y = gpu.alloc host_shared () : memref<4xf32>
+      linalg.copy ins(%x : memref<4xf32>) outs(%y : memref<4xf32>)
+      return %y : memref<4xf32>
+    }
     func.func @f(%x: memref<4xf32>) -> memref<4xf32> {
       %xm = gpu.alloc host_shared () : memref<4xf32>
       memref.copy %x, %xm : memref<4xf32> to memref<4xf32>
-      %y = gpu.alloc host_shared () : memref<4xf32>
-      gpu.launch_func @k::@k ... args(%xm : memref<4xf32>, %y : memref<4xf32>)
+      %y = call @f_managed(%xm) : (memref<4xf32>) -> memref<4xf32>
       memref.copy %xm, %x : memref<4xf32> to memref<4xf32>
       %r = memref.alloc() : memref<4xf32>
       memref.copy %y, %r : memref<4xf32> to memref<4xf32>
@@ -160,6 +169,7 @@ def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory"> {
     ```
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];
 }
 
