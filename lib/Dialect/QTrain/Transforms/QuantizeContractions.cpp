@@ -202,6 +202,19 @@ Value scaleOf(PatternRewriter &rewriter, Location loc, RoundOp round,
   return one;
 }
 
+/// Why the codes of two roundings cannot be contracted together, if they
+/// cannot: one GEMM unit takes two integer or two float formats, and float
+/// formats have no zero points.
+std::optional<StringRef> whyNotContractible(RoundOp a, RoundOp b) {
+  num::Format fa = a.getFormat().getNumericFormat();
+  num::Format fb = b.getFormat().getNumericFormat();
+  if (fa.isInt() != fb.isInt())
+    return StringRef("mixes integer and float");
+  if (fa.isFloat() && (a.getZeroPoint() || b.getZeroPoint()))
+    return StringRef("float zero point");
+  return std::nullopt;
+}
+
 /// Erases the moves and roundings that the codes replaced.
 void eraseIfDead(PatternRewriter &rewriter,
                  ArrayRef<const RoundedOperand *> operands) {
@@ -260,8 +273,8 @@ struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
 
     num::Format lhsFormat = lhs.getFormat().getNumericFormat();
     num::Format rhsFormat = rhs.getFormat().getNumericFormat();
-    if (lhsFormat.isInt() != rhsFormat.isInt())
-      return rewriter.notifyMatchFailure(op, "mixes integer and float");
+    if (std::optional<StringRef> why = whyNotContractible(lhs, rhs))
+      return rewriter.notifyMatchFailure(op, *why);
     // Scales factor out of the sums only per tensor or per free channel.
     auto scaleFactors = [&](RoundOp round, bool transposed, bool isLhs) {
       GranularityAttr g = round.getGranularityAttr();
@@ -274,8 +287,6 @@ struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
     if (!scaleFactors(lhs, transposeLhs, true) ||
         !scaleFactors(rhs, transposeRhs, false))
       return rewriter.notifyMatchFailure(op, "scale does not factor out");
-    if (lhsFormat.isFloat() && (lhs.getZeroPoint() || rhs.getZeroPoint()))
-      return rewriter.notifyMatchFailure(op, "float zero point");
 
     Location loc = op.getLoc();
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -319,10 +330,8 @@ struct QuantizedConvolution : OpRewritePattern<ConvOp> {
     RoundOp x = input->round, w = filter->round;
     num::Format inputFormat = x.getFormat().getNumericFormat();
     num::Format filterFormat = w.getFormat().getNumericFormat();
-    if (inputFormat.isInt() != filterFormat.isInt())
-      return rewriter.notifyMatchFailure(op, "mixes integer and float");
-    if (inputFormat.isFloat() && (x.getZeroPoint() || w.getZeroPoint()))
-      return rewriter.notifyMatchFailure(op, "float zero point");
+    if (std::optional<StringRef> why = whyNotContractible(x, w))
+      return rewriter.notifyMatchFailure(op, *why);
     bool nchw = layout == ConvLayout::nchw_fchw;
     GranularityAttr xg = x.getGranularityAttr(), wg = w.getGranularityAttr();
     if ((xg && xg.getKind() != GranularityKind::per_tensor) ||
