@@ -4,7 +4,8 @@
 // portable form (codes decoded to f32 by the numerics library's integer
 // algorithm, then contracted) computes, here on the CPU with arith.extf
 // through LLVM APFloat: batched and transposed operands, every mix of the
-// two formats, values from subnormals to the largest finite ones. Products
+// two formats, a convolution (qconv2d: E5M2 input, E4M3FN filter), values
+// from subnormals to the largest finite ones. Products
 // of two 8-bit floats are exact in f32; only the summation order may
 // differ (the portable form's sums are vectorized), so the results agree
 // to within f32 rounding of the sums (and the 6 digits printed).
@@ -15,16 +16,17 @@
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
 // RUN:   > %t.codes
 // RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.codes --rtol 1e-5 | FileCheck %s --check-prefix=SAME
-// SAME-COUNT-4: worst difference
-// The codes form is really there (four contractions on f8 operands, no
+// SAME-COUNT-5: worst difference
+// The codes form is really there (five contractions on f8 operands, no
 // decoding), and the data is not trivial.
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores | FileCheck %s --check-prefix=CODES
 // RUN: FileCheck %s < %t.portable
-// CODES-COUNT-4: ^bb0(%{{.+}}: f8E{{.+}}, %{{.+}}: f8E{{.+}}, %{{.+}}: f32):
+// CODES-COUNT-5: ^bb0(%{{.+}}: f8E{{.+}}, %{{.+}}: f8E{{.+}}, %{{.+}}: f32):
 // CODES-NOT: ^bb0(%{{.+}}: f8E{{[^,]+}}, %{{.+}}: f32):
 // CHECK: Unranked Memref base@ = {{.+}} rank = 3 offset = 0 sizes = [2, 24, 16]
 // CHECK-NOT: nan
 // CHECK: Unranked Memref base@ = {{.+}} rank = 2 offset = 0 sizes = [24, 16]
+// CHECK: Unranked Memref base@ = {{.+}} rank = 4 offset = 0 sizes = [2, 4, 4, 37]
 
 #id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
@@ -100,6 +102,13 @@ func.func @print2(%t: tensor<24x16xf32>) {
   return
 }
 
+func.func @print4(%t: tensor<2x4x4x37xf32>) {
+  %m = bufferization.to_buffer %t : tensor<2x4x4x37xf32> to memref<2x4x4x37xf32>
+  %u = memref.cast %m : memref<2x4x4x37xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  return
+}
+
 func.func @main() {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -132,6 +141,12 @@ func.func @main() {
   call @print2(%r3) : (tensor<24x16xf32>) -> ()
   %r4 = qtrain.qmatmul %c5, %d5 lhs(float<f8E5M2> transposed, scale %one : tensor<f32>) rhs(float<f8E5M2>, scale %one : tensor<f32>) accumulate f32 : tensor<40x24xf8E5M2>, tensor<40x16xf8E5M2> -> tensor<24x16xf32>
   call @print2(%r4) : (tensor<24x16xf32>) -> ()
+  // A convolution: E5M2 input [2, 4, 6, 40], E4M3FN filter [4, 4, 3, 4].
+  %in = tensor.expand_shape %a5 [[0], [1, 2], [3]] output_shape [2, 4, 6, 40] : tensor<2x24x40xf8E5M2> into tensor<2x4x6x40xf8E5M2>
+  %f0 = tensor.extract_slice %b4[0, 0, 0] [1, 16, 12] [1, 1, 1] : tensor<2x16x40xf8E4M3FN> to tensor<16x12xf8E4M3FN>
+  %f = tensor.expand_shape %f0 [[0, 1], [2, 3]] output_shape [4, 4, 3, 4] : tensor<16x12xf8E4M3FN> into tensor<4x4x3x4xf8E4M3FN>
+  %r5 = qtrain.qconv2d %in, %f input(float<f8E5M2>, scale %one : tensor<f32>) filter(float<f8E4M3FN>, scale %one : tensor<f32>) accumulate f32 : tensor<2x4x6x40xf8E5M2>, tensor<4x4x3x4xf8E4M3FN> -> tensor<2x4x4x37xf32>
+  call @print4(%r5) : (tensor<2x4x4x37xf32>) -> ()
   return
 }
 
