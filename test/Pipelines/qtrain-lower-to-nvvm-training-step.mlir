@@ -17,6 +17,10 @@
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn.mlir %t.cnn
 // RUN: cat %t.cnn.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN
 // RUN: for f in %t.cnn.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
+// No arithmetic is left in host code (scales' reductions, their reciprocals
+// and copies are kernels too; qtrain-parallelize-reductions,
+// qtrain-managed-host-memory).
+// RUN: not grep -E "llvm\.(fadd|fsub|fmul|fdiv|intr\.maximum|intr\.minimum)" %t.cnn.mlir
 // RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=int8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.cnn-int8.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn-int8.mlir %t.cnn-int8
 // RUN: cat %t.cnn-int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN-INT8
