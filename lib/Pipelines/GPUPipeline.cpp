@@ -34,13 +34,13 @@ static const char *chipName(GPUChip chip) {
 
 void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
                                             const LowerToNVVMOptions &options) {
-  // FP8 conversion instructions exist from sm_89 on.
-  bool fp8Conversions = options.chip != GPUChip::sm_80;
-  // sm_89's tensor cores also multiply FP8 codes themselves.
+  // FP8 conversion instructions exist from sm_89 on, and tensor cores that
+  // multiply FP8 codes; sm_80's multiply f16 (and int8 on every chip).
   // Training graphs' GEMMs of rounded operands multiply their codes.
+  bool fp8Conversions = options.chip != GPUChip::sm_80;
   buildQTrainToLinalgPipeline(pm,
                               fp8Conversions ? NumericsTarget::tensorCores
-                                             : NumericsTarget::portable,
+                                             : NumericsTarget::f16TensorCores,
                               /*quantizedContractions=*/true);
   // Whole-tensor reductions (scales) as parallel partials, and nothing left
   // to run serially on the host.
@@ -56,9 +56,9 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Kernels read and write host buffers: make them managed memory.
   pm.addPass(createManagedHostMemoryPass());
 
-  // 8-bit GEMMs (FP8 from sm_89, int8 on every chip) as tensor-core
-  // kernels, warpgroup MMAs on sm_90a; after deallocation, which cannot
-  // see through gpu.launch.
+  // 8-bit and f16 GEMMs (FP8 codes from sm_89, f16 values and int8 on
+  // every chip) as tensor-core kernels, warpgroup MMAs on sm_90a; after
+  // deallocation, which cannot see through gpu.launch.
   if (options.chip == GPUChip::sm_90a)
     pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass());
   else

@@ -13,6 +13,10 @@
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.int8.mlir %t.int8
 // RUN: cat %t.int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=INT8
 // RUN: for f in %t.int8.*.ptx; do %ptxas -arch=sm_80 $f -o %t.cubin || exit 1; done
+// RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=fp8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.fp8-sm80.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.fp8-sm80.mlir %t.fp8-sm80
+// RUN: cat %t.fp8-sm80.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=FP8-SM80
+// RUN: for f in %t.fp8-sm80.*.ptx; do %ptxas -arch=sm_80 $f -o %t.cubin || exit 1; done
 // RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=fp8 -qtrain-lower-to-nvvm="chip=sm_89" -o %t.cnn.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn.mlir %t.cnn
 // RUN: cat %t.cnn.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN
@@ -21,6 +25,10 @@
 // and copies are kernels too; qtrain-parallelize-reductions,
 // qtrain-managed-host-memory).
 // RUN: not grep -E "llvm\.(fadd|fsub|fmul|fdiv|intr\.maximum|intr\.minimum)" %t.cnn.mlir
+// RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=hfp8 -qtrain-lower-to-nvvm="chip=sm_89" -o %t.cnn-hfp8.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn-hfp8.mlir %t.cnn-hfp8
+// RUN: cat %t.cnn-hfp8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN-HFP8
+// RUN: for f in %t.cnn-hfp8.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
 // RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=int8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.cnn-int8.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn-int8.mlir %t.cnn-int8
 // RUN: cat %t.cnn-int8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN-INT8
@@ -42,6 +50,10 @@
 // FP8-SM90A:      6 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
 // FP8-SM90A-NEXT: 3 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
 // FP8-SM90A-NEXT: 2 wgmma.mma_async.sync.aligned.m64n64k32.f32.e5m2.e4m3
+// On sm_80, whose tensor cores have no FP8, the same 11 GEMMs multiply
+// their operands as f16 values (exact).
+// FP8-SM80:     88 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// FP8-SM80-NOT: mma
 // INT8 recipe (sm_80): unsigned codes with zero points in the forward GEMMs
 // and the 8-bit activation gradients (8); the weight gradients take the
 // 16-bit (bf16) gradient copy and stay float GEMMs.
@@ -56,6 +68,12 @@
 // CNN-NEXT: 24 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
 // CNN-NEXT: 16 mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
 // CNN-NOT:  mma
+// Its HFP8 step: conv2's 8-bit GEMMs (forward in the loss and its gradient
+// function, weight gradient, activation gradient: 4) multiply 1-4-3 (bias
+// 11) and E5M2 values as f16. conv1 and fc, the first and last layers,
+// are in dlfloat16, which f16 does not hold, and stay float loops.
+// CNN-HFP8:     32 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// CNN-HFP8-NOT: mma
 // Its INT8 step: the forward convolutions and fc (6) and fc's activation
 // gradient (1); conv2's activation gradient pads an asymmetric gradient
 // (zeros are not code 0) and the weight gradients take the bf16 copy, so

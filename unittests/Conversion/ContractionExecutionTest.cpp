@@ -17,6 +17,7 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -48,7 +49,13 @@ Operand makeOperand(const std::string &formatName, Shape shape, unsigned seed) {
   } else {
     o.format = *lookupFloatFormat(formatName);
     o.syntax = "float<" + formatName + ">";
-    o.storage = formatName;
+    // Formats without a builtin type of their name (hfp8_e4m3) are stored
+    // in i8.
+    bool builtin = std::any_of(namedFloatFormatsBegin(), namedFloatFormatsEnd(),
+                               [&](const NamedFloatFormat &f) {
+                                 return f.name == formatName && f.isBuiltin;
+                               });
+    o.storage = builtin ? formatName : "i8";
   }
   o.shape = std::move(shape);
   std::mt19937 rng(seed);
@@ -272,7 +279,10 @@ INSTANTIATE_TEST_SUITE_P(
             MatmulCase{"e4m3_e5m2_f32", "f8E4M3FN", "f8E5M2", "f32", 0, 8, 64,
                        6, false, false, true, false, false},
             MatmulCase{"e4m3_bf16_batched", "f8E4M3FN", "f8E4M3FN", "bf16", 2,
-                       3, 16, 4, false, true, false, false, false}),
+                       3, 16, 4, false, true, false, false, false},
+            // HFP8's activation gradient (f16 tensor cores on the GPU).
+            MatmulCase{"e5m2_hfp8_transposed_rhs", "f8E5M2", "hfp8_e4m3", "f32",
+                       0, 7, 48, 9, false, true, true, false, false}),
         ::testing::Values(Device::cpu, Device::cuda)),
     [](const auto &info) {
       return std::get<0>(info.param).name + "_" +
@@ -422,6 +432,9 @@ INSTANTIATE_TEST_SUITE_P(
                      3, 1, 1},
             ConvCase{"e5m2_nhwc_transposed_filter", "f8E5M2", "f8E4M3FN", "f32",
                      true, true, false, false, false, 2, 4, 5, 5, 3, 2, 2, 1,
+                     1},
+            ConvCase{"hfp8_nchw_stride2", "hfp8_e4m3", "hfp8_e4m3", "f32",
+                     false, false, true, false, false, 2, 3, 7, 7, 4, 3, 3, 2,
                      1}),
         ::testing::Values(Device::cpu, Device::cuda)),
     [](const auto &info) {

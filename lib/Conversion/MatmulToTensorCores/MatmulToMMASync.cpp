@@ -1,23 +1,26 @@
-//===- MatmulToMMASync.cpp - 8-bit contractions as mma.sync kernels -------===//
+//===- MatmulToMMASync.cpp - low-precision contractions as mma.sync -------===//
 //
-// Rewrites matmul-shaped linalg contractions of 8-bit operands on buffers
-// (E4M3FN/E5M2 into f32, i8 into i32) into GPU kernels built on the warp's
-// 16x8x32 MMA (PTX mma.sync.aligned.m16n8k32). Upstream's vector-to-GPU
-// route does not apply: nvgpu.mma.sync and nvvm.mma.sync reject f8 operands
-// in MLIR 22, so the MMA is the LLVM intrinsic, called by name.
+// Rewrites matmul-shaped linalg contractions of 8-bit or f16 operands on
+// buffers (E4M3FN/E5M2 or f16 into f32, i8 into i32) into GPU kernels built
+// on the warp's MMA, 16x8x32 for 8-bit operands and 16x8x16 for f16 (PTX
+// mma.sync.aligned.m16n8k32 / m16n8k16). Upstream's vector-to-GPU route
+// does not apply: nvgpu.mma.sync and nvvm.mma.sync reject f8 operands in
+// MLIR 22, so the MMA is the LLVM intrinsic, called by name (f16 too, so
+// that one path builds every kernel).
 //
 // Each 128-thread block computes a 64x64 output tile; each of its four
-// warps a 32x32 quarter as 2x4 MMA tiles, stepping through K by 32. Every
-// thread loads its own fragments straight from global memory (PTX ISA,
-// "Matrix Fragments for mma.m16n8k32"; fp8 shares the 8-bit layouts). With
-// g = lane / 4 and t = lane % 4:
-//   A 16x32, row-major:  a0 = row g,   k 4t..4t+3    a1 = row g+8, k 4t..
-//                        a2 = row g,   k 16+4t..     a3 = row g+8, k 16+4t..
-//   B 32x8, column-major: b0 = col g,  k 4t..4t+3    b1 = col g,   k 16+4t..
+// warps a 32x32 quarter as 2x4 MMA tiles, stepping through K by the MMA's
+// k. Every thread loads its own fragments straight from global memory (PTX
+// ISA, "Matrix Fragments for mma.m16n8k32" and "mma.m16n8k16"; fp8 shares
+// the 8-bit layouts). With g = lane / 4, t = lane % 4 and e elements a
+// register (4 of 8 bits, 2 of f16; the MMA's k is 8e):
+//   A 16x8e, row-major:  a0 = row g,   k et..et+e-1  a1 = row g+8, k et..
+//                        a2 = row g,   k 4e+et..     a3 = row g+8, k 4e+et..
+//   B 8ex8, column-major: b0 = col g,  k et..et+e-1  b1 = col g,   k 4e+et..
 //   C 16x8: c0, c1 = row g, cols 2t, 2t+1;  c2, c3 = row g+8, same cols,
-// four 8-bit elements a register, the lowest k in the lowest byte. Reads
-// outside the operands give zero codes (+0 for every format), so any M, N,
-// K work; four bytes contiguous along k load as one aligned word.
+// the lowest k in the lowest bits of a register. Reads outside the
+// operands give zeros (+0 for every format), so any M, N, K work; elements
+// contiguous along k load as one aligned word.
 //
 // Not yet done: staging tiles in shared memory (ldmatrix, cp.async), and
 // software pipelining; see docs/gpu.md.
@@ -42,8 +45,9 @@ using namespace mlir::qtrain;
 
 namespace {
 
-// Warp and block tiling, in output elements.
-constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 32;
+// Warp and block tiling, in output elements (the MMA's k is 8 elements a
+// register).
+constexpr int64_t kMmaM = 16, kMmaN = 8;
 constexpr int64_t kWarpTilesM = 2, kWarpTilesN = 4;
 constexpr int64_t kWarpM = kMmaM * kWarpTilesM, kWarpN = kMmaN * kWarpTilesN;
 constexpr int64_t kWarpsM = 2, kWarpsN = 2;
@@ -60,6 +64,8 @@ private:
   /// D = A * B + C on one 16x8 tile; returns D's four registers.
   SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bRegs,
                          ArrayRef<Value> acc);
+  /// Calls the MMA intrinsic `name`; returns D's four registers.
+  SmallVector<Value> callMMA(StringRef name, ArrayRef<Value> args);
   /// Row and column of accumulator `i` of tile (mi, ni) of this thread.
   std::pair<Value, Value> accumulatorPosition(int64_t mi, int64_t ni,
                                               int64_t i);
@@ -71,10 +77,19 @@ private:
 SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
                                          ArrayRef<Value> bRegs,
                                          ArrayRef<Value> acc) {
-  // The NVVM intrinsics of m16n8k32 with row-major A and column-major B:
-  // ...row.col.f32.<a>.<b>.f32 for fp8, and ...row.col.<a>[.<b>] for 8-bit
-  // integers (one name when both match), without satfinite: i32 sums wrap
-  // as on the CPU.
+  // The NVVM intrinsics with row-major A and column-major B: m16n8k16
+  // ...row.col.f32.f32 for f16 (named by D and C, its registers <2 x half>),
+  // m16n8k32 ...row.col.f32.<a>.<b>.f32 for fp8, and ...row.col.<a>[.<b>]
+  // for 8-bit integers (one name when both match), without satfinite: i32
+  // sums wrap as on the CPU.
+  if (c.lhs == MMAElement::f16) {
+    auto half2 = VectorType::get({2}, b.getF16Type());
+    SmallVector<Value> args;
+    for (Value word : llvm::concat<const Value>(a, bRegs))
+      args.push_back(LLVM::BitcastOp::create(b, half2, word));
+    llvm::append_range(args, acc);
+    return callMMA("llvm.nvvm.mma.m16n8k16.row.col.f32.f32", args);
+  }
   std::string name = "llvm.nvvm.mma.m16n8k32.row.col.";
   if (c.isFloat) {
     name += ("f32." + ptxName(c.lhs) + "." + ptxName(c.rhs) + ".f32").str();
@@ -83,11 +98,17 @@ SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
     if (c.lhs != c.rhs)
       name += ("." + ptxName(c.rhs)).str();
   }
-  auto resultType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), SmallVector<Type>(kAccPerTile, acc.front().getType()));
   SmallVector<Value> args(a);
   llvm::append_range(args, bRegs);
   llvm::append_range(args, acc);
+  return callMMA(name, args);
+}
+
+SmallVector<Value> MMAKernelBuilder::callMMA(StringRef name,
+                                             ArrayRef<Value> args) {
+  Type accType = args.back().getType();
+  auto resultType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), SmallVector<Type>(kAccPerTile, accType));
   Value result =
       LLVM::CallIntrinsicOp::create(b, resultType, b.getStringAttr(name), args)
           .getResult(0);
@@ -123,23 +144,24 @@ void MMAKernelBuilder::build() {
       for (int64_t i = 0; i < kAccPerTile; ++i)
         positions.push_back(accumulatorPosition(mi, ni, i));
   SmallVector<Value> init = loadOutput(positions);
+  int64_t perWord = c.elementsPerWord(), mmaK = 8 * perWord;
   auto loop = scf::ForOp::create(
-      b, index(0), sizeK, index(kMmaK), init,
+      b, index(0), sizeK, index(mmaK), init,
       [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
-        Value kThread = add(k0, mul(t, 4));
+        Value kThread = add(k0, mul(t, perWord));
         SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
         for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
           for (int64_t r = 0; r < 4; ++r)
             a[mi].push_back(
                 loadWord(0, add(add(mWarp, mi * kMmaM + (r % 2) * 8), g),
-                         add(kThread, (r / 2) * 16)));
+                         add(kThread, (r / 2) * mmaK / 2)));
         for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
           for (int64_t r = 0; r < 2; ++r)
             bt[ni].push_back(loadWord(1, add(add(nWarp, ni * kMmaN), g),
-                                      add(kThread, r * 16)));
+                                      add(kThread, r * mmaK / 2)));
         SmallVector<Value> next;
         for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
           for (int64_t ni = 0; ni < kWarpTilesN; ++ni)

@@ -1,4 +1,4 @@
-//===- MatmulToWGMMA.cpp - 8-bit contractions as wgmma kernels (sm_90a) ---===//
+//===- MatmulToWGMMA.cpp - low-precision contractions as wgmma (sm_90a) ---===//
 //
 // Rewrites the contractions convert-low-precision-matmul-to-mma-sync takes
 // into kernels on Hopper's warpgroup MMA (PTX wgmma.mma_async, sm_90a),
@@ -6,16 +6,17 @@
 // descriptors.
 //
 // Each block is one warpgroup (128 threads) computing a 64x64 output tile
-// with wgmma.m64n64k32, K in steps of 32. Per step the threads copy a 64x32
-// byte tile of A and of B (B as n rows of k, both "K-major", the only
-// layout 8-bit wgmma reads) into shared memory, one 16-byte row of a core
-// matrix each, bounds-checked as the mma.sync kernels' fragment words are.
+// with wgmma.m64n64k32 (k16 for f16: 32 bytes of k either way), K in steps
+// of that k. Per step the threads copy a 64x32 byte tile of A and of B (B
+// as n rows of k, both "K-major", the only layout 8-bit wgmma reads) into
+// shared memory, one 16-byte row of a core matrix each, bounds-checked as
+// the mma.sync kernels' fragment words are.
 // The tiles use the no-swizzle canonical layout: core matrices of 8 rows x
 // 16 bytes (128 contiguous bytes), the two along k 128 bytes apart (the
 // descriptor's leading byte offset), the eight along m or n 256 bytes
 // apart (its stride byte offset):
 //   byte (r, k) of a tile at ((r / 8) * 2 + k / 16) * 128 + (r % 8) * 16
-//   + k % 16.
+//   + k % 16, k counted in bytes.
 // Then fence.proxy.async (the tensor cores read shared memory through the
 // async proxy), a barrier, and wgmma fence / mma_async / commit / wait 0.
 // The accumulators are the m16n8 C fragments of each warp's 16 rows, N/8
@@ -48,11 +49,11 @@ using namespace mlir::qtrain;
 
 namespace {
 
-constexpr int64_t kTileM = 64, kTileN = 64, kTileK = 32;
+constexpr int64_t kTileM = 64, kTileN = 64, kTileKBytes = 32;
 constexpr int64_t kThreads = 128;
 constexpr int64_t kAccumulators = kTileM * kTileN / kThreads;
 // Shared memory in 16-byte chunks (rows of core matrices): A, then B.
-constexpr int64_t kChunksPerTile = kTileM * kTileK / 16;
+constexpr int64_t kChunksPerTile = kTileM * kTileKBytes / 16;
 constexpr int64_t kCoreMatrixBytes = 128;
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
 constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
@@ -67,6 +68,8 @@ NVVM::WGMMATypes wgmmaType(MMAElement element) {
     return NVVM::WGMMATypes::s8;
   case MMAElement::u8:
     return NVVM::WGMMATypes::u8;
+  case MMAElement::f16:
+    return NVVM::WGMMATypes::f16;
   }
   llvm_unreachable("unknown MMA element");
 }
@@ -102,7 +105,7 @@ void WGMMAKernelBuilder::stageChunk(Value smem, unsigned operand, Value free,
                                     Value k, Value chunk) {
   SmallVector<Value, 4> words;
   for (int64_t j = 0; j < 4; ++j)
-    words.push_back(loadWord(operand, free, add(k, 4 * j)));
+    words.push_back(loadWord(operand, free, add(k, c.elementsPerWord() * j)));
   Value row = vector::FromElementsOp::create(
       b, VectorType::get({4}, b.getI32Type()), words);
   memref::StoreOp::create(b, row, smem, chunk);
@@ -152,13 +155,15 @@ void WGMMAKernelBuilder::build() {
       mul(add(mul(arith::DivUIOp::create(b, chunkRow, index(8)), 2), kHalf), 8),
       arith::RemUIOp::create(b, chunkRow, index(8)));
 
+  // The tile's k in elements: 32 bytes of them.
+  int64_t tileK = 8 * c.elementsPerWord();
   auto loop = scf::ForOp::create(
-      b, index(0), sizeK, index(kTileK), ValueRange{accStruct},
+      b, index(0), sizeK, index(tileK), ValueRange{accStruct},
       [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
-        Value k = add(k0, mul(kHalf, 16));
+        Value k = add(k0, mul(kHalf, tileK / 2));
         stageChunk(smem, 0, add(mBlock, chunkRow), k, chunk);
         stageChunk(smem, 1, add(nBlock, chunkRow), k,
                    add(chunk, kChunksPerTile));
@@ -169,7 +174,7 @@ void WGMMAKernelBuilder::build() {
         gpu::BarrierOp::create(b);
         NVVM::WgmmaFenceAlignedOp::create(b);
         auto shape =
-            NVVM::MMAShapeAttr::get(b.getContext(), kTileM, kTileN, kTileK);
+            NVVM::MMAShapeAttr::get(b.getContext(), kTileM, kTileN, tileK);
         auto type = [&](NVVM::WGMMATypes t) {
           return NVVM::WGMMATypesAttr::get(b.getContext(), t);
         };

@@ -1,4 +1,4 @@
-//===- TensorCoreContraction.cpp - 8-bit GEMMs for tensor cores -----------===//
+//===- TensorCoreContraction.cpp - GEMMs for tensor cores -----------------===//
 
 #include "TensorCoreContraction.h"
 
@@ -21,14 +21,16 @@ StringRef mlir::qtrain::ptxName(MMAElement element) {
     return "s8";
   case MMAElement::u8:
     return "u8";
+  case MMAElement::f16:
+    return "f16";
   }
   llvm_unreachable("unknown MMA element");
 }
 
 namespace {
 
-/// The operand of `cast` if it widens an 8-bit block argument the way an
-/// MMA reads it, with that element type.
+/// The operand of `cast` if it widens an 8-bit or f16 block argument the
+/// way an MMA reads it, with that element type.
 std::optional<std::pair<BlockArgument, MMAElement>> matchWidening(Value cast,
                                                                   Type acc) {
   Operation *op = cast.getDefiningOp();
@@ -43,6 +45,8 @@ std::optional<std::pair<BlockArgument, MMAElement>> matchWidening(Value cast,
       return std::make_pair(arg, MMAElement::e4m3);
     if (isa<Float8E5M2Type>(from))
       return std::make_pair(arg, MMAElement::e5m2);
+    if (from.isF16())
+      return std::make_pair(arg, MMAElement::f16);
   }
   if (acc.isInteger(32) && from.isInteger(8)) {
     if (isa<arith::ExtSIOp>(op))
@@ -148,7 +152,10 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
     std::swap(x, y);
   if (x->first.getArgNumber() != 0 || y->first.getArgNumber() != 1)
     return failure();
-  // Both operands of one MMA are fp8, or both are 8-bit integers.
+  // Both operands of one MMA are fp8, both f16, or both 8-bit integers
+  // (the accumulator type settles the last).
+  if ((x->second == MMAElement::f16) != (y->second == MMAElement::f16))
+    return failure();
   bool isFloat = acc.isF32();
   // Nothing else may happen in the body.
   if (body.getOperations().size() != 5)
@@ -253,10 +260,11 @@ SmallVector<Value> TensorCoreKernelBuilder::loopValues(Value m, Value n,
 Value TensorCoreKernelBuilder::loadWord(unsigned operand, Value free, Value k) {
   Value memref = c.op.getDpsInputs()[operand];
   auto type = cast<MemRefType>(memref.getType());
+  int64_t count = c.elementsPerWord(), bits = 32 / count;
   Value freeSize = operand == 0 ? sizeM : sizeN;
   Value zeroIndex = index(0);
   // Out-of-range elements read a clamped in-range address (every operand
-  // has an element when a kernel runs) and are replaced by zero codes.
+  // has an element when a kernel runs) and are replaced by zeros.
   Value freeClamped =
       arith::SelectOp::create(b, lessThan(free, freeSize), free, zeroIndex);
   AffineMap map = c.op.getIndexingMapsArray()[operand];
@@ -265,47 +273,45 @@ Value TensorCoreKernelBuilder::loadWord(unsigned operand, Value free, Value k) {
   bool kContiguous = c.dims.k.size() == 1 && type.getLayout().isIdentity() &&
                      last && last.getPosition() == kDim &&
                      !ShapedType::isDynamic(type.getShape().back()) &&
-                     type.getShape().back() % 4 == 0;
-  Type i8 = b.getI8Type();
-  auto asByte = [&](Value element) {
-    return element.getType() == i8 ? element
-                                   : arith::BitcastOp::create(b, i8, element);
-  };
+                     type.getShape().back() % count == 0;
+  Type bitsType = b.getIntegerType(bits);
   Value m = operand == 0 ? freeClamped : Value();
   Value n = operand == 1 ? freeClamped : Value();
   if (kContiguous) {
-    // K is a multiple of 4 and k of a register too: its four elements are
-    // all in range or all out, and 4-byte aligned.
+    // K is a multiple of the word's elements and k of a register too: they
+    // are all in range or all out, and 4-byte aligned.
     Value inRange = both(lessThan(free, freeSize), lessThan(k, sizeK));
     Value kClamped =
         arith::SelectOp::create(b, lessThan(k, sizeK), k, zeroIndex);
-    auto vectorType = VectorType::get({4}, type.getElementType());
-    Value bytes = vector::LoadOp::create(
-        b, vectorType, memref,
+    Value elements = vector::LoadOp::create(
+        b, VectorType::get({count}, type.getElementType()), memref,
         operandIndices(operand, loopValues(m, n, kClamped)),
         /*nontemporal=*/false, llvm::MaybeAlign(4));
-    if (!type.getElementType().isInteger(8))
-      bytes = vector::BitCastOp::create(b, VectorType::get({4}, i8), bytes);
+    if (type.getElementType() != bitsType)
+      elements = vector::BitCastOp::create(
+          b, VectorType::get({count}, bitsType), elements);
     Value word = vector::ExtractOp::create(
         b,
         vector::BitCastOp::create(b, VectorType::get({1}, b.getI32Type()),
-                                  bytes),
+                                  elements),
         ArrayRef<int64_t>{0});
     return arith::SelectOp::create(b, inRange, word, i32(0));
   }
   Value word = i32(0);
-  for (int64_t j = 0; j < 4; ++j) {
+  for (int64_t j = 0; j < count; ++j) {
     Value kj = add(k, j);
     Value inRange = both(lessThan(free, freeSize), lessThan(kj, sizeK));
     Value kClamped =
         arith::SelectOp::create(b, lessThan(kj, sizeK), kj, zeroIndex);
     Value element = memref::LoadOp::create(
         b, memref, operandIndices(operand, loopValues(m, n, kClamped)));
-    Value byte = arith::ExtUIOp::create(b, b.getI32Type(), asByte(element));
-    byte = arith::SelectOp::create(b, inRange, byte, i32(0));
+    if (element.getType() != bitsType)
+      element = arith::BitcastOp::create(b, bitsType, element);
+    Value part = arith::ExtUIOp::create(b, b.getI32Type(), element);
+    part = arith::SelectOp::create(b, inRange, part, i32(0));
     if (j)
-      byte = arith::ShLIOp::create(b, byte, i32(8 * j));
-    word = arith::OrIOp::create(b, word, byte);
+      part = arith::ShLIOp::create(b, part, i32(bits * j));
+    word = arith::OrIOp::create(b, word, part);
   }
   return word;
 }

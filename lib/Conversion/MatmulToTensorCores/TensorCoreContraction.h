@@ -1,9 +1,9 @@
-//===- TensorCoreContraction.h - 8-bit GEMMs for tensor cores ---*- C++ -*-===//
+//===- TensorCoreContraction.h - GEMMs for tensor cores ---------*- C++ -*-===//
 //
 // What the tensor-core GEMM passes share: recognizing a matmul-shaped
-// linalg contraction of 8-bit operands on buffers, and emitting the parts
-// of its kernel that do not depend on the MMA instruction (the launch, the
-// sizes, bounds-checked operand words and output elements).
+// linalg contraction of 8-bit or f16 operands on buffers, and emitting the
+// parts of its kernel that do not depend on the MMA instruction (the launch,
+// the sizes, bounds-checked operand words and output elements).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,14 +17,14 @@
 namespace mlir::qtrain {
 
 /// The element type a tensor-core MMA reads an operand as.
-enum class MMAElement { e4m3, e5m2, s8, u8 };
+enum class MMAElement { e4m3, e5m2, s8, u8, f16 };
 
-/// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`).
+/// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`, `f16`).
 StringRef ptxName(MMAElement element);
 
 /// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers,
-/// 8-bit operands widened to f32 (E4M3FN/E5M2 by arith.extf) or i32 (i8 by
-/// arith.extsi/extui). m, n and k may each be several loops, enumerated
+/// operands widened to f32 (E4M3FN/E5M2, or both f16, by arith.extf) or i32
+/// (i8 by arith.extsi/extui). m, n and k may each be several loops, enumerated
 /// row-major (a convolution's (n, oh, ow), f and (c, kh, kw): an implicit
 /// GEMM), and A and B may read at affine expressions of them; at most one
 /// batch loop. The output is written at pure loop positions.
@@ -33,6 +33,9 @@ struct TensorCoreContraction {
   linalg::ContractionDimensions dims;
   MMAElement lhs, rhs;
   bool isFloat; // f32 accumulation, else i32
+
+  /// Operand elements in a 32-bit register: 4 of 8 bits, 2 of f16.
+  int64_t elementsPerWord() const { return lhs == MMAElement::f16 ? 2 : 4; }
 };
 
 FailureOr<TensorCoreContraction> matchTensorCoreContraction(linalg::GenericOp);
@@ -56,9 +59,9 @@ protected:
                             TypeRange workgroup = {});
   void endKernel() { gpu::TerminatorOp::create(b); }
 
-  /// One 32-bit word of `operand` (0 = A, 1 = B): its four elements at
-  /// free index `free` (m of A, n of B) and k = `k` .. `k` + 3, the lowest
-  /// k in the lowest byte; zero codes outside the operand.
+  /// One 32-bit word of `operand` (0 = A, 1 = B): its elementsPerWord()
+  /// elements at free index `free` (m of A, n of B) and k = `k`, `k` + 1,
+  /// ..., the lowest k in the lowest bits; zeros outside the operand.
   Value loadWord(unsigned operand, Value free, Value k);
   /// The output elements at (row, col) positions, zero outside it; and
   /// stores of values there, skipping positions outside it.

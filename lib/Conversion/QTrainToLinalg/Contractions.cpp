@@ -16,6 +16,7 @@
 
 #include "qtrain/Conversion/QTrainToLinalg/QTrainToLinalg.h"
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.h"
+#include "qtrain/Numerics/Rounding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -39,25 +40,27 @@ struct ContractionOperand {
 Value widen(ImplicitLocOpBuilder &b, Value element, const num::Format &format,
             Type accType) {
   if (element.getType() == accType)
-    return element;    // float operands decoded to accType already
-  if (!format.isInt()) // f8 codes contracted as they are (tensor cores)
+    return element; // float operands decoded to accType already
+  // f8 codes or f16 values (tensor cores), widened exactly.
+  if (!format.isInt())
     return arith::ExtFOp::create(b, accType, element);
   if (format.getInt().isSigned)
     return arith::ExtSIOp::create(b, accType, element);
   return arith::ExtUIOp::create(b, accType, element);
 }
 
-/// Decodes a float-format operand to `accType` (exact by verification).
+/// Decodes a float-format operand to `type`, which holds each of its
+/// values (the accumulator type by verification, f16 by floatOperands).
 FailureOr<Value> decodeOperand(PatternRewriter &rewriter, Operation *op,
                                Value codes, const num::Format &format,
-                               Type accType) {
+                               Type type) {
   return buildElementwise(
-      rewriter, op, codes, {}, num::Granularity::perTensor(), accType,
+      rewriter, op, codes, {}, num::Granularity::perTensor(), type,
       /*key=*/std::nullopt,
       [&](ImplicitLocOpBuilder &b, Value storage, ValueRange, Value) {
         NumericsIRBuilder numerics(b);
         Value v = numerics.decode(format, numerics.codeFromStorage(storage));
-        return fromF32(numerics, v, accType);
+        return fromF32(numerics, v, type);
       });
 }
 
@@ -204,21 +207,66 @@ Value indexToF32(OpBuilder &b, Location loc, Value index) {
       arith::IndexCastOp::create(b, loc, b.getI64Type(), index));
 }
 
-/// Whether the GEMM units of `target` multiply two operands' codes as they
-/// are stored: E4M3FN/E5M2 (the builtin f8 types, so `arith.extf` is
-/// exactly the format's decode) accumulated in f32, without zero points.
-bool contractsFP8Codes(NumericsTarget target, Type accType, bool zeroPoints,
-                       Value lhs, NumericFormatAttrInterface lhsFormat,
-                       Value rhs, NumericFormatAttrInterface rhsFormat) {
-  if (target != NumericsTarget::tensorCores || !accType.isF32() || zeroPoints)
-    return false;
+/// What the GEMM units of a target multiply in a float contraction.
+enum class FloatOperands {
+  /// The codes as they are stored: E4M3FN/E5M2 (the builtin f8 types, so
+  /// `arith.extf` is exactly the format's decode).
+  codes,
+  /// f16 values, decoded exactly (every value of both formats is one).
+  f16,
+  /// Values decoded to the accumulator type, contracted as they are.
+  accumulator,
+};
+
+/// (Float formats have no zero points, by verification.)
+FloatOperands floatOperands(NumericsTarget target, Type accType, Value lhs,
+                            NumericFormatAttrInterface lhsFormat, Value rhs,
+                            NumericFormatAttrInterface rhsFormat) {
+  // These tensor cores accumulate in f32.
+  if (!hasF16TensorCores(target) || !accType.isF32())
+    return FloatOperands::accumulator;
   auto isFP8Storage = [&](Value operand, NumericFormatAttrInterface format) {
     Type element = cast<ShapedType>(operand.getType()).getElementType();
     num::Format f = format.getNumericFormat();
     return isa<Float8E4M3FNType, Float8E5M2Type>(element) && f.isFloat() &&
            getBuiltinFloatType(element.getContext(), f.getFloat()) == element;
   };
-  return isFP8Storage(lhs, lhsFormat) && isFP8Storage(rhs, rhsFormat);
+  if (target == NumericsTarget::tensorCores && isFP8Storage(lhs, lhsFormat) &&
+      isFP8Storage(rhs, rhsFormat))
+    return FloatOperands::codes;
+  num::FloatFormat half =
+      *getFloatFormatOfType(Float16Type::get(accType.getContext()));
+  auto fitsHalf = [&](NumericFormatAttrInterface format) {
+    return num::isGridSubset(format.getNumericFormat(), half,
+                             num::OverflowMode::Native);
+  };
+  if (fitsHalf(lhsFormat) && fitsHalf(rhsFormat))
+    return FloatOperands::f16;
+  return FloatOperands::accumulator;
+}
+
+/// Decodes both operands of a float contraction to the type its GEMM units
+/// multiply (or leaves the codes); fails where a decode does.
+LogicalResult prepareFloatOperands(PatternRewriter &rewriter, Operation *op,
+                                   NumericsTarget target, Type accType,
+                                   Value &lhs,
+                                   NumericFormatAttrInterface lhsFormat,
+                                   Value &rhs,
+                                   NumericFormatAttrInterface rhsFormat) {
+  FloatOperands form =
+      floatOperands(target, accType, lhs, lhsFormat, rhs, rhsFormat);
+  if (form == FloatOperands::codes)
+    return success();
+  Type type = form == FloatOperands::f16 ? rewriter.getF16Type() : accType;
+  FailureOr<Value> l =
+      decodeOperand(rewriter, op, lhs, lhsFormat.getNumericFormat(), type);
+  FailureOr<Value> r =
+      decodeOperand(rewriter, op, rhs, rhsFormat.getNumericFormat(), type);
+  if (failed(l) || failed(r))
+    return failure();
+  lhs = *l;
+  rhs = *r;
+  return success();
 }
 
 struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
@@ -235,16 +283,9 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
     Type accType = op.getAccType();
     Value lhs = op.getLhs(), rhs = op.getRhs();
     if (lhsFormat.isFloat() &&
-        !contractsFP8Codes(target, accType,
-                           op.getLhsZeroPoint() || op.getRhsZeroPoint(), lhs,
-                           op.getLhsFormat(), rhs, op.getRhsFormat())) {
-      FailureOr<Value> l = decodeOperand(rewriter, op, lhs, lhsFormat, accType);
-      FailureOr<Value> r = decodeOperand(rewriter, op, rhs, rhsFormat, accType);
-      if (failed(l) || failed(r))
-        return failure();
-      lhs = *l;
-      rhs = *r;
-    }
+        failed(prepareFloatOperands(rewriter, op, target, accType, lhs,
+                                    op.getLhsFormat(), rhs, op.getRhsFormat())))
+      return failure();
 
     // Iteration space [b,] m, n, k.
     bool batched = op.getLhs().getType().getRank() == 3;
@@ -368,18 +409,10 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     Type accType = op.getAccType();
     Value input = op.getInput(), filter = op.getFilter();
     if (inputFormat.isFloat() &&
-        !contractsFP8Codes(
-            target, accType, op.getInputZeroPoint() || op.getFilterZeroPoint(),
-            input, op.getInputFormat(), filter, op.getFilterFormat())) {
-      FailureOr<Value> i =
-          decodeOperand(rewriter, op, input, inputFormat, accType);
-      FailureOr<Value> f =
-          decodeOperand(rewriter, op, filter, filterFormat, accType);
-      if (failed(i) || failed(f))
-        return failure();
-      input = *i;
-      filter = *f;
-    }
+        failed(prepareFloatOperands(rewriter, op, target, accType, input,
+                                    op.getInputFormat(), filter,
+                                    op.getFilterFormat())))
+      return failure();
 
     // Iteration space (n, f, oh, ow, c, kh, kw).
     enum : unsigned { N, F, OH, OW, C, KH, KW, NumDims };

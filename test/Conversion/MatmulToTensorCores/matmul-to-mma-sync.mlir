@@ -185,3 +185,64 @@ func.func @two_k_loops(%a: memref<16x4x16xi8>, %b: memref<4x16x8xi8>, %c: memref
   }
   return
 }
+
+// -----
+
+// f16 x f16 into f32 (the form of HFP8 GEMMs, and of FP8 ones on sm_80): a
+// loop over K by 16 with 8 m16n8k16 MMAs per warp, each register two f16
+// along k (<2 x half>). A is read a word (2 elements) at a time; B, stored
+// k x n, element by element, each bounds-checked, shifted into the high or
+// low half of its word.
+// CHECK-LABEL: func.func @f16_nn
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c48 step %c16 iter_args(
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x48xf16>, vector<2xf16>
+// CHECK:             memref.load %{{.+}} : memref<48x40xf16>
+// CHECK-NEXT:        arith.bitcast %{{.+}} : f16 to i16
+// CHECK-NEXT:        arith.extui %{{.+}} : i16 to i32
+// CHECK-COUNT-15:    memref.load %{{.+}} : memref<48x40xf16>
+// CHECK:             arith.shli %{{.+}}, %c16_i32 : i32
+// CHECK-COUNT-6:     llvm.bitcast %{{.+}} : i32 to vector<2xf16>
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"({{.+}}) : (vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-COUNT-7:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"
+// CHECK:             scf.yield
+// CHECK-NOT:     linalg.generic
+func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x40xf16>, %c: memref<64x40xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x48xf16>, memref<48x40xf16>) outs(%c : memref<64x40xf32>) {
+  ^bb0(%x: f16, %y: f16, %acc: f32):
+    %0 = arith.extf %x : f16 to f32
+    %1 = arith.extf %y : f16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: an f16 operand with an FP8 one (no MMA mixes them), and f16
+// into an f16 accumulator.
+// CHECK-LABEL: func.func @f16_not_mma
+// CHECK-NOT:     gpu.launch
+// CHECK-COUNT-2: linalg.generic
+func.func @f16_not_mma(%a: memref<16x32xf16>, %b8: memref<32x8xf8E4M3FN>, %b: memref<32x8xf16>, %c: memref<16x8xf32>, %c16: memref<16x8xf16>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b8 : memref<16x32xf16>, memref<32x8xf8E4M3FN>) outs(%c : memref<16x8xf32>) {
+  ^bb0(%x: f16, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f16 to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x32xf16>, memref<32x8xf16>) outs(%c16 : memref<16x8xf16>) {
+  ^bb0(%x: f16, %y: f16, %acc: f16):
+    %2 = arith.mulf %x, %y : f16
+    %3 = arith.addf %acc, %2 : f16
+    linalg.yield %3 : f16
+  }
+  return
+}

@@ -67,3 +67,29 @@ func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memr
   }
   return
 }
+
+// -----
+
+// f16 x f16 into f32: the same 64x32-byte tiles, now 64x16 elements, so
+// K steps by 16, each thread's 16-byte row four words of two f16, and the
+// MMA is m64n64k16 on f16.
+// CHECK-LABEL: func.func @f16_nt
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
+// CHECK-COUNT-4:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x64xf16>, vector<2xf16>
+// CHECK:             memref.store
+// CHECK-COUNT-4:     vector.load %{{.+}} {alignment = 4 : i64} : memref<32x64xf16>, vector<2xf16>
+// CHECK:             memref.store
+// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x64xf16>, memref<32x64xf16>) outs(%c : memref<64x32xf32>) {
+  ^bb0(%x: f16, %y: f16, %acc: f32):
+    %0 = arith.extf %x : f16 to f32
+    %1 = arith.extf %y : f16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  return
+}

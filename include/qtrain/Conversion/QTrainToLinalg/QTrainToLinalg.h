@@ -22,17 +22,30 @@ enum class NumericsTarget {
   /// convert-clamped-fp8-truncf-to-nvvm turns into `cvt.rn.satfinite`
   /// (sm_89 and later).
   fp8Truncf,
-  /// fp8Truncf, and GEMM units that multiply E4M3FN/E5M2 codes themselves
-  /// (tensor cores, sm_89 and later): `qtrain.qmatmul` of such operands with
-  /// f32 accumulation contracts the codes as f8 values (`arith.extf` in the
-  /// contraction body) instead of decoding them to f32 tensors first, the
-  /// form convert-low-precision-matmul-to-mma-sync recognizes.
+  /// GEMM units that multiply f16 values into f32 sums (tensor cores,
+  /// sm_80): `qtrain.qmatmul`/`qtrain.qconv2d` of float formats whose every
+  /// value f16 holds (every 8-bit format, HFP8's 1-4-3 included) with f32
+  /// accumulation and no zero points decode their operands to f16 tensors
+  /// (exact) and widen them with `arith.extf` in the contraction body, the
+  /// form the tensor-core passes recognize.
+  f16TensorCores,
+  /// fp8Truncf and f16TensorCores, and GEMM units that also multiply
+  /// E4M3FN/E5M2 codes themselves (sm_89 and later): a contraction of two
+  /// such operands reads the codes as f8 values (`arith.extf` in the body)
+  /// instead of decoding them first.
   tensorCores,
 };
 
 /// Whether `target` encodes E4M3FN/E5M2 nearest-even as clamped truncf.
 inline bool usesFP8Truncf(NumericsTarget target) {
-  return target != NumericsTarget::portable;
+  return target == NumericsTarget::fp8Truncf ||
+         target == NumericsTarget::tensorCores;
+}
+
+/// Whether `target`'s GEMM units multiply f16 values.
+inline bool hasF16TensorCores(NumericsTarget target) {
+  return target == NumericsTarget::f16TensorCores ||
+         target == NumericsTarget::tensorCores;
 }
 
 /// qtrain.round, qtrain.quantize, qtrain.dequantize.

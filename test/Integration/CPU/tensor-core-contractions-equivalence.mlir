@@ -1,14 +1,18 @@
-// The form in which qtrain-lower-to-nvvm hands FP8 qmatmul to the tensor
-// cores (convert-qtrain-to-linalg target=tensor-cores: the contraction reads
-// E4M3FN/E5M2 codes and widens them with arith.extf) computes what the
-// portable form (codes decoded to f32 by the numerics library's integer
-// algorithm, then contracted) computes, here on the CPU with arith.extf
-// through LLVM APFloat: batched and transposed operands, every mix of the
-// two formats, a convolution (qconv2d: E5M2 input, E4M3FN filter), values
-// from subnormals to the largest finite ones. Products
-// of two 8-bit floats are exact in f32; only the summation order may
-// differ (the portable form's sums are vectorized), so the results agree
-// to within f32 rounding of the sums (and the 6 digits printed).
+// The forms in which qtrain-lower-to-nvvm hands float qmatmul and qconv2d
+// to the tensor cores compute what the portable form (codes decoded to f32
+// by the numerics library's integer algorithm, then contracted) computes,
+// here on the CPU, with arith.extf through LLVM APFloat:
+// - target=tensor-cores (sm_89+): E4M3FN/E5M2 operands are contracted on
+//   their codes, widened by arith.extf in the body; other formats that f16
+//   holds (HFP8's 1-4-3 with bias 11) are decoded to f16 tensors first;
+// - target=f16-tensor-cores (sm_80): every one of them is decoded to f16.
+// Cases: batched and transposed operands, every mix of the two FP8 formats,
+// HFP8 forward (hfp8 x hfp8), activation-gradient (E5M2 x hfp8) and
+// weight-gradient (hfp8 x E5M2) GEMMs, convolutions (E5M2 input, E4M3FN and
+// hfp8 filters), values from subnormals to the largest finite ones.
+// Products of two 8-bit floats are exact in f32; only the summation order
+// may differ (the portable form's sums are vectorized), so the results
+// agree to within f32 rounding of the sums (and the 6 digits printed).
 // RUN: %run_cpu > %t.portable
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores \
 // RUN:   -convert-arith-to-apfloat -qtrain-lower-to-cpu=vectorize=false \
@@ -16,13 +20,26 @@
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
 // RUN:   > %t.codes
 // RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.codes --rtol 1e-5 | FileCheck %s --check-prefix=SAME
-// SAME-COUNT-5: worst difference
-// The codes form is really there (five contractions on f8 operands, no
-// decoding), and the data is not trivial.
+// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=f16-tensor-cores \
+// RUN:   -convert-arith-to-apfloat -qtrain-lower-to-cpu=vectorize=false \
+// RUN:   | mlir-runner -e main -entry-point-result=void \
+// RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
+// RUN:   > %t.f16
+// RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.f16 --rtol 1e-5 | FileCheck %s --check-prefix=SAME
+// SAME-COUNT-9: worst difference
+// SAME-NOT:     worst difference
+// The forms are really there (tensor-cores: five contractions on f8
+// operands, four on f16, none on f32; f16-tensor-cores: nine on f16), and
+// the data is not trivial.
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores | FileCheck %s --check-prefix=CODES
+// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=f16-tensor-cores | FileCheck %s --check-prefix=F16
 // RUN: FileCheck %s < %t.portable
 // CODES-COUNT-5: ^bb0(%{{.+}}: f8E{{.+}}, %{{.+}}: f8E{{.+}}, %{{.+}}: f32):
-// CODES-NOT: ^bb0(%{{.+}}: f8E{{[^,]+}}, %{{.+}}: f32):
+// CODES-COUNT-4: ^bb0(%{{[^:]+}}: f16, %{{[^:]+}}: f16, %{{[^:]+}}: f32):
+// CODES-NOT:     ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
+// F16-NOT:       ^bb0(%{{.+}}: f8E{{[^,]+}}, %{{.+}}: f8E{{[^,]+}}, %{{.+}}: f32):
+// F16-COUNT-9:   ^bb0(%{{[^:]+}}: f16, %{{[^:]+}}: f16, %{{[^:]+}}: f32):
+// F16-NOT:       ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // CHECK: Unranked Memref base@ = {{.+}} rank = 3 offset = 0 sizes = [2, 24, 16]
 // CHECK-NOT: nan
 // CHECK: Unranked Memref base@ = {{.+}} rank = 2 offset = 0 sizes = [24, 16]
@@ -147,6 +164,24 @@ func.func @main() {
   %f = tensor.expand_shape %f0 [[0, 1], [2, 3]] output_shape [4, 4, 3, 4] : tensor<16x12xf8E4M3FN> into tensor<4x4x3x4xf8E4M3FN>
   %r5 = qtrain.qconv2d %in, %f input(float<f8E5M2>, scale %one : tensor<f32>) filter(float<f8E4M3FN>, scale %one : tensor<f32>) accumulate f32 : tensor<2x4x6x40xf8E5M2>, tensor<4x4x3x4xf8E4M3FN> -> tensor<2x4x4x37xf32>
   call @print4(%r5) : (tensor<2x4x4x37xf32>) -> ()
+  // HFP8 (finite-only 1-4-3, bias 11: 2^-13 to 30), the values scaled by
+  // 1/64 so that they span its range: forward (hfp8 x hfp8), activation
+  // gradient (E5M2 x hfp8) and weight gradient (hfp8 x E5M2) GEMMs, and an
+  // E5M2 x hfp8 convolution.
+  %s64 = arith.constant dense<64.0> : tensor<f32>
+  %ah = qtrain.quantize %x to float<hfp8_e4m3> scale(%s64 : tensor<f32>) : tensor<2x24x40xf32> -> tensor<2x24x40xi8>
+  %bh = qtrain.quantize %yt to float<hfp8_e4m3> scale(%s64 : tensor<f32>) : tensor<2x16x40xf32> -> tensor<2x16x40xi8>
+  %r6 = qtrain.qmatmul %ah, %bh lhs(float<hfp8_e4m3>, scale %s64 : tensor<f32>) rhs(float<hfp8_e4m3> transposed, scale %s64 : tensor<f32>) accumulate f32 : tensor<2x24x40xi8>, tensor<2x16x40xi8> -> tensor<2x24x16xf32>
+  call @print3(%r6) : (tensor<2x24x16xf32>) -> ()
+  %r7 = qtrain.qmatmul %a5, %bh lhs(float<f8E5M2>, scale %one : tensor<f32>) rhs(float<hfp8_e4m3> transposed, scale %s64 : tensor<f32>) accumulate f32 : tensor<2x24x40xf8E5M2>, tensor<2x16x40xi8> -> tensor<2x24x16xf32>
+  call @print3(%r7) : (tensor<2x24x16xf32>) -> ()
+  %ch = qtrain.quantize %xk to float<hfp8_e4m3> scale(%s64 : tensor<f32>) : tensor<40x24xf32> -> tensor<40x24xi8>
+  %r8 = qtrain.qmatmul %ch, %d5 lhs(float<hfp8_e4m3> transposed, scale %s64 : tensor<f32>) rhs(float<f8E5M2>, scale %one : tensor<f32>) accumulate f32 : tensor<40x24xi8>, tensor<40x16xf8E5M2> -> tensor<24x16xf32>
+  call @print2(%r8) : (tensor<24x16xf32>) -> ()
+  %fh0 = tensor.extract_slice %bh[0, 0, 0] [1, 16, 12] [1, 1, 1] : tensor<2x16x40xi8> to tensor<16x12xi8>
+  %fh = tensor.expand_shape %fh0 [[0, 1], [2, 3]] output_shape [4, 4, 3, 4] : tensor<16x12xi8> into tensor<4x4x3x4xi8>
+  %r9 = qtrain.qconv2d %in, %fh input(float<f8E5M2>, scale %one : tensor<f32>) filter(float<hfp8_e4m3>, scale %s64 : tensor<f32>) accumulate f32 : tensor<2x4x6x40xf8E5M2>, tensor<4x4x3x4xi8> -> tensor<2x4x4x37xf32>
+  call @print4(%r9) : (tensor<2x4x4x37xf32>) -> ()
   return
 }
 
