@@ -70,10 +70,13 @@
 // CNN-NOT:  mma
 // Its HFP8 step: conv2's 8-bit GEMMs (forward in the loss and its gradient
 // function, weight gradient, activation gradient: 4) multiply 1-4-3 (bias
-// 11) and E5M2 values as f16. conv1 and fc, the first and last layers,
-// are in dlfloat16, which f16 does not hold, and stay float loops.
-// CNN-HFP8:     32 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// CNN-HFP8-NOT: mma
+// 11) and E5M2 values as f16; conv1 and fc, the first and last layers, are
+// in dlfloat16 (forward 2 each, weight gradients, fc's activation
+// gradient: 7), whose values are tf32 values. Every GEMM of the step is on
+// the tensor cores.
+// CNN-HFP8:      32 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// CNN-HFP8-NEXT: 56 mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// CNN-HFP8-NOT:  mma
 // Its INT8 step: the forward convolutions and fc (6) and fc's activation
 // gradient (1); conv2's activation gradient pads an asymmetric gradient
 // (zeros are not code 0) and the weight gradients take the bf16 copy, so

@@ -49,13 +49,14 @@ Operand makeOperand(const std::string &formatName, Shape shape, unsigned seed) {
   } else {
     o.format = *lookupFloatFormat(formatName);
     o.syntax = "float<" + formatName + ">";
-    // Formats without a builtin type of their name (hfp8_e4m3) are stored
-    // in i8.
+    // Formats without a builtin type of their name (hfp8_e4m3, dlfloat16)
+    // are stored in integers of their width.
     bool builtin = std::any_of(namedFloatFormatsBegin(), namedFloatFormatsEnd(),
                                [&](const NamedFloatFormat &f) {
                                  return f.name == formatName && f.isBuiltin;
                                });
-    o.storage = builtin ? formatName : "i8";
+    o.storage =
+        builtin ? formatName : "i" + std::to_string(o.format.bitWidth());
   }
   o.shape = std::move(shape);
   std::mt19937 rng(seed);
@@ -86,12 +87,13 @@ std::string storageFromCodes(KernelWriter &k, const std::string &name,
          KernelWriter::tensorType(o.shape, "i32") + ") outs(%" + name +
          "_e : " + storageType + ") {");
   k.line("^bb0(%in: i32, %out: " + o.storage + "):");
-  k.line("  %t = arith.trunci %in : i32 to i8");
-  if (o.storage != "i8") {
-    k.line("  %f = arith.bitcast %t : i8 to " + o.storage);
+  std::string bits = "i" + std::to_string(o.format.bitWidth());
+  k.line("  %t = arith.trunci %in : i32 to " + bits);
+  if (o.storage != bits) {
+    k.line("  %f = arith.bitcast %t : " + bits + " to " + o.storage);
     k.line("  linalg.yield %f : " + o.storage);
   } else {
-    k.line("  linalg.yield %t : i8");
+    k.line("  linalg.yield %t : " + bits);
   }
   k.line("} -> " + storageType);
   return out;
@@ -280,9 +282,12 @@ INSTANTIATE_TEST_SUITE_P(
                        6, false, false, true, false, false},
             MatmulCase{"e4m3_bf16_batched", "f8E4M3FN", "f8E4M3FN", "bf16", 2,
                        3, 16, 4, false, true, false, false, false},
-            // HFP8's activation gradient (f16 tensor cores on the GPU).
+            // HFP8's activation gradient (f16 tensor cores on the GPU) and
+            // its 16-bit first and last layers (tf32 tensor cores).
             MatmulCase{"e5m2_hfp8_transposed_rhs", "f8E5M2", "hfp8_e4m3", "f32",
-                       0, 7, 48, 9, false, true, true, false, false}),
+                       0, 7, 48, 9, false, true, true, false, false},
+            MatmulCase{"dlfloat16_transposed_lhs", "dlfloat16", "dlfloat16",
+                       "f32", 0, 5, 37, 6, true, false, false, false, false}),
         ::testing::Values(Device::cpu, Device::cuda)),
     [](const auto &info) {
       return std::get<0>(info.param).name + "_" +

@@ -32,7 +32,9 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
     `target=f16-tensor-cores` (sm_80) contracts float formats that f16
     holds exactly (every 8-bit one, HFP8's included) with f32 accumulation
     on f16 values: the operands are decoded to f16 tensors and widened by
-    `arith.extf` in the contraction body. `target=tensor-cores` (sm_89 and
+    `arith.extf` in the contraction body; formats that TF32 holds, every
+    value normal there (dlfloat16), are decoded to f32 and read as tf32
+    (`arith.truncf` to `tf32` and `arith.extf` back in the body, exact). `target=tensor-cores` (sm_89 and
     later) is fp8-truncf and f16-tensor-cores, and contracts two
     E4M3FN/E5M2 operands on their codes (`arith.extf` of the f8 values in
     the body) without decoding them.
@@ -113,13 +115,13 @@ def ConvertClampedFP8TruncFToNVVMPass
 
 def ConvertLowPrecisionMatmulToMMASyncPass
     : Pass<"convert-low-precision-matmul-to-mma-sync"> {
-  let summary = "8- and 16-bit GEMMs and convolutions on buffers as mma.sync kernels";
+  let summary = "Low-precision GEMMs and convolutions on buffers as mma.sync kernels";
   let description = [{
     Rewrites each `linalg.generic` on buffers that computes
     `C[b, m, n] += ext(A[.., m, .., k, ..]) * ext(B[.., k, .., n, ..])`
-    with 8-bit or f16 operands into a `gpu.launch` that computes it with
-    the warp-level MMA of sm_80 and later (16x8x32 for 8-bit operands,
-    16x8x16 for f16). Loops read only by A (and
+    with 8-bit, f16 or tf32 operands into a `gpu.launch` that computes it
+    with the warp-level MMA of sm_80 and later (16x8x32 for 8-bit operands,
+    16x8x16 for f16, 16x8x8 for tf32). Loops read only by A (and
     the output) are m, only by B n, by both a batch (at most one), reduction
     loops k; each of m, n and k may be several loops, enumerated row-major,
     and A and B may read at affine expressions of them. So a convolution
@@ -132,8 +134,9 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     | `f8E4M3FN`/`f8E5M2` (`arith.extf`), any mix  | f32         | `mma.sync...m16n8k32.row.col.f32.e4m3.e5m2.f32` (sm_89+) |
     | `i8` (`arith.extsi` / `arith.extui`), any mix | i32         | `mma.sync...m16n8k32.row.col.s32.s8.u8.s32` |
     | `f16` (`arith.extf`)                         | f32         | `mma.sync...m16n8k16.row.col.f32.f16.f16.f32` |
+    | `f32` read as `tf32` (`arith.truncf`, `arith.extf`) | f32  | `mma.sync...m16n8k8.row.col.f32.tf32.tf32.f32` |
 
-    Integer sums wrap as the CPU's do. FP8 and f16 products are accumulated in f32
+    Integer sums wrap as the CPU's do. Float products are accumulated in f32
     by the tensor cores in an order (and, on sm_89/sm_90, with an
     intermediate precision) that the hardware defines: float contraction
     order is unspecified in qtrain (docs/numerics.md).
@@ -175,18 +178,18 @@ def ConvertLowPrecisionMatmulToMMASyncPass
 
 def ConvertLowPrecisionMatmulToWGMMAPass
     : Pass<"convert-low-precision-matmul-to-wgmma"> {
-  let summary = "8- and 16-bit GEMMs and convolutions on buffers as wgmma kernels (sm_90a)";
+  let summary = "Low-precision GEMMs and convolutions on buffers as wgmma kernels (sm_90a)";
   let description = [{
     Rewrites the contractions that convert-low-precision-matmul-to-mma-sync
-    takes (E4M3FN/E5M2 and f16 into f32, i8 into i32, GEMMs and implicit
-    GEMMs, any operand layout, any sizes) into kernels on Hopper's warpgroup
-    MMA, `wgmma.mma_async.sync.aligned.m64n64k32` (`k16` for f16; sm_90a
-    only): one warpgroup of 128 threads a 64x64 output tile, the 64x32 byte
+    takes (E4M3FN/E5M2, f16 and tf32 into f32, i8 into i32, GEMMs and
+    implicit GEMMs, any operand layout, any sizes) into kernels on Hopper's
+    warpgroup MMA, `wgmma.mma_async.sync.aligned.m64n64k32` (`k16` for f16,
+    `k8` for tf32; sm_90a only): one warpgroup of 128 threads a 64x64 output tile, the 64x32 byte
     tiles of A and B
     staged in shared memory in the no-swizzle K-major layout that the
     matrix descriptors describe (fence.proxy.async, barrier, then wgmma
     fence / mma_async / commit / wait). Accumulation as for mma.sync: f32
-    in the tensor cores' order for FP8 and f16, wrapping i32 for int8.
+    in the tensor cores' order for float operands, wrapping i32 for int8.
     `qtrain-lower-to-nvvm` uses it for `chip=sm_90a`.
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's

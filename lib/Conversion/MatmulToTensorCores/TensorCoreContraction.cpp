@@ -23,36 +23,54 @@ StringRef mlir::qtrain::ptxName(MMAElement element) {
     return "u8";
   case MMAElement::f16:
     return "f16";
+  case MMAElement::tf32:
+    return "tf32";
   }
   llvm_unreachable("unknown MMA element");
 }
 
 namespace {
 
-/// The operand of `cast` if it widens an 8-bit or f16 block argument the
-/// way an MMA reads it, with that element type.
-std::optional<std::pair<BlockArgument, MMAElement>> matchWidening(Value cast,
-                                                                  Type acc) {
+/// A block argument widened the way an MMA reads it: its element type
+/// there, and the ops that widen it.
+struct Widening {
+  BlockArgument arg;
+  MMAElement element;
+  unsigned numOps;
+};
+
+/// The widening `cast` is, if any: an 8-bit or f16 block argument widened
+/// by one op, or an f32 one read as tf32 (`extf(truncf(arg) : tf32)`).
+std::optional<Widening> matchWidening(Value cast, Type acc) {
   Operation *op = cast.getDefiningOp();
   if (!op || op->getNumOperands() != 1)
     return std::nullopt;
+  if (auto ext = dyn_cast<arith::ExtFOp>(op);
+      ext && acc.isF32() && ext.getIn().getType().isTF32()) {
+    auto trunc = ext.getIn().getDefiningOp<arith::TruncFOp>();
+    auto arg = trunc ? dyn_cast<BlockArgument>(trunc.getIn()) : nullptr;
+    if (!arg || !arg.getType().isF32())
+      return std::nullopt;
+    return Widening{arg, MMAElement::tf32, 2};
+  }
   auto arg = dyn_cast<BlockArgument>(op->getOperand(0));
   if (!arg)
     return std::nullopt;
+  auto widening = [&](MMAElement element) { return Widening{arg, element, 1}; };
   Type from = arg.getType();
   if (acc.isF32() && isa<arith::ExtFOp>(op)) {
     if (isa<Float8E4M3FNType>(from))
-      return std::make_pair(arg, MMAElement::e4m3);
+      return widening(MMAElement::e4m3);
     if (isa<Float8E5M2Type>(from))
-      return std::make_pair(arg, MMAElement::e5m2);
+      return widening(MMAElement::e5m2);
     if (from.isF16())
-      return std::make_pair(arg, MMAElement::f16);
+      return widening(MMAElement::f16);
   }
   if (acc.isInteger(32) && from.isInteger(8)) {
     if (isa<arith::ExtSIOp>(op))
-      return std::make_pair(arg, MMAElement::s8);
+      return widening(MMAElement::s8);
     if (isa<arith::ExtUIOp>(op))
-      return std::make_pair(arg, MMAElement::u8);
+      return widening(MMAElement::u8);
   }
   return std::nullopt;
 }
@@ -144,23 +162,27 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
   Operation *mul = product.getDefiningOp();
   if (!mul || !isa<arith::MulFOp, arith::MulIOp>(mul))
     return failure();
-  auto x = matchWidening(mul->getOperand(0), acc);
-  auto y = matchWidening(mul->getOperand(1), acc);
-  if (!x || !y || x->first == y->first)
+  std::optional<Widening> x = matchWidening(mul->getOperand(0), acc);
+  std::optional<Widening> y = matchWidening(mul->getOperand(1), acc);
+  if (!x || !y || x->arg == y->arg)
     return failure();
-  if (x->first.getArgNumber() == 1)
+  if (x->arg.getArgNumber() == 1)
     std::swap(x, y);
-  if (x->first.getArgNumber() != 0 || y->first.getArgNumber() != 1)
+  if (x->arg.getArgNumber() != 0 || y->arg.getArgNumber() != 1)
     return failure();
-  // Both operands of one MMA are fp8, both f16, or both 8-bit integers
-  // (the accumulator type settles the last).
-  if ((x->second == MMAElement::f16) != (y->second == MMAElement::f16))
+  // Both operands of one MMA are fp8, both f16, both tf32, or both 8-bit
+  // integers (the accumulator type settles the last).
+  auto kind = [](MMAElement e) {
+    return e == MMAElement::f16 || e == MMAElement::tf32 ? int(e) : -1;
+  };
+  if (kind(x->element) != kind(y->element))
     return failure();
   bool isFloat = acc.isF32();
-  // Nothing else may happen in the body.
-  if (body.getOperations().size() != 5)
+  // Nothing else may happen in the body: the widenings, the product, the
+  // sum and the yield.
+  if (body.getOperations().size() != x->numOps + y->numOps + 3)
     return failure();
-  return TensorCoreContraction{op, *dims, x->second, y->second, isFloat};
+  return TensorCoreContraction{op, *dims, x->element, y->element, isFloat};
 }
 
 SmallVector<TensorCoreContraction>
@@ -307,7 +329,9 @@ Value TensorCoreKernelBuilder::loadWord(unsigned operand, Value free, Value k) {
         b, memref, operandIndices(operand, loopValues(m, n, kClamped)));
     if (element.getType() != bitsType)
       element = arith::BitcastOp::create(b, bitsType, element);
-    Value part = arith::ExtUIOp::create(b, b.getI32Type(), element);
+    Value part = bits == 32
+                     ? element
+                     : arith::ExtUIOp::create(b, b.getI32Type(), element);
     part = arith::SelectOp::create(b, inRange, part, i32(0));
     if (j)
       part = arith::ShLIOp::create(b, part, i32(bits * j));

@@ -35,10 +35,19 @@ struct ContractionOperand {
   Value tensor;
   AffineMap map;
   num::Format format;
+  /// A type that holds each of the (decoded) elements, which the GEMM units
+  /// read them as (tf32), or null.
+  Type readAs = {};
 };
 
-Value widen(ImplicitLocOpBuilder &b, Value element, const num::Format &format,
-            Type accType) {
+Value widen(ImplicitLocOpBuilder &b, Value element,
+            const ContractionOperand &operand, Type accType) {
+  // Exact: the decoded values are tf32 values.
+  if (operand.readAs)
+    return arith::ExtFOp::create(
+        b, accType,
+        arith::TruncFOp::create(b, operand.readAs, element).getResult());
+  const num::Format &format = operand.format;
   if (element.getType() == accType)
     return element; // float operands decoded to accType already
   // f8 codes or f16 values (tensor cores), widened exactly.
@@ -94,14 +103,13 @@ Value contract(PatternRewriter &rewriter, Location loc,
              [&](OpBuilder &nested, Location l, ValueRange args) {
                ImplicitLocOpBuilder b(l, nested);
                NumericsIRBuilder numerics(b);
-               Value term = widen(b, args[0], operands[0].format, accType);
+               Value term = widen(b, args[0], operands[0], accType);
                Value acc = args.back();
                Value sum;
                if (isFloat) {
                  if (operands.size() == 2)
-                   term = mulInType(
-                       numerics, term,
-                       widen(b, args[1], operands[1].format, accType));
+                   term = mulInType(numerics, term,
+                                    widen(b, args[1], operands[1], accType));
                  // The summation order of float contractions is
                  // unspecified (docs/numerics.md): f32 sums may be
                  // reassociated into tree reductions.
@@ -113,7 +121,7 @@ Value contract(PatternRewriter &rewriter, Location loc,
                } else {
                  if (operands.size() == 2)
                    term = arith::MulIOp::create(
-                       b, term, widen(b, args[1], operands[1].format, accType));
+                       b, term, widen(b, args[1], operands[1], accType));
                  sum = arith::AddIOp::create(b, acc, term);
                }
                linalg::YieldOp::create(b, sum);
@@ -214,6 +222,10 @@ enum class FloatOperands {
   codes,
   /// f16 values, decoded exactly (every value of both formats is one).
   f16,
+  /// f32 values decoded exactly, read as tf32 (every value of both formats
+  /// is a normal tf32 value or zero): `arith.truncf` to tf32 and back in
+  /// the contraction body says so.
+  tf32,
   /// Values decoded to the accumulator type, contracted as they are.
   accumulator,
 };
@@ -242,21 +254,33 @@ FloatOperands floatOperands(NumericsTarget target, Type accType, Value lhs,
   };
   if (fitsHalf(lhsFormat) && fitsHalf(rhsFormat))
     return FloatOperands::f16;
+  // TF32: 8 exponent bits (bias 127), 10 mantissa bits. Subnormals are
+  // left out: whether the MMAs keep them is not documented.
+  num::FloatFormat tf32{8, 10, 127, /*subnormals=*/true,
+                        num::SpecialValues::IEEE};
+  auto fitsTF32 = [&](NumericFormatAttrInterface format) {
+    num::Format f = format.getNumericFormat();
+    return f.isFloat() && f.getFloat().minPositive() >= tf32.minNormal() &&
+           num::isGridSubset(f, tf32, num::OverflowMode::Native);
+  };
+  if (fitsTF32(lhsFormat) && fitsTF32(rhsFormat))
+    return FloatOperands::tf32;
   return FloatOperands::accumulator;
 }
 
 /// Decodes both operands of a float contraction to the type its GEMM units
-/// multiply (or leaves the codes); fails where a decode does.
-LogicalResult prepareFloatOperands(PatternRewriter &rewriter, Operation *op,
-                                   NumericsTarget target, Type accType,
-                                   Value &lhs,
-                                   NumericFormatAttrInterface lhsFormat,
-                                   Value &rhs,
-                                   NumericFormatAttrInterface rhsFormat) {
+/// multiply (or leaves the codes); returns the type they read the decoded
+/// elements as (ContractionOperand::readAs), and fails where a decode does.
+FailureOr<Type> prepareFloatOperands(PatternRewriter &rewriter, Operation *op,
+                                     NumericsTarget target, Type accType,
+                                     Value &lhs,
+                                     NumericFormatAttrInterface lhsFormat,
+                                     Value &rhs,
+                                     NumericFormatAttrInterface rhsFormat) {
   FloatOperands form =
       floatOperands(target, accType, lhs, lhsFormat, rhs, rhsFormat);
   if (form == FloatOperands::codes)
-    return success();
+    return Type();
   Type type = form == FloatOperands::f16 ? rewriter.getF16Type() : accType;
   FailureOr<Value> l =
       decodeOperand(rewriter, op, lhs, lhsFormat.getNumericFormat(), type);
@@ -266,7 +290,7 @@ LogicalResult prepareFloatOperands(PatternRewriter &rewriter, Operation *op,
     return failure();
   lhs = *l;
   rhs = *r;
-  return success();
+  return form == FloatOperands::tf32 ? Type(rewriter.getTF32Type()) : Type();
 }
 
 struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
@@ -282,10 +306,15 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
     num::Format rhsFormat = op.getRhsFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value lhs = op.getLhs(), rhs = op.getRhs();
-    if (lhsFormat.isFloat() &&
-        failed(prepareFloatOperands(rewriter, op, target, accType, lhs,
-                                    op.getLhsFormat(), rhs, op.getRhsFormat())))
-      return failure();
+    Type readAs;
+    if (lhsFormat.isFloat()) {
+      FailureOr<Type> prepared =
+          prepareFloatOperands(rewriter, op, target, accType, lhs,
+                               op.getLhsFormat(), rhs, op.getRhsFormat());
+      if (failed(prepared))
+        return failure();
+      readAs = *prepared;
+    }
 
     // Iteration space [b,] m, n, k.
     bool batched = op.getLhs().getType().getRank() == 3;
@@ -319,7 +348,8 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
       outSizes.push_back(lhsSizes[0]);
     outSizes.append({mSize, nSize});
 
-    ContractionOperand a{lhs, lhsMap, lhsFormat}, b{rhs, rhsMap, rhsFormat};
+    ContractionOperand a{lhs, lhsMap, lhsFormat, readAs},
+        b{rhs, rhsMap, rhsFormat, readAs};
     Value acc =
         contract(rewriter, loc, {a, b}, outMap, iterators, outSizes, accType);
 
@@ -408,11 +438,15 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     num::Format filterFormat = op.getFilterFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value input = op.getInput(), filter = op.getFilter();
-    if (inputFormat.isFloat() &&
-        failed(prepareFloatOperands(rewriter, op, target, accType, input,
-                                    op.getInputFormat(), filter,
-                                    op.getFilterFormat())))
-      return failure();
+    Type readAs;
+    if (inputFormat.isFloat()) {
+      FailureOr<Type> prepared = prepareFloatOperands(
+          rewriter, op, target, accType, input, op.getInputFormat(), filter,
+          op.getFilterFormat());
+      if (failed(prepared))
+        return failure();
+      readAs = *prepared;
+    }
 
     // Iteration space (n, f, oh, ow, c, kh, kw).
     enum : unsigned { N, F, OH, OW, C, KH, KW, NumDims };
@@ -444,8 +478,8 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     SmallVector<OpFoldResult> outSizes;
     for (int64_t size : resultType.getShape())
       outSizes.push_back(rewriter.getIndexAttr(size));
-    ContractionOperand x{input, inputMap, inputFormat},
-        wt{filter, filterMap, filterFormat};
+    ContractionOperand x{input, inputMap, inputFormat, readAs},
+        wt{filter, filterMap, filterFormat, readAs};
     Value acc =
         contract(rewriter, loc, {x, wt}, outMap, iterators, outSizes, accType);
 

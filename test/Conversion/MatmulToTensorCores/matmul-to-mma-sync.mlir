@@ -222,12 +222,59 @@ func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x40xf16>, %c: memref<64x40
 
 // -----
 
-// Left alone: an f16 operand with an FP8 one (no MMA mixes them), and f16
-// into an f16 accumulator.
+// f32 read as tf32 (truncf to tf32 and back in the body) into f32: K by 8,
+// one element a register, m16n8k8 MMAs on i32 registers.
+// CHECK-LABEL: func.func @tf32_nt
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c24 step %c8 iter_args(
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x24xf32>, vector<1xf32>
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<16x24xf32>, vector<1xf32>
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k8.row.col.tf32"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-NOT:     linalg.generic
+func.func @tf32_nt(%a: memref<64x24xf32>, %b: memref<16x24xf32>, %c: memref<64x16xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x24xf32>, memref<16x24xf32>) outs(%c : memref<64x16xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %0 = arith.truncf %x : f32 to tf32
+    %1 = arith.extf %0 : tf32 to f32
+    %2 = arith.truncf %y : f32 to tf32
+    %3 = arith.extf %2 : tf32 to f32
+    %4 = arith.mulf %1, %3 : f32
+    %5 = arith.addf %acc, %4 fastmath<reassoc> : f32
+    linalg.yield %5 : f32
+  }
+  return
+}
+
+// -----
+
+// Left alone: an f16 operand with an FP8 one (no MMA mixes them), f16 into
+// an f16 accumulator, f16 with an f32 read as tf32, and f32 read as bf16.
 // CHECK-LABEL: func.func @f16_not_mma
 // CHECK-NOT:     gpu.launch
-// CHECK-COUNT-2: linalg.generic
-func.func @f16_not_mma(%a: memref<16x32xf16>, %b8: memref<32x8xf8E4M3FN>, %b: memref<32x8xf16>, %c: memref<16x8xf32>, %c16: memref<16x8xf16>) {
+// CHECK-COUNT-4: linalg.generic
+func.func @f16_not_mma(%a: memref<16x32xf16>, %b8: memref<32x8xf8E4M3FN>, %b: memref<32x8xf16>, %c: memref<16x8xf32>, %c16: memref<16x8xf16>, %b32: memref<32x8xf32>, %a32: memref<16x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b32 : memref<16x32xf16>, memref<32x8xf32>) outs(%c : memref<16x8xf32>) {
+  ^bb0(%x: f16, %y: f32, %acc: f32):
+    %0 = arith.extf %x : f16 to f32
+    %t = arith.truncf %y : f32 to tf32
+    %1 = arith.extf %t : tf32 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a32, %b32 : memref<16x32xf32>, memref<32x8xf32>) outs(%c : memref<16x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %t = arith.truncf %x : f32 to bf16
+    %0 = arith.extf %t : bf16 to f32
+    %u = arith.truncf %y : f32 to bf16
+    %1 = arith.extf %u : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b8 : memref<16x32xf16>, memref<32x8xf8E4M3FN>) outs(%c : memref<16x8xf32>) {
   ^bb0(%x: f16, %y: f8E4M3FN, %acc: f32):

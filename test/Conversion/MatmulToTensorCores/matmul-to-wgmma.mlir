@@ -93,3 +93,28 @@ func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32
   }
   return
 }
+
+// -----
+
+// f32 read as tf32: 64x8-element tiles (32 bytes of k), one element a word,
+// and an m64n64k8 MMA on tf32.
+// CHECK-LABEL: func.func @tf32_nt
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c8 iter_args(
+// CHECK-COUNT-4:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x32xf32>, vector<1xf32>
+// CHECK:             memref.store
+// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 8>, D[<f32>, <one>], A[<tf32>, <one>, <row>], B[<tf32>, <one>, <col>]
+func.func @tf32_nt(%a: memref<64x32xf32>, %b: memref<32x32xf32>, %c: memref<64x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x32xf32>, memref<32x32xf32>) outs(%c : memref<64x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %0 = arith.truncf %x : f32 to tf32
+    %1 = arith.extf %0 : tf32 to f32
+    %2 = arith.truncf %y : f32 to tf32
+    %3 = arith.extf %2 : tf32 to f32
+    %4 = arith.mulf %1, %3 : f32
+    %5 = arith.addf %acc, %4 fastmath<reassoc> : f32
+    linalg.yield %5 : f32
+  }
+  return
+}

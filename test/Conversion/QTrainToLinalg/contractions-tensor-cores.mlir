@@ -27,7 +27,7 @@ func.func @fp8_codes(%a: tensor<2x4x8xf8E4M3FN>, %b: tensor<2x3x8xf8E5M2>, %s: t
 // contraction: the GEMM units multiply f16. Contractions that no tensor
 // core takes are decoded to the accumulator type, as on every target: an
 // f16 accumulator (the MMAs here accumulate in f32), and a format f16 does
-// not hold (bf16).
+// not hold and TF32 holds only with subnormals (bf16).
 // CHECK-LABEL: func.func @decoded
 // CHECK-SAME:    %[[A:[^:]*]]: tensor<4x8xf8E4M3FN>, %[[H:[^:]*]]: tensor<4x8xi8>
 // CHECK:         %[[HH:.+]] = linalg.generic {{.*}} ins(%[[H]] : tensor<4x8xi8>) outs(%{{.*}} : tensor<4x8xf16>)
@@ -48,6 +48,28 @@ func.func @decoded(%a: tensor<4x8xf8E4M3FN>, %h: tensor<4x8xi8>, %bf: tensor<4x8
   %2 = qtrain.qmatmul %bf, %bf lhs(float<bf16>, scale %s : tensor<f32>) rhs(float<bf16> transposed, scale %s : tensor<f32>)
                              accumulate f32 : tensor<4x8xbf16>, tensor<4x8xbf16> -> tensor<4x4xf32>
   return %0, %1, %2 : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
+}
+
+// -----
+
+// Formats that TF32 holds, all of whose values are normal there (dlfloat16,
+// 1-6-9 without subnormals, in i16), are decoded to f32 and read as tf32 in
+// the contraction: truncf to tf32 and extf back, exact.
+// CHECK-LABEL: func.func @tf32_read
+// CHECK-SAME:    %[[A:[^:]*]]: tensor<4x8xi16>
+// CHECK:         %[[AD:.+]] = linalg.generic {{.*}} ins(%[[A]] : tensor<4x8xi16>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[AD]], %{{.+}} : tensor<4x8xf32>, tensor<4x8xf32>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK-NEXT:    ^bb0(%[[X:.+]]: f32, %[[Y:.+]]: f32, %[[ACC:.+]]: f32):
+// CHECK-NEXT:      %[[XT:.+]] = arith.truncf %[[X]] : f32 to tf32
+// CHECK-NEXT:      %[[XF:.+]] = arith.extf %[[XT]] : tf32 to f32
+// CHECK-NEXT:      %[[YT:.+]] = arith.truncf %[[Y]] : f32 to tf32
+// CHECK-NEXT:      %[[YF:.+]] = arith.extf %[[YT]] : tf32 to f32
+// CHECK-NEXT:      %[[P:.+]] = arith.mulf %[[XF]], %[[YF]] : f32
+// CHECK-NEXT:      arith.addf %[[ACC]], %[[P]] fastmath<reassoc> : f32
+func.func @tf32_read(%a: tensor<4x8xi16>, %s: tensor<f32>) -> tensor<4x4xf32> {
+  %0 = qtrain.qmatmul %a, %a lhs(float<dlfloat16>, scale %s : tensor<f32>) rhs(float<dlfloat16> transposed, scale %s : tensor<f32>)
+                             accumulate f32 : tensor<4x8xi16>, tensor<4x8xi16> -> tensor<4x4xf32>
+  return %0 : tensor<4x4xf32>
 }
 
 // -----

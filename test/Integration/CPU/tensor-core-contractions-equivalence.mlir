@@ -5,14 +5,18 @@
 // - target=tensor-cores (sm_89+): E4M3FN/E5M2 operands are contracted on
 //   their codes, widened by arith.extf in the body; other formats that f16
 //   holds (HFP8's 1-4-3 with bias 11) are decoded to f16 tensors first;
-// - target=f16-tensor-cores (sm_80): every one of them is decoded to f16.
+//   formats that TF32 holds (dlfloat16, HFP8's first and last layers) are
+//   decoded to f32 and read as tf32 (truncf to tf32 and extf back);
+// - target=f16-tensor-cores (sm_80): as tensor-cores, but E4M3FN/E5M2 are
+//   decoded to f16 too.
 // Cases: batched and transposed operands, every mix of the two FP8 formats,
 // HFP8 forward (hfp8 x hfp8), activation-gradient (E5M2 x hfp8) and
 // weight-gradient (hfp8 x E5M2) GEMMs, convolutions (E5M2 input, E4M3FN and
-// hfp8 filters), values from subnormals to the largest finite ones.
-// Products of two 8-bit floats are exact in f32; only the summation order
-// may differ (the portable form's sums are vectorized), so the results
-// agree to within f32 rounding of the sums (and the 6 digits printed).
+// hfp8 filters), a dlfloat16 GEMM and convolution, values from subnormals
+// to the largest finite ones. Products of two 8-bit floats, and of two
+// dlfloat16 values, are exact in f32; only the summation order may differ
+// (the portable form's sums are vectorized), so the results agree to within
+// f32 rounding of the sums (and the 6 digits printed).
 // RUN: %run_cpu > %t.portable
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores \
 // RUN:   -convert-arith-to-apfloat -qtrain-lower-to-cpu=vectorize=false \
@@ -26,19 +30,28 @@
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
 // RUN:   > %t.f16
 // RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.f16 --rtol 1e-5 | FileCheck %s --check-prefix=SAME
-// SAME-COUNT-9: worst difference
+// SAME-COUNT-11: worst difference
 // SAME-NOT:     worst difference
 // The forms are really there (tensor-cores: five contractions on f8
-// operands, four on f16, none on f32; f16-tensor-cores: nine on f16), and
-// the data is not trivial.
+// operands, four on f16, two on f32 read as tf32, none on plain f32;
+// f16-tensor-cores: nine on f16 and the two tf32 ones), and the data is
+// not trivial.
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores | FileCheck %s --check-prefix=CODES
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=f16-tensor-cores | FileCheck %s --check-prefix=F16
 // RUN: FileCheck %s < %t.portable
 // CODES-COUNT-5: ^bb0(%{{.+}}: f8E{{.+}}, %{{.+}}: f8E{{.+}}, %{{.+}}: f32):
 // CODES-COUNT-4: ^bb0(%{{[^:]+}}: f16, %{{[^:]+}}: f16, %{{[^:]+}}: f32):
+// CODES:         ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
+// CODES-NEXT:      arith.truncf %{{.+}} : f32 to tf32
+// CODES:         ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
+// CODES-NEXT:      arith.truncf %{{.+}} : f32 to tf32
 // CODES-NOT:     ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // F16-NOT:       ^bb0(%{{.+}}: f8E{{[^,]+}}, %{{.+}}: f8E{{[^,]+}}, %{{.+}}: f32):
 // F16-COUNT-9:   ^bb0(%{{[^:]+}}: f16, %{{[^:]+}}: f16, %{{[^:]+}}: f32):
+// F16:           ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
+// F16-NEXT:        arith.truncf %{{.+}} : f32 to tf32
+// F16:           ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
+// F16-NEXT:        arith.truncf %{{.+}} : f32 to tf32
 // F16-NOT:       ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // CHECK: Unranked Memref base@ = {{.+}} rank = 3 offset = 0 sizes = [2, 24, 16]
 // CHECK-NOT: nan
@@ -182,6 +195,19 @@ func.func @main() {
   %fh = tensor.expand_shape %fh0 [[0, 1], [2, 3]] output_shape [4, 4, 3, 4] : tensor<16x12xi8> into tensor<4x4x3x4xi8>
   %r9 = qtrain.qconv2d %in, %fh input(float<f8E5M2>, scale %one : tensor<f32>) filter(float<hfp8_e4m3>, scale %s64 : tensor<f32>) accumulate f32 : tensor<2x4x6x40xf8E5M2>, tensor<4x4x3x4xi8> -> tensor<2x4x4x37xf32>
   call @print4(%r9) : (tensor<2x4x4x37xf32>) -> ()
+  // dlfloat16 (1-6-9, bias 31, no subnormals), in i16: HFP8's first and
+  // last layers. A weight-gradient GEMM and a convolution.
+  %cl = qtrain.quantize %xk to float<dlfloat16> : tensor<40x24xf32> -> tensor<40x24xi16>
+  %dl = qtrain.quantize %yk to float<dlfloat16> : tensor<40x16xf32> -> tensor<40x16xi16>
+  %r10 = qtrain.qmatmul %cl, %dl lhs(float<dlfloat16> transposed, scale %one : tensor<f32>) rhs(float<dlfloat16>, scale %one : tensor<f32>) accumulate f32 : tensor<40x24xi16>, tensor<40x16xi16> -> tensor<24x16xf32>
+  call @print2(%r10) : (tensor<24x16xf32>) -> ()
+  %xl = tensor.expand_shape %x [[0], [1, 2], [3]] output_shape [2, 4, 6, 40] : tensor<2x24x40xf32> into tensor<2x4x6x40xf32>
+  %il = qtrain.quantize %xl to float<dlfloat16> : tensor<2x4x6x40xf32> -> tensor<2x4x6x40xi16>
+  %fl0 = tensor.extract_slice %yt[0, 0, 0] [1, 16, 12] [1, 1, 1] : tensor<2x16x40xf32> to tensor<16x12xf32>
+  %fl1 = tensor.expand_shape %fl0 [[0, 1], [2, 3]] output_shape [4, 4, 3, 4] : tensor<16x12xf32> into tensor<4x4x3x4xf32>
+  %fl = qtrain.quantize %fl1 to float<dlfloat16> : tensor<4x4x3x4xf32> -> tensor<4x4x3x4xi16>
+  %r11 = qtrain.qconv2d %il, %fl input(float<dlfloat16>, scale %one : tensor<f32>) filter(float<dlfloat16>, scale %one : tensor<f32>) accumulate f32 : tensor<2x4x6x40xi16>, tensor<4x4x3x4xi16> -> tensor<2x4x4x37xf32>
+  call @print4(%r11) : (tensor<2x4x4x37xf32>) -> ()
   return
 }
 

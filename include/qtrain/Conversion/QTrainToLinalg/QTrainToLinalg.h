@@ -27,7 +27,9 @@ enum class NumericsTarget {
   /// value f16 holds (every 8-bit format, HFP8's 1-4-3 included) with f32
   /// accumulation and no zero points decode their operands to f16 tensors
   /// (exact) and widen them with `arith.extf` in the contraction body, the
-  /// form the tensor-core passes recognize.
+  /// form the tensor-core passes recognize. Formats that TF32 holds, every
+  /// value normal there (dlfloat16), are decoded to f32 and read as tf32
+  /// (`arith.truncf` to tf32 and `arith.extf` back in the body).
   f16TensorCores,
   /// fp8Truncf and f16TensorCores, and GEMM units that also multiply
   /// E4M3FN/E5M2 codes themselves (sm_89 and later): a contraction of two
