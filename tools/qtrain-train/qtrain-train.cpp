@@ -39,10 +39,12 @@ using mlir::qtrain::ArgRole;
 using mlir::qtrain::RecipeKind;
 namespace cl = llvm::cl;
 
-static cl::opt<std::string> modelFile(cl::Positional, cl::Required,
-                                      cl::desc("<model.mlir>"));
+// Only these appear in --help, not the LLVM options linked in with MLIR.
+static cl::OptionCategory trainOptions("qtrain-train options");
+static cl::opt<std::string> modelFile(cl::cat(trainOptions), cl::Positional,
+                                      cl::Required, cl::desc("<model.mlir>"));
 static cl::list<RecipeKind> recipes(
-    "recipe", cl::CommaSeparated,
+    cl::cat(trainOptions), "recipe", cl::CommaSeparated,
     cl::desc("Recipes to train with (several: a comparison table)"),
     cl::values(clEnumValN(RecipeKind::fp32, "fp32", "no quantization"),
                clEnumValN(RecipeKind::int8, "int8", "Banner et al. 2018"),
@@ -50,30 +52,32 @@ static cl::list<RecipeKind> recipes(
                clEnumValN(RecipeKind::fp8, "fp8", "E4M3 / E5M2 with scales")));
 enum class DeviceKind { cpu, cuda };
 static cl::opt<DeviceKind> device(
-    "device", cl::desc("Where the training step runs"),
+    cl::cat(trainOptions), "device", cl::desc("Where the training step runs"),
     cl::init(DeviceKind::cpu),
     cl::values(clEnumValN(DeviceKind::cpu, "cpu",
                           "the host CPU (qtrain-lower-to-cpu)"),
                clEnumValN(DeviceKind::cuda, "cuda",
                           "CUDA GPU 0 (qtrain-lower-to-nvvm, kernels for "
                           "its chip)")));
-static cl::opt<int> epochs("epochs", cl::desc("Passes over the data"),
-                           cl::init(1));
-static cl::opt<double> learningRate("lr", cl::desc("Learning rate"),
-                                    cl::init(0.05));
-static cl::opt<double> momentum("momentum", cl::desc("SGD momentum"),
-                                cl::init(0.9));
+static cl::opt<int> epochs(cl::cat(trainOptions), "epochs",
+                           cl::desc("Passes over the data"), cl::init(1));
+static cl::opt<double> learningRate(cl::cat(trainOptions), "lr",
+                                    cl::desc("Learning rate"), cl::init(0.05));
+static cl::opt<double> momentum(cl::cat(trainOptions), "momentum",
+                                cl::desc("SGD momentum"), cl::init(0.9));
 enum class Schedule { constant, cosine };
 static cl::opt<Schedule> schedule(
-    "schedule", cl::desc("Learning-rate schedule over the whole run"),
+    cl::cat(trainOptions), "schedule",
+    cl::desc("Learning-rate schedule over the whole run"),
     cl::init(Schedule::cosine),
     cl::values(clEnumValN(Schedule::constant, "constant", "lr throughout"),
                clEnumValN(Schedule::cosine, "cosine",
                           "lr * (1 + cos(pi * step / steps)) / 2")));
-static cl::opt<double> weightDecay("weight-decay", cl::desc("L2 decay"),
-                                   cl::init(0.0));
+static cl::opt<double> weightDecay(cl::cat(trainOptions), "weight-decay",
+                                   cl::desc("L2 decay"), cl::init(0.0));
 static cl::opt<mlir::qtrain::RangeBatchNormMode> rangeBatchNorm(
-    "range-bn", cl::desc("Replace batch norm by Range BN"),
+    cl::cat(trainOptions), "range-bn",
+    cl::desc("Replace batch norm by Range BN"),
     cl::init(mlir::qtrain::RangeBatchNormMode::recipe),
     cl::values(clEnumValN(mlir::qtrain::RangeBatchNormMode::recipe, "recipe",
                           "as the recipe says (int8 only)"),
@@ -81,52 +85,56 @@ static cl::opt<mlir::qtrain::RangeBatchNormMode> rangeBatchNorm(
                clEnumValN(mlir::qtrain::RangeBatchNormMode::off, "off",
                           "never")));
 static cl::opt<int64_t> rangeBatchNormChunks(
-    "range-bn-chunks",
+    cl::cat(trainOptions), "range-bn-chunks",
     cl::desc("Chunks of the batch whose ranges Range BN averages"),
     cl::init(16));
 static cl::opt<mlir::qtrain::RangeConstant> rangeBatchNormConstant(
-    "range-bn-constant", cl::desc("Range BN's C(n)"),
+    cl::cat(trainOptions), "range-bn-constant", cl::desc("Range BN's C(n)"),
     cl::init(mlir::qtrain::RangeConstant::reference),
     cl::values(clEnumValN(mlir::qtrain::RangeConstant::paper, "paper",
                           "1 / sqrt(2 ln n)"),
                clEnumValN(mlir::qtrain::RangeConstant::reference, "reference",
                           "the reference code's constant")));
 static cl::list<int64_t> activationBitsList(
-    "activation-bits",
+    cl::cat(trainOptions), "activation-bits",
     cl::desc("Keep the batch-norm + ReLU activations saved for backward in "
              "4 or 8 bits (0: exact); several: each recipe with each"),
     cl::CommaSeparated);
 static cl::opt<int64_t>
-    amaxHistory("amax-history",
+    amaxHistory(cl::cat(trainOptions), "amax-history",
                 cl::desc("Delayed scaling of the per-tensor absmax specs "
                          "(fp8) over the amaxes of the last N steps"),
                 cl::init(0));
 static cl::opt<mlir::qtrain::ParamInit> defaultInit(
-    "init", cl::desc("Initialization of weights without a qtrain.init"),
+    cl::cat(trainOptions), "init",
+    cl::desc("Initialization of weights without a qtrain.init"),
     cl::init(mlir::qtrain::ParamInit::he_normal),
     cl::values(clEnumValN(mlir::qtrain::ParamInit::he_normal, "he",
                           "normal, variance 2 / fan-in"),
                clEnumValN(mlir::qtrain::ParamInit::glorot_uniform, "glorot",
                           "uniform, variance 2 / (fan-in + fan-out)")));
-static cl::opt<unsigned> seed("seed", cl::desc("Initialization and shuffle"),
+static cl::opt<unsigned> seed(cl::cat(trainOptions), "seed",
+                              cl::desc("Initialization and shuffle"),
                               cl::init(1));
-static cl::opt<int64_t> trainLimit("train-limit",
+static cl::opt<int64_t> trainLimit(cl::cat(trainOptions), "train-limit",
                                    cl::desc("Use the first N training images"),
                                    cl::init(0));
-static cl::opt<int64_t> testLimit("test-limit",
+static cl::opt<int64_t> testLimit(cl::cat(trainOptions), "test-limit",
                                   cl::desc("Use the first N test images"),
                                   cl::init(0));
 static cl::opt<std::string>
-    dataDir("data", cl::desc("Directory of the Fashion-MNIST idx.gz files"),
+    dataDir(cl::cat(trainOptions), "data",
+            cl::desc("Directory of the Fashion-MNIST idx.gz files"),
             cl::init("/usr/share/datasets/fashion-mnist"));
-static cl::opt<std::string> csvFile("csv", cl::desc("Append a CSV log here"));
-static cl::opt<bool> dumpIR("dump-ir",
+static cl::opt<std::string> csvFile(cl::cat(trainOptions), "csv",
+                                    cl::desc("Append a CSV log here"));
+static cl::opt<bool> dumpIR(cl::cat(trainOptions), "dump-ir",
                             cl::desc("Print the IR of each stage: the "
                                      "model, the training step, the lowered "
                                      "code"));
-static cl::opt<std::string> saveFile("save",
+static cl::opt<std::string> saveFile(cl::cat(trainOptions), "save",
                                      cl::desc("Save the trained parameters"));
-static cl::opt<std::string> loadFile("load",
+static cl::opt<std::string> loadFile(cl::cat(trainOptions), "load",
                                      cl::desc("Start from saved parameters"));
 
 namespace {
@@ -610,6 +618,7 @@ static void printComparison(ArrayRef<std::pair<Config, Result>> results) {
 }
 
 int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(trainOptions);
   cl::ParseCommandLineOptions(
       argc, argv,
       "qtrain-train: train a model on Fashion-MNIST through the qtrain "
