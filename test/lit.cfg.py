@@ -37,6 +37,10 @@ config.substitutions.append(
 tool_dirs = [config.qtrain_tools_dir, config.llvm_tools_dir]
 tools = ["qtrain-opt", "qtrain-train", "mlir-opt", "mlir-runner", "mlir-translate"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+# The GPU benchmark, built where the CUDA toolkit and its cuBLAS are.
+if os.path.exists(os.path.join(config.qtrain_tools_dir, "qtrain-bench-gpu")):
+    config.available_features.add("qtrain-bench-gpu")
+    llvm_config.add_tool_substitutions(["qtrain-bench-gpu"], tool_dirs)
 
 # Python tests use the qtrain package from the source tree and the numerics
 # C library from the build tree.

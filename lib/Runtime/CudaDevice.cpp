@@ -26,7 +26,8 @@ mlir::qtrain::GPUChip CudaDevice::chip() const {
   return minor >= 9 ? GPUChip::sm_89 : GPUChip::sm_80;
 }
 
-Expected<CudaDevice> openCudaDevice() {
+/// The runtime library's function `name`, loading the library first.
+template <typename Fn> static Expected<Fn> runtimeFunction(const char *name) {
   StringRef path = cudaRuntimeLibrary();
   if (path.empty())
     return createStringError("qtrain was built without the CUDA toolkit: "
@@ -36,14 +37,19 @@ Expected<CudaDevice> openCudaDevice() {
       sys::DynamicLibrary::getPermanentLibrary(path.str().c_str(), &error);
   if (!library.isValid())
     return createStringError("cannot load " + path + ": " + error);
+  if (void *address = library.getAddressOfSymbol(name))
+    return reinterpret_cast<Fn>(address);
+  return createStringError(path + " has no " + name);
+}
+
+Expected<CudaDevice> openCudaDevice() {
   using Probe = int (*)(int32_t *, int32_t *, char *, int32_t);
-  auto probe =
-      reinterpret_cast<Probe>(library.getAddressOfSymbol("qtrainCudaDevice"));
+  Expected<Probe> probe = runtimeFunction<Probe>("qtrainCudaDevice");
   if (!probe)
-    return createStringError(path + " has no qtrainCudaDevice");
+    return probe.takeError();
   CudaDevice device;
   char name[256] = {};
-  if (probe(&device.major, &device.minor, name, sizeof(name)) != 0)
+  if ((*probe)(&device.major, &device.minor, name, sizeof(name)) != 0)
     return createStringError(Twine("no CUDA device: ") + name);
   device.name = name;
   if (device.major < 8)
@@ -53,6 +59,35 @@ Expected<CudaDevice> openCudaDevice() {
                 device.name, device.major, device.minor)
             .str());
   return device;
+}
+
+Error profileKernels(bool enable) {
+  Expected<void (*)(int32_t)> profile =
+      runtimeFunction<void (*)(int32_t)>("qtrainCudaProfile");
+  if (!profile)
+    return profile.takeError();
+  (*profile)(enable);
+  return Error::success();
+}
+
+Expected<std::vector<KernelTime>> kernelTimes() {
+  using Size = int32_t (*)();
+  using Entry = const char *(*)(int32_t, int64_t *, double *);
+  Expected<Size> size = runtimeFunction<Size>("qtrainCudaProfileSize");
+  if (!size)
+    return size.takeError();
+  Expected<Entry> entry = runtimeFunction<Entry>("qtrainCudaProfileEntry");
+  if (!entry)
+    return entry.takeError();
+  std::vector<KernelTime> times;
+  for (int32_t i = 0, e = (*size)(); i < e; ++i) {
+    KernelTime time;
+    if (const char *name = (*entry)(i, &time.launches, &time.milliseconds)) {
+      time.name = name;
+      times.push_back(std::move(time));
+    }
+  }
+  return times;
 }
 
 } // namespace qtrain::runtime

@@ -163,7 +163,8 @@ class QMatmulExecutionTest
     : public ::testing::TestWithParam<std::tuple<MatmulCase, Device>> {};
 
 TEST_P(QMatmulExecutionTest, MatchesReference) {
-  const auto &[c, device] = GetParam();
+  const auto &c = std::get<0>(GetParam());
+  Device device = std::get<1>(GetParam());
   std::string whyNot;
   std::optional<Target> target = targetOf(device, whyNot);
   if (!target)
@@ -305,7 +306,8 @@ class QConv2DExecutionTest
     : public ::testing::TestWithParam<std::tuple<ConvCase, Device>> {};
 
 TEST_P(QConv2DExecutionTest, MatchesReference) {
-  const auto &[c, device] = GetParam();
+  const auto &c = std::get<0>(GetParam());
+  Device device = std::get<1>(GetParam());
   std::string whyNot;
   std::optional<Target> target = targetOf(device, whyNot);
   if (!target)

@@ -229,7 +229,8 @@ using DequantizeFn = void (*)(StridedMemRefType<int32_t, 1> *,
                               StridedMemRefType<float, 1> *);
 
 TEST_P(ElementwiseExecutionTest, BitExactAgainstLibrary) {
-  const auto &[c, device] = GetParam();
+  const auto &c = std::get<0>(GetParam());
+  Device device = std::get<1>(GetParam());
   std::string error;
   std::optional<Target> target = targetOf(device, error);
   if (!target)

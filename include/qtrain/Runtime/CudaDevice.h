@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace qtrain::runtime {
 
@@ -35,6 +36,21 @@ llvm::StringRef cudaRuntimeLibrary();
 /// the toolkit, the driver is missing, there is no GPU, or it is older
 /// than sm_80.
 llvm::Expected<CudaDevice> openCudaDevice();
+
+/// A kernel's launches and their total GPU time (events around each).
+struct KernelTime {
+  std::string name;
+  int64_t launches = 0;
+  double milliseconds = 0;
+};
+
+/// Starts (or stops) timing the runtime's kernel launches, clearing the
+/// times so far; after openCudaDevice. (QTRAIN_CUDA_PROFILE=1 in the
+/// environment times every launch and prints a table at exit.)
+llvm::Error profileKernels(bool enable);
+
+/// The kernels timed since, in the order of their first launch.
+llvm::Expected<std::vector<KernelTime>> kernelTimes();
 
 } // namespace qtrain::runtime
 

@@ -8,12 +8,21 @@
 // is present. Same signatures; errors are printed and, as upstream does,
 // not propagated (the generated code has no way to receive them).
 //
+// It also times kernels, by name, when asked (QTRAIN_CUDA_PROFILE=1 prints
+// a table at exit; qtrainCudaProfile* read the times in-process).
+//
 //===----------------------------------------------------------------------===//
 
 #include <cuda.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #define QTRAIN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
 
@@ -48,7 +57,79 @@ CUcontext context() {
   return primary;
 }
 
+/// Kernel times: each launch is bracketed by events on its stream and
+/// waited for (launches are synchronous in qtrain's host code anyway).
+struct KernelTime {
+  std::string name;
+  int64_t launches = 0;
+  double milliseconds = 0;
+};
+
+struct Profile {
+  std::mutex mutex;
+  bool enabled = false;
+  std::unordered_map<CUfunction, std::string> names; // of loaded kernels
+  std::vector<KernelTime> times;                     // by first launch
+  std::unordered_map<CUfunction, size_t> index;      // into times
+};
+
+Profile &profile() {
+  static Profile p;
+  return p;
+}
+
+void printProfile() {
+  Profile &p = profile();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  std::fprintf(stderr, "qtrain CUDA kernel times:\n%12s %10s  %s\n", "ms",
+               "launches", "kernel");
+  for (const KernelTime &t : p.times)
+    std::fprintf(stderr, "%12.3f %10lld  %s\n", t.milliseconds,
+                 static_cast<long long>(t.launches), t.name.c_str());
+}
+
+/// QTRAIN_CUDA_PROFILE (not empty, not 0) times kernels from the start and
+/// prints them at exit.
+[[maybe_unused]] const bool profileFromEnvironment = [] {
+  const char *value = std::getenv("QTRAIN_CUDA_PROFILE");
+  if (!value || !*value || std::strcmp(value, "0") == 0)
+    return false;
+  profile().enabled = true;
+  std::atexit(printProfile);
+  return true;
+}();
+
 } // namespace
+
+/// Starts (`enable` != 0) or stops timing kernel launches; either way the
+/// times so far are cleared.
+QTRAIN_CUDA_EXPORT void qtrainCudaProfile(int32_t enable) {
+  Profile &p = profile();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.enabled = enable != 0;
+  p.times.clear();
+  p.index.clear();
+}
+
+/// The number of kernels timed, and each one's name, launches and total
+/// milliseconds, in the order of their first timed launch (null past the
+/// end).
+QTRAIN_CUDA_EXPORT int32_t qtrainCudaProfileSize() {
+  Profile &p = profile();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  return int32_t(p.times.size());
+}
+
+QTRAIN_CUDA_EXPORT const char *
+qtrainCudaProfileEntry(int32_t i, int64_t *launches, double *milliseconds) {
+  Profile &p = profile();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  if (i < 0 || size_t(i) >= p.times.size())
+    return nullptr;
+  *launches = p.times[i].launches;
+  *milliseconds = p.times[i].milliseconds;
+  return p.times[i].name.c_str();
+}
 
 /// Device 0's name and compute capability, for drivers to check that there
 /// is a GPU and to choose the chip to compile for. Unlike the mgpu* entry
@@ -105,6 +186,9 @@ QTRAIN_CUDA_EXPORT CUfunction mgpuModuleGetFunction(CUmodule module,
                                                     const char *name) {
   CUfunction function = nullptr;
   CHECK(cuModuleGetFunction(&function, module, name));
+  Profile &p = profile();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.names[function] = name;
   return function;
 }
 
@@ -119,8 +203,37 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
     CHECK(cuFuncSetAttribute(function,
                              CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                              sharedBytes));
+  Profile &p = profile();
+  bool timed;
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    timed = p.enabled;
+  }
+  CUevent start = nullptr, stop = nullptr;
+  if (timed) {
+    CHECK(cuEventCreate(&start, CU_EVENT_DEFAULT));
+    CHECK(cuEventCreate(&stop, CU_EVENT_DEFAULT));
+    CHECK(cuEventRecord(start, stream));
+  }
   CHECK(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                        sharedBytes, stream, params, extra));
+  if (!timed)
+    return;
+  CHECK(cuEventRecord(stop, stream));
+  CHECK(cuEventSynchronize(stop));
+  float milliseconds = 0;
+  CHECK(cuEventElapsedTime(&milliseconds, start, stop));
+  CHECK(cuEventDestroy(start));
+  CHECK(cuEventDestroy(stop));
+  std::lock_guard<std::mutex> lock(p.mutex);
+  auto [it, inserted] = p.index.try_emplace(function, p.times.size());
+  if (inserted) {
+    auto name = p.names.find(function);
+    p.times.push_back(
+        {name == p.names.end() ? "(unnamed)" : name->second, 0, 0});
+  }
+  p.times[it->second].launches += 1;
+  p.times[it->second].milliseconds += milliseconds;
 }
 
 QTRAIN_CUDA_EXPORT CUstream mgpuStreamCreate() {
