@@ -316,8 +316,10 @@ int main(int argc, char **argv) {
     Timing q = runQTrain(n, device->chip(), a, b, y);
     double ltMs = fp8 ? runCublasLtFP8(n, a, b, lt) : 0;
     double bfMs = runCublasBF16(n, a, b, bf16);
-    // Same values and f32 sums in other orders: they agree to within f32
-    // rounding of the sums.
+    // Same values and f32 sums in other orders, on sm_89/sm_90 FP8 tensor
+    // cores with an accumulator narrower than f32 (about 1e-3 of the
+    // results at K = 8192): a wrong fragment layout or index is off by the
+    // results' own magnitude.
     auto transposed = [n](size_t i) { return (i % n) * n + i / n; };
     double qVsBf16 = relativeDifference(bf16, y, transposed);
     double qVsLt = fp8 ? relativeDifference(lt, y, transposed) : 0;
@@ -341,8 +343,8 @@ int main(int argc, char **argv) {
                 "%.2g, from cuBLASLt FP8 %s of the largest result\n",
                 "", q.gemmKernel.c_str(), qVsBf16,
                 fp8 ? std::to_string(qVsLt).c_str() : "-");
-    if (qVsBf16 > 1e-4 || qVsLt > 1e-4)
-      fail("qtrain's GEMM differs from cuBLAS's beyond f32 rounding");
+    if (qVsBf16 > 1e-2 || qVsLt > 1e-2)
+      fail("qtrain's GEMM differs from cuBLAS's beyond summation rounding");
   }
   return 0;
 }
