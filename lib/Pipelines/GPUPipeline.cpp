@@ -40,7 +40,7 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   bool fp8Conversions = options.chip != GPUChip::sm_80;
   buildQTrainToLinalgPipeline(pm,
                               fp8Conversions ? NumericsTarget::tensorCores
-                                             : NumericsTarget::f16TensorCores,
+                                             : NumericsTarget::ampereTensorCores,
                               /*quantizedContractions=*/true);
   // Whole-tensor reductions (scales) as parallel partials, and nothing left
   // to run serially on the host.

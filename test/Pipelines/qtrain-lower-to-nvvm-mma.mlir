@@ -18,22 +18,26 @@
 // qtrain.qmatmul of 8-bit operands runs on the tensor cores: FP8 (any mix
 // of E4M3FN and E5M2, f32 accumulation) on their codes from sm_89 on, as
 // f16 values on sm_80; HFP8 (1-4-3, bias 11) as f16 values on every chip,
-// and its first and last layers' dlfloat16 as tf32; int8 on every chip.
+// and its first and last layers' dlfloat16 as tf32; int8 on every chip,
+// and int8 codes times bf16 (INT8 training's weight gradient) as bf16.
 // The two FP8 GEMMs, batched with a transposed rhs (the forward form) and
 // with a transposed lhs (the weight-gradient form), HFP8's
-// activation-gradient GEMM (E5M2 x hfp8), a dlfloat16 GEMM and the int8
-// one are one kernel each, 128 threads a block, 8 mma.sync a k-step per
-// warp. (Kernels in the order of their names: first_layer_dlfloat16,
-// forward, hfp8_activation_gradient, int8, weight_gradient.)
+// activation-gradient GEMM (E5M2 x hfp8), a dlfloat16 GEMM, the int8 one
+// and INT8's weight gradient are one kernel each, 128 threads a block, 8
+// mma.sync a k-step per warp. (Kernels in the order of their names:
+// first_layer_dlfloat16, forward, hfp8_activation_gradient, int8,
+// int8_weight_gradient, weight_gradient.)
 // PTX89-COUNT-8: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // PTX89-COUNT-8: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
 // PTX89-COUNT-8: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX89-COUNT-8: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
+// PTX89-COUNT-8: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX89-COUNT-8: mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
 // PTX89-NOT:     mma.sync
 // PTX80-COUNT-8:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // PTX80-COUNT-16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX80-COUNT-8:  mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
+// PTX80-COUNT-8:  mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX80-COUNT-8:  mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // PTX80-NOT:      mma.sync
 // On sm_90a each is one warpgroup MMA a k-step, from shared memory.
@@ -45,10 +49,11 @@
 // WGMMA:     wgmma.wait_group.sync.aligned 0;
 // WGMMA:     wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16
 // WGMMA:     wgmma.mma_async.sync.aligned.m64n64k32.s32.u8.s8
+// WGMMA:     wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
 // WGMMA:     wgmma.mma_async.sync.aligned.m64n64k32.f32.e5m2.e4m3
 // WGMMA-NOT: mma.sync
 
-// The SASS runs the FP8, f16, tf32 and int8 MMAs of sm_89 and sm_80 (QMMA,
+// The SASS runs the FP8, f16, bf16, tf32 and int8 MMAs of sm_89 and sm_80 (QMMA,
 // HMMA, IMMA) and the warpgroup MMAs of sm_90a (QGMMA, HGMMA, IGMMA), not
 // an emulation.
 // RUN: %if nvdisasm %{ for f in %t.sm89.*.cubin; do %nvdisasm $f; done | FileCheck %s --check-prefix=SASS %}
@@ -58,15 +63,18 @@
 // SASS90: QGMMA.64x64x32.F32.E4M3.E5M2
 // SASS90: HGMMA.64x64x16.F32
 // SASS90: IGMMA.64x64x32.U8.S8
+// SASS90: HGMMA.64x64x16.F32.BF16
 // SASS90: QGMMA.64x64x32.F32.E5M2.E4M3
 // SASS-COUNT-8: HMMA.1688.F32.TF32
 // SASS-COUNT-8: QMMA.16832.F32.E4M3.E5M2
 // SASS-COUNT-8: HMMA.16816.F32
 // SASS-COUNT-8: IMMA.16832.U8.S8
+// SASS-COUNT-8: HMMA.16816.F32.BF16
 // SASS-COUNT-8: QMMA.16832.F32.E5M2.E4M3
 // SASS80-COUNT-8:  HMMA.1688.F32.TF32
 // SASS80-COUNT-16: HMMA.16816.F32
 // SASS80-COUNT-8:  IMMA.16832.U8.S8
+// SASS80-COUNT-8:  HMMA.16816.F32.BF16
 // SASS80-COUNT-8:  HMMA.16816.F32
 // SASS80-NOT:      QMMA
 
@@ -93,4 +101,9 @@ func.func @hfp8_activation_gradient(%g: tensor<2x24x40xf8E5M2>, %w: tensor<2x16x
 func.func @first_layer_dlfloat16(%x: tensor<24x40xi16>, %w: tensor<16x40xi16>, %sx: tensor<f32>, %sw: tensor<f32>) -> tensor<24x16xf32> {
   %y = qtrain.qmatmul %x, %w lhs(float<dlfloat16>, scale %sx : tensor<f32>) rhs(float<dlfloat16> transposed, scale %sw : tensor<f32>) accumulate f32 : tensor<24x40xi16>, tensor<16x40xi16> -> tensor<24x16xf32>
   return %y : tensor<24x16xf32>
+}
+
+func.func @int8_weight_gradient(%x: tensor<40x24xi8>, %g: tensor<40x16xbf16>, %sx: tensor<f32>, %zx: tensor<f32>, %sg: tensor<f32>) -> tensor<24x16xf32> {
+  %d = qtrain.qmatmul %x, %g lhs(int<8, unsigned> transposed, scale %sx : tensor<f32> zero_point %zx : tensor<f32>) rhs(float<bf16>, scale %sg : tensor<f32>) accumulate f32 : tensor<40x24xi8>, tensor<40x16xbf16> -> tensor<24x16xf32>
+  return %d : tensor<24x16xf32>
 }

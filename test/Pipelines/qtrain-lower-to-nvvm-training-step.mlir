@@ -55,10 +55,12 @@
 // FP8-SM80:     88 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // FP8-SM80-NOT: mma
 // INT8 recipe (sm_80): unsigned codes with zero points in the forward GEMMs
-// and the 8-bit activation gradients (8); the weight gradients take the
-// 16-bit (bf16) gradient copy and stay float GEMMs.
-// INT8:     64 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
-// INT8-NOT: mma
+// and the 8-bit activation gradients (8); the weight gradients (3) multiply
+// the 8-bit activations' codes by the 16-bit (bf16) gradient copy on bf16
+// tensor cores, the zero points applied after the sums.
+// INT8:      24 mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// INT8-NEXT: 64 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
+// INT8-NOT:  mma
 
 // The LeNet-BN's FP8 step: its convolutions are implicit GEMMs on the tensor
 // cores too. Forward (conv1, conv2, fc; in the loss and its gradient
@@ -78,8 +80,9 @@
 // CNN-HFP8-NEXT: 56 mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CNN-HFP8-NOT:  mma
 // Its INT8 step: the forward convolutions and fc (6) and fc's activation
-// gradient (1); conv2's activation gradient pads an asymmetric gradient
-// (zeros are not code 0) and the weight gradients take the bf16 copy, so
-// those stay float.
-// CNN-INT8:     56 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
-// CNN-INT8-NOT: mma
+// gradient (1) on int8 MMAs, the weight gradients (conv1, conv2, fc: 3) on
+// bf16 ones; conv2's activation gradient pads an asymmetric gradient (its
+// zeros are no code) and stays float.
+// CNN-INT8:      24 mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// CNN-INT8-NEXT: 56 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
+// CNN-INT8-NOT:  mma

@@ -63,9 +63,11 @@ Operand makeOperand(const std::string &formatName, Shape shape, unsigned seed) {
   uint32_t numCodes = 1u << o.format.bitWidth();
   for (int64_t i = 0; i < numElements(o.shape); ++i) {
     uint32_t code;
-    do { // finite values only
+    // Finite values up to 2^32 (bf16's reach 2^128, and sums of their
+    // products would overflow f32).
+    do {
       code = rng() % numCodes;
-    } while (!std::isfinite(decode(o.format, code)));
+    } while (!(std::fabs(decode(o.format, code)) <= 0x1p32f));
     o.codes.push_back(int32_t(code));
   }
   return o;
@@ -124,11 +126,11 @@ uint32_t bitsOf(float x) {
 }
 
 /// Adds output `y` (`outShape`) to the kernel, compiles it for `target` and
-/// runs it on the two operands' codes, scales and (if `zeroPoints`) zero
-/// points: kernel(a, b, scaleA, scaleB, [zeroA, zeroB,] y). Empty on failure.
+/// runs it on the two operands' codes, scales and zero points (those they
+/// have): kernel(a, b, scaleA, scaleB, [zeroA,] [zeroB,] y). Empty on
+/// failure.
 std::vector<float> compileAndRun(KernelWriter &k, const Shape &outShape,
-                                 Operand &a, Operand &b, bool zeroPoints,
-                                 const Target &target) {
+                                 Operand &a, Operand &b, const Target &target) {
   k.output("y", "%result", outShape, "f32");
   std::string source = kMaps + k.str();
   std::string error;
@@ -144,9 +146,13 @@ std::vector<float> compileAndRun(KernelWriter &k, const Shape &outShape,
   auto ym = memref1D(y);
   using Ref = StridedMemRefType<int32_t, 1> *;
   using FRef = StridedMemRefType<float, 1> *;
-  if (zeroPoints)
+  bool za = !a.zeroPoint.empty(), zb = !b.zeroPoint.empty();
+  if (za && zb)
     jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef, FRef, FRef)>("kernel")(
         &am, &bm, &sam, &sbm, &zam, &zbm, &ym);
+  else if (za || zb)
+    jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef, FRef)>("kernel")(
+        &am, &bm, &sam, &sbm, za ? &zam : &zbm, &ym);
   else
     jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef)>("kernel")(&am, &bm, &sam,
                                                                 &sbm, &ym);
@@ -214,11 +220,12 @@ TEST_P(QMatmulExecutionTest, MatchesReference) {
          KernelWriter::tensorType(lhsShape, a.storage) + ", " +
          KernelWriter::tensorType(rhsShape, b.storage) + " -> " +
          KernelWriter::tensorType(outShape, "f32"));
-  std::vector<float> y = compileAndRun(
-      k, outShape, a, b, c.lhsZeroPoint && c.rhsZeroPoint, *target);
+  std::vector<float> y = compileAndRun(k, outShape, a, b, *target);
   ASSERT_FALSE(y.empty());
 
-  bool isInt = a.format.isInt();
+  // Both integer: exact. Otherwise (float formats, or an integer one with a
+  // float one) within the f32 rounding of the sums.
+  bool isInt = a.format.isInt() && b.format.isInt();
   for (int64_t bi = 0; bi < std::max<int64_t>(c.batch, 1); ++bi) {
     for (int64_t i = 0; i < c.m; ++i) {
       for (int64_t j = 0; j < c.n; ++j) {
@@ -249,11 +256,17 @@ TEST_P(QMatmulExecutionTest, MatchesReference) {
               << c.name << " at " << bi << "," << i << "," << j << ": " << got
               << " vs " << expected;
         } else {
+          // Zero points (of an integer operand) are subtracted after the
+          // sum: acc - za * sum(b) - zb * sum(a) + K za zb, each term
+          // rounded in f32.
+          double za = c.lhsZeroPoint ? a.zeroPoint[0] : 0;
+          double zb = c.rhsZeroPoint ? b.zeroPoint[c.perChannelRhs ? j : 0] : 0;
           double ref = 0, magnitude = 0;
           for (int64_t kk = 0; kk < c.k; ++kk) {
-            double p = double(a.value(aIndex(kk))) * b.value(bIndex(kk));
-            ref += p;
-            magnitude += std::fabs(p);
+            double x = a.value(aIndex(kk)), w = b.value(bIndex(kk));
+            ref += (x - za) * (w - zb);
+            magnitude += std::fabs(x * w) + std::fabs(za * w) +
+                         std::fabs(zb * x) + std::fabs(za * zb);
           }
           double scale = double(a.scale[0]) * sbj;
           // Each of K additions may lose half an ulp of the accumulator.
@@ -288,7 +301,12 @@ INSTANTIATE_TEST_SUITE_P(
             MatmulCase{"e5m2_hfp8_transposed_rhs", "f8E5M2", "hfp8_e4m3", "f32",
                        0, 7, 48, 9, false, true, true, false, false},
             MatmulCase{"dlfloat16_transposed_lhs", "dlfloat16", "dlfloat16",
-                       "f32", 0, 5, 37, 6, true, false, false, false, false}),
+                       "f32", 0, 5, 37, 6, true, false, false, false, false},
+            // INT8 training's weight gradient: the unsigned activation
+            // with its zero point times the bf16 gradient copy (bf16
+            // tensor cores on the GPU).
+            MatmulCase{"u8_bf16_zero_point_transposed_lhs", "u8", "bf16", "f32",
+                       0, 6, 41, 5, true, false, false, true, false}),
         ::testing::Values(Device::cpu, Device::cuda)),
     [](const auto &info) {
       return std::get<0>(info.param).name + "_" +
@@ -365,8 +383,7 @@ TEST_P(QConv2DExecutionTest, MatchesReference) {
          "] : " + KernelWriter::tensorType(inputShape, x.storage) + ", " +
          KernelWriter::tensorType(filterShape, wt.storage) + " -> " +
          KernelWriter::tensorType(outShape, "f32"));
-  std::vector<float> y = compileAndRun(
-      k, outShape, x, wt, c.inputZeroPoint && c.filterZeroPoint, *target);
+  std::vector<float> y = compileAndRun(k, outShape, x, wt, *target);
   ASSERT_FALSE(y.empty());
 
   auto linear = [](const Shape &shape, std::initializer_list<int64_t> index) {

@@ -29,15 +29,18 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
     `arith.truncf` of the value clamped to the format's finite range (the
     same codes; NaN still selects the library's), which
     `convert-clamped-fp8-truncf-to-nvvm` turns into `cvt.rn.satfinite`.
-    `target=f16-tensor-cores` (sm_80) contracts float formats that f16
-    holds exactly (every 8-bit one, HFP8's included) with f32 accumulation
-    on f16 values: the operands are decoded to f16 tensors and widened by
-    `arith.extf` in the contraction body; formats that TF32 holds, every
-    value normal there (dlfloat16), are decoded to f32 and read as tf32
-    (`arith.truncf` to `tf32` and `arith.extf` back in the body, exact). `target=tensor-cores` (sm_89 and
-    later) is fp8-truncf and f16-tensor-cores, and contracts two
-    E4M3FN/E5M2 operands on their codes (`arith.extf` of the f8 values in
-    the body) without decoding them.
+    `target=ampere-tensor-cores` (sm_80's f16, bf16 and tf32 MMAs)
+    contracts with f32 accumulation on f16 values where f16 holds every
+    value of both operands (every 8-bit float format, HFP8's included), on
+    bf16 values where bf16 does (int8 codes with a bf16 operand): the
+    operands are decoded to tensors of that type and widened by `arith.extf`
+    in the contraction body. Float formats that TF32 holds, every value
+    normal there (dlfloat16), are decoded to f32 and read as tf32
+    (`arith.truncf` to `tf32` and `arith.extf` back in the body, exact).
+    `target=tensor-cores` (sm_89 and later) is fp8-truncf and
+    ampere-tensor-cores, and contracts two E4M3FN/E5M2 operands on their
+    codes (`arith.extf` of the f8 values in the body) without decoding
+    them.
 
     Example:
     ```mlir
@@ -64,12 +67,12 @@ def ConvertQTrainToLinalgPass : Pass<"convert-qtrain-to-linalg"> {
                         "integer bit manipulation only"),
              clEnumValN(::mlir::qtrain::NumericsTarget::fp8Truncf, "fp8-truncf",
                         "arith.truncf of clamped values to E4M3FN/E5M2"),
-             clEnumValN(::mlir::qtrain::NumericsTarget::f16TensorCores,
-                        "f16-tensor-cores",
-                        "float contractions on f16 values (sm_80)"),
+             clEnumValN(::mlir::qtrain::NumericsTarget::ampereTensorCores,
+                        "ampere-tensor-cores",
+                        "contractions on f16, bf16 and tf32 values (sm_80)"),
              clEnumValN(::mlir::qtrain::NumericsTarget::tensorCores,
                         "tensor-cores",
-                        "fp8-truncf, f16-tensor-cores, and FP8 contractions "
+                        "fp8-truncf, ampere-tensor-cores, and FP8 contractions "
                         "on f8 codes"))}]>,
   ];
   let dependentDialects = [
@@ -119,9 +122,9 @@ def ConvertLowPrecisionMatmulToMMASyncPass
   let description = [{
     Rewrites each `linalg.generic` on buffers that computes
     `C[b, m, n] += ext(A[.., m, .., k, ..]) * ext(B[.., k, .., n, ..])`
-    with 8-bit, f16 or tf32 operands into a `gpu.launch` that computes it
-    with the warp-level MMA of sm_80 and later (16x8x32 for 8-bit operands,
-    16x8x16 for f16, 16x8x8 for tf32). Loops read only by A (and
+    with 8-bit, 16-bit or tf32 operands into a `gpu.launch` that computes
+    it with the warp-level MMA of sm_80 and later (16x8x32 for 8-bit
+    operands, 16x8x16 for f16 and bf16, 16x8x8 for tf32). Loops read only by A (and
     the output) are m, only by B n, by both a batch (at most one), reduction
     loops k; each of m, n and k may be several loops, enumerated row-major,
     and A and B may read at affine expressions of them. So a convolution
@@ -134,6 +137,7 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     | `f8E4M3FN`/`f8E5M2` (`arith.extf`), any mix  | f32         | `mma.sync...m16n8k32.row.col.f32.e4m3.e5m2.f32` (sm_89+) |
     | `i8` (`arith.extsi` / `arith.extui`), any mix | i32         | `mma.sync...m16n8k32.row.col.s32.s8.u8.s32` |
     | `f16` (`arith.extf`)                         | f32         | `mma.sync...m16n8k16.row.col.f32.f16.f16.f32` |
+    | `bf16` (`arith.extf`)                        | f32         | `mma.sync...m16n8k16.row.col.f32.bf16.bf16.f32` |
     | `f32` read as `tf32` (`arith.truncf`, `arith.extf`) | f32  | `mma.sync...m16n8k8.row.col.f32.tf32.tf32.f32` |
 
     Integer sums wrap as the CPU's do. Float products are accumulated in f32
@@ -145,7 +149,7 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     2x4 MMA tiles, reading its fragments from global memory with bounds
     checks (any sizes). `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
-    `f16-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
+    `ampere-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
     in the forms it matches. Contractions in device code
     and other contractions are left alone.
 
@@ -181,10 +185,10 @@ def ConvertLowPrecisionMatmulToWGMMAPass
   let summary = "Low-precision GEMMs and convolutions on buffers as wgmma kernels (sm_90a)";
   let description = [{
     Rewrites the contractions that convert-low-precision-matmul-to-mma-sync
-    takes (E4M3FN/E5M2, f16 and tf32 into f32, i8 into i32, GEMMs and
+    takes (E4M3FN/E5M2, f16, bf16 and tf32 into f32, i8 into i32, GEMMs and
     implicit GEMMs, any operand layout, any sizes) into kernels on Hopper's
-    warpgroup MMA, `wgmma.mma_async.sync.aligned.m64n64k32` (`k16` for f16,
-    `k8` for tf32; sm_90a only): one warpgroup of 128 threads a 64x64 output tile, the 64x32 byte
+    warpgroup MMA, `wgmma.mma_async.sync.aligned.m64n64k32` (`k16` for f16
+    and bf16, `k8` for tf32; sm_90a only): one warpgroup of 128 threads a 64x64 output tile, the 64x32 byte
     tiles of A and B
     staged in shared memory in the no-swizzle K-major layout that the
     matrix descriptors describe (fence.proxy.async, barrier, then wgmma

@@ -1,9 +1,10 @@
 //===- MatmulToMMASync.cpp - low-precision contractions as mma.sync -------===//
 //
-// Rewrites matmul-shaped linalg contractions of 8-bit, f16 or tf32 operands
-// on buffers (E4M3FN/E5M2, f16 or tf32 into f32, i8 into i32) into GPU
-// kernels built on the warp's MMA: 16x8x32 for 8-bit operands, 16x8x16 for
-// f16, 16x8x8 for tf32 (PTX mma.sync.aligned.m16n8k32 / k16 / k8).
+// Rewrites matmul-shaped linalg contractions of 8-bit, 16-bit or tf32
+// operands on buffers (E4M3FN/E5M2, f16, bf16 or tf32 into f32, i8 into i32)
+// into GPU kernels built on the warp's MMA: 16x8x32 for 8-bit operands,
+// 16x8x16 for f16 and bf16, 16x8x8 for tf32 (PTX mma.sync.aligned.m16n8k32
+// / k16 / k8).
 // Upstream's vector-to-GPU route does not apply: nvgpu.mma.sync and
 // nvvm.mma.sync reject f8 operands in MLIR 22, so the MMA is the LLVM
 // intrinsic, called by name (the others too, so that one path builds every
@@ -14,7 +15,7 @@
 // k. Every thread loads its own fragments straight from global memory (PTX
 // ISA, "Matrix Fragments for mma.m16n8k32", "mma.m16n8k16" and
 // "mma.m16n8k8"; fp8 shares the 8-bit layouts). With g = lane / 4,
-// t = lane % 4 and e elements a register (4 of 8 bits, 2 of f16, 1 of
+// t = lane % 4 and e elements a register (4 of 8 bits, 2 of 16, 1 of
 // tf32; the MMA's k is 8e):
 //   A 16x8e, row-major:  a0 = row g,   k et..et+e-1  a1 = row g+8, k et..
 //                        a2 = row g,   k 4e+et..     a3 = row g+8, k 4e+et..
@@ -81,10 +82,10 @@ SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
                                          ArrayRef<Value> acc) {
   // The NVVM intrinsics with row-major A and column-major B: m16n8k16
   // ...row.col.f32.f32 for f16 (named by D and C, its registers <2 x half>),
-  // m16n8k8 ...row.col.tf32 (registers i32), m16n8k32
-  // ...row.col.f32.<a>.<b>.f32 for fp8, and ...row.col.<a>[.<b>] for 8-bit
-  // integers (one name when both match), without satfinite: i32 sums wrap
-  // as on the CPU.
+  // m16n8k16 ...row.col.bf16 and m16n8k8 ...row.col.tf32 (registers i32),
+  // m16n8k32 ...row.col.f32.<a>.<b>.f32 for fp8, and ...row.col.<a>[.<b>]
+  // for 8-bit integers (one name when both match), without satfinite: i32
+  // sums wrap as on the CPU.
   if (c.lhs == MMAElement::f16) {
     auto half2 = VectorType::get({2}, b.getF16Type());
     SmallVector<Value> args;
@@ -96,6 +97,8 @@ SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
   SmallVector<Value> args(a);
   llvm::append_range(args, bRegs);
   llvm::append_range(args, acc);
+  if (c.lhs == MMAElement::bf16)
+    return callMMA("llvm.nvvm.mma.m16n8k16.row.col.bf16", args);
   if (c.lhs == MMAElement::tf32)
     return callMMA("llvm.nvvm.mma.m16n8k8.row.col.tf32", args);
   std::string name = "llvm.nvvm.mma.m16n8k32.row.col.";

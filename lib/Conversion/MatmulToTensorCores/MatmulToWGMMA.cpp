@@ -6,7 +6,7 @@
 // descriptors.
 //
 // Each block is one warpgroup (128 threads) computing a 64x64 output tile
-// with wgmma.m64n64k32 (k16 for f16, k8 for tf32: 32 bytes of k each), K
+// with wgmma.m64n64k32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each), K
 // in steps of that k. Per step the threads copy a 64x32 byte tile of A and
 // of B (B as n rows of k, both "K-major", the only layout 8-bit and tf32
 // wgmma read) into shared memory, one 16-byte row of a core matrix each,
@@ -70,6 +70,8 @@ NVVM::WGMMATypes wgmmaType(MMAElement element) {
     return NVVM::WGMMATypes::u8;
   case MMAElement::f16:
     return NVVM::WGMMATypes::f16;
+  case MMAElement::bf16:
+    return NVVM::WGMMATypes::bf16;
   case MMAElement::tf32:
     return NVVM::WGMMATypes::tf32;
   }

@@ -23,6 +23,8 @@ StringRef mlir::qtrain::ptxName(MMAElement element) {
     return "u8";
   case MMAElement::f16:
     return "f16";
+  case MMAElement::bf16:
+    return "bf16";
   case MMAElement::tf32:
     return "tf32";
   }
@@ -39,8 +41,8 @@ struct Widening {
   unsigned numOps;
 };
 
-/// The widening `cast` is, if any: an 8-bit or f16 block argument widened
-/// by one op, or an f32 one read as tf32 (`extf(truncf(arg) : tf32)`).
+/// The widening `cast` is, if any: an 8-bit, f16 or bf16 block argument
+/// widened by one op, or an f32 one read as tf32 (`extf(truncf(arg) : tf32)`).
 std::optional<Widening> matchWidening(Value cast, Type acc) {
   Operation *op = cast.getDefiningOp();
   if (!op || op->getNumOperands() != 1)
@@ -65,6 +67,8 @@ std::optional<Widening> matchWidening(Value cast, Type acc) {
       return widening(MMAElement::e5m2);
     if (from.isF16())
       return widening(MMAElement::f16);
+    if (from.isBF16())
+      return widening(MMAElement::bf16);
   }
   if (acc.isInteger(32) && from.isInteger(8)) {
     if (isa<arith::ExtSIOp>(op))
@@ -170,10 +174,13 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
     std::swap(x, y);
   if (x->arg.getArgNumber() != 0 || y->arg.getArgNumber() != 1)
     return failure();
-  // Both operands of one MMA are fp8, both f16, both tf32, or both 8-bit
-  // integers (the accumulator type settles the last).
+  // Both operands of one MMA are fp8, both f16, both bf16, both tf32, or
+  // both 8-bit integers (the accumulator type settles the last).
   auto kind = [](MMAElement e) {
-    return e == MMAElement::f16 || e == MMAElement::tf32 ? int(e) : -1;
+    return e == MMAElement::f16 || e == MMAElement::bf16 ||
+                   e == MMAElement::tf32
+               ? int(e)
+               : -1;
   };
   if (kind(x->element) != kind(y->element))
     return failure();

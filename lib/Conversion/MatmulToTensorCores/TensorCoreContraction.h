@@ -1,7 +1,7 @@
 //===- TensorCoreContraction.h - GEMMs for tensor cores ---------*- C++ -*-===//
 //
 // What the tensor-core GEMM passes share: recognizing a matmul-shaped
-// linalg contraction of 8-bit, f16 or tf32 operands on buffers, and emitting
+// linalg contraction of 8-bit, 16-bit or tf32 operands on buffers, and emitting
 // the parts of its kernel that do not depend on the MMA instruction (the
 // launch, the sizes, bounds-checked operand words and output elements).
 //
@@ -17,28 +17,36 @@
 namespace mlir::qtrain {
 
 /// The element type a tensor-core MMA reads an operand as.
-enum class MMAElement { e4m3, e5m2, s8, u8, f16, tf32 };
+enum class MMAElement { e4m3, e5m2, s8, u8, f16, bf16, tf32 };
 
-/// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`, `f16`, `tf32`).
+/// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`, `f16`, `bf16`, `tf32`).
 StringRef ptxName(MMAElement element);
 
 /// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers,
-/// operands widened to f32 (E4M3FN/E5M2, or both f16, by arith.extf; both
-/// f32 read as tf32 by arith.truncf to tf32 and arith.extf) or i32 (i8 by
-/// arith.extsi/extui). m, n and k may each be several loops, enumerated
-/// row-major (a convolution's (n, oh, ow), f and (c, kh, kw): an implicit
-/// GEMM), and A and B may read at affine expressions of them; at most one
-/// batch loop. The output is written at pure loop positions.
+/// operands widened to f32 (E4M3FN/E5M2, or both f16 or both bf16, by
+/// arith.extf; both f32 read as tf32 by arith.truncf to tf32 and
+/// arith.extf) or i32 (i8 by arith.extsi/extui). m, n and k may each be several
+/// loops, enumerated row-major (a convolution's (n, oh, ow), f and (c, kh, kw):
+/// an implicit GEMM), and A and B may read at affine expressions of them; at
+/// most one batch loop. The output is written at pure loop positions.
 struct TensorCoreContraction {
   linalg::GenericOp op;
   linalg::ContractionDimensions dims;
   MMAElement lhs, rhs;
   bool isFloat; // f32 accumulation, else i32
 
-  /// Operand elements in a 32-bit register: 4 of 8 bits, 2 of f16, 1 of
+  /// Operand elements in a 32-bit register: 4 of 8 bits, 2 of 16, 1 of
   /// tf32.
   int64_t elementsPerWord() const {
-    return lhs == MMAElement::f16 ? 2 : lhs == MMAElement::tf32 ? 1 : 4;
+    switch (lhs) {
+    case MMAElement::f16:
+    case MMAElement::bf16:
+      return 2;
+    case MMAElement::tf32:
+      return 1;
+    default:
+      return 4;
+    }
   }
 };
 

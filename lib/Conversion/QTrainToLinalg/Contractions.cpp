@@ -4,7 +4,10 @@
 // (sign- or zero-extended) to the i32/i64 accumulator: an unsigned-by-signed
 // 8-bit product keeps the form x86 VNNI (vpdpbusd) executes. Float formats
 // are decoded to the accumulator type first, which holds every value of the
-// format (the verifier checks this), so the widening is exact.
+// format (the verifier checks this), so the widening is exact; with an
+// integer format, its codes are converted to f32 in the contraction. Where
+// the target's GEMM units multiply narrower types (tensor cores), operands
+// are decoded to the type they multiply instead (contractionForm).
 //
 // Zero points are applied after the contraction as in GEMMLOWP:
 //   sum (a - za)(b - zb) = sum ab - zb sum a - za sum b + K za zb,
@@ -47,19 +50,24 @@ Value widen(ImplicitLocOpBuilder &b, Value element,
     return arith::ExtFOp::create(
         b, accType,
         arith::TruncFOp::create(b, operand.readAs, element).getResult());
-  const num::Format &format = operand.format;
-  if (element.getType() == accType)
-    return element; // float operands decoded to accType already
-  // f8 codes or f16 values (tensor cores), widened exactly.
-  if (!format.isInt())
+  Type type = element.getType();
+  if (type == accType)
+    return element; // decoded to accType already
+  // f8 codes, or values decoded to a narrower float type: exact.
+  if (isa<FloatType>(type))
     return arith::ExtFOp::create(b, accType, element);
-  if (format.getInt().isSigned)
-    return arith::ExtSIOp::create(b, accType, element);
-  return arith::ExtUIOp::create(b, accType, element);
+  // Integer codes, into an integer or (with a float operand) f32 sum.
+  bool isSigned = operand.format.getInt().isSigned;
+  if (isa<FloatType>(accType))
+    return isSigned ? arith::SIToFPOp::create(b, accType, element).getResult()
+                    : arith::UIToFPOp::create(b, accType, element).getResult();
+  return isSigned ? arith::ExtSIOp::create(b, accType, element).getResult()
+                  : arith::ExtUIOp::create(b, accType, element).getResult();
 }
 
-/// Decodes a float-format operand to `type`, which holds each of its
-/// values (the accumulator type by verification, f16 by floatOperands).
+/// Decodes an operand to `type`, which holds each of its values (integer
+/// codes: the codes themselves): the accumulator type by verification, the
+/// GEMM units' type by contractionForm.
 FailureOr<Value> decodeOperand(PatternRewriter &rewriter, Operation *op,
                                Value codes, const num::Format &format,
                                Type type) {
@@ -215,82 +223,104 @@ Value indexToF32(OpBuilder &b, Location loc, Value index) {
       arith::IndexCastOp::create(b, loc, b.getI64Type(), index));
 }
 
-/// What the GEMM units of a target multiply in a float contraction.
-enum class FloatOperands {
+/// What the GEMM units of a target multiply in a contraction with a float
+/// format (float formats have no zero points, by verification).
+enum class ContractionForm {
   /// The codes as they are stored: E4M3FN/E5M2 (the builtin f8 types, so
   /// `arith.extf` is exactly the format's decode).
   codes,
-  /// f16 values, decoded exactly (every value of both formats is one).
+  /// f16 or bf16 values decoded exactly (every value of both operands, or
+  /// every code of an integer one, is one).
   f16,
+  bf16,
   /// f32 values decoded exactly, read as tf32 (every value of both formats
   /// is a normal tf32 value or zero): `arith.truncf` to tf32 and back in
   /// the contraction body says so.
   tf32,
-  /// Values decoded to the accumulator type, contracted as they are.
+  /// Float operands decoded to the accumulator type, integer codes widened
+  /// in the contraction body.
   accumulator,
 };
 
-/// (Float formats have no zero points, by verification.)
-FloatOperands floatOperands(NumericsTarget target, Type accType, Value lhs,
-                            NumericFormatAttrInterface lhsFormat, Value rhs,
-                            NumericFormatAttrInterface rhsFormat) {
+/// Whether every value of `format` (every code, for an integer format) is
+/// exactly an `element` value.
+bool holds(const num::FloatFormat &element, const num::Format &format) {
+  if (format.isInt()) {
+    const num::IntFormat &f = format.getInt();
+    int64_t largest =
+        f.isSigned ? int64_t(1) << (f.bits - 1) : (int64_t(1) << f.bits) - 1;
+    return largest <= int64_t(1) << (element.manBits + 1);
+  }
+  return num::isGridSubset(format, element, num::OverflowMode::Native);
+}
+
+ContractionForm contractionForm(NumericsTarget target, Type accType, Value lhs,
+                                const num::Format &lhsFormat, Value rhs,
+                                const num::Format &rhsFormat) {
   // These tensor cores accumulate in f32.
-  if (!hasF16TensorCores(target) || !accType.isF32())
-    return FloatOperands::accumulator;
-  auto isFP8Storage = [&](Value operand, NumericFormatAttrInterface format) {
+  if (!hasAmpereTensorCores(target) || !accType.isF32())
+    return ContractionForm::accumulator;
+  auto isFP8Storage = [&](Value operand, const num::Format &f) {
     Type element = cast<ShapedType>(operand.getType()).getElementType();
-    num::Format f = format.getNumericFormat();
     return isa<Float8E4M3FNType, Float8E5M2Type>(element) && f.isFloat() &&
            getBuiltinFloatType(element.getContext(), f.getFloat()) == element;
   };
   if (target == NumericsTarget::tensorCores && isFP8Storage(lhs, lhsFormat) &&
       isFP8Storage(rhs, rhsFormat))
-    return FloatOperands::codes;
-  num::FloatFormat half =
-      *getFloatFormatOfType(Float16Type::get(accType.getContext()));
-  auto fitsHalf = [&](NumericFormatAttrInterface format) {
-    return num::isGridSubset(format.getNumericFormat(), half,
-                             num::OverflowMode::Native);
+    return ContractionForm::codes;
+  MLIRContext *ctx = accType.getContext();
+  auto holdsBoth = [&](const num::FloatFormat &element) {
+    return holds(element, lhsFormat) && holds(element, rhsFormat);
   };
-  if (fitsHalf(lhsFormat) && fitsHalf(rhsFormat))
-    return FloatOperands::f16;
+  if (holdsBoth(*getFloatFormatOfType(Float16Type::get(ctx))))
+    return ContractionForm::f16;
+  if (holdsBoth(*getFloatFormatOfType(BFloat16Type::get(ctx))))
+    return ContractionForm::bf16;
   // TF32: 8 exponent bits (bias 127), 10 mantissa bits. Subnormals are
   // left out: whether the MMAs keep them is not documented.
   num::FloatFormat tf32{8, 10, 127, /*subnormals=*/true,
                         num::SpecialValues::IEEE};
-  auto fitsTF32 = [&](NumericFormatAttrInterface format) {
-    num::Format f = format.getNumericFormat();
+  auto normalInTF32 = [&](const num::Format &f) {
     return f.isFloat() && f.getFloat().minPositive() >= tf32.minNormal() &&
-           num::isGridSubset(f, tf32, num::OverflowMode::Native);
+           holds(tf32, f);
   };
-  if (fitsTF32(lhsFormat) && fitsTF32(rhsFormat))
-    return FloatOperands::tf32;
-  return FloatOperands::accumulator;
+  if (normalInTF32(lhsFormat) && normalInTF32(rhsFormat))
+    return ContractionForm::tf32;
+  return ContractionForm::accumulator;
 }
 
-/// Decodes both operands of a float contraction to the type its GEMM units
-/// multiply (or leaves the codes); returns the type they read the decoded
-/// elements as (ContractionOperand::readAs), and fails where a decode does.
-FailureOr<Type> prepareFloatOperands(PatternRewriter &rewriter, Operation *op,
-                                     NumericsTarget target, Type accType,
-                                     Value &lhs,
-                                     NumericFormatAttrInterface lhsFormat,
-                                     Value &rhs,
-                                     NumericFormatAttrInterface rhsFormat) {
-  FloatOperands form =
-      floatOperands(target, accType, lhs, lhsFormat, rhs, rhsFormat);
-  if (form == FloatOperands::codes)
+/// Decodes the operands of a contraction with a float format to the type
+/// its GEMM units multiply (or leaves codes that they multiply as stored);
+/// returns the type they read the decoded elements as
+/// (ContractionOperand::readAs), and fails where a decode does.
+FailureOr<Type> prepareOperands(PatternRewriter &rewriter, Operation *op,
+                                NumericsTarget target, Type accType, Value &lhs,
+                                const num::Format &lhsFormat, Value &rhs,
+                                const num::Format &rhsFormat) {
+  if (lhsFormat.isInt() && rhsFormat.isInt())
     return Type();
-  Type type = form == FloatOperands::f16 ? rewriter.getF16Type() : accType;
-  FailureOr<Value> l =
-      decodeOperand(rewriter, op, lhs, lhsFormat.getNumericFormat(), type);
-  FailureOr<Value> r =
-      decodeOperand(rewriter, op, rhs, rhsFormat.getNumericFormat(), type);
-  if (failed(l) || failed(r))
-    return failure();
-  lhs = *l;
-  rhs = *r;
-  return form == FloatOperands::tf32 ? Type(rewriter.getTF32Type()) : Type();
+  ContractionForm form =
+      contractionForm(target, accType, lhs, lhsFormat, rhs, rhsFormat);
+  if (form == ContractionForm::codes)
+    return Type();
+  Type type = form == ContractionForm::f16    ? rewriter.getF16Type()
+              : form == ContractionForm::bf16 ? rewriter.getBF16Type()
+                                              : accType;
+  for (auto [operand, format] :
+       {std::make_pair(&lhs, &lhsFormat), std::make_pair(&rhs, &rhsFormat)}) {
+    if (form == ContractionForm::accumulator && format->isInt())
+      continue;
+    // A builtin type's codes are its values (a bf16 gradient copy).
+    if (getElementTypeOrSelf(operand->getType()) == type && format->isFloat() &&
+        getBuiltinFloatType(type.getContext(), format->getFloat()) == type)
+      continue;
+    FailureOr<Value> decoded =
+        decodeOperand(rewriter, op, *operand, *format, type);
+    if (failed(decoded))
+      return failure();
+    *operand = *decoded;
+  }
+  return form == ContractionForm::tf32 ? Type(rewriter.getTF32Type()) : Type();
 }
 
 struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
@@ -306,15 +336,10 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
     num::Format rhsFormat = op.getRhsFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value lhs = op.getLhs(), rhs = op.getRhs();
-    Type readAs;
-    if (lhsFormat.isFloat()) {
-      FailureOr<Type> prepared =
-          prepareFloatOperands(rewriter, op, target, accType, lhs,
-                               op.getLhsFormat(), rhs, op.getRhsFormat());
-      if (failed(prepared))
-        return failure();
-      readAs = *prepared;
-    }
+    FailureOr<Type> readAs = prepareOperands(rewriter, op, target, accType, lhs,
+                                             lhsFormat, rhs, rhsFormat);
+    if (failed(readAs))
+      return failure();
 
     // Iteration space [b,] m, n, k.
     bool batched = op.getLhs().getType().getRank() == 3;
@@ -348,8 +373,8 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
       outSizes.push_back(lhsSizes[0]);
     outSizes.append({mSize, nSize});
 
-    ContractionOperand a{lhs, lhsMap, lhsFormat, readAs},
-        b{rhs, rhsMap, rhsFormat, readAs};
+    ContractionOperand a{lhs, lhsMap, lhsFormat, *readAs},
+        b{rhs, rhsMap, rhsFormat, *readAs};
     Value acc =
         contract(rewriter, loc, {a, b}, outMap, iterators, outSizes, accType);
 
@@ -438,15 +463,11 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     num::Format filterFormat = op.getFilterFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value input = op.getInput(), filter = op.getFilter();
-    Type readAs;
-    if (inputFormat.isFloat()) {
-      FailureOr<Type> prepared = prepareFloatOperands(
-          rewriter, op, target, accType, input, op.getInputFormat(), filter,
-          op.getFilterFormat());
-      if (failed(prepared))
-        return failure();
-      readAs = *prepared;
-    }
+    FailureOr<Type> readAs =
+        prepareOperands(rewriter, op, target, accType, input, inputFormat,
+                        filter, filterFormat);
+    if (failed(readAs))
+      return failure();
 
     // Iteration space (n, f, oh, ow, c, kh, kw).
     enum : unsigned { N, F, OH, OW, C, KH, KW, NumDims };
@@ -478,8 +499,8 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     SmallVector<OpFoldResult> outSizes;
     for (int64_t size : resultType.getShape())
       outSizes.push_back(rewriter.getIndexAttr(size));
-    ContractionOperand x{input, inputMap, inputFormat, readAs},
-        wt{filter, filterMap, filterFormat, readAs};
+    ContractionOperand x{input, inputMap, inputFormat, *readAs},
+        wt{filter, filterMap, filterFormat, *readAs};
     Value acc =
         contract(rewriter, loc, {x, wt}, outMap, iterators, outSizes, accType);
 

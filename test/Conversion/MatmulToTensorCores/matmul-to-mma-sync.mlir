@@ -222,6 +222,30 @@ func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x40xf16>, %c: memref<64x40
 
 // -----
 
+// bf16 x bf16 into f32: as f16 (K by 16, two elements a register), the
+// registers passed as i32 to the bf16 MMA.
+// CHECK-LABEL: func.func @bf16_nt
+// CHECK:         gpu.launch
+// CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args(
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<16x32xbf16>, vector<2xbf16>
+// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<8x32xbf16>, vector<2xbf16>
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-NOT:     linalg.generic
+func.func @bf16_nt(%a: memref<16x32xbf16>, %b: memref<8x32xbf16>, %c: memref<16x8xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<16x32xbf16>, memref<8x32xbf16>) outs(%c : memref<16x8xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %acc: f32):
+    %0 = arith.extf %x : bf16 to f32
+    %1 = arith.extf %y : bf16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
 // f32 read as tf32 (truncf to tf32 and back in the body) into f32: K by 8,
 // one element a register, m16n8k8 MMAs on i32 registers.
 // CHECK-LABEL: func.func @tf32_nt

@@ -72,7 +72,7 @@ func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memr
 
 // f16 x f16 into f32: the same 64x32-byte tiles, now 64x16 elements, so
 // K steps by 16, each thread's 16-byte row four words of two f16, and the
-// MMA is m64n64k16 on f16.
+// MMA is m64n64k16 on f16 (bf16 alike).
 // CHECK-LABEL: func.func @f16_nt
 // CHECK:         gpu.launch
 // CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(

@@ -1,5 +1,5 @@
 // RUN: qtrain-opt %s -split-input-file -convert-qtrain-to-linalg=target=tensor-cores | FileCheck %s
-// RUN: qtrain-opt %s -split-input-file -convert-qtrain-to-linalg=target=f16-tensor-cores | FileCheck %s --check-prefix=F16
+// RUN: qtrain-opt %s -split-input-file -convert-qtrain-to-linalg=target=ampere-tensor-cores | FileCheck %s --check-prefix=F16
 
 // For GEMM units that multiply FP8 codes (target=tensor-cores), a qmatmul of
 // E4M3FN/E5M2 operands with f32 accumulation contracts the codes: each is
@@ -24,12 +24,15 @@ func.func @fp8_codes(%a: tensor<2x4x8xf8E4M3FN>, %b: tensor<2x3x8xf8E5M2>, %s: t
 
 // Other float formats that f16 holds (HFP8's 1-4-3 with bias 11, in i8
 // storage) are decoded to f16 tensors, exactly, and widened in the
-// contraction: the GEMM units multiply f16. Contractions that no tensor
-// core takes are decoded to the accumulator type, as on every target: an
-// f16 accumulator (the MMAs here accumulate in f32), and a format f16 does
-// not hold and TF32 holds only with subnormals (bf16).
+// contraction: the GEMM units multiply f16. bf16 operands are contracted
+// as they are stored (their codes are their values), as are int8 codes with
+// them, decoded to bf16 (the weight gradients of INT8 training).
+// Contractions that no tensor core takes are decoded to the accumulator
+// type, as on every target: an f16 accumulator (the MMAs here accumulate in
+// f32), and 16-bit integer codes (which neither f16 nor bf16 holds) times
+// bf16, whose codes are widened in the contraction.
 // CHECK-LABEL: func.func @decoded
-// CHECK-SAME:    %[[A:[^:]*]]: tensor<4x8xf8E4M3FN>, %[[H:[^:]*]]: tensor<4x8xi8>
+// CHECK-SAME:    %[[A:[^:]*]]: tensor<4x8xf8E4M3FN>, %[[H:[^:]*]]: tensor<4x8xi8>, %[[BF:[^:]*]]: tensor<4x8xbf16>, %[[W:[^:]*]]: tensor<4x8xi16>
 // CHECK:         %[[HH:.+]] = linalg.generic {{.*}} ins(%[[H]] : tensor<4x8xi8>) outs(%{{.*}} : tensor<4x8xf16>)
 // CHECK:         %[[AH:.+]] = linalg.generic {{.*}} ins(%[[A]] : tensor<4x8xf8E4M3FN>) outs(%{{.*}} : tensor<4x8xf16>)
 // CHECK:         linalg.generic {{.*}} ins(%[[HH]], %[[AH]] : tensor<4x8xf16>, tensor<4x8xf16>) outs(%{{.*}} : tensor<4x4xf32>)
@@ -38,16 +41,23 @@ func.func @fp8_codes(%a: tensor<2x4x8xf8E4M3FN>, %b: tensor<2x3x8xf8E5M2>, %s: t
 // CHECK-NEXT:      arith.extf %[[Y]] : f16 to f32
 // CHECK-COUNT-2: linalg.generic {{.*}} ins(%{{.*}} : tensor<4x8xf8E4M3FN>) outs(%{{.*}} : tensor<4x8xf16>)
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x8xf16>, tensor<4x8xf16>) outs(%{{.*}} : tensor<4x4xf16>)
-// CHECK-COUNT-2: linalg.generic {{.*}} ins(%{{.*}} : tensor<4x8xbf16>) outs(%{{.*}} : tensor<4x8xf32>)
-// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<4x8xf32>)
-func.func @decoded(%a: tensor<4x8xf8E4M3FN>, %h: tensor<4x8xi8>, %bf: tensor<4x8xbf16>, %s: tensor<f32>) -> (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>) {
+// CHECK:         %[[HB:.+]] = linalg.generic {{.*}} ins(%[[H]] : tensor<4x8xi8>) outs(%{{.*}} : tensor<4x8xbf16>)
+// CHECK:         linalg.generic {{.*}} ins(%[[HB]], %[[BF]] : tensor<4x8xbf16>, tensor<4x8xbf16>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK-NEXT:    ^bb0(%{{.+}}: bf16, %{{.+}}: bf16, %{{.+}}: f32):
+// CHECK:         %[[BD:.+]] = linalg.generic {{.*}} ins(%[[BF]] : tensor<4x8xbf16>) outs(%{{.*}} : tensor<4x8xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[W]], %[[BD]] : tensor<4x8xi16>, tensor<4x8xf32>) outs(%{{.*}} : tensor<4x4xf32>)
+// CHECK-NEXT:    ^bb0(%[[C:.+]]: i16, %{{.+}}: f32, %{{.+}}: f32):
+// CHECK-NEXT:      arith.sitofp %[[C]] : i16 to f32
+func.func @decoded(%a: tensor<4x8xf8E4M3FN>, %h: tensor<4x8xi8>, %bf: tensor<4x8xbf16>, %w: tensor<4x8xi16>, %s: tensor<f32>) -> (tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>) {
   %0 = qtrain.qmatmul %h, %a lhs(float<hfp8_e4m3>, scale %s : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %s : tensor<f32>)
                              accumulate f32 : tensor<4x8xi8>, tensor<4x8xf8E4M3FN> -> tensor<4x4xf32>
   %1 = qtrain.qmatmul %a, %a lhs(float<f8E4M3FN>, scale %s : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %s : tensor<f32>)
                              accumulate f16 : tensor<4x8xf8E4M3FN>, tensor<4x8xf8E4M3FN> -> tensor<4x4xf32>
-  %2 = qtrain.qmatmul %bf, %bf lhs(float<bf16>, scale %s : tensor<f32>) rhs(float<bf16> transposed, scale %s : tensor<f32>)
-                             accumulate f32 : tensor<4x8xbf16>, tensor<4x8xbf16> -> tensor<4x4xf32>
-  return %0, %1, %2 : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
+  %2 = qtrain.qmatmul %h, %bf lhs(int<8, unsigned>, scale %s : tensor<f32>) rhs(float<bf16> transposed, scale %s : tensor<f32>)
+                             accumulate f32 : tensor<4x8xi8>, tensor<4x8xbf16> -> tensor<4x4xf32>
+  %3 = qtrain.qmatmul %w, %bf lhs(int<16, signed>, scale %s : tensor<f32>) rhs(float<bf16> transposed, scale %s : tensor<f32>)
+                             accumulate f32 : tensor<4x8xi16>, tensor<4x8xbf16> -> tensor<4x4xf32>
+  return %0, %1, %2, %3 : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
 }
 
 // -----
@@ -96,7 +106,7 @@ func.func @conv_fp8_codes(%x: tensor<2x4x8x8xf8E5M2>, %w: tensor<3x4x3x3xf8E4M3F
 
 // -----
 
-// For GEMM units that multiply f16 but not FP8 codes (target=f16-tensor-cores,
+// For GEMM units that multiply f16 but not FP8 codes (target=ampere-tensor-cores,
 // sm_80), FP8 operands are decoded to f16 as well.
 // F16-LABEL: func.func @f16_units
 // F16-SAME:    %[[A:[^:]*]]: tensor<2x4x8xf8E4M3FN>, %[[B:[^:]*]]: tensor<2x3x8xf8E5M2>

@@ -343,7 +343,7 @@ func.func @qmatmul_storage(%a: tensor<4x8xi8>, %b: tensor<8x4xi8>, %s: tensor<f3
 // -----
 
 func.func @qmatmul_mixed_kinds(%a: tensor<4x8xi8>, %b: tensor<8x4xf8E4M3FN>, %s: tensor<f32>) -> tensor<4x4xf32> {
-  // expected-error @+1 {{'qtrain.qmatmul' op cannot contract an integer format with a float format: #qtrain.int<8, signed> and #qtrain.float<f8E4M3FN>}}
+  // expected-error @+1 {{'qtrain.qmatmul' op an integer format with a float format accumulates in f32, got 'i32'}}
   %0 = qtrain.qmatmul %a, %b lhs(int<8, signed>, scale %s : tensor<f32>) rhs(float<f8E4M3FN>, scale %s : tensor<f32>) accumulate i32 : tensor<4x8xi8>, tensor<8x4xf8E4M3FN> -> tensor<4x4xf32>
   return %0 : tensor<4x4xf32>
 }

@@ -4,21 +4,24 @@
 // and run on the CPU, up to the f32 rounding of products and sums (the
 // scales are factored out of the sums; the 6 digits printed): FP8 forward
 // and weight-gradient forms (transposed operands, a per-channel scale,
-// stochastic rounding), a batched GEMM, and unsigned int8 with zero points
-// (INT8 training). The activation gradient keeps its simulated GEMM: the
-// weights' per-output-channel scale runs along its contraction dimension.
+// stochastic rounding), a batched GEMM, unsigned int8 with zero points
+// (INT8 training) and INT8's weight gradient (those codes times a bf16
+// gradient copy, stochastically rounded). The activation gradient keeps its
+// simulated GEMM: the weights' per-output-channel scale runs along its
+// contraction dimension.
 // RUN: %run_cpu > %t.simulated
 // RUN: qtrain-opt %s -qtrain-quantize-contractions | qtrain-opt -qtrain-lower-to-cpu \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so \
 // RUN:   > %t.codes
 // RUN: %qtrain_python -m qtrain.compare_memrefs %t.simulated %t.codes --rtol 3e-5 | FileCheck %s --check-prefix=SAME
-// SAME-COUNT-5: worst difference
+// SAME-COUNT-6: worst difference
 // The other GEMMs really became qmatmuls.
 // RUN: qtrain-opt %s -qtrain-quantize-contractions | FileCheck %s --check-prefix=CODES
 // CODES: qtrain.qmatmul
 // CODES: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
 // CODES-COUNT-3: qtrain.qmatmul
+// CODES:         qtrain.qmatmul {{.+}} lhs(int<8, unsigned> transposed, {{.+}} rhs(float<bf16>, {{.+}} accumulate f32
 // CODES-NOT: linalg.matmul
 // CODES-NOT: linalg.batch_matmul
 
@@ -128,6 +131,18 @@ func.func @main() {
   %iy = linalg.matmul ins(%qx, %qw : tensor<48x48xf32>, tensor<48x48xf32>) outs(%fill : tensor<48x48xf32>) -> tensor<48x48xf32>
   %iy_ = tensor.cast %iy : tensor<48x48xf32> to tensor<?x?xf32>
   call @print(%iy_) : (tensor<?x?xf32>) -> ()
+
+  // INT8 training's weight gradient: the 8-bit activation (k x m) times the
+  // bf16 gradient copy, stochastically rounded.
+  %bg = qtrain.round %g to float<bf16> rounding stochastic seed(%seed) {stream = 11 : i32} : tensor<48x48xf32>
+  %iw = linalg.generic {indexing_maps = [#km, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]} ins(%qx, %bg : tensor<48x48xf32>, tensor<48x48xf32>) outs(%fill : tensor<48x48xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<48x48xf32>
+  %iw_ = tensor.cast %iw : tensor<48x48xf32> to tensor<?x?xf32>
+  call @print(%iw_) : (tensor<?x?xf32>) -> ()
   return
 }
 

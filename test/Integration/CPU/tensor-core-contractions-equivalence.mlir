@@ -6,14 +6,16 @@
 //   their codes, widened by arith.extf in the body; other formats that f16
 //   holds (HFP8's 1-4-3 with bias 11) are decoded to f16 tensors first;
 //   formats that TF32 holds (dlfloat16, HFP8's first and last layers) are
-//   decoded to f32 and read as tf32 (truncf to tf32 and extf back);
-// - target=f16-tensor-cores (sm_80): as tensor-cores, but E4M3FN/E5M2 are
+//   decoded to f32 and read as tf32 (truncf to tf32 and extf back); int8
+//   codes times bf16 (INT8 training's weight gradients) contract as bf16,
+//   the codes decoded to bf16 and the zero point applied after the sum;
+// - target=ampere-tensor-cores (sm_80): as tensor-cores, but E4M3FN/E5M2 are
 //   decoded to f16 too.
 // Cases: batched and transposed operands, every mix of the two FP8 formats,
 // HFP8 forward (hfp8 x hfp8), activation-gradient (E5M2 x hfp8) and
 // weight-gradient (hfp8 x E5M2) GEMMs, convolutions (E5M2 input, E4M3FN and
-// hfp8 filters), a dlfloat16 GEMM and convolution, values from subnormals
-// to the largest finite ones. Products of two 8-bit floats, and of two
+// hfp8 filters), a dlfloat16 GEMM and convolution, a u8 (zero point) x
+// bf16 GEMM, values from subnormals to the largest finite ones. Products of two 8-bit floats, and of two
 // dlfloat16 values, are exact in f32; only the summation order may differ
 // (the portable form's sums are vectorized), so the results agree to within
 // f32 rounding of the sums (and the 6 digits printed).
@@ -24,20 +26,20 @@
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
 // RUN:   > %t.codes
 // RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.codes --rtol 1e-5 | FileCheck %s --check-prefix=SAME
-// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=f16-tensor-cores \
+// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=ampere-tensor-cores \
 // RUN:   -convert-arith-to-apfloat -qtrain-lower-to-cpu=vectorize=false \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:     -shared-libs=%mlir_lib_dir/libmlir_c_runner_utils.so,%mlir_lib_dir/libmlir_runner_utils.so,%mlir_lib_dir/libmlir_apfloat_wrappers.so \
 // RUN:   > %t.f16
 // RUN: %qtrain_python -m qtrain.compare_memrefs %t.portable %t.f16 --rtol 1e-5 | FileCheck %s --check-prefix=SAME
-// SAME-COUNT-11: worst difference
+// SAME-COUNT-12: worst difference
 // SAME-NOT:     worst difference
 // The forms are really there (tensor-cores: five contractions on f8
-// operands, four on f16, two on f32 read as tf32, none on plain f32;
-// f16-tensor-cores: nine on f16 and the two tf32 ones), and the data is
-// not trivial.
+// operands, four on f16, two on f32 read as tf32, one on bf16, none on
+// plain f32; ampere-tensor-cores: nine on f16, the two tf32 ones and the
+// bf16 one), and the data is not trivial.
 // RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=tensor-cores | FileCheck %s --check-prefix=CODES
-// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=f16-tensor-cores | FileCheck %s --check-prefix=F16
+// RUN: qtrain-opt %s -convert-qtrain-to-linalg=target=ampere-tensor-cores | FileCheck %s --check-prefix=F16
 // RUN: FileCheck %s < %t.portable
 // CODES-COUNT-5: ^bb0(%{{.+}}: f8E{{.+}}, %{{.+}}: f8E{{.+}}, %{{.+}}: f32):
 // CODES-COUNT-4: ^bb0(%{{[^:]+}}: f16, %{{[^:]+}}: f16, %{{[^:]+}}: f32):
@@ -45,6 +47,7 @@
 // CODES-NEXT:      arith.truncf %{{.+}} : f32 to tf32
 // CODES:         ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // CODES-NEXT:      arith.truncf %{{.+}} : f32 to tf32
+// CODES:         ^bb0(%{{[^:]+}}: bf16, %{{[^:]+}}: bf16, %{{[^:]+}}: f32):
 // CODES-NOT:     ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // F16-NOT:       ^bb0(%{{.+}}: f8E{{[^,]+}}, %{{.+}}: f8E{{[^,]+}}, %{{.+}}: f32):
 // F16-COUNT-9:   ^bb0(%{{[^:]+}}: f16, %{{[^:]+}}: f16, %{{[^:]+}}: f32):
@@ -52,6 +55,7 @@
 // F16-NEXT:        arith.truncf %{{.+}} : f32 to tf32
 // F16:           ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // F16-NEXT:        arith.truncf %{{.+}} : f32 to tf32
+// F16:           ^bb0(%{{[^:]+}}: bf16, %{{[^:]+}}: bf16, %{{[^:]+}}: f32):
 // F16-NOT:       ^bb0(%{{[^:]+}}: f32, %{{[^:]+}}: f32, %{{[^:]+}}: f32):
 // CHECK: Unranked Memref base@ = {{.+}} rank = 3 offset = 0 sizes = [2, 24, 16]
 // CHECK-NOT: nan
@@ -208,6 +212,14 @@ func.func @main() {
   %fl = qtrain.quantize %fl1 to float<dlfloat16> : tensor<4x4x3x4xf32> -> tensor<4x4x3x4xi16>
   %r11 = qtrain.qconv2d %il, %fl input(float<dlfloat16>, scale %one : tensor<f32>) filter(float<dlfloat16>, scale %one : tensor<f32>) accumulate f32 : tensor<2x4x6x40xi16>, tensor<4x4x3x4xi16> -> tensor<2x4x4x37xf32>
   call @print4(%r11) : (tensor<2x4x4x37xf32>) -> ()
+  // INT8 training's weight gradient: an unsigned 8-bit activation with a
+  // zero point, stored k x m, times a bf16 gradient.
+  %s16 = arith.constant dense<16.0> : tensor<f32>
+  %z = arith.constant dense<121.0> : tensor<f32>
+  %ua = qtrain.quantize %xk to int<8, unsigned> scale(%s16 : tensor<f32>) zero_point(%z : tensor<f32>) : tensor<40x24xf32> -> tensor<40x24xi8>
+  %gb = qtrain.quantize %yk to float<bf16> : tensor<40x16xf32> -> tensor<40x16xbf16>
+  %r12 = qtrain.qmatmul %ua, %gb lhs(int<8, unsigned> transposed, scale %s16 : tensor<f32> zero_point %z : tensor<f32>) rhs(float<bf16>, scale %one : tensor<f32>) accumulate f32 : tensor<40x24xi8>, tensor<40x16xbf16> -> tensor<24x16xf32>
+  call @print2(%r12) : (tensor<24x16xf32>) -> ()
   return
 }
 

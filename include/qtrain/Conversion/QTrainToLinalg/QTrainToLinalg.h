@@ -22,16 +22,18 @@ enum class NumericsTarget {
   /// convert-clamped-fp8-truncf-to-nvvm turns into `cvt.rn.satfinite`
   /// (sm_89 and later).
   fp8Truncf,
-  /// GEMM units that multiply f16 values into f32 sums (tensor cores,
-  /// sm_80): `qtrain.qmatmul`/`qtrain.qconv2d` of float formats whose every
-  /// value f16 holds (every 8-bit format, HFP8's 1-4-3 included) with f32
-  /// accumulation and no zero points decode their operands to f16 tensors
-  /// (exact) and widen them with `arith.extf` in the contraction body, the
-  /// form the tensor-core passes recognize. Formats that TF32 holds, every
-  /// value normal there (dlfloat16), are decoded to f32 and read as tf32
-  /// (`arith.truncf` to tf32 and `arith.extf` back in the body).
-  f16TensorCores,
-  /// fp8Truncf and f16TensorCores, and GEMM units that also multiply
+  /// The GEMM units of sm_80 (Ampere tensor cores), which multiply f16,
+  /// bf16 and tf32 values into f32 sums: a `qtrain.qmatmul`/`qtrain.qconv2d`
+  /// with f32 accumulation whose operands' values (integer codes, for an
+  /// integer format with a float one) f16 or else bf16 holds exactly (every
+  /// 8-bit float format, HFP8's 1-4-3 included; int8 codes with bf16) has
+  /// them decoded to tensors of that type and widened by `arith.extf` in
+  /// the contraction body, the form the tensor-core passes recognize. Float
+  /// formats that TF32 holds, every value normal there (dlfloat16), are
+  /// decoded to f32 and read as tf32 (`arith.truncf` to tf32 and
+  /// `arith.extf` back in the body).
+  ampereTensorCores,
+  /// fp8Truncf and ampereTensorCores, and GEMM units that also multiply
   /// E4M3FN/E5M2 codes themselves (sm_89 and later): a contraction of two
   /// such operands reads the codes as f8 values (`arith.extf` in the body)
   /// instead of decoding them first.
@@ -44,9 +46,9 @@ inline bool usesFP8Truncf(NumericsTarget target) {
          target == NumericsTarget::tensorCores;
 }
 
-/// Whether `target`'s GEMM units multiply f16 values.
-inline bool hasF16TensorCores(NumericsTarget target) {
-  return target == NumericsTarget::f16TensorCores ||
+/// Whether `target`'s GEMM units multiply f16, bf16 and tf32 values.
+inline bool hasAmpereTensorCores(NumericsTarget target) {
+  return target == NumericsTarget::ampereTensorCores ||
          target == NumericsTarget::tensorCores;
 }
 

@@ -236,18 +236,24 @@ LogicalResult ComputeScaleOp::verify() {
 // Contractions
 //===----------------------------------------------------------------------===//
 
-/// Integer formats accumulate in i32/i64, float formats in f32/f16/bf16, and
-/// the two kinds do not mix.
+/// Integer formats accumulate in i32/i64, float formats in f32/f16/bf16,
+/// and an integer format with a float one in f32, which holds every code of
+/// the one (integer formats have at most 16 bits) and every value of the
+/// other (float formats are f32 subsets).
 static LogicalResult verifyAccumulator(Operation *op,
                                        NumericFormatAttrInterface lhsFormat,
                                        NumericFormatAttrInterface rhsFormat,
                                        Type accType) {
   bool lhsInt = lhsFormat.getNumericFormat().isInt();
   bool rhsInt = rhsFormat.getNumericFormat().isInt();
-  if (lhsInt != rhsInt)
-    return op->emitOpError() << "cannot contract an integer format with a "
-                                "float format: "
-                             << lhsFormat << " and " << rhsFormat;
+  if (lhsInt != rhsInt) {
+    if (!accType.isF32())
+      return op->emitOpError()
+             << "an integer format with a float format accumulates in f32, "
+                "got "
+             << accType;
+    return success();
+  }
   if (lhsInt &&
       !(accType.isSignlessInteger(32) || accType.isSignlessInteger(64)))
     return op->emitOpError()

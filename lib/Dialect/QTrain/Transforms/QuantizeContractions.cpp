@@ -73,10 +73,11 @@ std::optional<unsigned> positionOf(AffineMap map, unsigned dim) {
 }
 
 /// The accumulator that holds every sum of `k` products of the two formats
-/// exactly (integers) or that the formats widen to (floats).
+/// exactly (integers) or that the formats widen to (floats, and an integer
+/// format with a float one).
 Type accumulatorType(Builder &b, const num::Format &lhs, const num::Format &rhs,
                      int64_t k) {
-  if (!lhs.isInt())
+  if (!lhs.isInt() || !rhs.isInt())
     return b.getF32Type();
   auto magnitude = [](const num::IntFormat &f) -> int64_t {
     return f.isSigned ? int64_t(1) << (f.bits - 1) : (int64_t(1) << f.bits) - 1;
@@ -202,19 +203,6 @@ Value scaleOf(PatternRewriter &rewriter, Location loc, RoundOp round,
   return one;
 }
 
-/// Why the codes of two roundings cannot be contracted together, if they
-/// cannot: one GEMM unit takes two integer or two float formats, and float
-/// formats have no zero points.
-std::optional<StringRef> whyNotContractible(RoundOp a, RoundOp b) {
-  num::Format fa = a.getFormat().getNumericFormat();
-  num::Format fb = b.getFormat().getNumericFormat();
-  if (fa.isInt() != fb.isInt())
-    return StringRef("mixes integer and float");
-  if (fa.isFloat() && (a.getZeroPoint() || b.getZeroPoint()))
-    return StringRef("float zero point");
-  return std::nullopt;
-}
-
 /// Erases the moves and roundings that the codes replaced.
 void eraseIfDead(PatternRewriter &rewriter,
                  ArrayRef<const RoundedOperand *> operands) {
@@ -273,8 +261,6 @@ struct QuantizedContraction : OpInterfaceRewritePattern<linalg::LinalgOp> {
 
     num::Format lhsFormat = lhs.getFormat().getNumericFormat();
     num::Format rhsFormat = rhs.getFormat().getNumericFormat();
-    if (std::optional<StringRef> why = whyNotContractible(lhs, rhs))
-      return rewriter.notifyMatchFailure(op, *why);
     // Scales factor out of the sums only per tensor or per free channel.
     auto scaleFactors = [&](RoundOp round, bool transposed, bool isLhs) {
       GranularityAttr g = round.getGranularityAttr();
@@ -330,8 +316,6 @@ struct QuantizedConvolution : OpRewritePattern<ConvOp> {
     RoundOp x = input->round, w = filter->round;
     num::Format inputFormat = x.getFormat().getNumericFormat();
     num::Format filterFormat = w.getFormat().getNumericFormat();
-    if (std::optional<StringRef> why = whyNotContractible(x, w))
-      return rewriter.notifyMatchFailure(op, *why);
     bool nchw = layout == ConvLayout::nchw_fchw;
     GranularityAttr xg = x.getGranularityAttr(), wg = w.getGranularityAttr();
     if ((xg && xg.getKind() != GranularityKind::per_tensor) ||

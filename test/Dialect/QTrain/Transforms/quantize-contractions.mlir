@@ -81,14 +81,14 @@ func.func @int8(%x: tensor<4x8xf32>, %w: tensor<8x2xf32>, %s: tensor<f32>, %z: t
 // -----
 
 // Left alone: an operand that is not rounded, a scale along k (it cannot
-// be factored out of the sums), an integer format times a float one, a
-// nonzero init, and a body that is not a plain multiply-add.
+// be factored out of the sums), a nonzero init, and a body that is not a
+// plain multiply-add.
 // CHECK-LABEL: func.func @not_quantized
 // CHECK-NOT:     qtrain.qmatmul
-// CHECK-COUNT-4: linalg.matmul
+// CHECK-COUNT-3: linalg.matmul
 // CHECK:         linalg.generic
 // CHECK-NOT:     qtrain.qmatmul
-func.func @not_quantized(%x: tensor<4x8xf32>, %w: tensor<8x2xf32>, %s: tensor<f32>, %sk: tensor<8xf32>, %init: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) {
+func.func @not_quantized(%x: tensor<4x8xf32>, %w: tensor<8x2xf32>, %s: tensor<f32>, %sk: tensor<8xf32>, %init: tensor<4x2xf32>) -> (tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>) {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<4x2xf32>
   %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<4x2xf32>) -> tensor<4x2xf32>
@@ -97,8 +97,6 @@ func.func @not_quantized(%x: tensor<4x8xf32>, %w: tensor<8x2xf32>, %s: tensor<f3
   %y1 = linalg.matmul ins(%rx, %w : tensor<4x8xf32>, tensor<8x2xf32>) outs(%fill : tensor<4x2xf32>) -> tensor<4x2xf32>
   %rk = qtrain.round %x to float<f8E4M3FN> scale(%sk : tensor<8xf32>) granularity <per_channel, axis = 1> : tensor<4x8xf32>
   %y2 = linalg.matmul ins(%rk, %rw : tensor<4x8xf32>, tensor<8x2xf32>) outs(%fill : tensor<4x2xf32>) -> tensor<4x2xf32>
-  %ri = qtrain.round %x to int<8, signed> scale(%s : tensor<f32>) : tensor<4x8xf32>
-  %y3 = linalg.matmul ins(%ri, %rw : tensor<4x8xf32>, tensor<8x2xf32>) outs(%fill : tensor<4x2xf32>) -> tensor<4x2xf32>
   %y4 = linalg.matmul ins(%rx, %rw : tensor<4x8xf32>, tensor<8x2xf32>) outs(%init : tensor<4x2xf32>) -> tensor<4x2xf32>
   %y5 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%rx, %rw : tensor<4x8xf32>, tensor<8x2xf32>) outs(%fill : tensor<4x2xf32>) {
   ^bb0(%a: f32, %b: f32, %acc: f32):
@@ -107,7 +105,28 @@ func.func @not_quantized(%x: tensor<4x8xf32>, %w: tensor<8x2xf32>, %s: tensor<f3
     %r = arith.addf %acc, %q : f32
     linalg.yield %r : f32
   } -> tensor<4x2xf32>
-  return %y1, %y2, %y3, %y4, %y5 : tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
+  return %y1, %y2, %y4, %y5 : tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>, tensor<4x2xf32>
+}
+
+// -----
+
+// An integer format times a float one (INT8 training's weight gradient:
+// the unsigned 8-bit activation, with its zero point, times the bf16
+// gradient copy) contracts their codes in f32.
+// CHECK-LABEL: func.func @int8_times_bf16
+// CHECK-SAME:    (%[[A:.+]]: tensor<8x4xf32>, %[[G:.+]]: tensor<8x2xf32>, %[[S:.+]]: tensor<f32>, %[[Z:.+]]: tensor<f32>)
+// CHECK-DAG:     %[[QA:.+]] = qtrain.quantize %[[A]] to int<8, unsigned> scale(%[[S]] : tensor<f32>) zero_point(%[[Z]] : tensor<f32>) : tensor<8x4xf32> -> tensor<8x4xi8>
+// CHECK-DAG:     %[[QG:.+]] = qtrain.quantize %[[G]] to float<bf16> : tensor<8x2xf32> -> tensor<8x2xbf16>
+// CHECK:         qtrain.qmatmul %[[QA]], %[[QG]] lhs(int<8, unsigned> transposed, scale %[[S]] : tensor<f32> zero_point %[[Z]] : tensor<f32>) rhs(float<bf16>, scale %{{.+}} : tensor<f32>) accumulate f32 : tensor<8x4xi8>, tensor<8x2xbf16> -> tensor<4x2xf32>
+// CHECK-NOT:     linalg.matmul
+func.func @int8_times_bf16(%a: tensor<8x4xf32>, %g: tensor<8x2xf32>, %s: tensor<f32>, %z: tensor<f32>) -> tensor<4x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x2xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %ra = qtrain.round %a to int<8, unsigned> scale(%s : tensor<f32>) zero_point(%z : tensor<f32>) : tensor<8x4xf32>
+  %rg = qtrain.round %g to float<bf16> : tensor<8x2xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>] ins(%ra, %rg : tensor<8x4xf32>, tensor<8x2xf32>) outs(%fill : tensor<4x2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
 }
 
 // -----
@@ -204,11 +223,12 @@ func.func @conv_int8_nhwc(%x: tensor<2x9x9x3xf32>, %w: tensor<3x3x3x4xf32>, %s: 
 
 // Left alone: an input scale per channel (qconv2d's is per tensor), a
 // filter scale along its input channels, a per-channel rounding moved by a
-// transpose, zeros padding an asymmetric rounding, and int8 times bf16.
+// transpose, and zeros padding an asymmetric rounding. (int8 times bf16 is
+// contracted, in f32.)
 // CHECK-LABEL: func.func @conv_not_quantized
 // CHECK-NOT:     qtrain.qconv2d
-// CHECK-COUNT-5: linalg.conv_2d_nchw_fchw
-// CHECK-NOT:     qtrain.qconv2d
+// CHECK-COUNT-4: linalg.conv_2d_nchw_fchw
+// CHECK:         qtrain.qconv2d {{.+}} input(int<8, signed>, {{.+}} filter(float<bf16>, {{.+}} accumulate f32
 func.func @conv_not_quantized(%x: tensor<2x3x6x6xf32>, %w: tensor<4x3x3x3xf32>, %s: tensor<f32>, %s3: tensor<3xf32>, %z: tensor<f32>) -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<3x4x4x4xf32>, tensor<2x4x6x6xf32>, tensor<2x4x4x4xf32>) {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<2x4x4x4xf32>

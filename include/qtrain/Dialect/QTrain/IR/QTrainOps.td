@@ -242,8 +242,9 @@ def QTrain_QMatmulOp : QTrain_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
     `result[b, m, n] = lhs_scale * rhs_scale *
       sum_k (decode(lhs[b, m, k]) - lhs_zp) * (decode(rhs[b, k, n]) - rhs_zp)`,
     with the sum accumulated in `accumulate` (i32 for integer formats; f32,
-    f16 or bf16 for float formats) and the result converted to the result's
-    float type. The batch dimension `b` is optional (rank 2 or 3).
+    f16 or bf16 for float formats; f32 for an integer format with a float
+    one, the integer codes widened exactly) and the result converted to the
+    result's float type. The batch dimension `b` is optional (rank 2 or 3).
 
     `transposed` operands are stored `k x m` (lhs) and `n x k` (rhs), the
     forms backward GEMMs need. Scales are per tensor, or per channel along the

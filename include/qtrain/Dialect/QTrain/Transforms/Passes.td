@@ -445,7 +445,9 @@ def QuantizeContractionsPass : Pass<"qtrain-quantize-contractions"> {
     point), so the operand values are unchanged; the scales, per tensor or
     per channel along an operand's free dimension, are applied to the sums.
     Float formats accumulate in f32, integer formats in i32 (i64 when
-    `K * max|a| * max|b|` may not fit). The f32 rounding of each product
+    `K * max|a| * max|b|` may not fit), an integer format with a float one
+    (INT8 training's 8-bit activations times its bf16 gradient copy) in
+    f32. The f32 rounding of each product
     and the summation order may differ from the simulated contraction's.
     Rounded values with other users keep their `qtrain.round`.
 
