@@ -79,10 +79,11 @@
 // CNN-HFP8:      32 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // CNN-HFP8-NEXT: 56 mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 // CNN-HFP8-NOT:  mma
-// Its INT8 step: the forward convolutions and fc (6) and fc's activation
-// gradient (1) on int8 MMAs, the weight gradients (conv1, conv2, fc: 3) on
-// bf16 ones; conv2's activation gradient pads an asymmetric gradient (its
-// zeros are no code) and stays float.
+// Its INT8 step: the forward convolutions and fc (6) and the activation
+// gradients of conv2 and fc (2) on int8 MMAs, the weight gradients (conv1,
+// conv2, fc: 3) on bf16 ones. conv2's activation gradient pads an
+// asymmetric gradient, whose zeros are no code: the qconv2d pads with code
+// 0 and takes the zero point's share there back after the sum.
 // CNN-INT8:      24 mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// CNN-INT8-NEXT: 56 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
+// CNN-INT8-NEXT: 64 mma.sync.aligned.m16n8k32.row.col.s32.u8.u8.s32
 // CNN-INT8-NOT:  mma

@@ -149,6 +149,10 @@ struct Epilogue {
   EpilogueOperand acc, scaleA, scaleB;
   std::optional<EpilogueOperand> zeroA, zeroB, sumA, sumB;
   Value contractionSize; // f32, only with both zero points
+  /// A padded convolution with an input zero point: the sum of (b - zb)
+  /// over the padding in each window, where the padded codes (0) stood for
+  /// zeros that are no code: `za * paddedSumB` takes their share back.
+  std::optional<EpilogueOperand> paddedSumB;
 
   Value build(PatternRewriter &rewriter, Location loc, Value like,
               Type resultType) const {
@@ -170,6 +174,9 @@ struct Epilogue {
       sumAIndex = add(*sumA);
     if (sumB)
       sumBIndex = add(*sumB);
+    std::optional<size_t> paddedSumBIndex;
+    if (paddedSumB)
+      paddedSumBIndex = add(*paddedSumB);
     Value init = createTensor(rewriter, loc, like, resultType);
     maps.push_back(acc.map);
     unsigned rank = acc.map.getNumDims();
@@ -202,6 +209,9 @@ struct Epilogue {
                        b, y,
                        mul(mul(contractionSize, args[*zeroAIndex]),
                            args[*zeroBIndex]));
+                 if (paddedSumBIndex)
+                   y = arith::AddFOp::create(
+                       b, y, mul(args[*zeroAIndex], args[*paddedSumBIndex]));
                  y = mul(mul(y, args[scaleAIndex]), args[scaleBIndex]);
                  linalg::YieldOp::create(b, fromF32(numerics, y, resultType));
                })
@@ -445,6 +455,120 @@ struct QMatmulOpLowering : OpRewritePattern<QMatmulOp> {
   }
 };
 
+/// `input` (static shape) inside zeros (code 0 of its element type):
+/// `padding` is [top, left, bottom, right] of the spatial dimensions.
+Value padInput(PatternRewriter &rewriter, Location loc, Value input,
+               ArrayRef<int64_t> padding, bool nchw) {
+  auto type = cast<RankedTensorType>(input.getType());
+  unsigned h = nchw ? 2 : 1, w = h + 1;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[h] += padding[0] + padding[2];
+  shape[w] += padding[1] + padding[3];
+  SmallVector<OpFoldResult> offsets(4, rewriter.getIndexAttr(0)), sizes,
+      strides(4, rewriter.getIndexAttr(1));
+  offsets[h] = rewriter.getIndexAttr(padding[0]);
+  offsets[w] = rewriter.getIndexAttr(padding[1]);
+  for (int64_t size : type.getShape())
+    sizes.push_back(rewriter.getIndexAttr(size));
+  Type element = type.getElementType();
+  Value zero = arith::ConstantOp::create(
+      rewriter, loc, cast<TypedAttr>(rewriter.getZeroAttr(element)));
+  Value zeros =
+      linalg::FillOp::create(
+          rewriter, loc, zero,
+          tensor::EmptyOp::create(rewriter, loc, shape, element).getResult())
+          .getResult(0);
+  return tensor::InsertSliceOp::create(rewriter, loc, input, zeros, offsets,
+                                       sizes, strides);
+}
+
+/// For a padded convolution with an input zero point: per output channel
+/// and position, the f32 sum of (w - zw) over the window positions that fall
+/// into the padding, P[f, oh, ow]. (Its cost is the convolution's over a
+/// batch of one.)
+Value paddedFilterSums(PatternRewriter &rewriter, Location loc, QConv2DOp op,
+                       Value filter, const num::Format &filterFormat,
+                       RankedTensorType unpaddedInput,
+                       ArrayRef<OpFoldResult> outSizes, bool nchw) {
+  MLIRContext *ctx = rewriter.getContext();
+  // Iteration space (f, oh, ow, c, kh, kw).
+  enum : unsigned { F, OH, OW, C, KH, KW, NumDims };
+  SmallVector<int64_t, 4> positions = op.getFilterDimPositions();
+  SmallVector<AffineExpr> filterExprs(4);
+  for (auto [logical, dim] : llvm::enumerate(ArrayRef<unsigned>{F, C, KH, KW}))
+    filterExprs[positions[logical]] = getAffineDimExpr(dim, ctx);
+  auto d = [&](unsigned dim) { return getAffineDimExpr(dim, ctx); };
+  SmallVector<Value> inputs = {filter};
+  SmallVector<AffineMap> maps = {AffineMap::get(NumDims, 0, filterExprs, ctx)};
+  Value zeroW = op.getFilterZeroPoint();
+  if (zeroW) {
+    GranularityAttr g = op.getFilterGranularityAttr();
+    bool perChannel = g && g.getKind() == GranularityKind::per_channel;
+    inputs.push_back(zeroW);
+    maps.push_back(perChannel ? AffineMap::get(NumDims, 0, d(F), ctx)
+                              : AffineMap::get(NumDims, 0, {}, ctx));
+  }
+  maps.push_back(AffineMap::get(NumDims, 0, {d(F), d(OH), d(OW)}, ctx));
+  SmallVector<utils::IteratorType> iterators(NumDims,
+                                             utils::IteratorType::parallel);
+  for (unsigned dim : {C, KH, KW})
+    iterators[dim] = utils::IteratorType::reduction;
+  unsigned fOut = nchw ? 1 : 3, hOut = nchw ? 2 : 1;
+  SmallVector<OpFoldResult> sizes = {outSizes[fOut], outSizes[hOut],
+                                     outSizes[hOut + 1]};
+  Type f32 = rewriter.getF32Type();
+  Value zero = arith::ConstantOp::create(rewriter, loc, f32,
+                                         rewriter.getF32FloatAttr(0));
+  Value init =
+      linalg::FillOp::create(
+          rewriter, loc, zero,
+          tensor::EmptyOp::create(rewriter, loc, sizes, f32).getResult())
+          .getResult(0);
+  ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations(),
+                    padding = op.getPadding();
+  unsigned hIn = nchw ? 2 : 1;
+  int64_t extents[2] = {unpaddedInput.getDimSize(hIn),
+                        unpaddedInput.getDimSize(hIn + 1)};
+  ContractionOperand filterOperand{filter, maps[0], filterFormat};
+  return linalg::GenericOp::create(
+             rewriter, loc, init.getType(), inputs, init, maps, iterators,
+             [&](OpBuilder &nested, Location l, ValueRange args) {
+               ImplicitLocOpBuilder b(l, nested);
+               Value w = widen(b, args[0], filterOperand, f32);
+               if (zeroW)
+                 w = arith::SubFOp::create(b, w, args[1]);
+               // Whether input row (column) o * stride + k * dilation -
+               // padding lies outside the unpadded input.
+               Value outside;
+               for (int i = 0; i < 2; ++i) {
+                 Value o = linalg::IndexOp::create(b, i ? OW : OH);
+                 Value k = linalg::IndexOp::create(b, i ? KW : KH);
+                 auto constant = [&](int64_t v) {
+                   return arith::ConstantIndexOp::create(b, v).getResult();
+                 };
+                 // In padded coordinates: inside iff padding <= p <
+                 // padding + extent.
+                 Value p = arith::AddIOp::create(
+                     b, arith::MulIOp::create(b, o, constant(strides[i])),
+                     arith::MulIOp::create(b, k, constant(dilations[i])));
+                 Value before = arith::CmpIOp::create(
+                     b, arith::CmpIPredicate::ult, p, constant(padding[i]));
+                 Value after =
+                     arith::CmpIOp::create(b, arith::CmpIPredicate::uge, p,
+                                           constant(padding[i] + extents[i]));
+                 Value either = arith::OrIOp::create(b, before, after);
+                 outside =
+                     outside
+                         ? arith::OrIOp::create(b, outside, either).getResult()
+                         : either;
+               }
+               Value term = arith::SelectOp::create(b, outside, w, zero);
+               linalg::YieldOp::create(
+                   b, arith::AddFOp::create(b, args.back(), term).getResult());
+             })
+      .getResult(0);
+}
+
 struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
   QConv2DOpLowering(MLIRContext *context, NumericsTarget target)
       : OpRewritePattern(context), target(target) {}
@@ -463,11 +587,19 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     num::Format filterFormat = op.getFilterFormat().getNumericFormat();
     Type accType = op.getAccType();
     Value input = op.getInput(), filter = op.getFilter();
+    bool nchw = op.getLayout() == ConvLayout::nchw_fchw;
     FailureOr<Type> readAs =
         prepareOperands(rewriter, op, target, accType, input, inputFormat,
                         filter, filterFormat);
     if (failed(readAs))
       return failure();
+    // Padding: code 0 around the (prepared) input, which is the value 0
+    // except under a zero point (see paddedSumB).
+    ArrayRef<int64_t> padding = op.getPadding();
+    bool padded = llvm::any_of(padding, [](int64_t p) { return p != 0; });
+    auto unpaddedType = cast<RankedTensorType>(input.getType());
+    if (padded)
+      input = padInput(rewriter, loc, input, padding, nchw);
 
     // Iteration space (n, f, oh, ow, c, kh, kw).
     enum : unsigned { N, F, OH, OW, C, KH, KW, NumDims };
@@ -475,7 +607,6 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
     ArrayRef<int64_t> strides = op.getStrides(), dilations = op.getDilations();
     AffineExpr h = d(OH) * strides[0] + d(KH) * dilations[0];
     AffineExpr w = d(OW) * strides[1] + d(KW) * dilations[1];
-    bool nchw = op.getLayout() == ConvLayout::nchw_fchw;
     auto map = [&](ArrayRef<AffineExpr> exprs) {
       return AffineMap::get(NumDims, 0, exprs, ctx);
     };
@@ -572,6 +703,11 @@ struct QConv2DOpLowering : OpRewritePattern<QConv2DOp> {
           contract(rewriter, loc, {{filter, filterSumInput, filterFormat}},
                    filterSumOut, filterIterators, {outSizes[fOut]}, accType),
           outDims({fOut})};
+      if (padded)
+        epilogue.paddedSumB = {paddedFilterSums(rewriter, loc, op, filter,
+                                                filterFormat, unpaddedType,
+                                                outSizes, nchw),
+                               nchw ? outDims({1, 2, 3}) : outDims({3, 1, 2})};
     }
     if (epilogue.zeroA && epilogue.zeroB) {
       auto filterType = op.getFilter().getType();

@@ -74,3 +74,27 @@ func.func @qconv2d_nhwc_transposed(%x: tensor<1x7x7x6xi8>, %w: tensor<3x3x4x6xi8
                              accumulate i32 layout nhwc_hwcf dilations [2, 2] : tensor<1x7x7x6xi8>, tensor<3x3x4x6xi8> -> tensor<1x3x3x4xf32>
   return %0 : tensor<1x3x3x4xf32>
 }
+
+// -----
+
+// Padding (values, not codes): the codes are placed into code 0 and
+// convolved as unpadded. With an input zero point, code 0 is not the value
+// 0: the sum of (w - zw) over each window's padded positions, P[f, oh, ow]
+// (a reduction over (c, kh, kw) that tests the position against the
+// unpadded input), gives the zero point's share there back: acc - zw*sumX -
+// zx*sumW + K*zx*zw + zx*P, then the scales.
+// CHECK-LABEL: func.func @qconv2d_padded_zero_points
+// CHECK-SAME:    (%[[X:.+]]: tensor<1x2x4x4xi8>, %[[W:.+]]: tensor<3x2x3x3xi8>, %[[S:.+]]: tensor<f32>, %[[Z:.+]]: tensor<f32>)
+// CHECK:         %[[ZEROS:.+]] = linalg.fill ins(%{{.+}} : i8) outs(%{{.+}} : tensor<1x2x7x5xi8>)
+// CHECK:         %[[PADDED:.+]] = tensor.insert_slice %[[X]] into %[[ZEROS]][0, 0, 1, 0] [1, 2, 4, 4] [1, 1, 1, 1]
+// CHECK:         %[[ACC:.+]] = linalg.generic {{.*}} ins(%[[PADDED]], %[[W]] : tensor<1x2x7x5xi8>, tensor<3x2x3x3xi8>) outs(%{{.+}} : tensor<1x3x5x3xi32>)
+// CHECK:         %[[P:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]} ins(%[[W]], %[[Z]] : tensor<3x2x3x3xi8>, tensor<f32>) outs(%{{.+}} : tensor<3x5x3xf32>)
+// CHECK:           linalg.index 1
+// CHECK:           linalg.index 4
+// CHECK:           arith.select
+// CHECK:         linalg.generic {{.*}} ins(%[[ACC]], {{.+}}, %[[P]] : tensor<1x3x5x3xi32>, {{.+}}, tensor<3x5x3xf32>) outs(%{{.+}} : tensor<1x3x5x3xf32>)
+func.func @qconv2d_padded_zero_points(%x: tensor<1x2x4x4xi8>, %w: tensor<3x2x3x3xi8>, %s: tensor<f32>, %z: tensor<f32>) -> tensor<1x3x5x3xf32> {
+  %0 = qtrain.qconv2d %x, %w input(int<8, unsigned>, scale %s : tensor<f32> zero_point %z : tensor<f32>) filter(int<8, unsigned>, scale %s : tensor<f32> zero_point %z : tensor<f32>)
+         accumulate i32 padding [1, 0, 2, 1] : tensor<1x2x4x4xi8>, tensor<3x2x3x3xi8> -> tensor<1x3x5x3xf32>
+  return %0 : tensor<1x3x5x3xf32>
+}

@@ -450,8 +450,24 @@ func.func @qconv_zero_stride(%x: tensor<1x3x9x9xi8>, %w: tensor<8x3x3x3xi8>, %s:
 
 // -----
 
+func.func @qconv_padding(%x: tensor<1x3x4x4xi8>, %w: tensor<8x3x3x3xi8>, %s: tensor<f32>) -> tensor<1x8x2x2xf32> {
+  // expected-error @+1 {{'qtrain.qconv2d' op padding must be four non-negative sizes: top, left, bottom, right}}
+  %0 = qtrain.qconv2d %x, %w input(int<8, signed>, scale %s : tensor<f32>) filter(int<8, signed>, scale %s : tensor<f32>) accumulate i32 padding [1, 1] : tensor<1x3x4x4xi8>, tensor<8x3x3x3xi8> -> tensor<1x8x2x2xf32>
+  return %0 : tensor<1x8x2x2xf32>
+}
+
+// -----
+
+func.func @qconv_padded_shape(%x: tensor<1x3x4x4xi8>, %w: tensor<8x3x3x3xi8>, %s: tensor<f32>) -> tensor<1x8x2x2xf32> {
+  // expected-error @+1 {{'qtrain.qconv2d' op expected result shape [1, 8, 4, 3], got 'tensor<1x8x2x2xf32>'}}
+  %0 = qtrain.qconv2d %x, %w input(int<8, signed>, scale %s : tensor<f32>) filter(int<8, signed>, scale %s : tensor<f32>) accumulate i32 padding [1, 0, 1, 1] : tensor<1x3x4x4xi8>, tensor<8x3x3x3xi8> -> tensor<1x8x2x2xf32>
+  return %0 : tensor<1x8x2x2xf32>
+}
+
+// -----
+
 func.func @qconv_kernel_too_large(%x: tensor<1x3x4x4xi8>, %w: tensor<8x3x3x3xi8>, %s: tensor<f32>) -> tensor<1x8x1x1xf32> {
-  // expected-error @+1 {{'qtrain.qconv2d' op the dilated kernel (5) is larger than the input (4) along spatial dimension 0}}
+  // expected-error @+1 {{'qtrain.qconv2d' op the dilated kernel (5) is larger than the padded input (4) along spatial dimension 0}}
   %0 = qtrain.qconv2d %x, %w input(int<8, signed>, scale %s : tensor<f32>) filter(int<8, signed>, scale %s : tensor<f32>) accumulate i32 dilations [2, 2] : tensor<1x3x4x4xi8>, tensor<8x3x3x3xi8> -> tensor<1x8x1x1xf32>
   return %0 : tensor<1x8x1x1xf32>
 }

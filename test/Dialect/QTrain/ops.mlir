@@ -142,6 +142,10 @@ func.func @qconv2d(%x: tensor<1x3x9x9xf8E4M3FN>, %w: tensor<8x3x3x3xf8E4M3FN>, %
   %1 = qtrain.qconv2d %xi, %wi input(int<8, signed>, scale %s : tensor<f32>)
                                filter(int<8, signed>, scale %swi : tensor<16xf32> granularity <per_channel, axis = 3>)
                                accumulate i32 layout nhwc_hwcf strides [4, 4] dilations [2, 2] : tensor<2x10x10x4xi8>, tensor<3x3x4x16xi8> -> tensor<2x2x2x16xf32>
+  // CHECK: qtrain.qconv2d %{{.*}}, %{{.*}} input(int<8, signed>, scale %{{.*}} : tensor<f32> zero_point %{{.*}} : tensor<f32>) filter(int<8, signed>, scale %{{.*}} : tensor<16xf32> granularity <per_channel, axis = 3>) accumulate i32 layout nhwc_hwcf padding [1, 0, 2, 1] : tensor<2x10x10x4xi8>, tensor<3x3x4x16xi8> -> tensor<2x11x9x16xf32>
+  %2 = qtrain.qconv2d %xi, %wi input(int<8, signed>, scale %s : tensor<f32> zero_point %s : tensor<f32>)
+                               filter(int<8, signed>, scale %swi : tensor<16xf32> granularity <per_channel, axis = 3>)
+                               accumulate i32 layout nhwc_hwcf padding [1, 0, 2, 1] : tensor<2x10x10x4xi8>, tensor<3x3x4x16xi8> -> tensor<2x11x9x16xf32>
   return %0, %1 : tensor<1x8x4x4xf32>, tensor<2x2x2x16xf32>
 }
 

@@ -6,8 +6,11 @@
 // activation gradient (a zero-padded E5M2 gradient, stochastically rounded,
 // convolved with the flipped, channel-swapped weights: both moves are
 // replayed on the codes), the weight gradient (both operands transposed),
-// and INT8 with zero points (nhwc/hwcf). An asymmetric gradient padded with
-// zeros keeps its simulated convolution (0 is not a code there).
+// INT8 with zero points (nhwc/hwcf), and INT8's activation gradient: an
+// asymmetric gradient padded with zeros unevenly, which are no code there,
+// so the padding becomes qconv2d's own and its share of the input zero
+// point is taken back after the sum, with weights that have a zero point
+// too.
 // RUN: %run_cpu > %t.simulated
 // RUN: qtrain-opt %s -qtrain-quantize-contractions | qtrain-opt -qtrain-lower-to-cpu \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
@@ -26,8 +29,8 @@
 // CODES:       linalg.transpose ins(%{{.+}} : tensor<2x4x4x4xf8E5M2>)
 // CODES:       qtrain.qconv2d {{.*}} : tensor<3x2x9x9xf8E4M3FN>, tensor<4x2x4x4xf8E5M2> -> tensor<3x4x3x3xf32>
 // CODES:       qtrain.qconv2d {{.*}} input(int<8, unsigned>, {{.*}} zero_point {{.*}} filter(int<8, signed>{{.*}} accumulate i32 layout nhwc_hwcf
+// CODES:       qtrain.qconv2d {{.*}} input(int<8, unsigned>, {{.*}} zero_point {{.*}} filter(int<8, unsigned>, {{.*}} zero_point {{.*}} accumulate i32 padding [1, 3, 3, 1] : tensor<2x4x4x4xi8>
 // CODES-NOT:   linalg.memoized_indexing_maps
-// CODES:       linalg.conv_2d_nchw_fchw
 // CODES-NOT:   linalg.conv_2d
 
 #nchw = affine_map<(n, c, h, w) -> (n, c, h, w)>
@@ -154,13 +157,13 @@ func.func @main() {
   %iy_ = tensor.cast %iy : tensor<2x7x7x4xf32> to tensor<?x?x?x?xf32>
   call @print(%iy_) : (tensor<?x?x?x?xf32>) -> ()
 
-  // INT8's activation gradient is asymmetric: padding zeros are not code 0,
-  // so the convolution stays simulated.
+  // INT8's activation gradient is asymmetric: padding zeros are no code,
+  // the padding uneven; the flipped weights have a zero point too.
   %ug, %zg = qtrain.compute_scale %g for int<8, unsigned> using <minmax> : tensor<2x4x4x4xf32> -> tensor<f32>, tensor<f32>
   %qg = qtrain.round %g to int<8, unsigned> scale(%ug : tensor<f32>) zero_point(%zg : tensor<f32>) : tensor<2x4x4x4xf32>
-  %qpadded = tensor.insert_slice %qg into %pz[0, 0, 2, 2] [2, 4, 4, 4] [1, 1, 1, 1] : tensor<2x4x4x4xf32> into tensor<2x4x8x8xf32>
-  %sqw = qtrain.compute_scale %w for int<8, signed> using <absmax> : tensor<4x3x3x3xf32> -> tensor<f32>
-  %qwt = qtrain.round %w to int<8, signed> scale(%sqw : tensor<f32>) : tensor<4x3x3x3xf32>
+  %qpadded = tensor.insert_slice %qg into %pz[0, 0, 1, 3] [2, 4, 4, 4] [1, 1, 1, 1] : tensor<2x4x4x4xf32> into tensor<2x4x8x8xf32>
+  %sqw, %zqw = qtrain.compute_scale %w for int<8, unsigned> using <minmax> : tensor<4x3x3x3xf32> -> tensor<f32>, tensor<f32>
+  %qwt = qtrain.round %w to int<8, unsigned> scale(%sqw : tensor<f32>) zero_point(%zqw : tensor<f32>) : tensor<4x3x3x3xf32>
   %qflipped = linalg.generic {indexing_maps = [#flip, #nchw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%qwt : tensor<4x3x3x3xf32>) outs(%fe : tensor<3x4x3x3xf32>) {
   ^bb0(%in: f32, %out: f32):
     linalg.yield %in : f32

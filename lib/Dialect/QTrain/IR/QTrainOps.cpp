@@ -368,6 +368,11 @@ LogicalResult QConv2DOp::verify() {
   if (llvm::any_of(strides, [](int64_t s) { return s < 1; }) ||
       llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
     return emitOpError("strides and dilations must be positive");
+  ArrayRef<int64_t> padding = getPadding();
+  if (padding.size() != 4 ||
+      llvm::any_of(padding, [](int64_t p) { return p < 0; }))
+    return emitOpError("padding must be four non-negative sizes: top, left, "
+                       "bottom, right");
 
   // Dimension positions: (batch, channel, height, width) for the input,
   // (output channel, input channel, kernel height, kernel width) for the
@@ -390,10 +395,11 @@ LogicalResult QConv2DOp::verify() {
       spatial.push_back(ShapedType::kDynamic);
       continue;
     }
+    size += padding[i] + padding[2 + i];
     int64_t extent = dilations[i] * (kernel - 1) + 1;
     if (extent > size)
       return emitOpError() << "the dilated kernel (" << extent
-                           << ") is larger than the input (" << size
+                           << ") is larger than the padded input (" << size
                            << ") along spatial dimension " << i;
     spatial.push_back((size - extent) / strides[i] + 1);
   }

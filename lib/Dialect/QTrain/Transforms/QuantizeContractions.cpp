@@ -147,6 +147,31 @@ std::optional<RoundedOperand> traceRounded(Value operand) {
   return traced;
 }
 
+/// The [top, left, bottom, right] of `pad`, a zero padding of a
+/// convolution input along its spatial dimensions only (static, unit
+/// strides, the batch and channels whole); nullopt for other insertions.
+std::optional<SmallVector<int64_t>> spatialPadding(tensor::InsertSliceOp pad,
+                                                   bool nchw) {
+  RankedTensorType source = pad.getSourceType(), dest = pad.getResultType();
+  if (source.getRank() != 4 || !source.hasStaticShape() ||
+      !dest.hasStaticShape() ||
+      !llvm::all_of(pad.getStaticStrides(), [](int64_t s) { return s == 1; }))
+    return std::nullopt;
+  ArrayRef<int64_t> offsets = pad.getStaticOffsets();
+  if (llvm::any_of(offsets, ShapedType::isDynamic))
+    return std::nullopt;
+  unsigned h = nchw ? 2 : 1;
+  for (unsigned dim = 0; dim < 4; ++dim)
+    if ((dim != h && dim != h + 1) &&
+        (offsets[dim] != 0 || source.getDimSize(dim) != dest.getDimSize(dim)))
+      return std::nullopt;
+  auto after = [&](unsigned dim) {
+    return dest.getDimSize(dim) - offsets[dim] - source.getDimSize(dim);
+  };
+  return SmallVector<int64_t>{offsets[h], offsets[h + 1], after(h),
+                              after(h + 1)};
+}
+
 /// The codes of a traced operand: `qtrain.quantize` with the rounding's
 /// parameters, moved by the same layout ops.
 Value codesOf(PatternRewriter &rewriter, const RoundedOperand &operand) {
@@ -309,14 +334,25 @@ struct QuantizedConvolution : OpRewritePattern<ConvOp> {
         !isZeroFill(op.getDpsInits()[0]))
       return rewriter.notifyMatchFailure(op, "not a zero-initialized f32 "
                                              "convolution");
-    std::optional<RoundedOperand> input = traceRounded(op.getDpsInputs()[0]);
+    bool nchw = layout == ConvLayout::nchw_fchw;
+    Value inputValue = op.getDpsInputs()[0];
+    std::optional<RoundedOperand> input = traceRounded(inputValue);
+    // Zeros padding an asymmetric rounding are no code: the padding becomes
+    // the qconv2d's own, of values.
+    SmallVector<int64_t> padding = {0, 0, 0, 0};
+    if (auto pad = inputValue.getDefiningOp<tensor::InsertSliceOp>();
+        !input && pad && isZeroFill(pad.getDest()))
+      if (std::optional<SmallVector<int64_t>> spatial =
+              spatialPadding(pad, nchw)) {
+        input = traceRounded(pad.getSource());
+        padding = *spatial;
+      }
     std::optional<RoundedOperand> filter = traceRounded(op.getDpsInputs()[1]);
     if (!input || !filter)
       return rewriter.notifyMatchFailure(op, "an operand is not rounded");
     RoundOp x = input->round, w = filter->round;
     num::Format inputFormat = x.getFormat().getNumericFormat();
     num::Format filterFormat = w.getFormat().getNumericFormat();
-    bool nchw = layout == ConvLayout::nchw_fchw;
     GranularityAttr xg = x.getGranularityAttr(), wg = w.getGranularityAttr();
     if ((xg && xg.getKind() != GranularityKind::per_tensor) ||
         (wg && wg.getKind() != GranularityKind::per_tensor &&
@@ -340,7 +376,7 @@ struct QuantizedConvolution : OpRewritePattern<ConvOp> {
         accType, layout,
         llvm::to_vector(op.getStrides().template getValues<int64_t>()),
         llvm::to_vector(op.getDilations().template getValues<int64_t>()),
-        /*transpose_filter=*/false, wg);
+        padding, /*transpose_filter=*/false, wg);
     copyNamingAttrs(op, qconv);
     rewriter.replaceOp(op, qconv.getResult());
     eraseIfDead(rewriter, {&*input, &*filter});

@@ -222,12 +222,15 @@ func.func @conv_int8_nhwc(%x: tensor<2x9x9x3xf32>, %w: tensor<3x3x3x4xf32>, %s: 
 // -----
 
 // Left alone: an input scale per channel (qconv2d's is per tensor), a
-// filter scale along its input channels, a per-channel rounding moved by a
-// transpose, and zeros padding an asymmetric rounding. (int8 times bf16 is
-// contracted, in f32.)
+// filter scale along its input channels, and a per-channel rounding moved
+// by a transpose. Contracted: zeros padding an asymmetric rounding (no
+// code: the padding becomes qconv2d's own), and int8 times bf16 (in f32).
 // CHECK-LABEL: func.func @conv_not_quantized
 // CHECK-NOT:     qtrain.qconv2d
-// CHECK-COUNT-4: linalg.conv_2d_nchw_fchw
+// CHECK-COUNT-3: linalg.conv_2d_nchw_fchw
+// CHECK:         %[[XA:.+]] = qtrain.quantize %{{.+}} to int<8, unsigned> {{.+}} zero_point
+// CHECK-NOT:     tensor.insert_slice %[[XA]]
+// CHECK:         qtrain.qconv2d %[[XA]], {{.+}} zero_point {{.+}} accumulate i32 padding [1, 1, 1, 1] : tensor<2x3x6x6xi8>, tensor<4x3x3x3xi8> -> tensor<2x4x6x6xf32>
 // CHECK:         qtrain.qconv2d {{.+}} input(int<8, signed>, {{.+}} filter(float<bf16>, {{.+}} accumulate f32
 func.func @conv_not_quantized(%x: tensor<2x3x6x6xf32>, %w: tensor<4x3x3x3xf32>, %s: tensor<f32>, %s3: tensor<3xf32>, %z: tensor<f32>) -> (tensor<2x4x4x4xf32>, tensor<2x4x4x4xf32>, tensor<3x4x4x4xf32>, tensor<2x4x6x6xf32>, tensor<2x4x4x4xf32>) {
   %zero = arith.constant 0.0 : f32

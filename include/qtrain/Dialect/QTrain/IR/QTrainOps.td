@@ -292,11 +292,15 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
   let summary = "2-D convolution of quantized operands";
   let description = [{
     The convolution of `linalg.conv_2d_nchw_fchw` (or `_nhwc_hwcf`, by
-    `layout`) on dequantized operands, without padding (pad before
-    quantizing, as linalg does), with `strides` and `dilations`, accumulated
-    in `accumulate` and scaled by `input_scale * filter_scale`. The input
-    scale is per tensor; the filter scale per tensor or per output channel
-    (axis 0 for `fchw`, 3 for `hwcf`).
+    `layout`) on dequantized operands, with `strides` and `dilations`,
+    accumulated in `accumulate` and scaled by `input_scale * filter_scale`.
+    The input scale is per tensor; the filter scale per tensor or per output
+    channel (axis 0 for `fchw`, 3 for `hwcf`).
+
+    `padding [top, left, bottom, right]` surrounds the dequantized input
+    with that many rows and columns of zeros, values rather than codes: an
+    asymmetric format (a zero point that is not a code) has no code for
+    them. Without it, pad before quantizing, as linalg does.
 
     A `transposed` filter has its output- and input-channel dimensions
     swapped (`fchw` storage read as `cfhw`, `hwcf` as `hwfc`): the
@@ -326,6 +330,7 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
                            "::mlir::qtrain::ConvLayout::nchw_fchw">:$layout,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
                        UnitAttr:$transpose_filter,
                        OptionalAttr<QTrain_GranularityAttr>:$filter_granularity);
   let results = (outs QTrain_FloatTensor:$result);
@@ -339,7 +344,8 @@ def QTrain_QConv2DOp : QTrain_Op<"qconv2d", [Pure, AttrSizedOperandSegments]> {
       (`zero_point` $filter_zero_point^ `:` type($filter_zero_point))?
       (`granularity` $filter_granularity^)? `)`
     `accumulate` $acc_type (`layout` `` $layout^)? (`strides` $strides^)?
-    (`dilations` $dilations^)? attr-dict `:` type($input) `,` type($filter)
+    (`dilations` $dilations^)? (`padding` $padding^)? attr-dict `:`
+    type($input) `,` type($filter)
     `->` type($result)
   }];
   let hasVerifier = 1;
