@@ -234,7 +234,8 @@ Value indexToF32(OpBuilder &b, Location loc, Value index) {
 }
 
 /// What the GEMM units of a target multiply in a contraction with a float
-/// format (float formats have no zero points, by verification).
+/// format (zero points, which only integer operands have, are applied after
+/// the sum).
 enum class ContractionForm {
   /// The codes as they are stored: E4M3FN/E5M2 (the builtin f8 types, so
   /// `arith.extf` is exactly the format's decode).
