@@ -25,6 +25,10 @@
 // and copies are kernels too; qtrain-parallelize-reductions,
 // qtrain-managed-host-memory).
 // RUN: not grep -E "llvm\.(fadd|fsub|fmul|fdiv|intr\.maximum|intr\.minimum)" %t.cnn.mlir
+// RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=bf16 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.bf16.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.bf16.mlir %t.bf16
+// RUN: cat %t.bf16.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=BF16
+// RUN: for f in %t.bf16.*.ptx; do %ptxas -arch=sm_80 $f -o %t.cubin || exit 1; done
 // RUN: qtrain-opt %S/../../examples/lenet_bn.mlir -qtrain-training-step=recipe=hfp8 -qtrain-lower-to-nvvm="chip=sm_89" -o %t.cnn-hfp8.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.cnn-hfp8.mlir %t.cnn-hfp8
 // RUN: cat %t.cnn-hfp8.*.ptx | grep -o "mma.sync[.a-z0-9]*" | sort | uniq -c | FileCheck %s --check-prefix=CNN-HFP8
@@ -54,6 +58,10 @@
 // their operands as f16 values (exact).
 // FP8-SM80:     88 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // FP8-SM80-NOT: mma
+// The bf16 baseline (sm_80): the same 11 GEMMs on bf16 MMAs, the operands
+// used as stored.
+// BF16:     88 mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// BF16-NOT: mma
 // INT8 recipe (sm_80): unsigned codes with zero points in the forward GEMMs
 // and the 8-bit activation gradients (8); the weight gradients (3) multiply
 // the 8-bit activations' codes by the 16-bit (bf16) gradient copy on bf16

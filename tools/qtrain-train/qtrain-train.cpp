@@ -49,7 +49,9 @@ static cl::list<RecipeKind> recipes(
     cl::values(clEnumValN(RecipeKind::fp32, "fp32", "no quantization"),
                clEnumValN(RecipeKind::int8, "int8", "Banner et al. 2018"),
                clEnumValN(RecipeKind::hfp8, "hfp8", "Sun et al. 2019"),
-               clEnumValN(RecipeKind::fp8, "fp8", "E4M3 / E5M2 with scales")));
+               clEnumValN(RecipeKind::fp8, "fp8", "E4M3 / E5M2 with scales"),
+               clEnumValN(RecipeKind::bf16, "bf16",
+                          "bf16 mixed precision (the 16-bit baseline)")));
 enum class DeviceKind { cpu, cuda };
 static cl::opt<DeviceKind> device(
     cl::cat(trainOptions), "device", cl::desc("Where the training step runs"),
@@ -183,6 +185,8 @@ const char *recipeName(RecipeKind recipe) {
     return "hfp8";
   case RecipeKind::fp8:
     return "fp8";
+  case RecipeKind::bf16:
+    return "bf16";
   }
   return "?";
 }

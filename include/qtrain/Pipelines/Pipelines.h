@@ -95,7 +95,8 @@ struct TrainingStepOptions : public PassPipelineOptions<TrainingStepOptions> {
           clEnumValN(RecipeKind::fp32, "fp32", "no quantizers"),
           clEnumValN(RecipeKind::int8, "int8", "Banner et al. 2018"),
           clEnumValN(RecipeKind::hfp8, "hfp8", "Sun et al. 2019"),
-          clEnumValN(RecipeKind::fp8, "fp8", "E4M3 forward, E5M2 backward"))};
+          clEnumValN(RecipeKind::fp8, "fp8", "E4M3 forward, E5M2 backward"),
+          clEnumValN(RecipeKind::bf16, "bf16", "bf16 mixed precision"))};
   PassOptions::ListOption<std::string> exempt{
       *this, "exempt", llvm::cl::desc("Layers kept in full precision")};
   PassOptions::Option<int64_t> amaxHistory{

@@ -48,6 +48,12 @@ static constexpr SpecTable kFp8 = {
     "<float<f8E4M3FN>, nearest_even, scaling <absmax>>",
     "<float<f8E5M2>, nearest_even, scaling <absmax>>", nullptr};
 
+// Autocast-style mixed precision: every contraction's operands and its
+// gradient in bf16, which has f32's range (no scales, no loss scaling).
+static constexpr SpecTable kBf16 = {"<float<bf16>, nearest_even>",
+                                    "<float<bf16>, nearest_even>",
+                                    "<float<bf16>, nearest_even>", nullptr};
+
 static QuantSpecAttr parseSpec(MLIRContext *context, const char *text) {
   if (!text)
     return {};
@@ -81,6 +87,9 @@ Recipe mlir::qtrain::getRecipe(MLIRContext *context, RecipeKind kind) {
     break;
   case RecipeKind::fp8:
     recipe.layers = parseSpecs(context, kFp8);
+    break;
+  case RecipeKind::bf16:
+    recipe.layers = parseSpecs(context, kBf16);
     break;
   }
   return recipe;

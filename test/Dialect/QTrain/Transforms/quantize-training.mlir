@@ -1,6 +1,7 @@
 // RUN: qtrain-opt %s -qtrain-quantize-training=recipe=int8 | FileCheck %s --check-prefix=INT8
 // RUN: qtrain-opt %s -qtrain-quantize-training=recipe=hfp8 | FileCheck %s --check-prefix=HFP8
 // RUN: qtrain-opt %s -qtrain-quantize-training=recipe=fp8 | FileCheck %s --check-prefix=FP8
+// RUN: qtrain-opt %s -qtrain-quantize-training=recipe=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: qtrain-opt %s '-qtrain-quantize-training=recipe=fp8 amax-history=16' | FileCheck %s --check-prefix=DELAYED
 // RUN: qtrain-opt %s '-qtrain-quantize-training=recipe=fp8 exempt=fc3 weight="<int<4, signed>, nearest_even, scaling <absmax, per_channel, axis = 1>>"' | FileCheck %s --check-prefix=OVERRIDE
 
@@ -42,6 +43,19 @@
 // FP8-COUNT-2: forward <float<f8E4M3FN>, nearest_even, scaling <absmax>>
 // FP8:         qtrain.quantizer {{.+}} backward <float<f8E5M2>, nearest_even, scaling <absmax>> {stream = 32 : i32} :
 // FP8-NOT:     qtrain.quantizer
+
+// bf16 (the 16-bit baseline): every operand and gradient in bf16, no scales,
+// first and last layers alike.
+// BF16-LABEL: func.func @mlp(
+// BF16-COUNT-2: forward <float<bf16>, nearest_even> {{.*}}:
+// BF16:         linalg.matmul {qtrain.layer = "fc1"}
+// BF16-NEXT:    qtrain.quantizer {{.+}} backward <float<bf16>, nearest_even> {stream = 8 : i32} :
+// BF16-COUNT-2: forward <float<bf16>, nearest_even> {{.*}}:
+// BF16:         qtrain.quantizer {{.+}} backward <float<bf16>, nearest_even> {stream = 20 : i32} :
+// BF16-COUNT-2: forward <float<bf16>, nearest_even> {{.*}}:
+// BF16:         linalg.matmul {qtrain.layer = "fc3"}
+// BF16-NEXT:    qtrain.quantizer {{.+}} backward <float<bf16>, nearest_even> {stream = 32 : i32} :
+// BF16-NOT:     scaling
 
 // Overrides: the weight spec replaced, fc3 (named by qtrain.layer) left alone,
 // fc2 named by its location.

@@ -513,7 +513,9 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
       scales (it relies on loss scaling); the first and last contraction in
       DLFloat16;
     * `fp8`: E4M3 forward, E5M2 backward, per-tensor scales from the current
-      absolute maximum.
+      absolute maximum;
+    * `bf16`: bf16 operands and gradients, as frameworks' mixed precision
+      (the 16-bit baseline).
 
     A layer is named by its `qtrain.layer` string attribute, or else by the
     name of its location (`loc("fc1")`); `exempt` keeps the named layers in
@@ -548,7 +550,9 @@ def QuantizeTrainingPass : Pass<"qtrain-quantize-training", "::mlir::ModuleOp"> 
              clEnumValN(::mlir::qtrain::RecipeKind::hfp8, "hfp8",
                         "Sun et al. 2019 (HFP8)"),
              clEnumValN(::mlir::qtrain::RecipeKind::fp8, "fp8",
-                        "OCP E4M3 forward / E5M2 backward"))}]>,
+                        "OCP E4M3 forward / E5M2 backward"),
+             clEnumValN(::mlir::qtrain::RecipeKind::bf16, "bf16",
+                        "bf16 mixed precision (the 16-bit baseline)"))}]>,
     ListOption<"exempt", "exempt", "std::string",
                "Layers kept in full precision">,
     Option<"activation", "activation", "std::string", /*default=*/"",

@@ -30,6 +30,10 @@ enum class RecipeKind {
   /// The OCP hybrid of Hopper GPUs: E4M3 forward, E5M2 backward, per-tensor
   /// scales from the current amax.
   fp8,
+  /// Mixed precision as frameworks' autocast does it: bf16 operands and
+  /// gradients in every contraction, f32 master weights; the 16-bit
+  /// baseline the 8-bit recipes are compared with.
+  bf16,
 };
 
 /// How the optimizer keeps the weights.
