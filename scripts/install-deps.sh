@@ -8,8 +8,9 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   # Compiler and build tools
   clang-22 cmake ninja-build ccache python3
-  # Unit tests
-  libgtest-dev
+  # Unit tests; LLVM's OpenMP runtime, on which the GPU emulator runs
+  # thread blocks (kernels tested without a GPU)
+  libgtest-dev libomp-22-dev
   # The data set the main job trains on
   dataset-fashion-mnist
 )

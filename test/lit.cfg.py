@@ -116,3 +116,20 @@ if config.qtrain_cuda_runtime:
             config.available_features.add("cuda-gpu")
     except (OSError, subprocess.TimeoutExpired):
         pass
+
+# The GPU emulator (libqtrain_gpu_emulator.so, built where libomp is): the
+# kernels of the GPU lowering run on CPU threads, so that they are tested
+# without a GPU. %run_gpu_emulator runs @main of qtrain-lower-to-gpu-emulator
+# output.
+gpu_emulator = os.path.join(config.qtrain_obj_root, "lib",
+                            "libqtrain_gpu_emulator.so")
+if os.path.exists(gpu_emulator):
+    config.available_features.add("gpu-emulator")
+    emulator_libs = ",".join(
+        [os.path.join(mlir_lib_dir, lib) for lib in [
+            "libmlir_c_runner_utils.so", "libmlir_runner_utils.so",
+            "libmlir_apfloat_wrappers.so", "libomp.so"]] + [gpu_emulator])
+    config.substitutions.append(
+        ("%run_gpu_emulator",
+         "mlir-runner -e main -entry-point-result=void -shared-libs=" +
+         emulator_libs))

@@ -61,6 +61,10 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
   // training step's activations do not all live at once.
   pm.addNestedPass<func::FuncOp>(createFreeBuffersEarlyPass());
 
+  buildLoopsToLLVMPipeline(pm);
+}
+
+void mlir::qtrain::buildLoopsToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertLinalgToLoopsPass());
   // Reductions along the vector become vector.reduction (horizontal adds,
   // or vpdpbusd/vpmaddwd for int8 dot products after LLVM's matching).
@@ -80,6 +84,8 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
+  // omp.parallel's regions (emulated GPU thread blocks) after their ops.
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
@@ -93,6 +99,11 @@ void mlir::qtrain::registerPipelines() {
       "Lower qtrain on tensors to NVVM kernels and host code that launches "
       "them",
       buildLowerToNVVMPipeline);
+  PassPipelineRegistration<LowerToNVVMOptions>(
+      "qtrain-lower-to-gpu-emulator",
+      "Lower qtrain on tensors as for a GPU, then run the kernels on CPU "
+      "threads (tensor-core MMAs emulated)",
+      buildLowerToGPUEmulatorPipeline);
   PassPipelineRegistration<TrainingStepOptions>(
       "qtrain-training-step",
       "Rewrite models into quantized training steps (recipe, Range BN, "

@@ -32,15 +32,19 @@ static const char *chipName(GPUChip chip) {
   llvm_unreachable("unknown chip");
 }
 
-void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
-                                            const LowerToNVVMOptions &options) {
-  // FP8 conversion instructions exist from sm_89 on, and tensor cores that
-  // multiply FP8 codes; sm_80's multiply f16 (and int8 on every chip).
+/// FP8 conversion instructions exist from sm_89 on, and tensor cores that
+/// multiply FP8 codes; sm_80's multiply f16 (and int8 on every chip).
+static bool hasFP8(GPUChip chip) { return chip != GPUChip::sm_80; }
+
+/// qtrain on tensors -> host code with gpu.launch kernels on managed
+/// memory: what the NVVM lowering and the emulator share.
+static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip) {
   // Training graphs' GEMMs of rounded operands multiply their codes.
-  bool fp8Conversions = options.chip != GPUChip::sm_80;
+  bool fp8Conversions = hasFP8(chip);
   buildQTrainToLinalgPipeline(pm,
-                              fp8Conversions ? NumericsTarget::tensorCores
-                                             : NumericsTarget::ampereTensorCores,
+                              fp8Conversions
+                                  ? NumericsTarget::tensorCores
+                                  : NumericsTarget::ampereTensorCores,
                               /*quantizedContractions=*/true);
   // Whole-tensor reductions (scales) as parallel partials, and nothing left
   // to run serially on the host.
@@ -59,7 +63,7 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   // 8-bit and f16 GEMMs (FP8 codes from sm_89, f16 values and int8 on
   // every chip) as tensor-core kernels, warpgroup MMAs on sm_90a; after
   // deallocation, which cannot see through gpu.launch.
-  if (options.chip == GPUChip::sm_90a)
+  if (chip == GPUChip::sm_90a)
     pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass());
   else
     pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());
@@ -74,8 +78,13 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
+                                            const LowerToNVVMOptions &options) {
+  buildKernelsPipeline(pm, options.chip);
   // Before outlining, while the clamp bounds are constants in sight.
-  if (fp8Conversions)
+  if (hasFP8(options.chip))
     pm.addPass(createConvertClampedFP8TruncFToNVVMPass());
 
   // Upstream's NVVM pipeline: outlining, NVVM conversion, serialization.
@@ -96,4 +105,15 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
     break;
   }
   gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+}
+
+void mlir::qtrain::buildLowerToGPUEmulatorPipeline(
+    OpPassManager &pm, const LowerToNVVMOptions &options) {
+  buildKernelsPipeline(pm, options.chip);
+  pm.addPass(createEmulateGPULaunchesOnCPUPass());
+  pm.addPass(createCanonicalizerPass());
+  // The FP8 conversions that the GPU's cvt instructions would do (and the
+  // tensor-core forms' arith.extf of FP8 codes), by LLVM's APFloat.
+  pm.addPass(createArithToAPFloatConversionPass());
+  buildLoopsToLLVMPipeline(pm);
 }

@@ -217,4 +217,68 @@ def ConvertLowPrecisionMatmulToWGMMAPass
                            "::mlir::vector::VectorDialect"];
 }
 
+def EmulateGPULaunchesOnCPUPass
+    : Pass<"emulate-gpu-launches-on-cpu", "::mlir::ModuleOp"> {
+  let summary = "Run gpu.launch kernels on CPU threads, tensor-core MMAs emulated";
+  let description = [{
+    Replaces each `gpu.launch` by loops over its blocks, so that the kernels
+    of the GPU lowering run, and are tested, where no GPU is. A block's
+    threads run one after another, unless they synchronize (`gpu.barrier`,
+    warp-wide `mma.sync`, warpgroup `wgmma`): then they run as an OpenMP
+    team (`omp.parallel`) of one CPU thread each, and barriers become
+    `omp.barrier`. Workgroup buffers are carved from one host buffer per
+    block, aligned to the 2^18-byte shared window so that the low 18 bits of
+    an address are its shared-memory offset, as wgmma descriptors encode
+    it; private buffers are per-thread `memref.alloca`s.
+
+    `llvm.nvvm.mma.m16n8k*` intrinsic calls (fp8, int8, f16, bf16, tf32)
+    and `nvvm.wgmma.mma_async` (K-major operands, no swizzle) become calls
+    into `libqtrain_gpu_emulator.so`, which computes them from the PTX ISA's
+    fragment and shared-memory layouts: each thread stores its registers in
+    its block's scratch rows, the warp meets at a barrier, and each thread
+    reads back its share of D. wgmma's fences, commits and waits are
+    dropped (CPU memory is coherent, the emulated MMA completes at once).
+    On the host, `gpu.alloc` (managed or device memory), `gpu.dealloc` and
+    `gpu.memcpy` become their memref counterparts and `gpu.wait` goes.
+    Any other GPU or NVVM op is an error.
+
+    Example:
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+      ...
+      gpu.barrier
+      ...
+      gpu.terminator
+    }
+    ```
+    becomes
+    ```mlir
+    scf.for %z = %c0 to %c1 step %c1 {
+      scf.for %y = %c0 to %c1 step %c1 {
+        scf.for %x = %c0 to %c2 step %c1 {
+          omp.parallel num_threads(%c128_i32 : i32) {
+            %tid = func.call @qtrain_emulate_thread_id(%c128_i64) : (i64) -> i64
+            scf.execute_region {
+              ...
+              omp.barrier
+              ...
+              scf.yield
+            }
+            omp.terminator
+          }
+        }
+      }
+    }
+    ```
+    `qtrain-lower-to-gpu-emulator` runs it in place of the NVVM lowering.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::omp::OpenMPDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // QTRAIN_CONVERSION_PASSES_TD

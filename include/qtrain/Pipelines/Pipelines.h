@@ -84,6 +84,19 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
 void buildLowerToNVVMPipeline(OpPassManager &pm,
                               const LowerToNVVMOptions &options);
 
+/// The kernels and host code of buildLowerToNVVMPipeline for `chip`, run
+/// on the CPU instead (emulate-gpu-launches-on-cpu): each thread block an
+/// OpenMP team where its threads synchronize, tensor-core MMAs computed by
+/// libqtrain_gpu_emulator.so. For testing the kernels where no GPU is; the
+/// result runs with the runner utilities, libomp, libmlir_apfloat_wrappers
+/// (f8 conversions) and the emulator library. `format` is ignored.
+void buildLowerToGPUEmulatorPipeline(OpPassManager &pm,
+                                     const LowerToNVVMOptions &options);
+
+/// Loops, memrefs, vectors, math, arith and OpenMP regions to the LLVM
+/// dialect for the host: the end of qtrain-lower-to-cpu.
+void buildLoopsToLLVMPipeline(OpPassManager &pm);
+
 /// When qtrain-training-step replaces batch norm by Range BN.
 enum class RangeBatchNormMode { recipe, on, off };
 

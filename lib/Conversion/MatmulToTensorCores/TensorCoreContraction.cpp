@@ -286,7 +286,33 @@ SmallVector<Value> TensorCoreKernelBuilder::loopValues(Value m, Value n,
   return values;
 }
 
+Value TensorCoreKernelBuilder::roundToTF32(Value word) {
+  // Round to nearest even at bit 13 by integer addition (a carry into the
+  // exponent is the right result, up to infinity); NaNs keep a quiet-NaN
+  // payload bit so that clearing the low bits cannot make them infinite.
+  Value lsb = arith::AndIOp::create(b, arith::ShRUIOp::create(b, word, i32(13)),
+                                    i32(1));
+  Value rounded = arith::AndIOp::create(b, add(add(word, i32(0xFFF)), lsb),
+                                        i32(int32_t(0xFFFFE000u)));
+  Value magnitude = arith::AndIOp::create(b, word, i32(0x7FFFFFFF));
+  Value isNaN = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, magnitude,
+                                      i32(0x7F800000));
+  Value quietNaN = arith::OrIOp::create(
+      b, arith::AndIOp::create(b, word, i32(int32_t(0xFFFFE000u))),
+      i32(0x00400000));
+  return arith::SelectOp::create(b, isNaN, quietNaN, rounded);
+}
+
 Value TensorCoreKernelBuilder::loadWord(unsigned operand, Value free, Value k) {
+  Value word = loadRawWord(operand, free, k);
+  // The contraction rounds f32 to tf32 (arith.truncf: to nearest even);
+  // which low bits the tensor cores read of a value that is not tf32 is
+  // unspecified, so the kernel rounds first.
+  return c.lhs == MMAElement::tf32 ? roundToTF32(word) : word;
+}
+
+Value TensorCoreKernelBuilder::loadRawWord(unsigned operand, Value free,
+                                           Value k) {
   Value memref = c.op.getDpsInputs()[operand];
   auto type = cast<MemRefType>(memref.getType());
   int64_t count = c.elementsPerWord(), bits = 32 / count;

@@ -73,7 +73,9 @@ protected:
 
   /// One 32-bit word of `operand` (0 = A, 1 = B): its elementsPerWord()
   /// elements at free index `free` (m of A, n of B) and k = `k`, `k` + 1,
-  /// ..., the lowest k in the lowest bits; zeros outside the operand.
+  /// ..., the lowest k in the lowest bits; zeros outside the operand. f32
+  /// read as tf32 is rounded to tf32 (nearest even), as the contraction's
+  /// arith.truncf does.
   Value loadWord(unsigned operand, Value free, Value k);
   /// The output elements at (row, col) positions, zero outside it; and
   /// stores of values there, skipping positions outside it.
@@ -95,6 +97,9 @@ protected:
   Value sizeM, sizeN, sizeK, batchIndex;
 
 private:
+  Value loadRawWord(unsigned operand, Value free, Value k);
+  /// f32 bits rounded to tf32 bits (low 13 bits zero), nearest even.
+  Value roundToTF32(Value word);
   Value loopSize(unsigned dim);
   /// The product of `loops`' sizes (1 for none), recording each.
   Value gemmSize(ArrayRef<unsigned> loops);

@@ -1,0 +1,41 @@
+//===- GPUEmulator.h - GPU kernels on CPU threads ---------------*- C++ -*-===//
+//
+// What qtrain-emulate-gpu-launches and the emulator library
+// (libqtrain_gpu_emulator.so) agree on: the element types of the tensor-core
+// MMAs the emulator computes, and its C entry points, which emulated kernels
+// call with a block's scratch buffer (one row of 32-bit words a thread).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_RUNTIME_GPUEMULATOR_H
+#define QTRAIN_RUNTIME_GPUEMULATOR_H
+
+#include <cstdint>
+
+namespace mlir::qtrain {
+
+/// An MMA operand or accumulator element, as the emulator decodes it.
+enum class EmulatedElement : int64_t {
+  e4m3,
+  e5m2,
+  s8,
+  u8,
+  f16,
+  bf16,
+  tf32,
+  f32,
+  s32
+};
+
+/// Words in a thread's scratch row: the 4 A, 2 B and 4 C registers of an
+/// mma.sync then its 4 D registers; or the accumulators of a wgmma (64x64
+/// tiles: 32 a thread), replaced by D.
+constexpr int64_t kEmulatorScratchWords = 32;
+/// Alignment of a block's emulated shared memory: the whole 18-bit shared
+/// window, so that a CPU address's low 18 bits are its shared-memory
+/// offset, as matrix descriptors encode it.
+constexpr int64_t kEmulatedSharedWindow = int64_t(1) << 18;
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_RUNTIME_GPUEMULATOR_H

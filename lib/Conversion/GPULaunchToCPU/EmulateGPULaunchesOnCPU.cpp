@@ -1,0 +1,540 @@
+//===- EmulateGPULaunchesOnCPU.cpp - gpu.launch as CPU threads ------------===//
+//
+// Runs the kernels of the GPU lowering on the CPU, so that the kernels
+// themselves (their indexing, fragment layouts, shared-memory staging and
+// barriers) are tested where no GPU is. Each gpu.launch becomes loops over
+// its blocks; a block's threads run one after another, or, where they
+// synchronize (barriers, warp and warpgroup MMAs), as an OpenMP team of one
+// CPU thread each, barriers as omp.barrier. Tensor-core MMAs become calls
+// into libqtrain_gpu_emulator.so, written from the PTX ISA's fragment
+// descriptions; managed and device memory become host memory.
+//
+// Upstream offers no such lowering: the SCF-to-GPU direction only, and
+// OpenMP lowerings of scf.parallel, which have no barriers or warps.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Conversion/Passes.h"
+#include "qtrain/Runtime/GPUEmulator.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_EMULATEGPULAUNCHESONCPUPASS
+#include "qtrain/Conversion/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+namespace {
+
+constexpr StringLiteral kMMASyncFn = "qtrain_emulate_mma_sync";
+constexpr StringLiteral kWGMMAFn = "qtrain_emulate_wgmma";
+constexpr StringLiteral kThreadIdFn = "qtrain_emulate_thread_id";
+
+/// What an `llvm.nvvm.mma.m16n8k*.row.col.*` intrinsic multiplies, from
+/// its name (LLVM's NVPTX naming: f16 MMAs are named by their D and C
+/// types, bf16 and tf32 ones by their operands, fp8 ones by D, A, B and C,
+/// integer ones by A and B when they differ).
+struct MMASyncKind {
+  int64_t k;
+  EmulatedElement a, b, acc;
+};
+
+std::optional<MMASyncKind> parseMMASync(StringRef name) {
+  if (!name.consume_front("llvm.nvvm.mma.m16n8k"))
+    return std::nullopt;
+  int64_t k;
+  if (name.consumeInteger(10, k) || !name.consume_front(".row.col."))
+    return std::nullopt;
+  SmallVector<StringRef> types;
+  name.split(types, '.');
+  auto element = [](StringRef type) {
+    return llvm::StringSwitch<std::optional<EmulatedElement>>(type)
+        .Case("e4m3", EmulatedElement::e4m3)
+        .Case("e5m2", EmulatedElement::e5m2)
+        .Case("s8", EmulatedElement::s8)
+        .Case("u8", EmulatedElement::u8)
+        .Default(std::nullopt);
+  };
+  using E = EmulatedElement;
+  if (k == 16 && types == ArrayRef<StringRef>{"f32", "f32"})
+    return MMASyncKind{k, E::f16, E::f16, E::f32};
+  if (k == 16 && types == ArrayRef<StringRef>{"bf16"})
+    return MMASyncKind{k, E::bf16, E::bf16, E::f32};
+  if (k == 8 && types == ArrayRef<StringRef>{"tf32"})
+    return MMASyncKind{k, E::tf32, E::tf32, E::f32};
+  if (k != 32)
+    return std::nullopt;
+  if (types.size() == 4 && types[0] == "f32" && types[3] == "f32") {
+    auto a = element(types[1]), b = element(types[2]);
+    if (a && b && (*a == E::e4m3 || *a == E::e5m2) &&
+        (*b == E::e4m3 || *b == E::e5m2))
+      return MMASyncKind{k, *a, *b, E::f32};
+    return std::nullopt;
+  }
+  if (types.empty() || types.size() > 2)
+    return std::nullopt;
+  auto a = element(types.front()), b = element(types.back());
+  if (a && b && (*a == E::s8 || *a == E::u8) && (*b == E::s8 || *b == E::u8))
+    return MMASyncKind{k, *a, *b, E::s32};
+  return std::nullopt;
+}
+
+std::optional<EmulatedElement> emulatedElement(NVVM::WGMMATypes type) {
+  switch (type) {
+  case NVVM::WGMMATypes::e4m3:
+    return EmulatedElement::e4m3;
+  case NVVM::WGMMATypes::e5m2:
+    return EmulatedElement::e5m2;
+  case NVVM::WGMMATypes::s8:
+    return EmulatedElement::s8;
+  case NVVM::WGMMATypes::u8:
+    return EmulatedElement::u8;
+  case NVVM::WGMMATypes::f16:
+    return EmulatedElement::f16;
+  case NVVM::WGMMATypes::bf16:
+    return EmulatedElement::bf16;
+  case NVVM::WGMMATypes::tf32:
+    return EmulatedElement::tf32;
+  case NVVM::WGMMATypes::f32:
+    return EmulatedElement::f32;
+  case NVVM::WGMMATypes::s32:
+    return EmulatedElement::s32;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// Emulates one gpu.launch.
+class LaunchEmulator {
+public:
+  LaunchEmulator(gpu::LaunchOp launch)
+      : launch(launch), b(launch.getLoc(), launch) {}
+  LogicalResult emulate();
+
+private:
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, v); }
+  Value i64(int64_t v) { return arith::ConstantIntOp::create(b, v, 64); }
+  Value toI64(Value v) {
+    return b.createOrFold<arith::IndexCastOp>(b.getI64Type(), v);
+  }
+  /// Whether the block's threads must run at once: they meet at barriers
+  /// or exchange registers in warp-wide MMAs.
+  bool needsLockstep();
+  /// The block's workgroup buffers, carved from one arena aligned to the
+  /// shared window.
+  LogicalResult allocateShared(IRMapping &mapping);
+  /// Rewrites what a CPU cannot run in the cloned body.
+  LogicalResult rewriteDeviceOps(Region &body);
+  LogicalResult emulateMMASync(LLVM::CallIntrinsicOp call);
+  LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
+  /// Stores `values` as words of this thread's scratch row, from word
+  /// `first`, and loads them back as `types`.
+  void storeWords(ValueRange values, int64_t first);
+  SmallVector<Value> loadWords(TypeRange types, int64_t first);
+  Value packStruct(Type structType, ValueRange values);
+
+  /// `name`, declared in the module unless it is there; emulator entry
+  /// points with memref arguments take them by C interface.
+  func::FuncOp declare(StringRef name, TypeRange arguments, TypeRange results);
+
+  gpu::LaunchOp launch;
+  ImplicitLocOpBuilder b;
+  // Sizes, and indices while the body is built.
+  SmallVector<Value, 3> grid, block, blockIds, threadIds;
+  // The thread's index in its block, its block's scratch rows (lockstep
+  // blocks), and its workgroup memory.
+  Value threadId, scratch, arena, arenaBytes;
+};
+
+func::FuncOp LaunchEmulator::declare(StringRef name, TypeRange arguments,
+                                     TypeRange results) {
+  auto module = launch->getParentOfType<ModuleOp>();
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  auto builder = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = func::FuncOp::create(builder, module.getLoc(), name,
+                                 builder.getFunctionType(arguments, results));
+  fn.setPrivate();
+  if (llvm::any_of(arguments, llvm::IsaPred<MemRefType>))
+    fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                builder.getUnitAttr());
+  return fn;
+}
+
+bool LaunchEmulator::needsLockstep() {
+  return launch.getBody()
+      .walk([](Operation *op) {
+        return isa<gpu::BarrierOp, LLVM::CallIntrinsicOp>(op) ||
+                       isa<NVVM::NVVMDialect>(op->getDialect())
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+LogicalResult LaunchEmulator::allocateShared(IRMapping &mapping) {
+  int64_t bytes = 0;
+  SmallVector<int64_t> offsets;
+  for (BlockArgument buffer : launch.getWorkgroupAttributions()) {
+    auto type = cast<MemRefType>(buffer.getType());
+    Type element = type.getElementType();
+    auto vector = dyn_cast<VectorType>(element);
+    Type scalar = vector ? vector.getElementType() : element;
+    int64_t elementBytes =
+        scalar.isIntOrFloat() && scalar.getIntOrFloatBitWidth() % 8 == 0
+            ? (vector ? vector.getNumElements() : 1) *
+                  scalar.getIntOrFloatBitWidth() / 8
+            : 0;
+    if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
+        elementBytes == 0)
+      return launch.emitOpError("cannot emulate workgroup buffer of type ")
+             << type;
+    bytes = llvm::alignTo(bytes, 16);
+    offsets.push_back(bytes);
+    bytes += type.getNumElements() * elementBytes;
+  }
+  if (bytes == 0)
+    return success();
+  if (bytes > kEmulatedSharedWindow)
+    return launch.emitOpError("workgroup buffers exceed the shared window");
+  arenaBytes = i64(bytes);
+  arena = memref::AllocOp::create(b, MemRefType::get({bytes}, b.getI8Type()),
+                                  ValueRange(),
+                                  b.getI64IntegerAttr(kEmulatedSharedWindow));
+  for (auto [buffer, offset] :
+       llvm::zip(launch.getWorkgroupAttributions(), offsets)) {
+    auto type = cast<MemRefType>(buffer.getType());
+    mapping.map(buffer,
+                memref::ViewOp::create(
+                    b, MemRefType::get(type.getShape(), type.getElementType()),
+                    arena, index(offset), ValueRange()));
+  }
+  return success();
+}
+
+void LaunchEmulator::storeWords(ValueRange values, int64_t first) {
+  for (auto [i, v] : llvm::enumerate(values)) {
+    Value word = v.getType().isInteger(32)
+                     ? v
+                     : LLVM::BitcastOp::create(b, b.getI32Type(), v);
+    memref::StoreOp::create(b, word, scratch,
+                            ValueRange{threadId, index(first + i)});
+  }
+}
+
+SmallVector<Value> LaunchEmulator::loadWords(TypeRange types, int64_t first) {
+  SmallVector<Value> values;
+  for (auto [i, type] : llvm::enumerate(types)) {
+    Value word = memref::LoadOp::create(b, scratch,
+                                        ValueRange{threadId, index(first + i)});
+    values.push_back(type.isInteger(32)
+                         ? word
+                         : LLVM::BitcastOp::create(b, type, word).getResult());
+  }
+  return values;
+}
+
+Value LaunchEmulator::packStruct(Type structType, ValueRange values) {
+  Value result = LLVM::PoisonOp::create(b, structType);
+  for (auto [i, v] : llvm::enumerate(values))
+    result = LLVM::InsertValueOp::create(b, result, v, i);
+  return result;
+}
+
+LogicalResult LaunchEmulator::emulateMMASync(LLVM::CallIntrinsicOp call) {
+  std::optional<MMASyncKind> kind = parseMMASync(call.getIntrin());
+  auto structType =
+      call.getNumResults() == 1
+          ? dyn_cast<LLVM::LLVMStructType>(call.getResult(0).getType())
+          : nullptr;
+  if (!kind || !structType || call.getArgs().size() != 10 ||
+      structType.getBody().size() != 4)
+    return call.emitOpError("cannot emulate ") << call.getIntrin();
+  b.setInsertionPoint(call);
+  b.setLoc(call.getLoc());
+  // The warp's 32 threads put A, B and C in their rows, and read back D
+  // once all of the warp's MMAs have read the rows.
+  storeWords(call.getArgs(), 0);
+  omp::BarrierOp::create(b);
+  SmallVector<Value> args{scratch,
+                          toI64(threadId),
+                          i64(kind->k),
+                          i64(int64_t(kind->a)),
+                          i64(int64_t(kind->b)),
+                          i64(int64_t(kind->acc))};
+  func::CallOp::create(b, declare(kMMASyncFn, ValueRange(args).getTypes(), {}),
+                       args);
+  omp::BarrierOp::create(b);
+  call.getResult(0).replaceAllUsesWith(
+      packStruct(structType, loadWords(structType.getBody(), 10)));
+  call.erase();
+  return success();
+}
+
+LogicalResult LaunchEmulator::emulateWGMMA(NVVM::WgmmaMmaAsyncOp op) {
+  NVVM::MMAShapeAttr shape = op.getShape();
+  std::optional<EmulatedElement> a = emulatedElement(op.getTypeA()),
+                                 bType = emulatedElement(op.getTypeB()),
+                                 acc = emulatedElement(op.getTypeD());
+  auto structType = cast<LLVM::LLVMStructType>(op.getInouts().getType());
+  if (!a || !bType || !acc || !arena || shape.getM() != 64 ||
+      shape.getN() / 2 > kEmulatorScratchWords ||
+      op.getLayoutA() != NVVM::MMALayout::row ||
+      op.getLayoutB() != NVVM::MMALayout::col ||
+      op.getScaleD() != NVVM::WGMMAScaleOut::one ||
+      op.getScaleA() != NVVM::WGMMAScaleIn::one ||
+      op.getScaleB() != NVVM::WGMMAScaleIn::one || op.getSatfinite())
+    return op.emitOpError("cannot emulate this wgmma (K-major operands in "
+                          "workgroup memory, m64, scales of one only)");
+  b.setInsertionPoint(op);
+  b.setLoc(op.getLoc());
+  SmallVector<Value> accumulators;
+  for (int64_t i = 0, e = structType.getBody().size(); i < e; ++i)
+    accumulators.push_back(LLVM::ExtractValueOp::create(b, op.getInouts(), i));
+  // Each thread's accumulators are its own; A and B are in the block's
+  // shared memory, complete after the kernel's barrier.
+  storeWords(accumulators, 0);
+  Value arenaBase = toI64(
+      memref::ExtractAlignedPointerAsIndexOp::create(b, arena).getResult());
+  SmallVector<Value> args{scratch,
+                          toI64(threadId),
+                          arenaBase,
+                          arenaBytes,
+                          op.getDescriptorA(),
+                          op.getDescriptorB(),
+                          i64(shape.getN()),
+                          i64(shape.getK()),
+                          i64(int64_t(*a)),
+                          i64(int64_t(*bType)),
+                          i64(int64_t(*acc))};
+  func::CallOp::create(b, declare(kWGMMAFn, ValueRange(args).getTypes(), {}),
+                       args);
+  op.getResult().replaceAllUsesWith(
+      packStruct(structType, loadWords(structType.getBody(), 0)));
+  op.erase();
+  return success();
+}
+
+LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body) {
+  SmallVector<Operation *> ops;
+  body.walk([&](Operation *op) {
+    if (isa<gpu::GPUDialect, NVVM::NVVMDialect>(op->getDialect()) ||
+        isa<LLVM::CallIntrinsicOp>(op))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    LogicalResult result =
+        TypeSwitch<Operation *, LogicalResult>(op)
+            .Case([&](gpu::TerminatorOp terminator) {
+              OpBuilder builder(terminator);
+              scf::YieldOp::create(builder, terminator.getLoc());
+              terminator.erase();
+              return success();
+            })
+            .Case([&](gpu::BarrierOp barrier) {
+              OpBuilder builder(barrier);
+              omp::BarrierOp::create(builder, barrier.getLoc());
+              barrier.erase();
+              return success();
+            })
+            .Case<gpu::ThreadIdOp, gpu::BlockIdOp, gpu::BlockDimOp,
+                  gpu::GridDimOp>([&](Operation *id) {
+              auto dim = id->getAttrOfType<gpu::DimensionAttr>("dimension");
+              ArrayRef<Value> values = isa<gpu::ThreadIdOp>(id)   ? threadIds
+                                       : isa<gpu::BlockIdOp>(id)  ? blockIds
+                                       : isa<gpu::BlockDimOp>(id) ? block
+                                                                  : grid;
+              id->getResult(0).replaceAllUsesWith(
+                  values[size_t(dim.getValue())]);
+              id->erase();
+              return success();
+            })
+            // CPU memory is coherent, and the MMAs complete at once.
+            .Case<NVVM::FenceProxyOp, NVVM::WgmmaFenceAlignedOp,
+                  NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp>(
+                [](Operation *fence) {
+                  fence->erase();
+                  return success();
+                })
+            .Case([&](LLVM::CallIntrinsicOp call) {
+              return call.getIntrin().starts_with("llvm.nvvm.")
+                         ? emulateMMASync(call)
+                         : success();
+            })
+            .Case([&](NVVM::WgmmaMmaAsyncOp wgmma) {
+              return emulateWGMMA(wgmma);
+            })
+            .Default([](Operation *op) {
+              return op->emitOpError("cannot be emulated on the CPU");
+            });
+    if (failed(result))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult LaunchEmulator::emulate() {
+  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+      launch.getDynamicSharedMemorySize() || launch.hasClusterSize())
+    return launch.emitOpError("cannot emulate asynchronous launches, dynamic "
+                              "shared memory or clusters");
+  bool lockstep = needsLockstep();
+  grid = {launch.getGridSizeX(), launch.getGridSizeY(), launch.getGridSizeZ()};
+  block = {launch.getBlockSizeX(), launch.getBlockSizeY(),
+           launch.getBlockSizeZ()};
+  IRMapping mapping;
+  gpu::KernelDim3 gridArgs = launch.getGridSize(),
+                  blockArgs = launch.getBlockSize();
+  for (auto [arg, size] :
+       llvm::zip(ArrayRef<Value>{gridArgs.x, gridArgs.y, gridArgs.z,
+                                 blockArgs.x, blockArgs.y, blockArgs.z},
+                 llvm::concat<Value>(grid, block)))
+    mapping.map(arg, size);
+
+  // Blocks one after another, x fastest.
+  auto loopsOver = [&](ArrayRef<Value> sizes) {
+    SmallVector<Value, 3> ivs(3);
+    for (int d = 2; d >= 0; --d) {
+      auto loop = scf::ForOp::create(b, index(0), sizes[d], index(1));
+      b.setInsertionPointToStart(loop.getBody());
+      ivs[d] = loop.getInductionVar();
+    }
+    return ivs;
+  };
+  blockIds = loopsOver(grid);
+  Block *blockLoop = b.getInsertionBlock();
+  gpu::KernelDim3 blockIdArgs = launch.getBlockIds();
+  mapping.map(blockIdArgs.x, blockIds[0]);
+  mapping.map(blockIdArgs.y, blockIds[1]);
+  mapping.map(blockIdArgs.z, blockIds[2]);
+  if (failed(allocateShared(mapping)))
+    return failure();
+  if (lockstep) {
+    // Folded: launches' block sizes are mostly constants.
+    Value threads = b.createOrFold<arith::MulIOp>(
+        b.createOrFold<arith::MulIOp>(block[0], block[1]), block[2]);
+    scratch = memref::AllocOp::create(
+        b,
+        MemRefType::get({ShapedType::kDynamic, kEmulatorScratchWords},
+                        b.getI32Type()),
+        ValueRange{threads});
+    omp::ParallelOperands clauses;
+    clauses.numThreads =
+        b.createOrFold<arith::IndexCastOp>(b.getI32Type(), threads);
+    auto team = omp::ParallelOp::create(b, clauses);
+    b.setInsertionPointToStart(&team.getRegion().emplaceBlock());
+    omp::TerminatorOp::create(b);
+    b.setInsertionPointToStart(&team.getRegion().front());
+    threadId = arith::IndexCastOp::create(
+        b, b.getIndexType(),
+        func::CallOp::create(
+            b, declare(kThreadIdFn, {b.getI64Type()}, {b.getI64Type()}),
+            ValueRange{toI64(threads)})
+            .getResult(0));
+    // x fastest, as CUDA numbers a block's threads.
+    Value xy = b.createOrFold<arith::MulIOp>(block[0], block[1]);
+    threadIds = {
+        b.createOrFold<arith::RemUIOp>(threadId, block[0]),
+        b.createOrFold<arith::RemUIOp>(
+            b.createOrFold<arith::DivUIOp>(threadId, block[0]), block[1]),
+        b.createOrFold<arith::DivUIOp>(threadId, xy)};
+  } else {
+    threadIds = loopsOver(block);
+  }
+  gpu::KernelDim3 threadIdArgs = launch.getThreadIds();
+  mapping.map(threadIdArgs.x, threadIds[0]);
+  mapping.map(threadIdArgs.y, threadIds[1]);
+  mapping.map(threadIdArgs.z, threadIds[2]);
+  // Private buffers: one per thread.
+  for (BlockArgument buffer : launch.getPrivateAttributions()) {
+    auto type = cast<MemRefType>(buffer.getType());
+    mapping.map(buffer, memref::AllocaOp::create(
+                            b, MemRefType::get(type.getShape(),
+                                               type.getElementType())));
+  }
+
+  // The body, as a region of its own (it may have several blocks).
+  auto body = scf::ExecuteRegionOp::create(b, TypeRange());
+  launch.getBody().cloneInto(&body.getRegion(), mapping);
+  if (failed(rewriteDeviceOps(body.getRegion())))
+    return failure();
+
+  b.setInsertionPoint(blockLoop->getTerminator());
+  b.setLoc(launch.getLoc());
+  if (scratch)
+    memref::DeallocOp::create(b, scratch);
+  if (arena)
+    memref::DeallocOp::create(b, arena);
+  launch.erase();
+  return success();
+}
+
+/// Managed and device buffers become host buffers; the host's waits have
+/// nothing to wait for.
+LogicalResult emulateHostOps(ModuleOp module) {
+  SmallVector<Operation *> ops;
+  module.walk([&](Operation *op) {
+    if (isa<gpu::GPUDialect>(op->getDialect()))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops) {
+    OpBuilder b(op);
+    if (auto alloc = dyn_cast<gpu::AllocOp>(op)) {
+      auto type = alloc.getMemref().getType();
+      alloc.getMemref().replaceAllUsesWith(
+          memref::AllocOp::create(
+              b, alloc.getLoc(), type, alloc.getDynamicSizes(),
+              alloc.getSymbolOperands(), b.getI64IntegerAttr(64))
+              .getResult());
+    } else if (auto dealloc = dyn_cast<gpu::DeallocOp>(op)) {
+      memref::DeallocOp::create(b, dealloc.getLoc(), dealloc.getMemref());
+    } else if (auto copy = dyn_cast<gpu::MemcpyOp>(op)) {
+      memref::CopyOp::create(b, copy.getLoc(), copy.getSrc(), copy.getDst());
+    } else if (!isa<gpu::WaitOp>(op)) {
+      return op->emitOpError("cannot be emulated on the CPU");
+    }
+  }
+  // Async tokens are used by these ops only: erase users first.
+  for (Operation *op : llvm::reverse(ops)) {
+    for (Value token : op->getResults())
+      if (isa<gpu::AsyncTokenType>(token.getType()) &&
+          llvm::any_of(token.getUsers(), [&](Operation *user) {
+            return !llvm::is_contained(ops, user);
+          }))
+        return op->emitOpError("async token used outside GPU host ops");
+    op->dropAllUses();
+    op->erase();
+  }
+  return success();
+}
+
+struct EmulateGPULaunchesOnCPUPass
+    : mlir::qtrain::impl::EmulateGPULaunchesOnCPUPassBase<
+          EmulateGPULaunchesOnCPUPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<gpu::LaunchOp> launches;
+    module.walk([&](gpu::LaunchOp launch) { launches.push_back(launch); });
+    for (gpu::LaunchOp launch : launches)
+      if (failed(LaunchEmulator(launch).emulate()))
+        return signalPassFailure();
+    if (failed(emulateHostOps(module)))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,275 @@
+//===- GPUEmulator.cpp - tensor-core MMAs for kernels run on CPU threads --===//
+//
+// libqtrain_gpu_emulator.so: what kernels that qtrain-emulate-gpu-launches
+// runs on CPU threads call in place of the instructions a CPU lacks.
+//
+// The MMAs are written from the PTX ISA's descriptions of the fragments
+// ("Matrix Fragments for mma.m16n8k8 / m16n8k16 / m16n8k32", "Register
+// Fragments and Shared Memory Matrix Layouts" of wgmma), independently of
+// the kernel builders that rely on them, so that a kernel that puts an
+// element in the wrong register or shared-memory byte computes a wrong
+// product here as it would on a GPU. Elements are decoded with LLVM's
+// APFloat; products are exact in double, and each output is rounded once
+// (to f32), or wraps (i32), after adding the accumulator. The hardware's
+// summation order and intermediate precision are not specified; results
+// agree with it up to f32 rounding of the sums.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Runtime/GPUEmulator.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+#include "llvm/ADT/APFloat.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+using namespace mlir::qtrain;
+using llvm::APFloat;
+using llvm::APInt;
+
+extern "C" int omp_get_thread_num();
+extern "C" int omp_get_num_threads();
+
+namespace {
+
+[[noreturn]] void fail(const char *message) {
+  std::fprintf(stderr, "qtrain GPU emulator: %s\n", message);
+  std::abort();
+}
+
+// A block's threads wait at every barrier for the slowest one; with more
+// threads than cores, spinning there starves the others. Before libomp
+// reads its settings (at the first parallel region), unless set already.
+[[maybe_unused]] const bool passiveWaiting =
+    setenv("OMP_WAIT_POLICY", "passive", /*overwrite=*/0) == 0;
+
+EmulatedElement element(int64_t code) {
+  if (code < 0 || code > int64_t(EmulatedElement::s32))
+    fail("unknown element type");
+  return EmulatedElement(code);
+}
+
+unsigned bitWidth(EmulatedElement e) {
+  switch (e) {
+  case EmulatedElement::e4m3:
+  case EmulatedElement::e5m2:
+  case EmulatedElement::s8:
+  case EmulatedElement::u8:
+    return 8;
+  case EmulatedElement::f16:
+  case EmulatedElement::bf16:
+    return 16;
+  default:
+    return 32;
+  }
+}
+
+bool isInteger(EmulatedElement e) {
+  return e == EmulatedElement::s8 || e == EmulatedElement::u8 ||
+         e == EmulatedElement::s32;
+}
+
+double viaAPFloat(const llvm::fltSemantics &semantics, unsigned width,
+                  uint64_t bits) {
+  APFloat value(semantics, APInt(width, bits));
+  bool losesInfo;
+  value.convert(APFloat::IEEEdouble(), APFloat::rmNearestTiesToEven,
+                &losesInfo);
+  return value.convertToDouble();
+}
+
+/// The value of an element's bits (the low bitWidth(e) bits of `bits`).
+double decode(EmulatedElement e, uint32_t bits) {
+  switch (e) {
+  case EmulatedElement::e4m3:
+    return viaAPFloat(APFloat::Float8E4M3FN(), 8, bits & 0xFF);
+  case EmulatedElement::e5m2:
+    return viaAPFloat(APFloat::Float8E5M2(), 8, bits & 0xFF);
+  case EmulatedElement::f16:
+    return viaAPFloat(APFloat::IEEEhalf(), 16, bits & 0xFFFF);
+  case EmulatedElement::bf16:
+    return viaAPFloat(APFloat::BFloat(), 16, bits & 0xFFFF);
+  case EmulatedElement::tf32:
+    // A tf32 register is an f32 word. Which of its low 13 mantissa bits
+    // the hardware reads is unspecified for values that are not tf32: the
+    // emulator drops them, and the kernels round to tf32 themselves, so
+    // that every reading agrees.
+    return viaAPFloat(APFloat::IEEEsingle(), 32, bits & 0xFFFFE000u);
+  case EmulatedElement::f32:
+    return viaAPFloat(APFloat::IEEEsingle(), 32, bits);
+  case EmulatedElement::s8:
+    return int8_t(bits);
+  case EmulatedElement::u8:
+    return uint8_t(bits);
+  case EmulatedElement::s32:
+    return int32_t(bits);
+  }
+  fail("unknown element type");
+}
+
+/// Element `j` of a register holding 32 / width of them, the lowest in the
+/// lowest bits.
+uint32_t part(uint32_t reg, unsigned width, int64_t j) {
+  return width == 32 ? reg : (reg >> (width * j)) & ((1u << width) - 1);
+}
+
+/// D = A * B + C, one output: products exact, one rounding (or wrap).
+int32_t finish(EmulatedElement acc, double sum, int64_t intSum,
+               uint32_t cBits) {
+  if (acc == EmulatedElement::s32)
+    return int32_t(uint32_t(intSum + int64_t(int32_t(cBits))));
+  float result = float(sum + decode(EmulatedElement::f32, cBits));
+  int32_t bits;
+  std::memcpy(&bits, &result, sizeof bits);
+  return bits;
+}
+
+} // namespace
+
+/// mma.sync.aligned.m16n8k{8e}.row.col with e elements a register (k8 tf32,
+/// k16 f16/bf16, k32 8-bit), for the warp of `thread`. Its 32 lanes' rows
+/// of `scratch` hold A's 4, B's 2 and C's 4 registers (words 0-9); this
+/// thread's D goes to words 10-13 of its row.
+extern "C" void
+_mlir_ciface_qtrain_emulate_mma_sync(StridedMemRefType<int32_t, 2> *scratch,
+                                     int64_t thread, int64_t k, int64_t aCode,
+                                     int64_t bCode, int64_t accCode) {
+  EmulatedElement a = element(aCode), b = element(bCode),
+                  acc = element(accCode);
+  unsigned width = bitWidth(a);
+  int64_t e = 32 / width;
+  if (bitWidth(b) != width || k != 8 * e)
+    fail("unsupported mma.sync shape");
+  auto word = [&](int64_t row, int64_t i) -> uint32_t {
+    return uint32_t(scratch->data[scratch->offset + row * scratch->strides[0] +
+                                  i * scratch->strides[1]]);
+  };
+  // Fragments (PTX ISA, "Matrix Fragments for mma.m16n8k*"): lane
+  // (groupID g = lane / 4, threadID_in_group t = lane % 4) holds A's
+  // elements a_i, i < 4e, e a register, at row g + 8 * ((i / e) % 2),
+  // column t * e + i % e + 4e * (i / 2e); B's b_i, i < 2e, at row
+  // t * e + i % e + 4e * (i / e), column g; C's and D's c_i, i < 4, at row
+  // g + 8 * (i / 2), column 2t + i % 2.
+  int64_t warpBase = thread / 32 * 32;
+  std::vector<double> av(16 * k), bv(k * 8);
+  std::vector<int64_t> ai(16 * k), bi(k * 8);
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    int64_t g = lane / 4, t = lane % 4;
+    for (int64_t i = 0; i < 4 * e; ++i) {
+      int64_t row = g + 8 * ((i / e) % 2),
+              col = t * e + i % e + 4 * e * (i / (2 * e));
+      uint32_t bits = part(word(warpBase + lane, i / e), width, i % e);
+      av[row * k + col] = decode(a, bits);
+      ai[row * k + col] = int64_t(decode(a, bits));
+    }
+    for (int64_t i = 0; i < 2 * e; ++i) {
+      int64_t row = t * e + i % e + 4 * e * (i / e), col = g;
+      uint32_t bits = part(word(warpBase + lane, 4 + i / e), width, i % e);
+      bv[row * 8 + col] = decode(b, bits);
+      bi[row * 8 + col] = int64_t(decode(b, bits));
+    }
+  }
+  int64_t lane = thread % 32, g = lane / 4, t = lane % 4;
+  for (int64_t i = 0; i < 4; ++i) {
+    int64_t row = g + 8 * (i / 2), col = 2 * t + i % 2;
+    double sum = 0;
+    int64_t intSum = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      if (isInteger(a))
+        intSum += ai[row * k + kk] * bi[kk * 8 + col];
+      else
+        sum += av[row * k + kk] * bv[kk * 8 + col];
+    }
+    scratch->data[scratch->offset + thread * scratch->strides[0] +
+                  (10 + i) * scratch->strides[1]] =
+        finish(acc, sum, intSum, word(thread, 6 + i));
+  }
+}
+
+namespace {
+
+/// An operand tile in shared memory as a wgmma matrix descriptor describes
+/// it (PTX ISA, "Matrix Descriptor Format"): start address, leading and
+/// stride byte offsets, each stored >> 4 in 14 bits at bits 0, 16 and 32;
+/// bits 49-51 a base offset and 62-63 the swizzle mode, both 0 for the
+/// no-swizzle canonical layouts this emulator reads.
+struct SharedTile {
+  const uint8_t *shared;
+  int64_t sharedBytes, start, leading, stride;
+
+  SharedTile(int64_t sharedBase, int64_t sharedBytes, uint64_t desc)
+      : shared(reinterpret_cast<const uint8_t *>(sharedBase)),
+        sharedBytes(sharedBytes), start(int64_t(desc & 0x3FFF) << 4),
+        leading(int64_t((desc >> 16) & 0x3FFF) << 4),
+        stride(int64_t((desc >> 32) & 0x3FFF) << 4) {
+    if ((desc >> 62) != 0 || ((desc >> 49) & 7) != 0)
+      fail("wgmma descriptor with a swizzle or base offset");
+  }
+
+  /// Element (r, k) of a K-major tile of `width`-bit elements: core
+  /// matrices of 8 rows of 16 bytes, `leading` bytes apart along k and
+  /// `stride` bytes apart along r.
+  uint32_t load(int64_t r, int64_t k, unsigned width) const {
+    int64_t byte = k * width / 8;
+    int64_t address = start + (r / 8) * stride + (byte / 16) * leading +
+                      (r % 8) * 16 + byte % 16;
+    if (address + width / 8 > sharedBytes)
+      fail("wgmma operand outside the block's shared memory");
+    uint32_t bits = 0;
+    std::memcpy(&bits, shared + address, width / 8); // little-endian
+    return bits;
+  }
+};
+
+} // namespace
+
+/// wgmma.mma_async.sync.aligned.m64n{n}k{k} with both operands K-major in
+/// shared memory (`sharedBase`, 2^18-aligned so that addresses' low 18
+/// bits are shared-memory offsets), scale-d 1: this thread's n / 2
+/// accumulators in words 0.. of its row of `scratch` become D's.
+extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
+    StridedMemRefType<int32_t, 2> *scratch, int64_t thread, int64_t sharedBase,
+    int64_t sharedBytes, int64_t descA, int64_t descB, int64_t n, int64_t k,
+    int64_t aCode, int64_t bCode, int64_t accCode) {
+  EmulatedElement a = element(aCode), b = element(bCode),
+                  acc = element(accCode);
+  if (sharedBase % kEmulatedSharedWindow != 0)
+    fail("emulated shared memory is not aligned to the shared window");
+  if (n / 2 > kEmulatorScratchWords || thread >= 128)
+    fail("unsupported wgmma shape");
+  SharedTile tileA(sharedBase, sharedBytes, descA),
+      tileB(sharedBase, sharedBytes, descB);
+  int32_t *row = scratch->data + scratch->offset + thread * scratch->strides[0];
+  // D fragments (PTX ISA, "Register Fragments", wgmma .m64nNk*): warp w
+  // of the warpgroup holds rows 16w..16w+15; its lane (g, t) holds d_i at
+  // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
+  int64_t w = thread / 32, g = thread % 32 / 4, t = thread % 4;
+  for (int64_t i = 0; i < n / 2; ++i) {
+    int64_t m = 16 * w + g + 8 * ((i / 2) % 2),
+            col = 8 * (i / 4) + 2 * t + i % 2;
+    double sum = 0;
+    int64_t intSum = 0;
+    for (int64_t kk = 0; kk < k; ++kk) {
+      double x = decode(a, tileA.load(m, kk, bitWidth(a)));
+      double y = decode(b, tileB.load(col, kk, bitWidth(b)));
+      if (isInteger(a))
+        intSum += int64_t(x) * int64_t(y);
+      else
+        sum += x * y;
+    }
+    int32_t *slot = row + i * scratch->strides[1];
+    *slot = finish(acc, sum, intSum, uint32_t(*slot));
+  }
+}
+
+/// This CPU thread's index in its block, checking that the OpenMP team has
+/// the block's `threads` threads (a smaller team would skip threads).
+extern "C" int64_t qtrain_emulate_thread_id(int64_t threads) {
+  if (omp_get_num_threads() != threads)
+    fail("the OpenMP team is smaller than the thread block (OMP_THREAD_LIMIT "
+         "or OMP_DYNAMIC?)");
+  return omp_get_thread_num();
+}

@@ -1,0 +1,170 @@
+// RUN: qtrain-opt %s -split-input-file -emulate-gpu-launches-on-cpu -cse | FileCheck %s
+
+// Threads that never meet run one after another: loops over the grid (z, y,
+// x outermost to innermost) and over the block, ids from the loops.
+// CHECK-LABEL: func.func @independent_threads
+// CHECK-SAME:    (%[[OUT:.+]]: memref<?xindex>, %[[GRID:.+]]: index)
+// CHECK-NOT:     gpu.
+// CHECK:         scf.for %[[BZ:.+]] = %c0 to %c1 step %c1
+// CHECK-NEXT:      scf.for %[[BY:.+]] = %c0 to %c1 step %c1
+// CHECK-NEXT:        scf.for %[[BX:.+]] = %c0 to %[[GRID]] step %c1
+// CHECK:               scf.for %[[TZ:.+]] = %c0 to %c1 step %c1
+// CHECK-NEXT:            scf.for %[[TY:.+]] = %c0 to %c1 step %c1
+// CHECK-NEXT:              scf.for %[[TX:.+]] = %c0 to %c64 step %c1
+// CHECK-NEXT:                scf.execute_region {
+// CHECK-NEXT:                  %[[BASE:.+]] = arith.muli %[[BX]], %c64
+// CHECK-NEXT:                  %[[I:.+]] = arith.addi %[[BASE]], %[[TX]]
+// CHECK-NEXT:                  memref.store %[[I]], %[[OUT]][%[[I]]]
+// CHECK-NEXT:                  scf.yield
+func.func @independent_threads(%out: memref<?xindex>, %grid: index) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %grid, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %base = arith.muli %bx, %sx : index
+    %i = arith.addi %base, %tx : index
+    memref.store %i, %out[%i] : memref<?xindex>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Threads that meet at barriers run at once, one OpenMP thread each, with
+// the block's workgroup buffers carved from one allocation aligned to the
+// 2^18-byte shared window (offsets 16-byte aligned; the first buffer,
+// unused, goes), freed after the block.
+// CHECK-LABEL: func.func @barrier
+// CHECK:         scf.for %[[BX:.+]] = %c0 to %c4 step %c1
+// CHECK:           %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<272xi8>
+// CHECK:           %[[SECOND:.+]] = memref.view %[[ARENA]][%c16][] : memref<272xi8> to memref<64xf32>
+// CHECK:           %[[SCRATCH:.+]] = memref.alloc(%c64) : memref<?x32xi32>
+// CHECK:           omp.parallel num_threads(%c64_i32 : i32) {
+// CHECK:             %[[ID:.+]] = func.call @qtrain_emulate_thread_id(%c64_i64) : (i64) -> i64
+// CHECK:             %[[TID:.+]] = arith.index_cast %[[ID]] : i64 to index
+// CHECK:             %[[TX:.+]] = arith.remui %[[TID]], %c64
+// CHECK:             scf.execute_region {
+// CHECK:               memref.store %{{.+}}, %[[SECOND]][%[[TX]]]
+// CHECK-NEXT:          omp.barrier
+// CHECK:               memref.load %[[SECOND]]
+// CHECK:               scf.yield
+// CHECK:             omp.terminator
+// CHECK:           memref.dealloc %[[SCRATCH]]
+// CHECK-NEXT:      memref.dealloc %[[ARENA]]
+// CHECK:       func.func private @qtrain_emulate_thread_id(i64) -> i64
+func.func @barrier(%out: memref<256xf32>) {
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c4, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1)
+             workgroup(%small : memref<3xf32, #gpu.address_space<workgroup>>,
+                       %shared : memref<64xf32, #gpu.address_space<workgroup>>) {
+    %v = arith.index_cast %tx : index to i32
+    %f = arith.sitofp %v : i32 to f32
+    memref.store %f, %shared[%tx] : memref<64xf32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %c63 = arith.constant 63 : index
+    %j = arith.subi %c63, %tx : index
+    %g = memref.load %shared[%j] : memref<64xf32, #gpu.address_space<workgroup>>
+    %base = arith.muli %bx, %sx : index
+    %i = arith.addi %base, %tx : index
+    memref.store %g, %out[%i] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A warp MMA: each thread puts its 10 registers (f16 pairs and f32 bits as
+// i32) in its scratch row, the warp meets, the emulator computes each
+// thread's D from its warp's rows (m16n8k16, f16 x f16 into f32), the warp
+// meets again, and D comes back from words 10-13.
+// CHECK-LABEL: func.func @mma_sync
+// CHECK:         omp.parallel
+// CHECK:           %[[TID:.+]] = arith.index_cast %{{.+}} : i64 to index
+// CHECK:           %[[A0:.+]] = llvm.bitcast %{{.+}} : vector<2xf16> to i32
+// CHECK:           memref.store %[[A0]], %[[SCRATCH:.+]][%[[TID]], %c0]
+// CHECK-COUNT-5:   memref.store %{{.+}}, %[[SCRATCH]][%[[TID]], %c{{[1-5]}}]
+// CHECK:           %[[C0:.+]] = llvm.bitcast %{{.+}} : f32 to i32
+// CHECK:           memref.store %[[C0]], %[[SCRATCH]][%[[TID]], %c6]
+// CHECK-COUNT-3:   memref.store
+// CHECK-NEXT:      omp.barrier
+// CHECK:           func.call @qtrain_emulate_mma_sync(%[[SCRATCH]], %{{.+}}, %c16_i64, %c4_i64, %c4_i64, %c7_i64)
+// CHECK-NEXT:      omp.barrier
+// CHECK:           memref.load %[[SCRATCH]][%[[TID]], %c10]
+// CHECK-NOT:       llvm.call_intrinsic
+// CHECK:       func.func private @qtrain_emulate_mma_sync(memref<?x32xi32>, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<32xf32>) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1) {
+    %d = llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"(%a, %a, %a, %a, %b, %b, %c, %c, %c, %c)
+        : (vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, f32, f32, f32, f32)
+        -> !llvm.struct<(f32, f32, f32, f32)>
+    %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+    memref.store %d0, %out[%tx] : memref<32xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// A warpgroup MMA reads shared memory through its descriptors: the emulator
+// gets the shared window's base and size, the descriptors, n, k and the
+// types (e4m3 x e5m2 into f32); the fences, commit and wait go.
+// CHECK-LABEL: func.func @wgmma
+// CHECK:         %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<4096xi8>
+// CHECK:         omp.parallel
+// CHECK-NOT:       nvvm.
+// CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[ARENA]]
+// CHECK:           %[[BASE:.+]] = arith.index_cast %[[PTR]] : index to i64
+// CHECK:           func.call @qtrain_emulate_wgmma(%{{.+}}, %{{.+}}, %[[BASE]], %c4096_i64, %{{.+}}, %{{.+}}, %c64_i64, %c32_i64, %c0_i64, %c1_i64, %c7_i64)
+// CHECK-NOT:       nvvm.
+// CHECK:       func.func private @qtrain_emulate_wgmma(memref<?x32xi32>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+!acc = !llvm.struct<(f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
+                     f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)>
+func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<256xvector<4xi32>, #gpu.address_space<workgroup>>) {
+    nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+    gpu.barrier
+    nvvm.wgmma.fence.aligned
+    %d = nvvm.wgmma.mma_async %descA, %descB, %init,
+           #nvvm.shape<m = 64, n = 64, k = 32>,
+           D [<f32>, #nvvm.wgmma_scale_out<one>],
+           A [<e4m3>, #nvvm.wgmma_scale_in<one>, <row>],
+           B [<e5m2>, #nvvm.wgmma_scale_in<one>, <col>] : !acc -> !acc
+    nvvm.wgmma.commit.group.sync.aligned
+    nvvm.wgmma.wait.group.sync.aligned 0
+    %d0 = llvm.extractvalue %d[0] : !acc
+    memref.store %d0, %out[%tx] : memref<128xf32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Host code: managed (or device) buffers are host buffers, and the waits
+// and async tokens go.
+// CHECK-LABEL: func.func @host_memory
+// CHECK-NEXT:    %[[BUF:.+]] = memref.alloc(%{{.+}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT:    memref.copy %{{.+}}, %[[BUF]]
+// CHECK-NEXT:    memref.dealloc %[[BUF]]
+// CHECK-NEXT:    return
+func.func @host_memory(%n: index, %src: memref<?xf32>) {
+  %buf = gpu.alloc host_shared (%n) : memref<?xf32>
+  gpu.memcpy %buf, %src : memref<?xf32>, memref<?xf32>
+  %stream = gpu.wait async
+  %freed = gpu.dealloc async [%stream] %buf : memref<?xf32>
+  gpu.wait [%freed]
+  return
+}
