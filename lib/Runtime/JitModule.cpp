@@ -101,8 +101,19 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
       !getenv("CUDA_PATH"))
     setenv("CUDA_HOME", QTRAIN_CUDA_TOOLKIT, /*overwrite=*/0);
 #endif
+  bool emulator = target.device == Target::Device::gpuEmulator;
+#ifndef QTRAIN_GPU_EMULATOR
+  if (emulator) {
+    errors << "qtrain was built without libomp: no GPU emulator";
+    return nullptr;
+  }
+#endif
   PassManager pm(&context);
-  if (cuda) {
+  if (emulator) {
+    mlir::qtrain::LowerToNVVMOptions options;
+    options.chip = target.chip;
+    mlir::qtrain::buildLowerToGPUEmulatorPipeline(pm, options);
+  } else if (cuda) {
     // PTX, compiled by the driver for the GPU at hand.
     mlir::qtrain::LowerToNVVMOptions options;
     options.chip = target.chip;
@@ -136,7 +147,7 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
                                 targetMachine->get());
   ExecutionEngineOptions options;
   options.transformer = transformer;
-  SmallVector<StringRef, 2> libraries = {QTRAIN_C_RUNNER_UTILS};
+  SmallVector<StringRef, 4> libraries = {QTRAIN_C_RUNNER_UTILS};
   if (cuda) {
     // Loaded here for a clear error where the driver is missing (the
     // engine would only warn, then fail to resolve mgpu* symbols).
@@ -149,6 +160,13 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
     }
     libraries.push_back(cudaRuntimeLibrary());
   }
+#ifdef QTRAIN_GPU_EMULATOR
+  // FP8 conversions through APFloat, thread blocks as OpenMP teams, the
+  // emulated MMAs.
+  if (emulator)
+    libraries.append(
+        {QTRAIN_APFLOAT_WRAPPERS, QTRAIN_LIBOMP, QTRAIN_GPU_EMULATOR});
+#endif
   options.sharedLibPaths = libraries;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // `perf record -k 1` then `perf inject --jit` names the compiled

@@ -3,7 +3,8 @@
 // Reads a model in qtrain's input contract (docs/training.md), rewrites it
 // into a training step with qtrain-training-step for a recipe, compiles the
 // step and the model's `_logits` evaluation function with
-// qtrain-lower-to-cpu (or qtrain-lower-to-nvvm with --device=cuda) and
+// qtrain-lower-to-cpu (or qtrain-lower-to-nvvm with --device=cuda, the GPU
+// emulator with --device=gpu-emulator) and
 // mlir::ExecutionEngine, and trains on Fashion-MNIST.
 // With several recipes it trains each from the same initialization and
 // prints a comparison table.
@@ -52,7 +53,7 @@ static cl::list<RecipeKind> recipes(
                clEnumValN(RecipeKind::fp8, "fp8", "E4M3 / E5M2 with scales"),
                clEnumValN(RecipeKind::bf16, "bf16",
                           "bf16 mixed precision (the 16-bit baseline)")));
-enum class DeviceKind { cpu, cuda };
+enum class DeviceKind { cpu, cuda, gpuEmulator };
 static cl::opt<DeviceKind> device(
     cl::cat(trainOptions), "device", cl::desc("Where the training step runs"),
     cl::init(DeviceKind::cpu),
@@ -60,7 +61,19 @@ static cl::opt<DeviceKind> device(
                           "the host CPU (qtrain-lower-to-cpu)"),
                clEnumValN(DeviceKind::cuda, "cuda",
                           "CUDA GPU 0 (qtrain-lower-to-nvvm, kernels for "
-                          "its chip)")));
+                          "its chip)"),
+               clEnumValN(DeviceKind::gpuEmulator, "gpu-emulator",
+                          "the GPU kernels for --chip, run on CPU threads "
+                          "(qtrain-lower-to-gpu-emulator; slow, for "
+                          "testing)")));
+static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
+    cl::cat(trainOptions), "chip",
+    cl::desc("The GPU whose kernels --device=gpu-emulator runs"),
+    cl::init(mlir::qtrain::GPUChip::sm_89),
+    cl::values(clEnumValN(mlir::qtrain::GPUChip::sm_80, "sm_80", "Ampere"),
+               clEnumValN(mlir::qtrain::GPUChip::sm_89, "sm_89", "Ada"),
+               clEnumValN(mlir::qtrain::GPUChip::sm_90a, "sm_90a",
+                          "Hopper with wgmma")));
 static cl::opt<int> epochs(cl::cat(trainOptions), "epochs",
                            cl::desc("Passes over the data"), cl::init(1));
 static cl::opt<double> learningRate(cl::cat(trainOptions), "lr",
@@ -283,7 +296,9 @@ static bool compile(const std::string &source, Config config, Compiled &out,
         if (dumpIR)
           llvm::outs() << "// ----- lowered ("
                        << (device == DeviceKind::cuda ? "qtrain-lower-to-nvvm"
-                                                      : "qtrain-lower-to-cpu")
+                           : device == DeviceKind::gpuEmulator
+                               ? "qtrain-lower-to-gpu-emulator"
+                               : "qtrain-lower-to-cpu")
                        << ")\n"
                        << module << "\n";
       });
@@ -647,6 +662,8 @@ int main(int argc, char **argv) {
     llvm::outs() << "device: " << gpu->name << " (compute capability "
                  << gpu->major << "." << gpu->minor << ")\n";
     target = ::qtrain::runtime::Target::cuda(gpu->chip());
+  } else if (device == DeviceKind::gpuEmulator) {
+    target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip);
   }
   Split trainSet, testSet;
   std::string error;

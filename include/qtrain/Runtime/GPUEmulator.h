@@ -2,8 +2,9 @@
 //
 // What qtrain-emulate-gpu-launches and the emulator library
 // (libqtrain_gpu_emulator.so) agree on: the element types of the tensor-core
-// MMAs the emulator computes, and its C entry points, which emulated kernels
-// call with a block's scratch buffer (one row of 32-bit words a thread).
+// MMAs the emulator computes, and the shapes of the scratch buffer that
+// emulated kernels pass its C entry points (one row of 32-bit words a thread
+// of the block).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,10 +28,10 @@ enum class EmulatedElement : int64_t {
   s32
 };
 
-/// Words in a thread's scratch row: the 4 A, 2 B and 4 C registers of an
-/// mma.sync then its 4 D registers; or the accumulators of a wgmma (64x64
-/// tiles: 32 a thread), replaced by D.
-constexpr int64_t kEmulatorScratchWords = 32;
+/// Words of a thread's scratch row that a wgmma's accumulators need (64x64
+/// tiles: 32 a thread). Rows are wider where a thread has several mma.sync
+/// in flight: 14 words each (its 4 A, 2 B and 4 C registers, then D).
+constexpr int64_t kEmulatorWGMMAWords = 32;
 /// Alignment of a block's emulated shared memory: the whole 18-bit shared
 /// window, so that a CPU address's low 18 bits are its shared-memory
 /// offset, as matrix descriptors encode it.

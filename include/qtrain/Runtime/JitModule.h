@@ -1,7 +1,8 @@
 //===- JitModule.h - Compile and run qtrain code in-process -----*- C++ -*-===//
 //
 // Parses MLIR source, lowers it with qtrain-lower-to-cpu (or
-// qtrain-lower-to-nvvm for a CUDA GPU) and JIT-compiles the host code with
+// qtrain-lower-to-nvvm for a CUDA GPU, qtrain-lower-to-gpu-emulator for the
+// GPU emulator) and JIT-compiles the host code with
 // mlir::ExecutionEngine. Functions marked llvm.emit_c_interface are then
 // callable through their C interface. Used by the execution tests, the
 // benchmarks and the training driver.
@@ -23,11 +24,13 @@
 
 namespace qtrain::runtime {
 
-/// What compiled code runs on: the host CPU, or a CUDA GPU of `chip` whose
+/// What compiled code runs on: the host CPU, a CUDA GPU of `chip` whose
 /// kernels host code launches through libqtrain_cuda_runtime.so (see
-/// openCudaDevice in CudaDevice.h for the chip of the GPU at hand).
+/// openCudaDevice in CudaDevice.h for the chip of the GPU at hand), or the
+/// GPU emulator: the kernels built for `chip`, run on CPU threads
+/// (qtrain-lower-to-gpu-emulator).
 struct Target {
-  enum class Device { cpu, cuda };
+  enum class Device { cpu, cuda, gpuEmulator };
   Device device = Device::cpu;
   /// qtrain-lower-to-cpu's options (its defaults where null); not owned.
   const mlir::qtrain::LowerToCPUOptions *cpuOptions = nullptr;
@@ -38,6 +41,9 @@ struct Target {
   }
   static Target cuda(mlir::qtrain::GPUChip chip) {
     return {Device::cuda, nullptr, chip};
+  }
+  static Target gpuEmulator(mlir::qtrain::GPUChip chip) {
+    return {Device::gpuEmulator, nullptr, chip};
   }
 };
 

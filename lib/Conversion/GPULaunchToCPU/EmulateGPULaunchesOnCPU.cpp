@@ -118,6 +118,43 @@ std::optional<EmulatedElement> emulatedElement(NVVM::WGMMATypes type) {
   }
 }
 
+/// Words of a thread's scratch row that one mma.sync uses: its 4 A, 2 B
+/// and 4 C registers, then its 4 D registers.
+constexpr int64_t kMMASlotWords = 14;
+
+/// Consecutive warp MMAs (those of a kernel's k-step), with nothing between
+/// them but extractions of their results: they meet at one pair of
+/// barriers.
+using MMAGroup = SmallVector<LLVM::CallIntrinsicOp>;
+
+bool isWarpMMA(Operation *op) {
+  auto call = dyn_cast<LLVM::CallIntrinsicOp>(op);
+  return call && call.getIntrin().starts_with("llvm.nvvm.mma.");
+}
+
+SmallVector<MMAGroup> warpMMAGroups(Region &region) {
+  SmallVector<MMAGroup> groups;
+  region.walk([&](Block *block) {
+    MMAGroup group;
+    for (Operation &op : *block) {
+      if (isWarpMMA(&op)) {
+        group.push_back(cast<LLVM::CallIntrinsicOp>(op));
+        continue;
+      }
+      auto extract = dyn_cast<LLVM::ExtractValueOp>(op);
+      if (extract && !group.empty() &&
+          llvm::is_contained(group, extract.getContainer().getDefiningOp()))
+        continue;
+      if (!group.empty())
+        groups.push_back(std::move(group));
+      group.clear();
+    }
+    if (!group.empty())
+      groups.push_back(std::move(group));
+  });
+  return groups;
+}
+
 /// Emulates one gpu.launch.
 class LaunchEmulator {
 public:
@@ -139,7 +176,7 @@ private:
   LogicalResult allocateShared(IRMapping &mapping);
   /// Rewrites what a CPU cannot run in the cloned body.
   LogicalResult rewriteDeviceOps(Region &body);
-  LogicalResult emulateMMASync(LLVM::CallIntrinsicOp call);
+  LogicalResult emulateMMASyncs(MMAGroup group);
   LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
   /// Stores `values` as words of this thread's scratch row, from word
   /// `first`, and loads them back as `types`.
@@ -158,6 +195,7 @@ private:
   // The thread's index in its block, its block's scratch rows (lockstep
   // blocks), and its workgroup memory.
   Value threadId, scratch, arena, arenaBytes;
+  int64_t scratchWords = kEmulatorWGMMAWords;
 };
 
 func::FuncOp LaunchEmulator::declare(StringRef name, TypeRange arguments,
@@ -255,33 +293,59 @@ Value LaunchEmulator::packStruct(Type structType, ValueRange values) {
   return result;
 }
 
-LogicalResult LaunchEmulator::emulateMMASync(LLVM::CallIntrinsicOp call) {
-  std::optional<MMASyncKind> kind = parseMMASync(call.getIntrin());
-  auto structType =
-      call.getNumResults() == 1
-          ? dyn_cast<LLVM::LLVMStructType>(call.getResult(0).getType())
-          : nullptr;
-  if (!kind || !structType || call.getArgs().size() != 10 ||
-      structType.getBody().size() != 4)
-    return call.emitOpError("cannot emulate ") << call.getIntrin();
-  b.setInsertionPoint(call);
-  b.setLoc(call.getLoc());
-  // The warp's 32 threads put A, B and C in their rows, and read back D
-  // once all of the warp's MMAs have read the rows.
-  storeWords(call.getArgs(), 0);
+LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
+  // Each thread puts A, B and C of every MMA of the group in its row (slot
+  // i at word kMMASlotWords * i), the block meets, each warp's first thread
+  // computes its warp's D (words 10-13 of the slots), the block meets again
+  // (also so that no row is overwritten before it was read) and each thread
+  // reads its D back: two barriers for the group, not for each MMA.
+  SmallVector<MMASyncKind> kinds;
+  for (auto [slot, call] : llvm::enumerate(group)) {
+    std::optional<MMASyncKind> kind = parseMMASync(call.getIntrin());
+    auto structType =
+        call.getNumResults() == 1
+            ? dyn_cast<LLVM::LLVMStructType>(call.getResult(0).getType())
+            : nullptr;
+    if (!kind || !structType || call.getArgs().size() != 10 ||
+        structType.getBody().size() != 4)
+      return call.emitOpError("cannot emulate ") << call.getIntrin();
+    kinds.push_back(*kind);
+    b.setInsertionPoint(call);
+    b.setLoc(call.getLoc());
+    storeWords(call.getArgs(), kMMASlotWords * slot);
+  }
+  LLVM::CallIntrinsicOp last = group.back();
+  b.setInsertionPointAfter(last);
+  b.setLoc(last.getLoc());
   omp::BarrierOp::create(b);
-  SmallVector<Value> args{scratch,
-                          toI64(threadId),
-                          i64(kind->k),
-                          i64(int64_t(kind->a)),
-                          i64(int64_t(kind->b)),
-                          i64(int64_t(kind->acc))};
-  func::CallOp::create(b, declare(kMMASyncFn, ValueRange(args).getTypes(), {}),
-                       args);
+  for (auto [slot, kind] : llvm::enumerate(kinds)) {
+    SmallVector<Value> args{scratch,
+                            toI64(threadId),
+                            i64(kMMASlotWords * slot),
+                            i64(kind.k),
+                            i64(int64_t(kind.a)),
+                            i64(int64_t(kind.b)),
+                            i64(int64_t(kind.acc))};
+    func::CallOp::create(
+        b, declare(kMMASyncFn, ValueRange(args).getTypes(), {}), args);
+  }
   omp::BarrierOp::create(b);
-  call.getResult(0).replaceAllUsesWith(
-      packStruct(structType, loadWords(structType.getBody(), 10)));
-  call.erase();
+  // The extractions of D between the group's calls move after it.
+  SmallVector<Operation *> extractions;
+  for (Operation *op = group.front(); op != last; op = op->getNextNode())
+    if (isa<LLVM::ExtractValueOp>(op))
+      extractions.push_back(op);
+  for (auto [slot, call] : llvm::enumerate(group)) {
+    auto structType = cast<LLVM::LLVMStructType>(call.getResult(0).getType());
+    call.getResult(0).replaceAllUsesWith(
+        packStruct(structType,
+                   loadWords(structType.getBody(), kMMASlotWords * slot + 10)));
+  }
+  for (Operation *op : extractions) {
+    op->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
+  }
+  for (LLVM::CallIntrinsicOp call : group)
+    call.erase();
   return success();
 }
 
@@ -292,7 +356,7 @@ LogicalResult LaunchEmulator::emulateWGMMA(NVVM::WgmmaMmaAsyncOp op) {
                                  acc = emulatedElement(op.getTypeD());
   auto structType = cast<LLVM::LLVMStructType>(op.getInouts().getType());
   if (!a || !bType || !acc || !arena || shape.getM() != 64 ||
-      shape.getN() / 2 > kEmulatorScratchWords ||
+      shape.getN() / 2 > scratchWords ||
       op.getLayoutA() != NVVM::MMALayout::row ||
       op.getLayoutB() != NVVM::MMALayout::col ||
       op.getScaleD() != NVVM::WGMMAScaleOut::one ||
@@ -330,6 +394,9 @@ LogicalResult LaunchEmulator::emulateWGMMA(NVVM::WgmmaMmaAsyncOp op) {
 }
 
 LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body) {
+  for (MMAGroup &group : warpMMAGroups(body))
+    if (failed(emulateMMASyncs(group)))
+      return failure();
   SmallVector<Operation *> ops;
   body.walk([&](Operation *op) {
     if (isa<gpu::GPUDialect, NVVM::NVVMDialect>(op->getDialect()) ||
@@ -372,7 +439,8 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body) {
                 })
             .Case([&](LLVM::CallIntrinsicOp call) {
               return call.getIntrin().starts_with("llvm.nvvm.")
-                         ? emulateMMASync(call)
+                         ? call.emitOpError("cannot emulate ")
+                               << call.getIntrin()
                          : success();
             })
             .Case([&](NVVM::WgmmaMmaAsyncOp wgmma) {
@@ -427,11 +495,16 @@ LogicalResult LaunchEmulator::emulate() {
     // Folded: launches' block sizes are mostly constants.
     Value threads = b.createOrFold<arith::MulIOp>(
         b.createOrFold<arith::MulIOp>(block[0], block[1]), block[2]);
+    // Rows wide enough for the largest group of warp MMAs, or for a
+    // warpgroup MMA's accumulators.
+    for (MMAGroup &group : warpMMAGroups(launch.getBody()))
+      scratchWords =
+          std::max(scratchWords, kMMASlotWords * int64_t(group.size()));
     scratch = memref::AllocOp::create(
         b,
-        MemRefType::get({ShapedType::kDynamic, kEmulatorScratchWords},
+        MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
                         b.getI32Type()),
-        ValueRange{threads});
+        ValueRange{threads, index(scratchWords)});
     omp::ParallelOperands clauses;
     clauses.numThreads =
         b.createOrFold<arith::IndexCastOp>(b.getI32Type(), threads);

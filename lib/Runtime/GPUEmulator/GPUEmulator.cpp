@@ -81,17 +81,32 @@ double viaAPFloat(const llvm::fltSemantics &semantics, unsigned width,
   return value.convertToDouble();
 }
 
+/// The values of every code of an 8- or 16-bit format, by APFloat once:
+/// each MMA decodes thousands of elements.
+std::vector<double> codeValues(const llvm::fltSemantics &semantics,
+                               unsigned width) {
+  std::vector<double> values(size_t(1) << width);
+  for (uint64_t code = 0; code < values.size(); ++code)
+    values[code] = viaAPFloat(semantics, width, code);
+  return values;
+}
+
 /// The value of an element's bits (the low bitWidth(e) bits of `bits`).
 double decode(EmulatedElement e, uint32_t bits) {
+  static const std::vector<double> e4m3 =
+      codeValues(APFloat::Float8E4M3FN(), 8);
+  static const std::vector<double> e5m2 = codeValues(APFloat::Float8E5M2(), 8);
+  static const std::vector<double> f16 = codeValues(APFloat::IEEEhalf(), 16);
+  static const std::vector<double> bf16 = codeValues(APFloat::BFloat(), 16);
   switch (e) {
   case EmulatedElement::e4m3:
-    return viaAPFloat(APFloat::Float8E4M3FN(), 8, bits & 0xFF);
+    return e4m3[bits & 0xFF];
   case EmulatedElement::e5m2:
-    return viaAPFloat(APFloat::Float8E5M2(), 8, bits & 0xFF);
+    return e5m2[bits & 0xFF];
   case EmulatedElement::f16:
-    return viaAPFloat(APFloat::IEEEhalf(), 16, bits & 0xFFFF);
+    return f16[bits & 0xFFFF];
   case EmulatedElement::bf16:
-    return viaAPFloat(APFloat::BFloat(), 16, bits & 0xFFFF);
+    return bf16[bits & 0xFFFF];
   case EmulatedElement::tf32:
     // A tf32 register is an f32 word. Which of its low 13 mantissa bits
     // the hardware reads is unspecified for values that are not tf32: the
@@ -131,21 +146,25 @@ int32_t finish(EmulatedElement acc, double sum, int64_t intSum,
 
 /// mma.sync.aligned.m16n8k{8e}.row.col with e elements a register (k8 tf32,
 /// k16 f16/bf16, k32 8-bit), for the warp of `thread`. Its 32 lanes' rows
-/// of `scratch` hold A's 4, B's 2 and C's 4 registers (words 0-9); this
-/// thread's D goes to words 10-13 of its row.
-extern "C" void
-_mlir_ciface_qtrain_emulate_mma_sync(StridedMemRefType<int32_t, 2> *scratch,
-                                     int64_t thread, int64_t k, int64_t aCode,
-                                     int64_t bCode, int64_t accCode) {
+/// of `scratch` hold A's 4, B's 2 and C's 4 registers from word `first`;
+/// each lane's D goes to the 4 words after them. The warp's first thread
+/// computes the warp's D; the others return.
+extern "C" void _mlir_ciface_qtrain_emulate_mma_sync(
+    StridedMemRefType<int32_t, 2> *scratch, int64_t thread, int64_t first,
+    int64_t k, int64_t aCode, int64_t bCode, int64_t accCode) {
+  if (thread % 32 != 0)
+    return;
   EmulatedElement a = element(aCode), b = element(bCode),
                   acc = element(accCode);
   unsigned width = bitWidth(a);
   int64_t e = 32 / width;
-  if (bitWidth(b) != width || k != 8 * e)
+  if (bitWidth(b) != width || k != 8 * e || first < 0 ||
+      first + 14 > scratch->sizes[1])
     fail("unsupported mma.sync shape");
-  auto word = [&](int64_t row, int64_t i) -> uint32_t {
-    return uint32_t(scratch->data[scratch->offset + row * scratch->strides[0] +
-                                  i * scratch->strides[1]]);
+  auto word = [&](int64_t lane, int64_t i) -> int32_t & {
+    return scratch
+        ->data[scratch->offset + (thread + lane) * scratch->strides[0] +
+               (first + i) * scratch->strides[1]];
   };
   // Fragments (PTX ISA, "Matrix Fragments for mma.m16n8k*"): lane
   // (groupID g = lane / 4, threadID_in_group t = lane % 4) holds A's
@@ -153,39 +172,34 @@ _mlir_ciface_qtrain_emulate_mma_sync(StridedMemRefType<int32_t, 2> *scratch,
   // column t * e + i % e + 4e * (i / 2e); B's b_i, i < 2e, at row
   // t * e + i % e + 4e * (i / e), column g; C's and D's c_i, i < 4, at row
   // g + 8 * (i / 2), column 2t + i % 2.
-  int64_t warpBase = thread / 32 * 32;
   std::vector<double> av(16 * k), bv(k * 8);
-  std::vector<int64_t> ai(16 * k), bi(k * 8);
   for (int64_t lane = 0; lane < 32; ++lane) {
     int64_t g = lane / 4, t = lane % 4;
     for (int64_t i = 0; i < 4 * e; ++i) {
       int64_t row = g + 8 * ((i / e) % 2),
               col = t * e + i % e + 4 * e * (i / (2 * e));
-      uint32_t bits = part(word(warpBase + lane, i / e), width, i % e);
-      av[row * k + col] = decode(a, bits);
-      ai[row * k + col] = int64_t(decode(a, bits));
+      av[row * k + col] = decode(a, part(word(lane, i / e), width, i % e));
     }
     for (int64_t i = 0; i < 2 * e; ++i) {
       int64_t row = t * e + i % e + 4 * e * (i / e), col = g;
-      uint32_t bits = part(word(warpBase + lane, 4 + i / e), width, i % e);
-      bv[row * 8 + col] = decode(b, bits);
-      bi[row * 8 + col] = int64_t(decode(b, bits));
+      bv[row * 8 + col] = decode(b, part(word(lane, 4 + i / e), width, i % e));
     }
   }
-  int64_t lane = thread % 32, g = lane / 4, t = lane % 4;
-  for (int64_t i = 0; i < 4; ++i) {
-    int64_t row = g + 8 * (i / 2), col = 2 * t + i % 2;
-    double sum = 0;
-    int64_t intSum = 0;
-    for (int64_t kk = 0; kk < k; ++kk) {
-      if (isInteger(a))
-        intSum += ai[row * k + kk] * bi[kk * 8 + col];
-      else
-        sum += av[row * k + kk] * bv[kk * 8 + col];
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    int64_t g = lane / 4, t = lane % 4;
+    for (int64_t i = 0; i < 4; ++i) {
+      int64_t row = g + 8 * (i / 2), col = 2 * t + i % 2;
+      double sum = 0;
+      int64_t intSum = 0;
+      for (int64_t kk = 0; kk < k; ++kk) {
+        // Integer products are exact in double too (|x * y| < 2^16).
+        if (isInteger(a))
+          intSum += int64_t(av[row * k + kk]) * int64_t(bv[kk * 8 + col]);
+        else
+          sum += av[row * k + kk] * bv[kk * 8 + col];
+      }
+      word(lane, 10 + i) = finish(acc, sum, intSum, word(lane, 6 + i));
     }
-    scratch->data[scratch->offset + thread * scratch->strides[0] +
-                  (10 + i) * scratch->strides[1]] =
-        finish(acc, sum, intSum, word(thread, 6 + i));
   }
 }
 
@@ -238,7 +252,7 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
                   acc = element(accCode);
   if (sharedBase % kEmulatedSharedWindow != 0)
     fail("emulated shared memory is not aligned to the shared window");
-  if (n / 2 > kEmulatorScratchWords || thread >= 128)
+  if (n / 2 > scratch->sizes[1] || thread >= 128)
     fail("unsupported wgmma shape");
   SharedTile tileA(sharedBase, sharedBytes, descA),
       tileB(sharedBase, sharedBytes, descB);

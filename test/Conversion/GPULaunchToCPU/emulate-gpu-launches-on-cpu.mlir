@@ -39,7 +39,7 @@ func.func @independent_threads(%out: memref<?xindex>, %grid: index) {
 // CHECK:         scf.for %[[BX:.+]] = %c0 to %c4 step %c1
 // CHECK:           %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<272xi8>
 // CHECK:           %[[SECOND:.+]] = memref.view %[[ARENA]][%c16][] : memref<272xi8> to memref<64xf32>
-// CHECK:           %[[SCRATCH:.+]] = memref.alloc(%c64) : memref<?x32xi32>
+// CHECK:           %[[SCRATCH:.+]] = memref.alloc(%c64, %c32) : memref<?x?xi32>
 // CHECK:           omp.parallel num_threads(%c64_i32 : i32) {
 // CHECK:             %[[ID:.+]] = func.call @qtrain_emulate_thread_id(%c64_i64) : (i64) -> i64
 // CHECK:             %[[TID:.+]] = arith.index_cast %[[ID]] : i64 to index
@@ -78,25 +78,35 @@ func.func @barrier(%out: memref<256xf32>) {
 
 // -----
 
-// A warp MMA: each thread puts its 10 registers (f16 pairs and f32 bits as
-// i32) in its scratch row, the warp meets, the emulator computes each
-// thread's D from its warp's rows (m16n8k16, f16 x f16 into f32), the warp
-// meets again, and D comes back from words 10-13.
+// Warp MMAs: each thread puts the 10 registers of each MMA (f16 pairs and
+// f32 bits as i32) in its scratch row, 14 words an MMA, the block meets,
+// the emulator computes each warp's D (m16n8k16, f16 x f16 into f32) from
+// its rows, the block meets again, and D comes back from words 10-13 of
+// each MMA's slot. Consecutive MMAs (with only extractions of their results
+// between them) share the two barriers; the extractions move after them.
 // CHECK-LABEL: func.func @mma_sync
+// CHECK:         %[[SCRATCH:.+]] = memref.alloc(%c32, %c32) : memref<?x?xi32>
 // CHECK:         omp.parallel
 // CHECK:           %[[TID:.+]] = arith.index_cast %{{.+}} : i64 to index
 // CHECK:           %[[A0:.+]] = llvm.bitcast %{{.+}} : vector<2xf16> to i32
-// CHECK:           memref.store %[[A0]], %[[SCRATCH:.+]][%[[TID]], %c0]
+// CHECK:           memref.store %[[A0]], %[[SCRATCH]][%[[TID]], %c0]
 // CHECK-COUNT-5:   memref.store %{{.+}}, %[[SCRATCH]][%[[TID]], %c{{[1-5]}}]
 // CHECK:           %[[C0:.+]] = llvm.bitcast %{{.+}} : f32 to i32
 // CHECK:           memref.store %[[C0]], %[[SCRATCH]][%[[TID]], %c6]
 // CHECK-COUNT-3:   memref.store
+// CHECK-NOT:       omp.barrier
+// CHECK:           memref.store %{{.+}}, %[[SCRATCH]][%[[TID]], %c14]
+// CHECK-COUNT-9:   memref.store
 // CHECK-NEXT:      omp.barrier
-// CHECK:           func.call @qtrain_emulate_mma_sync(%[[SCRATCH]], %{{.+}}, %c16_i64, %c4_i64, %c4_i64, %c7_i64)
+// CHECK:           func.call @qtrain_emulate_mma_sync(%[[SCRATCH]], %{{.+}}, %c0_i64, %c16_i64, %c4_i64, %c4_i64, %c7_i64)
+// CHECK:           func.call @qtrain_emulate_mma_sync(%[[SCRATCH]], %{{.+}}, %c14_i64, %c16_i64, %c4_i64, %c4_i64, %c7_i64)
 // CHECK-NEXT:      omp.barrier
 // CHECK:           memref.load %[[SCRATCH]][%[[TID]], %c10]
+// CHECK:           memref.load %[[SCRATCH]][%[[TID]], %c24]
+// CHECK:           llvm.extractvalue
+// CHECK:           llvm.extractvalue
 // CHECK-NOT:       llvm.call_intrinsic
-// CHECK:       func.func private @qtrain_emulate_mma_sync(memref<?x32xi32>, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+// CHECK:       func.func private @qtrain_emulate_mma_sync(memref<?x?xi32>, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
 func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<32xf32>) {
   %c1 = arith.constant 1 : index
   %c32 = arith.constant 32 : index
@@ -106,7 +116,12 @@ func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<
         : (vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, f32, f32, f32, f32)
         -> !llvm.struct<(f32, f32, f32, f32)>
     %d0 = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
-    memref.store %d0, %out[%tx] : memref<32xf32>
+    %e = llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"(%b, %b, %b, %b, %a, %a, %c, %c, %c, %c)
+        : (vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, f32, f32, f32, f32)
+        -> !llvm.struct<(f32, f32, f32, f32)>
+    %e0 = llvm.extractvalue %e[0] : !llvm.struct<(f32, f32, f32, f32)>
+    %sum = arith.addf %d0, %e0 : f32
+    memref.store %sum, %out[%tx] : memref<32xf32>
     gpu.terminator
   }
   return
@@ -125,7 +140,7 @@ func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<
 // CHECK:           %[[BASE:.+]] = arith.index_cast %[[PTR]] : index to i64
 // CHECK:           func.call @qtrain_emulate_wgmma(%{{.+}}, %{{.+}}, %[[BASE]], %c4096_i64, %{{.+}}, %{{.+}}, %c64_i64, %c32_i64, %c0_i64, %c1_i64, %c7_i64)
 // CHECK-NOT:       nvvm.
-// CHECK:       func.func private @qtrain_emulate_wgmma(memref<?x32xi32>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+// CHECK:       func.func private @qtrain_emulate_wgmma(memref<?x?xi32>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
 !acc = !llvm.struct<(f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
                      f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)>
 func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
