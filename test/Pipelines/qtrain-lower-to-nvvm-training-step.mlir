@@ -50,10 +50,13 @@
 // FP8-NEXT: 24 mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
 // FP8-NEXT: 16 mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
 // FP8-NOT:  mma
-// On sm_90a, one warpgroup MMA a k-step for each.
-// FP8-SM90A:      6 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
-// FP8-SM90A-NEXT: 3 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
-// FP8-SM90A-NEXT: 2 wgmma.mma_async.sync.aligned.m64n64k32.f32.e5m2.e4m3
+// On sm_90a, one warpgroup MMA a k-step for each, 64x128 tiles where N is
+// at least 128 (the hidden layers, and the weight gradients' N = fan-in).
+// FP8-SM90A:      4 wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
+// FP8-SM90A-NEXT: 2 wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e5m2
+// FP8-SM90A-NEXT: 2 wgmma.mma_async.sync.aligned.m64n128k32.f32.e5m2.e4m3
+// FP8-SM90A-NEXT: 2 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
+// FP8-SM90A-NEXT: 1 wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
 // On sm_80, whose tensor cores have no FP8, the same 11 GEMMs multiply
 // their operands as f16 values (exact).
 // FP8-SM80:     88 mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32

@@ -187,18 +187,21 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     Rewrites the contractions that convert-low-precision-matmul-to-mma-sync
     takes (E4M3FN/E5M2, f16, bf16 and tf32 into f32, i8 into i32, GEMMs and
     implicit GEMMs, any operand layout, any sizes) into kernels on Hopper's
-    warpgroup MMA, `wgmma.mma_async.sync.aligned.m64n64k32` (`k16` for f16
-    and bf16, `k8` for tf32; sm_90a only): one warpgroup of 128 threads a 64x64 output tile, the 64x32 byte
-    tiles of A and B
-    staged in shared memory in the no-swizzle K-major layout that the
-    matrix descriptors describe (fence.proxy.async, barrier, then wgmma
-    fence / mma_async / commit / wait). Accumulation as for mma.sync: f32
+    warpgroup MMA, `wgmma.mma_async.sync.aligned.m64nNk32` (`k16` for f16
+    and bf16, `k8` for tf32; sm_90a only): one warpgroup of 128 threads a
+    64xN output tile, N = 128 where the GEMM's N is statically at least 128,
+    else 64. The 64x32 and Nx32 byte tiles of A and B are staged in shared
+    memory in the no-swizzle K-major layout that the matrix descriptors
+    describe, in two stages: each k-step's wgmma (fence / mma_async /
+    commit) runs on one while the threads load the next step's tiles into
+    the other (then fence.proxy.async, wait, one barrier). Accumulation as
+    for mma.sync: f32
     in the tensor cores' order for float operands, wrapping i32 for int8.
     `qtrain-lower-to-nvvm` uses it for `chip=sm_90a`.
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's
-    example becomes a `gpu.launch` of (2, 1, 1) blocks of 128 threads with a
-    4 KiB workgroup buffer, whose loop over K runs
+    example becomes a `gpu.launch` of (2, 1, 1) blocks of 128 threads with an
+    8 KiB workgroup buffer (two 4 KiB stages), whose loop over K runs
     ```mlir
     %d = nvvm.wgmma.mma_async %descA, %descB, %acc,
            #nvvm.shape<m = 64, n = 64, k = 32>,

@@ -1,10 +1,10 @@
 //===- GPUEmulator.h - GPU kernels on CPU threads ---------------*- C++ -*-===//
 //
-// What qtrain-emulate-gpu-launches and the emulator library
+// What emulate-gpu-launches-on-cpu and the emulator library
 // (libqtrain_gpu_emulator.so) agree on: the element types of the tensor-core
-// MMAs the emulator computes, and the shapes of the scratch buffer that
-// emulated kernels pass its C entry points (one row of 32-bit words a thread
-// of the block).
+// MMAs the emulator computes, the layout of the scratch rows (32-bit words,
+// one row a thread of the block) through which emulated kernels pass it
+// registers, and the alignment of emulated shared memory.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,10 +28,10 @@ enum class EmulatedElement : int64_t {
   s32
 };
 
-/// Words of a thread's scratch row that a wgmma's accumulators need (64x64
-/// tiles: 32 a thread). Rows are wider where a thread has several mma.sync
-/// in flight: 14 words each (its 4 A, 2 B and 4 C registers, then D).
-constexpr int64_t kEmulatorWGMMAWords = 32;
+/// Words of a thread's scratch row that one mma.sync uses: its 4 A, 2 B
+/// and 4 C registers, then its 4 D registers.
+constexpr int64_t kMMASyncSlotWords = 14;
+
 /// Alignment of a block's emulated shared memory: the whole 18-bit shared
 /// window, so that a CPU address's low 18 bits are its shared-memory
 /// offset, as matrix descriptors encode it.

@@ -118,10 +118,6 @@ std::optional<EmulatedElement> emulatedElement(NVVM::WGMMATypes type) {
   }
 }
 
-/// Words of a thread's scratch row that one mma.sync uses: its 4 A, 2 B
-/// and 4 C registers, then its 4 D registers.
-constexpr int64_t kMMASlotWords = 14;
-
 /// Consecutive warp MMAs (those of a kernel's k-step), with nothing between
 /// them but extractions of their results: they meet at one pair of
 /// barriers.
@@ -195,7 +191,7 @@ private:
   // The thread's index in its block, its block's scratch rows (lockstep
   // blocks), and its workgroup memory.
   Value threadId, scratch, arena, arenaBytes;
-  int64_t scratchWords = kEmulatorWGMMAWords;
+  int64_t scratchWords = 0;
 };
 
 func::FuncOp LaunchEmulator::declare(StringRef name, TypeRange arguments,
@@ -295,7 +291,7 @@ Value LaunchEmulator::packStruct(Type structType, ValueRange values) {
 
 LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
   // Each thread puts A, B and C of every MMA of the group in its row (slot
-  // i at word kMMASlotWords * i), the block meets, each warp's first thread
+  // i at word kMMASyncSlotWords * i), the block meets, each warp's first thread
   // computes its warp's D (words 10-13 of the slots), the block meets again
   // (also so that no row is overwritten before it was read) and each thread
   // reads its D back: two barriers for the group, not for each MMA.
@@ -312,7 +308,7 @@ LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
     kinds.push_back(*kind);
     b.setInsertionPoint(call);
     b.setLoc(call.getLoc());
-    storeWords(call.getArgs(), kMMASlotWords * slot);
+    storeWords(call.getArgs(), kMMASyncSlotWords * slot);
   }
   LLVM::CallIntrinsicOp last = group.back();
   b.setInsertionPointAfter(last);
@@ -321,7 +317,7 @@ LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
   for (auto [slot, kind] : llvm::enumerate(kinds)) {
     SmallVector<Value> args{scratch,
                             toI64(threadId),
-                            i64(kMMASlotWords * slot),
+                            i64(kMMASyncSlotWords * slot),
                             i64(kind.k),
                             i64(int64_t(kind.a)),
                             i64(int64_t(kind.b)),
@@ -338,8 +334,8 @@ LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
   for (auto [slot, call] : llvm::enumerate(group)) {
     auto structType = cast<LLVM::LLVMStructType>(call.getResult(0).getType());
     call.getResult(0).replaceAllUsesWith(
-        packStruct(structType,
-                   loadWords(structType.getBody(), kMMASlotWords * slot + 10)));
+        packStruct(structType, loadWords(structType.getBody(),
+                                         kMMASyncSlotWords * slot + 10)));
   }
   for (Operation *op : extractions) {
     op->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
@@ -499,12 +495,17 @@ LogicalResult LaunchEmulator::emulate() {
     // warpgroup MMA's accumulators.
     for (MMAGroup &group : warpMMAGroups(launch.getBody()))
       scratchWords =
-          std::max(scratchWords, kMMASlotWords * int64_t(group.size()));
-    scratch = memref::AllocOp::create(
-        b,
-        MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
-                        b.getI32Type()),
-        ValueRange{threads, index(scratchWords)});
+          std::max(scratchWords, kMMASyncSlotWords * int64_t(group.size()));
+    launch.getBody().walk([&](NVVM::WgmmaMmaAsyncOp wgmma) {
+      scratchWords =
+          std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
+    });
+    if (scratchWords > 0)
+      scratch = memref::AllocOp::create(
+          b,
+          MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                          b.getI32Type()),
+          ValueRange{threads, index(scratchWords)});
     omp::ParallelOperands clauses;
     clauses.numThreads =
         b.createOrFold<arith::IndexCastOp>(b.getI32Type(), threads);

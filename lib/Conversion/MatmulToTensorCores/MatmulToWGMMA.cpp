@@ -5,26 +5,29 @@
 // whose operands come from shared memory through 64-bit matrix
 // descriptors.
 //
-// Each block is one warpgroup (128 threads) computing a 64x64 output tile
-// with wgmma.m64n64k32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each), K
-// in steps of that k. Per step the threads copy a 64x32 byte tile of A and
-// of B (B as n rows of k, both "K-major", the only layout 8-bit and tf32
-// wgmma read) into shared memory, one 16-byte row of a core matrix each,
-// bounds-checked as the mma.sync kernels' fragment words are.
+// Each block is one warpgroup (128 threads) computing a 64xN output tile,
+// N = 128 where the GEMM's N is at least 128 (known statically), else 64,
+// with wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each), K
+// in steps of that k. The threads copy each 64x32-byte tile of A and Nx32
+// tile of B (B as n rows of k, both "K-major", the only layout 8-bit and
+// tf32 wgmma read) into shared memory, one 16-byte row of a core matrix at
+// a time, bounds-checked as the mma.sync kernels' fragment words are.
 // The tiles use the no-swizzle canonical layout: core matrices of 8 rows x
 // 16 bytes (128 contiguous bytes), the two along k 128 bytes apart (the
-// descriptor's leading byte offset), the eight along m or n 256 bytes
-// apart (its stride byte offset):
+// descriptor's leading byte offset), those along m or n 256 bytes apart
+// (its stride byte offset):
 //   byte (r, k) of a tile at ((r / 8) * 2 + k / 16) * 128 + (r % 8) * 16
 //   + k % 16, k counted in bytes.
-// Then fence.proxy.async (the tensor cores read shared memory through the
-// async proxy), a barrier, and wgmma fence / mma_async / commit / wait 0.
+// Two stages: while the MMA of step i reads one, the threads load step
+// i + 1's tiles from global memory and store them into the other, then
+// fence.proxy.async (the tensor cores read shared memory through the async
+// proxy), wait for the MMA, and meet at one barrier a step.
 // The accumulators are the m16n8 C fragments of each warp's 16 rows, N/8
 // of them: register i of thread (warp w, g = lane / 4, t = lane % 4) is
 // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
 //
-// Not yet done: TMA loads, multi-stage pipelining with mbarriers,
-// swizzled layouts, larger N tiles; see docs/gpu.md.
+// Not yet done: TMA loads, deeper pipelines with mbarriers, swizzled
+// layouts, N tiles beyond 128; see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,14 +52,12 @@ using namespace mlir::qtrain;
 
 namespace {
 
-constexpr int64_t kTileM = 64, kTileN = 64, kTileKBytes = 32;
+constexpr int64_t kTileM = 64, kTileKBytes = 32;
 constexpr int64_t kThreads = 128;
-constexpr int64_t kAccumulators = kTileM * kTileN / kThreads;
-// Shared memory in 16-byte chunks (rows of core matrices): A, then B.
-constexpr int64_t kChunksPerTile = kTileM * kTileKBytes / 16;
 constexpr int64_t kCoreMatrixBytes = 128;
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
 constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
+constexpr int64_t kStages = 2;
 
 NVVM::WGMMATypes wgmmaType(MMAElement element) {
   switch (element) {
@@ -88,10 +89,15 @@ private:
   /// memory: (address, leading and stride byte offsets), each encoded as
   /// (x & 0x3FFFF) >> 4, at bits 0, 16 and 32.
   Value descriptor(Value address);
-  /// Copies this thread's row of a core matrix of operand `operand` into
-  /// chunk `chunk` of shared memory.
-  void stageChunk(Value smem, unsigned operand, Value free, Value k,
-                  Value chunk);
+  /// Loads this thread's rows of core matrices of the tiles at k0 (four
+  /// words each: A's, then B's), and stores them into stage `stage`.
+  SmallVector<Value> loadTiles(Value k0);
+  void storeTiles(ArrayRef<Value> rows, Value stage);
+
+  // The tile's N, its shared-memory chunks (16 bytes) for A and for B, the
+  // buffer, and this thread's chunk of A's tile and position in it.
+  int64_t tileN = 64, chunksA = 0, chunksB = 0;
+  Value smem, chunk, chunkRow, kHalf, mBlock, nBlock;
 };
 
 Value WGMMAKernelBuilder::descriptor(Value address) {
@@ -105,86 +111,125 @@ Value WGMMAKernelBuilder::descriptor(Value address) {
   return arith::OrIOp::create(b, encoded, constant(offsets));
 }
 
-void WGMMAKernelBuilder::stageChunk(Value smem, unsigned operand, Value free,
-                                    Value k, Value chunk) {
-  SmallVector<Value, 4> words;
-  for (int64_t j = 0; j < 4; ++j)
-    words.push_back(loadWord(operand, free, add(k, c.elementsPerWord() * j)));
-  Value row = vector::FromElementsOp::create(
-      b, VectorType::get({4}, b.getI32Type()), words);
-  memref::StoreOp::create(b, row, smem, chunk);
+SmallVector<Value> WGMMAKernelBuilder::loadTiles(Value k0) {
+  // Row chunkRow (+ 64j for B's further rows) of the tiles, the k half
+  // kHalf: four words of 4 bytes.
+  int64_t tileK = 8 * c.elementsPerWord();
+  Value k = add(k0, mul(kHalf, tileK / 2));
+  auto row = [&](unsigned operand, Value free) {
+    SmallVector<Value, 4> words;
+    for (int64_t j = 0; j < 4; ++j)
+      words.push_back(loadWord(operand, free, add(k, c.elementsPerWord() * j)));
+    return vector::FromElementsOp::create(
+               b, VectorType::get({4}, b.getI32Type()), words)
+        .getResult();
+  };
+  SmallVector<Value> rows{row(0, add(mBlock, chunkRow))};
+  for (int64_t j = 0; j < tileN / kTileM; ++j)
+    rows.push_back(row(1, add(nBlock, add(chunkRow, kTileM * j))));
+  return rows;
+}
+
+void WGMMAKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
+  Value base = arith::MulIOp::create(b, stage, index(chunksA + chunksB));
+  memref::StoreOp::create(b, rows[0], smem, add(base, chunk));
+  // B's row chunkRow + 64j is 8j core-matrix rows, 8j * 2 * 8 chunks, on.
+  for (auto [j, row] : llvm::enumerate(rows.drop_front()))
+    memref::StoreOp::create(
+        b, row, smem, add(base, add(chunk, chunksA + int64_t(j) * 2 * kTileM)));
+  NVVM::FenceProxyOp::create(
+      b, NVVM::ProxyKind::async_shared,
+      NVVM::SharedSpaceAttr::get(b.getContext(),
+                                 NVVM::SharedSpace::shared_cta));
 }
 
 void WGMMAKernelBuilder::build() {
+  // Wider tiles where N allows: B's tile is read once per 64 rows of A.
+  std::optional<int64_t> n = staticSizeN();
+  tileN = n && *n >= 128 ? 128 : 64;
+  chunksA = kTileM * kTileKBytes / 16;
+  chunksB = tileN * kTileKBytes / 16;
+  int64_t accumulators = kTileM * tileN / kThreads;
   auto smemType = MemRefType::get(
-      {2 * kChunksPerTile}, VectorType::get({4}, b.getI32Type()),
+      {kStages * (chunksA + chunksB)}, VectorType::get({4}, b.getI32Type()),
       MemRefLayoutAttrInterface(),
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
-  gpu::LaunchOp launch = beginKernel(kTileM, kTileN, kThreads, {smemType});
-  Value smem = launch.getWorkgroupAttributions()[0];
+  gpu::LaunchOp launch = beginKernel(kTileM, tileN, kThreads, {smemType});
+  smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value warp = arith::DivUIOp::create(b, tid, index(32));
   Value lane = arith::RemUIOp::create(b, tid, index(32));
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t = arith::RemUIOp::create(b, lane, index(4));
-  Value mBlock = mul(blockIds.y, kTileM), nBlock = mul(blockIds.x, kTileN);
+  mBlock = mul(blockIds.y, kTileM);
+  nBlock = mul(blockIds.x, tileN);
 
   SmallVector<std::pair<Value, Value>> positions;
   Value warpRow = add(add(mBlock, g), mul(warp, 16));
   Value threadCol = add(nBlock, mul(t, 2));
-  for (int64_t i = 0; i < kAccumulators; ++i)
+  for (int64_t i = 0; i < accumulators; ++i)
     positions.push_back(
         {add(warpRow, 8 * ((i / 2) % 2)), add(threadCol, 8 * (i / 4) + i % 2)});
   SmallVector<Value> init = loadOutput(positions);
   Type accType = init.front().getType();
   auto structType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), SmallVector<Type>(kAccumulators, accType));
+      b.getContext(), SmallVector<Type>(accumulators, accType));
   Value accStruct = LLVM::PoisonOp::create(b, structType);
   for (auto [i, v] : llvm::enumerate(init))
     accStruct = LLVM::InsertValueOp::create(b, accStruct, v, i);
 
-  // Descriptors of the two tiles (the same for every warp, as required).
+  // Descriptors of stage 0's tiles (the same for every warp, as required);
+  // stage 1's start (chunksA + chunksB) * 16 bytes on, >> 4 in the
+  // descriptor.
   Value base = arith::IndexCastUIOp::create(
       b, b.getI64Type(),
       memref::ExtractAlignedPointerAsIndexOp::create(b, smem));
   Value descA = descriptor(base);
   Value descB = descriptor(arith::AddIOp::create(
-      b, base, arith::ConstantIntOp::create(b, kChunksPerTile * 16, 64)));
+      b, base, arith::ConstantIntOp::create(b, chunksA * 16, 64)));
+  Value stageStep = arith::ConstantIntOp::create(b, chunksA + chunksB, 64);
 
-  // This thread's chunk: row tid / 2 of the tile, k half tid % 2.
-  Value chunkRow = arith::DivUIOp::create(b, tid, index(2));
-  Value kHalf = arith::RemUIOp::create(b, tid, index(2));
-  Value chunk = add(
+  // This thread's chunk of A's tile: row tid / 2, k half tid % 2.
+  chunkRow = arith::DivUIOp::create(b, tid, index(2));
+  kHalf = arith::RemUIOp::create(b, tid, index(2));
+  chunk = add(
       mul(add(mul(arith::DivUIOp::create(b, chunkRow, index(8)), 2), kHalf), 8),
       arith::RemUIOp::create(b, chunkRow, index(8)));
 
   // The tile's k in elements: 32 bytes of them.
   int64_t tileK = 8 * c.elementsPerWord();
+  // Step 0's tiles into stage 0.
+  auto hasK = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, sizeK, index(0)),
+      /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(hasK.thenBlock());
+    storeTiles(loadTiles(index(0)), index(0));
+    gpu::BarrierOp::create(b);
+  }
   auto loop = scf::ForOp::create(
       b, index(0), sizeK, index(tileK), ValueRange{accStruct},
       [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
-        Value k = add(k0, mul(kHalf, tileK / 2));
-        stageChunk(smem, 0, add(mBlock, chunkRow), k, chunk);
-        stageChunk(smem, 1, add(nBlock, chunkRow), k,
-                   add(chunk, kChunksPerTile));
-        NVVM::FenceProxyOp::create(
-            b, NVVM::ProxyKind::async_shared,
-            NVVM::SharedSpaceAttr::get(b.getContext(),
-                                       NVVM::SharedSpace::shared_cta));
-        gpu::BarrierOp::create(b);
+        Value stage = arith::RemUIOp::create(
+            b, arith::DivUIOp::create(b, k0, index(tileK)), index(kStages));
+        Value offset = arith::MulIOp::create(
+            b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
+            stageStep);
         NVVM::WgmmaFenceAlignedOp::create(b);
         auto shape =
-            NVVM::MMAShapeAttr::get(b.getContext(), kTileM, kTileN, tileK);
+            NVVM::MMAShapeAttr::get(b.getContext(), kTileM, tileN, tileK);
         auto type = [&](NVVM::WGMMATypes t) {
           return NVVM::WGMMATypesAttr::get(b.getContext(), t);
         };
         Value d = NVVM::WgmmaMmaAsyncOp::create(
-            b, structType, acc[0], descA, descB, shape, type(wgmmaType(c.lhs)),
-            type(wgmmaType(c.rhs)),
+            b, structType, acc[0], arith::AddIOp::create(b, descA, offset),
+            arith::AddIOp::create(b, descB, offset), shape,
+            type(wgmmaType(c.lhs)), type(wgmmaType(c.rhs)),
             type(c.isFloat ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32),
             NVVM::WGMMAScaleOutAttr::get(b.getContext(),
                                          NVVM::WGMMAScaleOut::one),
@@ -196,13 +241,25 @@ void WGMMAKernelBuilder::build() {
             NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::col),
             /*satfinite=*/NVVM::MMAIntOverflowAttr());
         NVVM::WgmmaGroupSyncAlignedOp::create(b);
+        // While the MMA runs, the next step's tiles go into the other stage
+        // (whose MMA, the previous step's, is complete).
+        Value next = add(k0, tileK);
+        auto more = scf::IfOp::create(b, lessThan(next, sizeK),
+                                      /*withElseRegion=*/false);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(more.thenBlock());
+          storeTiles(loadTiles(next),
+                     arith::SubIOp::create(b, index(kStages - 1), stage));
+        }
         NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-        // Nobody overwrites the tiles before every warp's MMA has read them.
+        // The next stage is complete, and nobody overwrites this one before
+        // every warp's MMA has read it.
         gpu::BarrierOp::create(b);
         scf::YieldOp::create(b, d);
       });
   SmallVector<Value> result;
-  for (int64_t i = 0; i < kAccumulators; ++i)
+  for (int64_t i = 0; i < accumulators; ++i)
     result.push_back(LLVM::ExtractValueOp::create(b, loop.getResult(0), i));
   storeOutput(positions, result);
   endKernel();

@@ -229,6 +229,17 @@ Value TensorCoreKernelBuilder::both(Value x, Value y) {
   return arith::AndIOp::create(b, x, y);
 }
 
+std::optional<int64_t> TensorCoreKernelBuilder::staticSizeN() {
+  int64_t size = 1;
+  for (unsigned dim : c.dims.n) {
+    SmallVector<int64_t> ranges = c.op.getStaticLoopRanges();
+    if (ShapedType::isDynamic(ranges[dim]))
+      return std::nullopt;
+    size *= ranges[dim];
+  }
+  return size;
+}
+
 Value TensorCoreKernelBuilder::loopSize(unsigned dim) {
   for (OpOperand &operand : c.op->getOpOperands()) {
     AffineMap map = c.op.getMatchingIndexingMap(&operand);

@@ -83,6 +83,9 @@ protected:
   void storeOutput(ArrayRef<std::pair<Value, Value>> positions,
                    ArrayRef<Value> values);
 
+  /// The GEMM's N where every n loop has a static size.
+  std::optional<int64_t> staticSizeN();
+
   Value index(int64_t v);
   Value i32(int64_t v);
   Value add(Value x, Value y);

@@ -159,7 +159,7 @@ extern "C" void _mlir_ciface_qtrain_emulate_mma_sync(
   unsigned width = bitWidth(a);
   int64_t e = 32 / width;
   if (bitWidth(b) != width || k != 8 * e || first < 0 ||
-      first + 14 > scratch->sizes[1])
+      first + kMMASyncSlotWords > scratch->sizes[1])
     fail("unsupported mma.sync shape");
   auto word = [&](int64_t lane, int64_t i) -> int32_t & {
     return scratch

@@ -39,7 +39,6 @@ func.func @independent_threads(%out: memref<?xindex>, %grid: index) {
 // CHECK:         scf.for %[[BX:.+]] = %c0 to %c4 step %c1
 // CHECK:           %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<272xi8>
 // CHECK:           %[[SECOND:.+]] = memref.view %[[ARENA]][%c16][] : memref<272xi8> to memref<64xf32>
-// CHECK:           %[[SCRATCH:.+]] = memref.alloc(%c64, %c32) : memref<?x?xi32>
 // CHECK:           omp.parallel num_threads(%c64_i32 : i32) {
 // CHECK:             %[[ID:.+]] = func.call @qtrain_emulate_thread_id(%c64_i64) : (i64) -> i64
 // CHECK:             %[[TID:.+]] = arith.index_cast %[[ID]] : i64 to index
@@ -50,8 +49,8 @@ func.func @independent_threads(%out: memref<?xindex>, %grid: index) {
 // CHECK:               memref.load %[[SECOND]]
 // CHECK:               scf.yield
 // CHECK:             omp.terminator
-// CHECK:           memref.dealloc %[[SCRATCH]]
-// CHECK-NEXT:      memref.dealloc %[[ARENA]]
+// CHECK-NOT:       memref.alloc
+// CHECK:           memref.dealloc %[[ARENA]]
 // CHECK:       func.func private @qtrain_emulate_thread_id(i64) -> i64
 func.func @barrier(%out: memref<256xf32>) {
   %c1 = arith.constant 1 : index
@@ -85,7 +84,7 @@ func.func @barrier(%out: memref<256xf32>) {
 // each MMA's slot. Consecutive MMAs (with only extractions of their results
 // between them) share the two barriers; the extractions move after them.
 // CHECK-LABEL: func.func @mma_sync
-// CHECK:         %[[SCRATCH:.+]] = memref.alloc(%c32, %c32) : memref<?x?xi32>
+// CHECK:         %[[SCRATCH:.+]] = memref.alloc(%c32, %c28) : memref<?x?xi32>
 // CHECK:         omp.parallel
 // CHECK:           %[[TID:.+]] = arith.index_cast %{{.+}} : i64 to index
 // CHECK:           %[[A0:.+]] = llvm.bitcast %{{.+}} : vector<2xf16> to i32
@@ -131,9 +130,11 @@ func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<
 
 // A warpgroup MMA reads shared memory through its descriptors: the emulator
 // gets the shared window's base and size, the descriptors, n, k and the
-// types (e4m3 x e5m2 into f32); the fences, commit and wait go.
+// types (e4m3 x e5m2 into f32), and each thread's n / 2 accumulators in its
+// row; the fences, commit and wait go.
 // CHECK-LABEL: func.func @wgmma
 // CHECK:         %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<4096xi8>
+// CHECK:         memref.alloc(%c128, %c32) : memref<?x?xi32>
 // CHECK:         omp.parallel
 // CHECK-NOT:       nvvm.
 // CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[ARENA]]
