@@ -146,8 +146,10 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     order is unspecified in qtrain (docs/numerics.md).
 
     Blocks of 128 threads compute 64x64 output tiles, each warp 32x32 as
-    2x4 MMA tiles, reading its fragments from global memory with bounds
-    checks (any sizes). `qtrain-lower-to-nvvm` runs it after bufferization;
+    2x4 MMA tiles. Each k-step's tiles of A and B are staged in shared
+    memory (bounds-checked: any sizes), two stages deep: the next step's
+    are read from global memory before the step's MMAs and stored after
+    them, one barrier a step; warps read their fragments from there. `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
     `ampere-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
     in the forms it matches. Contractions in device code

@@ -12,11 +12,16 @@
 //
 // Each 128-thread block computes a 64x64 output tile; each of its four
 // warps a 32x32 quarter as 2x4 MMA tiles, stepping through K by the MMA's
-// k. Every thread loads its own fragments straight from global memory (PTX
-// ISA, "Matrix Fragments for mma.m16n8k32", "mma.m16n8k16" and
-// "mma.m16n8k8"; fp8 shares the 8-bit layouts). With g = lane / 4,
-// t = lane % 4 and e elements a register (4 of 8 bits, 2 of 16, 1 of
-// tf32; the MMA's k is 8e):
+// k. The block stages each k-step's 64x32-byte tiles of A and B in shared
+// memory (TensorCoreKernelBuilder::beginStaging: the core-matrix layout of
+// the wgmma kernels, in which a warp's fragment words are 32 consecutive
+// words, free of bank conflicts), in two stages: the next step's tiles are
+// read from global memory before the step's MMAs and stored into the other
+// stage after them, with one barrier a step. Fragments (PTX ISA, "Matrix
+// Fragments for mma.m16n8k32", "mma.m16n8k16" and "mma.m16n8k8"; fp8
+// shares the 8-bit layouts), with g = lane / 4, t = lane % 4 and e
+// elements a register (4 of 8 bits, 2 of 16, 1 of tf32; the MMA's k is
+// 8e):
 //   A 16x8e, row-major:  a0 = row g,   k et..et+e-1  a1 = row g+8, k et..
 //                        a2 = row g,   k 4e+et..     a3 = row g+8, k 4e+et..
 //   B 8ex8, column-major: b0 = col g,  k et..et+e-1  b1 = col g,   k 4e+et..
@@ -25,8 +30,8 @@
 // operands give zeros (+0 for every format), so any M, N, K work; elements
 // contiguous along k load as one aligned word.
 //
-// Not yet done: staging tiles in shared memory (ldmatrix, cp.async), and
-// software pipelining; see docs/gpu.md.
+// Not yet done: ldmatrix and cp.async, deeper pipelines, tiles per shape;
+// see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,6 +62,7 @@ constexpr int64_t kWarpsM = 2, kWarpsN = 2;
 constexpr int64_t kBlockM = kWarpM * kWarpsM, kBlockN = kWarpN * kWarpsN;
 constexpr int64_t kThreads = 32 * kWarpsM * kWarpsN;
 constexpr int64_t kAccPerTile = 4;
+constexpr int64_t kStages = 2;
 
 class MMAKernelBuilder : TensorCoreKernelBuilder {
 public:
@@ -134,17 +140,22 @@ MMAKernelBuilder::accumulatorPosition(int64_t mi, int64_t ni, int64_t i) {
 }
 
 void MMAKernelBuilder::build() {
-  gpu::LaunchOp launch = beginKernel(kBlockM, kBlockN, kThreads);
+  gpu::LaunchOp launch =
+      beginKernel(kBlockM, kBlockN, kThreads, {stagingType(kBlockN, kStages)});
+  Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value lane = arith::RemUIOp::create(b, tid, index(32));
   Value warp = arith::DivUIOp::create(b, tid, index(32));
   g = arith::DivUIOp::create(b, lane, index(4));
   t = arith::RemUIOp::create(b, lane, index(4));
-  mWarp = add(mul(blockIds.y, kBlockM),
-              mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM));
-  nWarp = add(mul(blockIds.x, kBlockN),
-              mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN));
+  Value mBlock = mul(blockIds.y, kBlockM), nBlock = mul(blockIds.x, kBlockN);
+  // The warp's tile in the block's, and in the output.
+  Value mInBlock = mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM);
+  Value nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);
+  mWarp = add(mBlock, mInBlock);
+  nWarp = add(nBlock, nInBlock);
+  beginStaging(smem, tid, mBlock, nBlock, kBlockN);
 
   SmallVector<std::pair<Value, Value>> positions;
   for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
@@ -152,33 +163,67 @@ void MMAKernelBuilder::build() {
       for (int64_t i = 0; i < kAccPerTile; ++i)
         positions.push_back(accumulatorPosition(mi, ni, i));
   SmallVector<Value> init = loadOutput(positions);
-  int64_t perWord = c.elementsPerWord(), mmaK = 8 * perWord;
+  int64_t mmaK = 8 * c.elementsPerWord();
+
+  stageFirstStep();
+  auto rowType = VectorType::get({4}, b.getI32Type());
   auto loop = scf::ForOp::create(
       b, index(0), sizeK, index(mmaK), init,
       [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(nested.getInsertionBlock(),
                             nested.getInsertionPoint());
-        Value kThread = add(k0, mul(t, perWord));
+        Value stage = arith::RemUIOp::create(
+            b, arith::DivUIOp::create(b, k0, index(mmaK)), index(kStages));
+        Value tileA = mul(stage, stageWords());
+        Value tileB = add(tileA, stagedWordsA());
+        // The next step's tiles, read from global memory before the MMAs
+        // so that their latency overlaps them.
+        Value next = add(k0, mmaK);
+        Value hasNext = lessThan(next, sizeK);
+        SmallVector<Type> rowTypes(1 + kBlockN / kBlockM, rowType);
+        auto prefetch = scf::IfOp::create(b, rowTypes, hasNext,
+                                          /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(prefetch.thenBlock());
+          scf::YieldOp::create(b, loadTiles(next));
+          b.setInsertionPointToStart(prefetch.elseBlock());
+          Value zero = arith::ConstantOp::create(
+              b, DenseElementsAttr::get(rowType, b.getI32IntegerAttr(0)));
+          scf::YieldOp::create(b, SmallVector<Value>(rowTypes.size(), zero));
+        }
+        // Fragments from this step's stage (word t + 4 * (r / 2) of A's
+        // rows, t + 4r of B's: elements et.. and 4e + et..).
         SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
         for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
           for (int64_t r = 0; r < 4; ++r)
-            a[mi].push_back(
-                loadWord(0, add(add(mWarp, mi * kMmaM + (r % 2) * 8), g),
-                         add(kThread, (r / 2) * mmaK / 2)));
+            a[mi].push_back(stagedWord(
+                tileA, add(add(mInBlock, mi * kMmaM + (r % 2) * 8), g),
+                add(t, (r / 2) * 4)));
         for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
           for (int64_t r = 0; r < 2; ++r)
-            bt[ni].push_back(loadWord(1, add(add(nWarp, ni * kMmaN), g),
-                                      add(kThread, r * mmaK / 2)));
-        SmallVector<Value> next;
+            bt[ni].push_back(stagedWord(
+                tileB, add(add(nInBlock, ni * kMmaN), g), add(t, r * 4)));
+        SmallVector<Value> results;
         for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
           for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
             llvm::append_range(
-                next,
+                results,
                 mma(a[mi], bt[ni],
                     llvm::to_vector(acc.slice(
                         (mi * kWarpTilesN + ni) * kAccPerTile, kAccPerTile))));
-        scf::YieldOp::create(b, next);
+        // Into the other stage, which every warp finished reading before
+        // the last barrier.
+        auto store = scf::IfOp::create(b, hasNext, /*withElseRegion=*/false);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(store.thenBlock());
+          storeTiles(SmallVector<Value>(prefetch.getResults()),
+                     arith::SubIOp::create(b, index(kStages - 1), stage));
+        }
+        gpu::BarrierOp::create(b);
+        scf::YieldOp::create(b, results);
       });
   storeOutput(positions, SmallVector<Value>(loop.getResults()));
   endKernel();

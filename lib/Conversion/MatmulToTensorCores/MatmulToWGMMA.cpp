@@ -8,16 +8,13 @@
 // Each block is one warpgroup (128 threads) computing a 64xN output tile,
 // N = 128 where the GEMM's N is at least 128 (known statically), else 64,
 // with wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each), K
-// in steps of that k. The threads copy each 64x32-byte tile of A and Nx32
-// tile of B (B as n rows of k, both "K-major", the only layout 8-bit and
-// tf32 wgmma read) into shared memory, one 16-byte row of a core matrix at
-// a time, bounds-checked as the mma.sync kernels' fragment words are.
-// The tiles use the no-swizzle canonical layout: core matrices of 8 rows x
-// 16 bytes (128 contiguous bytes), the two along k 128 bytes apart (the
-// descriptor's leading byte offset), those along m or n 256 bytes apart
-// (its stride byte offset):
-//   byte (r, k) of a tile at ((r / 8) * 2 + k / 16) * 128 + (r % 8) * 16
-//   + k % 16, k counted in bytes.
+// in steps of that k. Each k-step's 64x32-byte tile of A and Nx32-byte tile
+// of B (B as n rows of k, both "K-major", the only layout 8-bit and tf32
+// wgmma read) are staged in shared memory in the no-swizzle canonical
+// layout (TensorCoreKernelBuilder::beginStaging), which the descriptors
+// describe: core matrices of 8 rows x 16 bytes, the two along k 128 bytes
+// apart (the leading byte offset), those along m or n 256 bytes apart (the
+// stride byte offset).
 // Two stages: while the MMA of step i reads one, the threads load step
 // i + 1's tiles from global memory and store them into the other, then
 // fence.proxy.async (the tensor cores read shared memory through the async
@@ -52,7 +49,7 @@ using namespace mlir::qtrain;
 
 namespace {
 
-constexpr int64_t kTileM = 64, kTileKBytes = 32;
+constexpr int64_t kTileM = 64;
 constexpr int64_t kThreads = 128;
 constexpr int64_t kCoreMatrixBytes = 128;
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
@@ -89,15 +86,8 @@ private:
   /// memory: (address, leading and stride byte offsets), each encoded as
   /// (x & 0x3FFFF) >> 4, at bits 0, 16 and 32.
   Value descriptor(Value address);
-  /// Loads this thread's rows of core matrices of the tiles at k0 (four
-  /// words each: A's, then B's), and stores them into stage `stage`.
-  SmallVector<Value> loadTiles(Value k0);
-  void storeTiles(ArrayRef<Value> rows, Value stage);
 
-  // The tile's N, its shared-memory chunks (16 bytes) for A and for B, the
-  // buffer, and this thread's chunk of A's tile and position in it.
-  int64_t tileN = 64, chunksA = 0, chunksB = 0;
-  Value smem, chunk, chunkRow, kHalf, mBlock, nBlock;
+  int64_t tileN = 64;
 };
 
 Value WGMMAKernelBuilder::descriptor(Value address) {
@@ -111,32 +101,9 @@ Value WGMMAKernelBuilder::descriptor(Value address) {
   return arith::OrIOp::create(b, encoded, constant(offsets));
 }
 
-SmallVector<Value> WGMMAKernelBuilder::loadTiles(Value k0) {
-  // Row chunkRow (+ 64j for B's further rows) of the tiles, the k half
-  // kHalf: four words of 4 bytes.
-  int64_t tileK = 8 * c.elementsPerWord();
-  Value k = add(k0, mul(kHalf, tileK / 2));
-  auto row = [&](unsigned operand, Value free) {
-    SmallVector<Value, 4> words;
-    for (int64_t j = 0; j < 4; ++j)
-      words.push_back(loadWord(operand, free, add(k, c.elementsPerWord() * j)));
-    return vector::FromElementsOp::create(
-               b, VectorType::get({4}, b.getI32Type()), words)
-        .getResult();
-  };
-  SmallVector<Value> rows{row(0, add(mBlock, chunkRow))};
-  for (int64_t j = 0; j < tileN / kTileM; ++j)
-    rows.push_back(row(1, add(nBlock, add(chunkRow, kTileM * j))));
-  return rows;
-}
-
-void WGMMAKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
-  Value base = arith::MulIOp::create(b, stage, index(chunksA + chunksB));
-  memref::StoreOp::create(b, rows[0], smem, add(base, chunk));
-  // B's row chunkRow + 64j is 8j core-matrix rows, 8j * 2 * 8 chunks, on.
-  for (auto [j, row] : llvm::enumerate(rows.drop_front()))
-    memref::StoreOp::create(
-        b, row, smem, add(base, add(chunk, chunksA + int64_t(j) * 2 * kTileM)));
+/// The tensor cores read shared memory through the async proxy: the
+/// generic proxy's stores are fenced before they do.
+static void fenceAsyncProxy(ImplicitLocOpBuilder &b) {
   NVVM::FenceProxyOp::create(
       b, NVVM::ProxyKind::async_shared,
       NVVM::SharedSpaceAttr::get(b.getContext(),
@@ -147,23 +114,18 @@ void WGMMAKernelBuilder::build() {
   // Wider tiles where N allows: B's tile is read once per 64 rows of A.
   std::optional<int64_t> n = staticSizeN();
   tileN = n && *n >= 128 ? 128 : 64;
-  chunksA = kTileM * kTileKBytes / 16;
-  chunksB = tileN * kTileKBytes / 16;
   int64_t accumulators = kTileM * tileN / kThreads;
-  auto smemType = MemRefType::get(
-      {kStages * (chunksA + chunksB)}, VectorType::get({4}, b.getI32Type()),
-      MemRefLayoutAttrInterface(),
-      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
-  gpu::LaunchOp launch = beginKernel(kTileM, tileN, kThreads, {smemType});
-  smem = launch.getWorkgroupAttributions()[0];
+  gpu::LaunchOp launch =
+      beginKernel(kTileM, tileN, kThreads, {stagingType(tileN, kStages)});
+  Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value warp = arith::DivUIOp::create(b, tid, index(32));
   Value lane = arith::RemUIOp::create(b, tid, index(32));
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t = arith::RemUIOp::create(b, lane, index(4));
-  mBlock = mul(blockIds.y, kTileM);
-  nBlock = mul(blockIds.x, tileN);
+  Value mBlock = mul(blockIds.y, kTileM), nBlock = mul(blockIds.x, tileN);
+  beginStaging(smem, tid, mBlock, nBlock, tileN);
 
   SmallVector<std::pair<Value, Value>> positions;
   Value warpRow = add(add(mBlock, g), mul(warp, 16));
@@ -180,35 +142,18 @@ void WGMMAKernelBuilder::build() {
     accStruct = LLVM::InsertValueOp::create(b, accStruct, v, i);
 
   // Descriptors of stage 0's tiles (the same for every warp, as required);
-  // stage 1's start (chunksA + chunksB) * 16 bytes on, >> 4 in the
-  // descriptor.
+  // stage 1's start stageWords() * 4 bytes on, >> 4 in the descriptor.
   Value base = arith::IndexCastUIOp::create(
       b, b.getI64Type(),
       memref::ExtractAlignedPointerAsIndexOp::create(b, smem));
   Value descA = descriptor(base);
   Value descB = descriptor(arith::AddIOp::create(
-      b, base, arith::ConstantIntOp::create(b, chunksA * 16, 64)));
-  Value stageStep = arith::ConstantIntOp::create(b, chunksA + chunksB, 64);
-
-  // This thread's chunk of A's tile: row tid / 2, k half tid % 2.
-  chunkRow = arith::DivUIOp::create(b, tid, index(2));
-  kHalf = arith::RemUIOp::create(b, tid, index(2));
-  chunk = add(
-      mul(add(mul(arith::DivUIOp::create(b, chunkRow, index(8)), 2), kHalf), 8),
-      arith::RemUIOp::create(b, chunkRow, index(8)));
+      b, base, arith::ConstantIntOp::create(b, stagedWordsA() * 4, 64)));
+  Value stageStep = arith::ConstantIntOp::create(b, stageWords() / 4, 64);
 
   // The tile's k in elements: 32 bytes of them.
   int64_t tileK = 8 * c.elementsPerWord();
-  // Step 0's tiles into stage 0.
-  auto hasK = scf::IfOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, sizeK, index(0)),
-      /*withElseRegion=*/false);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(hasK.thenBlock());
-    storeTiles(loadTiles(index(0)), index(0));
-    gpu::BarrierOp::create(b);
-  }
+  stageFirstStep([&] { fenceAsyncProxy(b); });
   auto loop = scf::ForOp::create(
       b, index(0), sizeK, index(tileK), ValueRange{accStruct},
       [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
@@ -251,6 +196,7 @@ void WGMMAKernelBuilder::build() {
           b.setInsertionPointToStart(more.thenBlock());
           storeTiles(loadTiles(next),
                      arith::SubIOp::create(b, index(kStages - 1), stage));
+          fenceAsyncProxy(b);
         }
         NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
         // The next stage is complete, and nobody overwrites this one before

@@ -384,6 +384,84 @@ Value TensorCoreKernelBuilder::loadRawWord(unsigned operand, Value free,
   return word;
 }
 
+// Rows of A's staged tile; every thread copies one 16-byte row of it.
+static constexpr int64_t kStagedRowsA = 64;
+
+MemRefType TensorCoreKernelBuilder::stagingType(int64_t tileN, int64_t stages) {
+  int64_t words = stages * (kStagedRowsA + tileN) * 2 * 4;
+  return MemRefType::get(
+      {words}, b.getI32Type(), MemRefLayoutAttrInterface(),
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
+}
+
+void TensorCoreKernelBuilder::beginStaging(Value smem, Value tid, Value mBlock,
+                                           Value nBlock, int64_t tileN) {
+  staging = smem;
+  stagedTileN = tileN;
+  stagedChunksA = kStagedRowsA * 2;
+  stagedChunksB = tileN * 2;
+  stagingRow = arith::DivUIOp::create(b, tid, index(2));
+  stagingHalf = arith::RemUIOp::create(b, tid, index(2));
+  stagingM = mBlock;
+  stagingN = nBlock;
+}
+
+Value TensorCoreKernelBuilder::stagedChunk(Value row, Value half) {
+  return add(
+      mul(add(mul(arith::DivUIOp::create(b, row, index(8)), 2), half), 8),
+      arith::RemUIOp::create(b, row, index(8)));
+}
+
+SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
+  int64_t tileK = 8 * c.elementsPerWord();
+  Value k = add(k0, mul(stagingHalf, tileK / 2));
+  auto row = [&](unsigned operand, Value free) {
+    SmallVector<Value, 4> words;
+    for (int64_t j = 0; j < 4; ++j)
+      words.push_back(loadWord(operand, free, add(k, c.elementsPerWord() * j)));
+    return vector::FromElementsOp::create(
+               b, VectorType::get({4}, b.getI32Type()), words)
+        .getResult();
+  };
+  SmallVector<Value> rows{row(0, add(stagingM, stagingRow))};
+  for (int64_t j = 0; j < stagedTileN / kStagedRowsA; ++j)
+    rows.push_back(row(1, add(stagingN, add(stagingRow, kStagedRowsA * j))));
+  return rows;
+}
+
+void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
+  Value base = arith::MulIOp::create(b, stage, index(stageWords()));
+  Value chunk = stagedChunk(stagingRow, stagingHalf);
+  auto store = [&](Value row, Value chunkIndex) {
+    vector::StoreOp::create(b, row, staging, add(base, mul(chunkIndex, 4)),
+                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+  };
+  store(rows[0], chunk);
+  // B's row r + 64j is 8j core-matrix rows, 8j * 2 * 8 chunks, on.
+  for (auto [j, row] : llvm::enumerate(rows.drop_front()))
+    store(row, add(chunk, stagedChunksA + int64_t(j) * 2 * kStagedRowsA));
+}
+
+void TensorCoreKernelBuilder::stageFirstStep(llvm::function_ref<void()> fence) {
+  auto hasK = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, sizeK, index(0)),
+      /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(hasK.thenBlock());
+  storeTiles(loadTiles(index(0)), index(0));
+  if (fence)
+    fence();
+  gpu::BarrierOp::create(b);
+}
+
+Value TensorCoreKernelBuilder::stagedWord(Value tileWord, Value row,
+                                          Value kWord) {
+  Value half = arith::DivUIOp::create(b, kWord, index(4));
+  Value word = add(mul(stagedChunk(row, half), 4),
+                   arith::RemUIOp::create(b, kWord, index(4)));
+  return memref::LoadOp::create(b, staging, add(tileWord, word));
+}
+
 SmallVector<Value> TensorCoreKernelBuilder::loadOutput(
     ArrayRef<std::pair<Value, Value>> positions) {
   Value out = c.op.getDpsInits()[0];

@@ -77,6 +77,33 @@ protected:
   /// read as tf32 is rounded to tf32 (nearest even), as the contraction's
   /// arith.truncf does.
   Value loadWord(unsigned operand, Value free, Value k);
+  /// Staging of operand tiles in shared memory, as wgmma's descriptors
+  /// read them and the mma.sync kernels too: per k-step, the 64 x 32-byte
+  /// tile of A and the `tileN` x 32-byte tile of B (B as n rows of k), each
+  /// in the no-swizzle K-major layout of core matrices (8 rows x 16 bytes,
+  /// 128 contiguous bytes; the two along k 128 bytes apart, those along the
+  /// rows 256 bytes apart), A's then B's, `stages` times over. Byte (r, kb)
+  /// of a tile is at ((r / 8) * 2 + kb / 16) * 128 + (r % 8) * 16 + kb % 16.
+  /// The buffer is of i32 words; each of the block's 128 threads copies the
+  /// 16-byte rows (r, half) with r = tid / 2 + 64j, half = tid % 2.
+  MemRefType stagingType(int64_t tileN, int64_t stages);
+  void beginStaging(Value smem, Value tid, Value mBlock, Value nBlock,
+                    int64_t tileN);
+  /// Words of one stage, and of A's tile in it (where B's starts).
+  int64_t stageWords() const { return 4 * (stagedChunksA + stagedChunksB); }
+  int64_t stagedWordsA() const { return 4 * stagedChunksA; }
+  /// This thread's rows of the tiles at k0, read from global memory: four
+  /// words each, A's then B's.
+  SmallVector<Value> loadTiles(Value k0);
+  /// Stores them into stage `stage`.
+  void storeTiles(ArrayRef<Value> rows, Value stage);
+  /// Stages the first k-step's tiles in stage 0 where K > 0, then `fence`
+  /// (if any) and a barrier.
+  void stageFirstStep(llvm::function_ref<void()> fence = {});
+  /// Word `kWord` (of 8) of row `row` of a staged tile whose first word is
+  /// `tileWord`.
+  Value stagedWord(Value tileWord, Value row, Value kWord);
+
   /// The output elements at (row, col) positions, zero outside it; and
   /// stores of values there, skipping positions outside it.
   SmallVector<Value> loadOutput(ArrayRef<std::pair<Value, Value>> positions);
@@ -100,6 +127,12 @@ protected:
   Value sizeM, sizeN, sizeK, batchIndex;
 
 private:
+  /// The chunk (16 bytes) of row `row`, k half `half` of a staged tile.
+  Value stagedChunk(Value row, Value half);
+
+  int64_t stagedTileN = 0, stagedChunksA = 0, stagedChunksB = 0;
+  Value staging, stagingRow, stagingHalf, stagingM, stagingN;
+
   Value loadRawWord(unsigned operand, Value free, Value k);
   /// f32 bits rounded to tf32 bits (low 13 bits zero), nearest even.
   Value roundToTF32(Value word);

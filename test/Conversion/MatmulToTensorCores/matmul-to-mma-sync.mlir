@@ -1,20 +1,39 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-mma-sync -canonicalize -cse | FileCheck %s
 
 // FP8 x FP8 into f32, B stored n x k: 64x64 tiles of 128 threads, C loaded
-// into the accumulators, a loop over K by 32 with 8 MMAs per warp, and
-// both operands read a word (4 codes along k) at a time.
+// into the accumulators, a loop over K by 32 with 8 MMAs per warp. Each
+// k-step's 64x32-byte tiles of A and B are staged in shared memory (two
+// stages of 4 KiB, i32 words), each thread copying a 16-byte row of each,
+// read a word (4 codes along k) at a time: step 0's before the loop; in the
+// loop, the next step's are read from global memory before the MMAs, which
+// read their 16 fragment words from this step's stage, and stored into the
+// other stage after them; one barrier a step.
 // CHECK-LABEL: func.func @fp8_nt
 // CHECK-DAG:     %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG:     %[[C128:.+]] = arith.constant 128 : index
 // CHECK:         gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %[[BZ:.+]]) in (%{{.+}} = %[[C2]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C128]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
+// CHECK-SAME:      workgroup(%[[SMEM:.+]] : memref<2048xi32, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-32: memref.load %{{.+}} : memref<64x96xf32>
-// CHECK:           scf.for %{{.+}} = %{{.+}} to %{{.+}} step %{{.+}} iter_args(
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK:           vector.store %{{.+}}, %[[SMEM]][%{{.+}}] {alignment = 16 : i64}
+// CHECK:           vector.store %{{.+}}, %[[SMEM]][%{{.+}}] {alignment = 16 : i64}
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c32 iter_args(
+// CHECK:             %[[NEXT:.+]]:2 = scf.if %[[MORE:.+]] -> (vector<4xi32>, vector<4xi32>) {
+// CHECK-COUNT-4:       vector.load %{{.+}} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:       vector.load %{{.+}} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK:             } else {
+// CHECK-COUNT-16:    memref.load %[[SMEM]][%{{.+}}] : memref<2048xi32, #gpu.address_space<workgroup>>
 // CHECK-NOT:         memref.load
 // CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
-// CHECK:             scf.yield
+// CHECK:             scf.if %[[MORE]] {
+// CHECK:               vector.store %[[NEXT]]#0, %[[SMEM]]
+// CHECK:               vector.store %[[NEXT]]#1, %[[SMEM]]
+// CHECK-NEXT:        {{^ *}}}{{$}}
+// CHECK-NEXT:        gpu.barrier
+// CHECK-NEXT:        scf.yield
 // CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
 // CHECK:           gpu.terminator
 // CHECK-NOT:     linalg.generic
@@ -38,9 +57,9 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 // the body, an odd K; one MMA name for the mixed signedness.
 // CHECK-LABEL: func.func @u8_s8_nn
 // CHECK:         gpu.launch
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<4x40xi8>, vector<4xi8>
+// CHECK-COUNT-16:  memref.load %{{.+}} : memref<40x16xi8>
 // CHECK:           scf.for
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<4x40xi8>, vector<4xi8>
-// CHECK-COUNT-32:    memref.load %{{.+}} : memref<40x16xi8>
 // CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.u8.s8"({{.+}}) : (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) -> !llvm.struct<(i32, i32, i32, i32)>
 func.func @u8_s8_nn(%a: memref<4x40xi8>, %b: memref<40x16xi8>, %c: memref<4x16xi32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -71,8 +90,8 @@ func.func @u8_s8_nn(%a: memref<4x40xi8>, %b: memref<40x16xi8>, %c: memref<4x16xi
 // CHECK-DAG:       %[[GY:.+]] = arith.ceildivui %[[M]], %c64
 // CHECK:           gpu.launch blocks(%{{.+}}, %{{.+}}, %[[BZ:.+]]) in (%{{.+}} = %[[GX]], %{{.+}} = %[[GY]], %{{.+}} = %[[BATCH]])
 // CHECK:             memref.load %[[C]][%[[BZ]],
+// CHECK:             memref.load %[[A]][%[[BZ]],
 // CHECK:             scf.for %{{.+}} = %c0 to %[[K]] step %c32
-// CHECK:               memref.load %[[A]][%[[BZ]],
 // CHECK:               llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e5m2.e5m2.f32"
 func.func @batched_dynamic(%a: memref<?x?x?xf8E5M2>, %b: memref<?x?x?xf8E5M2>, %c: memref<?x?x?xf32>) {
   linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, k, m)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
@@ -143,11 +162,11 @@ func.func @not_mma(%a: memref<16x32xf32>, %b: memref<32x8xf32>, %c: memref<16x8x
 // CHECK:         gpu.launch blocks(%{{.+}}, %{{.+}}, %{{.+}}) in (%{{.+}} = %c1{{.*}}, %{{.+}} = %c1{{.*}}, %{{.+}} = %c1{{.*}}) threads
 // CHECK-DAG:       arith.remui %{{.+}}, %c4 : index
 // CHECK-DAG:       arith.divui %{{.+}}, %c4 : index
+// CHECK-DAG:       arith.remui %{{.+}}, %c3 : index
+// CHECK-DAG:       arith.divui %{{.+}}, %c3 : index
+// CHECK:           memref.load %[[X]]
+// CHECK:           memref.load %[[W]]
 // CHECK:           scf.for %{{.+}} = %c0 to %c36 step %c32
-// CHECK-DAG:         arith.remui %{{.+}}, %c3 : index
-// CHECK-DAG:         arith.divui %{{.+}}, %c3 : index
-// CHECK:             memref.load %[[X]]
-// CHECK:             memref.load %[[W]]
 // CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e5m2.e4m3.f32"
 // CHECK:           memref.store %{{.+}}, %[[Y]]
 func.func @conv_implicit_gemm(%x: memref<2x4x9x9xf8E5M2>, %w: memref<3x4x3x3xf8E4M3FN>, %y: memref<2x3x4x4xf32>) {
@@ -190,18 +209,18 @@ func.func @two_k_loops(%a: memref<16x4x16xi8>, %b: memref<4x16x8xi8>, %c: memref
 
 // f16 x f16 into f32 (the form of HFP8 GEMMs, and of FP8 ones on sm_80): a
 // loop over K by 16 with 8 m16n8k16 MMAs per warp, each register two f16
-// along k (<2 x half>). A is read a word (2 elements) at a time; B, stored
+// along k (<2 x half>). A is staged a word (2 elements) at a time; B, stored
 // k x n, element by element, each bounds-checked, shifted into the high or
 // low half of its word.
 // CHECK-LABEL: func.func @f16_nn
 // CHECK:         gpu.launch
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x48xf16>, vector<2xf16>
+// CHECK:           memref.load %{{.+}} : memref<48x40xf16>
+// CHECK-NEXT:      arith.bitcast %{{.+}} : f16 to i16
+// CHECK-NEXT:      arith.extui %{{.+}} : i16 to i32
+// CHECK-COUNT-7:   memref.load %{{.+}} : memref<48x40xf16>
+// CHECK:           arith.shli %{{.+}}, %c16_i32 : i32
 // CHECK:           scf.for %{{.+}} = %c0 to %c48 step %c16 iter_args(
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x48xf16>, vector<2xf16>
-// CHECK:             memref.load %{{.+}} : memref<48x40xf16>
-// CHECK-NEXT:        arith.bitcast %{{.+}} : f16 to i16
-// CHECK-NEXT:        arith.extui %{{.+}} : i16 to i32
-// CHECK-COUNT-15:    memref.load %{{.+}} : memref<48x40xf16>
-// CHECK:             arith.shli %{{.+}}, %c16_i32 : i32
 // CHECK-COUNT-6:     llvm.bitcast %{{.+}} : i32 to vector<2xf16>
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"({{.+}}) : (vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, vector<2xf16>, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK-COUNT-7:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"
@@ -226,9 +245,9 @@ func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x40xf16>, %c: memref<64x40
 // registers passed as i32 to the bf16 MMA.
 // CHECK-LABEL: func.func @bf16_nt
 // CHECK:         gpu.launch
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<16x32xbf16>, vector<2xbf16>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<8x32xbf16>, vector<2xbf16>
 // CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args(
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<16x32xbf16>, vector<2xbf16>
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<8x32xbf16>, vector<2xbf16>
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK-NOT:     linalg.generic
 func.func @bf16_nt(%a: memref<16x32xbf16>, %b: memref<8x32xbf16>, %c: memref<16x8xf32>) {
@@ -250,9 +269,9 @@ func.func @bf16_nt(%a: memref<16x32xbf16>, %b: memref<8x32xbf16>, %c: memref<16x
 // one element a register, m16n8k8 MMAs on i32 registers.
 // CHECK-LABEL: func.func @tf32_nt
 // CHECK:         gpu.launch
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x24xf32>, vector<1xf32>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<16x24xf32>, vector<1xf32>
 // CHECK:           scf.for %{{.+}} = %c0 to %c24 step %c8 iter_args(
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<64x24xf32>, vector<1xf32>
-// CHECK-COUNT-8:     vector.load %{{.+}} {alignment = 4 : i64} : memref<16x24xf32>, vector<1xf32>
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k8.row.col.tf32"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK-NOT:     linalg.generic
 func.func @tf32_nt(%a: memref<64x24xf32>, %b: memref<16x24xf32>, %c: memref<64x16xf32>) {

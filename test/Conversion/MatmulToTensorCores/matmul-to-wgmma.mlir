@@ -1,7 +1,7 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse | FileCheck %s
 
 // FP8 x FP8 into f32, B stored n x k: one warpgroup a 64x64 tile (N < 128),
-// with two 4 KiB stages of shared memory for the A and B tiles. The
+// with two 4 KiB stages of shared memory (i32 words) for the A and B tiles. The
 // no-swizzle descriptors hold the leading (128 bytes, 8 << 16) and stride
 // (256 bytes, 16 << 32) byte offsets; B's tile starts 2048 bytes after A's,
 // stage 1 4096 bytes (256 in the descriptor) after stage 0. Step 0's tiles
@@ -14,7 +14,7 @@
 // CHECK-DAG:     %[[OFFSETS:.+]] = arith.constant 68720001024 : i64
 // CHECK-DAG:     %[[B_OFFSET:.+]] = arith.constant 2048 : i64
 // CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 256 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<512xvector<4xi32>, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<2048xi32, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-32: memref.load %{{.+}} : memref<64x96xf32>
 // CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[SMEM]]
 // CHECK:           %[[BASE:.+]] = arith.index_castui %[[PTR]] : index to i64
@@ -24,9 +24,11 @@
 // CHECK:           %[[DESC_B:.+]] = arith.ori %{{.+}}, %[[OFFSETS]]
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
-// CHECK:           memref.store %{{.+}}, %[[SMEM]][%[[A_CHUNK:.+]]] : memref<512xvector<4xi32>, #gpu.address_space<workgroup>>
+// CHECK:           %[[A_WORD:.+]] = arith.muli %[[A_CHUNK:.+]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[A_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
 // CHECK-NEXT:      %[[B_CHUNK:.+]] = arith.addi %[[A_CHUNK]], %c128 : index
-// CHECK-NEXT:      memref.store %{{.+}}, %[[SMEM]][%[[B_CHUNK]]] : memref<512xvector<4xi32>, #gpu.address_space<workgroup>>
+// CHECK-NEXT:      %[[B_WORD:.+]] = arith.muli %[[B_CHUNK]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
 // CHECK-NEXT:      nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT:      gpu.barrier
 // CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c32 iter_args(%[[ACC:.+]] = %{{.+}}) -> (!llvm.struct<(f32, {{.+}})>)
@@ -38,8 +40,8 @@
 // CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // CHECK:             scf.if
 // CHECK-COUNT-8:       vector.load
-// CHECK:               memref.store %{{.+}}, %[[SMEM]]
-// CHECK:               memref.store %{{.+}}, %[[SMEM]]
+// CHECK:               vector.store %{{.+}}, %[[SMEM]]
+// CHECK:               vector.store %{{.+}}, %[[SMEM]]
 // CHECK-NEXT:          nvvm.fence.proxy
 // CHECK-NEXT:        {{^ *}}}{{$}}
 // CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
@@ -67,15 +69,18 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 // rows = 128 chunks apart), stages of 128 + 256 chunks (6 KiB).
 // CHECK-LABEL: func.func @fp8_wide
 // CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 384 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<768xvector<4xi32>, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<3072xi32, #gpu.address_space<workgroup>>)
 // CHECK-COUNT-64: memref.load %{{.+}} : memref<100x200xf32>
 // CHECK-COUNT-4:   vector.load %{{.+}} : memref<100x64xf8E4M3FN>, vector<4xf8E4M3FN>
 // CHECK-COUNT-8:   vector.load %{{.+}} : memref<200x64xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK:           memref.store %{{.+}}, %[[SMEM]][%[[A_CHUNK:.+]]] :
-// CHECK:           %[[B0:.+]] = arith.addi %[[A_CHUNK]], %c128 : index
-// CHECK-NEXT:      memref.store %{{.+}}, %[[SMEM]][%[[B0]]] :
-// CHECK:           %[[B1:.+]] = arith.addi %[[A_CHUNK]], %c256 : index
-// CHECK-NEXT:      memref.store %{{.+}}, %[[SMEM]][%[[B1]]] :
+// CHECK:           %[[A_WORD:.+]] = arith.muli %[[A_CHUNK:.+]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[A_WORD]]]
+// CHECK-NEXT:      %[[B0:.+]] = arith.addi %[[A_CHUNK]], %c128 : index
+// CHECK-NEXT:      %[[B0_WORD:.+]] = arith.muli %[[B0]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B0_WORD]]]
+// CHECK-NEXT:      %[[B1:.+]] = arith.addi %[[A_CHUNK]], %c256 : index
+// CHECK-NEXT:      %[[B1_WORD:.+]] = arith.muli %[[B1]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B1_WORD]]]
 // CHECK:           scf.for
 // CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e4m3>, <one>, <col>]
@@ -124,7 +129,7 @@ func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memr
 // CHECK:         gpu.launch
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x64xf16>, vector<2xf16>
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<32x64xf16>, vector<2xf16>
-// CHECK:           memref.store
+// CHECK:           vector.store
 // CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32xf32>) {
@@ -147,7 +152,7 @@ func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32
 // CHECK-LABEL: func.func @tf32_nt
 // CHECK:         gpu.launch
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x32xf32>, vector<1xf32>
-// CHECK:           memref.store
+// CHECK:           vector.store
 // CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c8 iter_args(
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 8>, D[<f32>, <one>], A[<tf32>, <one>, <row>], B[<tf32>, <one>, <col>]
 func.func @tf32_nt(%a: memref<64x32xf32>, %b: memref<32x32xf32>, %c: memref<64x32xf32>) {
