@@ -85,7 +85,7 @@ std::optional<MMASyncKind> parseMMASync(StringRef name) {
       return MMASyncKind{k, *a, *b, E::f32};
     return std::nullopt;
   }
-  if (types.empty() || types.size() > 2)
+  if (types.size() > 2)
     return std::nullopt;
   auto a = element(types.front()), b = element(types.back());
   if (a && b && (*a == E::s8 || *a == E::u8) && (*b == E::s8 || *b == E::u8))
@@ -171,7 +171,7 @@ private:
   /// shared window.
   LogicalResult allocateShared(IRMapping &mapping);
   /// Rewrites what a CPU cannot run in the cloned body.
-  LogicalResult rewriteDeviceOps(Region &body);
+  LogicalResult rewriteDeviceOps(Region &body, SmallVector<MMAGroup> groups);
   LogicalResult emulateMMASyncs(MMAGroup group);
   LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
   /// Stores `values` as words of this thread's scratch row, from word
@@ -212,7 +212,7 @@ func::FuncOp LaunchEmulator::declare(StringRef name, TypeRange arguments,
 bool LaunchEmulator::needsLockstep() {
   return launch.getBody()
       .walk([](Operation *op) {
-        return isa<gpu::BarrierOp, LLVM::CallIntrinsicOp>(op) ||
+        return isa<gpu::BarrierOp>(op) || isWarpMMA(op) ||
                        isa<NVVM::NVVMDialect>(op->getDialect())
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
@@ -389,8 +389,9 @@ LogicalResult LaunchEmulator::emulateWGMMA(NVVM::WgmmaMmaAsyncOp op) {
   return success();
 }
 
-LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body) {
-  for (MMAGroup &group : warpMMAGroups(body))
+LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
+                                               SmallVector<MMAGroup> groups) {
+  for (MMAGroup &group : groups)
     if (failed(emulateMMASyncs(group)))
       return failure();
   SmallVector<Operation *> ops;
@@ -487,29 +488,16 @@ LogicalResult LaunchEmulator::emulate() {
   mapping.map(blockIdArgs.z, blockIds[2]);
   if (failed(allocateShared(mapping)))
     return failure();
+  omp::ParallelOp team;
+  Value threads;
   if (lockstep) {
     // Folded: launches' block sizes are mostly constants.
-    Value threads = b.createOrFold<arith::MulIOp>(
+    threads = b.createOrFold<arith::MulIOp>(
         b.createOrFold<arith::MulIOp>(block[0], block[1]), block[2]);
-    // Rows wide enough for the largest group of warp MMAs, or for a
-    // warpgroup MMA's accumulators.
-    for (MMAGroup &group : warpMMAGroups(launch.getBody()))
-      scratchWords =
-          std::max(scratchWords, kMMASyncSlotWords * int64_t(group.size()));
-    launch.getBody().walk([&](NVVM::WgmmaMmaAsyncOp wgmma) {
-      scratchWords =
-          std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
-    });
-    if (scratchWords > 0)
-      scratch = memref::AllocOp::create(
-          b,
-          MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
-                          b.getI32Type()),
-          ValueRange{threads, index(scratchWords)});
     omp::ParallelOperands clauses;
     clauses.numThreads =
         b.createOrFold<arith::IndexCastOp>(b.getI32Type(), threads);
-    auto team = omp::ParallelOp::create(b, clauses);
+    team = omp::ParallelOp::create(b, clauses);
     b.setInsertionPointToStart(&team.getRegion().emplaceBlock());
     omp::TerminatorOp::create(b);
     b.setInsertionPointToStart(&team.getRegion().front());
@@ -544,7 +532,28 @@ LogicalResult LaunchEmulator::emulate() {
   // The body, as a region of its own (it may have several blocks).
   auto body = scf::ExecuteRegionOp::create(b, TypeRange());
   launch.getBody().cloneInto(&body.getRegion(), mapping);
-  if (failed(rewriteDeviceOps(body.getRegion())))
+  SmallVector<MMAGroup> groups = warpMMAGroups(body.getRegion());
+  if (team) {
+    // Scratch rows wide enough for the largest group of warp MMAs, or for
+    // a warpgroup MMA's accumulators.
+    for (MMAGroup &group : groups)
+      scratchWords =
+          std::max(scratchWords, kMMASyncSlotWords * int64_t(group.size()));
+    body.getRegion().walk([&](NVVM::WgmmaMmaAsyncOp wgmma) {
+      scratchWords =
+          std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
+    });
+    if (scratchWords > 0) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(team);
+      scratch = memref::AllocOp::create(
+          b,
+          MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                          b.getI32Type()),
+          ValueRange{threads, index(scratchWords)});
+    }
+  }
+  if (failed(rewriteDeviceOps(body.getRegion(), std::move(groups))))
     return failure();
 
   b.setInsertionPoint(blockLoop->getTerminator());

@@ -230,9 +230,9 @@ Value TensorCoreKernelBuilder::both(Value x, Value y) {
 }
 
 std::optional<int64_t> TensorCoreKernelBuilder::staticSizeN() {
+  SmallVector<int64_t> ranges = c.op.getStaticLoopRanges();
   int64_t size = 1;
   for (unsigned dim : c.dims.n) {
-    SmallVector<int64_t> ranges = c.op.getStaticLoopRanges();
     if (ShapedType::isDynamic(ranges[dim]))
       return std::nullopt;
     size *= ranges[dim];
