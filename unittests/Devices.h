@@ -45,6 +45,15 @@ inline std::optional<Target> targetOf(Device device, std::string &whyNot) {
   return probed.first;
 }
 
+/// Fails the test with the GPU runtime's first failure (a module load, a
+/// launch) since the last check: compiled code cannot receive them.
+inline void expectNoGPUError(const Target &target) {
+  if (target.device != Target::Device::cuda)
+    return;
+  if (llvm::Error failure = runtime::takeCudaError())
+    ADD_FAILURE() << llvm::toString(std::move(failure));
+}
+
 /// Compiles `source` for every chip qtrain targets, with or without a GPU:
 /// where no driver is installed only loading it may fail, so the lowering,
 /// the serialization of the kernels and the translation of the host code

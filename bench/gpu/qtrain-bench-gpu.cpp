@@ -170,6 +170,8 @@ Timing runQTrain(int64_t n, mlir::qtrain::GPUChip chip, std::vector<uint8_t> &a,
   for (int i = 0; i < repetitions; ++i)
     gemm(&am, &bm, &sm, &ym);
   auto stop = std::chrono::steady_clock::now();
+  if (llvm::Error e = takeCudaError())
+    fail("running the qtrain GEMM: " + llvm::toString(std::move(e)));
   auto times = kernelTimes();
   if (!times)
     fail(llvm::toString(times.takeError()));

@@ -61,6 +61,17 @@ Expected<CudaDevice> openCudaDevice() {
   return device;
 }
 
+Error takeCudaError() {
+  using Take = int32_t (*)(char *, int32_t);
+  Expected<Take> take = runtimeFunction<Take>("qtrainCudaTakeError");
+  if (!take)
+    return take.takeError();
+  char message[512] = {};
+  if ((*take)(message, sizeof(message)) == 0)
+    return Error::success();
+  return createStringError(Twine("CUDA runtime: ") + message);
+}
+
 Error profileKernels(bool enable) {
   Expected<void (*)(int32_t)> profile =
       runtimeFunction<void (*)(int32_t)>("qtrainCudaProfile");

@@ -148,18 +148,8 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
   ExecutionEngineOptions options;
   options.transformer = transformer;
   SmallVector<StringRef, 4> libraries = {QTRAIN_C_RUNNER_UTILS};
-  if (cuda) {
-    // Loaded here for a clear error where the driver is missing (the
-    // engine would only warn, then fail to resolve mgpu* symbols).
-    std::string loadError;
-    if (!llvm::sys::DynamicLibrary::getPermanentLibrary(
-             cudaRuntimeLibrary().str().c_str(), &loadError)
-             .isValid()) {
-      errors << "cannot load " << cudaRuntimeLibrary() << ": " << loadError;
-      return nullptr;
-    }
+  if (cuda)
     libraries.push_back(cudaRuntimeLibrary());
-  }
 #ifdef QTRAIN_GPU_EMULATOR
   // FP8 conversions through APFloat, thread blocks as OpenMP teams, the
   // emulated MMAs.
@@ -167,6 +157,17 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
     libraries.append(
         {QTRAIN_APFLOAT_WRAPPERS, QTRAIN_LIBOMP, QTRAIN_GPU_EMULATOR});
 #endif
+  // Loaded here for a clear error where one is missing (a driver, a
+  // dependency): the engine would only warn, then fail to resolve symbols.
+  for (StringRef library : libraries) {
+    std::string loadError;
+    if (!llvm::sys::DynamicLibrary::getPermanentLibrary(library.str().c_str(),
+                                                        &loadError)
+             .isValid()) {
+      errors << "cannot load " << library << ": " << loadError;
+      return nullptr;
+    }
+  }
   options.sharedLibPaths = libraries;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   // `perf record -k 1` then `perf inject --jit` names the compiled
@@ -187,6 +188,11 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
         llvm::JITSymbolFlags::Exported};
     return symbols;
   });
+  // Runs the module's global constructors, which load the GPU kernels
+  // (gpu.binary's mgpuModuleLoad): callers call the functions that lookup
+  // returns directly, and the engine runs constructors only on
+  // initialize() or invokePacked().
+  (*engine)->initialize();
   auto result = std::unique_ptr<JitModule>(new JitModule());
   result->engine = std::move(*engine);
   return result;

@@ -428,6 +428,18 @@ static std::string configName(Config config) {
   return name;
 }
 
+/// Whether a kernel launch or copy of the GPU runtime failed since the last
+/// call (compiled code cannot see the errors), with the first in `error`.
+static bool gpuFailed(std::string &error) {
+  if (device != DeviceKind::cuda)
+    return false;
+  if (llvm::Error failure = ::qtrain::runtime::takeCudaError()) {
+    error = llvm::toString(std::move(failure));
+    return true;
+  }
+  return false;
+}
+
 static bool train(const std::string &source, Config config,
                   const Split &trainSet, const Split &testSet, Result &result,
                   std::string &error) {
@@ -545,6 +557,8 @@ static bool train(const std::string &source, Config config,
         seededStep(&a, &r, globalStep);
       else
         step(&a, &r);
+      if (gpuFailed(error))
+        return false;
       stepSeconds += std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
@@ -574,6 +588,8 @@ static bool train(const std::string &source, Config config,
       }
     }
     double accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
+    if (gpuFailed(error))
+      return false;
     double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
     result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1),
               c.savedBytes, stepBufferBytes};
@@ -589,6 +605,8 @@ static bool train(const std::string &source, Config config,
   }
   if (epochs == 0) { // evaluate saved parameters
     result.accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
+    if (gpuFailed(error))
+      return false;
     llvm::outs() << name << ": test accuracy "
                  << llvm::format("%.2f%%", 100 * result.accuracy) << "\n";
   }

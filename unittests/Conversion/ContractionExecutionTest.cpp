@@ -156,6 +156,7 @@ std::vector<float> compileAndRun(KernelWriter &k, const Shape &outShape,
   else
     jit->lookup<void (*)(Ref, Ref, FRef, FRef, FRef)>("kernel")(&am, &bm, &sam,
                                                                 &sbm, &ym);
+  expectNoGPUError(target);
   return y;
 }
 

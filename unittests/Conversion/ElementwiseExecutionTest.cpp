@@ -267,6 +267,7 @@ TEST_P(ElementwiseExecutionTest, BitExactAgainstLibrary) {
       auto roundFn = jit->lookup<RoundFn>(kernelName("round", r, o));
       ASSERT_TRUE(roundFn);
       roundFn(&xm, &valuesM, seed);
+      expectNoGPUError(*target);
 
       for (size_t i = 0; i < x.size(); ++i) {
         ASSERT_EQ(uint32_t(codes[i]), expectedCodes[i])
@@ -288,6 +289,7 @@ TEST_P(ElementwiseExecutionTest, BitExactAgainstLibrary) {
   auto dequantizeFn = jit->lookup<DequantizeFn>("dequantize");
   ASSERT_TRUE(dequantizeFn);
   dequantizeFn(&codesM, &decodedM);
+  expectNoGPUError(*target);
   for (size_t i = 0; i < allCodes.size(); ++i)
     ASSERT_EQ(bitsOf(decoded[i]), bitsOf(decode(c.format, uint32_t(i))))
         << c.name << " code " << i;

@@ -37,6 +37,12 @@ llvm::StringRef cudaRuntimeLibrary();
 /// than sm_80.
 llvm::Expected<CudaDevice> openCudaDevice();
 
+/// The first failure of a runtime call (a module load, a launch, a copy)
+/// since the last takeCudaError, which forgets it. Compiled code cannot
+/// receive the errors of the mgpu* entry points it calls, so drivers ask
+/// after each call into it.
+llvm::Error takeCudaError();
+
 /// A kernel's launches and their total GPU time (events around each).
 struct KernelTime {
   std::string name;

@@ -5,8 +5,10 @@
 // memory. Upstream's implementation (mlir/lib/ExecutionEngine/
 // CudaRuntimeWrappers.cpp, libmlir_cuda_runtime.so) is not packaged by
 // Debian, so qtrain builds its own on the CUDA driver API when the toolkit
-// is present. Same signatures; errors are printed and, as upstream does,
-// not propagated (the generated code has no way to receive them).
+// is present. Same signatures. The generated code has no way to receive
+// errors, so each is printed and the first is kept until a driver takes it
+// (qtrainCudaTakeError; runtime::takeCudaError): a failed launch must not
+// pass for a step that ran.
 //
 // It also times kernels, by name, when asked (QTRAIN_CUDA_PROFILE=1 prints
 // a table at exit; qtrainCudaProfile* read the times in-process).
@@ -28,13 +30,29 @@
 
 namespace {
 
+/// The first error since a driver last took it (empty: none).
+struct FirstError {
+  std::mutex mutex;
+  std::string message;
+};
+
+FirstError &firstError() {
+  static FirstError error;
+  return error;
+}
+
 void report(CUresult result, const char *call) {
   if (result == CUDA_SUCCESS)
     return;
   const char *name = nullptr;
   cuGetErrorName(result, &name);
-  std::fprintf(stderr, "qtrain CUDA runtime: %s failed: %s\n", call,
-               name ? name : "unknown error");
+  std::string message =
+      std::string(call) + " failed: " + (name ? name : "unknown error");
+  std::fprintf(stderr, "qtrain CUDA runtime: %s\n", message.c_str());
+  FirstError &error = firstError();
+  std::lock_guard<std::mutex> lock(error.mutex);
+  if (error.message.empty())
+    error.message = std::move(message);
 }
 
 #define CHECK(call) report(call, #call)
@@ -129,6 +147,20 @@ qtrainCudaProfileEntry(int32_t i, int64_t *launches, double *milliseconds) {
   *launches = p.times[i].launches;
   *milliseconds = p.times[i].milliseconds;
   return p.times[i].name.c_str();
+}
+
+/// Whether a runtime call failed since the last call of this function; if
+/// so, the first failure's message is copied into `message` (truncated to
+/// `messageBytes`) and forgotten.
+QTRAIN_CUDA_EXPORT int32_t qtrainCudaTakeError(char *message,
+                                               int32_t messageBytes) {
+  FirstError &error = firstError();
+  std::lock_guard<std::mutex> lock(error.mutex);
+  if (error.message.empty())
+    return 0;
+  std::snprintf(message, messageBytes, "%s", error.message.c_str());
+  error.message.clear();
+  return 1;
 }
 
 /// Device 0's name and compute capability, for drivers to check that there

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs qtrain's GPU checks on a machine with a CUDA GPU, from the archive that
+# ./scripts/pack-gpu-host.sh made (see there), in a copy of this checkout:
+#
+#   ./scripts/gpu-host-checks.sh ARCHIVE LOGDIR [CHECK...]
+#
+# CHECKs (all by default): unit (the GPU cases of QTrainLoweringTests), lit
+# (the lit tests that need a GPU), bench (qtrain-bench-gpu), train (the MLP
+# under each recipe on the GPU, with the kernel profile). Each writes
+# LOGDIR/<check>.log; a table of results comes last. Unpacks into
+# /usr/lib/llvm-22, /usr/share/datasets and the packing checkout's path
+# (a link to this checkout where they differ): for a lent, throwaway machine.
+set -uo pipefail
+archive="$(realpath "$1")"
+logs="$(realpath -m "$2")"
+shift 2
+checks=("$@")
+[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench train)
+here="$(cd "$(dirname "$0")/.." && pwd)"
+mkdir -p "$logs"
+
+# The packing checkout's path is where the build's embedded paths point.
+packed="$(cat "$archive.checkout")"
+if [[ "$packed" != "$here" ]]; then
+  [[ -e "$packed" ]] && { echo "error: $packed exists and is not this checkout" >&2; exit 1; }
+  mkdir -p "$(dirname "$packed")" && ln -s "$here" "$packed"
+fi
+tar -xJf "$archive" -C / --keep-directory-symlink --no-same-owner || exit 1
+
+# cuBLAS for qtrain-bench-gpu: the toolkit's, or the one pip installed.
+cublas="$(dirname "$(find /usr/local/cuda*/ /usr/lib /opt -name 'libcublasLt.so.13*' \
+  2>/dev/null | head -1)")"
+export LD_LIBRARY_PATH="/usr/lib/llvm-22/lib/qtrain-deps:$cublas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$packed/build/bin:/usr/lib/llvm-22/bin:$PATH"
+cd "$packed"
+
+nvidia-smi -L | tee "$logs/device.log"
+results=()
+run() { # name seconds command...: at most that long (a hung kernel ends it)
+  local name=$1 limit=$2
+  shift 2
+  local start=$SECONDS
+  timeout -k 10 "$limit" "$@" > "$logs/$name.log" 2>&1
+  local rc=$?
+  results+=("$(printf '%-6s rc=%-3s %4ss' "$name" "$rc" $((SECONDS - start)))")
+  tail -n 25 "$logs/$name.log"
+}
+
+train() {
+  for recipe in fp32 fp8 int8 hfp8 bf16; do
+    echo "== $recipe"
+    QTRAIN_CUDA_PROFILE=1 qtrain-train examples/mlp.mlir --recipe=$recipe \
+      --epochs=1 --device=cuda --csv="$logs/train-$recipe.csv" || return
+  done
+}
+
+for check in "${checks[@]}"; do
+  case $check in
+  unit) run unit 240 build/unittests/bin/QTrainLoweringTests --gtest_filter='*_cuda' ;;
+  lit) run lit 300 python3 /usr/lib/llvm-22/bin/lit -v build/test \
+         --filter 'device-cuda|Bench/gpu' ;;
+  bench) run bench 120 qtrain-bench-gpu ;;
+  train) export -f train; run train 240 bash -c "logs='$logs' train" ;;
+  *) echo "unknown check: $check" >&2; exit 2 ;;
+  esac
+done
+printf '%s\n' "${results[@]}"
