@@ -36,7 +36,7 @@ static const char *chipName(GPUChip chip) {
 /// multiply FP8 codes; sm_80's multiply f16 (and int8 on every chip).
 static bool hasFP8(GPUChip chip) { return chip != GPUChip::sm_80; }
 
-/// qtrain on tensors -> host code with gpu.launch kernels on managed
+/// qtrain on tensors -> host code with gpu.launch kernels on device
 /// memory: what the NVVM lowering and the emulator share.
 static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip) {
   // Training graphs' GEMMs of rounded operands multiply their codes.
@@ -57,8 +57,9 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  // Kernels read and write host buffers: make them managed memory.
-  pm.addPass(createManagedHostMemoryPass());
+  // Kernels read and write host code's buffers: device memory, staged by
+  // copies in the public functions.
+  pm.addPass(createGPUHostBuffersPass());
 
   // 8-bit and f16 GEMMs (FP8 codes from sm_89, f16 values and int8 on
   // every chip) as tensor-core kernels, warpgroup MMAs on sm_90a; after

@@ -21,7 +21,7 @@
 // this test is UNSUPPORTED.
 
 // CHECK: .target sm_90a
-// CHECK: .entry ops_managed_kernel(
+// CHECK: .entry ops_gpu_kernel(
 
 // CHECK-E5M2: cvt.rn.satfinite.e5m2x2.f32
 // RUN: cat %t.sm90a.*.ptx | FileCheck %s --check-prefix=CHECK-E5M2

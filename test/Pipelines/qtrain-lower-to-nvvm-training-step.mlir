@@ -23,7 +23,7 @@
 // RUN: for f in %t.cnn.*.ptx; do %ptxas -arch=sm_89 $f -o %t.cubin || exit 1; done
 // No arithmetic is left in host code (scales' reductions, their reciprocals
 // and copies are kernels too; qtrain-parallelize-reductions,
-// qtrain-managed-host-memory).
+// qtrain-gpu-host-buffers).
 // RUN: not grep -E "llvm\.(fadd|fsub|fmul|fdiv|intr\.maximum|intr\.minimum)" %t.cnn.mlir
 // RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=bf16 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.bf16.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.bf16.mlir %t.bf16

@@ -10,6 +10,8 @@ parser.add_argument("expected")
 parser.add_argument("actual")
 parser.add_argument("--rtol", type=float, required=True)
 parser.add_argument("--accuracy-points", type=float, required=True)
+parser.add_argument("--recipes",
+                    help="compare only these (comma-separated; default all)")
 args = parser.parse_args()
 
 
@@ -22,6 +24,10 @@ def read(path):
 
 
 expected, actual = read(args.expected), read(args.actual)
+if args.recipes:
+    wanted = args.recipes.split(",")
+    expected = {r: rows for r, rows in expected.items() if r in wanted}
+    actual = {r: rows for r, rows in actual.items() if r in wanted}
 failures = []
 if not expected:
     failures.append("empty log")

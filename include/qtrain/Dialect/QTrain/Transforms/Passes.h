@@ -28,6 +28,14 @@ enum class RangeConstant {
   reference,
 };
 
+/// Where qtrain-gpu-host-buffers puts host code's buffers.
+enum class GPUBufferMemory {
+  /// Device memory (cuMemAlloc), staged by explicit copies.
+  device,
+  /// CUDA managed memory (cuMemAllocManaged), which the host can read too.
+  managed,
+};
+
 #define GEN_PASS_DECL
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
 

@@ -115,28 +115,38 @@ def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
-def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory",
-                                  "::mlir::ModuleOp"> {
-  let summary = "Make host code's buffers CUDA managed memory";
+def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
+  let summary = "Put host code's buffers where GPU kernels can address them";
   let description = [{
     GPU kernels launched by host code read and write its buffers, so those
     must be memory the GPU can address. After bufferization and
     deallocation, host functions (those outside `gpu.module`s) allocate
-    every buffer with `gpu.alloc host_shared` (`cuMemAllocManaged` in
-    `libqtrain_cuda_runtime.so`) and free it with `gpu.dealloc`; constants
-    (`memref.get_global`) are copied into managed buffers on entry, and the
+    every buffer with `gpu.alloc` and free it with `gpu.dealloc`, and the
     program's `memref.copy`s become `linalg.copy`s (kernels, later), so that
     the host does not touch data between launches.
 
+    `memory=device` (the default): the buffers are device memory
+    (`cuMemAlloc`), which the host cannot read, so constants
+    (`memref.get_global`) are copied to device buffers on entry with
+    `gpu.memcpy`. Buffers that host code reads or writes itself
+    (`memref.load`, `memref.store`, vector transfers, through views) stay
+    host memory where no kernel uses them (ownership-based deallocation's
+    pointer lists) and are managed memory where kernels do (a scale that a
+    host loop reduces), as are the staged copies of arguments that host
+    code reads. (Callees reading an argument on the host are not seen.)
+    `memory=managed`: CUDA managed memory (`gpu.alloc host_shared`,
+    `cuMemAllocManaged`), which pages migrate in and out of on first touch
+    (slow), and copies stay `memref.copy`.
+
     Public functions keep the CPU calling convention: each becomes a
-    wrapper that stages its memref arguments in managed copies, calls its
-    body (now a private `@<name>_managed`, which the module's own calls call
-    directly), writes the arguments back (results written into arguments
+    wrapper that stages its memref arguments in GPU buffers, calls its
+    body (now a private `@<name>_gpu`, which the module's own calls call
+    directly), copies the arguments back (results written into arguments
     arrive) and returns the results in `memref.alloc`'d (malloc) buffers.
     A stack buffer (`memref.alloca`) in host code is an error: kernels made
-    later may read it. Frees are `gpu.dealloc async` on a stream of their
-    own, waited for, since upstream's GPU-to-LLVM lowering converts only
-    that form. `qtrain-lower-to-nvvm` runs it.
+    later may read it. Copies, and frees, are the `async` forms on a stream
+    of their own, waited for, since upstream's GPU-to-LLVM lowering
+    converts only those. `qtrain-lower-to-nvvm` runs it.
 
     Example:
     ```mlir
@@ -148,26 +158,37 @@ def ManagedHostMemoryPass : Pass<"qtrain-managed-host-memory",
     ```
     becomes
     ```mlir
-    func.func private @f_managed(%x: memref<4xf32>) -> memref<4xf32> {
-      %y = gpu.alloc host_shared () : memref<4xf32>
+    func.func private @f_gpu(%x: memref<4xf32>) -> memref<4xf32> {
+      %y = gpu.alloc () : memref<4xf32>
       linalg.copy ins(%x : memref<4xf32>) outs(%y : memref<4xf32>)
       return %y : memref<4xf32>
     }
     func.func @f(%x: memref<4xf32>) -> memref<4xf32> {
-      %xm = gpu.alloc host_shared () : memref<4xf32>
-      memref.copy %x, %xm : memref<4xf32> to memref<4xf32>
-      %y = call @f_managed(%xm) : (memref<4xf32>) -> memref<4xf32>
-      memref.copy %xm, %x : memref<4xf32> to memref<4xf32>
-      %r = memref.alloc() : memref<4xf32>
-      memref.copy %y, %r : memref<4xf32> to memref<4xf32>
+      %xd = gpu.alloc () : memref<4xf32>
       %t0 = gpu.wait async
-      %t1 = gpu.dealloc async [%t0] %xm : memref<4xf32>
+      %t1 = gpu.memcpy async [%t0] %xd, %x : memref<4xf32>, memref<4xf32>
       gpu.wait [%t1]
+      %y = call @f_gpu(%xd) : (memref<4xf32>) -> memref<4xf32>
+      ... (%xd copied back to %x the same way)
+      %r = memref.alloc() : memref<4xf32>
+      ... (%y copied to %r)
+      %t2 = gpu.wait async
+      %t3 = gpu.dealloc async [%t2] %xd : memref<4xf32>
+      gpu.wait [%t3]
       ... (the same for %y)
       return %r : memref<4xf32>
     }
     ```
   }];
+  let options = [
+    Option<"memory", "memory", "::mlir::qtrain::GPUBufferMemory",
+           /*default=*/"::mlir::qtrain::GPUBufferMemory::device",
+           "Where the buffers are", [{::llvm::cl::values(
+             clEnumValN(::mlir::qtrain::GPUBufferMemory::device, "device",
+                        "device memory, staged by copies"),
+             clEnumValN(::mlir::qtrain::GPUBufferMemory::managed, "managed",
+                        "CUDA managed memory"))}]>,
+  ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::memref::MemRefDialect"];

@@ -1,12 +1,12 @@
-// RUN: qtrain-opt %s -split-input-file -qtrain-managed-host-memory -verify-diagnostics | FileCheck %s
+// RUN: qtrain-opt %s -split-input-file -qtrain-gpu-host-buffers=memory=managed -verify-diagnostics | FileCheck %s
 
 // A public function keeps the CPU calling convention: its body moves to a
-// private @<name>_managed trading managed buffers (the program's copies
+// private @<name>_gpu trading managed buffers (the program's copies
 // there become linalg.copy kernels), and the public function stages the
 // argument in a managed copy (written back after the call) and returns the
 // result in a malloc'd copy. Managed buffers are freed on streams of their
 // own.
-// CHECK-LABEL: func.func private @public_abi_managed(
+// CHECK-LABEL: func.func private @public_abi_gpu(
 // CHECK-SAME:      %[[XB:.+]]: memref<4xf32>) -> memref<4xf32>
 // CHECK-NEXT:    %[[Y:.+]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-NEXT:    linalg.copy ins(%[[XB]] : memref<4xf32>) outs(%[[Y]] : memref<4xf32>)
@@ -15,7 +15,7 @@
 // CHECK-SAME:      %[[X:.+]]: memref<4xf32>) -> memref<4xf32>
 // CHECK-NEXT:    %[[XM:.+]] = gpu.alloc  host_shared () : memref<4xf32>
 // CHECK-NEXT:    memref.copy %[[X]], %[[XM]]
-// CHECK-NEXT:    %[[R:.+]] = call @public_abi_managed(%[[XM]])
+// CHECK-NEXT:    %[[R:.+]] = call @public_abi_gpu(%[[XM]])
 // CHECK-NEXT:    memref.copy %[[XM]], %[[X]]
 // CHECK-NEXT:    %[[H:.+]] = memref.alloc() : memref<4xf32>
 // CHECK-NEXT:    memref.copy %[[R]], %[[H]]
@@ -64,7 +64,7 @@ func.func private @private_abi(%x: memref<4xf32>, %y: memref<4xf32>) {
 // CHECK-NEXT:    %[[D:.+]] = memref.dim %[[X]], %[[C0]]
 // CHECK-NEXT:    %[[XM:.+]] = gpu.alloc  host_shared (%[[D]]) : memref<?x8xf32>
 // CHECK-NEXT:    memref.copy %[[X]], %[[XM]]
-// CHECK-NEXT:    %[[R:.+]] = call @dynamic_managed(%[[XM]])
+// CHECK-NEXT:    %[[R:.+]] = call @dynamic_gpu(%[[XM]])
 // CHECK-NEXT:    memref.copy %[[XM]], %[[X]]
 // CHECK:         %[[RD:.+]] = memref.dim %[[R]]
 // CHECK-NEXT:    %[[H:.+]] = memref.alloc(%[[RD]]) : memref<?x8xf32>
@@ -82,7 +82,7 @@ func.func @dynamic(%x: memref<?x8xf32>) -> memref<?x8xf32> {
 
 // Constants are copied into managed buffers on entry and freed before each
 // return; the calling convention wraps the whole function once.
-// CHECK-LABEL: func.func private @constants_and_returns_managed(
+// CHECK-LABEL: func.func private @constants_and_returns_gpu(
 // CHECK-SAME:      %[[C:.+]]: i1, %[[X:.+]]: memref<2xf32>)
 // CHECK-NEXT:    %[[G:.+]] = memref.get_global @table
 // CHECK-NEXT:    %[[GM:.+]] = gpu.alloc  host_shared () : memref<2xf32>
@@ -96,7 +96,7 @@ func.func @dynamic(%x: memref<?x8xf32>) -> memref<?x8xf32> {
 // CHECK:         gpu.dealloc async {{.+}} %[[GM]]
 // CHECK:         return
 // CHECK-LABEL: func.func @constants_and_returns(
-// CHECK:         call @constants_and_returns_managed
+// CHECK:         call @constants_and_returns_gpu
 memref.global "private" constant @table : memref<2xf32> = dense<[1.0, 2.0]>
 func.func @constants_and_returns(%c: i1, %x: memref<2xf32>) {
   cf.cond_br %c, ^a, ^b
@@ -134,7 +134,7 @@ func.func @stack(%x: memref<4xf32>) {
 // -----
 
 // The program's copies become linalg.copy (kernels later), views included.
-// CHECK-LABEL: func.func private @program_copy_managed(
+// CHECK-LABEL: func.func private @program_copy_gpu(
 // CHECK-SAME:      %[[X:.+]]: memref<4xf32>)
 // CHECK-NEXT:    %[[T:.+]] = gpu.alloc  host_shared ()
 // CHECK-NEXT:    %[[V:.+]] = memref.subview %[[X]][1] [2] [1]

@@ -1,0 +1,330 @@
+//===- GPUHostBuffers.cpp - qtrain-gpu-host-buffers -----------------------===//
+//
+// Kernels launched by host code read and write the host's buffers. Those
+// must be memory the GPU can address: this pass allocates every buffer of
+// host code with gpu.alloc, as device memory (the host never touches the
+// data between launches, so explicit copies stage the public functions'
+// arguments and results) or as CUDA managed memory (memory=managed: the
+// host may read it, pages migrate on first touch).
+//
+// Callers keep the CPU ABI: public functions stage their memref arguments
+// in GPU buffers (copied back before returning, so results written into
+// arguments arrive) and return malloc'd buffers. Constants (memref.global)
+// are copied into GPU buffers where they are read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_GPUHOSTBUFFERSPASS
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+using mlir::qtrain::GPUBufferMemory;
+
+namespace {
+
+/// Runs `build` (which makes one async GPU op after the token it is given
+/// and returns its token) on a stream of its own and waits for it:
+/// upstream's GPU-to-LLVM lowering converts only the async forms of
+/// gpu.dealloc, gpu.memcpy and (device memory) gpu.alloc.
+void waitFor(OpBuilder &b, Location loc,
+             llvm::function_ref<Value(Value stream)> build) {
+  auto tokenType = gpu::AsyncTokenType::get(b.getContext());
+  Value stream =
+      gpu::WaitOp::create(b, loc, tokenType, ValueRange()).getAsyncToken();
+  gpu::WaitOp::create(b, loc, Type(), build(stream));
+}
+
+Value allocate(OpBuilder &b, Location loc, GPUBufferMemory memory,
+               MemRefType type, ValueRange dynamicSizes,
+               ValueRange symbols = {}) {
+  // Managed memory only has the synchronous form.
+  if (memory == GPUBufferMemory::managed)
+    return gpu::AllocOp::create(b, loc, type, /*asyncToken=*/Type(),
+                                /*asyncDependencies=*/ValueRange(),
+                                dynamicSizes, symbols, /*hostShared=*/true)
+        .getMemref();
+  Value memref;
+  waitFor(b, loc, [&](Value stream) {
+    auto alloc = gpu::AllocOp::create(b, loc, type, stream.getType(), stream,
+                                      dynamicSizes, symbols,
+                                      /*hostShared=*/false);
+    memref = alloc.getMemref();
+    return alloc.getAsyncToken();
+  });
+  return memref;
+}
+
+void freeBuffer(OpBuilder &b, Location loc, Value memref) {
+  waitFor(b, loc, [&](Value stream) {
+    return gpu::DeallocOp::create(b, loc, stream.getType(), stream, memref)
+        .getAsyncToken();
+  });
+}
+
+/// Copies between host memory and a GPU buffer: gpu.memcpy for device
+/// memory, memref.copy (a host loop over managed pages) otherwise.
+void copyBuffer(OpBuilder &b, Location loc, GPUBufferMemory memory,
+                Value source, Value target) {
+  if (memory == GPUBufferMemory::managed) {
+    memref::CopyOp::create(b, loc, source, target);
+    return;
+  }
+  waitFor(b, loc, [&](Value stream) {
+    return gpu::MemcpyOp::create(b, loc, stream.getType(), stream, target,
+                                 source)
+        .getAsyncToken();
+  });
+}
+
+SmallVector<Value> dynamicSizesOf(OpBuilder &b, Location loc, Value memref) {
+  SmallVector<Value> sizes;
+  auto type = cast<MemRefType>(memref.getType());
+  for (auto [i, size] : llvm::enumerate(type.getShape()))
+    if (ShapedType::isDynamic(size))
+      sizes.push_back(memref::DimOp::create(b, loc, memref, i));
+  return sizes;
+}
+
+/// A GPU buffer holding a copy of `source` (identity layout), made at the
+/// builder.
+Value gpuCopy(OpBuilder &b, Location loc, GPUBufferMemory memory,
+              Value source) {
+  auto type = cast<MemRefType>(source.getType());
+  auto plain = MemRefType::get(type.getShape(), type.getElementType());
+  Value copy = allocate(b, loc, memory, plain, dynamicSizesOf(b, loc, source));
+  copyBuffer(b, loc, memory, source, copy);
+  return copy;
+}
+
+/// Makes a GPU copy of `value` at the builder and redirects the uses
+/// `value` had before to it.
+Value redirectToGPUCopy(OpBuilder &b, GPUBufferMemory memory, Value value,
+                        Location loc) {
+  SmallVector<OpOperand *> uses =
+      llvm::map_to_vector(value.getUses(), [](OpOperand &use) { return &use; });
+  Value copy = gpuCopy(b, loc, memory, value);
+  for (OpOperand *use : uses)
+    use->set(copy);
+  return copy;
+}
+
+/// Whether `op`, in host code, reads or writes a buffer's elements itself.
+bool accessesElements(Operation *op) {
+  return isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp,
+             vector::TransferReadOp, vector::TransferWriteOp,
+             vector::MaskedLoadOp, vector::MaskedStoreOp>(op);
+}
+
+/// `memref` if it has a dimension, else a 1-element view of it.
+Value asOneElement(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() > 0)
+    return memref;
+  // The result type (its layout keeps a strided source's offset) is
+  // inferred.
+  return memref::ExpandShapeOp::create(b, loc, ArrayRef<int64_t>{1}, memref,
+                                       ArrayRef<ReassociationIndices>{});
+}
+
+/// Who reads or writes a buffer of host code, through its views: host code
+/// itself (element accesses), kernels (linalg ops, which become kernels).
+struct BufferUses {
+  bool host = false, kernels = false;
+};
+
+BufferUses usesOf(Value buffer) {
+  BufferUses uses;
+  SmallVector<Value> worklist = {buffer};
+  while (!worklist.empty())
+    for (Operation *user : worklist.pop_back_val().getUsers()) {
+      if (accessesElements(user))
+        uses.host = true;
+      else if (isa<linalg::LinalgOp>(user))
+        uses.kernels = true;
+      else if (isa<ViewLikeOpInterface>(user))
+        llvm::append_range(worklist, user->getResults());
+    }
+  return uses;
+}
+
+struct GPUHostBuffersPass
+    : mlir::qtrain::impl::GPUHostBuffersPassBase<GPUHostBuffersPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> hostFunctions;
+    module.walk([&](func::FuncOp func) {
+      if (!func.isExternal() && !func->getParentOfType<gpu::GPUModuleOp>())
+        hostFunctions.push_back(func);
+    });
+    for (func::FuncOp func : hostFunctions)
+      if (failed(rewriteFunction(func)))
+        return signalPassFailure();
+    SymbolTable symbols(module);
+    auto tradesBuffers = [](func::FuncOp func) {
+      FunctionType type = func.getFunctionType();
+      return llvm::any_of(type.getInputs(), llvm::IsaPred<MemRefType>) ||
+             llvm::any_of(type.getResults(), llvm::IsaPred<MemRefType>);
+    };
+    for (func::FuncOp func : hostFunctions)
+      if (func.isPublic() && tradesBuffers(func))
+        keepHostCallingConvention(func, symbols);
+  }
+
+  /// Public functions keep the CPU calling convention: `func` becomes a
+  /// wrapper that stages its memref arguments in GPU buffers, calls the
+  /// body (now a private `<name>_gpu`, which the module's own calls call
+  /// directly, trading GPU buffers), copies the arguments back and returns
+  /// the results in malloc'd buffers.
+  void keepHostCallingConvention(func::FuncOp func, SymbolTable &symbols) {
+    OpBuilder b(func);
+    auto body = cast<func::FuncOp>(b.clone(*func));
+    body.setName((func.getName() + "_gpu").str());
+    body.setPrivate();
+    body->removeAttr("llvm.emit_c_interface");
+    symbols.insert(body); // renames on a clash
+    if (failed(SymbolTable::replaceAllSymbolUses(func, body.getSymNameAttr(),
+                                                 func->getParentOp())))
+      llvm_unreachable("func.call uses are replaceable");
+
+    func.eraseBody();
+    Block *entry = func.addEntryBlock();
+    b.setInsertionPointToStart(entry);
+    Location loc = func.getLoc();
+    SmallVector<Value> args;
+    SmallVector<std::pair<Value, Value>> staged;
+    for (BlockArgument arg : entry->getArguments()) {
+      bool used = !body.getArgument(arg.getArgNumber()).use_empty();
+      if (!isa<MemRefType>(arg.getType()) || !used) {
+        args.push_back(arg);
+        continue;
+      }
+      // An argument that the body's host code reads itself is managed.
+      bool hostReads = usesOf(body.getArgument(arg.getArgNumber())).host;
+      args.push_back(
+          gpuCopy(b, loc, hostReads ? GPUBufferMemory::managed : memory, arg));
+      staged.push_back({arg, args.back()});
+    }
+    auto call = func::CallOp::create(b, loc, body, args);
+    SmallVector<Value> results, toFree;
+    for (auto [arg, copy] : staged) {
+      copyBuffer(b, loc, memory, copy, arg);
+      toFree.push_back(copy);
+    }
+    for (Value result : call.getResults()) {
+      auto type = dyn_cast<MemRefType>(result.getType());
+      if (!type) {
+        results.push_back(result);
+        continue;
+      }
+      Value host = memref::AllocOp::create(
+          b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+          dynamicSizesOf(b, loc, result));
+      copyBuffer(b, loc, memory, result, host);
+      results.push_back(host);
+      // Results are owned by the caller (ownership-based deallocation
+      // clones the others): GPU buffers, so freed here.
+      toFree.push_back(result);
+    }
+    for (Value buffer : toFree)
+      freeBuffer(b, loc, buffer);
+    func::ReturnOp::create(b, loc, results);
+  }
+
+  LogicalResult rewriteFunction(func::FuncOp func) {
+    OpBuilder b(func.getContext());
+    SmallVector<Operation *> allocs, deallocs, globals, copies;
+    bool unsupported = false;
+    func.walk([&](Operation *op) {
+      if (op->getParentOfType<gpu::LaunchOp>())
+        return;
+      if (isa<memref::CopyOp>(op))
+        copies.push_back(op);
+      else if (isa<memref::AllocOp>(op))
+        allocs.push_back(op);
+      else if (isa<memref::DeallocOp>(op))
+        deallocs.push_back(op);
+      else if (isa<memref::GetGlobalOp>(op))
+        globals.push_back(op);
+      else if (isa<memref::AllocaOp>(op)) {
+        // Kernels made later may read it, and cannot address host stacks.
+        op->emitOpError("in host code of a GPU pipeline: kernels cannot "
+                        "address the host stack; allocate with memref.alloc");
+        unsupported = true;
+      }
+    });
+    if (unsupported)
+      return failure();
+
+    // The program's copies (inserted slices, clones) move data between
+    // buffers that kernels write: as linalg.copy they become kernels too,
+    // where memref.copy would run on the host and pull the pages over.
+    // A 0-d copy is a 1-element one: linalg ops without loops would stay
+    // host code, reading device memory.
+    for (Operation *op : copies) {
+      auto copy = cast<memref::CopyOp>(op);
+      b.setInsertionPoint(copy);
+      linalg::CopyOp::create(b, copy.getLoc(),
+                             asOneElement(b, copy.getLoc(), copy.getSource()),
+                             asOneElement(b, copy.getLoc(), copy.getTarget()));
+      copy.erase();
+    }
+    // Device memory: buffers that only host code reads and writes (the
+    // pointer and flag lists of ownership-based deallocation) stay host
+    // memory; those that kernels use too (scalars a host loop reduces) are
+    // managed, which both can read.
+    llvm::SmallPtrSet<Value, 8> hostBuffers;
+    for (Operation *op : allocs) {
+      auto alloc = cast<memref::AllocOp>(op);
+      BufferUses uses = usesOf(alloc.getResult());
+      if (memory == GPUBufferMemory::device && uses.host && !uses.kernels) {
+        hostBuffers.insert(alloc.getResult());
+        continue;
+      }
+      b.setInsertionPoint(alloc);
+      Value buffer = allocate(
+          b, alloc.getLoc(), uses.host ? GPUBufferMemory::managed : memory,
+          alloc.getType(), alloc.getDynamicSizes(), alloc.getSymbolOperands());
+      alloc.replaceAllUsesWith(buffer);
+      alloc.erase();
+    }
+    for (Operation *op : deallocs) {
+      auto dealloc = cast<memref::DeallocOp>(op);
+      if (hostBuffers.contains(dealloc.getMemref()))
+        continue;
+      b.setInsertionPoint(dealloc);
+      freeBuffer(b, dealloc.getLoc(), dealloc.getMemref());
+      dealloc.erase();
+    }
+    // Constants: GPU copies made on entry (get_global has no operands),
+    // freed before returning.
+    Block &entry = func.getBody().front();
+    SmallVector<Value> temporaries;
+    for (Operation *op : globals) {
+      auto global = cast<memref::GetGlobalOp>(op);
+      global->moveBefore(&entry, entry.begin());
+      b.setInsertionPointAfter(global);
+      temporaries.push_back(
+          redirectToGPUCopy(b, memory, global.getResult(), global.getLoc()));
+    }
+    if (!temporaries.empty())
+      func.walk([&](func::ReturnOp ret) {
+        b.setInsertionPoint(ret);
+        for (Value buffer : temporaries)
+          freeBuffer(b, ret.getLoc(), buffer);
+      });
+    return success();
+  }
+};
+
+} // namespace
