@@ -79,8 +79,9 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
 /// reductions loop in the thread), then upstream's NVVM pipeline lowers it.
 /// From sm_89 on, E4M3FN/E5M2 nearest-even saturating conversions use the
 /// hardware's `cvt.rn.satfinite` (convert-clamped-fp8-truncf-to-nvvm).
-/// Host code's buffers are device memory (qtrain-gpu-host-buffers); public
-/// functions take and return ordinary host memory, staged by copies.
+/// Host code's buffers are CUDA managed memory (qtrain-gpu-host-buffers
+/// with memory=managed); public functions take and return ordinary host
+/// memory.
 void buildLowerToNVVMPipeline(OpPassManager &pm,
                               const LowerToNVVMOptions &options);
 
