@@ -36,9 +36,10 @@ static const char *chipName(GPUChip chip) {
 /// multiply FP8 codes; sm_80's multiply f16 (and int8 on every chip).
 static bool hasFP8(GPUChip chip) { return chip != GPUChip::sm_80; }
 
-/// qtrain on tensors -> host code with gpu.launch kernels on managed
-/// memory: what the NVVM lowering and the emulator share.
-static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip) {
+/// qtrain on tensors -> host code with gpu.launch kernels on GPU buffers:
+/// what the NVVM lowering and the emulator share.
+static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
+                                 GPUBufferMemory memory) {
   // Training graphs' GEMMs of rounded operands multiply their codes.
   bool fp8Conversions = hasFP8(chip);
   buildQTrainToLinalgPipeline(pm,
@@ -57,12 +58,9 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip) {
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
-  // Kernels read and write host code's buffers: managed memory. (Device
-  // memory, the pass's default, ran the GEMMs 7 times faster on an H100,
-  // but training steps crashed there: some host access to a buffer is not
-  // yet found. docs/gpu.md.)
+  // Kernels read and write host code's buffers.
   GPUHostBuffersPassOptions buffers;
-  buffers.memory = GPUBufferMemory::managed;
+  buffers.memory = memory;
   pm.addPass(createGPUHostBuffersPass(buffers));
 
   // 8-bit and f16 GEMMs (FP8 codes from sm_89, f16 values and int8 on
@@ -87,7 +85,7 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip) {
 
 void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
                                             const LowerToNVVMOptions &options) {
-  buildKernelsPipeline(pm, options.chip);
+  buildKernelsPipeline(pm, options.chip, options.memory);
   // Before outlining, while the clamp bounds are constants in sight.
   if (hasFP8(options.chip))
     pm.addPass(createConvertClampedFP8TruncFToNVVMPass());
@@ -114,7 +112,7 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
 
 void mlir::qtrain::buildLowerToGPUEmulatorPipeline(
     OpPassManager &pm, const LowerToNVVMOptions &options) {
-  buildKernelsPipeline(pm, options.chip);
+  buildKernelsPipeline(pm, options.chip, options.memory);
   pm.addPass(createEmulateGPULaunchesOnCPUPass());
   pm.addPass(createCanonicalizerPass());
   // The FP8 conversions that the GPU's cvt instructions would do (and the

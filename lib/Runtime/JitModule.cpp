@@ -112,17 +112,22 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
   if (emulator) {
     mlir::qtrain::LowerToNVVMOptions options;
     options.chip = target.chip;
+    options.memory = target.memory;
     mlir::qtrain::buildLowerToGPUEmulatorPipeline(pm, options);
   } else if (cuda) {
     // PTX, compiled by the driver for the GPU at hand.
     mlir::qtrain::LowerToNVVMOptions options;
     options.chip = target.chip;
+    options.memory = target.memory;
     mlir::qtrain::buildLowerToNVVMPipeline(pm, options);
   } else {
     mlir::qtrain::LowerToCPUOptions defaults;
     mlir::qtrain::buildLowerToCPUPipeline(
         pm, target.cpuOptions ? *target.cpuOptions : defaults);
   }
+  // A driver's --mlir-print-ir-*, --mlir-timing, where it registered them
+  // (failure here means it did not).
+  (void)applyPassManagerCLOptions(pm);
   if (failed(pm.run(*module)))
     return nullptr;
   if (lowered)

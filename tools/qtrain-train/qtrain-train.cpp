@@ -15,15 +15,18 @@
 
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
+#include "qtrain/InitAllPasses.h"
 #include "qtrain/Pipelines/Pipelines.h"
 #include "qtrain/Runtime/CudaDevice.h"
 #include "qtrain/Runtime/FlatInterface.h"
 #include "qtrain/Runtime/JitModule.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
@@ -66,6 +69,18 @@ static cl::opt<DeviceKind> device(
                           "the GPU kernels for --chip, run on CPU threads "
                           "(qtrain-lower-to-gpu-emulator; slow, for "
                           "testing)")));
+// Managed by default on a GPU: device buffers crashed training steps on an
+// H100 (docs/gpu.md); the emulator, whose guard finds no host access to
+// device memory in them, tests them with device buffers.
+static cl::opt<mlir::qtrain::GPUBufferMemory> gpuMemory(
+    cl::cat(trainOptions), "gpu-memory",
+    cl::desc("Where the GPU step's buffers are (--device=cuda, gpu-emulator)"),
+    cl::init(mlir::qtrain::GPUBufferMemory::managed),
+    cl::values(clEnumValN(mlir::qtrain::GPUBufferMemory::device, "device",
+                          "device memory, arguments staged by copies"),
+               clEnumValN(mlir::qtrain::GPUBufferMemory::managed, "managed",
+                          "CUDA managed memory")));
+
 static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
     cl::cat(trainOptions), "chip",
     cl::desc("The GPU whose kernels --device=gpu-emulator runs"),
@@ -256,7 +271,7 @@ static bool compile(const std::string &source, Config config, Compiled &out,
         options.rangeBatchNormChunks = rangeBatchNormChunks;
         options.rangeBatchNormConstant = rangeBatchNormConstant;
         mlir::qtrain::buildTrainingStepPipeline(pm, options);
-        if (failed(pm.run(module)))
+        if (failed(applyPassManagerCLOptions(pm)) || failed(pm.run(module)))
           return failure();
         if (dumpIR)
           llvm::outs() << "// ----- training step (qtrain-training-step, "
@@ -655,7 +670,15 @@ static void printComparison(ArrayRef<std::pair<Config, Result>> results) {
 }
 
 int main(int argc, char **argv) {
+  // A crash (in JIT-compiled code too) prints a stack trace.
+  llvm::InitLLVM initLLVM(argc, argv);
   cl::HideUnrelatedOptions(trainOptions);
+  // MLIR's pass-manager options (--mlir-print-ir-before=<pass>,
+  // --mlir-timing, ...) apply to the pipelines that compile the model;
+  // their pass names must be registered to be named.
+  mlir::registerAllPasses();
+  mlir::qtrain::registerAllPasses();
+  mlir::registerPassManagerCLOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
       "qtrain-train: train a model on Fashion-MNIST through the qtrain "
@@ -679,9 +702,9 @@ int main(int argc, char **argv) {
     }
     llvm::outs() << "device: " << gpu->name << " (compute capability "
                  << gpu->major << "." << gpu->minor << ")\n";
-    target = ::qtrain::runtime::Target::cuda(gpu->chip());
+    target = ::qtrain::runtime::Target::cuda(gpu->chip(), gpuMemory);
   } else if (device == DeviceKind::gpuEmulator) {
-    target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip);
+    target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip, gpuMemory);
   }
   Split trainSet, testSet;
   std::string error;

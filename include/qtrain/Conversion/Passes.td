@@ -247,6 +247,13 @@ def EmulateGPULaunchesOnCPUPass
     `gpu.memcpy` become their memref counterparts and `gpu.wait` goes.
     Any other GPU or NVVM op is an error.
 
+    With `guard-device-memory` (the default), host code that touches a
+    device buffer fails as it would on a GPU: each device `gpu.alloc` gets
+    pages of its own, registered with the emulator library, which keeps
+    them inaccessible except while a kernel or a `gpu.memcpy` runs; a host
+    access outside that stops the program with a message naming the buffer.
+    Managed (`host_shared`) buffers stay open to the host.
+
     Example:
     ```mlir
     gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
@@ -278,6 +285,11 @@ def EmulateGPULaunchesOnCPUPass
     ```
     `qtrain-lower-to-gpu-emulator` runs it in place of the NVVM lowering.
   }];
+  let options = [
+    Option<"guardDeviceMemory", "guard-device-memory", "bool",
+           /*default=*/"true",
+           "Stop host code that touches a device buffer (page protection)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::func::FuncDialect",
                            "::mlir::LLVM::LLVMDialect",

@@ -69,6 +69,15 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
           clEnumValN(GPUBinaryFormat::bin, "bin", "a cubin (needs ptxas)"),
           clEnumValN(GPUBinaryFormat::fatbin, "fatbin",
                      "a fatbin (needs ptxas and fatbinary)"))};
+  PassOptions::Option<GPUBufferMemory> memory{
+      *this, "memory",
+      llvm::cl::desc("Where host code's buffers are (qtrain-gpu-host-buffers)"),
+      llvm::cl::init(GPUBufferMemory::device),
+      llvm::cl::values(
+          clEnumValN(GPUBufferMemory::device, "device",
+                     "device memory, arguments and results staged by copies"),
+          clEnumValN(GPUBufferMemory::managed, "managed",
+                     "CUDA managed memory, which pages migrate in"))};
 };
 
 /// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host

@@ -35,15 +35,21 @@ struct Target {
   /// qtrain-lower-to-cpu's options (its defaults where null); not owned.
   const mlir::qtrain::LowerToCPUOptions *cpuOptions = nullptr;
   mlir::qtrain::GPUChip chip = mlir::qtrain::GPUChip::sm_90a;
+  /// Where host code's buffers are on a GPU (qtrain-lower-to-nvvm's memory).
+  mlir::qtrain::GPUBufferMemory memory = mlir::qtrain::GPUBufferMemory::device;
 
   static Target cpu(const mlir::qtrain::LowerToCPUOptions *options = nullptr) {
     return {Device::cpu, options};
   }
-  static Target cuda(mlir::qtrain::GPUChip chip) {
-    return {Device::cuda, nullptr, chip};
+  static Target cuda(mlir::qtrain::GPUChip chip,
+                     mlir::qtrain::GPUBufferMemory memory =
+                         mlir::qtrain::GPUBufferMemory::device) {
+    return {Device::cuda, nullptr, chip, memory};
   }
-  static Target gpuEmulator(mlir::qtrain::GPUChip chip) {
-    return {Device::gpuEmulator, nullptr, chip};
+  static Target gpuEmulator(mlir::qtrain::GPUChip chip,
+                            mlir::qtrain::GPUBufferMemory memory =
+                                mlir::qtrain::GPUBufferMemory::device) {
+    return {Device::gpuEmulator, nullptr, chip, memory};
   }
 };
 

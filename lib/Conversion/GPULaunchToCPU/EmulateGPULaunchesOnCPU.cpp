@@ -43,6 +43,39 @@ namespace {
 constexpr StringLiteral kMMASyncFn = "qtrain_emulate_mma_sync";
 constexpr StringLiteral kWGMMAFn = "qtrain_emulate_wgmma";
 constexpr StringLiteral kThreadIdFn = "qtrain_emulate_thread_id";
+// The device-memory guard (lib/Runtime/GPUEmulator/DeviceMemoryGuard.cpp).
+constexpr StringLiteral kGPUAllocFn = "qtrain_emulate_gpu_alloc";
+constexpr StringLiteral kGPUFreeFn = "qtrain_emulate_gpu_free";
+constexpr StringLiteral kHostFreeFn = "qtrain_emulate_host_free";
+constexpr StringLiteral kDeviceBeginFn = "qtrain_emulate_device_begin";
+constexpr StringLiteral kDeviceEndFn = "qtrain_emulate_device_end";
+constexpr int64_t kPageBytes = 4096;
+
+/// `name`, declared in `module` unless it is there; emulator entry points
+/// with memref arguments take them by C interface.
+func::FuncOp declare(ModuleOp module, StringRef name, TypeRange arguments,
+                     TypeRange results) {
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  auto builder = OpBuilder::atBlockEnd(module.getBody());
+  auto fn = func::FuncOp::create(builder, module.getLoc(), name,
+                                 builder.getFunctionType(arguments, results));
+  fn.setPrivate();
+  if (llvm::any_of(arguments, llvm::IsaPred<MemRefType>))
+    fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                builder.getUnitAttr());
+  return fn;
+}
+
+/// Calls the guard's `name` (no results) at the builder.
+void callGuard(OpBuilder &b, Location loc, StringRef name,
+               ValueRange args = {}) {
+  func::CallOp::create(
+      b, loc,
+      declare(b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>(),
+              name, args.getTypes(), {}),
+      args);
+}
 
 /// What an `llvm.nvvm.mma.m16n8k*.row.col.*` intrinsic multiplies, from
 /// its name (LLVM's NVPTX naming: f16 MMAs are named by their D and C
@@ -154,8 +187,9 @@ SmallVector<MMAGroup> warpMMAGroups(Region &region) {
 /// Emulates one gpu.launch.
 class LaunchEmulator {
 public:
-  LaunchEmulator(gpu::LaunchOp launch)
-      : launch(launch), b(launch.getLoc(), launch) {}
+  LaunchEmulator(gpu::LaunchOp launch, bool guardDeviceMemory)
+      : launch(launch), b(launch.getLoc(), launch),
+        guardDeviceMemory(guardDeviceMemory) {}
   LogicalResult emulate();
 
 private:
@@ -180,12 +214,14 @@ private:
   SmallVector<Value> loadWords(TypeRange types, int64_t first);
   Value packStruct(Type structType, ValueRange values);
 
-  /// `name`, declared in the module unless it is there; emulator entry
-  /// points with memref arguments take them by C interface.
-  func::FuncOp declare(StringRef name, TypeRange arguments, TypeRange results);
+  func::FuncOp declare(StringRef name, TypeRange arguments, TypeRange results) {
+    return ::declare(launch->getParentOfType<ModuleOp>(), name, arguments,
+                     results);
+  }
 
   gpu::LaunchOp launch;
   ImplicitLocOpBuilder b;
+  bool guardDeviceMemory;
   // Sizes, and indices while the body is built.
   SmallVector<Value, 3> grid, block, blockIds, threadIds;
   // The thread's index in its block, its block's scratch rows (lockstep
@@ -193,21 +229,6 @@ private:
   Value threadId, scratch, arena, arenaBytes;
   int64_t scratchWords = 0;
 };
-
-func::FuncOp LaunchEmulator::declare(StringRef name, TypeRange arguments,
-                                     TypeRange results) {
-  auto module = launch->getParentOfType<ModuleOp>();
-  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
-    return fn;
-  auto builder = OpBuilder::atBlockEnd(module.getBody());
-  auto fn = func::FuncOp::create(builder, module.getLoc(), name,
-                                 builder.getFunctionType(arguments, results));
-  fn.setPrivate();
-  if (llvm::any_of(arguments, llvm::IsaPred<MemRefType>))
-    fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                builder.getUnitAttr());
-  return fn;
-}
 
 bool LaunchEmulator::needsLockstep() {
   return launch.getBody()
@@ -458,6 +479,8 @@ LogicalResult LaunchEmulator::emulate() {
     return launch.emitOpError("cannot emulate asynchronous launches, dynamic "
                               "shared memory or clusters");
   bool lockstep = needsLockstep();
+  if (guardDeviceMemory)
+    callGuard(b, launch.getLoc(), kDeviceBeginFn);
   grid = {launch.getGridSizeX(), launch.getGridSizeY(), launch.getGridSizeZ()};
   block = {launch.getBlockSizeX(), launch.getBlockSizeY(),
            launch.getBlockSizeZ()};
@@ -562,31 +585,109 @@ LogicalResult LaunchEmulator::emulate() {
     memref::DeallocOp::create(b, scratch);
   if (arena)
     memref::DeallocOp::create(b, arena);
+  if (guardDeviceMemory) {
+    b.setInsertionPoint(launch);
+    callGuard(b, launch.getLoc(), kDeviceEndFn);
+  }
   launch.erase();
   return success();
 }
 
-/// Managed and device buffers become host buffers; the host's waits have
-/// nothing to wait for.
-LogicalResult emulateHostOps(ModuleOp module) {
+/// Bytes of one element of a buffer the guard can place, or 0.
+int64_t elementBytes(Type element) {
+  if (element.isIndex())
+    return 8;
+  if (!element.isIntOrFloat())
+    return 0;
+  return llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
+}
+
+/// The address of `memref`'s first element, as the guard takes it.
+Value addressOf(OpBuilder &b, Location loc, Value memref) {
+  Value address =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
+  return arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
+}
+
+/// A device buffer on pages of its own, registered with the guard: an i8
+/// buffer of whole pages, page-aligned, viewed as `alloc`'s type.
+Value allocateGuarded(OpBuilder &b, gpu::AllocOp alloc) {
+  MemRefType type = alloc.getMemref().getType();
+  int64_t bytesPerElement = elementBytes(type.getElementType());
+  if (!type.getLayout().isIdentity() || bytesPerElement == 0)
+    return nullptr;
+  Location loc = alloc.getLoc();
+  auto constant = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  Value bytes = constant(bytesPerElement);
+  unsigned nextDynamic = 0;
+  for (int64_t size : type.getShape())
+    bytes = arith::MulIOp::create(b, loc, bytes,
+                                  ShapedType::isDynamic(size)
+                                      ? alloc.getDynamicSizes()[nextDynamic++]
+                                      : constant(size));
+  // At least one page, whole pages.
+  Value pages = arith::DivUIOp::create(
+      b, loc, arith::AddIOp::create(b, loc, bytes, constant(kPageBytes)),
+      constant(kPageBytes));
+  Value rounded = arith::MulIOp::create(b, loc, pages, constant(kPageBytes));
+  Value raw = memref::AllocOp::create(
+      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
+      ValueRange{rounded}, b.getI64IntegerAttr(kPageBytes));
+  callGuard(b, loc, kGPUAllocFn,
+            {addressOf(b, loc, raw),
+             arith::IndexCastOp::create(b, loc, b.getI64Type(), rounded),
+             arith::ConstantIntOp::create(b, loc, 1, 1)});
+  return memref::ViewOp::create(b, loc, type, raw, constant(0),
+                                alloc.getDynamicSizes());
+}
+
+/// Managed and device buffers become host buffers (registered with the
+/// guard, device ones closed to host code); the host's waits have nothing
+/// to wait for.
+LogicalResult emulateHostOps(ModuleOp module, bool guardDeviceMemory) {
   SmallVector<Operation *> ops;
   module.walk([&](Operation *op) {
     if (isa<gpu::GPUDialect>(op->getDialect()))
       ops.push_back(op);
   });
+  // Host code's own frees (before gpu.dealloc becomes one) must not free
+  // GPU buffers.
+  if (guardDeviceMemory)
+    module.walk([&](memref::DeallocOp dealloc) {
+      OpBuilder b(dealloc);
+      callGuard(b, dealloc.getLoc(), kHostFreeFn,
+                {addressOf(b, dealloc.getLoc(), dealloc.getMemref())});
+    });
   for (Operation *op : ops) {
     OpBuilder b(op);
+    Location loc = op->getLoc();
     if (auto alloc = dyn_cast<gpu::AllocOp>(op)) {
-      auto type = alloc.getMemref().getType();
-      alloc.getMemref().replaceAllUsesWith(
-          memref::AllocOp::create(
-              b, alloc.getLoc(), type, alloc.getDynamicSizes(),
-              alloc.getSymbolOperands(), b.getI64IntegerAttr(64))
-              .getResult());
+      Value buffer;
+      if (guardDeviceMemory && !alloc.getHostShared())
+        buffer = allocateGuarded(b, alloc);
+      if (!buffer) {
+        buffer = memref::AllocOp::create(
+            b, loc, alloc.getMemref().getType(), alloc.getDynamicSizes(),
+            alloc.getSymbolOperands(), b.getI64IntegerAttr(64));
+        if (guardDeviceMemory)
+          callGuard(b, loc, kGPUAllocFn,
+                    {addressOf(b, loc, buffer),
+                     arith::ConstantIntOp::create(b, loc, 0, 64),
+                     arith::ConstantIntOp::create(b, loc, 0, 1)});
+      }
+      alloc.getMemref().replaceAllUsesWith(buffer);
     } else if (auto dealloc = dyn_cast<gpu::DeallocOp>(op)) {
-      memref::DeallocOp::create(b, dealloc.getLoc(), dealloc.getMemref());
+      if (guardDeviceMemory)
+        callGuard(b, loc, kGPUFreeFn, {addressOf(b, loc, dealloc.getMemref())});
+      memref::DeallocOp::create(b, loc, dealloc.getMemref());
     } else if (auto copy = dyn_cast<gpu::MemcpyOp>(op)) {
-      memref::CopyOp::create(b, copy.getLoc(), copy.getSrc(), copy.getDst());
+      if (guardDeviceMemory)
+        callGuard(b, loc, kDeviceBeginFn);
+      memref::CopyOp::create(b, loc, copy.getSrc(), copy.getDst());
+      if (guardDeviceMemory)
+        callGuard(b, loc, kDeviceEndFn);
     } else if (!isa<gpu::WaitOp>(op)) {
       return op->emitOpError("cannot be emulated on the CPU");
     }
@@ -608,14 +709,16 @@ LogicalResult emulateHostOps(ModuleOp module) {
 struct EmulateGPULaunchesOnCPUPass
     : mlir::qtrain::impl::EmulateGPULaunchesOnCPUPassBase<
           EmulateGPULaunchesOnCPUPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<gpu::LaunchOp> launches;
     module.walk([&](gpu::LaunchOp launch) { launches.push_back(launch); });
     for (gpu::LaunchOp launch : launches)
-      if (failed(LaunchEmulator(launch).emulate()))
+      if (failed(LaunchEmulator(launch, guardDeviceMemory).emulate()))
         return signalPassFailure();
-    if (failed(emulateHostOps(module)))
+    if (failed(emulateHostOps(module, guardDeviceMemory)))
       return signalPassFailure();
   }
 };

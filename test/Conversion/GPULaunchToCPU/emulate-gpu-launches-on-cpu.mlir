@@ -1,4 +1,7 @@
 // RUN: qtrain-opt %s -split-input-file -emulate-gpu-launches-on-cpu -cse | FileCheck %s
+// RUN: qtrain-opt %s -split-input-file \
+// RUN:   -emulate-gpu-launches-on-cpu=guard-device-memory=false -cse \
+// RUN:   | FileCheck %s --check-prefix=UNGUARDED
 
 // Threads that never meet run one after another: loops over the grid (z, y,
 // x outermost to innermost) and over the block, ids from the loops.
@@ -169,18 +172,95 @@ func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
 
 // -----
 
-// Host code: managed (or device) buffers are host buffers, and the waits
-// and async tokens go.
-// CHECK-LABEL: func.func @host_memory
+// Host code: managed buffers are host buffers, registered with the guard
+// (open to the host: device=false), and the waits and async tokens go. A
+// copy is device code (host code may not touch device memory).
+// CHECK-LABEL: func.func @managed_memory
 // CHECK-NEXT:    %[[BUF:.+]] = memref.alloc(%{{.+}}) {alignment = 64 : i64} : memref<?xf32>
+// CHECK-NEXT:    %[[ADDRESS:.+]] = memref.extract_aligned_pointer_as_index %[[BUF]]
+// CHECK-NEXT:    %[[ADDRESS64:.+]] = arith.index_cast %[[ADDRESS]] : index to i64
+// CHECK-NEXT:    %[[ZERO:.+]] = arith.constant 0 : i64
+// CHECK-NEXT:    %[[FALSE:.+]] = arith.constant false
+// CHECK-NEXT:    call @qtrain_emulate_gpu_alloc(%[[ADDRESS64]], %[[ZERO]], %[[FALSE]])
+// CHECK-NEXT:    call @qtrain_emulate_device_begin()
 // CHECK-NEXT:    memref.copy %{{.+}}, %[[BUF]]
+// CHECK-NEXT:    call @qtrain_emulate_device_end()
+// CHECK-NEXT:    call @qtrain_emulate_gpu_free(%[[ADDRESS64]])
 // CHECK-NEXT:    memref.dealloc %[[BUF]]
 // CHECK-NEXT:    return
-func.func @host_memory(%n: index, %src: memref<?xf32>) {
+// UNGUARDED-LABEL: func.func @managed_memory
+// UNGUARDED-NEXT:    %[[BUF:.+]] = memref.alloc(%{{.+}}) {alignment = 64 : i64} : memref<?xf32>
+// UNGUARDED-NEXT:    memref.copy %{{.+}}, %[[BUF]]
+// UNGUARDED-NEXT:    memref.dealloc %[[BUF]]
+// UNGUARDED-NEXT:    return
+func.func @managed_memory(%n: index, %src: memref<?xf32>) {
   %buf = gpu.alloc host_shared (%n) : memref<?xf32>
   gpu.memcpy %buf, %src : memref<?xf32>, memref<?xf32>
   %stream = gpu.wait async
   %freed = gpu.dealloc async [%stream] %buf : memref<?xf32>
   gpu.wait [%freed]
+  return
+}
+
+// -----
+
+// Device buffers: whole pages of their own (at least one), page-aligned,
+// registered with the guard, which closes them to host code; kernels open
+// them.
+// CHECK-LABEL: func.func @device_memory
+// CHECK-SAME:    (%[[N:.+]]: index)
+// CHECK:         %[[BYTES:.+]] = arith.muli %c8, %[[N]]
+// CHECK:         %[[PLUS:.+]] = arith.addi %[[BYTES]], %c4096
+// CHECK-NEXT:    %[[PAGES:.+]] = arith.divui %[[PLUS]], %c4096
+// CHECK-NEXT:    %[[ROUNDED:.+]] = arith.muli %[[PAGES]], %c4096
+// CHECK-NEXT:    %[[RAW:.+]] = memref.alloc(%[[ROUNDED]]) {alignment = 4096 : i64} : memref<?xi8>
+// CHECK-NEXT:    %[[ADDRESS:.+]] = memref.extract_aligned_pointer_as_index %[[RAW]]
+// CHECK-NEXT:    %[[ADDRESS64:.+]] = arith.index_cast %[[ADDRESS]] : index to i64
+// CHECK-NEXT:    %[[ROUNDED64:.+]] = arith.index_cast %[[ROUNDED]] : index to i64
+// CHECK-NEXT:    %[[TRUE:.+]] = arith.constant true
+// CHECK-NEXT:    call @qtrain_emulate_gpu_alloc(%[[ADDRESS64]], %[[ROUNDED64]], %[[TRUE]])
+// CHECK:         %[[BUF:.+]] = memref.view %[[RAW]][%c0][%[[N]]] : memref<?xi8> to memref<?xi64>
+// CHECK-NEXT:    call @qtrain_emulate_device_begin()
+// CHECK:           memref.store %{{.+}}, %[[BUF]]
+// CHECK:         call @qtrain_emulate_device_end()
+// CHECK:         call @qtrain_emulate_gpu_free
+// CHECK-NEXT:    memref.dealloc %[[BUF]]
+// UNGUARDED-LABEL: func.func @device_memory
+// UNGUARDED-NOT:   call
+// UNGUARDED:       memref.alloc(%{{.+}}) {alignment = 64 : i64} : memref<?xi64>
+// UNGUARDED-NOT:   call
+// UNGUARDED:       return
+func.func @device_memory(%n: index) {
+  %c1 = arith.constant 1 : index
+  %stream = gpu.wait async
+  %buf, %made = gpu.alloc async [%stream] (%n) : memref<?xi64>
+  gpu.wait [%made]
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    %v = arith.constant 7 : i64
+    memref.store %v, %buf[%tx] : memref<?xi64>
+    gpu.terminator
+  }
+  %s2 = gpu.wait async
+  %freed = gpu.dealloc async [%s2] %buf : memref<?xi64>
+  gpu.wait [%freed]
+  return
+}
+
+// -----
+
+// Host code's own frees are checked not to free a GPU buffer.
+// CHECK-LABEL: func.func @host_free
+// CHECK-NEXT:    %[[BUF:.+]] = memref.alloc()
+// CHECK-NEXT:    %[[ADDRESS:.+]] = memref.extract_aligned_pointer_as_index %[[BUF]]
+// CHECK-NEXT:    %[[ADDRESS64:.+]] = arith.index_cast %[[ADDRESS]] : index to i64
+// CHECK-NEXT:    call @qtrain_emulate_host_free(%[[ADDRESS64]])
+// CHECK-NEXT:    memref.dealloc %[[BUF]]
+// UNGUARDED-LABEL: func.func @host_free
+// UNGUARDED-NEXT:    memref.alloc()
+// UNGUARDED-NEXT:    memref.dealloc
+func.func @host_free() {
+  %buf = memref.alloc() : memref<4xf32>
+  memref.dealloc %buf : memref<4xf32>
   return
 }

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::qtrain {
@@ -135,24 +136,88 @@ Value asOneElement(OpBuilder &b, Location loc, Value memref) {
                                        ArrayRef<ReassociationIndices>{});
 }
 
-/// Who reads or writes a buffer of host code, through its views: host code
-/// itself (element accesses), kernels (linalg ops, which become kernels).
+/// Who uses a buffer of host code: host code itself (element accesses, and
+/// functions without a body, such as the runner's printMemref), kernels
+/// (linalg ops, which become kernels); and whether anyone reads or writes
+/// its elements.
 struct BufferUses {
   bool host = false, kernels = false;
+  bool reads = false, writes = false;
 };
 
+/// Records the reads and writes of `value`'s elements by `user`, an op
+/// that the flow of usesOf does not follow; ops that do not declare their
+/// effects may do both.
+void recordAccesses(Operation *user, Value value, BufferUses &uses) {
+  auto effects = dyn_cast<MemoryEffectOpInterface>(user);
+  if (!effects) {
+    uses.reads = uses.writes = true;
+    return;
+  }
+  SmallVector<MemoryEffects::EffectInstance> instances;
+  effects.getEffectsOnValue(value, instances);
+  for (const MemoryEffects::EffectInstance &instance : instances) {
+    uses.reads |= isa<MemoryEffects::Read>(instance.getEffect());
+    uses.writes |= isa<MemoryEffects::Write>(instance.getEffect());
+  }
+}
+
+/// The uses of `buffer` and of everything it flows into: its views, the
+/// arguments of the functions it is passed to, the results of the calls it
+/// is returned from and of the loops and branches that yield it.
 BufferUses usesOf(Value buffer) {
   BufferUses uses;
   SmallVector<Value> worklist = {buffer};
-  while (!worklist.empty())
-    for (Operation *user : worklist.pop_back_val().getUsers()) {
-      if (accessesElements(user))
+  llvm::DenseSet<Value> seen = {buffer};
+  auto flowsInto = [&](Value value) {
+    if (seen.insert(value).second)
+      worklist.push_back(value);
+  };
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (OpOperand &use : value.getUses()) {
+      Operation *user = use.getOwner();
+      unsigned index = use.getOperandNumber();
+      if (accessesElements(user)) {
         uses.host = true;
-      else if (isa<linalg::LinalgOp>(user))
+        recordAccesses(user, value, uses);
+      } else if (isa<linalg::LinalgOp>(user)) {
         uses.kernels = true;
-      else if (isa<ViewLikeOpInterface>(user))
-        llvm::append_range(worklist, user->getResults());
+        recordAccesses(user, value, uses);
+      } else if (isa<ViewLikeOpInterface>(user)) {
+        for (Value result : user->getResults())
+          flowsInto(result);
+      } else if (auto call = dyn_cast<func::CallOp>(user)) {
+        // Not cached: the pass adds functions as it goes.
+        auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+            call, call.getCalleeAttr());
+        if (!callee || callee.isExternal())
+          uses.host = uses.reads = uses.writes = true;
+        else
+          flowsInto(callee.getArgument(index));
+      } else if (isa<func::ReturnOp>(user)) {
+        auto func = user->getParentOfType<func::FuncOp>();
+        auto module = func->getParentOfType<ModuleOp>();
+        if (auto calls = SymbolTable::getSymbolUses(func, module))
+          for (const SymbolTable::SymbolUse &symbolUse : *calls)
+            if (auto call = dyn_cast<func::CallOp>(symbolUse.getUser()))
+              flowsInto(call.getResult(index));
+      } else if (isa<scf::YieldOp>(user)) {
+        Operation *parent = user->getParentOp();
+        flowsInto(parent->getResult(index));
+        if (auto loop = dyn_cast<scf::ForOp>(parent))
+          flowsInto(loop.getRegionIterArgs()[index]);
+      } else if (auto loop = dyn_cast<scf::ForOp>(user)) {
+        if (index >= loop.getNumControlOperands()) {
+          unsigned arg = index - loop.getNumControlOperands();
+          flowsInto(loop.getRegionIterArgs()[arg]);
+          flowsInto(loop.getResult(arg));
+        }
+      } else {
+        recordAccesses(user, value, uses);
+      }
     }
+  }
   return uses;
 }
 
@@ -202,7 +267,8 @@ struct GPUHostBuffersPass
     b.setInsertionPointToStart(entry);
     Location loc = func.getLoc();
     SmallVector<Value> args;
-    SmallVector<std::pair<Value, Value>> staged;
+    // (argument, its GPU copy, whether the body writes it).
+    SmallVector<std::tuple<Value, Value, bool>> staged;
     for (BlockArgument arg : entry->getArguments()) {
       bool used = !body.getArgument(arg.getArgNumber()).use_empty();
       if (!isa<MemRefType>(arg.getType()) || !used) {
@@ -210,15 +276,18 @@ struct GPUHostBuffersPass
         continue;
       }
       // An argument that the body's host code reads itself is managed.
-      bool hostReads = usesOf(body.getArgument(arg.getArgNumber())).host;
+      // One it writes is copied in too: its other elements go back.
+      BufferUses uses = usesOf(body.getArgument(arg.getArgNumber()));
       args.push_back(
-          gpuCopy(b, loc, hostReads ? GPUBufferMemory::managed : memory, arg));
-      staged.push_back({arg, args.back()});
+          gpuCopy(b, loc, uses.host ? GPUBufferMemory::managed : memory, arg));
+      staged.push_back({arg, args.back(), uses.writes});
     }
     auto call = func::CallOp::create(b, loc, body, args);
     SmallVector<Value> results, toFree;
-    for (auto [arg, copy] : staged) {
-      copyBuffer(b, loc, memory, copy, arg);
+    for (auto [arg, copy, written] : staged) {
+      // Only what the body may have changed goes back.
+      if (written)
+        copyBuffer(b, loc, memory, copy, arg);
       toFree.push_back(copy);
     }
     for (Value result : call.getResults()) {

@@ -3,8 +3,9 @@
 // Device memory (the default). A public function keeps the CPU calling
 // convention: its body moves to a private @<name>_gpu trading device
 // buffers (the program's copies there become linalg.copy kernels), and the
-// public function stages the argument in a device copy (gpu.memcpy in,
-// then back after the call) and returns the result in a malloc'd copy.
+// public function stages the argument in a device copy (gpu.memcpy in;
+// the body only reads it, so nothing goes back) and returns the result in
+// a malloc'd copy.
 // Allocations, copies and frees run on streams of their own, waited for.
 // CHECK-LABEL: func.func private @public_abi_gpu(
 // CHECK-SAME:      %[[XB:.+]]: memref<4xf32>) -> memref<4xf32>
@@ -22,9 +23,6 @@
 // CHECK-NEXT:    %[[C0:.+]] = gpu.memcpy async [%[[S0]]] %[[XD]], %[[X]]
 // CHECK-NEXT:    gpu.wait [%[[C0]]]
 // CHECK-NEXT:    %[[R:.+]] = call @public_abi_gpu(%[[XD]])
-// CHECK-NEXT:    %[[S1:.+]] = gpu.wait async
-// CHECK-NEXT:    %[[C1:.+]] = gpu.memcpy async [%[[S1]]] %[[X]], %[[XD]]
-// CHECK-NEXT:    gpu.wait [%[[C1]]]
 // CHECK-NEXT:    %[[H:.+]] = memref.alloc() : memref<4xf32>
 // CHECK-NEXT:    %[[S2:.+]] = gpu.wait async
 // CHECK-NEXT:    %[[C2:.+]] = gpu.memcpy async [%[[S2]]] %[[H]], %[[R]]
@@ -129,5 +127,98 @@ func.func @scalar_copy(%x: memref<f32>, %y: memref<f32>) {
 func.func @strided_scalar_copy(%x: memref<4xf32>, %y: memref<f32>) {
   %e = memref.subview %x[3] [1] [1] : memref<4xf32> to memref<f32, strided<[], offset: 3>>
   memref.copy %e, %y : memref<f32, strided<[], offset: 3>> to memref<f32>
+  return
+}
+
+// -----
+
+// A function without a body (the runner's printMemref) is host code: a
+// buffer passed to it is managed memory.
+// CHECK-LABEL: func.func private @printed_gpu(
+// CHECK-NEXT:    %[[B:.+]] = gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-NEXT:    linalg.copy
+// CHECK-NEXT:    %[[U:.+]] = memref.cast %[[B]]
+// CHECK-NEXT:    call @printMemrefF32(%[[U]])
+func.func private @printMemrefF32(memref<*xf32>)
+func.func @printed(%x: memref<4xf32>) {
+  %b = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%x : memref<4xf32>) outs(%b : memref<4xf32>)
+  %u = memref.cast %b : memref<4xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  memref.dealloc %b : memref<4xf32>
+  return
+}
+
+// -----
+
+// Uses are followed into callees (their arguments), out of them (the
+// results of their calls) and through loops: each buffer here is read by
+// host code somewhere, so each is managed. The buffer only kernels use
+// stays device memory.
+// CHECK-LABEL: func.func private @reads_argument(
+// CHECK-LABEL: func.func private @makes_result(
+// CHECK-NEXT:    gpu.alloc  host_shared () : memref<4xf32>
+// CHECK-LABEL: func.func private @callers_gpu(
+// CHECK:         gpu.alloc  host_shared () : memref<4xf32>
+// CHECK:         call @reads_argument
+// CHECK:         call @makes_result
+// CHECK:         gpu.alloc  host_shared () : memref<4xf32>
+// CHECK:         scf.for
+// CHECK:         gpu.alloc async [%{{.+}}] () : memref<4xf32>
+// CHECK:         return
+func.func private @reads_argument(%b: memref<4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %v = memref.load %b[%c0] : memref<4xf32>
+  return %v : f32
+}
+func.func private @makes_result(%x: memref<4xf32>) -> memref<4xf32> {
+  %b = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%x : memref<4xf32>) outs(%b : memref<4xf32>)
+  return %b : memref<4xf32>
+}
+func.func @callers(%x: memref<4xf32>, %n: index) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %a = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%x : memref<4xf32>) outs(%a : memref<4xf32>)
+  %v = call @reads_argument(%a) : (memref<4xf32>) -> f32
+  %r = call @makes_result(%x) : (memref<4xf32>) -> memref<4xf32>
+  %w = memref.load %r[%c0] : memref<4xf32>
+  %l = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%x : memref<4xf32>) outs(%l : memref<4xf32>)
+  %last = scf.for %i = %c0 to %n step %c1 iter_args(%it = %l) -> memref<4xf32> {
+    scf.yield %it : memref<4xf32>
+  }
+  %u = memref.load %last[%c0] : memref<4xf32>
+  %k = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%x : memref<4xf32>) outs(%k : memref<4xf32>)
+  %s = arith.addf %v, %w : f32
+  %t = arith.addf %s, %u : f32
+  return %t : f32
+}
+
+// -----
+
+// An argument that the body writes (here through a callee) is copied back
+// after the call; one it only reads is not.
+// CHECK-LABEL: func.func @written_argument(
+// CHECK-SAME:      %[[X:.+]]: memref<4xf32>, %[[Y:.+]]: memref<4xf32>)
+// CHECK:         call @written_argument_gpu(%[[XD:[^,]+]], %[[YD:[^)]+]])
+// CHECK-NEXT:    %[[S:.+]] = gpu.wait async
+// CHECK-NEXT:    %[[C:.+]] = gpu.memcpy async [%[[S]]] %[[Y]], %[[YD]]
+// CHECK-NEXT:    gpu.wait [%[[C]]]
+// CHECK-NOT:     gpu.memcpy
+// CHECK:         return
+func.func private @fill(%y: memref<4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<4xf32>)
+  return
+}
+func.func @written_argument(%x: memref<4xf32>, %y: memref<4xf32>) {
+  %s = memref.subview %x[0] [4] [1] : memref<4xf32> to memref<4xf32, strided<[1]>>
+  %t = memref.alloc() : memref<4xf32>
+  linalg.copy ins(%s : memref<4xf32, strided<[1]>>) outs(%t : memref<4xf32>)
+  call @fill(%y) : (memref<4xf32>) -> ()
+  memref.dealloc %t : memref<4xf32>
   return
 }

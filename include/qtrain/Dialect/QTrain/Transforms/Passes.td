@@ -129,11 +129,14 @@ def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
     (`cuMemAlloc`), which the host cannot read, so constants
     (`memref.get_global`) are copied to device buffers on entry with
     `gpu.memcpy`. Buffers that host code reads or writes itself
-    (`memref.load`, `memref.store`, vector transfers, through views) stay
-    host memory where no kernel uses them (ownership-based deallocation's
+    (`memref.load`, `memref.store`, vector transfers, or a call of a
+    function without a body, such as the runner's `printMemref`) stay host
+    memory where no kernel uses them (ownership-based deallocation's
     pointer lists) and are managed memory where kernels do (a scale that a
     host loop reduces), as are the staged copies of arguments that host
-    code reads. (Callees reading an argument on the host are not seen.)
+    code reads. Each buffer is followed through its views, into the
+    functions it is passed to, out of the calls that return it, and
+    through `scf.for` and `scf.yield`.
     `memory=managed`: CUDA managed memory (`gpu.alloc host_shared`,
     `cuMemAllocManaged`), which pages migrate in and out of on first touch
     (slow), and copies stay `memref.copy`.
@@ -141,8 +144,9 @@ def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
     Public functions keep the CPU calling convention: each becomes a
     wrapper that stages its memref arguments in GPU buffers, calls its
     body (now a private `@<name>_gpu`, which the module's own calls call
-    directly), copies the arguments back (results written into arguments
-    arrive) and returns the results in `memref.alloc`'d (malloc) buffers.
+    directly), copies back the arguments that the body may write (results
+    written into arguments arrive) and returns the results in
+    `memref.alloc`'d (malloc) buffers.
     A stack buffer (`memref.alloca`) in host code is an error: kernels made
     later may read it. Copies, and frees, are the `async` forms on a stream
     of their own, waited for, since upstream's GPU-to-LLVM lowering
@@ -169,7 +173,7 @@ def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
       %t1 = gpu.memcpy async [%t0] %xd, %x : memref<4xf32>, memref<4xf32>
       gpu.wait [%t1]
       %y = call @f_gpu(%xd) : (memref<4xf32>) -> memref<4xf32>
-      ... (%xd copied back to %x the same way)
+      ... (%xd is only read: not copied back)
       %r = memref.alloc() : memref<4xf32>
       ... (%y copied to %r)
       %t2 = gpu.wait async
