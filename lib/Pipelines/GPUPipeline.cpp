@@ -73,7 +73,9 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
 
   // One GPU thread per element of each op's parallel iteration space,
   // flattened in row-major order (consecutive threads on consecutive
-  // elements); tiles of 256 are the thread blocks.
+  // elements); tiles of 256 are the thread blocks. Reductions loop in the
+  // threads, not around the launches.
+  pm.addPass(createInnermostReductionsPass());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
@@ -81,6 +83,8 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
+  // A name of its own for each kernel, for profiles.
+  pm.addPass(createNameGPUKernelsPass());
 }
 
 void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,

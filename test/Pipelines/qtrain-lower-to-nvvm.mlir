@@ -3,28 +3,30 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a format=isa" -o %t.mlir
 // RUN: FileCheck %s --check-prefix=HOST < %t.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.mlir %t
-// RUN: cat %t.quantize_gpu_kernel*.ptx | FileCheck %s --check-prefix=PTX
+// RUN: cat %t.quantize_gpu_*.ptx | FileCheck %s --check-prefix=PTX
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89 format=isa" -o %t.sm89.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89
-// RUN: cat %t.sm89.quantize_gpu_kernel*.ptx | FileCheck %s --check-prefix=SM89
+// RUN: cat %t.sm89.quantize_gpu_*.ptx | FileCheck %s --check-prefix=SM89
 
 // Elementwise qtrain ops become NVVM kernels, one thread per element, with
 // the same arithmetic as on the CPU (convert-qtrain-to-linalg; from sm_89
 // on, nearest-even saturating E4M3FN/E5M2 conversions use the hardware's
 // cvt.rn.satfinite), and
 // host code that launches them (256 threads a block; the reciprocal of the
-// scale is a one-thread kernel of its own). The PTX is for the
+// scale is a one-thread kernel of its own), each kernel named after its
+// function, what it does and its place (qtrain-name-gpu-kernels). The PTX is for the
 // requested chip; qtrain-lower-to-nvvm-ptxas.mlir checks that ptxas takes it.
 
 // HOST:      llvm.func @quantize_gpu(
-// HOST:        gpu.launch_func @quantize_gpu_kernel::@quantize_gpu_kernel blocks in (%{{.+}}) threads in (%[[T:[0-9]+]], %{{.+}})
-// HOST:      gpu.binary @quantize_gpu_kernel [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx84">{{.*}}assembly = "
+// HOST:        gpu.launch_func @quantize_gpu_map_0::@quantize_gpu_map_0 blocks in (%{{.+}}) threads in (%[[T:[0-9]+]], %{{.+}})
+// HOST:        gpu.launch_func @quantize_gpu_map_1::@quantize_gpu_map_1 blocks in
+// HOST:      gpu.binary @quantize_gpu_map_0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx84">{{.*}}assembly = "
 // HOST:      llvm.func @quantize(
 // HOST:        llvm.call @quantize_gpu(
 
 // PTX:       .version 8.4
 // PTX:       .target sm_90a
-// PTX:       .entry quantize_gpu_kernel(
+// PTX:       .entry quantize_gpu_map_{{[01]}}(
 // PTX:       ld.global.b32
 // PTX:       cvt.rn.satfinite.e4m3x2.f32
 // PTX:       st.global.b8
@@ -33,7 +35,7 @@
 // SM89:      cvt.rn.satfinite.e4m3x2.f32
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_80 format=isa" -o %t.sm80.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80
-// RUN: cat %t.sm80.quantize_gpu_kernel*.ptx | FileCheck %s --check-prefix=SM80
+// RUN: cat %t.sm80.quantize_gpu_*.ptx | FileCheck %s --check-prefix=SM80
 // sm_80 has no FP8 conversions: the portable integer encoding.
 // SM80:      .target sm_80
 // SM80-NOT:  cvt.rn.satfinite

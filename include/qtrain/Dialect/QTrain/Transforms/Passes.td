@@ -198,6 +198,65 @@ def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def InnermostReductionsPass : Pass<"qtrain-innermost-reductions"> {
+  let summary = "Move each linalg op's reduction loops inside its parallel ones";
+  let description = [{
+    `convert-linalg-to-parallel-loops` nests an op's loops in the order of
+    its iterators: a reduction iterator before a parallel one (a bias
+    gradient, the sum over the batch `d0` of a `[batch, channels]` tensor;
+    a weight gradient whose `k` comes first) becomes a sequential loop
+    around the parallel one, which the GPU lowering turns into a host loop
+    launching one kernel per reduction step. This pass permutes the
+    iterators of such ops (`linalg.generic`, and named ops generalized
+    first) so that the parallel ones come first, in their order, then the
+    reductions, in theirs: each GPU thread then loops over its output's
+    terms. Every output keeps its order of summation, so results keep their
+    bits. Ops whose reductions already come last are left as they are.
+    `qtrain-lower-to-nvvm` runs it before the parallel loops are made.
+
+    Example:
+    ```mlir
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                                     affine_map<(d0, d1) -> (d1)>],
+                    iterator_types = ["reduction", "parallel"]}
+        ins(%g : memref<64x10xf32>) outs(%b : memref<10xf32>) { ... }
+    ```
+    becomes
+    ```mlir
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>,
+                                     affine_map<(d0, d1) -> (d0)>],
+                    iterator_types = ["parallel", "reduction"]}
+        ins(%g : memref<64x10xf32>) outs(%b : memref<10xf32>) { ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def NameGPUKernelsPass : Pass<"qtrain-name-gpu-kernels", "::mlir::ModuleOp"> {
+  let summary = "Give each gpu.launch a kernel name of its own";
+  let description = [{
+    Upstream's `gpu-kernel-outlining` names every kernel of a function
+    `<function>_kernel`, so the kernels of a training step share one name
+    in profiles (`QTRAIN_CUDA_PROFILE`, Nsight). This pass sets the
+    `module` and `function` of each `gpu.launch` that has none to
+    `<function>_<kind>_<n>`: `n` counts the function's launches in order,
+    and `kind` says what the kernel does: `wgmma` (warpgroup MMAs), `mma`
+    (warp MMAs), `loop` (each thread loops: reductions, convolution
+    windows) or `map` (one element a thread). `qtrain-lower-to-nvvm` runs
+    it before outlining.
+
+    Example: the third launch of `@step`, an elementwise kernel,
+    ```mlir
+    gpu.launch blocks(...) in (...) threads(...) in (...) { ... }
+    ```
+    becomes
+    ```mlir
+    gpu.launch blocks(...) in (...) threads(...) in (...)
+        module(@step_map_2) function(@step_map_2) { ... }
+    ```
+  }];
+}
+
 def FreeBuffersEarlyPass : Pass<"qtrain-free-buffers-early",
                                 "::mlir::func::FuncOp"> {
   let summary = "Move each buffer's deallocation to its last use";
