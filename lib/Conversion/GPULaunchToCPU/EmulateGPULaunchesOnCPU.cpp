@@ -602,7 +602,7 @@ int64_t elementBytes(Type element) {
   return llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
 }
 
-/// The address of `memref`'s first element, as the guard takes it.
+/// The aligned base address of `memref`'s buffer, as the guard takes it.
 Value addressOf(OpBuilder &b, Location loc, Value memref) {
   Value address =
       memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
