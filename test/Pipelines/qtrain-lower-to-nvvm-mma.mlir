@@ -7,6 +7,11 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.sm90a.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90a.mlir %t.sm90a
 // RUN: cat %t.sm90a.*.ptx | FileCheck %s --check-prefix=WGMMA
+// The GEMM kernels are named by their MMAs (qtrain-name-gpu-kernels).
+// RUN: FileCheck %s --check-prefix=NAMES-SM90A < %t.sm90a.mlir
+// RUN: FileCheck %s --check-prefix=NAMES-SM89 < %t.sm89.mlir
+// NAMES-SM90A: gpu.launch_func @forward_gpu_wgmma_1::@forward_gpu_wgmma_1
+// NAMES-SM89: gpu.launch_func @forward_gpu_mma_1::@forward_gpu_mma_1
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_80" -o %t.sm80.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80
 // RUN: cat %t.sm80.*.ptx | FileCheck %s --check-prefix=PTX80
