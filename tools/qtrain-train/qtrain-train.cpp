@@ -76,10 +76,7 @@ static cl::opt<mlir::qtrain::GPUBufferMemory> gpuMemory(
     cl::cat(trainOptions), "gpu-memory",
     cl::desc("Where the GPU step's buffers are (--device=cuda, gpu-emulator)"),
     cl::init(mlir::qtrain::GPUBufferMemory::managed),
-    cl::values(clEnumValN(mlir::qtrain::GPUBufferMemory::device, "device",
-                          "device memory, arguments staged by copies"),
-               clEnumValN(mlir::qtrain::GPUBufferMemory::managed, "managed",
-                          "CUDA managed memory")));
+    mlir::qtrain::gpuBufferMemoryValues());
 
 static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
     cl::cat(trainOptions), "chip",

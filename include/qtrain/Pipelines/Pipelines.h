@@ -51,6 +51,16 @@ enum class GPUChip { sm_80, sm_89, sm_90, sm_90a };
 /// What `gpu-module-to-binary` embeds: PTX, a cubin, or a fatbin.
 enum class GPUBinaryFormat { isa, bin, fatbin };
 
+/// The command-line values of GPUBufferMemory, for the pipeline's option
+/// and drivers' own.
+inline llvm::cl::ValuesClass gpuBufferMemoryValues() {
+  return llvm::cl::values(
+      clEnumValN(GPUBufferMemory::device, "device",
+                 "device memory, arguments and results staged by copies"),
+      clEnumValN(GPUBufferMemory::managed, "managed",
+                 "CUDA managed memory, which pages migrate in"));
+}
+
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<GPUChip> chip{
       *this, "chip", llvm::cl::desc("The GPU to compile kernels for"),
@@ -72,12 +82,7 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<GPUBufferMemory> memory{
       *this, "memory",
       llvm::cl::desc("Where host code's buffers are (qtrain-gpu-host-buffers)"),
-      llvm::cl::init(GPUBufferMemory::device),
-      llvm::cl::values(
-          clEnumValN(GPUBufferMemory::device, "device",
-                     "device memory, arguments and results staged by copies"),
-          clEnumValN(GPUBufferMemory::managed, "managed",
-                     "CUDA managed memory, which pages migrate in"))};
+      llvm::cl::init(GPUBufferMemory::device), gpuBufferMemoryValues()};
 };
 
 /// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host

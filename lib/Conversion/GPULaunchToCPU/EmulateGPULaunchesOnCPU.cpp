@@ -77,6 +77,23 @@ void callGuard(OpBuilder &b, Location loc, StringRef name,
       args);
 }
 
+/// Bytes of one element of a buffer as the host lays it out (scalars in
+/// whole bytes, vectors of byte-sized scalars packed), or 0 where the
+/// emulator does not place such buffers.
+int64_t elementBytes(Type element) {
+  if (element.isIndex())
+    return 8;
+  if (auto vector = dyn_cast<VectorType>(element)) {
+    Type scalar = vector.getElementType();
+    return scalar.isIntOrFloat() && scalar.getIntOrFloatBitWidth() % 8 == 0
+               ? vector.getNumElements() * scalar.getIntOrFloatBitWidth() / 8
+               : 0;
+  }
+  if (!element.isIntOrFloat())
+    return 0;
+  return llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
+}
+
 /// What an `llvm.nvvm.mma.m16n8k*.row.col.*` intrinsic multiplies, from
 /// its name (LLVM's NVPTX naming: f16 MMAs are named by their D and C
 /// types, bf16 and tf32 ones by their operands, fp8 ones by D, A, B and C,
@@ -246,21 +263,16 @@ LogicalResult LaunchEmulator::allocateShared(IRMapping &mapping) {
   SmallVector<int64_t> offsets;
   for (BlockArgument buffer : launch.getWorkgroupAttributions()) {
     auto type = cast<MemRefType>(buffer.getType());
-    Type element = type.getElementType();
-    auto vector = dyn_cast<VectorType>(element);
-    Type scalar = vector ? vector.getElementType() : element;
-    int64_t elementBytes =
-        scalar.isIntOrFloat() && scalar.getIntOrFloatBitWidth() % 8 == 0
-            ? (vector ? vector.getNumElements() : 1) *
-                  scalar.getIntOrFloatBitWidth() / 8
-            : 0;
+    // Kernels keep only sized scalars and vectors in workgroup memory (an
+    // index there has no width before the kernel's index bitwidth is set).
+    int64_t bytesPerElement = elementBytes(type.getElementType());
     if (!type.hasStaticShape() || !type.getLayout().isIdentity() ||
-        elementBytes == 0)
+        type.getElementType().isIndex() || bytesPerElement == 0)
       return launch.emitOpError("cannot emulate workgroup buffer of type ")
              << type;
     bytes = llvm::alignTo(bytes, 16);
     offsets.push_back(bytes);
-    bytes += type.getNumElements() * elementBytes;
+    bytes += type.getNumElements() * bytesPerElement;
   }
   if (bytes == 0)
     return success();
@@ -591,15 +603,6 @@ LogicalResult LaunchEmulator::emulate() {
   }
   launch.erase();
   return success();
-}
-
-/// Bytes of one element of a buffer the guard can place, or 0.
-int64_t elementBytes(Type element) {
-  if (element.isIndex())
-    return 8;
-  if (!element.isIntOrFloat())
-    return 0;
-  return llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
 }
 
 /// The aligned base address of `memref`'s buffer, as the guard takes it.

@@ -8,9 +8,9 @@
 // host may read it, pages migrate on first touch).
 //
 // Callers keep the CPU ABI: public functions stage their memref arguments
-// in GPU buffers (copied back before returning, so results written into
-// arguments arrive) and return malloc'd buffers. Constants (memref.global)
-// are copied into GPU buffers where they are read.
+// in GPU buffers (those the body may write copied back before returning,
+// so results written into arguments arrive) and return malloc'd buffers.
+// Constants (memref.global) are copied into GPU buffers where they are read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -249,8 +249,8 @@ struct GPUHostBuffersPass
   /// Public functions keep the CPU calling convention: `func` becomes a
   /// wrapper that stages its memref arguments in GPU buffers, calls the
   /// body (now a private `<name>_gpu`, which the module's own calls call
-  /// directly, trading GPU buffers), copies the arguments back and returns
-  /// the results in malloc'd buffers.
+  /// directly, trading GPU buffers), copies back the arguments it may
+  /// write and returns the results in malloc'd buffers.
   void keepHostCallingConvention(func::FuncOp func, SymbolTable &symbols) {
     OpBuilder b(func);
     auto body = cast<func::FuncOp>(b.clone(*func));
