@@ -83,6 +83,10 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
+  // The canonicalizer hoists kernels' constants out of their launches;
+  // back inside, they stay constants (tile sizes, strides, stage counts)
+  // instead of becoming kernel parameters, and divisions by them shifts.
+  pm.addPass(createGpuLaunchSinkIndexComputationsPass());
   // A name of its own for each kernel, for profiles.
   pm.addPass(createNameGPUKernelsPass());
 }

@@ -6,6 +6,11 @@ textual IR, non-printable bytes as \\XX hex escapes). This writes each PTX
 to `<prefix>.<module>.ptx` so that ptxas and FileCheck can read it:
 
     python3 -m qtrain.gpu_binary lowered.mlir out   # out.<module>.ptx
+
+With `--kernels-using REGEX` it also prints, for each distinct text the
+regex matches in the PTX, how many kernels hold it ("6 kernels: mma.sync..."),
+sorted by that text: which kernels run which instructions, however often the
+compiler unrolled them.
 """
 
 import argparse
@@ -39,6 +44,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("module", help="lowered MLIR (format=isa)")
     parser.add_argument("prefix", help="output prefix")
+    parser.add_argument("--kernels-using", metavar="REGEX",
+                        help="count the kernels holding each match")
     args = parser.parse_args(argv)
     with open(args.module) as f:
         kernels = extract(f.read())
@@ -49,6 +56,14 @@ def main(argv=None):
     for name, ptx in kernels.items():
         with open(f"{args.prefix}.{name}.ptx", "w") as f:
             f.write(ptx)
+    if args.kernels_using:
+        pattern = re.compile(args.kernels_using)
+        users = {}
+        for ptx in kernels.values():
+            for match in set(pattern.findall(ptx)):
+                users[match] = users.get(match, 0) + 1
+        for match in sorted(users):
+            print(f"{users[match]} kernels: {match}")
     return 0
 
 

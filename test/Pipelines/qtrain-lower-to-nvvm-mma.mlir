@@ -2,8 +2,8 @@
 // Kernel files are globbed: none may be left from an earlier run.
 // RUN: rm -f %t.*
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89" -o %t.sm89.mlir
-// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89
-// RUN: cat %t.sm89.*.ptx | FileCheck %s --check-prefix=PTX89
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89 \
+// RUN:   --kernels-using "mma\.sync[.a-z0-9]*" | FileCheck %s --check-prefix=PTX89
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.sm90a.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90a.mlir %t.sm90a
 // RUN: cat %t.sm90a.*.ptx | FileCheck %s --check-prefix=WGMMA
@@ -13,8 +13,8 @@
 // NAMES-SM90A: gpu.launch_func @forward_gpu_wgmma_1::@forward_gpu_wgmma_1
 // NAMES-SM89: gpu.launch_func @forward_gpu_mma_1::@forward_gpu_mma_1
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_80" -o %t.sm80.mlir
-// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80
-// RUN: cat %t.sm80.*.ptx | FileCheck %s --check-prefix=PTX80
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80 \
+// RUN:   --kernels-using "mma\.sync[.a-z0-9]*" | FileCheck %s --check-prefix=PTX80
 // ptxas assembles every kernel for its chip.
 // RUN: for c in sm89:sm_89 sm90a:sm_90a sm80:sm_80; do \
 // RUN:   for f in %t.${c%%:*}.*.ptx; do \
@@ -28,23 +28,25 @@
 // The two FP8 GEMMs, batched with a transposed rhs (the forward form) and
 // with a transposed lhs (the weight-gradient form), HFP8's
 // activation-gradient GEMM (E5M2 x hfp8), a dlfloat16 GEMM, the int8 one
-// and INT8's weight gradient are one kernel each, 128 threads a block, 8
-// mma.sync a k-step per warp. (Kernels in the order of their names:
+// and INT8's weight gradient are one kernel each, 128 threads a block, on
+// mma.sync (8 a k-step per warp, unrolled where K is known; the conversion
+// tests count them). (Kernels in the order of their names:
 // first_layer_dlfloat16, forward, hfp8_activation_gradient, int8,
 // int8_weight_gradient, weight_gradient.)
-// PTX89-COUNT-8: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// PTX89-COUNT-8: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
-// PTX89-COUNT-8: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// PTX89-COUNT-8: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
-// PTX89-COUNT-8: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// PTX89-COUNT-8: mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
-// PTX89-NOT:     mma.sync
-// PTX80-COUNT-8:  mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
-// PTX80-COUNT-16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// PTX80-COUNT-8:  mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
-// PTX80-COUNT-8:  mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
-// PTX80-COUNT-8:  mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
-// PTX80-NOT:      mma.sync
+// The kernels using each MMA (sorted by its name):
+// PTX89:      {{^}}1 kernels: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// PTX89-NOT:  mma.sync
+// On sm_80 the FP8 GEMMs' operands are f16 values: 3 f16 kernels.
+// PTX80:      {{^}}1 kernels: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX80-NEXT: {{^}}3 kernels: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// PTX80-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.s32.u8.s8.s32
+// PTX80-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// PTX80-NOT:  mma.sync
 // On sm_90a each is one warpgroup MMA a k-step, from shared memory.
 // WGMMA:     wgmma.mma_async.sync.aligned.m64n64k8.f32.tf32.tf32
 // WGMMA:     fence.proxy.async.shared::cta;
@@ -70,18 +72,18 @@
 // SASS90: IGMMA.64x64x32.U8.S8
 // SASS90: HGMMA.64x64x16.F32.BF16
 // SASS90: QGMMA.64x64x32.F32.E5M2.E4M3
-// SASS-COUNT-8: HMMA.1688.F32.TF32
-// SASS-COUNT-8: QMMA.16832.F32.E4M3.E5M2
-// SASS-COUNT-8: HMMA.16816.F32
-// SASS-COUNT-8: IMMA.16832.U8.S8
-// SASS-COUNT-8: HMMA.16816.F32.BF16
-// SASS-COUNT-8: QMMA.16832.F32.E5M2.E4M3
-// SASS80-COUNT-8:  HMMA.1688.F32.TF32
-// SASS80-COUNT-16: HMMA.16816.F32
-// SASS80-COUNT-8:  IMMA.16832.U8.S8
-// SASS80-COUNT-8:  HMMA.16816.F32.BF16
-// SASS80-COUNT-8:  HMMA.16816.F32
-// SASS80-NOT:      QMMA
+// SASS: HMMA.1688.F32.TF32
+// SASS: QMMA.16832.F32.E4M3.E5M2
+// SASS: HMMA.16816.F32
+// SASS: IMMA.16832.U8.S8
+// SASS: HMMA.16816.F32.BF16
+// SASS: QMMA.16832.F32.E5M2.E4M3
+// SASS80: HMMA.1688.F32.TF32
+// SASS80: HMMA.16816.F32
+// SASS80: IMMA.16832.U8.S8
+// SASS80: HMMA.16816.F32.BF16
+// SASS80: HMMA.16816.F32
+// SASS80-NOT: QMMA
 
 func.func @forward(%x: tensor<2x24x40xf8E4M3FN>, %w: tensor<2x16x40xf8E5M2>, %sx: tensor<f32>, %sw: tensor<16xf32>) -> tensor<2x24x16xf32> {
   %y = qtrain.qmatmul %x, %w lhs(float<f8E4M3FN>, scale %sx : tensor<f32>) rhs(float<f8E5M2> transposed, scale %sw : tensor<16xf32> granularity <per_channel, axis = 1>) accumulate f32 : tensor<2x24x40xf8E4M3FN>, tensor<2x16x40xf8E5M2> -> tensor<2x24x16xf32>

@@ -149,7 +149,9 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     2x4 MMA tiles. Each k-step's tiles of A and B are staged in shared
     memory (bounds-checked: any sizes), two stages deep: the next step's
     are read from global memory before the step's MMAs and stored after
-    them, one barrier a step; warps read their fragments from there. `qtrain-lower-to-nvvm` runs it after bufferization;
+    them, one barrier a step; warps read their fragments from there. The
+    accumulators start at zero; the output's prior values are added after
+    the loop. `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
     `ampere-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
     in the forms it matches. Contractions in device code
@@ -192,18 +194,23 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     warpgroup MMA, `wgmma.mma_async.sync.aligned.m64nNk32` (`k16` for f16
     and bf16, `k8` for tf32; sm_90a only): one warpgroup of 128 threads a
     64xN output tile, N = 128 where the GEMM's N is statically at least 128,
-    else 64. The 64x32 and Nx32 byte tiles of A and B are staged in shared
-    memory in the no-swizzle K-major layout that the matrix descriptors
-    describe, in two stages: each k-step's wgmma (fence / mma_async /
-    commit) runs on one while the threads load the next step's tiles into
-    the other (then fence.proxy.async, wait, one barrier). Accumulation as
-    for mma.sync: f32
-    in the tensor cores' order for float operands, wrapping i32 for int8.
-    `qtrain-lower-to-nvvm` uses it for `chip=sm_90a`.
+    else 64. The 64x32 and Nx32 byte tiles of A and B (a chunk of k, one
+    wgmma) are staged in shared memory in the no-swizzle K-major layout
+    that the matrix descriptors describe. Where both operands' k is
+    contiguous and K a multiple of 16 bytes, `cp.async` copies them (16-byte
+    rows, zero-filled out of range) in four stages of two chunks, one group
+    of copies and one of wgmmas left in flight; otherwise they pass through
+    registers (converted, gathered) in two stages of one chunk, the next
+    step's loaded while the wgmma runs. The accumulators start at zero and
+    the output's prior values are added after the loop. Accumulation as
+    for mma.sync: f32 in the tensor cores' order for float operands,
+    wrapping i32 for int8. `qtrain-lower-to-nvvm` uses it for
+    `chip=sm_90a`.
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's
-    example becomes a `gpu.launch` of (2, 1, 1) blocks of 128 threads with an
-    8 KiB workgroup buffer (two 4 KiB stages), whose loop over K runs
+    example (K = 128 codes, k contiguous) becomes a `gpu.launch` of
+    (2, 1, 1) blocks of 128 threads with a 32 KiB workgroup buffer (four
+    stages of two 4 KiB chunks), whose loop over K issues two of
     ```mlir
     %d = nvvm.wgmma.mma_async %descA, %descB, %acc,
            #nvvm.shape<m = 64, n = 64, k = 32>,

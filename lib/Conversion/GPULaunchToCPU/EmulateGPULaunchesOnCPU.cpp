@@ -43,6 +43,11 @@ namespace {
 constexpr StringLiteral kMMASyncFn = "qtrain_emulate_mma_sync";
 constexpr StringLiteral kWGMMAFn = "qtrain_emulate_wgmma";
 constexpr StringLiteral kThreadIdFn = "qtrain_emulate_thread_id";
+// cp.async (lib/Runtime/GPUEmulator/AsyncCopies.cpp).
+constexpr StringLiteral kCpAsyncFn = "qtrain_emulate_cp_async";
+constexpr StringLiteral kCpAsyncCommitFn = "qtrain_emulate_cp_async_commit";
+constexpr StringLiteral kCpAsyncWaitFn = "qtrain_emulate_cp_async_wait";
+constexpr StringLiteral kCpAsyncExitFn = "qtrain_emulate_cp_async_exit";
 // The device-memory guard (lib/Runtime/GPUEmulator/DeviceMemoryGuard.cpp).
 constexpr StringLiteral kGPUAllocFn = "qtrain_emulate_gpu_alloc";
 constexpr StringLiteral kGPUFreeFn = "qtrain_emulate_gpu_free";
@@ -225,6 +230,8 @@ private:
   LogicalResult rewriteDeviceOps(Region &body, SmallVector<MMAGroup> groups);
   LogicalResult emulateMMASyncs(MMAGroup group);
   LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
+  /// Replaces `op` by a call of the emulator's `name` with `args`.
+  LogicalResult replaceByCall(Operation *op, StringRef name, ValueRange args);
   /// Stores `values` as words of this thread's scratch row, from word
   /// `first`, and loads them back as `types`.
   void storeWords(ValueRange values, int64_t first);
@@ -422,11 +429,23 @@ LogicalResult LaunchEmulator::emulateWGMMA(NVVM::WgmmaMmaAsyncOp op) {
   return success();
 }
 
+LogicalResult LaunchEmulator::replaceByCall(Operation *op, StringRef name,
+                                            ValueRange args) {
+  OpBuilder builder(op);
+  func::CallOp::create(builder, op->getLoc(),
+                       declare(name, args.getTypes(), {}), args);
+  op->erase();
+  return success();
+}
+
 LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
                                                SmallVector<MMAGroup> groups) {
   for (MMAGroup &group : groups)
     if (failed(emulateMMASyncs(group)))
       return failure();
+  bool copiesAsync =
+      body.walk([](NVVM::CpAsyncOp) { return WalkResult::interrupt(); })
+          .wasInterrupted();
   SmallVector<Operation *> ops;
   body.walk([&](Operation *op) {
     if (isa<gpu::GPUDialect, NVVM::NVVMDialect>(op->getDialect()) ||
@@ -438,6 +457,10 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
         TypeSwitch<Operation *, LogicalResult>(op)
             .Case([&](gpu::TerminatorOp terminator) {
               OpBuilder builder(terminator);
+              if (copiesAsync)
+                func::CallOp::create(builder, terminator.getLoc(),
+                                     declare(kCpAsyncExitFn, {}, {}),
+                                     ValueRange());
               scf::YieldOp::create(builder, terminator.getLoc());
               terminator.erase();
               return success();
@@ -475,6 +498,39 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
             })
             .Case([&](NVVM::WgmmaMmaAsyncOp wgmma) {
               return emulateWGMMA(wgmma);
+            })
+            // Copies complete at the wait that lets them, not before (see
+            // AsyncCopies.cpp).
+            .Case([&](NVVM::CpAsyncOp copy) {
+              OpBuilder builder(copy);
+              auto address = [&](Value pointer) {
+                return LLVM::PtrToIntOp::create(builder, copy.getLoc(),
+                                                builder.getI64Type(), pointer)
+                    .getResult();
+              };
+              Value bytes = arith::ConstantIntOp::create(builder, copy.getLoc(),
+                                                         copy.getSize(), 64);
+              Value sourceBytes =
+                  copy.getCpSize()
+                      ? arith::ExtUIOp::create(builder, copy.getLoc(),
+                                               builder.getI64Type(),
+                                               copy.getCpSize())
+                            .getResult()
+                      : bytes;
+              return replaceByCall(copy, kCpAsyncFn,
+                                   {address(copy.getDst()),
+                                    address(copy.getSrc()), bytes,
+                                    sourceBytes});
+            })
+            .Case([&](NVVM::CpAsyncCommitGroupOp commit) {
+              return replaceByCall(commit, kCpAsyncCommitFn, {});
+            })
+            .Case([&](NVVM::CpAsyncWaitGroupOp wait) {
+              OpBuilder builder(wait);
+              return replaceByCall(
+                  wait, kCpAsyncWaitFn,
+                  {arith::ConstantIntOp::create(builder, wait.getLoc(),
+                                                wait.getN(), 64)});
             })
             .Default([](Operation *op) {
               return op->emitOpError("cannot be emulated on the CPU");

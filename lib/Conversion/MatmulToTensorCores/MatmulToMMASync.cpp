@@ -162,7 +162,7 @@ void MMAKernelBuilder::build() {
     for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
       for (int64_t i = 0; i < kAccPerTile; ++i)
         positions.push_back(accumulatorPosition(mi, ni, i));
-  SmallVector<Value> init = loadOutput(positions);
+  SmallVector<Value> init = zeroAccumulators(positions.size());
   int64_t mmaK = 8 * c.elementsPerWord();
 
   stageFirstStep();
@@ -225,7 +225,7 @@ void MMAKernelBuilder::build() {
         gpu::BarrierOp::create(b);
         scf::YieldOp::create(b, results);
       });
-  storeOutput(positions, SmallVector<Value>(loop.getResults()));
+  accumulateOutput(positions, SmallVector<Value>(loop.getResults()));
   endKernel();
 }
 

@@ -7,24 +7,22 @@
 //
 // Each block is one warpgroup (128 threads) computing a 64xN output tile,
 // N = 128 where the GEMM's N is at least 128 (known statically), else 64,
-// with wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each), K
-// in steps of that k. Each k-step's 64x32-byte tile of A and Nx32-byte tile
-// of B (B as n rows of k, both "K-major", the only layout 8-bit and tf32
-// wgmma read) are staged in shared memory in the no-swizzle canonical
-// layout (TensorCoreKernelBuilder::beginStaging), which the descriptors
-// describe: core matrices of 8 rows x 16 bytes, the two along k 128 bytes
-// apart (the leading byte offset), those along m or n 256 bytes apart (the
-// stride byte offset).
-// Two stages: while the MMA of step i reads one, the threads load step
-// i + 1's tiles from global memory and store them into the other, then
-// fence.proxy.async (the tensor cores read shared memory through the async
-// proxy), wait for the MMA, and meet at one barrier a step.
+// with wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each, a
+// "chunk"). Each chunk's 64x32-byte tile of A and Nx32-byte tile of B (B
+// as n rows of k, both "K-major", the only layout 8-bit and tf32 wgmma
+// read) are staged in shared memory in the no-swizzle canonical layout
+// (TensorCoreKernelBuilder::beginStaging), which the descriptors describe:
+// core matrices of 8 rows x 16 bytes, the two along k 128 bytes apart (the
+// leading byte offset), those along m or n 256 bytes apart (the stride
+// byte offset). Two main loops: cp.async copies (copyAsyncLoop) where the
+// operands' rows can be copied whole, else loads and stores through
+// registers (loadStoreLoop).
 // The accumulators are the m16n8 C fragments of each warp's 16 rows, N/8
 // of them: register i of thread (warp w, g = lane / 4, t = lane % 4) is
 // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
 //
-// Not yet done: TMA loads, deeper pipelines with mbarriers, swizzled
-// layouts, N tiles beyond 128; see docs/gpu.md.
+// Not yet done: 128-row tiles (two warpgroups), TMA loads with mbarriers,
+// swizzled layouts, N tiles beyond 128; see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,7 +52,11 @@ constexpr int64_t kThreads = 128;
 constexpr int64_t kCoreMatrixBytes = 128;
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
 constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
+// Stages of the load/store loop and of the cp.async loop, whose k-steps
+// are two 32-byte chunks (two wgmmas).
 constexpr int64_t kStages = 2;
+constexpr int64_t kAsyncStages = 4;
+constexpr int64_t kAsyncChunks = 2;
 
 NVVM::WGMMATypes wgmmaType(MMAElement element) {
   switch (element) {
@@ -86,8 +88,19 @@ private:
   /// memory: (address, leading and stride byte offsets), each encoded as
   /// (x & 0x3FFFF) >> 4, at bits 0, 16 and 32.
   Value descriptor(Value address);
+  /// Issues one k-step's wgmmas (fence, one per 32-byte chunk of stage
+  /// `stage`, commit) on the accumulators `acc`; returns their results.
+  Value multiply(Value acc, Value stage);
+  /// The loops over K; each returns the accumulators, its wgmmas complete.
+  Value copyAsyncLoop(Value acc);
+  Value loadStoreLoop(Value acc);
 
   int64_t tileN = 64;
+  // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
+  int64_t chunks = 1, stages = kStages;
+  // Elements of k per chunk and per step.
+  int64_t tileK = 0, stepK = 0;
+  Value descA, descB;
 };
 
 Value WGMMAKernelBuilder::descriptor(Value address) {
@@ -102,7 +115,7 @@ Value WGMMAKernelBuilder::descriptor(Value address) {
 }
 
 /// The tensor cores read shared memory through the async proxy: the
-/// generic proxy's stores are fenced before they do.
+/// generic proxy's stores (and cp.async's) are fenced before they do.
 static void fenceAsyncProxy(ImplicitLocOpBuilder &b) {
   NVVM::FenceProxyOp::create(
       b, NVVM::ProxyKind::async_shared,
@@ -110,13 +123,138 @@ static void fenceAsyncProxy(ImplicitLocOpBuilder &b) {
                                  NVVM::SharedSpace::shared_cta));
 }
 
+Value WGMMAKernelBuilder::multiply(Value acc, Value stage) {
+  MLIRContext *ctx = b.getContext();
+  auto type = [&](NVVM::WGMMATypes t) {
+    return NVVM::WGMMATypesAttr::get(ctx, t);
+  };
+  // A chunk's tiles are a staging slot; its descriptors are slot 0's
+  // moved by stageWords() * 4 bytes a slot, >> 4 in the descriptor.
+  int64_t slotStep = stageWords() / 4;
+  Value stageOffset = arith::MulIOp::create(
+      b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
+      arith::ConstantIntOp::create(b, chunks * slotStep, 64));
+  NVVM::WgmmaFenceAlignedOp::create(b);
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    Value offset = chunk ? arith::AddIOp::create(b, stageOffset,
+                                                 arith::ConstantIntOp::create(
+                                                     b, chunk * slotStep, 64))
+                               .getResult()
+                         : stageOffset;
+    acc = NVVM::WgmmaMmaAsyncOp::create(
+        b, acc.getType(), acc, arith::AddIOp::create(b, descA, offset),
+        arith::AddIOp::create(b, descB, offset),
+        NVVM::MMAShapeAttr::get(ctx, kTileM, tileN, tileK),
+        type(wgmmaType(c.lhs)), type(wgmmaType(c.rhs)),
+        type(c.isFloat ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32),
+        NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one),
+        NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one),
+        NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one),
+        NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+        NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col),
+        /*satfinite=*/NVVM::MMAIntOverflowAttr());
+  }
+  NVVM::WgmmaGroupSyncAlignedOp::create(b);
+  return acc;
+}
+
+/// Builds `for k0 = 0 to sizeK step stepK iter_args(acc)` with `body`
+/// (returning the new accumulators) at the builder.
+static Value forEachStep(ImplicitLocOpBuilder &b, Value sizeK, int64_t stepK,
+                         Value acc,
+                         llvm::function_ref<Value(Value k0, Value acc)> body) {
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value step = arith::ConstantIndexOp::create(b, stepK);
+  auto loop = scf::ForOp::create(
+      b, zero, sizeK, step, ValueRange{acc},
+      [&](OpBuilder &nested, Location, Value k0, ValueRange iterArgs) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        scf::YieldOp::create(b, body(k0, iterArgs[0]));
+      });
+  return loop.getResult(0);
+}
+
+// Operands that cp.async copies whole (canCopyTilesAsync): k-steps of two
+// chunks in four stages, 48 KiB for 64x128 tiles (all of a block's static
+// shared memory). Step i waits for its copies (issued two steps before),
+// then one barrier, after which every warp has waited for step i - 1's
+// wgmmas to leave at most one group pending, so step i - 2's are complete
+// and its stage is free: the copies of step i + 2 go there while step i's
+// wgmmas run, and step i - 1's may still be running.
+Value WGMMAKernelBuilder::copyAsyncLoop(Value acc) {
+  beginAsyncCopies();
+  auto copyStep = [&](Value k0, Value stage) {
+    for (int64_t chunk = 0; chunk < chunks; ++chunk)
+      copyTilesAsync(add(k0, chunk * tileK), add(mul(stage, chunks), chunk));
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  };
+  // Every step commits one group, zeros past K included, so that the
+  // number of groups to leave pending is a constant.
+  int64_t ahead = stages - 2;
+  for (int64_t step = 0; step < ahead; ++step)
+    copyStep(index(step * stepK), index(step));
+  Value result = forEachStep(b, sizeK, stepK, acc, [&](Value k0, Value acc) {
+    Value step = arith::DivUIOp::create(b, k0, index(stepK));
+    NVVM::CpAsyncWaitGroupOp::create(b, ahead - 1);
+    fenceAsyncProxy(b);
+    gpu::BarrierOp::create(b);
+    Value d = multiply(acc, arith::RemUIOp::create(b, step, index(stages)));
+    copyStep(add(k0, ahead * stepK),
+             arith::RemUIOp::create(b, add(step, ahead), index(stages)));
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+    return d;
+  });
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  return result;
+}
+
+// Other operands go through registers, converted on the way (tf32
+// rounding, gathered words), in two stages of one chunk: while step i's
+// wgmma runs, the threads load step i + 1's tiles from global memory and
+// store them into the other stage, then fence, wait for the wgmma, and
+// meet at one barrier a step.
+Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
+  stageFirstStep([&] { fenceAsyncProxy(b); });
+  return forEachStep(b, sizeK, stepK, acc, [&](Value k0, Value acc) {
+    Value stage = arith::RemUIOp::create(
+        b, arith::DivUIOp::create(b, k0, index(stepK)), index(stages));
+    Value d = multiply(acc, stage);
+    // The other stage's wgmma, the previous step's, is complete.
+    Value next = add(k0, stepK);
+    auto more = scf::IfOp::create(b, lessThan(next, sizeK),
+                                  /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(more.thenBlock());
+      storeTiles(loadTiles(next),
+                 arith::SubIOp::create(b, index(stages - 1), stage));
+      fenceAsyncProxy(b);
+    }
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    // The next stage is complete, and nobody overwrites this one before
+    // every warp's wgmma has read it.
+    gpu::BarrierOp::create(b);
+    return d;
+  });
+}
+
 void WGMMAKernelBuilder::build() {
   // Wider tiles where N allows: B's tile is read once per 64 rows of A.
   std::optional<int64_t> n = staticSizeN();
   tileN = n && *n >= 128 ? 128 : 64;
+  bool copyAsync = canCopyTilesAsync();
+  if (copyAsync) {
+    chunks = kAsyncChunks;
+    stages = kAsyncStages;
+  }
+  tileK = 8 * c.elementsPerWord(); // 32 bytes
+  stepK = chunks * tileK;
   int64_t accumulators = kTileM * tileN / kThreads;
-  gpu::LaunchOp launch =
-      beginKernel(kTileM, tileN, kThreads, {stagingType(tileN, kStages)});
+  gpu::LaunchOp launch = beginKernel(kTileM, tileN, kThreads,
+                                     {stagingType(tileN, stages * chunks)});
   Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
@@ -127,87 +265,30 @@ void WGMMAKernelBuilder::build() {
   Value mBlock = mul(blockIds.y, kTileM), nBlock = mul(blockIds.x, tileN);
   beginStaging(smem, tid, mBlock, nBlock, tileN);
 
+  Type accType = c.isFloat ? Type(b.getF32Type()) : Type(b.getI32Type());
+  auto structType = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), SmallVector<Type>(accumulators, accType));
+  Value zeros = LLVM::ZeroOp::create(b, structType);
+
+  // Descriptors of slot 0's tiles (the same for every warp, as required).
+  Value base = arith::IndexCastUIOp::create(
+      b, b.getI64Type(),
+      memref::ExtractAlignedPointerAsIndexOp::create(b, smem));
+  descA = descriptor(base);
+  descB = descriptor(arith::AddIOp::create(
+      b, base, arith::ConstantIntOp::create(b, stagedWordsA() * 4, 64)));
+
+  Value acc = copyAsync ? copyAsyncLoop(zeros) : loadStoreLoop(zeros);
+  SmallVector<Value> result;
+  for (int64_t i = 0; i < accumulators; ++i)
+    result.push_back(LLVM::ExtractValueOp::create(b, acc, i));
   SmallVector<std::pair<Value, Value>> positions;
   Value warpRow = add(add(mBlock, g), mul(warp, 16));
   Value threadCol = add(nBlock, mul(t, 2));
   for (int64_t i = 0; i < accumulators; ++i)
     positions.push_back(
         {add(warpRow, 8 * ((i / 2) % 2)), add(threadCol, 8 * (i / 4) + i % 2)});
-  SmallVector<Value> init = loadOutput(positions);
-  Type accType = init.front().getType();
-  auto structType = LLVM::LLVMStructType::getLiteral(
-      b.getContext(), SmallVector<Type>(accumulators, accType));
-  Value accStruct = LLVM::PoisonOp::create(b, structType);
-  for (auto [i, v] : llvm::enumerate(init))
-    accStruct = LLVM::InsertValueOp::create(b, accStruct, v, i);
-
-  // Descriptors of stage 0's tiles (the same for every warp, as required);
-  // stage 1's start stageWords() * 4 bytes on, >> 4 in the descriptor.
-  Value base = arith::IndexCastUIOp::create(
-      b, b.getI64Type(),
-      memref::ExtractAlignedPointerAsIndexOp::create(b, smem));
-  Value descA = descriptor(base);
-  Value descB = descriptor(arith::AddIOp::create(
-      b, base, arith::ConstantIntOp::create(b, stagedWordsA() * 4, 64)));
-  Value stageStep = arith::ConstantIntOp::create(b, stageWords() / 4, 64);
-
-  // The tile's k in elements: 32 bytes of them.
-  int64_t tileK = 8 * c.elementsPerWord();
-  stageFirstStep([&] { fenceAsyncProxy(b); });
-  auto loop = scf::ForOp::create(
-      b, index(0), sizeK, index(tileK), ValueRange{accStruct},
-      [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        Value stage = arith::RemUIOp::create(
-            b, arith::DivUIOp::create(b, k0, index(tileK)), index(kStages));
-        Value offset = arith::MulIOp::create(
-            b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
-            stageStep);
-        NVVM::WgmmaFenceAlignedOp::create(b);
-        auto shape =
-            NVVM::MMAShapeAttr::get(b.getContext(), kTileM, tileN, tileK);
-        auto type = [&](NVVM::WGMMATypes t) {
-          return NVVM::WGMMATypesAttr::get(b.getContext(), t);
-        };
-        Value d = NVVM::WgmmaMmaAsyncOp::create(
-            b, structType, acc[0], arith::AddIOp::create(b, descA, offset),
-            arith::AddIOp::create(b, descB, offset), shape,
-            type(wgmmaType(c.lhs)), type(wgmmaType(c.rhs)),
-            type(c.isFloat ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32),
-            NVVM::WGMMAScaleOutAttr::get(b.getContext(),
-                                         NVVM::WGMMAScaleOut::one),
-            NVVM::WGMMAScaleInAttr::get(b.getContext(),
-                                        NVVM::WGMMAScaleIn::one),
-            NVVM::WGMMAScaleInAttr::get(b.getContext(),
-                                        NVVM::WGMMAScaleIn::one),
-            NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::row),
-            NVVM::MMALayoutAttr::get(b.getContext(), NVVM::MMALayout::col),
-            /*satfinite=*/NVVM::MMAIntOverflowAttr());
-        NVVM::WgmmaGroupSyncAlignedOp::create(b);
-        // While the MMA runs, the next step's tiles go into the other stage
-        // (whose MMA, the previous step's, is complete).
-        Value next = add(k0, tileK);
-        auto more = scf::IfOp::create(b, lessThan(next, sizeK),
-                                      /*withElseRegion=*/false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(more.thenBlock());
-          storeTiles(loadTiles(next),
-                     arith::SubIOp::create(b, index(kStages - 1), stage));
-          fenceAsyncProxy(b);
-        }
-        NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-        // The next stage is complete, and nobody overwrites this one before
-        // every warp's MMA has read it.
-        gpu::BarrierOp::create(b);
-        scf::YieldOp::create(b, d);
-      });
-  SmallVector<Value> result;
-  for (int64_t i = 0; i < accumulators; ++i)
-    result.push_back(LLVM::ExtractValueOp::create(b, loop.getResult(0), i));
-  storeOutput(positions, result);
+  accumulateOutput(positions, result);
   endKernel();
 }
 

@@ -4,6 +4,8 @@
 
 #include "mlir/Dialect/Affine/Utils.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -429,17 +431,100 @@ SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
   return rows;
 }
 
+SmallVector<Value> TensorCoreKernelBuilder::stagedChunks() {
+  Value chunk = stagedChunk(stagingRow, stagingHalf);
+  SmallVector<Value> chunks{chunk};
+  // B's row r + 64j is 8j core-matrix rows, 8j * 2 * 8 chunks, on.
+  for (int64_t j = 0; j < stagedTileN / kStagedRowsA; ++j)
+    chunks.push_back(add(chunk, stagedChunksA + j * 2 * kStagedRowsA));
+  return chunks;
+}
+
 void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
   Value base = arith::MulIOp::create(b, stage, index(stageWords()));
-  Value chunk = stagedChunk(stagingRow, stagingHalf);
-  auto store = [&](Value row, Value chunkIndex) {
-    vector::StoreOp::create(b, row, staging, add(base, mul(chunkIndex, 4)),
+  for (auto [row, chunk] : llvm::zip_equal(rows, stagedChunks()))
+    vector::StoreOp::create(b, row, staging, add(base, mul(chunk, 4)),
                             /*nontemporal=*/false, llvm::MaybeAlign(16));
+}
+
+bool TensorCoreKernelBuilder::rowsCopyWhole(unsigned operand) {
+  auto type = cast<MemRefType>(c.op.getDpsInputs()[operand].getType());
+  int64_t bytes = 4 / c.elementsPerWord();
+  if (c.lhs == MMAElement::tf32 || c.dims.k.size() != 1 ||
+      !type.getLayout().isIdentity() || type.getRank() == 0 ||
+      ShapedType::isDynamic(type.getShape().back()) ||
+      type.getShape().back() * bytes % 16 != 0)
+    return false;
+  unsigned kDim = c.dims.k[0];
+  AffineMap map = c.op.getIndexingMapsArray()[operand];
+  auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+  return last && last.getPosition() == kDim &&
+         llvm::none_of(map.getResults().drop_back(),
+                       [&](AffineExpr e) { return e.isFunctionOfDim(kDim); });
+}
+
+bool TensorCoreKernelBuilder::canCopyTilesAsync() {
+  return rowsCopyWhole(0) && rowsCopyWhole(1);
+}
+
+void TensorCoreKernelBuilder::beginAsyncCopies() {
+  int64_t bytes = 4 / c.elementsPerWord();
+  auto row = [&](unsigned operand, Value free) {
+    Value memref = c.op.getDpsInputs()[operand];
+    Value inRange = lessThan(free, operand == 0 ? sizeM : sizeN);
+    Value clamped = arith::SelectOp::create(b, inRange, free, index(0));
+    SmallVector<Value> indices = operandIndices(
+        operand, loopValues(operand == 0 ? clamped : Value(),
+                            operand == 1 ? clamped : Value(), index(0)));
+    // Row-major: the layout is the identity.
+    Value linear = index(0);
+    for (auto [d, i] : llvm::enumerate(indices))
+      linear = add(arith::MulIOp::create(
+                       b, linear, b.createOrFold<memref::DimOp>(memref, d)),
+                   i);
+    Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, memref);
+    return AsyncRow{add(base, mul(linear, bytes)), inRange};
   };
-  store(rows[0], chunk);
-  // B's row r + 64j is 8j core-matrix rows, 8j * 2 * 8 chunks, on.
-  for (auto [j, row] : llvm::enumerate(rows.drop_front()))
-    store(row, add(chunk, stagedChunksA + int64_t(j) * 2 * kStagedRowsA));
+  asyncRows = {row(0, add(stagingM, stagingRow))};
+  for (int64_t j = 0; j < stagedTileN / kStagedRowsA; ++j)
+    asyncRows.push_back(
+        row(1, add(stagingN, add(stagingRow, kStagedRowsA * j))));
+  stagingAddress = memref::ExtractAlignedPointerAsIndexOp::create(b, staging);
+}
+
+void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value stage) {
+  // cp.async takes pointers, not memrefs: nvgpu.device_async_copy would,
+  // but wants one element type on both sides, and the staging buffer is of
+  // words whatever the operands are.
+  MLIRContext *ctx = b.getContext();
+  auto pointer = [&](Value address, unsigned space) {
+    Value i64 = arith::IndexCastUIOp::create(b, b.getI64Type(), address);
+    return LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, space),
+                                    i64)
+        .getResult();
+  };
+  int64_t tileK = 8 * c.elementsPerWord(), bytes = 4 / c.elementsPerWord();
+  Value k = add(k0, mul(stagingHalf, tileK / 2));
+  Value kInRange = lessThan(k, sizeK);
+  Value kOffset = mul(arith::SelectOp::create(b, kInRange, k, index(0)), bytes);
+  Value stageAddress = add(
+      stagingAddress, arith::MulIOp::create(b, stage, index(stageWords() * 4)));
+  for (auto [row, chunk] : llvm::zip_equal(asyncRows, stagedChunks())) {
+    Value destination = pointer(add(stageAddress, mul(chunk, 16)),
+                                unsigned(NVVM::NVVMMemorySpace::Shared));
+    // A generic address (the memref's), cast to the global space.
+    Value source = LLVM::AddrSpaceCastOp::create(
+        b,
+        LLVM::LLVMPointerType::get(ctx,
+                                   unsigned(NVVM::NVVMMemorySpace::Global)),
+        pointer(add(row.address, kOffset), 0));
+    Value sourceBytes = arith::SelectOp::create(b, both(row.inRange, kInRange),
+                                                i32(16), i32(0));
+    NVVM::CpAsyncOp::create(b, destination, source, b.getI32IntegerAttr(16),
+                            NVVM::LoadCacheModifierKindAttr::get(
+                                ctx, NVVM::LoadCacheModifierKind::CG),
+                            sourceBytes);
+  }
 }
 
 void TensorCoreKernelBuilder::stageFirstStep(llvm::function_ref<void()> fence) {
@@ -462,24 +547,14 @@ Value TensorCoreKernelBuilder::stagedWord(Value tileWord, Value row,
   return memref::LoadOp::create(b, staging, add(tileWord, word));
 }
 
-SmallVector<Value> TensorCoreKernelBuilder::loadOutput(
-    ArrayRef<std::pair<Value, Value>> positions) {
-  Value out = c.op.getDpsInits()[0];
-  Type element = cast<MemRefType>(out.getType()).getElementType();
-  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(element));
-  SmallVector<Value> values;
-  for (auto [row, col] : positions) {
-    Value rowOk = lessThan(row, sizeM), colOk = lessThan(col, sizeN);
-    Value rowClamped = arith::SelectOp::create(b, rowOk, row, index(0));
-    Value colClamped = arith::SelectOp::create(b, colOk, col, index(0));
-    Value v = memref::LoadOp::create(
-        b, out, operandIndices(2, loopValues(rowClamped, colClamped, Value())));
-    values.push_back(arith::SelectOp::create(b, both(rowOk, colOk), v, zero));
-  }
-  return values;
+SmallVector<Value> TensorCoreKernelBuilder::zeroAccumulators(int64_t count) {
+  Type element =
+      cast<MemRefType>(c.op.getDpsInits()[0].getType()).getElementType();
+  return SmallVector<Value>(
+      count, arith::ConstantOp::create(b, b.getZeroAttr(element)));
 }
 
-void TensorCoreKernelBuilder::storeOutput(
+void TensorCoreKernelBuilder::accumulateOutput(
     ArrayRef<std::pair<Value, Value>> positions, ArrayRef<Value> values) {
   Value out = c.op.getDpsInits()[0];
   for (auto [position, value] : llvm::zip_equal(positions, values)) {
@@ -488,8 +563,12 @@ void TensorCoreKernelBuilder::storeOutput(
     auto ifOp = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
-    memref::StoreOp::create(b, value, out,
-                            operandIndices(2, loopValues(row, col, Value())));
+    SmallVector<Value> indices =
+        operandIndices(2, loopValues(row, col, Value()));
+    Value prior = memref::LoadOp::create(b, out, indices);
+    Value sum = c.isFloat ? arith::AddFOp::create(b, prior, value).getResult()
+                          : arith::AddIOp::create(b, prior, value).getResult();
+    memref::StoreOp::create(b, sum, out, indices);
   }
 }
 

@@ -100,15 +100,31 @@ protected:
   /// Stages the first k-step's tiles in stage 0 where K > 0, then `fence`
   /// (if any) and a barrier.
   void stageFirstStep(llvm::function_ref<void()> fence = {});
+  /// Whether cp.async can copy every 16-byte row of the staged tiles from
+  /// global memory whole: 8- or 16-bit operands (tf32 is rounded on the
+  /// way) whose k is the last, contiguous index, its extent a multiple of
+  /// 16 bytes, so that a row is aligned and all in or all out of range.
+  bool canCopyTilesAsync();
+  /// Computes, once, what copyTilesAsync needs: this thread's rows' global
+  /// addresses at k = 0 and the staging buffer's shared address.
+  void beginAsyncCopies();
+  /// Issues cp.async copies of this thread's rows of the tiles at k0 into
+  /// stage `stage`, zero-filling rows outside the operands (their sources
+  /// are not read); the caller commits and waits.
+  void copyTilesAsync(Value k0, Value stage);
   /// Word `kWord` (of 8) of row `row` of a staged tile whose first word is
   /// `tileWord`.
   Value stagedWord(Value tileWord, Value row, Value kWord);
 
-  /// The output elements at (row, col) positions, zero outside it; and
-  /// stores of values there, skipping positions outside it.
-  SmallVector<Value> loadOutput(ArrayRef<std::pair<Value, Value>> positions);
-  void storeOutput(ArrayRef<std::pair<Value, Value>> positions,
-                   ArrayRef<Value> values);
+  /// `count` zero accumulators of the output's element type. The kernels
+  /// sum from zero and add the output's prior elements last
+  /// (accumulateOutput): loaded before the loop over K, the output's
+  /// positions, bounds and values would hold registers throughout it.
+  SmallVector<Value> zeroAccumulators(int64_t count);
+  /// Adds `values` to the output elements at (row, col) positions, skipping
+  /// positions outside it.
+  void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
+                        ArrayRef<Value> values);
 
   /// The GEMM's N where every n loop has a static size.
   std::optional<int64_t> staticSizeN();
@@ -129,6 +145,17 @@ protected:
 private:
   /// The chunk (16 bytes) of row `row`, k half `half` of a staged tile.
   Value stagedChunk(Value row, Value half);
+  /// This thread's chunks of stage 0, A's then B's, in loadTiles' order.
+  SmallVector<Value> stagedChunks();
+  bool rowsCopyWhole(unsigned operand);
+
+  /// A row this thread copies by cp.async: its byte address at k = 0, and
+  /// whether its m (A) or n (B) is in range.
+  struct AsyncRow {
+    Value address, inRange;
+  };
+  SmallVector<AsyncRow> asyncRows;
+  Value stagingAddress;
 
   int64_t stagedTileN = 0, stagedChunksA = 0, stagedChunksB = 0;
   Value staging, stagingRow, stagingHalf, stagingM, stagingN;

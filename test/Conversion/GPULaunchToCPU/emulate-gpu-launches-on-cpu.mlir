@@ -172,6 +172,44 @@ func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
 
 // -----
 
+// cp.async becomes the emulator's copy queue (AsyncCopies.cpp): each copy
+// with its byte addresses, size and source size (the size itself where it
+// has none), the commit group and the wait with its count; each thread
+// checks at the end that it waited for all its copies.
+// CHECK-LABEL: func.func @async_copies
+// CHECK:         omp.parallel
+// CHECK-NOT:       nvvm.
+// CHECK:           %[[SIZE:.+]] = arith.extui %{{.+}} : i32 to i64
+// CHECK-NEXT:      %[[DST:.+]] = llvm.ptrtoint %{{.+}} : !llvm.ptr<3> to i64
+// CHECK-NEXT:      %[[SRC:.+]] = llvm.ptrtoint %{{.+}} : !llvm.ptr<1> to i64
+// CHECK-NEXT:      func.call @qtrain_emulate_cp_async(%[[DST]], %[[SRC]], %c16_i64, %[[SIZE]]) : (i64, i64, i64, i64) -> ()
+// CHECK:           func.call @qtrain_emulate_cp_async(%{{.+}}, %{{.+}}, %c8_i64, %c8_i64)
+// CHECK-NEXT:      func.call @qtrain_emulate_cp_async_commit() : () -> ()
+// CHECK:           func.call @qtrain_emulate_cp_async_wait(%c0_i64) : (i64) -> ()
+// CHECK:           func.call @qtrain_emulate_cp_async_exit() : () -> ()
+// CHECK-NEXT:      scf.yield
+// CHECK-NOT:       nvvm.
+func.func @async_copies(%src: !llvm.ptr<1>, %size: i32) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<128xi32, #gpu.address_space<workgroup>>) {
+    %base = memref.extract_aligned_pointer_as_index %smem : memref<128xi32, #gpu.address_space<workgroup>> -> index
+    %address = arith.index_castui %base : index to i64
+    %dst = llvm.inttoptr %address : i64 to !llvm.ptr<3>
+    nvvm.cp.async.shared.global %dst, %src, 16, cache = cg, %size : !llvm.ptr<3>, !llvm.ptr<1>, i32
+    nvvm.cp.async.shared.global %dst, %src, 8, cache = ca : !llvm.ptr<3>, !llvm.ptr<1>
+    nvvm.cp.async.commit.group
+    nvvm.cp.async.wait.group 0
+    gpu.barrier
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 // Host code: managed buffers are host buffers, registered with the guard
 // (open to the host: device=false), and the waits and async tokens go. A
 // copy is device code (host code may not touch device memory).

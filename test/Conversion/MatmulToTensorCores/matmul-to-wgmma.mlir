@@ -1,53 +1,71 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse | FileCheck %s
 
-// FP8 x FP8 into f32, B stored n x k: one warpgroup a 64x64 tile (N < 128),
-// with two 4 KiB stages of shared memory (i32 words) for the A and B tiles. The
-// no-swizzle descriptors hold the leading (128 bytes, 8 << 16) and stride
-// (256 bytes, 16 << 32) byte offsets; B's tile starts 2048 bytes after A's,
-// stage 1 4096 bytes (256 in the descriptor) after stage 0. Step 0's tiles
-// go into stage 0 before the loop; each step then issues its m64n64k32 MMA
-// on the thread's 32 accumulators (which start from the output) on stage
-// k / 32 % 2, stores the next step's tiles (each thread one 16-byte row of
-// A and of B, read 4 codes at a time) into the other stage while it runs,
-// waits for it and meets the others at one barrier.
+// FP8 x FP8 into f32, both operands' k contiguous and K a multiple of 16
+// bytes: cp.async copies each 16-byte row of the tiles whole. One
+// warpgroup a 64x64 tile (N < 128); k-steps of two 32-byte chunks (two
+// m64n64k32 wgmmas) in four stages of 2 x 4 KiB (i32 words). The no-swizzle
+// descriptors hold the leading (128 bytes, 8 << 16) and stride (256 bytes,
+// 16 << 32) byte offsets; B's tile starts 2048 bytes after A's, each chunk
+// 4096 bytes (256 in the descriptor) after the one before. Each thread
+// copies a row of A and of B per chunk, from the operands' aligned
+// pointers (zero-filled past M, N or K: a source size of 0). Steps 0 and 1
+// are copied before the loop, one commit group each; step i waits for its
+// group (one younger may be in flight), fences the async proxy, meets the
+// others at a barrier, issues its wgmmas on the accumulators (zero at
+// first), copies step i + 2 into stage (i + 2) % 4 and waits for step i -
+// 1's wgmmas. C is added to the sums after the loop.
 // CHECK-LABEL: func.func @fp8_nt
 // CHECK-DAG:     %[[OFFSETS:.+]] = arith.constant 68720001024 : i64
 // CHECK-DAG:     %[[B_OFFSET:.+]] = arith.constant 2048 : i64
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 256 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<2048xi32, #gpu.address_space<workgroup>>)
-// CHECK-COUNT-32: memref.load %{{.+}} : memref<64x96xf32>
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
+// CHECK-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 256 : i64
+// CHECK-DAG:     %[[ZEROS:.+]] = llvm.mlir.zero : !llvm.struct<(f32, {{.+}})>
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<8192xi32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:       memref<64x96xf32>
 // CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[SMEM]]
 // CHECK:           %[[BASE:.+]] = arith.index_castui %[[PTR]] : index to i64
 // CHECK:           %[[A_ENC:.+]] = arith.shrui %{{.+}}, %c4_i64
 // CHECK:           %[[DESC_A:.+]] = arith.ori %[[A_ENC]], %[[OFFSETS]]
 // CHECK:           %[[B_ADDR:.+]] = arith.addi %[[BASE]], %[[B_OFFSET]]
 // CHECK:           %[[DESC_B:.+]] = arith.ori %{{.+}}, %[[OFFSETS]]
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
-// CHECK:           %[[A_WORD:.+]] = arith.muli %[[A_CHUNK:.+]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[A_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
-// CHECK-NEXT:      %[[B_CHUNK:.+]] = arith.addi %[[A_CHUNK]], %c128 : index
-// CHECK-NEXT:      %[[B_WORD:.+]] = arith.muli %[[B_CHUNK]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
-// CHECK-NEXT:      nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// CHECK-NEXT:      gpu.barrier
-// CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c32 iter_args(%[[ACC:.+]] = %{{.+}}) -> (!llvm.struct<(f32, {{.+}})>)
-// CHECK:             %[[OFFSET:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
-// CHECK-NEXT:        nvvm.wgmma.fence.aligned
-// CHECK-NEXT:        %[[STAGE_A:.+]] = arith.addi %[[DESC_A]], %[[OFFSET]]
-// CHECK-NEXT:        %[[STAGE_B:.+]] = arith.addi %[[DESC_B]], %[[OFFSET]]
-// CHECK-NEXT:        %[[D:.+]] = nvvm.wgmma.mma_async %[[STAGE_A]], %[[STAGE_B]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
-// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
-// CHECK:             scf.if
-// CHECK-COUNT-8:       vector.load
-// CHECK:               vector.store %{{.+}}, %[[SMEM]]
-// CHECK:               vector.store %{{.+}}, %[[SMEM]]
-// CHECK-NEXT:          nvvm.fence.proxy
-// CHECK-NEXT:        {{^ *}}}{{$}}
-// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<64x128xf8E4M3FN>
+// CHECK:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<96x128xf8E5M2>
+// CHECK:           %[[DST:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
+// CHECK:           %[[GENERIC:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr
+// CHECK-NEXT:      %[[SRC:.+]] = llvm.addrspacecast %[[GENERIC]] : !llvm.ptr to !llvm.ptr<1>
+// CHECK-NEXT:      %[[IN_RANGE:.+]] = arith.andi
+// CHECK-NEXT:      %[[SIZE:.+]] = arith.select %[[IN_RANGE]], %c16_i32, %c0_i32 : i32
+// CHECK-NEXT:      nvvm.cp.async.shared.global %[[DST]], %[[SRC]], 16, cache =  cg, %[[SIZE]] : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK-COUNT-3:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-4:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-NOT:       nvvm.cp.async
+// CHECK:           %[[ACC_OUT:.+]] = scf.for %{{.+}} = %c0 to %c128 step %c64 iter_args(%[[ACC:.+]] = %[[ZEROS]])
+// CHECK:             nvvm.cp.async.wait.group 1
+// CHECK-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT:        gpu.barrier
-// CHECK-NEXT:        scf.yield %[[D]]
-// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK:             %[[OFFSET0:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
+// CHECK-NEXT:        nvvm.wgmma.fence.aligned
+// CHECK-NEXT:        %[[A0:.+]] = arith.addi %[[DESC_A]], %[[OFFSET0]]
+// CHECK-NEXT:        %[[B0:.+]] = arith.addi %[[DESC_B]], %[[OFFSET0]]
+// CHECK-NEXT:        %[[D0:.+]] = nvvm.wgmma.mma_async %[[A0]], %[[B0]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
+// CHECK-NEXT:        %[[OFFSET1:.+]] = arith.addi %[[OFFSET0]], %[[CHUNK_STEP]] : i64
+// CHECK-NEXT:        %[[A1:.+]] = arith.addi %[[DESC_A]], %[[OFFSET1]]
+// CHECK-NEXT:        %[[B1:.+]] = arith.addi %[[DESC_B]], %[[OFFSET1]]
+// CHECK-NEXT:        %[[D1:.+]] = nvvm.wgmma.mma_async %[[A1]], %[[B1]], %[[D0]], <m = 64, n = 64, k = 32>
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-4:     nvvm.cp.async.shared.global
+// CHECK-NEXT:        nvvm.cp.async.commit.group
+// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK-NEXT:        scf.yield %[[D1]]
+// CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT:      nvvm.cp.async.wait.group 0
+// CHECK-NEXT:      %[[SUM0:.+]] = llvm.extractvalue %[[ACC_OUT]][0]
+// CHECK:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
+// CHECK-NEXT:      %[[TOTAL:.+]] = arith.addf %[[PRIOR]], %[[SUM0]] : f32
+// CHECK-NEXT:      memref.store %[[TOTAL]], %{{.+}} : memref<64x96xf32>
+// CHECK-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
 // CHECK-NOT:     linalg.generic
 func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -64,30 +82,82 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 
 // -----
 
+// Other operands are staged through registers: here K = 40 is no multiple
+// of 16 bytes (a row may be partly past K). Two 4 KiB stages, a 32-byte
+// chunk a step: step 0's tiles go into stage 0 before the loop; each step
+// then issues its m64n64k32 MMA on stage k / 32 % 2, stores the next
+// step's tiles (each thread one 16-byte row of A and of B, read 4 codes at
+// a time, bounds-checked) into the other stage while it runs, waits for it
+// and meets the others at one barrier.
+// CHECK-LABEL: func.func @fp8_nt_odd_k
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 256 : i64
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<2048xi32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:       nvvm.cp.async
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x40xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x40xf8E5M2>, vector<4xf8E5M2>
+// CHECK:           %[[B_CHUNK:.+]] = arith.addi %[[A_CHUNK:.+]], %c128 : index
+// CHECK-NEXT:      %[[A_WORD:.+]] = arith.muli %[[A_CHUNK]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[A_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
+// CHECK-NEXT:      %[[B_WORD:.+]] = arith.muli %[[B_CHUNK]], %c4 : index
+// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
+// CHECK-NEXT:      nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           scf.for %{{.+}} = %c0 to %c40 step %c32 iter_args(%[[ACC:.+]] = %{{.+}}) -> (!llvm.struct<(f32, {{.+}})>)
+// CHECK:             %[[OFFSET:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
+// CHECK-NEXT:        nvvm.wgmma.fence.aligned
+// CHECK-NEXT:        %[[STAGE_A:.+]] = arith.addi %{{.+}}, %[[OFFSET]]
+// CHECK-NEXT:        %[[STAGE_B:.+]] = arith.addi %{{.+}}, %[[OFFSET]]
+// CHECK-NEXT:        %[[D:.+]] = nvvm.wgmma.mma_async %[[STAGE_A]], %[[STAGE_B]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK:             scf.if
+// CHECK-COUNT-8:       vector.load
+// CHECK:               vector.store %{{.+}}, %[[SMEM]]
+// CHECK:               vector.store %{{.+}}, %[[SMEM]]
+// CHECK-NEXT:          nvvm.fence.proxy
+// CHECK-NEXT:        {{^ *}}}{{$}}
+// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK-NEXT:        gpu.barrier
+// CHECK-NEXT:        scf.yield %[[D]]
+// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+func.func @fp8_nt_odd_k(%a: memref<64x40xf8E4M3FN>, %b: memref<96x40xf8E5M2>, %c: memref<64x96xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x40xf8E4M3FN>, memref<96x40xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
 // N >= 128: 64x128 tiles, m64n128k32 on 64 accumulators a thread, two
 // rows of B's tile a thread (rows tid / 2 and 64 + tid / 2, 8 core-matrix
-// rows = 128 chunks apart), stages of 128 + 256 chunks (6 KiB).
+// rows = 128 chunks apart), chunks of 128 + 256 16-byte rows (6 KiB, 384
+// in the descriptor), stages of two: 48 KiB, all of a block's static
+// shared memory. Three copies a chunk, six a step; K = 192: three steps.
 // CHECK-LABEL: func.func @fp8_wide
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 384 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<3072xi32, #gpu.address_space<workgroup>>)
-// CHECK-COUNT-64: memref.load %{{.+}} : memref<100x200xf32>
-// CHECK-COUNT-4:   vector.load %{{.+}} : memref<100x64xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK-COUNT-8:   vector.load %{{.+}} : memref<200x64xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK:           %[[A_WORD:.+]] = arith.muli %[[A_CHUNK:.+]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[A_WORD]]]
-// CHECK-NEXT:      %[[B0:.+]] = arith.addi %[[A_CHUNK]], %c128 : index
-// CHECK-NEXT:      %[[B0_WORD:.+]] = arith.muli %[[B0]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B0_WORD]]]
-// CHECK-NEXT:      %[[B1:.+]] = arith.addi %[[A_CHUNK]], %c256 : index
-// CHECK-NEXT:      %[[B1_WORD:.+]] = arith.muli %[[B1]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B1_WORD]]]
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 768 : i64
+// CHECK-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 384 : i64
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
+// CHECK-COUNT-6:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-6:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
 // CHECK:           scf.for
 // CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e4m3>, <one>, <col>]
+// CHECK-NEXT:        arith.addi %{{.+}}, %[[CHUNK_STEP]] : i64
+// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// CHECK:             nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-6:     nvvm.cp.async.shared.global
 // CHECK-COUNT-64:  memref.store %{{.+}} : memref<100x200xf32>
-func.func @fp8_wide(%a: memref<100x64xf8E4M3FN>, %b: memref<200x64xf8E4M3FN>, %c: memref<100x200xf32>) {
+func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, %c: memref<100x200xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<100x64xf8E4M3FN>, memref<200x64xf8E4M3FN>) outs(%c : memref<100x200xf32>) {
+      ins(%a, %b : memref<100x192xf8E4M3FN>, memref<200x192xf8E4M3FN>) outs(%c : memref<100x200xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E4M3FN to f32
@@ -122,16 +192,15 @@ func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memr
 
 // -----
 
-// f16 x f16 into f32: the same 64x32-byte tiles, now 64x16 elements, so
-// K steps by 16, each thread's 16-byte row four words of two f16, and the
-// MMA is m64n64k16 on f16 (bf16 alike).
+// f16 x f16 into f32: the same 64x32-byte chunks, now 64x16 elements, so
+// K steps by 32 (two chunks) and each m64n64k16 wgmma on f16 (bf16 alike)
+// takes 16; cp.async copies 16-byte rows of eight f16.
 // CHECK-LABEL: func.func @f16_nt
 // CHECK:         gpu.launch
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x64xf16>, vector<2xf16>
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<32x64xf16>, vector<2xf16>
-// CHECK:           vector.store
-// CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c16 iter_args(
+// CHECK-COUNT-4:   nvvm.cp.async.shared.global
+// CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c32 iter_args(
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>
 func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x64xf16>, memref<32x64xf16>) outs(%c : memref<64x32xf32>) {
@@ -147,8 +216,37 @@ func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32
 
 // -----
 
-// f32 read as tf32: 64x8-element tiles (32 bytes of k), one element a word,
-// and an m64n64k8 MMA on tf32.
+// Rows of 16-bit operands are copied whole when K is a multiple of 8
+// elements; K = 36 is not: words of two f16, staged through registers, one
+// wgmma a step.
+// CHECK-LABEL: func.func @f16_odd_k
+// CHECK:         gpu.launch
+// CHECK-NOT:       nvvm.cp.async
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x36xf16>, vector<2xf16>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<32x36xf16>, vector<2xf16>
+// CHECK:           vector.store
+// CHECK:           scf.for %{{.+}} = %c0 to %c36 step %c16 iter_args(
+// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK-NOT:         nvvm.wgmma.mma_async
+// CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
+func.func @f16_odd_k(%a: memref<64x36xf16>, %b: memref<32x36xf16>, %c: memref<64x32xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x36xf16>, memref<32x36xf16>) outs(%c : memref<64x32xf32>) {
+  ^bb0(%x: f16, %y: f16, %acc: f32):
+    %0 = arith.extf %x : f16 to f32
+    %1 = arith.extf %y : f16 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// f32 read as tf32: 64x8-element tiles (32 bytes of k), one element a word
+// (rounded to tf32 on the way: staged through registers), and an m64n64k8
+// MMA on tf32.
 // CHECK-LABEL: func.func @tf32_nt
 // CHECK:         gpu.launch
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x32xf32>, vector<1xf32>

@@ -1,20 +1,27 @@
-// sm_90a's warpgroup GEMMs with 64x128 tiles (N >= 128) and two shared-memory
-// stages compute the CPU lowering's results: FP8 GEMMs with N = 200 (a
-// partial second tile), K = 96 (three steps: both stages, each twice but
-// one) and K = 80 (a partial last step), B stored k x n and n x k. The
-// operands are small multiples of 1/4, exact in E4M3, so every sum is exact
-// and the results are equal, not just close.
+// sm_90a's warpgroup GEMMs with 64x128 tiles (N >= 128) compute the CPU
+// lowering's results: FP8 GEMMs with N = 200 (a partial second tile), M = 70.
+// B stored k x n is staged through registers in two stages, a 32-byte chunk
+// of k a step: K = 96 (three steps: both stages, each twice but one). B
+// stored n x k is copied by cp.async in four stages of two chunks: K = 80
+// (two steps, the second half past K, zero-filled) and K = 336 (six steps:
+// the stages wrap around, the last step's chunks partly past K). The
+// operands are small multiples of 1/4, exact in E4M3 and E5M2, so every sum
+// is exact and the results are equal, not just close.
 // RUN: qtrain-opt %s -qtrain-lower-to-cpu | %run_gpu_emulator > %t.cpu.raw
 // RUN: grep -v base@ %t.cpu.raw > %t.cpu
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a > %t.sm_90a.mlir
 // RUN: %run_gpu_emulator < %t.sm_90a.mlir | grep -v base@ > %t.sm_90a
 // RUN: diff %t.cpu %t.sm_90a
 // RUN: FileCheck %s < %t.cpu.raw
-// Both GEMMs are 64x128-tile warpgroup MMAs (n = 128 in the emulator call).
+// All three GEMMs are 64x128-tile warpgroup MMAs (n = 128 in the emulator
+// calls): one wgmma a k-step through registers, two for each cp.async kernel.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a \
-// RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu 2>&1 >/dev/null \
-// RUN:   | grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" | FileCheck %s --check-prefix=WIDE
-// WIDE: {{^}}2{{$}}
+// RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu \
+// RUN:   2> %t.emulated.mlir > /dev/null
+// RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=WIDE
+// RUN: grep -c "func.call @qtrain_emulate_cp_async_exit(" %t.emulated.mlir | FileCheck %s --check-prefix=ASYNC
+// WIDE: {{^}}5{{$}}
+// ASYNC: {{^}}2{{$}}
 
 // Corners, as numpy computes them.
 // CHECK: sizes = [70, 200]
@@ -23,6 +30,9 @@
 // CHECK: sizes = [70, 200]
 // CHECK-NEXT: {{^\[\[}}47.4375, -60.5625, 76.875,
 // CHECK: , -46.5625{{\]\]}}
+// CHECK: sizes = [70, 200]
+// CHECK-NEXT: {{^\[\[}}341.75, -251.938, 187.125,
+// CHECK: , -229.812{{\]\]}}
 
 func.func private @printMemrefF32(memref<*xf32>)
 
@@ -65,22 +75,33 @@ func.func @main() {
   %c80 = arith.constant 80 : index
   %c96 = arith.constant 96 : index
   %c200 = arith.constant 200 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c336 = arith.constant 336 : index
   %one = arith.constant dense<1.0> : tensor<f32>
   %a0 = call @pattern(%c0, %c70, %c96) : (index, index, index) -> tensor<?x?xf32>
   %b0 = call @pattern(%c5, %c96, %c200) : (index, index, index) -> tensor<?x?xf32>
   %a1 = call @pattern(%c11, %c70, %c80) : (index, index, index) -> tensor<?x?xf32>
   %b1 = call @pattern(%c13, %c200, %c80) : (index, index, index) -> tensor<?x?xf32>
+  %a2 = call @pattern(%c2, %c70, %c336) : (index, index, index) -> tensor<?x?xf32>
+  %b2 = call @pattern(%c3, %c200, %c336) : (index, index, index) -> tensor<?x?xf32>
   %a0s = tensor.cast %a0 : tensor<?x?xf32> to tensor<70x96xf32>
   %b0s = tensor.cast %b0 : tensor<?x?xf32> to tensor<96x200xf32>
   %a1s = tensor.cast %a1 : tensor<?x?xf32> to tensor<70x80xf32>
   %b1s = tensor.cast %b1 : tensor<?x?xf32> to tensor<200x80xf32>
+  %a2s = tensor.cast %a2 : tensor<?x?xf32> to tensor<70x336xf32>
+  %b2s = tensor.cast %b2 : tensor<?x?xf32> to tensor<200x336xf32>
+  %qa2 = qtrain.quantize %a2s to float<f8E4M3FN> : tensor<70x336xf32> -> tensor<70x336xf8E4M3FN>
+  %qb2 = qtrain.quantize %b2s to float<f8E4M3FN> : tensor<200x336xf32> -> tensor<200x336xf8E4M3FN>
   %qa0 = qtrain.quantize %a0s to float<f8E4M3FN> : tensor<70x96xf32> -> tensor<70x96xf8E4M3FN>
   %qb0 = qtrain.quantize %b0s to float<f8E4M3FN> : tensor<96x200xf32> -> tensor<96x200xf8E4M3FN>
   %qa1 = qtrain.quantize %a1s to float<f8E4M3FN> : tensor<70x80xf32> -> tensor<70x80xf8E4M3FN>
   %qb1 = qtrain.quantize %b1s to float<f8E5M2> : tensor<200x80xf32> -> tensor<200x80xf8E5M2>
   %r0 = qtrain.qmatmul %qa0, %qb0 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E4M3FN>, scale %one : tensor<f32>) accumulate f32 : tensor<70x96xf8E4M3FN>, tensor<96x200xf8E4M3FN> -> tensor<70x200xf32>
   %r1 = qtrain.qmatmul %qa1, %qb1 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E5M2> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<70x80xf8E4M3FN>, tensor<200x80xf8E5M2> -> tensor<70x200xf32>
+  %r2 = qtrain.qmatmul %qa2, %qb2 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<70x336xf8E4M3FN>, tensor<200x336xf8E4M3FN> -> tensor<70x200xf32>
   call @print(%r0) : (tensor<70x200xf32>) -> ()
   call @print(%r1) : (tensor<70x200xf32>) -> ()
+  call @print(%r2) : (tensor<70x200xf32>) -> ()
   return
 }
