@@ -31,6 +31,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -44,6 +45,10 @@ static cl::list<int64_t> sizes("sizes", cl::cat(benchOptions),
                                cl::CommaSeparated);
 static cl::opt<int> repetitions("repetitions", cl::cat(benchOptions),
                                 cl::desc("Timed calls per GEMM"), cl::init(10));
+static cl::opt<bool> compareWGMMATiles(
+    "compare-wgmma-tiles", cl::cat(benchOptions),
+    cl::desc("On sm_90a, also time the GEMM on one-warpgroup 64xN tiles "
+             "(qtrain-lower-to-nvvm{wgmma-two-warpgroups=false})"));
 
 namespace {
 
@@ -118,9 +123,9 @@ struct Timing {
   std::string gemmKernel;
 };
 
-/// qtrain: compiles the qmatmul for `chip` and runs it `repetitions` times
-/// (after a warm-up call) on host buffers; y = a * b^T.
-Timing runQTrain(int64_t n, mlir::qtrain::GPUChip chip, std::vector<uint8_t> &a,
+/// qtrain: compiles the qmatmul for `target` and runs it `repetitions`
+/// times (after a warm-up call) on host buffers; y = a * b^T.
+Timing runQTrain(int64_t n, const Target &target, std::vector<uint8_t> &a,
                  std::vector<uint8_t> &b, std::vector<float> &y) {
   std::string N = std::to_string(n);
   std::string codes = "memref<" + N + "x" + N + "xf8E4M3FN>";
@@ -150,7 +155,7 @@ Timing runQTrain(int64_t n, mlir::qtrain::GPUChip chip, std::vector<uint8_t> &a,
       ") -> ()\n"
       "  return\n}\n";
   std::string error;
-  auto jit = JitModule::compile(source, error, Target::cuda(chip));
+  auto jit = JitModule::compile(source, error, target);
   if (!jit)
     fail("compiling the qtrain GEMM: " + error);
   using Codes = StridedMemRefType<uint8_t, 2>;
@@ -323,7 +328,17 @@ int main(int argc, char **argv) {
   for (int64_t n : sizes) {
     std::vector<uint8_t> a = randomCodes(n * n, 1), b = randomCodes(n * n, 2);
     std::vector<float> y(n * n), lt(n * n), bf16(n * n);
-    Timing q = runQTrain(n, device->chip(), a, b, y);
+    Target target = Target::cuda(device->chip());
+    Timing q = runQTrain(n, target, a, b, y);
+    // The same GEMM on 64-row tiles, checked against the first.
+    std::optional<Timing> narrow;
+    if (compareWGMMATiles && device->chip() == mlir::qtrain::GPUChip::sm_90a) {
+      std::vector<float> y64(n * n);
+      target.wgmmaTwoWarpgroups = false;
+      narrow = runQTrain(n, target, a, b, y64);
+      if (relativeDifference(y, y64, [](size_t i) { return i; }) > 1e-3)
+        fail("the 64-row and 128-row tiles' GEMMs differ");
+    }
     // cuBLASLt's FP8 GEMMs need dimensions that are multiples of 16.
     bool withLt = fp8 && n % 16 == 0;
     double ltMs = withLt ? runCublasLtFP8(n, a, b, lt) : 0;
@@ -346,6 +361,8 @@ int main(int argc, char **argv) {
       std::printf(" %11.0f%%\n", bfMs / ms * 100);
     };
     row("qtrain FP8 qmatmul (GEMM kernel)", q.gemmKernelMs);
+    if (narrow)
+      row("qtrain FP8 (GEMM kernel, 64xN tiles)", narrow->gemmKernelMs);
     row("qtrain FP8 qmatmul (all kernels)", q.kernelsMs);
     row("qtrain FP8 qmatmul (whole call)", q.callMs);
     if (withLt)

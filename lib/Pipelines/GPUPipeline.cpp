@@ -38,8 +38,9 @@ static bool hasFP8(GPUChip chip) { return chip != GPUChip::sm_80; }
 
 /// qtrain on tensors -> host code with gpu.launch kernels on GPU buffers:
 /// what the NVVM lowering and the emulator share.
-static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
-                                 GPUBufferMemory memory) {
+static void buildKernelsPipeline(OpPassManager &pm,
+                                 const LowerToNVVMOptions &options) {
+  GPUChip chip = options.chip;
   // Training graphs' GEMMs of rounded operands multiply their codes.
   bool fp8Conversions = hasFP8(chip);
   buildQTrainToLinalgPipeline(pm,
@@ -60,16 +61,19 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Kernels read and write host code's buffers.
   GPUHostBuffersPassOptions buffers;
-  buffers.memory = memory;
+  buffers.memory = options.memory;
   pm.addPass(createGPUHostBuffersPass(buffers));
 
   // 8-bit and f16 GEMMs (FP8 codes from sm_89, f16 values and int8 on
   // every chip) as tensor-core kernels, warpgroup MMAs on sm_90a; after
   // deallocation, which cannot see through gpu.launch.
-  if (chip == GPUChip::sm_90a)
-    pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass());
-  else
+  if (chip == GPUChip::sm_90a) {
+    ConvertLowPrecisionMatmulToWGMMAPassOptions wgmma;
+    wgmma.twoWarpgroups = options.wgmmaTwoWarpgroups;
+    pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass(wgmma));
+  } else {
     pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());
+  }
 
   // One GPU thread per element of each op's parallel iteration space,
   // flattened in row-major order (consecutive threads on consecutive
@@ -93,7 +97,7 @@ static void buildKernelsPipeline(OpPassManager &pm, GPUChip chip,
 
 void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
                                             const LowerToNVVMOptions &options) {
-  buildKernelsPipeline(pm, options.chip, options.memory);
+  buildKernelsPipeline(pm, options);
   // Before outlining, while the clamp bounds are constants in sight.
   if (hasFP8(options.chip))
     pm.addPass(createConvertClampedFP8TruncFToNVVMPass());
@@ -120,7 +124,7 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
 
 void mlir::qtrain::buildLowerToGPUEmulatorPipeline(
     OpPassManager &pm, const LowerToNVVMOptions &options) {
-  buildKernelsPipeline(pm, options.chip, options.memory);
+  buildKernelsPipeline(pm, options);
   pm.addPass(createEmulateGPULaunchesOnCPUPass());
   pm.addPass(createCanonicalizerPass());
   // The FP8 conversions that the GPU's cvt instructions would do (and the

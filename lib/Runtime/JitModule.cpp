@@ -113,12 +113,14 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
     mlir::qtrain::LowerToNVVMOptions options;
     options.chip = target.chip;
     options.memory = target.memory;
+    options.wgmmaTwoWarpgroups = target.wgmmaTwoWarpgroups;
     mlir::qtrain::buildLowerToGPUEmulatorPipeline(pm, options);
   } else if (cuda) {
     // PTX, compiled by the driver for the GPU at hand.
     mlir::qtrain::LowerToNVVMOptions options;
     options.chip = target.chip;
     options.memory = target.memory;
+    options.wgmmaTwoWarpgroups = target.wgmmaTwoWarpgroups;
     mlir::qtrain::buildLowerToNVVMPipeline(pm, options);
   } else {
     mlir::qtrain::LowerToCPUOptions defaults;

@@ -198,8 +198,10 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     wgmma) are staged in shared memory in the no-swizzle K-major layout
     that the matrix descriptors describe. Where both operands' k is
     contiguous and K a multiple of 16 bytes, `cp.async` copies them (16-byte
-    rows, zero-filled out of range) in four stages of two chunks, one group
-    of copies and one of wgmmas left in flight; otherwise they pass through
+    rows, zero-filled out of range) into stages that fill the 48 KiB of
+    static shared memory, one or two chunks a k-step, copies for later
+    steps and one group of wgmmas left in flight, and blocks of two
+    warpgroups take 128xN tiles where M >= 128; otherwise they pass through
     registers (converted, gathered) in two stages of one chunk, the next
     step's loaded while the wgmma runs. The accumulators start at zero and
     the output's prior values are added after the loop. Accumulation as
@@ -209,7 +211,7 @@ def ConvertLowPrecisionMatmulToWGMMAPass
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's
     example (K = 128 codes, k contiguous) becomes a `gpu.launch` of
-    (2, 1, 1) blocks of 128 threads with a 32 KiB workgroup buffer (four
+    (2, 1, 1) blocks of 128 threads with a 48 KiB workgroup buffer (six
     stages of two 4 KiB chunks), whose loop over K issues two of
     ```mlir
     %d = nvvm.wgmma.mma_async %descA, %descB, %acc,
@@ -220,6 +222,11 @@ def ConvertLowPrecisionMatmulToWGMMAPass
            : !llvm.struct<(f32, ...)> -> !llvm.struct<(f32, ...)>
     ```
   }];
+  let options = [
+    Option<"twoWarpgroups", "two-warpgroups", "bool", /*default=*/"true",
+           "Blocks of two warpgroups on 128xN tiles where M is at least 128 "
+           "(cp.async kernels); one warpgroup on 64xN tiles otherwise">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",

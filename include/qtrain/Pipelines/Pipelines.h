@@ -83,6 +83,11 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       *this, "memory",
       llvm::cl::desc("Where host code's buffers are (qtrain-gpu-host-buffers)"),
       llvm::cl::init(GPUBufferMemory::device), gpuBufferMemoryValues()};
+  PassOptions::Option<bool> wgmmaTwoWarpgroups{
+      *this, "wgmma-two-warpgroups",
+      llvm::cl::desc("sm_90a GEMMs on 128xN tiles of two warpgroups where M "
+                     "allows (convert-low-precision-matmul-to-wgmma)"),
+      llvm::cl::init(true)};
 };
 
 /// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host

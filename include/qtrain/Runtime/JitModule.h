@@ -37,6 +37,8 @@ struct Target {
   mlir::qtrain::GPUChip chip = mlir::qtrain::GPUChip::sm_90a;
   /// Where host code's buffers are on a GPU (qtrain-lower-to-nvvm's memory).
   mlir::qtrain::GPUBufferMemory memory = mlir::qtrain::GPUBufferMemory::device;
+  /// qtrain-lower-to-nvvm's wgmma-two-warpgroups (sm_90a GEMM tiles).
+  bool wgmmaTwoWarpgroups = true;
 
   static Target cpu(const mlir::qtrain::LowerToCPUOptions *options = nullptr) {
     return {Device::cpu, options};

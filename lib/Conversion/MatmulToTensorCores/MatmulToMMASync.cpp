@@ -140,8 +140,8 @@ MMAKernelBuilder::accumulatorPosition(int64_t mi, int64_t ni, int64_t i) {
 }
 
 void MMAKernelBuilder::build() {
-  gpu::LaunchOp launch =
-      beginKernel(kBlockM, kBlockN, kThreads, {stagingType(kBlockN, kStages)});
+  gpu::LaunchOp launch = beginKernel(kBlockM, kBlockN, kThreads,
+                                     {stagingType(kBlockM, kBlockN, kStages)});
   Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
@@ -155,7 +155,7 @@ void MMAKernelBuilder::build() {
   Value nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);
   mWarp = add(mBlock, mInBlock);
   nWarp = add(nBlock, nInBlock);
-  beginStaging(smem, tid, mBlock, nBlock, kBlockN);
+  beginStaging(smem, tid, mBlock, nBlock, kBlockM, kBlockN, kThreads);
 
   SmallVector<std::pair<Value, Value>> positions;
   for (int64_t mi = 0; mi < kWarpTilesM; ++mi)

@@ -5,10 +5,11 @@
 // whose operands come from shared memory through 64-bit matrix
 // descriptors.
 //
-// Each block is one warpgroup (128 threads) computing a 64xN output tile,
-// N = 128 where the GEMM's N is at least 128 (known statically), else 64,
-// with wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each, a
-// "chunk"). Each chunk's 64x32-byte tile of A and Nx32-byte tile of B (B
+// Each warpgroup (128 threads) computes a 64xN output tile, N = 128 where
+// the GEMM's N is at least 128 (known statically), else 64, with
+// wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each, a
+// "chunk"); a block is one warpgroup, or two on a 128xN tile (cp.async
+// kernels where M >= 128). Each chunk's tile of A and Nx32-byte tile of B (B
 // as n rows of k, both "K-major", the only layout 8-bit and tf32 wgmma
 // read) are staged in shared memory in the no-swizzle canonical layout
 // (TensorCoreKernelBuilder::beginStaging), which the descriptors describe:
@@ -47,16 +48,16 @@ using namespace mlir::qtrain;
 
 namespace {
 
-constexpr int64_t kTileM = 64;
-constexpr int64_t kThreads = 128;
+// A warpgroup's rows, and its threads.
+constexpr int64_t kWarpgroupM = 64;
+constexpr int64_t kWarpgroupThreads = 128;
 constexpr int64_t kCoreMatrixBytes = 128;
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
 constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
-// Stages of the load/store loop and of the cp.async loop, whose k-steps
-// are two 32-byte chunks (two wgmmas).
+// Stages of the load/store loop (one chunk each).
 constexpr int64_t kStages = 2;
-constexpr int64_t kAsyncStages = 4;
-constexpr int64_t kAsyncChunks = 2;
+// The cp.async loop fills a block's static shared memory.
+constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
 NVVM::WGMMATypes wgmmaType(MMAElement element) {
   switch (element) {
@@ -80,7 +81,9 @@ NVVM::WGMMATypes wgmmaType(MMAElement element) {
 
 class WGMMAKernelBuilder : TensorCoreKernelBuilder {
 public:
-  using TensorCoreKernelBuilder::TensorCoreKernelBuilder;
+  WGMMAKernelBuilder(TensorCoreContraction contraction, ImplicitLocOpBuilder &b,
+                     bool twoWarpgroups)
+      : TensorCoreKernelBuilder(contraction, b), twoWarpgroups(twoWarpgroups) {}
   void build();
 
 private:
@@ -95,6 +98,7 @@ private:
   Value copyAsyncLoop(Value acc);
   Value loadStoreLoop(Value acc);
 
+  bool twoWarpgroups;
   int64_t tileN = 64;
   // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
   int64_t chunks = 1, stages = kStages;
@@ -144,7 +148,7 @@ Value WGMMAKernelBuilder::multiply(Value acc, Value stage) {
     acc = NVVM::WgmmaMmaAsyncOp::create(
         b, acc.getType(), acc, arith::AddIOp::create(b, descA, offset),
         arith::AddIOp::create(b, descB, offset),
-        NVVM::MMAShapeAttr::get(ctx, kTileM, tileN, tileK),
+        NVVM::MMAShapeAttr::get(ctx, kWarpgroupM, tileN, tileK),
         type(wgmmaType(c.lhs)), type(wgmmaType(c.rhs)),
         type(c.isFloat ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32),
         NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one),
@@ -176,13 +180,13 @@ static Value forEachStep(ImplicitLocOpBuilder &b, Value sizeK, int64_t stepK,
   return loop.getResult(0);
 }
 
-// Operands that cp.async copies whole (canCopyTilesAsync): k-steps of two
-// chunks in four stages, 48 KiB for 64x128 tiles (all of a block's static
-// shared memory). Step i waits for its copies (issued two steps before),
-// then one barrier, after which every warp has waited for step i - 1's
-// wgmmas to leave at most one group pending, so step i - 2's are complete
-// and its stage is free: the copies of step i + 2 go there while step i's
-// wgmmas run, and step i - 1's may still be running.
+// Operands that cp.async copies whole (canCopyTilesAsync), in S stages of
+// one or two chunks (build() sizes them). Step i waits for its copies
+// (issued S - 2 steps before), then one barrier, after which every warp
+// has waited for step i - 1's wgmmas to leave at most one group pending,
+// so step i - 2's are complete and its stage is free: the copies of step
+// i + S - 2 go there while step i's wgmmas run, and step i - 1's may still
+// be running.
 Value WGMMAKernelBuilder::copyAsyncLoop(Value acc) {
   beginAsyncCopies();
   auto copyStep = [&](Value k0, Value stage) {
@@ -243,38 +247,55 @@ Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
 
 void WGMMAKernelBuilder::build() {
   // Wider tiles where N allows: B's tile is read once per 64 rows of A.
-  std::optional<int64_t> n = staticSizeN();
+  std::optional<int64_t> n = staticSize(c.dims.n);
   tileN = n && *n >= 128 ? 128 : 64;
+  int64_t tileM = kWarpgroupM;
+  tileK = 8 * c.elementsPerWord(); // 32 bytes
   bool copyAsync = canCopyTilesAsync();
   if (copyAsync) {
-    chunks = kAsyncChunks;
-    stages = kAsyncStages;
+    // Two warpgroups where M allows, sharing each chunk of B: half the
+    // bytes per product of 64-row tiles. The stages fill the static shared
+    // memory: two chunks a k-step (two wgmmas a barrier) where that leaves
+    // four stages (64x128 tiles), else one (128x128: six stages).
+    std::optional<int64_t> m = staticSize(c.dims.m);
+    if (twoWarpgroups && m && *m >= 2 * kWarpgroupM)
+      tileM = 2 * kWarpgroupM;
+    int64_t slots = kStaticSharedBytes / ((tileM + tileN) * 32);
+    chunks = slots >= 8 ? 2 : 1;
+    stages = slots / chunks;
   }
-  tileK = 8 * c.elementsPerWord(); // 32 bytes
   stepK = chunks * tileK;
-  int64_t accumulators = kTileM * tileN / kThreads;
-  gpu::LaunchOp launch = beginKernel(kTileM, tileN, kThreads,
-                                     {stagingType(tileN, stages * chunks)});
+  int64_t threads = kWarpgroupThreads * (tileM / kWarpgroupM);
+  int64_t accumulators = kWarpgroupM * tileN / kWarpgroupThreads;
+  gpu::LaunchOp launch = beginKernel(
+      tileM, tileN, threads, {stagingType(tileM, tileN, stages * chunks)});
   Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
-  Value warp = arith::DivUIOp::create(b, tid, index(32));
+  Value warpgroup = arith::DivUIOp::create(b, tid, index(kWarpgroupThreads));
+  Value warp = arith::RemUIOp::create(
+      b, arith::DivUIOp::create(b, tid, index(32)), index(4));
   Value lane = arith::RemUIOp::create(b, tid, index(32));
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t = arith::RemUIOp::create(b, lane, index(4));
-  Value mBlock = mul(blockIds.y, kTileM), nBlock = mul(blockIds.x, tileN);
-  beginStaging(smem, tid, mBlock, nBlock, tileN);
+  Value mBlock = mul(blockIds.y, tileM), nBlock = mul(blockIds.x, tileN);
+  beginStaging(smem, tid, mBlock, nBlock, tileM, tileN, threads);
 
   Type accType = c.isFloat ? Type(b.getF32Type()) : Type(b.getI32Type());
   auto structType = LLVM::LLVMStructType::getLiteral(
       b.getContext(), SmallVector<Type>(accumulators, accType));
   Value zeros = LLVM::ZeroOp::create(b, structType);
 
-  // Descriptors of slot 0's tiles (the same for every warp, as required).
+  // Descriptors of slot 0's tiles, the same for every warp of a
+  // warpgroup, as required: warpgroup w's rows of A start 64w rows (w * 8
+  // core-matrix rows of 256 bytes) into the tile.
   Value base = arith::IndexCastUIOp::create(
       b, b.getI64Type(),
       memref::ExtractAlignedPointerAsIndexOp::create(b, smem));
-  descA = descriptor(base);
+  Value rowsA = arith::MulIOp::create(
+      b, arith::IndexCastUIOp::create(b, b.getI64Type(), warpgroup),
+      arith::ConstantIntOp::create(b, kWarpgroupM / 8 * kStrideByteOffset, 64));
+  descA = descriptor(arith::AddIOp::create(b, base, rowsA));
   descB = descriptor(arith::AddIOp::create(
       b, base, arith::ConstantIntOp::create(b, stagedWordsA() * 4, 64)));
 
@@ -283,7 +304,8 @@ void WGMMAKernelBuilder::build() {
   for (int64_t i = 0; i < accumulators; ++i)
     result.push_back(LLVM::ExtractValueOp::create(b, acc, i));
   SmallVector<std::pair<Value, Value>> positions;
-  Value warpRow = add(add(mBlock, g), mul(warp, 16));
+  Value warpRow =
+      add(add(add(mBlock, mul(warpgroup, kWarpgroupM)), g), mul(warp, 16));
   Value threadCol = add(nBlock, mul(t, 2));
   for (int64_t i = 0; i < accumulators; ++i)
     positions.push_back(
@@ -295,11 +317,12 @@ void WGMMAKernelBuilder::build() {
 struct ConvertLowPrecisionMatmulToWGMMAPass
     : mlir::qtrain::impl::ConvertLowPrecisionMatmulToWGMMAPassBase<
           ConvertLowPrecisionMatmulToWGMMAPass> {
+  using Base::Base;
   void runOnOperation() override {
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
       ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
-      WGMMAKernelBuilder(contraction, b).build();
+      WGMMAKernelBuilder(contraction, b, twoWarpgroups).build();
       contraction.op.erase();
     }
   }

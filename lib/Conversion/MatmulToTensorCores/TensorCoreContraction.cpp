@@ -231,10 +231,11 @@ Value TensorCoreKernelBuilder::both(Value x, Value y) {
   return arith::AndIOp::create(b, x, y);
 }
 
-std::optional<int64_t> TensorCoreKernelBuilder::staticSizeN() {
+std::optional<int64_t>
+TensorCoreKernelBuilder::staticSize(ArrayRef<unsigned> loops) {
   SmallVector<int64_t> ranges = c.op.getStaticLoopRanges();
   int64_t size = 1;
-  for (unsigned dim : c.dims.n) {
+  for (unsigned dim : loops) {
     if (ShapedType::isDynamic(ranges[dim]))
       return std::nullopt;
     size *= ranges[dim];
@@ -386,21 +387,22 @@ Value TensorCoreKernelBuilder::loadRawWord(unsigned operand, Value free,
   return word;
 }
 
-// Rows of A's staged tile; every thread copies one 16-byte row of it.
-static constexpr int64_t kStagedRowsA = 64;
-
-MemRefType TensorCoreKernelBuilder::stagingType(int64_t tileN, int64_t stages) {
-  int64_t words = stages * (kStagedRowsA + tileN) * 2 * 4;
+MemRefType TensorCoreKernelBuilder::stagingType(int64_t tileM, int64_t tileN,
+                                                int64_t stages) {
+  int64_t words = stages * (tileM + tileN) * 2 * 4;
   return MemRefType::get(
       {words}, b.getI32Type(), MemRefLayoutAttrInterface(),
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
 }
 
 void TensorCoreKernelBuilder::beginStaging(Value smem, Value tid, Value mBlock,
-                                           Value nBlock, int64_t tileN) {
+                                           Value nBlock, int64_t tileM,
+                                           int64_t tileN, int64_t threads) {
   staging = smem;
+  stagedTileM = tileM;
   stagedTileN = tileN;
-  stagedChunksA = kStagedRowsA * 2;
+  stagedRowsPerPass = threads / 2;
+  stagedChunksA = tileM * 2;
   stagedChunksB = tileN * 2;
   stagingRow = arith::DivUIOp::create(b, tid, index(2));
   stagingHalf = arith::RemUIOp::create(b, tid, index(2));
@@ -414,36 +416,40 @@ Value TensorCoreKernelBuilder::stagedChunk(Value row, Value half) {
       arith::RemUIOp::create(b, row, index(8)));
 }
 
-SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
-  int64_t tileK = 8 * c.elementsPerWord();
-  Value k = add(k0, mul(stagingHalf, tileK / 2));
-  auto row = [&](unsigned operand, Value free) {
-    SmallVector<Value, 4> words;
-    for (int64_t j = 0; j < 4; ++j)
-      words.push_back(loadWord(operand, free, add(k, c.elementsPerWord() * j)));
-    return vector::FromElementsOp::create(
-               b, VectorType::get({4}, b.getI32Type()), words)
-        .getResult();
-  };
-  SmallVector<Value> rows{row(0, add(stagingM, stagingRow))};
-  for (int64_t j = 0; j < stagedTileN / kStagedRowsA; ++j)
-    rows.push_back(row(1, add(stagingN, add(stagingRow, kStagedRowsA * j))));
+SmallVector<TensorCoreKernelBuilder::StagedRow>
+TensorCoreKernelBuilder::stagedRows() {
+  // Row r + P of a tile (P a multiple of 8) is P / 8 core-matrix rows,
+  // P * 2 chunks, after row r.
+  Value chunk = stagedChunk(stagingRow, stagingHalf);
+  SmallVector<StagedRow> rows;
+  for (int64_t j = 0; j < stagedTileM / stagedRowsPerPass; ++j)
+    rows.push_back({0, add(stagingM, add(stagingRow, stagedRowsPerPass * j)),
+                    add(chunk, j * 2 * stagedRowsPerPass)});
+  for (int64_t j = 0; j < stagedTileN / stagedRowsPerPass; ++j)
+    rows.push_back({1, add(stagingN, add(stagingRow, stagedRowsPerPass * j)),
+                    add(chunk, stagedChunksA + j * 2 * stagedRowsPerPass)});
   return rows;
 }
 
-SmallVector<Value> TensorCoreKernelBuilder::stagedChunks() {
-  Value chunk = stagedChunk(stagingRow, stagingHalf);
-  SmallVector<Value> chunks{chunk};
-  // B's row r + 64j is 8j core-matrix rows, 8j * 2 * 8 chunks, on.
-  for (int64_t j = 0; j < stagedTileN / kStagedRowsA; ++j)
-    chunks.push_back(add(chunk, stagedChunksA + j * 2 * kStagedRowsA));
-  return chunks;
+SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
+  int64_t tileK = 8 * c.elementsPerWord();
+  Value k = add(k0, mul(stagingHalf, tileK / 2));
+  SmallVector<Value> rows;
+  for (const StagedRow &row : stagedRows()) {
+    SmallVector<Value, 4> words;
+    for (int64_t j = 0; j < 4; ++j)
+      words.push_back(
+          loadWord(row.operand, row.free, add(k, c.elementsPerWord() * j)));
+    rows.push_back(vector::FromElementsOp::create(
+        b, VectorType::get({4}, b.getI32Type()), words));
+  }
+  return rows;
 }
 
 void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
   Value base = arith::MulIOp::create(b, stage, index(stageWords()));
-  for (auto [row, chunk] : llvm::zip_equal(rows, stagedChunks()))
-    vector::StoreOp::create(b, row, staging, add(base, mul(chunk, 4)),
+  for (auto [row, staged] : llvm::zip_equal(rows, stagedRows()))
+    vector::StoreOp::create(b, row, staging, add(base, mul(staged.chunk, 4)),
                             /*nontemporal=*/false, llvm::MaybeAlign(16));
 }
 
@@ -483,12 +489,14 @@ void TensorCoreKernelBuilder::beginAsyncCopies() {
                        b, linear, b.createOrFold<memref::DimOp>(memref, d)),
                    i);
     Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, memref);
-    return AsyncRow{add(base, mul(linear, bytes)), inRange};
+    return AsyncRow{add(base, mul(linear, bytes)), inRange, Value()};
   };
-  asyncRows = {row(0, add(stagingM, stagingRow))};
-  for (int64_t j = 0; j < stagedTileN / kStagedRowsA; ++j)
-    asyncRows.push_back(
-        row(1, add(stagingN, add(stagingRow, kStagedRowsA * j))));
+  asyncRows.clear();
+  for (const StagedRow &staged : stagedRows()) {
+    AsyncRow copied = row(staged.operand, staged.free);
+    copied.chunk = staged.chunk;
+    asyncRows.push_back(copied);
+  }
   stagingAddress = memref::ExtractAlignedPointerAsIndexOp::create(b, staging);
 }
 
@@ -509,8 +517,8 @@ void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value stage) {
   Value kOffset = mul(arith::SelectOp::create(b, kInRange, k, index(0)), bytes);
   Value stageAddress = add(
       stagingAddress, arith::MulIOp::create(b, stage, index(stageWords() * 4)));
-  for (auto [row, chunk] : llvm::zip_equal(asyncRows, stagedChunks())) {
-    Value destination = pointer(add(stageAddress, mul(chunk, 16)),
+  for (const AsyncRow &row : asyncRows) {
+    Value destination = pointer(add(stageAddress, mul(row.chunk, 16)),
                                 unsigned(NVVM::NVVMMemorySpace::Shared));
     // A generic address (the memref's), cast to the global space.
     Value source = LLVM::AddrSpaceCastOp::create(

@@ -78,17 +78,18 @@ protected:
   /// arith.truncf does.
   Value loadWord(unsigned operand, Value free, Value k);
   /// Staging of operand tiles in shared memory, as wgmma's descriptors
-  /// read them and the mma.sync kernels too: per k-step, the 64 x 32-byte
-  /// tile of A and the `tileN` x 32-byte tile of B (B as n rows of k), each
-  /// in the no-swizzle K-major layout of core matrices (8 rows x 16 bytes,
-  /// 128 contiguous bytes; the two along k 128 bytes apart, those along the
-  /// rows 256 bytes apart), A's then B's, `stages` times over. Byte (r, kb)
-  /// of a tile is at ((r / 8) * 2 + kb / 16) * 128 + (r % 8) * 16 + kb % 16.
-  /// The buffer is of i32 words; each of the block's 128 threads copies the
-  /// 16-byte rows (r, half) with r = tid / 2 + 64j, half = tid % 2.
-  MemRefType stagingType(int64_t tileN, int64_t stages);
+  /// read them and the mma.sync kernels too: per k-step (or chunk of one),
+  /// the `tileM` x 32-byte tile of A and the `tileN` x 32-byte tile of B
+  /// (B as n rows of k), each in the no-swizzle K-major layout of core
+  /// matrices (8 rows x 16 bytes, 128 contiguous bytes; the two along k 128
+  /// bytes apart, those along the rows 256 bytes apart), A's then B's,
+  /// `stages` times over. Byte (r, kb) of a tile is at
+  /// ((r / 8) * 2 + kb / 16) * 128 + (r % 8) * 16 + kb % 16. The buffer is
+  /// of i32 words; each of the block's `threads` threads copies the 16-byte
+  /// rows (r, half) with r = tid / 2 + (threads / 2) j, half = tid % 2.
+  MemRefType stagingType(int64_t tileM, int64_t tileN, int64_t stages);
   void beginStaging(Value smem, Value tid, Value mBlock, Value nBlock,
-                    int64_t tileN);
+                    int64_t tileM, int64_t tileN, int64_t threads);
   /// Words of one stage, and of A's tile in it (where B's starts).
   int64_t stageWords() const { return 4 * (stagedChunksA + stagedChunksB); }
   int64_t stagedWordsA() const { return 4 * stagedChunksA; }
@@ -126,8 +127,9 @@ protected:
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
                         ArrayRef<Value> values);
 
-  /// The GEMM's N where every n loop has a static size.
-  std::optional<int64_t> staticSizeN();
+  /// The product of `loops`' sizes where each is static (the GEMM's M or
+  /// N).
+  std::optional<int64_t> staticSize(ArrayRef<unsigned> loops);
 
   Value index(int64_t v);
   Value i32(int64_t v);
@@ -145,19 +147,26 @@ protected:
 private:
   /// The chunk (16 bytes) of row `row`, k half `half` of a staged tile.
   Value stagedChunk(Value row, Value half);
-  /// This thread's chunks of stage 0, A's then B's, in loadTiles' order.
-  SmallVector<Value> stagedChunks();
+  /// A 16-byte row of a staged tile that this thread copies: its operand,
+  /// its m (A) or n (B), and its chunk in stage 0.
+  struct StagedRow {
+    unsigned operand;
+    Value free, chunk;
+  };
+  /// This thread's rows, A's then B's.
+  SmallVector<StagedRow> stagedRows();
   bool rowsCopyWhole(unsigned operand);
 
-  /// A row this thread copies by cp.async: its byte address at k = 0, and
-  /// whether its m (A) or n (B) is in range.
+  /// A row this thread copies by cp.async: its byte address at k = 0,
+  /// whether its m (A) or n (B) is in range, and its chunk in stage 0.
   struct AsyncRow {
-    Value address, inRange;
+    Value address, inRange, chunk;
   };
   SmallVector<AsyncRow> asyncRows;
   Value stagingAddress;
 
-  int64_t stagedTileN = 0, stagedChunksA = 0, stagedChunksB = 0;
+  int64_t stagedTileM = 0, stagedTileN = 0, stagedRowsPerPass = 0;
+  int64_t stagedChunksA = 0, stagedChunksB = 0;
   Value staging, stagingRow, stagingHalf, stagingM, stagingN;
 
   Value loadRawWord(unsigned operand, Value free, Value k);

@@ -252,15 +252,16 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
                   acc = element(accCode);
   if (sharedBase % kEmulatedSharedWindow != 0)
     fail("emulated shared memory is not aligned to the shared window");
-  if (n / 2 > scratch->sizes[1] || thread >= 128)
+  if (n / 2 > scratch->sizes[1] || thread >= scratch->sizes[0])
     fail("unsupported wgmma shape");
   SharedTile tileA(sharedBase, sharedBytes, descA),
       tileB(sharedBase, sharedBytes, descB);
   int32_t *row = scratch->data + scratch->offset + thread * scratch->strides[0];
   // D fragments (PTX ISA, "Register Fragments", wgmma .m64nNk*): warp w
-  // of the warpgroup holds rows 16w..16w+15; its lane (g, t) holds d_i at
-  // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
-  int64_t w = thread / 32, g = thread % 32 / 4, t = thread % 4;
+  // of the warpgroup (of a block's 128-thread warpgroups, each its own
+  // wgmmas) holds rows 16w..16w+15; its lane (g, t) holds d_i at row
+  // 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
+  int64_t w = thread % 128 / 32, g = thread % 32 / 4, t = thread % 4;
   for (int64_t i = 0; i < n / 2; ++i) {
     int64_t m = 16 * w + g + 8 * ((i / 2) % 2),
             col = 8 * (i / 4) + 2 * t + i % 2;

@@ -1,18 +1,21 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse | FileCheck %s
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=two-warpgroups=false -canonicalize -cse \
+// RUN:   | FileCheck %s --check-prefix=ONE-WARPGROUP
 
 // FP8 x FP8 into f32, both operands' k contiguous and K a multiple of 16
 // bytes: cp.async copies each 16-byte row of the tiles whole. One
-// warpgroup a 64x64 tile (N < 128); k-steps of two 32-byte chunks (two
-// m64n64k32 wgmmas) in four stages of 2 x 4 KiB (i32 words). The no-swizzle
+// warpgroup a 64x64 tile (N < 128, M < 128); k-steps of two 32-byte chunks
+// (two m64n64k32 wgmmas) in six stages of 2 x 4 KiB (i32 words; 48 KiB, a
+// block's static shared memory). The no-swizzle
 // descriptors hold the leading (128 bytes, 8 << 16) and stride (256 bytes,
 // 16 << 32) byte offsets; B's tile starts 2048 bytes after A's, each chunk
 // 4096 bytes (256 in the descriptor) after the one before. Each thread
 // copies a row of A and of B per chunk, from the operands' aligned
-// pointers (zero-filled past M, N or K: a source size of 0). Steps 0 and 1
+// pointers (zero-filled past M, N or K: a source size of 0). Steps 0 to 3
 // are copied before the loop, one commit group each; step i waits for its
-// group (one younger may be in flight), fences the async proxy, meets the
-// others at a barrier, issues its wgmmas on the accumulators (zero at
-// first), copies step i + 2 into stage (i + 2) % 4 and waits for step i -
+// group (three younger may be in flight), fences the async proxy, meets
+// the others at a barrier, issues its wgmmas on the accumulators (zero at
+// first), copies step i + 4 into stage (i + 4) % 6 and waits for step i -
 // 1's wgmmas. C is added to the sums after the loop.
 // CHECK-LABEL: func.func @fp8_nt
 // CHECK-DAG:     %[[OFFSETS:.+]] = arith.constant 68720001024 : i64
@@ -20,7 +23,7 @@
 // CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
 // CHECK-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 256 : i64
 // CHECK-DAG:     %[[ZEROS:.+]] = llvm.mlir.zero : !llvm.struct<(f32, {{.+}})>
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<8192xi32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
 // CHECK-NOT:       memref<64x96xf32>
 // CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[SMEM]]
 // CHECK:           %[[BASE:.+]] = arith.index_castui %[[PTR]] : index to i64
@@ -40,9 +43,13 @@
 // CHECK-NEXT:      nvvm.cp.async.commit.group
 // CHECK-COUNT-4:   nvvm.cp.async.shared.global
 // CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-4:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-4:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
 // CHECK-NOT:       nvvm.cp.async
 // CHECK:           %[[ACC_OUT:.+]] = scf.for %{{.+}} = %c0 to %c128 step %c64 iter_args(%[[ACC:.+]] = %[[ZEROS]])
-// CHECK:             nvvm.cp.async.wait.group 1
+// CHECK:             nvvm.cp.async.wait.group 3
 // CHECK-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT:        gpu.barrier
 // CHECK:             %[[OFFSET0:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
@@ -158,6 +165,52 @@ func.func @fp8_nt_odd_k(%a: memref<64x40xf8E4M3FN>, %b: memref<96x40xf8E5M2>, %c
 func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, %c: memref<100x200xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<100x192xf8E4M3FN>, memref<200x192xf8E4M3FN>) outs(%c : memref<100x200xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// M >= 128 with cp.async: 128x128 tiles of two warpgroups (256 threads),
+// which share B's chunk; warpgroup w's A descriptor starts 64w rows (2048
+// bytes, 128 in the descriptor) into A's tile, and its rows of the output
+// 64w on. Chunks of 256 + 256 rows (8 KiB) leave room for six stages of
+// one chunk (one wgmma a step); each thread copies one row of A's chunk
+// and one of B's.
+// CHECK-LABEL: func.func @fp8_two_warpgroups
+// CHECK-DAG:     %[[WARPGROUP_ROWS:.+]] = arith.constant 2048 : i64
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
+// CHECK:           %[[WARPGROUP:.+]] = arith.divui %[[TX]], %c128 : index
+// CHECK:           %[[WG64:.+]] = arith.index_castui %[[WARPGROUP]] : index to i64
+// CHECK-NEXT:      %[[A_ROWS:.+]] = arith.muli %[[WG64]], %[[WARPGROUP_ROWS]] : i64
+// CHECK-NEXT:      %[[A_ADDR:.+]] = arith.addi %{{.+}}, %[[A_ROWS]] : i64
+// CHECK-COUNT-2:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK:           scf.for %{{.+}} = %c0 to %c192 step %c32
+// CHECK:             nvvm.cp.async.wait.group 3
+// CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
+// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// CHECK-NOT:         nvvm.wgmma.mma_async
+// CHECK:             nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-2:     nvvm.cp.async.shared.global
+// CHECK:           arith.muli %[[WARPGROUP]], %c64 : index
+// CHECK-COUNT-64:  memref.store %{{.+}} : memref<256x128xf32>
+// With two-warpgroups=false: 64x128 tiles of one warpgroup, two chunks a
+// step in four stages.
+// ONE-WARPGROUP-LABEL: func.func @fp8_two_warpgroups
+// ONE-WARPGROUP:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c4, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%{{.+}} : memref<12288xi32, #gpu.address_space<workgroup>>)
+// ONE-WARPGROUP:           nvvm.cp.async.wait.group 1
+// ONE-WARPGROUP-COUNT-2:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf8E4M3FN>, %c: memref<256x128xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<256x192xf8E4M3FN>, memref<128x192xf8E4M3FN>) outs(%c : memref<256x128xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E4M3FN to f32

@@ -4,7 +4,9 @@
 // of k a step: K = 96 (three steps: both stages, each twice but one). B
 // stored n x k is copied by cp.async in four stages of two chunks: K = 80
 // (two steps, the second half past K, zero-filled) and K = 336 (six steps:
-// the stages wrap around, the last step's chunks partly past K). The
+// the stages wrap around, the last step's chunks partly past K); with
+// M = 150, 128x128 tiles of two warpgroups, six stages of one chunk (the
+// second block's second warpgroup entirely past M). The
 // operands are small multiples of 1/4, exact in E4M3 and E5M2, so every sum
 // is exact and the results are equal, not just close.
 // RUN: qtrain-opt %s -qtrain-lower-to-cpu | %run_gpu_emulator > %t.cpu.raw
@@ -12,16 +14,22 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a > %t.sm_90a.mlir
 // RUN: %run_gpu_emulator < %t.sm_90a.mlir | grep -v base@ > %t.sm_90a
 // RUN: diff %t.cpu %t.sm_90a
+// Without 128-row tiles (the pipeline's wgmma-two-warpgroups=false), the
+// M = 150 GEMM runs on 64x128 tiles: the same results.
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a wgmma-two-warpgroups=false" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.one-warpgroup
+// RUN: diff %t.cpu %t.one-warpgroup
 // RUN: FileCheck %s < %t.cpu.raw
-// All three GEMMs are 64x128-tile warpgroup MMAs (n = 128 in the emulator
-// calls): one wgmma a k-step through registers, two for each cp.async kernel.
+// All four GEMMs are warpgroup MMAs with N = 128 (n = 128 in the emulator
+// calls): one wgmma a k-step through registers, two for each 64x128
+// cp.async kernel, one for the 128x128 one.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a \
 // RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu \
 // RUN:   2> %t.emulated.mlir > /dev/null
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=WIDE
 // RUN: grep -c "func.call @qtrain_emulate_cp_async_exit(" %t.emulated.mlir | FileCheck %s --check-prefix=ASYNC
-// WIDE: {{^}}5{{$}}
-// ASYNC: {{^}}2{{$}}
+// WIDE: {{^}}6{{$}}
+// ASYNC: {{^}}3{{$}}
 
 // Corners, as numpy computes them.
 // CHECK: sizes = [70, 200]
@@ -33,12 +41,22 @@
 // CHECK: sizes = [70, 200]
 // CHECK-NEXT: {{^\[\[}}341.75, -251.938, 187.125,
 // CHECK: , -229.812{{\]\]}}
+// CHECK: sizes = [150, 200]
+// CHECK-NEXT: {{^\[\[}}190.875, -252.25, 333.125,
+// CHECK: , -124.562{{\]\]}}
 
 func.func private @printMemrefF32(memref<*xf32>)
 
 func.func @print(%t: tensor<70x200xf32>) {
   %m = bufferization.to_buffer %t : tensor<70x200xf32> to memref<70x200xf32>
   %u = memref.cast %m : memref<70x200xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  return
+}
+
+func.func @print_tall(%t: tensor<150x200xf32>) {
+  %m = bufferization.to_buffer %t : tensor<150x200xf32> to memref<150x200xf32>
+  %u = memref.cast %m : memref<150x200xf32> to memref<*xf32>
   call @printMemrefF32(%u) : (memref<*xf32>) -> ()
   return
 }
@@ -78,6 +96,9 @@ func.func @main() {
   %c2 = arith.constant 2 : index
   %c3 = arith.constant 3 : index
   %c336 = arith.constant 336 : index
+  %c4 = arith.constant 4 : index
+  %c6 = arith.constant 6 : index
+  %c150 = arith.constant 150 : index
   %one = arith.constant dense<1.0> : tensor<f32>
   %a0 = call @pattern(%c0, %c70, %c96) : (index, index, index) -> tensor<?x?xf32>
   %b0 = call @pattern(%c5, %c96, %c200) : (index, index, index) -> tensor<?x?xf32>
@@ -85,6 +106,12 @@ func.func @main() {
   %b1 = call @pattern(%c13, %c200, %c80) : (index, index, index) -> tensor<?x?xf32>
   %a2 = call @pattern(%c2, %c70, %c336) : (index, index, index) -> tensor<?x?xf32>
   %b2 = call @pattern(%c3, %c200, %c336) : (index, index, index) -> tensor<?x?xf32>
+  %a3 = call @pattern(%c4, %c150, %c336) : (index, index, index) -> tensor<?x?xf32>
+  %b3 = call @pattern(%c6, %c200, %c336) : (index, index, index) -> tensor<?x?xf32>
+  %a3s = tensor.cast %a3 : tensor<?x?xf32> to tensor<150x336xf32>
+  %b3s = tensor.cast %b3 : tensor<?x?xf32> to tensor<200x336xf32>
+  %qa3 = qtrain.quantize %a3s to float<f8E4M3FN> : tensor<150x336xf32> -> tensor<150x336xf8E4M3FN>
+  %qb3 = qtrain.quantize %b3s to float<f8E5M2> : tensor<200x336xf32> -> tensor<200x336xf8E5M2>
   %a0s = tensor.cast %a0 : tensor<?x?xf32> to tensor<70x96xf32>
   %b0s = tensor.cast %b0 : tensor<?x?xf32> to tensor<96x200xf32>
   %a1s = tensor.cast %a1 : tensor<?x?xf32> to tensor<70x80xf32>
@@ -103,5 +130,7 @@ func.func @main() {
   call @print(%r0) : (tensor<70x200xf32>) -> ()
   call @print(%r1) : (tensor<70x200xf32>) -> ()
   call @print(%r2) : (tensor<70x200xf32>) -> ()
+  %r3 = qtrain.qmatmul %qa3, %qb3 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E5M2> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<150x336xf8E4M3FN>, tensor<200x336xf8E5M2> -> tensor<150x200xf32>
+  call @print_tall(%r3) : (tensor<150x200xf32>) -> ()
   return
 }
