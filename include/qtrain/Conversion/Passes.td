@@ -147,9 +147,11 @@ def ConvertLowPrecisionMatmulToMMASyncPass
 
     Blocks of 128 threads compute 64x64 output tiles, each warp 32x32 as
     2x4 MMA tiles. Each k-step's tiles of A and B are staged in shared
-    memory (bounds-checked: any sizes), two stages deep: the next step's
-    are read from global memory before the step's MMAs and stored after
-    them, one barrier a step; warps read their fragments from there. The
+    memory (bounds-checked: any sizes): copied by `cp.async` in four
+    stages, three steps ahead, where both operands' k is contiguous and K
+    a multiple of 16 bytes; else two stages deep, the next step's read from
+    global memory before the step's MMAs and stored after them. One
+    barrier a step; warps read their fragments from there. The
     accumulators start at zero; the output's prior values are added after
     the loop. `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
@@ -180,6 +182,7 @@ def ConvertLowPrecisionMatmulToMMASyncPass
                            "::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }

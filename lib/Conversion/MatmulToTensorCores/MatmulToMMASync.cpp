@@ -15,9 +15,11 @@
 // k. The block stages each k-step's 64x32-byte tiles of A and B in shared
 // memory (TensorCoreKernelBuilder::beginStaging: the core-matrix layout of
 // the wgmma kernels, in which a warp's fragment words are 32 consecutive
-// words, free of bank conflicts), in two stages: the next step's tiles are
-// read from global memory before the step's MMAs and stored into the other
-// stage after them, with one barrier a step. Fragments (PTX ISA, "Matrix
+// words, free of bank conflicts). Where the operands' 16-byte rows can be
+// copied whole, cp.async copies them in four stages, three steps ahead;
+// otherwise two stages: the next step's tiles are read from global memory
+// before the step's MMAs and stored into the other stage after them. One
+// barrier a step. Fragments (PTX ISA, "Matrix
 // Fragments for mma.m16n8k32", "mma.m16n8k16" and "mma.m16n8k8"; fp8
 // shares the 8-bit layouts), with g = lane / 4, t = lane % 4 and e
 // elements a register (4 of 8 bits, 2 of 16, 1 of tf32; the MMA's k is
@@ -30,7 +32,7 @@
 // operands give zeros (+0 for every format), so any M, N, K work; elements
 // contiguous along k load as one aligned word.
 //
-// Not yet done: ldmatrix and cp.async, deeper pipelines, tiles per shape;
+// Not yet done: ldmatrix, tiles per shape;
 // see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
@@ -41,6 +43,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 namespace mlir::qtrain {
@@ -62,7 +65,9 @@ constexpr int64_t kWarpsM = 2, kWarpsN = 2;
 constexpr int64_t kBlockM = kWarpM * kWarpsM, kBlockN = kWarpN * kWarpsN;
 constexpr int64_t kThreads = 32 * kWarpsM * kWarpsN;
 constexpr int64_t kAccPerTile = 4;
+// Stages of tiles loaded through registers, and of tiles cp.async copies.
 constexpr int64_t kStages = 2;
+constexpr int64_t kAsyncStages = 4;
 
 class MMAKernelBuilder : TensorCoreKernelBuilder {
 public:
@@ -140,8 +145,10 @@ MMAKernelBuilder::accumulatorPosition(int64_t mi, int64_t ni, int64_t i) {
 }
 
 void MMAKernelBuilder::build() {
-  gpu::LaunchOp launch = beginKernel(kBlockM, kBlockN, kThreads,
-                                     {stagingType(kBlockM, kBlockN, kStages)});
+  bool copyAsync = canCopyTilesAsync();
+  gpu::LaunchOp launch = beginKernel(
+      kBlockM, kBlockN, kThreads,
+      {stagingType(kBlockM, kBlockN, copyAsync ? kAsyncStages : kStages)});
   Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
@@ -164,67 +171,106 @@ void MMAKernelBuilder::build() {
         positions.push_back(accumulatorPosition(mi, ni, i));
   SmallVector<Value> init = zeroAccumulators(positions.size());
   int64_t mmaK = 8 * c.elementsPerWord();
+  // The warps' MMAs on stage `stage`'s tiles.
+  auto multiply = [&](ValueRange acc, Value stage) {
+    Value tileA = mul(stage, stageWords());
+    Value tileB = add(tileA, stagedWordsA());
+    // Fragments (word t + 4 * (r / 2) of A's rows, t + 4r of B's:
+    // elements et.. and 4e + et..).
+    SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
+    for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+      for (int64_t r = 0; r < 4; ++r)
+        a[mi].push_back(
+            stagedWord(tileA, add(add(mInBlock, mi * kMmaM + (r % 2) * 8), g),
+                       add(t, (r / 2) * 4)));
+    for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+      for (int64_t r = 0; r < 2; ++r)
+        bt[ni].push_back(stagedWord(tileB, add(add(nInBlock, ni * kMmaN), g),
+                                    add(t, r * 4)));
+    SmallVector<Value> results;
+    for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+      for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+        llvm::append_range(
+            results,
+            mma(a[mi], bt[ni],
+                llvm::to_vector(acc.slice((mi * kWarpTilesN + ni) * kAccPerTile,
+                                          kAccPerTile))));
+    return results;
+  };
+  auto forEachStep =
+      [&](function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+        return scf::ForOp::create(
+            b, index(0), sizeK, index(mmaK), init,
+            [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPoint(nested.getInsertionBlock(),
+                                  nested.getInsertionPoint());
+              scf::YieldOp::create(b, body(k0, acc));
+            });
+      };
 
-  stageFirstStep();
-  auto rowType = VectorType::get({4}, b.getI32Type());
-  auto loop = scf::ForOp::create(
-      b, index(0), sizeK, index(mmaK), init,
-      [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
+  scf::ForOp loop;
+  if (copyAsync) {
+    // cp.async copies (operands' rows copied whole), kAsyncStages stages:
+    // step i waits for its group (issued kAsyncStages - 1 steps before),
+    // and after one barrier, which every warp passes once done with step
+    // i - 1's stage, copies step i + kAsyncStages - 1 into that stage
+    // before its own MMAs.
+    beginAsyncCopies();
+    int64_t ahead = kAsyncStages - 1;
+    auto copyStep = [&](Value k0, Value stage) {
+      copyTilesAsync(k0, stage);
+      NVVM::CpAsyncCommitGroupOp::create(b);
+    };
+    for (int64_t step = 0; step < ahead; ++step)
+      copyStep(index(step * mmaK), index(step));
+    loop = forEachStep([&](Value k0, ValueRange acc) {
+      Value step = arith::DivUIOp::create(b, k0, index(mmaK));
+      NVVM::CpAsyncWaitGroupOp::create(b, ahead - 1);
+      gpu::BarrierOp::create(b);
+      copyStep(
+          add(k0, ahead * mmaK),
+          arith::RemUIOp::create(b, add(step, ahead), index(kAsyncStages)));
+      return multiply(acc,
+                      arith::RemUIOp::create(b, step, index(kAsyncStages)));
+    });
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  } else {
+    stageFirstStep();
+    auto rowType = VectorType::get({4}, b.getI32Type());
+    loop = forEachStep([&](Value k0, ValueRange acc) {
+      Value stage = arith::RemUIOp::create(
+          b, arith::DivUIOp::create(b, k0, index(mmaK)), index(kStages));
+      // The next step's tiles, read from global memory before the MMAs
+      // so that their latency overlaps them.
+      Value next = add(k0, mmaK);
+      Value hasNext = lessThan(next, sizeK);
+      SmallVector<Type> rowTypes(1 + kBlockN / kBlockM, rowType);
+      auto prefetch = scf::IfOp::create(b, rowTypes, hasNext,
+                                        /*withElseRegion=*/true);
+      {
         OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        Value stage = arith::RemUIOp::create(
-            b, arith::DivUIOp::create(b, k0, index(mmaK)), index(kStages));
-        Value tileA = mul(stage, stageWords());
-        Value tileB = add(tileA, stagedWordsA());
-        // The next step's tiles, read from global memory before the MMAs
-        // so that their latency overlaps them.
-        Value next = add(k0, mmaK);
-        Value hasNext = lessThan(next, sizeK);
-        SmallVector<Type> rowTypes(1 + kBlockN / kBlockM, rowType);
-        auto prefetch = scf::IfOp::create(b, rowTypes, hasNext,
-                                          /*withElseRegion=*/true);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(prefetch.thenBlock());
-          scf::YieldOp::create(b, loadTiles(next));
-          b.setInsertionPointToStart(prefetch.elseBlock());
-          Value zero = arith::ConstantOp::create(
-              b, DenseElementsAttr::get(rowType, b.getI32IntegerAttr(0)));
-          scf::YieldOp::create(b, SmallVector<Value>(rowTypes.size(), zero));
-        }
-        // Fragments from this step's stage (word t + 4 * (r / 2) of A's
-        // rows, t + 4r of B's: elements et.. and 4e + et..).
-        SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
-        for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
-          for (int64_t r = 0; r < 4; ++r)
-            a[mi].push_back(stagedWord(
-                tileA, add(add(mInBlock, mi * kMmaM + (r % 2) * 8), g),
-                add(t, (r / 2) * 4)));
-        for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
-          for (int64_t r = 0; r < 2; ++r)
-            bt[ni].push_back(stagedWord(
-                tileB, add(add(nInBlock, ni * kMmaN), g), add(t, r * 4)));
-        SmallVector<Value> results;
-        for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
-          for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
-            llvm::append_range(
-                results,
-                mma(a[mi], bt[ni],
-                    llvm::to_vector(acc.slice(
-                        (mi * kWarpTilesN + ni) * kAccPerTile, kAccPerTile))));
-        // Into the other stage, which every warp finished reading before
-        // the last barrier.
-        auto store = scf::IfOp::create(b, hasNext, /*withElseRegion=*/false);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(store.thenBlock());
-          storeTiles(SmallVector<Value>(prefetch.getResults()),
-                     arith::SubIOp::create(b, index(kStages - 1), stage));
-        }
-        gpu::BarrierOp::create(b);
-        scf::YieldOp::create(b, results);
-      });
+        b.setInsertionPointToStart(prefetch.thenBlock());
+        scf::YieldOp::create(b, loadTiles(next));
+        b.setInsertionPointToStart(prefetch.elseBlock());
+        Value zero = arith::ConstantOp::create(
+            b, DenseElementsAttr::get(rowType, b.getI32IntegerAttr(0)));
+        scf::YieldOp::create(b, SmallVector<Value>(rowTypes.size(), zero));
+      }
+      SmallVector<Value> results = multiply(acc, stage);
+      // Into the other stage, which every warp finished reading before
+      // the last barrier.
+      auto store = scf::IfOp::create(b, hasNext, /*withElseRegion=*/false);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(store.thenBlock());
+        storeTiles(SmallVector<Value>(prefetch.getResults()),
+                   arith::SubIOp::create(b, index(kStages - 1), stage));
+      }
+      gpu::BarrierOp::create(b);
+      return results;
+    });
+  }
   accumulateOutput(positions, SmallVector<Value>(loop.getResults()));
   endKernel();
 }

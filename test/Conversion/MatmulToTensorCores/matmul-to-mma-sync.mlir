@@ -1,6 +1,55 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-mma-sync -canonicalize -cse | FileCheck %s
 
-// FP8 x FP8 into f32, B stored n x k: 64x64 tiles of 128 threads, zero
+// FP8 x FP8 into f32, both operands' k contiguous and K a multiple of 16
+// bytes: cp.async copies each thread's 16-byte rows of A's and B's tiles
+// (one each) straight into shared memory, four stages of 4 KiB. Steps 0
+// to 2 are copied before the loop, one commit group each; step i waits
+// for its group (two younger may be in flight), meets the others at a
+// barrier (after which stage (i - 1) % 4 is free), copies step i + 3 there
+// and runs its 8 MMAs per warp on the fragments of stage i % 4. The
+// accumulators start at zero; C is added after the loop.
+// CHECK-LABEL: func.func @fp8_nt
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1)
+// CHECK-SAME:      workgroup(%[[SMEM:.+]] : memref<4096xi32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:       memref<64x96xf32>
+// CHECK-COUNT-2:   nvvm.cp.async.shared.global %{{.+}}, %{{.+}}, 16, cache =  cg, %{{.+}} : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-2:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-2:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-NOT:       nvvm.cp.async
+// CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c32 iter_args(
+// CHECK:             nvvm.cp.async.wait.group 2
+// CHECK-NEXT:        gpu.barrier
+// CHECK-COUNT-2:     nvvm.cp.async.shared.global
+// CHECK-NEXT:        nvvm.cp.async.commit.group
+// CHECK-COUNT-16:    memref.load %[[SMEM]][%{{.+}}] : memref<4096xi32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"
+// CHECK:             scf.yield
+// CHECK:           nvvm.cp.async.wait.group 0
+// CHECK:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
+// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[PRIOR]], %{{.+}} : f32
+// CHECK-NEXT:      memref.store %[[SUM]], %{{.+}} : memref<64x96xf32>
+// CHECK-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
+func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Through registers where a row of the tiles cannot be copied whole (here
+// K = 40, no multiple of 16 bytes). FP8 x FP8 into f32, B stored n x k:
+// 64x64 tiles of 128 threads, zero
 // accumulators, a loop over K by 32 with 8 MMAs per warp, C added to the
 // sums after it (in range: 32 elements a thread, loaded and stored). Each
 // k-step's 64x32-byte tiles of A and B are staged in shared memory (two
@@ -9,22 +58,23 @@
 // loop, the next step's are read from global memory before the MMAs, which
 // read their 16 fragment words from this step's stage, and stored into the
 // other stage after them; one barrier a step.
-// CHECK-LABEL: func.func @fp8_nt
+// CHECK-LABEL: func.func @fp8_nt_odd_k
+// CHECK-NOT:     nvvm.cp.async
 // CHECK-DAG:     %[[C1:.+]] = arith.constant 1 : index
 // CHECK-DAG:     %[[C2:.+]] = arith.constant 2 : index
 // CHECK-DAG:     %[[C128:.+]] = arith.constant 128 : index
 // CHECK:         gpu.launch blocks(%[[BX:.+]], %[[BY:.+]], %[[BZ:.+]]) in (%{{.+}} = %[[C2]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]]) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %[[C128]], %{{.+}} = %[[C1]], %{{.+}} = %[[C1]])
 // CHECK-SAME:      workgroup(%[[SMEM:.+]] : memref<2048xi32, #gpu.address_space<workgroup>>)
 // CHECK-NOT:       memref<64x96xf32>
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x40xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x40xf8E5M2>, vector<4xf8E5M2>
 // CHECK:           vector.store %{{.+}}, %[[SMEM]][%{{.+}}] {alignment = 16 : i64}
 // CHECK:           vector.store %{{.+}}, %[[SMEM]][%{{.+}}] {alignment = 16 : i64}
 // CHECK-NEXT:      gpu.barrier
-// CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c32 iter_args(
+// CHECK:           scf.for %{{.+}} = %c0 to %c40 step %c32 iter_args(
 // CHECK:             %[[NEXT:.+]]:2 = scf.if %[[MORE:.+]] -> (vector<4xi32>, vector<4xi32>) {
-// CHECK-COUNT-4:       vector.load %{{.+}} : memref<64x128xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK-COUNT-4:       vector.load %{{.+}} : memref<96x128xf8E5M2>, vector<4xf8E5M2>
+// CHECK-COUNT-4:       vector.load %{{.+}} : memref<64x40xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:       vector.load %{{.+}} : memref<96x40xf8E5M2>, vector<4xf8E5M2>
 // CHECK:             } else {
 // CHECK-COUNT-16:    memref.load %[[SMEM]][%{{.+}}] : memref<2048xi32, #gpu.address_space<workgroup>>
 // CHECK-NOT:         memref.load
@@ -41,9 +91,9 @@
 // CHECK-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
 // CHECK:           gpu.terminator
 // CHECK-NOT:     linalg.generic
-func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
+func.func @fp8_nt_odd_k(%a: memref<64x40xf8E4M3FN>, %b: memref<96x40xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+      ins(%a, %b : memref<64x40xf8E4M3FN>, memref<96x40xf8E5M2>) outs(%c : memref<64x96xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E5M2 to f32
@@ -245,12 +295,13 @@ func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x40xf16>, %c: memref<64x40
 
 // -----
 
-// bf16 x bf16 into f32: as f16 (K by 16, two elements a register), the
-// registers passed as i32 to the bf16 MMA.
+// bf16 x bf16 into f32: as f16 (K by 16, two elements a register; rows of
+// 8 copied whole by cp.async), the registers passed as i32 to the bf16 MMA.
 // CHECK-LABEL: func.func @bf16_nt
 // CHECK:         gpu.launch
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<16x32xbf16>, vector<2xbf16>
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<8x32xbf16>, vector<2xbf16>
+// CHECK:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<16x32xbf16>
+// CHECK:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<8x32xbf16>
+// CHECK:           nvvm.cp.async.shared.global
 // CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args(
 // CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.bf16"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK-NOT:     linalg.generic

@@ -19,6 +19,12 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a wgmma-two-warpgroups=false" \
 // RUN:   | %run_gpu_emulator | grep -v base@ > %t.one-warpgroup
 // RUN: diff %t.cpu %t.one-warpgroup
+// sm_89's and sm_80's mma.sync kernels too: cp.async in four stages of one
+// 32-byte chunk for B stored n x k (K = 80: three steps; K = 336: eleven,
+// the stages wrapping around), registers otherwise.
+// RUN: for chip in sm_89 sm_80; do \
+// RUN:   qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=$chip | %run_gpu_emulator \
+// RUN:     | grep -v base@ > %t.$chip && diff %t.cpu %t.$chip || exit 1; done
 // RUN: FileCheck %s < %t.cpu.raw
 // All four GEMMs are warpgroup MMAs with N = 128 (n = 128 in the emulator
 // calls): one wgmma a k-step through registers, two for each 64x128
