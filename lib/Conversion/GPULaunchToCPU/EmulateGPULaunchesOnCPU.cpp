@@ -14,6 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "EmulatorCalls.h"
+
 #include "qtrain/Conversion/Passes.h"
 #include "qtrain/Runtime/GPUEmulator.h"
 
@@ -37,67 +39,20 @@ namespace mlir::qtrain {
 
 using namespace mlir;
 using namespace mlir::qtrain;
+using namespace mlir::qtrain::emulator;
 
 namespace {
 
 constexpr StringLiteral kMMASyncFn = "qtrain_emulate_mma_sync";
 constexpr StringLiteral kWGMMAFn = "qtrain_emulate_wgmma";
 constexpr StringLiteral kThreadIdFn = "qtrain_emulate_thread_id";
-// cp.async (lib/Runtime/GPUEmulator/AsyncCopies.cpp).
+// cp.async and wgmma groups (lib/Runtime/GPUEmulator/AsyncOperations.cpp).
 constexpr StringLiteral kCpAsyncFn = "qtrain_emulate_cp_async";
 constexpr StringLiteral kCpAsyncCommitFn = "qtrain_emulate_cp_async_commit";
 constexpr StringLiteral kCpAsyncWaitFn = "qtrain_emulate_cp_async_wait";
-constexpr StringLiteral kCpAsyncExitFn = "qtrain_emulate_cp_async_exit";
-// The device-memory guard (lib/Runtime/GPUEmulator/DeviceMemoryGuard.cpp).
-constexpr StringLiteral kGPUAllocFn = "qtrain_emulate_gpu_alloc";
-constexpr StringLiteral kGPUFreeFn = "qtrain_emulate_gpu_free";
-constexpr StringLiteral kHostFreeFn = "qtrain_emulate_host_free";
-constexpr StringLiteral kDeviceBeginFn = "qtrain_emulate_device_begin";
-constexpr StringLiteral kDeviceEndFn = "qtrain_emulate_device_end";
-constexpr int64_t kPageBytes = 4096;
-
-/// `name`, declared in `module` unless it is there; emulator entry points
-/// with memref arguments take them by C interface.
-func::FuncOp declare(ModuleOp module, StringRef name, TypeRange arguments,
-                     TypeRange results) {
-  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
-    return fn;
-  auto builder = OpBuilder::atBlockEnd(module.getBody());
-  auto fn = func::FuncOp::create(builder, module.getLoc(), name,
-                                 builder.getFunctionType(arguments, results));
-  fn.setPrivate();
-  if (llvm::any_of(arguments, llvm::IsaPred<MemRefType>))
-    fn->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                builder.getUnitAttr());
-  return fn;
-}
-
-/// Calls the guard's `name` (no results) at the builder.
-void callGuard(OpBuilder &b, Location loc, StringRef name,
-               ValueRange args = {}) {
-  func::CallOp::create(
-      b, loc,
-      declare(b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>(),
-              name, args.getTypes(), {}),
-      args);
-}
-
-/// Bytes of one element of a buffer as the host lays it out (scalars in
-/// whole bytes, vectors of byte-sized scalars packed), or 0 where the
-/// emulator does not place such buffers.
-int64_t elementBytes(Type element) {
-  if (element.isIndex())
-    return 8;
-  if (auto vector = dyn_cast<VectorType>(element)) {
-    Type scalar = vector.getElementType();
-    return scalar.isIntOrFloat() && scalar.getIntOrFloatBitWidth() % 8 == 0
-               ? vector.getNumElements() * scalar.getIntOrFloatBitWidth() / 8
-               : 0;
-  }
-  if (!element.isIntOrFloat())
-    return 0;
-  return llvm::divideCeil(element.getIntOrFloatBitWidth(), 8);
-}
+constexpr StringLiteral kWGMMACommitFn = "qtrain_emulate_wgmma_commit";
+constexpr StringLiteral kWGMMAWaitFn = "qtrain_emulate_wgmma_wait";
+constexpr StringLiteral kAsyncExitFn = "qtrain_emulate_async_exit";
 
 /// What an `llvm.nvvm.mma.m16n8k*.row.col.*` intrinsic multiplies, from
 /// its name (LLVM's NVPTX naming: f16 MMAs are named by their D and C
@@ -232,6 +187,14 @@ private:
   LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
   /// Replaces `op` by a call of the emulator's `name` with `args`.
   LogicalResult replaceByCall(Operation *op, StringRef name, ValueRange args);
+  /// Replaces a wait for all but `pending` groups by a call of `name`.
+  LogicalResult replaceByWait(Operation *wait, StringRef name,
+                              int64_t pending) {
+    OpBuilder builder(wait);
+    return replaceByCall(
+        wait, name,
+        {arith::ConstantIntOp::create(builder, wait->getLoc(), pending, 64)});
+  }
   /// Stores `values` as words of this thread's scratch row, from word
   /// `first`, and loads them back as `types`.
   void storeWords(ValueRange values, int64_t first);
@@ -239,8 +202,8 @@ private:
   Value packStruct(Type structType, ValueRange values);
 
   func::FuncOp declare(StringRef name, TypeRange arguments, TypeRange results) {
-    return ::declare(launch->getParentOfType<ModuleOp>(), name, arguments,
-                     results);
+    return emulator::declare(launch->getParentOfType<ModuleOp>(), name,
+                             arguments, results);
   }
 
   gpu::LaunchOp launch;
@@ -443,9 +406,12 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
   for (MMAGroup &group : groups)
     if (failed(emulateMMASyncs(group)))
       return failure();
-  bool copiesAsync =
-      body.walk([](NVVM::CpAsyncOp) { return WalkResult::interrupt(); })
-          .wasInterrupted();
+  bool async = body.walk([](Operation *op) {
+                     return isa<NVVM::CpAsyncOp, NVVM::WgmmaMmaAsyncOp>(op)
+                                ? WalkResult::interrupt()
+                                : WalkResult::advance();
+                   })
+                   .wasInterrupted();
   SmallVector<Operation *> ops;
   body.walk([&](Operation *op) {
     if (isa<gpu::GPUDialect, NVVM::NVVMDialect>(op->getDialect()) ||
@@ -457,9 +423,9 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
         TypeSwitch<Operation *, LogicalResult>(op)
             .Case([&](gpu::TerminatorOp terminator) {
               OpBuilder builder(terminator);
-              if (copiesAsync)
+              if (async)
                 func::CallOp::create(builder, terminator.getLoc(),
-                                     declare(kCpAsyncExitFn, {}, {}),
+                                     declare(kAsyncExitFn, {}, {}),
                                      ValueRange());
               scf::YieldOp::create(builder, terminator.getLoc());
               terminator.erase();
@@ -483,13 +449,20 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
               id->erase();
               return success();
             })
-            // CPU memory is coherent, and the MMAs complete at once.
-            .Case<NVVM::FenceProxyOp, NVVM::WgmmaFenceAlignedOp,
-                  NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp>(
+            // CPU memory is coherent. wgmmas are computed when issued, and
+            // their groups track the shared memory they read until waited
+            // for (AsyncOperations.cpp).
+            .Case<NVVM::FenceProxyOp, NVVM::WgmmaFenceAlignedOp>(
                 [](Operation *fence) {
                   fence->erase();
                   return success();
                 })
+            .Case([&](NVVM::WgmmaGroupSyncAlignedOp commit) {
+              return replaceByCall(commit, kWGMMACommitFn, {});
+            })
+            .Case([&](NVVM::WgmmaWaitGroupSyncOp wait) {
+              return replaceByWait(wait, kWGMMAWaitFn, wait.getGroup());
+            })
             .Case([&](LLVM::CallIntrinsicOp call) {
               return call.getIntrin().starts_with("llvm.nvvm.")
                          ? call.emitOpError("cannot emulate ")
@@ -500,7 +473,7 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
               return emulateWGMMA(wgmma);
             })
             // Copies complete at the wait that lets them, not before (see
-            // AsyncCopies.cpp).
+            // AsyncOperations.cpp).
             .Case([&](NVVM::CpAsyncOp copy) {
               OpBuilder builder(copy);
               auto address = [&](Value pointer) {
@@ -526,11 +499,7 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
               return replaceByCall(commit, kCpAsyncCommitFn, {});
             })
             .Case([&](NVVM::CpAsyncWaitGroupOp wait) {
-              OpBuilder builder(wait);
-              return replaceByCall(
-                  wait, kCpAsyncWaitFn,
-                  {arith::ConstantIntOp::create(builder, wait.getLoc(),
-                                                wait.getN(), 64)});
+              return replaceByWait(wait, kCpAsyncWaitFn, wait.getN());
             })
             .Default([](Operation *op) {
               return op->emitOpError("cannot be emulated on the CPU");
@@ -658,110 +627,6 @@ LogicalResult LaunchEmulator::emulate() {
     callGuard(b, launch.getLoc(), kDeviceEndFn);
   }
   launch.erase();
-  return success();
-}
-
-/// The aligned base address of `memref`'s buffer, as the guard takes it.
-Value addressOf(OpBuilder &b, Location loc, Value memref) {
-  Value address =
-      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, memref);
-  return arith::IndexCastOp::create(b, loc, b.getI64Type(), address);
-}
-
-/// A device buffer on pages of its own, registered with the guard: an i8
-/// buffer of whole pages, page-aligned, viewed as `alloc`'s type.
-Value allocateGuarded(OpBuilder &b, gpu::AllocOp alloc) {
-  MemRefType type = alloc.getMemref().getType();
-  int64_t bytesPerElement = elementBytes(type.getElementType());
-  if (!type.getLayout().isIdentity() || bytesPerElement == 0)
-    return nullptr;
-  Location loc = alloc.getLoc();
-  auto constant = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v).getResult();
-  };
-  Value bytes = constant(bytesPerElement);
-  unsigned nextDynamic = 0;
-  for (int64_t size : type.getShape())
-    bytes = arith::MulIOp::create(b, loc, bytes,
-                                  ShapedType::isDynamic(size)
-                                      ? alloc.getDynamicSizes()[nextDynamic++]
-                                      : constant(size));
-  // At least one page, whole pages.
-  Value pages = arith::DivUIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, bytes, constant(kPageBytes)),
-      constant(kPageBytes));
-  Value rounded = arith::MulIOp::create(b, loc, pages, constant(kPageBytes));
-  Value raw = memref::AllocOp::create(
-      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getI8Type()),
-      ValueRange{rounded}, b.getI64IntegerAttr(kPageBytes));
-  callGuard(b, loc, kGPUAllocFn,
-            {addressOf(b, loc, raw),
-             arith::IndexCastOp::create(b, loc, b.getI64Type(), rounded),
-             arith::ConstantIntOp::create(b, loc, 1, 1)});
-  return memref::ViewOp::create(b, loc, type, raw, constant(0),
-                                alloc.getDynamicSizes());
-}
-
-/// Managed and device buffers become host buffers (registered with the
-/// guard, device ones closed to host code); the host's waits have nothing
-/// to wait for.
-LogicalResult emulateHostOps(ModuleOp module, bool guardDeviceMemory) {
-  SmallVector<Operation *> ops;
-  module.walk([&](Operation *op) {
-    if (isa<gpu::GPUDialect>(op->getDialect()))
-      ops.push_back(op);
-  });
-  // Host code's own frees (before gpu.dealloc becomes one) must not free
-  // GPU buffers.
-  if (guardDeviceMemory)
-    module.walk([&](memref::DeallocOp dealloc) {
-      OpBuilder b(dealloc);
-      callGuard(b, dealloc.getLoc(), kHostFreeFn,
-                {addressOf(b, dealloc.getLoc(), dealloc.getMemref())});
-    });
-  for (Operation *op : ops) {
-    OpBuilder b(op);
-    Location loc = op->getLoc();
-    if (auto alloc = dyn_cast<gpu::AllocOp>(op)) {
-      Value buffer;
-      if (guardDeviceMemory && !alloc.getHostShared())
-        buffer = allocateGuarded(b, alloc);
-      if (!buffer) {
-        buffer = memref::AllocOp::create(
-            b, loc, alloc.getMemref().getType(), alloc.getDynamicSizes(),
-            alloc.getSymbolOperands(), b.getI64IntegerAttr(64));
-        if (guardDeviceMemory)
-          callGuard(b, loc, kGPUAllocFn,
-                    {addressOf(b, loc, buffer),
-                     arith::ConstantIntOp::create(b, loc, 0, 64),
-                     arith::ConstantIntOp::create(b, loc, 0, 1)});
-      }
-      alloc.getMemref().replaceAllUsesWith(buffer);
-    } else if (auto dealloc = dyn_cast<gpu::DeallocOp>(op)) {
-      if (guardDeviceMemory)
-        callGuard(b, loc, kGPUFreeFn, {addressOf(b, loc, dealloc.getMemref())});
-      memref::DeallocOp::create(b, loc, dealloc.getMemref());
-    } else if (auto copy = dyn_cast<gpu::MemcpyOp>(op)) {
-      if (guardDeviceMemory)
-        callGuard(b, loc, kDeviceBeginFn);
-      memref::CopyOp::create(b, loc, copy.getSrc(), copy.getDst());
-      if (guardDeviceMemory)
-        callGuard(b, loc, kDeviceEndFn);
-    } else if (!isa<gpu::WaitOp>(op)) {
-      return op->emitOpError("cannot be emulated on the CPU");
-    }
-  }
-  // Async tokens are used by these ops only: erase users first.
-  for (Operation *op : llvm::reverse(ops)) {
-    for (Value token : op->getResults())
-      if (isa<gpu::AsyncTokenType>(token.getType()) &&
-          llvm::any_of(token.getUsers(), [&](Operation *user) {
-            return !llvm::is_contained(ops, user);
-          }))
-        return op->emitOpError("async token used outside GPU host ops");
-    op->dropAllUses();
-    op->erase();
-  }
   return success();
 }
 

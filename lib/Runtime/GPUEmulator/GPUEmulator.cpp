@@ -18,12 +18,15 @@
 
 #include "qtrain/Runtime/GPUEmulator.h"
 
+#include "AsyncOperations.h"
+
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "llvm/ADT/APFloat.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 using namespace mlir::qtrain;
@@ -226,6 +229,16 @@ struct SharedTile {
   /// Element (r, k) of a K-major tile of `width`-bit elements: core
   /// matrices of 8 rows of 16 bytes, `leading` bytes apart along k and
   /// `stride` bytes apart along r.
+  /// The shared-memory bytes [begin, end) (absolute addresses) of a tile
+  /// of `rows` rows and `k` elements of `width` bits.
+  std::pair<int64_t, int64_t> extent(int64_t rows, int64_t k,
+                                     unsigned width) const {
+    int64_t last = start + (rows / 8 - 1) * stride +
+                   ((k * width / 8 - 1) / 16) * leading + 7 * 16 + 15;
+    int64_t base = reinterpret_cast<int64_t>(shared);
+    return {base + start, base + last + 1};
+  }
+
   uint32_t load(int64_t r, int64_t k, unsigned width) const {
     int64_t byte = k * width / 8;
     int64_t address = start + (r / 8) * stride + (byte / 16) * leading +
@@ -256,6 +269,10 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
     fail("unsupported wgmma shape");
   SharedTile tileA(sharedBase, sharedBytes, descA),
       tileB(sharedBase, sharedBytes, descB);
+  // Computed now, but read until the wait that completes it.
+  for (auto [begin, end] :
+       {tileA.extent(64, k, bitWidth(a)), tileB.extent(n, k, bitWidth(b))})
+    qtrain::emulator::readByWGMMA(begin, end);
   int32_t *row = scratch->data + scratch->offset + thread * scratch->strides[0];
   // D fragments (PTX ISA, "Register Fragments", wgmma .m64nNk*): warp w
   // of the warpgroup (of a block's 128-thread warpgroups, each its own

@@ -134,7 +134,9 @@ func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<
 // A warpgroup MMA reads shared memory through its descriptors: the emulator
 // gets the shared window's base and size, the descriptors, n, k and the
 // types (e4m3 x e5m2 into f32), and each thread's n / 2 accumulators in its
-// row; the fences, commit and wait go.
+// row; the fences go, the commit and the wait track the shared memory the
+// MMA reads (AsyncOperations.cpp), and each thread checks at the end that
+// it waited for its MMAs.
 // CHECK-LABEL: func.func @wgmma
 // CHECK:         %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<4096xi8>
 // CHECK:         memref.alloc(%c128, %c32) : memref<?x?xi32>
@@ -143,6 +145,10 @@ func.func @mma_sync(%a: vector<2xf16>, %b: vector<2xf16>, %c: f32, %out: memref<
 // CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[ARENA]]
 // CHECK:           %[[BASE:.+]] = arith.index_cast %[[PTR]] : index to i64
 // CHECK:           func.call @qtrain_emulate_wgmma(%{{.+}}, %{{.+}}, %[[BASE]], %c4096_i64, %{{.+}}, %{{.+}}, %c64_i64, %c32_i64, %c0_i64, %c1_i64, %c7_i64)
+// CHECK:           func.call @qtrain_emulate_wgmma_commit() : () -> ()
+// CHECK-NEXT:      func.call @qtrain_emulate_wgmma_wait(%c0_i64) : (i64) -> ()
+// CHECK:           func.call @qtrain_emulate_async_exit() : () -> ()
+// CHECK-NEXT:      scf.yield
 // CHECK-NOT:       nvvm.
 // CHECK:       func.func private @qtrain_emulate_wgmma(memref<?x?xi32>, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
 !acc = !llvm.struct<(f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32,
@@ -172,7 +178,7 @@ func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
 
 // -----
 
-// cp.async becomes the emulator's copy queue (AsyncCopies.cpp): each copy
+// cp.async becomes the emulator's copy queue (AsyncOperations.cpp): each copy
 // with its byte addresses, size and source size (the size itself where it
 // has none), the commit group and the wait with its count; each thread
 // checks at the end that it waited for all its copies.
@@ -186,7 +192,7 @@ func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
 // CHECK:           func.call @qtrain_emulate_cp_async(%{{.+}}, %{{.+}}, %c8_i64, %c8_i64)
 // CHECK-NEXT:      func.call @qtrain_emulate_cp_async_commit() : () -> ()
 // CHECK:           func.call @qtrain_emulate_cp_async_wait(%c0_i64) : (i64) -> ()
-// CHECK:           func.call @qtrain_emulate_cp_async_exit() : () -> ()
+// CHECK:           func.call @qtrain_emulate_async_exit() : () -> ()
 // CHECK-NEXT:      scf.yield
 // CHECK-NOT:       nvvm.
 func.func @async_copies(%src: !llvm.ptr<1>, %size: i32) {

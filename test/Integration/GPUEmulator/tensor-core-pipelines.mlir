@@ -33,9 +33,10 @@
 // RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu \
 // RUN:   2> %t.emulated.mlir > /dev/null
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=WIDE
-// RUN: grep -c "func.call @qtrain_emulate_cp_async_exit(" %t.emulated.mlir | FileCheck %s --check-prefix=ASYNC
+// Three cp.async kernels, two waits each (in the loop and after it).
+// RUN: grep -c "func.call @qtrain_emulate_cp_async_wait(" %t.emulated.mlir | FileCheck %s --check-prefix=ASYNC
 // WIDE: {{^}}6{{$}}
-// ASYNC: {{^}}3{{$}}
+// ASYNC: {{^}}6{{$}}
 
 // Corners, as numpy computes them.
 // CHECK: sizes = [70, 200]
