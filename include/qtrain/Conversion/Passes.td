@@ -258,8 +258,12 @@ def EmulateGPULaunchesOnCPUPass
     into `libqtrain_gpu_emulator.so`, which computes them from the PTX ISA's
     fragment and shared-memory layouts: each thread stores its registers in
     its block's scratch rows, the warp meets at a barrier, and each thread
-    reads back its share of D. wgmma's fences, commits and waits are
-    dropped (CPU memory is coherent, the emulated MMA completes at once).
+    reads back its share of D. Asynchronous operations are timed so that
+    missing waits show: `nvvm.cp.async.shared.global` copies land when a
+    `cp.async.wait.group` completes their group, and a wgmma, computed when
+    issued, keeps the shared memory it reads in use until its issuing
+    threads wait for its group (a cp.async into it stops the program);
+    fences are dropped (CPU memory is coherent).
     On the host, `gpu.alloc` (managed or device memory), `gpu.dealloc` and
     `gpu.memcpy` become their memref counterparts and `gpu.wait` goes.
     Any other GPU or NVVM op is an error.
