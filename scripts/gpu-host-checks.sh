@@ -5,8 +5,9 @@
 #   ./scripts/gpu-host-checks.sh ARCHIVE LOGDIR [CHECK...]
 #
 # CHECKs (all by default): unit (the GPU cases of QTrainLoweringTests), lit
-# (the lit tests that need a GPU), bench (qtrain-bench-gpu), train (the MLP
-# under each recipe on the GPU, with the kernel profile), train-device (the
+# (the lit tests that need a GPU), bench (qtrain-bench-gpu, sm_90a GEMMs on
+# 128- and 64-row tiles), train (the MLP under each recipe on the GPU, with
+# the kernel profile), train-device (the
 # same in device memory, --gpu-memory=device; not in the default set while
 # it crashes, docs/gpu.md: a crash prints a stack trace). Each writes
 # LOGDIR/<check>.log; a table of results comes last. Unpacks into
@@ -63,7 +64,7 @@ for check in "${checks[@]}"; do
   unit) run unit 240 build/unittests/bin/QTrainLoweringTests --gtest_filter='*_cuda' ;;
   lit) run lit 300 python3 /usr/lib/llvm-22/bin/lit -v build/test \
          --filter 'device-cuda|Bench/gpu' ;;
-  bench) run bench 120 qtrain-bench-gpu ;;
+  bench) run bench 180 qtrain-bench-gpu --compare-wgmma-tiles ;;
   train) export -f train; run train 240 bash -c "logs='$logs' train" ;;
   train-device)
     export -f train
