@@ -1,0 +1,54 @@
+// REQUIRES: ptxas
+// Kernel files are globbed: none may be left from an earlier run.
+// RUN: rm -f %t.*
+// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.sm90a.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90a.mlir %t.sm90a \
+// RUN:   --kernels-using "cp\.async\.[a-z_.]*|wgmma\.mma_async[.a-z0-9]*" \
+// RUN:   | FileCheck %s --check-prefix=PTX90
+// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89" -o %t.sm89.mlir
+// RUN: %qtrain_python -m qtrain.gpu_binary %t.sm89.mlir %t.sm89 \
+// RUN:   --kernels-using "cp\.async\.[a-z_.]*|mma\.sync[.a-z0-9]*" \
+// RUN:   | FileCheck %s --check-prefix=PTX89
+// ptxas assembles every kernel and has nothing to say: where a kernel
+// used wgmma results too early it would say so ("(C7517) warpgroup.wait is
+// injected ..."), and where it had to serialize wgmmas, that too.
+// RUN: for c in sm90a:sm_90a sm89:sm_89; do \
+// RUN:   for f in %t.${c%%:*}.*.ptx; do \
+// RUN:     %ptxas -arch=${c#*:} $f -o ${f%.ptx}.cubin 2>&1 || exit 1; done; done \
+// RUN:   | count 0
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.tall_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-TALL %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.short_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-SHORT %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm89.tall_gpu_mma_1.cubin | FileCheck %s --check-prefix=SASS89 %}
+
+// GEMMs whose operands' k is contiguous, K a multiple of 16 bytes, take the
+// cp.async pipelines: on sm_90a an FP8 GEMM with M >= 128 on 128x128 tiles
+// of two warpgroups and an int8 one with M = 64 on 64x128 tiles of one;
+// on sm_89 both on mma.sync. The SASS copies global memory into shared
+// memory without registers (LDGSTS) and multiplies on the tensor cores.
+// PTX90:      {{^}}2 kernels: cp.async.cg.shared.global
+// PTX90-NEXT: {{^}}2 kernels: cp.async.commit_group
+// PTX90-NEXT: {{^}}2 kernels: cp.async.wait_group
+// PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e5m2
+// PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
+// PTX89:      {{^}}2 kernels: cp.async.cg.shared.global
+// PTX89-NEXT: {{^}}2 kernels: cp.async.commit_group
+// PTX89-NEXT: {{^}}2 kernels: cp.async.wait_group
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
+// SASS-TALL-DAG:  LDGSTS.E.BYPASS.128
+// SASS-TALL-DAG:  QGMMA.64x128x32.F32.E4M3.E5M2
+// SASS-TALL-DAG:  WARPGROUP.DEPBAR.LE
+// SASS-SHORT-DAG: LDGSTS.E.BYPASS.128
+// SASS-SHORT-DAG: IGMMA.64x128x32.S8.S8
+// SASS89-DAG:     LDGSTS.E.BYPASS.128
+// SASS89-DAG:     QMMA.16832.F32.E4M3.E5M2
+
+func.func @tall(%a: tensor<256x256xf8E4M3FN>, %b: tensor<256x256xf8E5M2>, %s: tensor<f32>) -> tensor<256x256xf32> {
+  %y = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, scale %s : tensor<f32>) rhs(float<f8E5M2> transposed, scale %s : tensor<f32>) accumulate f32 : tensor<256x256xf8E4M3FN>, tensor<256x256xf8E5M2> -> tensor<256x256xf32>
+  return %y : tensor<256x256xf32>
+}
+
+func.func @short(%a: tensor<64x256xi8>, %b: tensor<256x256xi8>, %s: tensor<f32>) -> tensor<64x256xf32> {
+  %y = qtrain.qmatmul %a, %b lhs(int<8, signed>, scale %s : tensor<f32>) rhs(int<8, signed> transposed, scale %s : tensor<f32>) accumulate i32 : tensor<64x256xi8>, tensor<256x256xi8> -> tensor<64x256xf32>
+  return %y : tensor<64x256xf32>
+}
