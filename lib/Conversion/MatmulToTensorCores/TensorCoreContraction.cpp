@@ -404,8 +404,12 @@ void TensorCoreKernelBuilder::beginStaging(Value smem, Value tid, Value mBlock,
   stagedRowsPerPass = threads / 2;
   stagedChunksA = tileM * 2;
   stagedChunksB = tileN * 2;
+  stagingTid = tid;
+  stagingThreads = threads;
   stagingRow = arith::DivUIOp::create(b, tid, index(2));
   stagingHalf = arith::RemUIOp::create(b, tid, index(2));
+  for (unsigned operand : {0u, 1u})
+    stagedTransposed[operand] = freeContiguous(operand);
   stagingM = mBlock;
   stagingN = nBlock;
 }
@@ -431,11 +435,92 @@ TensorCoreKernelBuilder::stagedRows() {
   return rows;
 }
 
+bool TensorCoreKernelBuilder::freeContiguous(unsigned operand) {
+  // Their m (A) or n (B) is one loop, the last index, contiguous, its
+  // extent a multiple of 4 (aligned units, all in or all out of range); k
+  // is one loop and not contiguous (those rows load whole).
+  ArrayRef<unsigned> free = operand == 0 ? c.dims.m : c.dims.n;
+  auto type = cast<MemRefType>(c.op.getDpsInputs()[operand].getType());
+  if (free.size() != 1 || c.dims.k.size() != 1 ||
+      !type.getLayout().isIdentity() || type.getRank() == 0 ||
+      ShapedType::isDynamic(type.getShape().back()) ||
+      type.getShape().back() % 4 != 0)
+    return false;
+  AffineMap map = c.op.getIndexingMapsArray()[operand];
+  auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+  return last && last.getPosition() == free[0] &&
+         llvm::none_of(map.getResults().drop_back(), [&](AffineExpr e) {
+           return e.isFunctionOfDim(free[0]);
+         });
+}
+
+int64_t TensorCoreKernelBuilder::stagedUnits(unsigned operand) {
+  // Rows of 16 bytes, or 4 x 4-byte units: two a row of the tile either way.
+  return (operand == 0 ? stagedTileM : stagedTileN) * 2 / stagingThreads;
+}
+
+std::pair<Value, Value>
+TensorCoreKernelBuilder::transposedUnit(unsigned operand, int64_t pass) {
+  // Consecutive threads on consecutive groups of 4 rows (their loads
+  // consecutive in memory), then along k.
+  int64_t groups = (operand == 0 ? stagedTileM : stagedTileN) / 4;
+  Value unit = add(stagingTid, pass * stagingThreads);
+  return {mul(arith::RemUIOp::create(b, unit, index(groups)), 4),
+          arith::DivUIOp::create(b, unit, index(groups))};
+}
+
+Value TensorCoreKernelBuilder::loadTransposedUnit(unsigned operand, Value free,
+                                                  Value k) {
+  // Rows k, k + 1, ... (one a word's element) of 4 elements along m or n,
+  // transposed: word i holds element i of each, the lowest k lowest.
+  Value memref = c.op.getDpsInputs()[operand];
+  auto type = cast<MemRefType>(memref.getType());
+  int64_t count = c.elementsPerWord(), bits = 32 / count;
+  Type bitsType = b.getIntegerType(bits);
+  Value freeSize = operand == 0 ? sizeM : sizeN;
+  Value freeInRange = lessThan(free, freeSize);
+  Value freeClamped = arith::SelectOp::create(b, freeInRange, free, index(0));
+  SmallVector<Value> words(4, i32(0));
+  for (int64_t j = 0; j < count; ++j) {
+    Value kj = add(k, j);
+    Value inRange = both(freeInRange, lessThan(kj, sizeK));
+    Value kClamped =
+        arith::SelectOp::create(b, lessThan(kj, sizeK), kj, index(0));
+    Value elements = vector::LoadOp::create(
+        b, VectorType::get({4}, type.getElementType()), memref,
+        operandIndices(operand, loopValues(operand == 0 ? freeClamped : Value(),
+                                           operand == 1 ? freeClamped : Value(),
+                                           kClamped)),
+        /*nontemporal=*/false, llvm::MaybeAlign(4 * bits / 8));
+    if (type.getElementType() != bitsType)
+      elements = vector::BitCastOp::create(b, VectorType::get({4}, bitsType),
+                                           elements);
+    for (int64_t i = 0; i < 4; ++i) {
+      Value element = vector::ExtractOp::create(b, elements, int64_t(i));
+      Value part =
+          bits == 32
+              ? element
+              : arith::ExtUIOp::create(b, b.getI32Type(), element).getResult();
+      part = arith::SelectOp::create(b, inRange, part, i32(0));
+      if (j)
+        part = arith::ShLIOp::create(b, part, i32(bits * j));
+      words[i] = arith::OrIOp::create(b, words[i], part);
+    }
+  }
+  if (c.lhs == MMAElement::tf32)
+    for (Value &word : words)
+      word = roundToTF32(word);
+  return vector::FromElementsOp::create(b, VectorType::get({4}, b.getI32Type()),
+                                        words);
+}
+
 SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
   int64_t tileK = 8 * c.elementsPerWord();
   Value k = add(k0, mul(stagingHalf, tileK / 2));
   SmallVector<Value> rows;
   for (const StagedRow &row : stagedRows()) {
+    if (stagedTransposed[row.operand])
+      continue;
     SmallVector<Value, 4> words;
     for (int64_t j = 0; j < 4; ++j)
       words.push_back(
@@ -443,14 +528,44 @@ SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
     rows.push_back(vector::FromElementsOp::create(
         b, VectorType::get({4}, b.getI32Type()), words));
   }
+  // Transposed operands' units come after the others' rows (storeTiles
+  // takes them in this order).
+  for (unsigned operand : {0u, 1u}) {
+    if (!stagedTransposed[operand])
+      continue;
+    Value base = operand == 0 ? stagingM : stagingN;
+    for (int64_t pass = 0; pass < stagedUnits(operand); ++pass) {
+      auto [free, kWord] = transposedUnit(operand, pass);
+      rows.push_back(loadTransposedUnit(
+          operand, add(base, free),
+          add(k0,
+              arith::MulIOp::create(b, kWord, index(c.elementsPerWord())))));
+    }
+  }
   return rows;
 }
 
 void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
   Value base = arith::MulIOp::create(b, stage, index(stageWords()));
-  for (auto [row, staged] : llvm::zip_equal(rows, stagedRows()))
-    vector::StoreOp::create(b, row, staging, add(base, mul(staged.chunk, 4)),
-                            /*nontemporal=*/false, llvm::MaybeAlign(16));
+  size_t next = 0;
+  for (const StagedRow &staged : stagedRows())
+    if (!stagedTransposed[staged.operand])
+      vector::StoreOp::create(b, rows[next++], staging,
+                              add(base, mul(staged.chunk, 4)),
+                              /*nontemporal=*/false, llvm::MaybeAlign(16));
+  for (unsigned operand : {0u, 1u}) {
+    if (!stagedTransposed[operand])
+      continue;
+    Value tile = operand == 0 ? base : add(base, stagedWordsA());
+    for (int64_t pass = 0; pass < stagedUnits(operand); ++pass) {
+      auto [free, kWord] = transposedUnit(operand, pass);
+      Value unit = rows[next++];
+      for (int64_t i = 0; i < 4; ++i)
+        memref::StoreOp::create(b, vector::ExtractOp::create(b, unit, i),
+                                staging,
+                                stagedWordIndex(tile, add(free, i), kWord));
+    }
+  }
 }
 
 bool TensorCoreKernelBuilder::rowsCopyWhole(unsigned operand) {
@@ -547,12 +662,18 @@ void TensorCoreKernelBuilder::stageFirstStep(llvm::function_ref<void()> fence) {
   gpu::BarrierOp::create(b);
 }
 
-Value TensorCoreKernelBuilder::stagedWord(Value tileWord, Value row,
-                                          Value kWord) {
+Value TensorCoreKernelBuilder::stagedWordIndex(Value tileWord, Value row,
+                                               Value kWord) {
   Value half = arith::DivUIOp::create(b, kWord, index(4));
   Value word = add(mul(stagedChunk(row, half), 4),
                    arith::RemUIOp::create(b, kWord, index(4)));
-  return memref::LoadOp::create(b, staging, add(tileWord, word));
+  return add(tileWord, word);
+}
+
+Value TensorCoreKernelBuilder::stagedWord(Value tileWord, Value row,
+                                          Value kWord) {
+  return memref::LoadOp::create(b, staging,
+                                stagedWordIndex(tileWord, row, kWord));
 }
 
 SmallVector<Value> TensorCoreKernelBuilder::zeroAccumulators(int64_t count) {

@@ -93,8 +93,12 @@ protected:
   /// Words of one stage, and of A's tile in it (where B's starts).
   int64_t stageWords() const { return 4 * (stagedChunksA + stagedChunksB); }
   int64_t stagedWordsA() const { return 4 * stagedChunksA; }
-  /// This thread's rows of the tiles at k0, read from global memory: four
-  /// words each, A's then B's.
+  /// This thread's share of the tiles at k0, read from global memory, as
+  /// vectors of four words: 16-byte rows of operands whose k is contiguous
+  /// (A's, then B's), then units of operands whose m or n is
+  /// (freeContiguous): four rows' 4-byte words at one k-word, read as rows
+  /// of k and transposed in registers, so that global loads are whole words
+  /// along the contiguous index either way.
   SmallVector<Value> loadTiles(Value k0);
   /// Stores them into stage `stage`.
   void storeTiles(ArrayRef<Value> rows, Value stage);
@@ -114,8 +118,9 @@ protected:
   /// are not read); the caller commits and waits.
   void copyTilesAsync(Value k0, Value stage);
   /// Word `kWord` (of 8) of row `row` of a staged tile whose first word is
-  /// `tileWord`.
+  /// `tileWord`, and its index in the staging buffer.
   Value stagedWord(Value tileWord, Value row, Value kWord);
+  Value stagedWordIndex(Value tileWord, Value row, Value kWord);
 
   /// `count` zero accumulators of the output's element type. The kernels
   /// sum from zero and add the output's prior elements last
@@ -156,6 +161,16 @@ private:
   /// This thread's rows, A's then B's.
   SmallVector<StagedRow> stagedRows();
   bool rowsCopyWhole(unsigned operand);
+  /// Whether `operand`'s m (A) or n (B) is its contiguous last index, so
+  /// that loadTiles reads it in units transposed in registers.
+  bool freeContiguous(unsigned operand);
+  /// This thread's rows or units of `operand` (the same number either way).
+  int64_t stagedUnits(unsigned operand);
+  /// The first of a transposed unit's 4 rows in the tile, and its k-word.
+  std::pair<Value, Value> transposedUnit(unsigned operand, int64_t pass);
+  /// The unit's four words: rows `free`..`free` + 3 at k `k`.., zeros out of
+  /// range.
+  Value loadTransposedUnit(unsigned operand, Value free, Value k);
 
   /// A row this thread copies by cp.async: its byte address at k = 0,
   /// whether its m (A) or n (B) is in range, and its chunk in stage 0.
@@ -167,7 +182,9 @@ private:
 
   int64_t stagedTileM = 0, stagedTileN = 0, stagedRowsPerPass = 0;
   int64_t stagedChunksA = 0, stagedChunksB = 0;
-  Value staging, stagingRow, stagingHalf, stagingM, stagingN;
+  Value staging, stagingTid, stagingRow, stagingHalf, stagingM, stagingN;
+  int64_t stagingThreads = 0;
+  bool stagedTransposed[2] = {false, false};
 
   Value loadRawWord(unsigned operand, Value free, Value k);
   /// f32 bits rounded to tf32 bits (low 13 bits zero), nearest even.

@@ -106,13 +106,18 @@ func.func @fp8_nt_odd_k(%a: memref<64x40xf8E4M3FN>, %b: memref<96x40xf8E5M2>, %c
 
 // -----
 
-// Unsigned x signed int8 into i32, B stored k x n (strided along k: byte
-// loads, bounds-checked per element), the product's operands swapped in
-// the body, an odd K; one MMA name for the mixed signedness.
+// Unsigned x signed int8 into i32, B stored k x n (contiguous along n:
+// each thread reads 4 rows of k, a word of 4 n each, and transposes them
+// into 4 words of 4 k, stored one a row of B's tile), the product's
+// operands swapped in the body, an odd K; one MMA name for the mixed
+// signedness.
 // CHECK-LABEL: func.func @u8_s8_nn
 // CHECK:         gpu.launch
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<4x40xi8>, vector<4xi8>
-// CHECK-COUNT-16:  memref.load %{{.+}} : memref<40x16xi8>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<40x16xi8>, vector<4xi8>
+// CHECK-NOT:       memref.load %{{.+}} : memref<40x16xi8>
+// CHECK:           vector.store %{{.+}}, %[[SMEM:.+]][%{{.+}}] {alignment = 16 : i64}
+// CHECK-COUNT-4:   memref.store %{{.+}}, %[[SMEM]][%{{.+}}] : memref<2048xi32, #gpu.address_space<workgroup>>
 // CHECK:           scf.for
 // CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.u8.s8"({{.+}}) : (i32, i32, i32, i32, i32, i32, i32, i32, i32, i32) -> !llvm.struct<(i32, i32, i32, i32)>
 func.func @u8_s8_nn(%a: memref<4x40xi8>, %b: memref<40x16xi8>, %c: memref<4x16xi32>) {
@@ -264,15 +269,16 @@ func.func @two_k_loops(%a: memref<16x4x16xi8>, %b: memref<4x16x8xi8>, %c: memref
 // f16 x f16 into f32 (the form of HFP8 GEMMs, and of FP8 ones on sm_80): a
 // loop over K by 16 with 8 m16n8k16 MMAs per warp, each register two f16
 // along k (<2 x half>). A is staged a word (2 elements) at a time; B, stored
-// k x n, element by element, each bounds-checked, shifted into the high or
-// low half of its word.
+// k x n with N = 38 (no multiple of 4: neither index reads whole words),
+// element by element, each bounds-checked, shifted into the high or low
+// half of its word.
 // CHECK-LABEL: func.func @f16_nn
 // CHECK:         gpu.launch
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x48xf16>, vector<2xf16>
-// CHECK:           memref.load %{{.+}} : memref<48x40xf16>
+// CHECK:           memref.load %{{.+}} : memref<48x38xf16>
 // CHECK-NEXT:      arith.bitcast %{{.+}} : f16 to i16
 // CHECK-NEXT:      arith.extui %{{.+}} : i16 to i32
-// CHECK-COUNT-7:   memref.load %{{.+}} : memref<48x40xf16>
+// CHECK-COUNT-7:   memref.load %{{.+}} : memref<48x38xf16>
 // CHECK:           arith.shli %{{.+}}, %c16_i32 : i32
 // CHECK:           scf.for %{{.+}} = %c0 to %c48 step %c16 iter_args(
 // CHECK-COUNT-6:     llvm.bitcast %{{.+}} : i32 to vector<2xf16>
@@ -280,9 +286,9 @@ func.func @two_k_loops(%a: memref<16x4x16xi8>, %b: memref<4x16x8xi8>, %c: memref
 // CHECK-COUNT-7:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k16.row.col.f32.f32"
 // CHECK:             scf.yield
 // CHECK-NOT:     linalg.generic
-func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x40xf16>, %c: memref<64x40xf32>) {
+func.func @f16_nn(%a: memref<64x48xf16>, %b: memref<48x38xf16>, %c: memref<64x38xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<64x48xf16>, memref<48x40xf16>) outs(%c : memref<64x40xf32>) {
+      ins(%a, %b : memref<64x48xf16>, memref<48x38xf16>) outs(%c : memref<64x38xf32>) {
   ^bb0(%x: f16, %y: f16, %acc: f32):
     %0 = arith.extf %x : f16 to f32
     %1 = arith.extf %y : f16 to f32

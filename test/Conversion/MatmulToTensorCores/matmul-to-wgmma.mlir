@@ -224,10 +224,11 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // -----
 
 // Signed x unsigned int8 into i32, batched (the grid's z), B stored k x n
-// (staged byte by byte): s32 accumulators and integer MMA types.
+// (read 4 n at a time along 4 k and transposed in registers): s32
+// accumulators and integer MMA types.
 // CHECK-LABEL: func.func @s8_u8_batched
 // CHECK:         gpu.launch blocks(%{{.+}}, %{{.+}}, %[[BZ:.+]]) in (%{{.+}} = %c1, %{{.+}} = %c1, %{{.+}} = %c3)
-// CHECK-COUNT-16:  memref.load %{{.+}}[%[[BZ]], %{{.+}}, %{{.+}}] : memref<3x40x16xi8>
+// CHECK-COUNT-4:   vector.load %{{.+}}[%[[BZ]], %{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<3x40x16xi8>, vector<4xi8>
 // CHECK:           scf.for {{.+}} -> (!llvm.struct<(i32, {{.+}})>)
 // CHECK:             nvvm.wgmma.mma_async {{.+}} D[<s32>, <one>], A[<s8>, <one>, <row>], B[<u8>, <one>, <col>]
 func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memref<3x4x16xi32>) {
