@@ -268,15 +268,47 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   p.times[it->second].milliseconds += milliseconds;
 }
 
+namespace {
+
+/// Streams that host code destroyed, for its next ones: the lowering of a
+/// synchronous launch (and of each `gpu.wait async`) creates a stream and
+/// destroys it after synchronizing, hundreds of times a training step,
+/// and the driver's create and destroy cost microseconds each. A stream
+/// comes back here idle or with work that a next user merely waits behind.
+struct StreamPool {
+  std::mutex mutex;
+  std::vector<CUstream> idle;
+};
+
+StreamPool &streamPool() {
+  static StreamPool pool;
+  return pool;
+}
+
+} // namespace
+
 QTRAIN_CUDA_EXPORT CUstream mgpuStreamCreate() {
   context();
+  StreamPool &pool = streamPool();
+  {
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (!pool.idle.empty()) {
+      CUstream stream = pool.idle.back();
+      pool.idle.pop_back();
+      return stream;
+    }
+  }
   CUstream stream = nullptr;
   CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
   return stream;
 }
 
 QTRAIN_CUDA_EXPORT void mgpuStreamDestroy(CUstream stream) {
-  CHECK(cuStreamDestroy(stream));
+  if (!stream)
+    return;
+  StreamPool &pool = streamPool();
+  std::lock_guard<std::mutex> lock(pool.mutex);
+  pool.idle.push_back(stream);
 }
 
 QTRAIN_CUDA_EXPORT void mgpuStreamSynchronize(CUstream stream) {
