@@ -24,7 +24,8 @@
 // cp.async pipelines: on sm_90a an FP8 GEMM with M >= 128 on 128x128 tiles
 // of two warpgroups and an int8 one with M = 64 on 64x128 tiles of one;
 // on sm_89 both on mma.sync. The SASS copies global memory into shared
-// memory without registers (LDGSTS) and multiplies on the tensor cores.
+// memory without registers (LDGSTS) and multiplies on the tensor cores;
+// mma.sync's fragments come from shared memory by ldmatrix (LDSM).
 // PTX90:      {{^}}2 kernels: cp.async.cg.shared.global
 // PTX90-NEXT: {{^}}2 kernels: cp.async.commit_group
 // PTX90-NEXT: {{^}}2 kernels: cp.async.wait_group
@@ -42,6 +43,7 @@
 // SASS-SHORT-DAG: IGMMA.64x128x32.S8.S8
 // SASS89-DAG:     LDGSTS.E.BYPASS.128
 // SASS89-DAG:     QMMA.16832.F32.E4M3.E5M2
+// SASS89-DAG:     LDSM.16.M88.4
 
 func.func @tall(%a: tensor<256x256xf8E4M3FN>, %b: tensor<256x256xf8E5M2>, %s: tensor<f32>) -> tensor<256x256xf32> {
   %y = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, scale %s : tensor<f32>) rhs(float<f8E5M2> transposed, scale %s : tensor<f32>) accumulate f32 : tensor<256x256xf8E4M3FN>, tensor<256x256xf8E5M2> -> tensor<256x256xf32>

@@ -151,7 +151,8 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     stages, three steps ahead, where both operands' k is contiguous and K
     a multiple of 16 bytes; else two stages deep, the next step's read from
     global memory before the step's MMAs and stored after them. One
-    barrier a step; warps read their fragments from there. The
+    barrier a step; warps read their fragments from there by
+    `ldmatrix.x4`. The
     accumulators start at zero; the output's prior values are added after
     the loop. `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or

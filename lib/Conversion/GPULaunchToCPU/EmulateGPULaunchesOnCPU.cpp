@@ -45,6 +45,7 @@ namespace {
 
 constexpr StringLiteral kMMASyncFn = "qtrain_emulate_mma_sync";
 constexpr StringLiteral kWGMMAFn = "qtrain_emulate_wgmma";
+constexpr StringLiteral kLdMatrixFn = "qtrain_emulate_ldmatrix";
 constexpr StringLiteral kThreadIdFn = "qtrain_emulate_thread_id";
 // cp.async and wgmma groups (lib/Runtime/GPUEmulator/AsyncOperations.cpp).
 constexpr StringLiteral kCpAsyncFn = "qtrain_emulate_cp_async";
@@ -161,6 +162,29 @@ SmallVector<MMAGroup> warpMMAGroups(Region &region) {
   return groups;
 }
 
+using LdMatrixGroup = SmallVector<NVVM::LdMatrixOp>;
+
+/// Runs of consecutive ldmatrix ops: a warp exchanges their row addresses
+/// at one pair of barriers.
+SmallVector<LdMatrixGroup> ldMatrixGroups(Region &region) {
+  SmallVector<LdMatrixGroup> groups;
+  region.walk([&](Block *block) {
+    LdMatrixGroup group;
+    for (Operation &op : *block) {
+      if (auto load = dyn_cast<NVVM::LdMatrixOp>(op)) {
+        group.push_back(load);
+        continue;
+      }
+      if (!group.empty())
+        groups.push_back(std::move(group));
+      group.clear();
+    }
+    if (!group.empty())
+      groups.push_back(std::move(group));
+  });
+  return groups;
+}
+
 /// Emulates one gpu.launch.
 class LaunchEmulator {
 public:
@@ -185,6 +209,7 @@ private:
   LogicalResult rewriteDeviceOps(Region &body, SmallVector<MMAGroup> groups);
   LogicalResult emulateMMASyncs(MMAGroup group);
   LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
+  LogicalResult emulateLdMatrices(LdMatrixGroup group);
   /// Replaces `op` by a call of the emulator's `name` with `args`.
   LogicalResult replaceByCall(Operation *op, StringRef name, ValueRange args);
   /// Replaces a wait for all but `pending` groups by a call of `name`.
@@ -392,6 +417,52 @@ LogicalResult LaunchEmulator::emulateWGMMA(NVVM::WgmmaMmaAsyncOp op) {
   return success();
 }
 
+LogicalResult LaunchEmulator::emulateLdMatrices(LdMatrixGroup group) {
+  // Each thread stores its row addresses (two words each) in its scratch
+  // row; after a barrier, each takes its words from the rows its warp's
+  // lanes address, and after another reads them back.
+  int64_t ops = group.size();
+  for (auto [slot, op] : llvm::enumerate(group)) {
+    if (op.getLayout() != NVVM::MMALayout::row || op.getShape().getM() != 8 ||
+        op.getShape().getN() != 8 ||
+        op.getEltType() != NVVM::LdStMatrixEltType::B16 || !arena)
+      return op.emitOpError("cannot emulate this ldmatrix (m8n8 b16 rows "
+                            "in workgroup memory only)");
+    b.setInsertionPoint(op);
+    b.setLoc(op.getLoc());
+    Value address = LLVM::PtrToIntOp::create(b, b.getI64Type(), op.getPtr());
+    Value low = arith::TruncIOp::create(b, b.getI32Type(), address);
+    Value high = arith::TruncIOp::create(
+        b, b.getI32Type(), arith::ShRUIOp::create(b, address, i64(32)));
+    storeWords({low, high}, 2 * int64_t(slot));
+  }
+  NVVM::LdMatrixOp last = group.back();
+  b.setInsertionPointAfter(last);
+  b.setLoc(last.getLoc());
+  omp::BarrierOp::create(b);
+  Value arenaBase = toI64(
+      memref::ExtractAlignedPointerAsIndexOp::create(b, arena).getResult());
+  for (auto [slot, op] : llvm::enumerate(group)) {
+    SmallVector<Value> args{scratch,   toI64(threadId),  i64(ops),
+                            i64(slot), i64(op.getNum()), arenaBase,
+                            arenaBytes};
+    func::CallOp::create(
+        b, declare(kLdMatrixFn, ValueRange(args).getTypes(), {}), args);
+  }
+  omp::BarrierOp::create(b);
+  for (auto [slot, op] : llvm::enumerate(group)) {
+    int64_t first = 2 * ops + 4 * int64_t(slot);
+    Type type = op.getRes().getType();
+    if (auto structType = dyn_cast<LLVM::LLVMStructType>(type))
+      op.getRes().replaceAllUsesWith(
+          packStruct(structType, loadWords(structType.getBody(), first)));
+    else
+      op.getRes().replaceAllUsesWith(loadWords({type}, first).front());
+    op.erase();
+  }
+  return success();
+}
+
 LogicalResult LaunchEmulator::replaceByCall(Operation *op, StringRef name,
                                             ValueRange args) {
   OpBuilder builder(op);
@@ -593,12 +664,16 @@ LogicalResult LaunchEmulator::emulate() {
   auto body = scf::ExecuteRegionOp::create(b, TypeRange());
   launch.getBody().cloneInto(&body.getRegion(), mapping);
   SmallVector<MMAGroup> groups = warpMMAGroups(body.getRegion());
+  SmallVector<LdMatrixGroup> ldMatrices = ldMatrixGroups(body.getRegion());
   if (team) {
-    // Scratch rows wide enough for the largest group of warp MMAs, or for
+    // Scratch rows wide enough for the largest group of warp MMAs or of
+    // ldmatrix ops (two address words and four result words each), or for
     // a warpgroup MMA's accumulators.
     for (MMAGroup &group : groups)
       scratchWords =
           std::max(scratchWords, kMMASyncSlotWords * int64_t(group.size()));
+    for (LdMatrixGroup &group : ldMatrices)
+      scratchWords = std::max(scratchWords, 6 * int64_t(group.size()));
     body.getRegion().walk([&](NVVM::WgmmaMmaAsyncOp wgmma) {
       scratchWords =
           std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
@@ -613,6 +688,9 @@ LogicalResult LaunchEmulator::emulate() {
           ValueRange{threads, index(scratchWords)});
     }
   }
+  for (LdMatrixGroup &group : ldMatrices)
+    if (failed(emulateLdMatrices(group)))
+      return failure();
   if (failed(rewriteDeviceOps(body.getRegion(), std::move(groups))))
     return failure();
 

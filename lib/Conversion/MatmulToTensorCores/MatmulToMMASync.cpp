@@ -19,7 +19,8 @@
 // copied whole, cp.async copies them in four stages, three steps ahead;
 // otherwise two stages: the next step's tiles are read from global memory
 // before the step's MMAs and stored into the other stage after them. One
-// barrier a step. Fragments (PTX ISA, "Matrix
+// barrier a step. Warps take their fragments from there by ldmatrix.x4
+// (four 8x16-byte core matrices each). Fragments (PTX ISA, "Matrix
 // Fragments for mma.m16n8k32", "mma.m16n8k16" and "mma.m16n8k8"; fp8
 // shares the 8-bit layouts), with g = lane / 4, t = lane % 4 and e
 // elements a register (4 of 8 bits, 2 of 16, 1 of tf32; the MMA's k is
@@ -30,10 +31,9 @@
 //   C 16x8: c0, c1 = row g, cols 2t, 2t+1;  c2, c3 = row g+8, same cols,
 // the lowest k in the lowest bits of a register. Reads outside the
 // operands give zeros (+0 for every format), so any M, N, K work; elements
-// contiguous along k load as one aligned word.
+// contiguous along k (or m, n) load as aligned words.
 //
-// Not yet done: ldmatrix, tiles per shape;
-// see docs/gpu.md.
+// Not yet done: tiles per shape; see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,8 +84,9 @@ private:
   std::pair<Value, Value> accumulatorPosition(int64_t mi, int64_t ni,
                                               int64_t i);
 
-  // The thread's group and index in it, and its warp's tile origin.
-  Value g, t, mWarp, nWarp;
+  // The thread's lane, its group and index in it, and its warp's tile
+  // origin.
+  Value lane, g, t, mWarp, nWarp;
 };
 
 SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
@@ -152,7 +153,7 @@ void MMAKernelBuilder::build() {
   Value smem = launch.getWorkgroupAttributions()[0];
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
-  Value lane = arith::RemUIOp::create(b, tid, index(32));
+  lane = arith::RemUIOp::create(b, tid, index(32));
   Value warp = arith::DivUIOp::create(b, tid, index(32));
   g = arith::DivUIOp::create(b, lane, index(4));
   t = arith::RemUIOp::create(b, lane, index(4));
@@ -176,17 +177,46 @@ void MMAKernelBuilder::build() {
     Value tileA = mul(stage, stageWords());
     Value tileB = add(tileA, stagedWordsA());
     // Fragments (word t + 4 * (r / 2) of A's rows, t + 4r of B's:
-    // elements et.. and 4e + et..).
+    // elements et.. and 4e + et..), four 8x16-byte core matrices at a time
+    // by ldmatrix.x4 (its 16-bit elements pairs of the words): lanes 8i..
+    // 8i + 7 address the rows of matrix i, and lane (g, t) gets word t of
+    // row g of each. A's x4: rows 0-7 and 8-15 of its 16, k-words 0-3 and
+    // then 4-7 (a0..a3); B's: k-words 0-3 and 4-7 of one 8-row tile, then
+    // of the next (b0, b1 of two tiles).
+    Value lanesRow = arith::RemUIOp::create(b, lane, index(8));
+    Value lanesMatrix = arith::DivUIOp::create(b, lane, index(8));
+    Value matrixBit0 = arith::RemUIOp::create(b, lanesMatrix, index(2));
+    Value matrixBit1 = arith::DivUIOp::create(b, lanesMatrix, index(2));
+    SmallVector<Value> pointers;
+    for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+      pointers.push_back(stagedPointer(stagedWordIndex(
+          tileA,
+          add(add(mInBlock, mi * kMmaM), add(mul(matrixBit0, 8), lanesRow)),
+          mul(matrixBit1, 4))));
+    for (int64_t ni = 0; ni < kWarpTilesN; ni += 2)
+      pointers.push_back(stagedPointer(stagedWordIndex(
+          tileB,
+          add(add(nInBlock, ni * kMmaN), add(mul(matrixBit1, 8), lanesRow)),
+          mul(matrixBit0, 4))));
+    SmallVector<Value> matrices;
+    auto fourWords = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(4, b.getI32Type()));
+    for (Value pointer : pointers)
+      matrices.push_back(NVVM::LdMatrixOp::create(
+          b, fourWords, pointer, /*num=*/4, NVVM::MMALayout::row,
+          NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+          NVVM::LdStMatrixEltType::B16));
+    auto word = [&](Value matrix, int64_t i) {
+      return LLVM::ExtractValueOp::create(b, matrix, i).getResult();
+    };
     SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
     for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
       for (int64_t r = 0; r < 4; ++r)
-        a[mi].push_back(
-            stagedWord(tileA, add(add(mInBlock, mi * kMmaM + (r % 2) * 8), g),
-                       add(t, (r / 2) * 4)));
+        a[mi].push_back(word(matrices[mi], r));
     for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
       for (int64_t r = 0; r < 2; ++r)
-        bt[ni].push_back(stagedWord(tileB, add(add(nInBlock, ni * kMmaN), g),
-                                    add(t, r * 4)));
+        bt[ni].push_back(
+            word(matrices[kWarpTilesM + ni / 2], (ni % 2) * 2 + r));
     SmallVector<Value> results;
     for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
       for (int64_t ni = 0; ni < kWarpTilesN; ++ni)

@@ -406,6 +406,7 @@ void TensorCoreKernelBuilder::beginStaging(Value smem, Value tid, Value mBlock,
   stagedChunksB = tileN * 2;
   stagingTid = tid;
   stagingThreads = threads;
+  stagingAddress = memref::ExtractAlignedPointerAsIndexOp::create(b, smem);
   stagingRow = arith::DivUIOp::create(b, tid, index(2));
   stagingHalf = arith::RemUIOp::create(b, tid, index(2));
   for (unsigned operand : {0u, 1u})
@@ -612,7 +613,6 @@ void TensorCoreKernelBuilder::beginAsyncCopies() {
     copied.chunk = staged.chunk;
     asyncRows.push_back(copied);
   }
-  stagingAddress = memref::ExtractAlignedPointerAsIndexOp::create(b, staging);
 }
 
 void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value stage) {
@@ -668,6 +668,16 @@ Value TensorCoreKernelBuilder::stagedWordIndex(Value tileWord, Value row,
   Value word = add(mul(stagedChunk(row, half), 4),
                    arith::RemUIOp::create(b, kWord, index(4)));
   return add(tileWord, word);
+}
+
+Value TensorCoreKernelBuilder::stagedPointer(Value wordIndex) {
+  Value address = arith::IndexCastUIOp::create(
+      b, b.getI64Type(), add(stagingAddress, mul(wordIndex, 4)));
+  return LLVM::IntToPtrOp::create(
+      b,
+      LLVM::LLVMPointerType::get(b.getContext(),
+                                 unsigned(NVVM::NVVMMemorySpace::Shared)),
+      address);
 }
 
 Value TensorCoreKernelBuilder::stagedWord(Value tileWord, Value row,

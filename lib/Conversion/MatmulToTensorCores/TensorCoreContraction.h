@@ -121,6 +121,8 @@ protected:
   /// `tileWord`, and its index in the staging buffer.
   Value stagedWord(Value tileWord, Value row, Value kWord);
   Value stagedWordIndex(Value tileWord, Value row, Value kWord);
+  /// A shared-memory pointer to word `wordIndex` of the staging buffer.
+  Value stagedPointer(Value wordIndex);
 
   /// `count` zero accumulators of the output's element type. The kernels
   /// sum from zero and add the output's prior elements last

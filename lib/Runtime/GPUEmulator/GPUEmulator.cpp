@@ -297,6 +297,36 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
   }
 }
 
+/// ldmatrix.sync.aligned.m8n8.x{count}.shared.b16 (PTX ISA, "Warp-level
+/// matrix load instruction: ldmatrix"), the `slot`th of `ops` a warp runs
+/// together: lanes 8i..8i + 7 hold the addresses of matrix i's eight
+/// 16-byte rows, in words 2 slot (low) and 2 slot + 1 (high) of their
+/// scratch rows, and lane l receives 32 bits of each matrix, row l / 4 at
+/// byte 4 (l % 4) (two 16-bit elements), in words 2 ops + 4 slot + i of its
+/// row.
+extern "C" void _mlir_ciface_qtrain_emulate_ldmatrix(
+    StridedMemRefType<int32_t, 2> *scratch, int64_t thread, int64_t ops,
+    int64_t slot, int64_t count, int64_t sharedBase, int64_t sharedBytes) {
+  if (count != 1 && count != 2 && count != 4)
+    fail("unsupported ldmatrix count");
+  auto word = [&](int64_t row, int64_t i) -> int32_t & {
+    return scratch->data[scratch->offset + row * scratch->strides[0] +
+                         i * scratch->strides[1]];
+  };
+  int64_t lane = thread % 32, warp = thread - lane;
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t source = warp + 8 * i + lane / 4;
+    int64_t address = int64_t(uint32_t(word(source, 2 * slot))) |
+                      int64_t(uint32_t(word(source, 2 * slot + 1))) << 32;
+    if (address % 16 != 0 || address < sharedBase ||
+        address + 16 > sharedBase + sharedBytes)
+      fail("ldmatrix row outside the block's shared memory or not 16-byte "
+           "aligned");
+    std::memcpy(&word(thread, 2 * ops + 4 * slot + i),
+                reinterpret_cast<const char *>(address) + 4 * (lane % 4), 4);
+  }
+}
+
 /// This CPU thread's index in its block, checking that the OpenMP team has
 /// the block's `threads` threads (a smaller team would skip threads).
 extern "C" int64_t qtrain_emulate_thread_id(int64_t threads) {

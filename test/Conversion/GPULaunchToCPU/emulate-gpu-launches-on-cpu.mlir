@@ -178,6 +178,51 @@ func.func @wgmma(%descA: i64, %descB: i64, %init: !acc, %out: memref<128xf32>) {
 
 // -----
 
+// Consecutive ldmatrix ops share one exchange: each thread stores its row
+// addresses (low and high words) in its scratch row, meets its block at a
+// barrier, calls the emulator once an op (which takes the warp's lanes'
+// addresses and writes the thread's words after them), meets it again and
+// reads its words back.
+// CHECK-LABEL: func.func @ldmatrix
+// CHECK:         memref.alloc(%c32, %c12) : memref<?x?xi32>
+// CHECK:         omp.parallel
+// CHECK-NOT:       nvvm.
+// CHECK:           %[[ADDRESS:.+]] = llvm.ptrtoint %{{.+}} : !llvm.ptr<3> to i64
+// CHECK-NEXT:      %[[LOW:.+]] = arith.trunci %[[ADDRESS]] : i64 to i32
+// CHECK:           memref.store %[[LOW]], %{{.+}}[%{{.+}}, %c0]
+// CHECK:           memref.store %{{.+}}, %{{.+}}[%{{.+}}, %c3]
+// CHECK-NEXT:      omp.barrier
+// CHECK:           func.call @qtrain_emulate_ldmatrix(%{{.+}}, %{{.+}}, %c2_i64, %c0_i64, %c4_i64, %{{.+}}, %c4096_i64)
+// CHECK:           func.call @qtrain_emulate_ldmatrix(%{{.+}}, %{{.+}}, %c2_i64, %c1_i64, %c4_i64, %{{.+}}, %c4096_i64)
+// CHECK-NEXT:      omp.barrier
+// CHECK:           memref.load %{{.+}}[%{{.+}}, %c4] : memref<?x?xi32>
+// CHECK-NOT:       nvvm.
+// CHECK:       func.func private @qtrain_emulate_ldmatrix(memref<?x?xi32>, i64, i64, i64, i64, i64, i64) attributes {llvm.emit_c_interface}
+func.func @ldmatrix(%out: memref<32xi32>) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  %c4 = arith.constant 4 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<1024xi32, #gpu.address_space<workgroup>>) {
+    %base = memref.extract_aligned_pointer_as_index %smem : memref<1024xi32, #gpu.address_space<workgroup>> -> index
+    %row = arith.muli %tx, %c4 : index
+    %at = arith.addi %base, %row : index
+    %at64 = arith.index_castui %at : index to i64
+    %ptr = llvm.inttoptr %at64 : i64 to !llvm.ptr<3>
+    %m0 = nvvm.ldmatrix %ptr {num = 4 : i32, layout = #nvvm.mma_layout<row>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>, eltType = #nvvm.ld_st_matrix_elt_type<b16>} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+    %m1 = nvvm.ldmatrix %ptr {num = 4 : i32, layout = #nvvm.mma_layout<row>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>, eltType = #nvvm.ld_st_matrix_elt_type<b16>} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+    %w0 = llvm.extractvalue %m0[0] : !llvm.struct<(i32, i32, i32, i32)>
+    %w1 = llvm.extractvalue %m1[3] : !llvm.struct<(i32, i32, i32, i32)>
+    %w = arith.addi %w0, %w1 : i32
+    memref.store %w, %out[%tx] : memref<32xi32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 // cp.async becomes the emulator's copy queue (AsyncOperations.cpp): each copy
 // with its byte addresses, size and source size (the size itself where it
 // has none), the commit group and the wait with its count; each thread

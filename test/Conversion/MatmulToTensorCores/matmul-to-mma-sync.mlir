@@ -24,7 +24,8 @@
 // CHECK-NEXT:        gpu.barrier
 // CHECK-COUNT-2:     nvvm.cp.async.shared.global
 // CHECK-NEXT:        nvvm.cp.async.commit.group
-// CHECK-COUNT-16:    memref.load %[[SMEM]][%{{.+}}] : memref<4096xi32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-4:     nvvm.ldmatrix %{{.+}} {eltType = #nvvm.ld_st_matrix_elt_type<b16>, layout = #nvvm.mma_layout<row>, num = 4 : i32, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>} : (!llvm.ptr<3>) -> !llvm.struct<(i32, i32, i32, i32)>
+// CHECK-NOT:         memref.load
 // CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"
 // CHECK:             scf.yield
 // CHECK:           nvvm.cp.async.wait.group 0
@@ -56,7 +57,8 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 // stages of 4 KiB, i32 words), each thread copying a 16-byte row of each,
 // read a word (4 codes along k) at a time: step 0's before the loop; in the
 // loop, the next step's are read from global memory before the MMAs, which
-// read their 16 fragment words from this step's stage, and stored into the
+// read their 16 fragment words from this step's stage (ldmatrix.x4: A's
+// 16x32-byte tiles two, B's 8x32-byte tiles two a pair), and stored into the
 // other stage after them; one barrier a step.
 // CHECK-LABEL: func.func @fp8_nt_odd_k
 // CHECK-NOT:     nvvm.cp.async
@@ -76,9 +78,19 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 // CHECK-COUNT-4:       vector.load %{{.+}} : memref<64x40xf8E4M3FN>, vector<4xf8E4M3FN>
 // CHECK-COUNT-4:       vector.load %{{.+}} : memref<96x40xf8E5M2>, vector<4xf8E5M2>
 // CHECK:             } else {
-// CHECK-COUNT-16:    memref.load %[[SMEM]][%{{.+}}] : memref<2048xi32, #gpu.address_space<workgroup>>
+// CHECK:             %[[A0:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
+// CHECK:             %[[A1:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
+// CHECK:             %[[B01:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
+// CHECK:             %[[B23:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
+// CHECK-NEXT:        %[[FRAG_A0:.+]] = nvvm.ldmatrix %[[A0]] {{.+}}num = 4
+// CHECK-NEXT:        nvvm.ldmatrix %[[A1]]
+// CHECK-NEXT:        %[[FRAG_B01:.+]] = nvvm.ldmatrix %[[B01]]
+// CHECK-NEXT:        nvvm.ldmatrix %[[B23]]
 // CHECK-NOT:         memref.load
-// CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK:             %[[A0_0:.+]] = llvm.extractvalue %[[FRAG_A0]][0]
+// CHECK:             %[[B0_1:.+]] = llvm.extractvalue %[[FRAG_B01]][1]
+// CHECK:             llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"(%[[A0_0]], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %[[B0_1]], {{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+// CHECK-COUNT-7:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"({{.+}}) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
 // CHECK:             scf.if %[[MORE]] {
 // CHECK:               vector.store %[[NEXT]]#0, %[[SMEM]]
 // CHECK:               vector.store %[[NEXT]]#1, %[[SMEM]]
