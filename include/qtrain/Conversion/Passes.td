@@ -206,8 +206,8 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     static shared memory, one or two chunks a k-step, copies for later
     steps and one group of wgmmas left in flight, and blocks of two
     warpgroups take 128xN tiles where M >= 128; otherwise they pass through
-    registers (converted, gathered) in two stages of one chunk, the next
-    step's loaded while the wgmma runs. The accumulators start at zero and
+    registers (converted, gathered, transposed) in two stages of two
+    chunks, the next step's loaded while the wgmmas run. The accumulators start at zero and
     the output's prior values are added after the loop. Accumulation as
     for mma.sync: f32 in the tensor cores' order for float operands,
     wrapping i32 for int8. `qtrain-lower-to-nvvm` uses it for

@@ -17,7 +17,8 @@
 // leading byte offset), those along m or n 256 bytes apart (the stride
 // byte offset). Two main loops: cp.async copies (copyAsyncLoop) where the
 // operands' rows can be copied whole, else loads and stores through
-// registers (loadStoreLoop).
+// registers (loadStoreLoop), two chunks a k-step either way where the
+// shared memory allows.
 // The accumulators are the m16n8 C fragments of each warp's 16 rows, N/8
 // of them: register i of thread (warp w, g = lane / 4, t = lane % 4) is
 // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
@@ -54,8 +55,9 @@ constexpr int64_t kWarpgroupThreads = 128;
 constexpr int64_t kCoreMatrixBytes = 128;
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
 constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
-// Stages of the load/store loop (one chunk each).
+// Stages of the load/store loop, and its chunks (wgmmas) a k-step.
 constexpr int64_t kStages = 2;
+constexpr int64_t kLoadStoreChunks = 2;
 // The cp.async loop fills a block's static shared memory.
 constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
@@ -101,7 +103,7 @@ private:
   bool twoWarpgroups;
   int64_t tileN = 64;
   // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
-  int64_t chunks = 1, stages = kStages;
+  int64_t chunks = kLoadStoreChunks, stages = kStages;
   // Elements of k per chunk and per step.
   int64_t tileK = 0, stepK = 0;
   Value descA, descB;
@@ -216,30 +218,36 @@ Value WGMMAKernelBuilder::copyAsyncLoop(Value acc) {
 }
 
 // Other operands go through registers, converted on the way (tf32
-// rounding, gathered words), in two stages of one chunk: while step i's
-// wgmma runs, the threads load step i + 1's tiles from global memory and
-// store them into the other stage, then fence, wait for the wgmma, and
-// meet at one barrier a step.
+// rounding, gathered or transposed words), in two stages of two chunks:
+// while step i's wgmmas run, the threads load step i + 1's tiles from
+// global memory and store them into the other stage, then fence, wait for
+// the wgmmas, and meet at one barrier a step.
 Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
-  stageFirstStep([&] { fenceAsyncProxy(b); });
+  stageFirstStep(chunks, [&] { fenceAsyncProxy(b); });
   return forEachStep(b, sizeK, stepK, acc, [&](Value k0, Value acc) {
     Value stage = arith::RemUIOp::create(
         b, arith::DivUIOp::create(b, k0, index(stepK)), index(stages));
     Value d = multiply(acc, stage);
-    // The other stage's wgmma, the previous step's, is complete.
+    // The other stage's wgmmas, the previous step's, are complete.
     Value next = add(k0, stepK);
     auto more = scf::IfOp::create(b, lessThan(next, sizeK),
                                   /*withElseRegion=*/false);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(more.thenBlock());
-      storeTiles(loadTiles(next),
-                 arith::SubIOp::create(b, index(stages - 1), stage));
+      // All loads first, so that their latencies overlap.
+      SmallVector<SmallVector<Value>> tiles;
+      for (int64_t chunk = 0; chunk < chunks; ++chunk)
+        tiles.push_back(loadTiles(add(next, chunk * tileK)));
+      Value other =
+          mul(arith::SubIOp::create(b, index(stages - 1), stage), chunks);
+      for (auto [chunk, rows] : llvm::enumerate(tiles))
+        storeTiles(rows, add(other, int64_t(chunk)));
       fenceAsyncProxy(b);
     }
     NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
     // The next stage is complete, and nobody overwrites this one before
-    // every warp's wgmma has read it.
+    // every warp's wgmmas have read it.
     gpu::BarrierOp::create(b);
     return d;
   });
@@ -251,6 +259,7 @@ void WGMMAKernelBuilder::build() {
   tileN = n && *n >= 128 ? 128 : 64;
   int64_t tileM = kWarpgroupM;
   tileK = 8 * c.elementsPerWord(); // 32 bytes
+  chunks = kLoadStoreChunks;
   bool copyAsync = canCopyTilesAsync();
   if (copyAsync) {
     // Two warpgroups where M allows, sharing each chunk of B: half the

@@ -650,13 +650,19 @@ void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value stage) {
   }
 }
 
-void TensorCoreKernelBuilder::stageFirstStep(llvm::function_ref<void()> fence) {
+void TensorCoreKernelBuilder::stageFirstStep(int64_t chunks,
+                                             llvm::function_ref<void()> fence) {
   auto hasK = scf::IfOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, sizeK, index(0)),
       /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(hasK.thenBlock());
-  storeTiles(loadTiles(index(0)), index(0));
+  int64_t tileK = 8 * c.elementsPerWord();
+  SmallVector<SmallVector<Value>> tiles;
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    tiles.push_back(loadTiles(index(chunk * tileK)));
+  for (auto [chunk, rows] : llvm::enumerate(tiles))
+    storeTiles(rows, index(chunk));
   if (fence)
     fence();
   gpu::BarrierOp::create(b);

@@ -102,9 +102,10 @@ protected:
   SmallVector<Value> loadTiles(Value k0);
   /// Stores them into stage `stage`.
   void storeTiles(ArrayRef<Value> rows, Value stage);
-  /// Stages the first k-step's tiles in stage 0 where K > 0, then `fence`
-  /// (if any) and a barrier.
-  void stageFirstStep(llvm::function_ref<void()> fence = {});
+  /// Stages the first k-step's tiles, `chunks` chunks of k, in staging
+  /// slots 0.. where K > 0, then `fence` (if any) and a barrier.
+  void stageFirstStep(int64_t chunks = 1,
+                      llvm::function_ref<void()> fence = {});
   /// Whether cp.async can copy every 16-byte row of the staged tiles from
   /// global memory whole: 8- or 16-bit operands (tf32 is rounded on the
   /// way) whose k is the last, contiguous index, its extent a multiple of

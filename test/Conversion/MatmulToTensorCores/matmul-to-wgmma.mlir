@@ -89,46 +89,43 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 
 // -----
 
-// Other operands are staged through registers: here K = 40 is no multiple
-// of 16 bytes (a row may be partly past K). Two 4 KiB stages, a 32-byte
-// chunk a step: step 0's tiles go into stage 0 before the loop; each step
-// then issues its m64n64k32 MMA on stage k / 32 % 2, stores the next
-// step's tiles (each thread one 16-byte row of A and of B, read 4 codes at
-// a time, bounds-checked) into the other stage while it runs, waits for it
-// and meets the others at one barrier.
+// Other operands are staged through registers: here K = 200 is no multiple
+// of 16 bytes (a row may be partly past K). Two stages of two 4 KiB chunks
+// (two wgmmas a k-step): step 0's tiles go into stage 0 before the loop;
+// each step then issues its two m64n64k32 wgmmas on stage k / 64 % 2,
+// loads the next step's tiles (each thread one 16-byte row of A and of B
+// per chunk, read 4 codes at a time, bounds-checked) while they run,
+// stores them into the other stage, waits for the wgmmas and meets the
+// others at one barrier.
 // CHECK-LABEL: func.func @fp8_nt_odd_k
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 256 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<2048xi32, #gpu.address_space<workgroup>>)
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<4096xi32, #gpu.address_space<workgroup>>)
 // CHECK-NOT:       nvvm.cp.async
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x40xf8E4M3FN>, vector<4xf8E4M3FN>
-// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x40xf8E5M2>, vector<4xf8E5M2>
-// CHECK:           %[[B_CHUNK:.+]] = arith.addi %[[A_CHUNK:.+]], %c128 : index
-// CHECK-NEXT:      %[[A_WORD:.+]] = arith.muli %[[A_CHUNK]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[A_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
-// CHECK-NEXT:      %[[B_WORD:.+]] = arith.muli %[[B_CHUNK]], %c4 : index
-// CHECK-NEXT:      vector.store %{{.+}}, %[[SMEM]][%[[B_WORD]]] {alignment = 16 : i64} : memref<2048xi32, #gpu.address_space<workgroup>>, vector<4xi32>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x200xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x200xf8E5M2>, vector<4xf8E5M2>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x200xf8E4M3FN>, vector<4xf8E4M3FN>
+// CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<96x200xf8E5M2>, vector<4xf8E5M2>
+// CHECK-COUNT-4:   vector.store %{{.+}}, %[[SMEM]][%{{.+}}] {alignment = 16 : i64} : memref<4096xi32, #gpu.address_space<workgroup>>, vector<4xi32>
 // CHECK-NEXT:      nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT:      gpu.barrier
-// CHECK:           scf.for %{{.+}} = %c0 to %c40 step %c32 iter_args(%[[ACC:.+]] = %{{.+}}) -> (!llvm.struct<(f32, {{.+}})>)
+// CHECK:           scf.for %{{.+}} = %c0 to %c200 step %c64 iter_args(%[[ACC:.+]] = %{{.+}}) -> (!llvm.struct<(f32, {{.+}})>)
 // CHECK:             %[[OFFSET:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
 // CHECK-NEXT:        nvvm.wgmma.fence.aligned
-// CHECK-NEXT:        %[[STAGE_A:.+]] = arith.addi %{{.+}}, %[[OFFSET]]
-// CHECK-NEXT:        %[[STAGE_B:.+]] = arith.addi %{{.+}}, %[[OFFSET]]
-// CHECK-NEXT:        %[[D:.+]] = nvvm.wgmma.mma_async %[[STAGE_A]], %[[STAGE_B]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
+// CHECK:             %[[D0:.+]] = nvvm.wgmma.mma_async %{{.+}}, %{{.+}}, %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
+// CHECK:             %[[D1:.+]] = nvvm.wgmma.mma_async %{{.+}}, %{{.+}}, %[[D0]], <m = 64, n = 64, k = 32>
 // CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // CHECK:             scf.if
-// CHECK-COUNT-8:       vector.load
-// CHECK:               vector.store %{{.+}}, %[[SMEM]]
-// CHECK:               vector.store %{{.+}}, %[[SMEM]]
+// CHECK-COUNT-16:      vector.load
+// CHECK-COUNT-4:       vector.store %{{.+}}, %[[SMEM]]
 // CHECK-NEXT:          nvvm.fence.proxy
 // CHECK-NEXT:        {{^ *}}}{{$}}
 // CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NEXT:        gpu.barrier
-// CHECK-NEXT:        scf.yield %[[D]]
+// CHECK-NEXT:        scf.yield %[[D1]]
 // CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
-func.func @fp8_nt_odd_k(%a: memref<64x40xf8E4M3FN>, %b: memref<96x40xf8E5M2>, %c: memref<64x96xf32>) {
+func.func @fp8_nt_odd_k(%a: memref<64x200xf8E4M3FN>, %b: memref<96x200xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<64x40xf8E4M3FN>, memref<96x40xf8E5M2>) outs(%c : memref<64x96xf32>) {
+      ins(%a, %b : memref<64x200xf8E4M3FN>, memref<96x200xf8E5M2>) outs(%c : memref<64x96xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E5M2 to f32
@@ -229,8 +226,7 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // CHECK-LABEL: func.func @s8_u8_batched
 // CHECK:         gpu.launch blocks(%{{.+}}, %{{.+}}, %[[BZ:.+]]) in (%{{.+}} = %c1, %{{.+}} = %c1, %{{.+}} = %c3)
 // CHECK-COUNT-4:   vector.load %{{.+}}[%[[BZ]], %{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<3x40x16xi8>, vector<4xi8>
-// CHECK:           scf.for {{.+}} -> (!llvm.struct<(i32, {{.+}})>)
-// CHECK:             nvvm.wgmma.mma_async {{.+}} D[<s32>, <one>], A[<s8>, <one>, <row>], B[<u8>, <one>, <col>]
+// CHECK:           nvvm.wgmma.mma_async {{.+}} D[<s32>, <one>], A[<s8>, <one>, <row>], B[<u8>, <one>, <col>] : !llvm.struct<(i32, {{.+}})>
 func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memref<3x4x16xi32>) {
   linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<3x4x40xi8>, memref<3x40x16xi8>) outs(%c : memref<3x4x16xi32>) {
@@ -271,16 +267,16 @@ func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32
 // -----
 
 // Rows of 16-bit operands are copied whole when K is a multiple of 8
-// elements; K = 36 is not: words of two f16, staged through registers, one
-// wgmma a step.
+// elements; K = 36 is not: words of two f16, staged through registers, two
+// wgmmas (32 elements of k) a step.
 // CHECK-LABEL: func.func @f16_odd_k
 // CHECK:         gpu.launch
 // CHECK-NOT:       nvvm.cp.async
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x36xf16>, vector<2xf16>
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<32x36xf16>, vector<2xf16>
 // CHECK:           vector.store
-// CHECK:           scf.for %{{.+}} = %c0 to %c36 step %c16 iter_args(
-// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
+// CHECK:           scf.for %{{.+}} = %c0 to %c36 step %c32 iter_args(
+// CHECK-COUNT-2:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
 // CHECK-NOT:         nvvm.wgmma.mma_async
 // CHECK:             nvvm.wgmma.wait.group.sync.aligned 0
 func.func @f16_odd_k(%a: memref<64x36xf16>, %b: memref<32x36xf16>, %c: memref<64x32xf32>) {
@@ -298,15 +294,15 @@ func.func @f16_odd_k(%a: memref<64x36xf16>, %b: memref<32x36xf16>, %c: memref<64
 
 // -----
 
-// f32 read as tf32: 64x8-element tiles (32 bytes of k), one element a word
-// (rounded to tf32 on the way: staged through registers), and an m64n64k8
-// MMA on tf32.
+// f32 read as tf32: 64x8-element chunks (32 bytes of k), one element a
+// word (rounded to tf32 on the way: staged through registers), and
+// m64n64k8 MMAs on tf32, two a step.
 // CHECK-LABEL: func.func @tf32_nt
 // CHECK:         gpu.launch
 // CHECK-COUNT-4:   vector.load %{{.+}} {alignment = 4 : i64} : memref<64x32xf32>, vector<1xf32>
 // CHECK:           vector.store
-// CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c8 iter_args(
-// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 8>, D[<f32>, <one>], A[<tf32>, <one>, <row>], B[<tf32>, <one>, <col>]
+// CHECK:           scf.for %{{.+}} = %c0 to %c32 step %c16 iter_args(
+// CHECK-COUNT-2:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 8>, D[<f32>, <one>], A[<tf32>, <one>, <row>], B[<tf32>, <one>, <col>]
 func.func @tf32_nt(%a: memref<64x32xf32>, %b: memref<32x32xf32>, %c: memref<64x32xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x32xf32>, memref<32x32xf32>) outs(%c : memref<64x32xf32>) {

@@ -1,7 +1,7 @@
 // sm_90a's warpgroup GEMMs with 64x128 tiles (N >= 128) compute the CPU
 // lowering's results: FP8 GEMMs with N = 200 (a partial second tile), M = 70.
-// B stored k x n is staged through registers in two stages, a 32-byte chunk
-// of k a step: K = 96 (three steps: both stages, each twice but one). B
+// B stored k x n is staged through registers in two stages of two 32-byte
+// chunks of k: K = 96 (two steps, the second half past K). B
 // stored n x k is copied by cp.async in four stages of two chunks: K = 80
 // (two steps, the second half past K, zero-filled) and K = 336 (six steps:
 // the stages wrap around, the last step's chunks partly past K); with
@@ -27,7 +27,7 @@
 // RUN:     | grep -v base@ > %t.$chip && diff %t.cpu %t.$chip || exit 1; done
 // RUN: FileCheck %s < %t.cpu.raw
 // All four GEMMs are warpgroup MMAs with N = 128 (n = 128 in the emulator
-// calls): one wgmma a k-step through registers, two for each 64x128
+// calls): two wgmmas a k-step through registers and for each 64x128
 // cp.async kernel, one for the 128x128 one.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a \
 // RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu \
@@ -35,7 +35,7 @@
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=WIDE
 // Three cp.async kernels, two waits each (in the loop and after it).
 // RUN: grep -c "func.call @qtrain_emulate_cp_async_wait(" %t.emulated.mlir | FileCheck %s --check-prefix=ASYNC
-// WIDE: {{^}}6{{$}}
+// WIDE: {{^}}7{{$}}
 // ASYNC: {{^}}6{{$}}
 
 // Corners, as numpy computes them.
