@@ -129,60 +129,65 @@ std::optional<EmulatedElement> emulatedElement(NVVM::WGMMATypes type) {
   }
 }
 
-/// Consecutive warp MMAs (those of a kernel's k-step), with nothing between
-/// them but extractions of their results: they meet at one pair of
-/// barriers.
-using MMAGroup = SmallVector<LLVM::CallIntrinsicOp>;
+/// The runs of consecutive ops that `member` takes (as an `OpT`, null for
+/// others) in each block of `region`, with nothing between them but ops
+/// that `between` accepts (given the run so far).
+template <typename OpT>
+SmallVector<SmallVector<OpT>>
+runsOf(Region &region, llvm::function_ref<OpT(Operation &)> member,
+       llvm::function_ref<bool(Operation &, ArrayRef<OpT>)> between) {
+  SmallVector<SmallVector<OpT>> runs;
+  region.walk([&](Block *block) {
+    SmallVector<OpT> run;
+    for (Operation &op : *block) {
+      if (OpT taken = member(op)) {
+        run.push_back(taken);
+        continue;
+      }
+      if (!run.empty() && between(op, run))
+        continue;
+      if (!run.empty())
+        runs.push_back(std::move(run));
+      run.clear();
+    }
+    if (!run.empty())
+      runs.push_back(std::move(run));
+  });
+  return runs;
+}
 
 bool isWarpMMA(Operation *op) {
   auto call = dyn_cast<LLVM::CallIntrinsicOp>(op);
   return call && call.getIntrin().starts_with("llvm.nvvm.mma.");
 }
 
-SmallVector<MMAGroup> warpMMAGroups(Region &region) {
-  SmallVector<MMAGroup> groups;
-  region.walk([&](Block *block) {
-    MMAGroup group;
-    for (Operation &op : *block) {
-      if (isWarpMMA(&op)) {
-        group.push_back(cast<LLVM::CallIntrinsicOp>(op));
-        continue;
-      }
-      auto extract = dyn_cast<LLVM::ExtractValueOp>(op);
-      if (extract && !group.empty() &&
-          llvm::is_contained(group, extract.getContainer().getDefiningOp()))
-        continue;
-      if (!group.empty())
-        groups.push_back(std::move(group));
-      group.clear();
-    }
-    if (!group.empty())
-      groups.push_back(std::move(group));
-  });
-  return groups;
-}
+/// Consecutive warp MMAs (those of a kernel's k-step), with nothing between
+/// them but extractions of their results: they meet at one pair of
+/// barriers.
+using MMAGroup = SmallVector<LLVM::CallIntrinsicOp>;
 
-using LdMatrixGroup = SmallVector<NVVM::LdMatrixOp>;
+SmallVector<MMAGroup> warpMMAGroups(Region &region) {
+  return runsOf<LLVM::CallIntrinsicOp>(
+      region,
+      [](Operation &op) {
+        return isWarpMMA(&op) ? cast<LLVM::CallIntrinsicOp>(op)
+                              : LLVM::CallIntrinsicOp();
+      },
+      [](Operation &op, ArrayRef<LLVM::CallIntrinsicOp> run) {
+        auto extract = dyn_cast<LLVM::ExtractValueOp>(op);
+        return extract &&
+               llvm::is_contained(run, extract.getContainer().getDefiningOp());
+      });
+}
 
 /// Runs of consecutive ldmatrix ops: a warp exchanges their row addresses
 /// at one pair of barriers.
+using LdMatrixGroup = SmallVector<NVVM::LdMatrixOp>;
+
 SmallVector<LdMatrixGroup> ldMatrixGroups(Region &region) {
-  SmallVector<LdMatrixGroup> groups;
-  region.walk([&](Block *block) {
-    LdMatrixGroup group;
-    for (Operation &op : *block) {
-      if (auto load = dyn_cast<NVVM::LdMatrixOp>(op)) {
-        group.push_back(load);
-        continue;
-      }
-      if (!group.empty())
-        groups.push_back(std::move(group));
-      group.clear();
-    }
-    if (!group.empty())
-      groups.push_back(std::move(group));
-  });
-  return groups;
+  return runsOf<NVVM::LdMatrixOp>(
+      region, [](Operation &op) { return dyn_cast<NVVM::LdMatrixOp>(op); },
+      [](Operation &, ArrayRef<NVVM::LdMatrixOp>) { return false; });
 }
 
 /// Emulates one gpu.launch.
