@@ -31,6 +31,12 @@ enum class EmulatedElement : int64_t {
 /// Words of a thread's scratch row that one mma.sync uses: its 4 A, 2 B
 /// and 4 C registers, then its 4 D registers.
 constexpr int64_t kMMASyncSlotWords = 14;
+/// Words of a thread's scratch row that a run of `ops` ldmatrix ops uses:
+/// op s's row address in words 2s (low) and 2s + 1 (high), then its (up to
+/// four) result words from this one.
+constexpr int64_t ldMatrixResultWord(int64_t ops, int64_t slot) {
+  return 2 * ops + 4 * slot;
+}
 
 /// Alignment of a block's emulated shared memory: the whole 18-bit shared
 /// window, so that a CPU address's low 18 bits are its shared-memory

@@ -456,7 +456,7 @@ LogicalResult LaunchEmulator::emulateLdMatrices(LdMatrixGroup group) {
   }
   omp::BarrierOp::create(b);
   for (auto [slot, op] : llvm::enumerate(group)) {
-    int64_t first = 2 * ops + 4 * int64_t(slot);
+    int64_t first = ldMatrixResultWord(ops, slot);
     Type type = op.getRes().getType();
     if (auto structType = dyn_cast<LLVM::LLVMStructType>(type))
       op.getRes().replaceAllUsesWith(
@@ -678,7 +678,8 @@ LogicalResult LaunchEmulator::emulate() {
       scratchWords =
           std::max(scratchWords, kMMASyncSlotWords * int64_t(group.size()));
     for (LdMatrixGroup &group : ldMatrices)
-      scratchWords = std::max(scratchWords, 6 * int64_t(group.size()));
+      scratchWords = std::max(scratchWords,
+                              ldMatrixResultWord(group.size(), group.size()));
     body.getRegion().walk([&](NVVM::WgmmaMmaAsyncOp wgmma) {
       scratchWords =
           std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);

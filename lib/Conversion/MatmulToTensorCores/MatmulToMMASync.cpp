@@ -84,9 +84,18 @@ private:
   std::pair<Value, Value> accumulatorPosition(int64_t mi, int64_t ni,
                                               int64_t i);
 
+  /// The warps' MMAs on stage `stage`'s tiles: the new accumulators.
+  SmallVector<Value> multiply(ValueRange acc, Value stage);
+  /// The loops over K, on tiles that cp.async copies or that pass through
+  /// registers.
+  scf::ForOp copyAsyncLoop(ValueRange init);
+  scf::ForOp loadStoreLoop(ValueRange init);
+
   // The thread's lane, its group and index in it, and its warp's tile
-  // origin.
-  Value lane, g, t, mWarp, nWarp;
+  // origin, in the output and in the block's tile.
+  Value lane, g, t, mWarp, nWarp, mInBlock, nInBlock;
+  // Elements of k a step (one MMA's k).
+  int64_t mmaK = 0;
 };
 
 SmallVector<Value> MMAKernelBuilder::mma(ArrayRef<Value> a,
@@ -145,7 +154,123 @@ MMAKernelBuilder::accumulatorPosition(int64_t mi, int64_t ni, int64_t i) {
   return {row, col};
 }
 
+SmallVector<Value> MMAKernelBuilder::multiply(ValueRange acc, Value stage) {
+  Value tileA = mul(stage, stageWords());
+  Value tileB = add(tileA, stagedWordsA());
+  // Fragments (word t + 4 * (r / 2) of A's rows, t + 4r of B's:
+  // elements et.. and 4e + et..), four 8x16-byte core matrices at a time
+  // by ldmatrix.x4 (its 16-bit elements pairs of the words): lanes 8i..
+  // 8i + 7 address the rows of matrix i, and lane (g, t) gets word t of
+  // row g of each. A's x4: rows 0-7 and 8-15 of its 16, k-words 0-3 and
+  // then 4-7 (a0..a3); B's: k-words 0-3 and 4-7 of one 8-row tile, then
+  // of the next (b0, b1 of two tiles).
+  Value lanesRow = arith::RemUIOp::create(b, lane, index(8));
+  Value lanesMatrix = arith::DivUIOp::create(b, lane, index(8));
+  Value matrixBit0 = arith::RemUIOp::create(b, lanesMatrix, index(2));
+  Value matrixBit1 = arith::DivUIOp::create(b, lanesMatrix, index(2));
+  SmallVector<Value> pointers;
+  for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+    pointers.push_back(stagedPointer(stagedWordIndex(
+        tileA,
+        add(add(mInBlock, mi * kMmaM), add(mul(matrixBit0, 8), lanesRow)),
+        mul(matrixBit1, 4))));
+  for (int64_t ni = 0; ni < kWarpTilesN; ni += 2)
+    pointers.push_back(stagedPointer(stagedWordIndex(
+        tileB,
+        add(add(nInBlock, ni * kMmaN), add(mul(matrixBit1, 8), lanesRow)),
+        mul(matrixBit0, 4))));
+  SmallVector<Value> matrices;
+  auto fourWords = LLVM::LLVMStructType::getLiteral(
+      b.getContext(), SmallVector<Type>(4, b.getI32Type()));
+  for (Value pointer : pointers)
+    matrices.push_back(NVVM::LdMatrixOp::create(
+        b, fourWords, pointer, /*num=*/4, NVVM::MMALayout::row,
+        NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
+        NVVM::LdStMatrixEltType::B16));
+  auto word = [&](Value matrix, int64_t i) {
+    return LLVM::ExtractValueOp::create(b, matrix, i).getResult();
+  };
+  SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
+  for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+    for (int64_t r = 0; r < 4; ++r)
+      a[mi].push_back(word(matrices[mi], r));
+  for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+    for (int64_t r = 0; r < 2; ++r)
+      bt[ni].push_back(word(matrices[kWarpTilesM + ni / 2], (ni % 2) * 2 + r));
+  SmallVector<Value> results;
+  for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
+    for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
+      llvm::append_range(
+          results,
+          mma(a[mi], bt[ni],
+              llvm::to_vector(acc.slice((mi * kWarpTilesN + ni) * kAccPerTile,
+                                        kAccPerTile))));
+  return results;
+}
+
+scf::ForOp MMAKernelBuilder::copyAsyncLoop(ValueRange init) {
+  // cp.async copies (operands' rows copied whole), kAsyncStages stages:
+  // step i waits for its group (issued kAsyncStages - 1 steps before),
+  // and after one barrier, which every warp passes once done with step
+  // i - 1's stage, copies step i + kAsyncStages - 1 into that stage
+  // before its own MMAs.
+  beginAsyncCopies();
+  int64_t ahead = kAsyncStages - 1;
+  for (int64_t step = 0; step < ahead; ++step)
+    copyStepAsync(index(step * mmaK), index(step), /*chunks=*/1);
+  scf::ForOp loop = forEachStep(mmaK, init, [&](Value k0, ValueRange acc) {
+    Value step = arith::DivUIOp::create(b, k0, index(mmaK));
+    NVVM::CpAsyncWaitGroupOp::create(b, ahead - 1);
+    gpu::BarrierOp::create(b);
+    copyStepAsync(
+        add(k0, ahead * mmaK),
+        arith::RemUIOp::create(b, add(step, ahead), index(kAsyncStages)),
+        /*chunks=*/1);
+    return multiply(acc, arith::RemUIOp::create(b, step, index(kAsyncStages)));
+  });
+  NVVM::CpAsyncWaitGroupOp::create(b, 0);
+  return loop;
+}
+
+scf::ForOp MMAKernelBuilder::loadStoreLoop(ValueRange init) {
+  stageFirstStep();
+  auto rowType = VectorType::get({4}, b.getI32Type());
+  return forEachStep(mmaK, init, [&](Value k0, ValueRange acc) {
+    Value stage = arith::RemUIOp::create(
+        b, arith::DivUIOp::create(b, k0, index(mmaK)), index(kStages));
+    // The next step's tiles, read from global memory before the MMAs
+    // so that their latency overlaps them.
+    Value next = add(k0, mmaK);
+    Value hasNext = lessThan(next, sizeK);
+    SmallVector<Type> rowTypes(1 + kBlockN / kBlockM, rowType);
+    auto prefetch = scf::IfOp::create(b, rowTypes, hasNext,
+                                      /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(prefetch.thenBlock());
+      scf::YieldOp::create(b, loadTiles(next));
+      b.setInsertionPointToStart(prefetch.elseBlock());
+      Value zero = arith::ConstantOp::create(
+          b, DenseElementsAttr::get(rowType, b.getI32IntegerAttr(0)));
+      scf::YieldOp::create(b, SmallVector<Value>(rowTypes.size(), zero));
+    }
+    SmallVector<Value> results = multiply(acc, stage);
+    // Into the other stage, which every warp finished reading before
+    // the last barrier.
+    auto store = scf::IfOp::create(b, hasNext, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(store.thenBlock());
+      storeTiles(SmallVector<Value>(prefetch.getResults()),
+                 arith::SubIOp::create(b, index(kStages - 1), stage));
+    }
+    gpu::BarrierOp::create(b);
+    return results;
+  });
+}
+
 void MMAKernelBuilder::build() {
+  mmaK = c.chunkElements();
   bool copyAsync = canCopyTilesAsync();
   gpu::LaunchOp launch = beginKernel(
       kBlockM, kBlockN, kThreads,
@@ -159,8 +284,8 @@ void MMAKernelBuilder::build() {
   t = arith::RemUIOp::create(b, lane, index(4));
   Value mBlock = mul(blockIds.y, kBlockM), nBlock = mul(blockIds.x, kBlockN);
   // The warp's tile in the block's, and in the output.
-  Value mInBlock = mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM);
-  Value nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);
+  mInBlock = mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM);
+  nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);
   mWarp = add(mBlock, mInBlock);
   nWarp = add(nBlock, nInBlock);
   beginStaging(smem, tid, mBlock, nBlock, kBlockM, kBlockN, kThreads);
@@ -171,136 +296,7 @@ void MMAKernelBuilder::build() {
       for (int64_t i = 0; i < kAccPerTile; ++i)
         positions.push_back(accumulatorPosition(mi, ni, i));
   SmallVector<Value> init = zeroAccumulators(positions.size());
-  int64_t mmaK = 8 * c.elementsPerWord();
-  // The warps' MMAs on stage `stage`'s tiles.
-  auto multiply = [&](ValueRange acc, Value stage) {
-    Value tileA = mul(stage, stageWords());
-    Value tileB = add(tileA, stagedWordsA());
-    // Fragments (word t + 4 * (r / 2) of A's rows, t + 4r of B's:
-    // elements et.. and 4e + et..), four 8x16-byte core matrices at a time
-    // by ldmatrix.x4 (its 16-bit elements pairs of the words): lanes 8i..
-    // 8i + 7 address the rows of matrix i, and lane (g, t) gets word t of
-    // row g of each. A's x4: rows 0-7 and 8-15 of its 16, k-words 0-3 and
-    // then 4-7 (a0..a3); B's: k-words 0-3 and 4-7 of one 8-row tile, then
-    // of the next (b0, b1 of two tiles).
-    Value lanesRow = arith::RemUIOp::create(b, lane, index(8));
-    Value lanesMatrix = arith::DivUIOp::create(b, lane, index(8));
-    Value matrixBit0 = arith::RemUIOp::create(b, lanesMatrix, index(2));
-    Value matrixBit1 = arith::DivUIOp::create(b, lanesMatrix, index(2));
-    SmallVector<Value> pointers;
-    for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
-      pointers.push_back(stagedPointer(stagedWordIndex(
-          tileA,
-          add(add(mInBlock, mi * kMmaM), add(mul(matrixBit0, 8), lanesRow)),
-          mul(matrixBit1, 4))));
-    for (int64_t ni = 0; ni < kWarpTilesN; ni += 2)
-      pointers.push_back(stagedPointer(stagedWordIndex(
-          tileB,
-          add(add(nInBlock, ni * kMmaN), add(mul(matrixBit1, 8), lanesRow)),
-          mul(matrixBit0, 4))));
-    SmallVector<Value> matrices;
-    auto fourWords = LLVM::LLVMStructType::getLiteral(
-        b.getContext(), SmallVector<Type>(4, b.getI32Type()));
-    for (Value pointer : pointers)
-      matrices.push_back(NVVM::LdMatrixOp::create(
-          b, fourWords, pointer, /*num=*/4, NVVM::MMALayout::row,
-          NVVM::LdStMatrixShapeAttr::get(b.getContext(), 8, 8),
-          NVVM::LdStMatrixEltType::B16));
-    auto word = [&](Value matrix, int64_t i) {
-      return LLVM::ExtractValueOp::create(b, matrix, i).getResult();
-    };
-    SmallVector<SmallVector<Value, 4>> a(kWarpTilesM), bt(kWarpTilesN);
-    for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
-      for (int64_t r = 0; r < 4; ++r)
-        a[mi].push_back(word(matrices[mi], r));
-    for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
-      for (int64_t r = 0; r < 2; ++r)
-        bt[ni].push_back(
-            word(matrices[kWarpTilesM + ni / 2], (ni % 2) * 2 + r));
-    SmallVector<Value> results;
-    for (int64_t mi = 0; mi < kWarpTilesM; ++mi)
-      for (int64_t ni = 0; ni < kWarpTilesN; ++ni)
-        llvm::append_range(
-            results,
-            mma(a[mi], bt[ni],
-                llvm::to_vector(acc.slice((mi * kWarpTilesN + ni) * kAccPerTile,
-                                          kAccPerTile))));
-    return results;
-  };
-  auto forEachStep =
-      [&](function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-        return scf::ForOp::create(
-            b, index(0), sizeK, index(mmaK), init,
-            [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
-              OpBuilder::InsertionGuard guard(b);
-              b.setInsertionPoint(nested.getInsertionBlock(),
-                                  nested.getInsertionPoint());
-              scf::YieldOp::create(b, body(k0, acc));
-            });
-      };
-
-  scf::ForOp loop;
-  if (copyAsync) {
-    // cp.async copies (operands' rows copied whole), kAsyncStages stages:
-    // step i waits for its group (issued kAsyncStages - 1 steps before),
-    // and after one barrier, which every warp passes once done with step
-    // i - 1's stage, copies step i + kAsyncStages - 1 into that stage
-    // before its own MMAs.
-    beginAsyncCopies();
-    int64_t ahead = kAsyncStages - 1;
-    auto copyStep = [&](Value k0, Value stage) {
-      copyTilesAsync(k0, stage);
-      NVVM::CpAsyncCommitGroupOp::create(b);
-    };
-    for (int64_t step = 0; step < ahead; ++step)
-      copyStep(index(step * mmaK), index(step));
-    loop = forEachStep([&](Value k0, ValueRange acc) {
-      Value step = arith::DivUIOp::create(b, k0, index(mmaK));
-      NVVM::CpAsyncWaitGroupOp::create(b, ahead - 1);
-      gpu::BarrierOp::create(b);
-      copyStep(
-          add(k0, ahead * mmaK),
-          arith::RemUIOp::create(b, add(step, ahead), index(kAsyncStages)));
-      return multiply(acc,
-                      arith::RemUIOp::create(b, step, index(kAsyncStages)));
-    });
-    NVVM::CpAsyncWaitGroupOp::create(b, 0);
-  } else {
-    stageFirstStep();
-    auto rowType = VectorType::get({4}, b.getI32Type());
-    loop = forEachStep([&](Value k0, ValueRange acc) {
-      Value stage = arith::RemUIOp::create(
-          b, arith::DivUIOp::create(b, k0, index(mmaK)), index(kStages));
-      // The next step's tiles, read from global memory before the MMAs
-      // so that their latency overlaps them.
-      Value next = add(k0, mmaK);
-      Value hasNext = lessThan(next, sizeK);
-      SmallVector<Type> rowTypes(1 + kBlockN / kBlockM, rowType);
-      auto prefetch = scf::IfOp::create(b, rowTypes, hasNext,
-                                        /*withElseRegion=*/true);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(prefetch.thenBlock());
-        scf::YieldOp::create(b, loadTiles(next));
-        b.setInsertionPointToStart(prefetch.elseBlock());
-        Value zero = arith::ConstantOp::create(
-            b, DenseElementsAttr::get(rowType, b.getI32IntegerAttr(0)));
-        scf::YieldOp::create(b, SmallVector<Value>(rowTypes.size(), zero));
-      }
-      SmallVector<Value> results = multiply(acc, stage);
-      // Into the other stage, which every warp finished reading before
-      // the last barrier.
-      auto store = scf::IfOp::create(b, hasNext, /*withElseRegion=*/false);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(store.thenBlock());
-        storeTiles(SmallVector<Value>(prefetch.getResults()),
-                   arith::SubIOp::create(b, index(kStages - 1), stage));
-      }
-      gpu::BarrierOp::create(b);
-      return results;
-    });
-  }
+  scf::ForOp loop = copyAsync ? copyAsyncLoop(init) : loadStoreLoop(init);
   accumulateOutput(positions, SmallVector<Value>(loop.getResults()));
   endKernel();
 }

@@ -164,24 +164,6 @@ Value WGMMAKernelBuilder::multiply(Value acc, Value stage) {
   return acc;
 }
 
-/// Builds `for k0 = 0 to sizeK step stepK iter_args(acc)` with `body`
-/// (returning the new accumulators) at the builder.
-static Value forEachStep(ImplicitLocOpBuilder &b, Value sizeK, int64_t stepK,
-                         Value acc,
-                         llvm::function_ref<Value(Value k0, Value acc)> body) {
-  Value zero = arith::ConstantIndexOp::create(b, 0);
-  Value step = arith::ConstantIndexOp::create(b, stepK);
-  auto loop = scf::ForOp::create(
-      b, zero, sizeK, step, ValueRange{acc},
-      [&](OpBuilder &nested, Location, Value k0, ValueRange iterArgs) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(nested.getInsertionBlock(),
-                            nested.getInsertionPoint());
-        scf::YieldOp::create(b, body(k0, iterArgs[0]));
-      });
-  return loop.getResult(0);
-}
-
 // Operands that cp.async copies whole (canCopyTilesAsync), in S stages of
 // one or two chunks (build() sizes them). Step i waits for its copies
 // (issued S - 2 steps before), then one barrier, after which every warp
@@ -191,30 +173,28 @@ static Value forEachStep(ImplicitLocOpBuilder &b, Value sizeK, int64_t stepK,
 // be running.
 Value WGMMAKernelBuilder::copyAsyncLoop(Value acc) {
   beginAsyncCopies();
-  auto copyStep = [&](Value k0, Value stage) {
-    for (int64_t chunk = 0; chunk < chunks; ++chunk)
-      copyTilesAsync(add(k0, chunk * tileK), add(mul(stage, chunks), chunk));
-    NVVM::CpAsyncCommitGroupOp::create(b);
-  };
   // Every step commits one group, zeros past K included, so that the
   // number of groups to leave pending is a constant.
   int64_t ahead = stages - 2;
   for (int64_t step = 0; step < ahead; ++step)
-    copyStep(index(step * stepK), index(step));
-  Value result = forEachStep(b, sizeK, stepK, acc, [&](Value k0, Value acc) {
-    Value step = arith::DivUIOp::create(b, k0, index(stepK));
-    NVVM::CpAsyncWaitGroupOp::create(b, ahead - 1);
-    fenceAsyncProxy(b);
-    gpu::BarrierOp::create(b);
-    Value d = multiply(acc, arith::RemUIOp::create(b, step, index(stages)));
-    copyStep(add(k0, ahead * stepK),
-             arith::RemUIOp::create(b, add(step, ahead), index(stages)));
-    NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
-    return d;
-  });
+    copyStepAsync(index(step * stepK), index(step), chunks);
+  scf::ForOp loop = forEachStep(
+      stepK, acc, [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+        Value step = arith::DivUIOp::create(b, k0, index(stepK));
+        NVVM::CpAsyncWaitGroupOp::create(b, ahead - 1);
+        fenceAsyncProxy(b);
+        gpu::BarrierOp::create(b);
+        Value d =
+            multiply(acc[0], arith::RemUIOp::create(b, step, index(stages)));
+        copyStepAsync(
+            add(k0, ahead * stepK),
+            arith::RemUIOp::create(b, add(step, ahead), index(stages)), chunks);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+        return {d};
+      });
   NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
   NVVM::CpAsyncWaitGroupOp::create(b, 0);
-  return result;
+  return loop.getResult(0);
 }
 
 // Other operands go through registers, converted on the way (tf32
@@ -224,33 +204,35 @@ Value WGMMAKernelBuilder::copyAsyncLoop(Value acc) {
 // the wgmmas, and meet at one barrier a step.
 Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
   stageFirstStep(chunks, [&] { fenceAsyncProxy(b); });
-  return forEachStep(b, sizeK, stepK, acc, [&](Value k0, Value acc) {
-    Value stage = arith::RemUIOp::create(
-        b, arith::DivUIOp::create(b, k0, index(stepK)), index(stages));
-    Value d = multiply(acc, stage);
-    // The other stage's wgmmas, the previous step's, are complete.
-    Value next = add(k0, stepK);
-    auto more = scf::IfOp::create(b, lessThan(next, sizeK),
-                                  /*withElseRegion=*/false);
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(more.thenBlock());
-      // All loads first, so that their latencies overlap.
-      SmallVector<SmallVector<Value>> tiles;
-      for (int64_t chunk = 0; chunk < chunks; ++chunk)
-        tiles.push_back(loadTiles(add(next, chunk * tileK)));
-      Value other =
-          mul(arith::SubIOp::create(b, index(stages - 1), stage), chunks);
-      for (auto [chunk, rows] : llvm::enumerate(tiles))
-        storeTiles(rows, add(other, int64_t(chunk)));
-      fenceAsyncProxy(b);
-    }
-    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-    // The next stage is complete, and nobody overwrites this one before
-    // every warp's wgmmas have read it.
-    gpu::BarrierOp::create(b);
-    return d;
-  });
+  scf::ForOp loop = forEachStep(
+      stepK, acc, [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+        Value stage = arith::RemUIOp::create(
+            b, arith::DivUIOp::create(b, k0, index(stepK)), index(stages));
+        Value d = multiply(acc[0], stage);
+        // The other stage's wgmmas, the previous step's, are complete.
+        Value next = add(k0, stepK);
+        auto more = scf::IfOp::create(b, lessThan(next, sizeK),
+                                      /*withElseRegion=*/false);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(more.thenBlock());
+          // All loads first, so that their latencies overlap.
+          SmallVector<SmallVector<Value>> tiles;
+          for (int64_t chunk = 0; chunk < chunks; ++chunk)
+            tiles.push_back(loadTiles(add(next, chunk * tileK)));
+          Value other =
+              mul(arith::SubIOp::create(b, index(stages - 1), stage), chunks);
+          for (auto [chunk, rows] : llvm::enumerate(tiles))
+            storeTiles(rows, add(other, int64_t(chunk)));
+          fenceAsyncProxy(b);
+        }
+        NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+        // The next stage is complete, and nobody overwrites this one before
+        // every warp's wgmmas have read it.
+        gpu::BarrierOp::create(b);
+        return {d};
+      });
+  return loop.getResult(0);
 }
 
 void WGMMAKernelBuilder::build() {
@@ -258,7 +240,7 @@ void WGMMAKernelBuilder::build() {
   std::optional<int64_t> n = staticSize(c.dims.n);
   tileN = n && *n >= 128 ? 128 : 64;
   int64_t tileM = kWarpgroupM;
-  tileK = 8 * c.elementsPerWord(); // 32 bytes
+  tileK = c.chunkElements();
   chunks = kLoadStoreChunks;
   bool copyAsync = canCopyTilesAsync();
   if (copyAsync) {

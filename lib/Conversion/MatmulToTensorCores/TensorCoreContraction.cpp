@@ -222,7 +222,7 @@ Value TensorCoreKernelBuilder::add(Value x, int64_t y) {
   return y ? add(x, index(y)) : x;
 }
 Value TensorCoreKernelBuilder::mul(Value x, int64_t y) {
-  return arith::MulIOp::create(b, x, index(y));
+  return y == 1 ? x : arith::MulIOp::create(b, x, index(y)).getResult();
 }
 Value TensorCoreKernelBuilder::lessThan(Value x, Value y) {
   return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, x, y);
@@ -401,7 +401,6 @@ void TensorCoreKernelBuilder::beginStaging(Value smem, Value tid, Value mBlock,
   staging = smem;
   stagedTileM = tileM;
   stagedTileN = tileN;
-  stagedRowsPerPass = threads / 2;
   stagedChunksA = tileM * 2;
   stagedChunksB = tileN * 2;
   stagingTid = tid;
@@ -425,34 +424,39 @@ SmallVector<TensorCoreKernelBuilder::StagedRow>
 TensorCoreKernelBuilder::stagedRows() {
   // Row r + P of a tile (P a multiple of 8) is P / 8 core-matrix rows,
   // P * 2 chunks, after row r.
+  // A pass of the block's threads copies threads / 2 rows.
+  int64_t rowsPerPass = stagingThreads / 2;
   Value chunk = stagedChunk(stagingRow, stagingHalf);
   SmallVector<StagedRow> rows;
-  for (int64_t j = 0; j < stagedTileM / stagedRowsPerPass; ++j)
-    rows.push_back({0, add(stagingM, add(stagingRow, stagedRowsPerPass * j)),
-                    add(chunk, j * 2 * stagedRowsPerPass)});
-  for (int64_t j = 0; j < stagedTileN / stagedRowsPerPass; ++j)
-    rows.push_back({1, add(stagingN, add(stagingRow, stagedRowsPerPass * j)),
-                    add(chunk, stagedChunksA + j * 2 * stagedRowsPerPass)});
+  for (int64_t j = 0; j < stagedTileM / rowsPerPass; ++j)
+    rows.push_back({0, add(stagingM, add(stagingRow, rowsPerPass * j)),
+                    add(chunk, j * 2 * rowsPerPass)});
+  for (int64_t j = 0; j < stagedTileN / rowsPerPass; ++j)
+    rows.push_back({1, add(stagingN, add(stagingRow, rowsPerPass * j)),
+                    add(chunk, stagedChunksA + j * 2 * rowsPerPass)});
   return rows;
 }
 
-bool TensorCoreKernelBuilder::freeContiguous(unsigned operand) {
-  // Their m (A) or n (B) is one loop, the last index, contiguous, its
-  // extent a multiple of 4 (aligned units, all in or all out of range); k
-  // is one loop and not contiguous (those rows load whole).
-  ArrayRef<unsigned> free = operand == 0 ? c.dims.m : c.dims.n;
+bool TensorCoreKernelBuilder::lastIndexIs(unsigned operand, unsigned dim,
+                                          int64_t multiple) {
   auto type = cast<MemRefType>(c.op.getDpsInputs()[operand].getType());
-  if (free.size() != 1 || c.dims.k.size() != 1 ||
-      !type.getLayout().isIdentity() || type.getRank() == 0 ||
+  if (!type.getLayout().isIdentity() || type.getRank() == 0 ||
       ShapedType::isDynamic(type.getShape().back()) ||
-      type.getShape().back() % 4 != 0)
+      type.getShape().back() % multiple != 0)
     return false;
   AffineMap map = c.op.getIndexingMapsArray()[operand];
   auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
-  return last && last.getPosition() == free[0] &&
-         llvm::none_of(map.getResults().drop_back(), [&](AffineExpr e) {
-           return e.isFunctionOfDim(free[0]);
-         });
+  return last && last.getPosition() == dim &&
+         llvm::none_of(map.getResults().drop_back(),
+                       [&](AffineExpr e) { return e.isFunctionOfDim(dim); });
+}
+
+bool TensorCoreKernelBuilder::freeContiguous(unsigned operand) {
+  // Their m (A) or n (B) is one loop, its extent a multiple of 4 (aligned
+  // units, all in or all out of range); k is one loop.
+  ArrayRef<unsigned> free = operand == 0 ? c.dims.m : c.dims.n;
+  return free.size() == 1 && c.dims.k.size() == 1 &&
+         lastIndexIs(operand, free[0], 4);
 }
 
 int64_t TensorCoreKernelBuilder::stagedUnits(unsigned operand) {
@@ -516,7 +520,7 @@ Value TensorCoreKernelBuilder::loadTransposedUnit(unsigned operand, Value free,
 }
 
 SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
-  int64_t tileK = 8 * c.elementsPerWord();
+  int64_t tileK = c.chunkElements();
   Value k = add(k0, mul(stagingHalf, tileK / 2));
   SmallVector<Value> rows;
   for (const StagedRow &row : stagedRows()) {
@@ -570,19 +574,8 @@ void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
 }
 
 bool TensorCoreKernelBuilder::rowsCopyWhole(unsigned operand) {
-  auto type = cast<MemRefType>(c.op.getDpsInputs()[operand].getType());
-  int64_t bytes = 4 / c.elementsPerWord();
-  if (c.lhs == MMAElement::tf32 || c.dims.k.size() != 1 ||
-      !type.getLayout().isIdentity() || type.getRank() == 0 ||
-      ShapedType::isDynamic(type.getShape().back()) ||
-      type.getShape().back() * bytes % 16 != 0)
-    return false;
-  unsigned kDim = c.dims.k[0];
-  AffineMap map = c.op.getIndexingMapsArray()[operand];
-  auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
-  return last && last.getPosition() == kDim &&
-         llvm::none_of(map.getResults().drop_back(),
-                       [&](AffineExpr e) { return e.isFunctionOfDim(kDim); });
+  return c.lhs != MMAElement::tf32 && c.dims.k.size() == 1 &&
+         lastIndexIs(operand, c.dims.k[0], 16 / c.elementBytes());
 }
 
 bool TensorCoreKernelBuilder::canCopyTilesAsync() {
@@ -590,7 +583,7 @@ bool TensorCoreKernelBuilder::canCopyTilesAsync() {
 }
 
 void TensorCoreKernelBuilder::beginAsyncCopies() {
-  int64_t bytes = 4 / c.elementsPerWord();
+  int64_t bytes = c.elementBytes();
   auto row = [&](unsigned operand, Value free) {
     Value memref = c.op.getDpsInputs()[operand];
     Value inRange = lessThan(free, operand == 0 ? sizeM : sizeN);
@@ -615,32 +608,26 @@ void TensorCoreKernelBuilder::beginAsyncCopies() {
   }
 }
 
-void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value stage) {
+void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value slot) {
   // cp.async takes pointers, not memrefs: nvgpu.device_async_copy would,
   // but wants one element type on both sides, and the staging buffer is of
   // words whatever the operands are.
   MLIRContext *ctx = b.getContext();
-  auto pointer = [&](Value address, unsigned space) {
-    Value i64 = arith::IndexCastUIOp::create(b, b.getI64Type(), address);
-    return LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, space),
-                                    i64)
-        .getResult();
-  };
-  int64_t tileK = 8 * c.elementsPerWord(), bytes = 4 / c.elementsPerWord();
+  int64_t tileK = c.chunkElements(), bytes = c.elementBytes();
   Value k = add(k0, mul(stagingHalf, tileK / 2));
   Value kInRange = lessThan(k, sizeK);
   Value kOffset = mul(arith::SelectOp::create(b, kInRange, k, index(0)), bytes);
   Value stageAddress = add(
-      stagingAddress, arith::MulIOp::create(b, stage, index(stageWords() * 4)));
+      stagingAddress, arith::MulIOp::create(b, slot, index(stageWords() * 4)));
   for (const AsyncRow &row : asyncRows) {
-    Value destination = pointer(add(stageAddress, mul(row.chunk, 16)),
-                                unsigned(NVVM::NVVMMemorySpace::Shared));
+    Value destination = pointerTo(add(stageAddress, mul(row.chunk, 16)),
+                                  unsigned(NVVM::NVVMMemorySpace::Shared));
     // A generic address (the memref's), cast to the global space.
     Value source = LLVM::AddrSpaceCastOp::create(
         b,
         LLVM::LLVMPointerType::get(ctx,
                                    unsigned(NVVM::NVVMMemorySpace::Global)),
-        pointer(add(row.address, kOffset), 0));
+        pointerTo(add(row.address, kOffset), 0));
     Value sourceBytes = arith::SelectOp::create(b, both(row.inRange, kInRange),
                                                 i32(16), i32(0));
     NVVM::CpAsyncOp::create(b, destination, source, b.getI32IntegerAttr(16),
@@ -650,6 +637,27 @@ void TensorCoreKernelBuilder::copyTilesAsync(Value k0, Value stage) {
   }
 }
 
+void TensorCoreKernelBuilder::copyStepAsync(Value k0, Value stage,
+                                            int64_t chunks) {
+  for (int64_t chunk = 0; chunk < chunks; ++chunk)
+    copyTilesAsync(add(k0, chunk * c.chunkElements()),
+                   add(mul(stage, chunks), chunk));
+  NVVM::CpAsyncCommitGroupOp::create(b);
+}
+
+scf::ForOp TensorCoreKernelBuilder::forEachStep(
+    int64_t stepK, ValueRange init,
+    llvm::function_ref<SmallVector<Value>(Value k0, ValueRange acc)> body) {
+  return scf::ForOp::create(
+      b, index(0), sizeK, index(stepK), init,
+      [&](OpBuilder &nested, Location, Value k0, ValueRange acc) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(nested.getInsertionBlock(),
+                            nested.getInsertionPoint());
+        scf::YieldOp::create(b, body(k0, acc));
+      });
+}
+
 void TensorCoreKernelBuilder::stageFirstStep(int64_t chunks,
                                              llvm::function_ref<void()> fence) {
   auto hasK = scf::IfOp::create(
@@ -657,7 +665,7 @@ void TensorCoreKernelBuilder::stageFirstStep(int64_t chunks,
       /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(hasK.thenBlock());
-  int64_t tileK = 8 * c.elementsPerWord();
+  int64_t tileK = c.chunkElements();
   SmallVector<SmallVector<Value>> tiles;
   for (int64_t chunk = 0; chunk < chunks; ++chunk)
     tiles.push_back(loadTiles(index(chunk * tileK)));
@@ -676,20 +684,15 @@ Value TensorCoreKernelBuilder::stagedWordIndex(Value tileWord, Value row,
   return add(tileWord, word);
 }
 
-Value TensorCoreKernelBuilder::stagedPointer(Value wordIndex) {
-  Value address = arith::IndexCastUIOp::create(
-      b, b.getI64Type(), add(stagingAddress, mul(wordIndex, 4)));
+Value TensorCoreKernelBuilder::pointerTo(Value address, unsigned space) {
+  Value i64 = arith::IndexCastUIOp::create(b, b.getI64Type(), address);
   return LLVM::IntToPtrOp::create(
-      b,
-      LLVM::LLVMPointerType::get(b.getContext(),
-                                 unsigned(NVVM::NVVMMemorySpace::Shared)),
-      address);
+      b, LLVM::LLVMPointerType::get(b.getContext(), space), i64);
 }
 
-Value TensorCoreKernelBuilder::stagedWord(Value tileWord, Value row,
-                                          Value kWord) {
-  return memref::LoadOp::create(b, staging,
-                                stagedWordIndex(tileWord, row, kWord));
+Value TensorCoreKernelBuilder::stagedPointer(Value wordIndex) {
+  return pointerTo(add(stagingAddress, mul(wordIndex, 4)),
+                   unsigned(NVVM::NVVMMemorySpace::Shared));
 }
 
 SmallVector<Value> TensorCoreKernelBuilder::zeroAccumulators(int64_t count) {

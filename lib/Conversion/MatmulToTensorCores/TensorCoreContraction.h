@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::qtrain {
@@ -48,6 +49,10 @@ struct TensorCoreContraction {
       return 4;
     }
   }
+  /// Bytes of an operand element.
+  int64_t elementBytes() const { return 4 / elementsPerWord(); }
+  /// Elements in a chunk of k: 32 bytes, one MMA's k (8 words).
+  int64_t chunkElements() const { return 8 * elementsPerWord(); }
 };
 
 FailureOr<TensorCoreContraction> matchTensorCoreContraction(linalg::GenericOp);
@@ -115,12 +120,20 @@ protected:
   /// addresses at k = 0 and the staging buffer's shared address.
   void beginAsyncCopies();
   /// Issues cp.async copies of this thread's rows of the tiles at k0 into
-  /// stage `stage`, zero-filling rows outside the operands (their sources
-  /// are not read); the caller commits and waits.
-  void copyTilesAsync(Value k0, Value stage);
-  /// Word `kWord` (of 8) of row `row` of a staged tile whose first word is
-  /// `tileWord`, and its index in the staging buffer.
-  Value stagedWord(Value tileWord, Value row, Value kWord);
+  /// staging slot `slot`, zero-filling rows outside the operands (their
+  /// sources are not read); the caller commits and waits.
+  void copyTilesAsync(Value k0, Value slot);
+  /// Copies a k-step of `chunks` chunks at k0 into stage `stage` (slots
+  /// stage * chunks..) and commits them as one group.
+  void copyStepAsync(Value k0, Value stage, int64_t chunks);
+  /// `for k0 = 0 to sizeK step stepK iter_args(init)` at the builder, its
+  /// body built by `body` from k0 and the accumulators (yielding the new
+  /// ones).
+  scf::ForOp forEachStep(
+      int64_t stepK, ValueRange init,
+      llvm::function_ref<SmallVector<Value>(Value k0, ValueRange acc)> body);
+  /// The index in the staging buffer of word `kWord` (of 8) of row `row`
+  /// of a staged tile whose first word is `tileWord`.
   Value stagedWordIndex(Value tileWord, Value row, Value kWord);
   /// A shared-memory pointer to word `wordIndex` of the staging buffer.
   Value stagedPointer(Value wordIndex);
@@ -163,10 +176,16 @@ private:
   };
   /// This thread's rows, A's then B's.
   SmallVector<StagedRow> stagedRows();
+  /// Whether `operand`'s contiguous last index is exactly loop `dim`, the
+  /// only one of its indices that reads it, and its static extent a
+  /// multiple of `multiple` elements.
+  bool lastIndexIs(unsigned operand, unsigned dim, int64_t multiple);
   bool rowsCopyWhole(unsigned operand);
   /// Whether `operand`'s m (A) or n (B) is its contiguous last index, so
   /// that loadTiles reads it in units transposed in registers.
   bool freeContiguous(unsigned operand);
+  /// `address` (an index) as a pointer into address space `space`.
+  Value pointerTo(Value address, unsigned space);
   /// This thread's rows or units of `operand` (the same number either way).
   int64_t stagedUnits(unsigned operand);
   /// The first of a transposed unit's 4 rows in the tile, and its k-word.
@@ -183,7 +202,7 @@ private:
   SmallVector<AsyncRow> asyncRows;
   Value stagingAddress;
 
-  int64_t stagedTileM = 0, stagedTileN = 0, stagedRowsPerPass = 0;
+  int64_t stagedTileM = 0, stagedTileN = 0;
   int64_t stagedChunksA = 0, stagedChunksB = 0;
   Value staging, stagingTid, stagingRow, stagingHalf, stagingM, stagingN;
   int64_t stagingThreads = 0;

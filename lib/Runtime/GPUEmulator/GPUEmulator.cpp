@@ -43,6 +43,13 @@ namespace {
   std::abort();
 }
 
+/// Word `i` of row `row` (a thread of the block) of the scratch rows.
+int32_t &scratchWord(StridedMemRefType<int32_t, 2> *scratch, int64_t row,
+                     int64_t i) {
+  return scratch->data[scratch->offset + row * scratch->strides[0] +
+                       i * scratch->strides[1]];
+}
+
 // A block's threads wait at every barrier for the slowest one; with more
 // threads than cores, spinning there starves the others. Before libomp
 // reads its settings (at the first parallel region), unless set already.
@@ -165,9 +172,7 @@ extern "C" void _mlir_ciface_qtrain_emulate_mma_sync(
       first + kMMASyncSlotWords > scratch->sizes[1])
     fail("unsupported mma.sync shape");
   auto word = [&](int64_t lane, int64_t i) -> int32_t & {
-    return scratch
-        ->data[scratch->offset + (thread + lane) * scratch->strides[0] +
-               (first + i) * scratch->strides[1]];
+    return scratchWord(scratch, thread + lane, first + i);
   };
   // Fragments (PTX ISA, "Matrix Fragments for mma.m16n8k*"): lane
   // (groupID g = lane / 4, threadID_in_group t = lane % 4) holds A's
@@ -273,7 +278,6 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
   for (auto [begin, end] :
        {tileA.extent(64, k, bitWidth(a)), tileB.extent(n, k, bitWidth(b))})
     qtrain::emulator::readByWGMMA(begin, end);
-  int32_t *row = scratch->data + scratch->offset + thread * scratch->strides[0];
   // D fragments (PTX ISA, "Register Fragments", wgmma .m64nNk*): warp w
   // of the warpgroup (of a block's 128-thread warpgroups, each its own
   // wgmmas) holds rows 16w..16w+15; its lane (g, t) holds d_i at row
@@ -292,8 +296,8 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
       else
         sum += x * y;
     }
-    int32_t *slot = row + i * scratch->strides[1];
-    *slot = finish(acc, sum, intSum, uint32_t(*slot));
+    int32_t &slot = scratchWord(scratch, thread, i);
+    slot = finish(acc, sum, intSum, uint32_t(slot));
   }
 }
 
@@ -302,28 +306,26 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
 /// together: lanes 8i..8i + 7 hold the addresses of matrix i's eight
 /// 16-byte rows, in words 2 slot (low) and 2 slot + 1 (high) of their
 /// scratch rows, and lane l receives 32 bits of each matrix, row l / 4 at
-/// byte 4 (l % 4) (two 16-bit elements), in words 2 ops + 4 slot + i of its
-/// row.
+/// byte 4 (l % 4) (two 16-bit elements), in words ldMatrixResultWord(ops,
+/// slot) + i of its row.
 extern "C" void _mlir_ciface_qtrain_emulate_ldmatrix(
     StridedMemRefType<int32_t, 2> *scratch, int64_t thread, int64_t ops,
     int64_t slot, int64_t count, int64_t sharedBase, int64_t sharedBytes) {
   if (count != 1 && count != 2 && count != 4)
     fail("unsupported ldmatrix count");
-  auto word = [&](int64_t row, int64_t i) -> int32_t & {
-    return scratch->data[scratch->offset + row * scratch->strides[0] +
-                         i * scratch->strides[1]];
-  };
   int64_t lane = thread % 32, warp = thread - lane;
   for (int64_t i = 0; i < count; ++i) {
     int64_t source = warp + 8 * i + lane / 4;
-    int64_t address = int64_t(uint32_t(word(source, 2 * slot))) |
-                      int64_t(uint32_t(word(source, 2 * slot + 1))) << 32;
+    int64_t address =
+        int64_t(uint32_t(scratchWord(scratch, source, 2 * slot))) |
+        int64_t(uint32_t(scratchWord(scratch, source, 2 * slot + 1))) << 32;
     if (address % 16 != 0 || address < sharedBase ||
         address + 16 > sharedBase + sharedBytes)
       fail("ldmatrix row outside the block's shared memory or not 16-byte "
            "aligned");
-    std::memcpy(&word(thread, 2 * ops + 4 * slot + i),
-                reinterpret_cast<const char *>(address) + 4 * (lane % 4), 4);
+    std::memcpy(
+        &scratchWord(scratch, thread, ldMatrixResultWord(ops, slot) + i),
+        reinterpret_cast<const char *>(address) + 4 * (lane % 4), 4);
   }
 }
 
