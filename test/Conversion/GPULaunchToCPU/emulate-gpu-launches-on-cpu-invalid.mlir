@@ -89,3 +89,23 @@ func.func @host_memset(%buf: memref<16xf32>, %v: f32) {
   gpu.memset %buf, %v : memref<16xf32>, f32
   return
 }
+
+// -----
+
+// ldmatrix of other shapes, element types or transposed: an error.
+func.func @transposed_ldmatrix(%out: memref<32xi32>) {
+  %c1 = arith.constant 1 : index
+  %c32 = arith.constant 32 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c32, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<256xi32, #gpu.address_space<workgroup>>) {
+    %base = memref.extract_aligned_pointer_as_index %smem : memref<256xi32, #gpu.address_space<workgroup>> -> index
+    %at = arith.index_castui %base : index to i64
+    %ptr = llvm.inttoptr %at : i64 to !llvm.ptr<3>
+    // expected-error @+1 {{cannot emulate this ldmatrix (m8n8 b16 rows in workgroup memory only)}}
+    %w = nvvm.ldmatrix %ptr {num = 1 : i32, layout = #nvvm.mma_layout<col>, shape = #nvvm.ld_st_matrix_shape<m = 8, n = 8>, eltType = #nvvm.ld_st_matrix_elt_type<b16>} : (!llvm.ptr<3>) -> i32
+    memref.store %w, %out[%tx] : memref<32xi32>
+    gpu.terminator
+  }
+  return
+}
