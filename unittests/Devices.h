@@ -36,7 +36,7 @@ inline std::optional<Target> targetOf(Device device, std::string &whyNot) {
   static const auto probed = [] {
     std::pair<std::optional<Target>, std::string> result;
     if (auto gpu = runtime::openCudaDevice())
-      result.first = Target::cuda(gpu->chip());
+      result.first = gpu->target();
     else
       result.second = llvm::toString(gpu.takeError());
     return result;

@@ -31,7 +31,6 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
-#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -48,7 +47,8 @@ static cl::opt<int> repetitions("repetitions", cl::cat(benchOptions),
 static cl::opt<bool> compareWGMMATiles(
     "compare-wgmma-tiles", cl::cat(benchOptions),
     cl::desc("On sm_90a, also time the GEMM on one-warpgroup 64xN tiles "
-             "(qtrain-lower-to-nvvm{wgmma-two-warpgroups=false})"));
+             "(qtrain-lower-to-nvvm{wgmma-two-warpgroups=false}) and in "
+             "static shared memory only (wgmma-shared-memory-bytes=49152)"));
 
 namespace {
 
@@ -323,21 +323,27 @@ int main(int argc, char **argv) {
   std::printf("%s (sm_%d%d), %d timed calls each; TFLOP/s = 2 N^3 / time\n",
               device->name.c_str(), device->major, device->minor,
               int(repetitions));
-  std::printf("%6s  %-34s %10s %9s %12s %12s\n", "N", "GEMM", "ms", "TFLOP/s",
+  std::printf("%6s  %-38s %10s %9s %12s %12s\n", "N", "GEMM", "ms", "TFLOP/s",
               "/ cuBLASLt", "/ cuBLAS bf16");
   for (int64_t n : sizes) {
     std::vector<uint8_t> a = randomCodes(n * n, 1), b = randomCodes(n * n, 2);
     std::vector<float> y(n * n), lt(n * n), bf16(n * n);
-    Target target = Target::cuda(device->chip());
+    Target target = device->target();
     Timing q = runQTrain(n, target, a, b, y);
-    // The same GEMM on 64-row tiles, checked against the first.
-    std::optional<Timing> narrow;
+    // The same GEMM on other tiles, each checked against the first.
+    std::vector<std::pair<std::string, Timing>> variants;
+    auto variant = [&](const std::string &name, Target other) {
+      std::vector<float> yOther(n * n);
+      variants.push_back({name, runQTrain(n, other, a, b, yOther)});
+      if (relativeDifference(y, yOther, [](size_t i) { return i; }) > 1e-3)
+        fail("the GEMM on " + name + " differs from the default's");
+    };
     if (compareWGMMATiles && device->chip() == mlir::qtrain::GPUChip::sm_90a) {
-      std::vector<float> y64(n * n);
-      target.wgmmaTwoWarpgroups = false;
-      narrow = runQTrain(n, target, a, b, y64);
-      if (relativeDifference(y, y64, [](size_t i) { return i; }) > 1e-3)
-        fail("the 64-row and 128-row tiles' GEMMs differ");
+      Target oneWarpgroup = target, staticShared = target;
+      oneWarpgroup.wgmmaTwoWarpgroups = false;
+      variant("64xN tiles", oneWarpgroup);
+      staticShared.wgmmaSharedMemoryBytes = 48 * 1024;
+      variant("48 KiB smem", staticShared);
     }
     // cuBLASLt's FP8 GEMMs need dimensions that are multiples of 16.
     bool withLt = fp8 && n % 16 == 0;
@@ -352,7 +358,7 @@ int main(int argc, char **argv) {
     double qVsLt = withLt ? relativeDifference(lt, y, transposed) : 0;
     double flop = 2.0 * n * n * n;
     auto row = [&](const std::string &name, double ms) {
-      std::printf("%6lld  %-34s %10.3f %9.1f", (long long)n, name.c_str(), ms,
+      std::printf("%6lld  %-38s %10.3f %9.1f", (long long)n, name.c_str(), ms,
                   flop / ms * 1e-9);
       if (withLt)
         std::printf(" %11.0f%%", ltMs / ms * 100);
@@ -361,8 +367,8 @@ int main(int argc, char **argv) {
       std::printf(" %11.0f%%\n", bfMs / ms * 100);
     };
     row("qtrain FP8 qmatmul (GEMM kernel)", q.gemmKernelMs);
-    if (narrow)
-      row("qtrain FP8 (GEMM kernel, 64xN tiles)", narrow->gemmKernelMs);
+    for (const auto &[name, timing] : variants)
+      row("qtrain FP8 (GEMM kernel, " + name + ")", timing.gemmKernelMs);
     row("qtrain FP8 qmatmul (all kernels)", q.kernelsMs);
     row("qtrain FP8 qmatmul (whole call)", q.callMs);
     if (withLt)

@@ -70,6 +70,8 @@ static void buildKernelsPipeline(OpPassManager &pm,
   if (chip == GPUChip::sm_90a) {
     ConvertLowPrecisionMatmulToWGMMAPassOptions wgmma;
     wgmma.twoWarpgroups = options.wgmmaTwoWarpgroups;
+    wgmma.sharedMemoryBytes = options.wgmmaSharedMemoryBytes;
+    wgmma.multiprocessors = options.multiprocessors;
     pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass(wgmma));
   } else {
     pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());

@@ -26,6 +26,12 @@ mlir::qtrain::GPUChip CudaDevice::chip() const {
   return minor >= 9 ? GPUChip::sm_89 : GPUChip::sm_80;
 }
 
+Target CudaDevice::target(mlir::qtrain::GPUBufferMemory memory) const {
+  Target target = Target::cuda(chip(), memory);
+  target.multiprocessors = multiprocessors;
+  return target;
+}
+
 /// The runtime library's function `name`, loading the library first.
 template <typename Fn> static Expected<Fn> runtimeFunction(const char *name) {
   StringRef path = cudaRuntimeLibrary();
@@ -43,13 +49,14 @@ template <typename Fn> static Expected<Fn> runtimeFunction(const char *name) {
 }
 
 Expected<CudaDevice> openCudaDevice() {
-  using Probe = int (*)(int32_t *, int32_t *, char *, int32_t);
+  using Probe = int (*)(int32_t *, int32_t *, int32_t *, char *, int32_t);
   Expected<Probe> probe = runtimeFunction<Probe>("qtrainCudaDevice");
   if (!probe)
     return probe.takeError();
   CudaDevice device;
   char name[256] = {};
-  if ((*probe)(&device.major, &device.minor, name, sizeof(name)) != 0)
+  if ((*probe)(&device.major, &device.minor, &device.multiprocessors, name,
+               sizeof(name)) != 0)
     return createStringError(Twine("no CUDA device: ") + name);
   device.name = name;
   if (device.major < 8)

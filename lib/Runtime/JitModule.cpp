@@ -109,19 +109,18 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
   }
 #endif
   PassManager pm(&context);
-  if (emulator) {
+  if (emulator || cuda) {
     mlir::qtrain::LowerToNVVMOptions options;
     options.chip = target.chip;
     options.memory = target.memory;
     options.wgmmaTwoWarpgroups = target.wgmmaTwoWarpgroups;
-    mlir::qtrain::buildLowerToGPUEmulatorPipeline(pm, options);
-  } else if (cuda) {
-    // PTX, compiled by the driver for the GPU at hand.
-    mlir::qtrain::LowerToNVVMOptions options;
-    options.chip = target.chip;
-    options.memory = target.memory;
-    options.wgmmaTwoWarpgroups = target.wgmmaTwoWarpgroups;
-    mlir::qtrain::buildLowerToNVVMPipeline(pm, options);
+    options.wgmmaSharedMemoryBytes = target.wgmmaSharedMemoryBytes;
+    options.multiprocessors = target.multiprocessors;
+    // On a GPU: PTX, compiled by the driver for the GPU at hand.
+    if (emulator)
+      mlir::qtrain::buildLowerToGPUEmulatorPipeline(pm, options);
+    else
+      mlir::qtrain::buildLowerToNVVMPipeline(pm, options);
   } else {
     mlir::qtrain::LowerToCPUOptions defaults;
     mlir::qtrain::buildLowerToCPUPipeline(

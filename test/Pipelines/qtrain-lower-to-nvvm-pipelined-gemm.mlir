@@ -19,21 +19,28 @@
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.tall_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-TALL %}
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.short_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-SHORT %}
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm89.tall_gpu_mma_1.cubin | FileCheck %s --check-prefix=SASS89 %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.large_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-LARGE %}
+// The 128x256 kernel's 128 accumulators a thread fit without spilling.
+// RUN: %ptxas -v -arch=sm_90a %t.sm90a.large_gpu_wgmma_1.ptx -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=REGISTERS
 
 // GEMMs whose operands' k is contiguous, K a multiple of 16 bytes, take the
 // cp.async pipelines: on sm_90a an FP8 GEMM with M >= 128 on 128x128 tiles
-// of two warpgroups and an int8 one with M = 64 on 64x128 tiles of one;
-// on sm_89 both on mma.sync. The SASS copies global memory into shared
+// of two warpgroups, an int8 one with M = 64 on 64x128 tiles of one, and
+// the benchmark's 4096^3 FP8 GEMM on 128x256 tiles (192 KiB of dynamic
+// shared memory); on sm_89 all on mma.sync. The SASS copies global memory into shared
 // memory without registers (LDGSTS) and multiplies on the tensor cores;
 // mma.sync's fragments come from shared memory by ldmatrix (LDSM).
-// PTX90:      {{^}}2 kernels: cp.async.cg.shared.global
-// PTX90-NEXT: {{^}}2 kernels: cp.async.commit_group
-// PTX90-NEXT: {{^}}2 kernels: cp.async.wait_group
+// PTX90:      {{^}}3 kernels: cp.async.cg.shared.global
+// PTX90-NEXT: {{^}}3 kernels: cp.async.commit_group
+// PTX90-NEXT: {{^}}3 kernels: cp.async.wait_group
 // PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e5m2
 // PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
-// PTX89:      {{^}}2 kernels: cp.async.cg.shared.global
-// PTX89-NEXT: {{^}}2 kernels: cp.async.commit_group
-// PTX89-NEXT: {{^}}2 kernels: cp.async.wait_group
+// PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3
+// PTX89:      {{^}}3 kernels: cp.async.cg.shared.global
+// PTX89-NEXT: {{^}}3 kernels: cp.async.commit_group
+// PTX89-NEXT: {{^}}3 kernels: cp.async.wait_group
+// PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32
 // PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
 // PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
 // SASS-TALL-DAG:  LDGSTS.E.BYPASS.128
@@ -44,6 +51,11 @@
 // SASS89-DAG:     LDGSTS.E.BYPASS.128
 // SASS89-DAG:     QMMA.16832.F32.E4M3.E5M2
 // SASS89-DAG:     LDSM.16.M88.4
+// SASS-LARGE-DAG: LDGSTS.E.BYPASS.128
+// SASS-LARGE-DAG: QGMMA.64x256x32.F32.E4M3.E4M3
+// SASS-LARGE-DAG: WARPGROUP.DEPBAR.LE
+// REGISTERS: Compiling entry function 'large_gpu_wgmma_1' for 'sm_90a'
+// REGISTERS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 
 func.func @tall(%a: tensor<256x256xf8E4M3FN>, %b: tensor<256x256xf8E5M2>, %s: tensor<f32>) -> tensor<256x256xf32> {
   %y = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, scale %s : tensor<f32>) rhs(float<f8E5M2> transposed, scale %s : tensor<f32>) accumulate f32 : tensor<256x256xf8E4M3FN>, tensor<256x256xf8E5M2> -> tensor<256x256xf32>
@@ -53,4 +65,9 @@ func.func @tall(%a: tensor<256x256xf8E4M3FN>, %b: tensor<256x256xf8E5M2>, %s: te
 func.func @short(%a: tensor<64x256xi8>, %b: tensor<256x256xi8>, %s: tensor<f32>) -> tensor<64x256xf32> {
   %y = qtrain.qmatmul %a, %b lhs(int<8, signed>, scale %s : tensor<f32>) rhs(int<8, signed> transposed, scale %s : tensor<f32>) accumulate i32 : tensor<64x256xi8>, tensor<256x256xi8> -> tensor<64x256xf32>
   return %y : tensor<64x256xf32>
+}
+
+func.func @large(%a: tensor<4096x4096xf8E4M3FN>, %b: tensor<4096x4096xf8E4M3FN>, %s: tensor<f32>) -> tensor<4096x4096xf32> {
+  %y = qtrain.qmatmul %a, %b lhs(float<f8E4M3FN>, scale %s : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %s : tensor<f32>) accumulate f32 : tensor<4096x4096xf8E4M3FN>, tensor<4096x4096xf8E4M3FN> -> tensor<4096x4096xf32>
+  return %y : tensor<4096x4096xf32>
 }

@@ -699,7 +699,7 @@ int main(int argc, char **argv) {
     }
     llvm::outs() << "device: " << gpu->name << " (compute capability "
                  << gpu->major << "." << gpu->minor << ")\n";
-    target = ::qtrain::runtime::Target::cuda(gpu->chip(), gpuMemory);
+    target = gpu->target(gpuMemory);
   } else if (device == DeviceKind::gpuEmulator) {
     target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip, gpuMemory);
   }

@@ -197,26 +197,36 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     implicit GEMMs, any operand layout, any sizes) into kernels on Hopper's
     warpgroup MMA, `wgmma.mma_async.sync.aligned.m64nNk32` (`k16` for f16
     and bf16, `k8` for tf32; sm_90a only): one warpgroup of 128 threads a
-    64xN output tile, N = 128 where the GEMM's N is statically at least 128,
-    else 64. The 64x32 and Nx32 byte tiles of A and B (a chunk of k, one
-    wgmma) are staged in shared memory in the no-swizzle K-major layout
-    that the matrix descriptors describe. Where both operands' k is
-    contiguous and K a multiple of 16 bytes, `cp.async` copies them (16-byte
-    rows, zero-filled out of range) into stages that fill the 48 KiB of
-    static shared memory, one or two chunks a k-step, copies for later
-    steps and one group of wgmmas left in flight, and blocks of two
-    warpgroups take 128xN tiles where M >= 128; otherwise they pass through
+    64xN output tile. The 64x32 and Nx32 byte tiles of A and B (a chunk of
+    k, one wgmma) are staged in shared memory in the no-swizzle K-major
+    layout that the matrix descriptors describe.
+
+    Where both operands' k is contiguous and K a multiple of 16 bytes,
+    `cp.async` copies them (16-byte rows, zero-filled out of range) into
+    stages that fill `shared-memory-bytes` (dynamic shared memory beyond 48
+    KiB), with copies for later steps and one group of wgmmas left in
+    flight. Blocks of two warpgroups take 128xN tiles where M >= 128; N is
+    256 where the shared memory holds four stages of four chunks and the
+    GEMM (its static M and N) still has a tile for each of the
+    `multiprocessors`, else 128 or 64 as N allows; a k-step is the most chunks
+    (four, two or one) that leave four stages, and the stages are as many
+    as fit, at most 8 and, for a static K, its steps + 2. With 227 KiB, a
+    large GEMM runs on 128x256 tiles in four stages of four chunks (192
+    KiB), four wgmmas a barrier. Otherwise the tiles pass through
     registers (converted, gathered, transposed) in two stages of two
-    chunks, the next step's loaded while the wgmmas run. The accumulators start at zero and
-    the output's prior values are added after the loop. Accumulation as
-    for mma.sync: f32 in the tensor cores' order for float operands,
-    wrapping i32 for int8. `qtrain-lower-to-nvvm` uses it for
-    `chip=sm_90a`.
+    chunks, the next step's loaded while the wgmmas run, on 64xN tiles, N =
+    128 where N allows, else 64.
+
+    The accumulators start at zero and the output's prior values are added
+    after the loop. Accumulation as for mma.sync: f32 in the tensor cores'
+    order for float operands, wrapping i32 for int8. `qtrain-lower-to-nvvm`
+    uses it for `chip=sm_90a`.
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's
     example (K = 128 codes, k contiguous) becomes a `gpu.launch` of
-    (2, 1, 1) blocks of 128 threads with a 48 KiB workgroup buffer (six
-    stages of two 4 KiB chunks), whose loop over K issues two of
+    (2, 1, 1) blocks of 128 threads with a 48 KiB workgroup buffer (three
+    stages of four 4 KiB chunks: K is one step), whose loop over K issues
+    four of
     ```mlir
     %d = nvvm.wgmma.mma_async %descA, %descB, %acc,
            #nvvm.shape<m = 64, n = 64, k = 32>,
@@ -229,7 +239,14 @@ def ConvertLowPrecisionMatmulToWGMMAPass
   let options = [
     Option<"twoWarpgroups", "two-warpgroups", "bool", /*default=*/"true",
            "Blocks of two warpgroups on 128xN tiles where M is at least 128 "
-           "(cp.async kernels); one warpgroup on 64xN tiles otherwise">
+           "(cp.async kernels); one warpgroup on 64xN tiles otherwise">,
+    Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t",
+           /*default=*/"227 * 1024",
+           "Shared memory a cp.async kernel's block may use, in bytes (H100: "
+           "227 KiB); beyond 48 KiB it is dynamic shared memory">,
+    Option<"multiprocessors", "multiprocessors", "int64_t", /*default=*/"132",
+           "The GPU's multiprocessors (H100 SXM: 132): 256-column tiles only "
+           "where the GEMM has a tile for each">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

@@ -61,6 +61,11 @@ inline llvm::cl::ValuesClass gpuBufferMemoryValues() {
                  "CUDA managed memory, which pages migrate in"));
 }
 
+/// The shared memory an sm_90 thread block may have, static and dynamic.
+constexpr int64_t kSm90SharedBytesPerBlock = 227 * 1024;
+/// H100 SXM's multiprocessors.
+constexpr int64_t kH100Multiprocessors = 132;
+
 struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
   PassOptions::Option<GPUChip> chip{
       *this, "chip", llvm::cl::desc("The GPU to compile kernels for"),
@@ -88,6 +93,17 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("sm_90a GEMMs on 128xN tiles of two warpgroups where M "
                      "allows (convert-low-precision-matmul-to-wgmma)"),
       llvm::cl::init(true)};
+  PassOptions::Option<int64_t> wgmmaSharedMemoryBytes{
+      *this, "wgmma-shared-memory-bytes",
+      llvm::cl::desc("Shared memory an sm_90a GEMM block may use, in bytes "
+                     "(convert-low-precision-matmul-to-wgmma's "
+                     "shared-memory-bytes)"),
+      llvm::cl::init(kSm90SharedBytesPerBlock)};
+  PassOptions::Option<int64_t> multiprocessors{
+      *this, "multiprocessors",
+      llvm::cl::desc("The GPU's multiprocessors, for sizing GEMM tiles (H100 "
+                     "SXM: 132)"),
+      llvm::cl::init(kH100Multiprocessors)};
 };
 
 /// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host

@@ -11,6 +11,7 @@
 #define QTRAIN_RUNTIME_CUDADEVICE_H
 
 #include "qtrain/Pipelines/Pipelines.h"
+#include "qtrain/Runtime/JitModule.h"
 
 #include "llvm/Support/Error.h"
 
@@ -22,9 +23,13 @@ namespace qtrain::runtime {
 struct CudaDevice {
   std::string name;
   int major = 0, minor = 0; // compute capability
+  int multiprocessors = 0;
   /// The chip qtrain compiles for: sm_90a on Hopper, sm_89 on Ada, sm_80 on
   /// Ampere, sm_90 (PTX the driver compiles forward) on later GPUs.
   mlir::qtrain::GPUChip chip() const;
+  /// What compiles for it: its chip, GEMM tiles for its multiprocessors.
+  Target target(mlir::qtrain::GPUBufferMemory memory =
+                    mlir::qtrain::GPUBufferMemory::device) const;
 };
 
 /// The path of libqtrain_cuda_runtime.so, or empty where qtrain was built

@@ -244,8 +244,25 @@ private:
   // The thread's index in its block, its block's scratch rows (lockstep
   // blocks), and its workgroup memory.
   Value threadId, scratch, arena, arenaBytes;
-  int64_t scratchWords = 0;
+  int64_t scratchWords = 0, dynamicOffset = 0, dynamicBytes = 0;
 };
+
+/// Workgroup memory is host memory here: buffers derived from it (views of
+/// dynamic shared memory) lose the workgroup address space, as the
+/// workgroup buffers' replacements have none.
+static void dropWorkgroupSpace(Region &body) {
+  auto isWorkgroup = [](Attribute space) {
+    auto gpuSpace = dyn_cast_if_present<gpu::AddressSpaceAttr>(space);
+    return gpuSpace && gpuSpace.getValue() == gpu::AddressSpace::Workgroup;
+  };
+  body.walk([&](Operation *op) {
+    for (Value result : op->getResults())
+      if (auto type = dyn_cast<MemRefType>(result.getType());
+          type && isWorkgroup(type.getMemorySpace()))
+        result.setType(MemRefType::get(type.getShape(), type.getElementType(),
+                                       type.getLayout()));
+  });
+}
 
 bool LaunchEmulator::needsLockstep() {
   return launch.getBody()
@@ -259,7 +276,16 @@ bool LaunchEmulator::needsLockstep() {
 }
 
 LogicalResult LaunchEmulator::allocateShared(IRMapping &mapping) {
-  int64_t bytes = 0;
+  int64_t bytes = 0, dynamicBytes = 0;
+  if (Value size = launch.getDynamicSharedMemorySize()) {
+    // A constant, so that the arena is sized before the blocks run (the
+    // tensor-core kernels' stages are).
+    APInt constant;
+    if (!matchPattern(size, m_ConstantInt(&constant)))
+      return launch.emitOpError(
+          "cannot emulate dynamic shared memory of a non-constant size");
+    dynamicBytes = constant.getZExtValue();
+  }
   SmallVector<int64_t> offsets;
   for (BlockArgument buffer : launch.getWorkgroupAttributions()) {
     auto type = cast<MemRefType>(buffer.getType());
@@ -274,6 +300,12 @@ LogicalResult LaunchEmulator::allocateShared(IRMapping &mapping) {
     offsets.push_back(bytes);
     bytes += type.getNumElements() * bytesPerElement;
   }
+  // Dynamic shared memory follows the static buffers, 16-byte aligned as
+  // PTX's `.extern .shared .align 16` array.
+  dynamicOffset = llvm::alignTo(bytes, 16);
+  this->dynamicBytes = dynamicBytes;
+  if (dynamicBytes > 0)
+    bytes = dynamicOffset + dynamicBytes;
   if (bytes == 0)
     return success();
   if (bytes > kEmulatedSharedWindow)
@@ -507,6 +539,22 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
               terminator.erase();
               return success();
             })
+            .Case([&](gpu::DynamicSharedMemoryOp dynamic) {
+              OpBuilder builder(dynamic);
+              Location loc = dynamic.getLoc();
+              auto bytes =
+                  MemRefType::get({ShapedType::kDynamic}, builder.getI8Type());
+              dynamic.replaceAllUsesWith(
+                  memref::ViewOp::create(
+                      builder, loc, bytes, arena,
+                      arith::ConstantIndexOp::create(builder, loc,
+                                                     dynamicOffset),
+                      ValueRange{arith::ConstantIndexOp::create(builder, loc,
+                                                                dynamicBytes)})
+                      .getResult());
+              dynamic.erase();
+              return success();
+            })
             .Case([&](gpu::BarrierOp barrier) {
               OpBuilder builder(barrier);
               omp::BarrierOp::create(builder, barrier.getLoc());
@@ -588,9 +636,9 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
 
 LogicalResult LaunchEmulator::emulate() {
   if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
-      launch.getDynamicSharedMemorySize() || launch.hasClusterSize())
-    return launch.emitOpError("cannot emulate asynchronous launches, dynamic "
-                              "shared memory or clusters");
+      launch.hasClusterSize())
+    return launch.emitOpError(
+        "cannot emulate asynchronous launches or clusters");
   bool lockstep = needsLockstep();
   if (guardDeviceMemory)
     callGuard(b, launch.getLoc(), kDeviceBeginFn);
@@ -699,6 +747,7 @@ LogicalResult LaunchEmulator::emulate() {
       return failure();
   if (failed(rewriteDeviceOps(body.getRegion(), std::move(groups))))
     return failure();
+  dropWorkgroupSpace(body.getRegion());
 
   b.setInsertionPoint(blockLoop->getTerminator());
   b.setLoc(launch.getLoc());

@@ -274,8 +274,7 @@ void MMAKernelBuilder::build() {
   bool copyAsync = canCopyTilesAsync();
   gpu::LaunchOp launch = beginKernel(
       kBlockM, kBlockN, kThreads,
-      {stagingType(kBlockM, kBlockN, copyAsync ? kAsyncStages : kStages)});
-  Value smem = launch.getWorkgroupAttributions()[0];
+      stagingType(kBlockM, kBlockN, copyAsync ? kAsyncStages : kStages));
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   lane = arith::RemUIOp::create(b, tid, index(32));
@@ -288,7 +287,7 @@ void MMAKernelBuilder::build() {
   nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);
   mWarp = add(mBlock, mInBlock);
   nWarp = add(nBlock, nInBlock);
-  beginStaging(smem, tid, mBlock, nBlock, kBlockM, kBlockN, kThreads);
+  beginStaging(tid, mBlock, nBlock, kBlockM, kBlockN, kThreads);
 
   SmallVector<std::pair<Value, Value>> positions;
   for (int64_t mi = 0; mi < kWarpTilesM; ++mi)

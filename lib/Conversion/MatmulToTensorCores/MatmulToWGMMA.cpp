@@ -5,11 +5,11 @@
 // whose operands come from shared memory through 64-bit matrix
 // descriptors.
 //
-// Each warpgroup (128 threads) computes a 64xN output tile, N = 128 where
-// the GEMM's N is at least 128 (known statically), else 64, with
-// wgmma.m64nNk32 (k16 for f16/bf16, k8 for tf32: 32 bytes of k each, a
-// "chunk"); a block is one warpgroup, or two on a 128xN tile (cp.async
-// kernels where M >= 128). Each chunk's tile of A and Nx32-byte tile of B (B
+// Each warpgroup (128 threads) computes a 64xN output tile (N = 64, 128 or
+// 256, as the GEMM's static N allows) with wgmma.m64nNk32 (k16 for
+// f16/bf16, k8 for tf32: 32 bytes of k each, a "chunk"); a block is one
+// warpgroup, or two on a 128xN tile (cp.async kernels where M >= 128).
+// Each chunk's tile of A and Nx32-byte tile of B (B
 // as n rows of k, both "K-major", the only layout 8-bit and tf32 wgmma
 // read) are staged in shared memory in the no-swizzle canonical layout
 // (TensorCoreKernelBuilder::beginStaging), which the descriptors describe:
@@ -17,14 +17,17 @@
 // leading byte offset), those along m or n 256 bytes apart (the stride
 // byte offset). Two main loops: cp.async copies (copyAsyncLoop) where the
 // operands' rows can be copied whole, else loads and stores through
-// registers (loadStoreLoop), two chunks a k-step either way where the
-// shared memory allows.
+// registers (loadStoreLoop). The cp.async loop's stages fill the shared
+// memory the pass may use, dynamic shared memory beyond the static 48 KiB
+// (sm_90: up to 227 KiB a block), so that a k-step can be four chunks, four
+// wgmmas a barrier, on 128x256 tiles; the register loop keeps two stages of
+// two chunks in static shared memory.
 // The accumulators are the m16n8 C fragments of each warp's 16 rows, N/8
 // of them: register i of thread (warp w, g = lane / 4, t = lane % 4) is
 // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
 //
-// Not yet done: 128-row tiles (two warpgroups), TMA loads with mbarriers,
-// swizzled layouts, N tiles beyond 128; see docs/gpu.md.
+// Not yet done: TMA loads with mbarriers and a producer warp, swizzled
+// layouts; see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
 
@@ -58,8 +61,16 @@ constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
 // Stages of the load/store loop, and its chunks (wgmmas) a k-step.
 constexpr int64_t kStages = 2;
 constexpr int64_t kLoadStoreChunks = 2;
-// The cp.async loop fills a block's static shared memory.
-constexpr int64_t kStaticSharedBytes = 48 * 1024;
+// Bytes of k a chunk (one wgmma) stages, of each row of A and B.
+constexpr int64_t kChunkBytes = 32;
+// The cp.async loop's stages: at least four where the shared memory holds
+// them (two steps of copies in flight), at most eight, and its chunks a
+// k-step at most four (128 bytes of k a row).
+constexpr int64_t kMinAsyncStages = 4, kMaxAsyncStages = 8;
+constexpr int64_t kMaxAsyncChunks = 4;
+// The shared memory an sm_90 block may have (cudaFuncSetAttribute's
+// maximum).
+constexpr int64_t kMaxSharedBytes = 227 * 1024;
 
 NVVM::WGMMATypes wgmmaType(MMAElement element) {
   switch (element) {
@@ -84,8 +95,11 @@ NVVM::WGMMATypes wgmmaType(MMAElement element) {
 class WGMMAKernelBuilder : TensorCoreKernelBuilder {
 public:
   WGMMAKernelBuilder(TensorCoreContraction contraction, ImplicitLocOpBuilder &b,
-                     bool twoWarpgroups)
-      : TensorCoreKernelBuilder(contraction, b), twoWarpgroups(twoWarpgroups) {}
+                     const ConvertLowPrecisionMatmulToWGMMAPassOptions &options)
+      : TensorCoreKernelBuilder(contraction, b),
+        twoWarpgroups(options.twoWarpgroups),
+        sharedMemoryBytes(options.sharedMemoryBytes),
+        multiprocessors(options.multiprocessors) {}
   void build();
 
 private:
@@ -99,8 +113,11 @@ private:
   /// The loops over K; each returns the accumulators, its wgmmas complete.
   Value copyAsyncLoop(Value acc);
   Value loadStoreLoop(Value acc);
+  /// Sizes the cp.async kernel's tiles and stages for `sharedMemoryBytes`.
+  void sizeAsyncPipeline(int64_t &tileM);
 
   bool twoWarpgroups;
+  int64_t sharedMemoryBytes, multiprocessors;
   int64_t tileN = 64;
   // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
   int64_t chunks = kLoadStoreChunks, stages = kStages;
@@ -235,6 +252,34 @@ Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
   return loop.getResult(0);
 }
 
+void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t &tileM) {
+  // Two warpgroups where M allows, sharing each chunk of B: half the bytes
+  // per product of 64-row tiles; 256 columns where the shared memory holds
+  // them at full depth and there are still blocks for every multiprocessor,
+  // halving A's bytes again.
+  std::optional<int64_t> m = staticSize(c.dims.m), n = staticSize(c.dims.n);
+  if (twoWarpgroups && m && *m >= 2 * kWarpgroupM)
+    tileM = 2 * kWarpgroupM;
+  auto stagesFitting = [&](int64_t tileN, int64_t chunks) {
+    return sharedMemoryBytes / ((tileM + tileN) * kChunkBytes * chunks);
+  };
+  if (m && n && *n >= 256 &&
+      stagesFitting(256, kMaxAsyncChunks) >= kMinAsyncStages &&
+      llvm::divideCeil(*m, tileM) * llvm::divideCeil(*n, 256) >=
+          multiprocessors)
+    tileN = 256;
+  // The most wgmmas a barrier that leave enough stages (the pass makes
+  // sure one chunk does).
+  chunks = kMaxAsyncChunks;
+  while (chunks > 1 && stagesFitting(tileN, chunks) < kMinAsyncStages)
+    chunks /= 2;
+  stages = std::min(stagesFitting(tileN, chunks), kMaxAsyncStages);
+  // Stages beyond the k-steps + 2 would only copy zeros.
+  if (std::optional<int64_t> k = staticSize(c.dims.k))
+    stages =
+        std::min<int64_t>(stages, llvm::divideCeil(*k, chunks * tileK) + 2);
+}
+
 void WGMMAKernelBuilder::build() {
   // Wider tiles where N allows: B's tile is read once per 64 rows of A.
   std::optional<int64_t> n = staticSize(c.dims.n);
@@ -243,24 +288,13 @@ void WGMMAKernelBuilder::build() {
   tileK = c.chunkElements();
   chunks = kLoadStoreChunks;
   bool copyAsync = canCopyTilesAsync();
-  if (copyAsync) {
-    // Two warpgroups where M allows, sharing each chunk of B: half the
-    // bytes per product of 64-row tiles. The stages fill the static shared
-    // memory: two chunks a k-step (two wgmmas a barrier) where that leaves
-    // four stages (64x128 tiles), else one (128x128: six stages).
-    std::optional<int64_t> m = staticSize(c.dims.m);
-    if (twoWarpgroups && m && *m >= 2 * kWarpgroupM)
-      tileM = 2 * kWarpgroupM;
-    int64_t slots = kStaticSharedBytes / ((tileM + tileN) * 32);
-    chunks = slots >= 8 ? 2 : 1;
-    stages = slots / chunks;
-  }
+  if (copyAsync)
+    sizeAsyncPipeline(tileM);
   stepK = chunks * tileK;
   int64_t threads = kWarpgroupThreads * (tileM / kWarpgroupM);
   int64_t accumulators = kWarpgroupM * tileN / kWarpgroupThreads;
-  gpu::LaunchOp launch = beginKernel(
-      tileM, tileN, threads, {stagingType(tileM, tileN, stages * chunks)});
-  Value smem = launch.getWorkgroupAttributions()[0];
+  MemRefType staging = stagingType(tileM, tileN, stages * chunks);
+  gpu::LaunchOp launch = beginKernel(tileM, tileN, threads, staging);
   Value tid = launch.getThreadIds().x;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value warpgroup = arith::DivUIOp::create(b, tid, index(kWarpgroupThreads));
@@ -270,7 +304,7 @@ void WGMMAKernelBuilder::build() {
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t = arith::RemUIOp::create(b, lane, index(4));
   Value mBlock = mul(blockIds.y, tileM), nBlock = mul(blockIds.x, tileN);
-  beginStaging(smem, tid, mBlock, nBlock, tileM, tileN, threads);
+  beginStaging(tid, mBlock, nBlock, tileM, tileN, threads);
 
   Type accType = c.isFloat ? Type(b.getF32Type()) : Type(b.getI32Type());
   auto structType = LLVM::LLVMStructType::getLiteral(
@@ -282,7 +316,7 @@ void WGMMAKernelBuilder::build() {
   // core-matrix rows of 256 bytes) into the tile.
   Value base = arith::IndexCastUIOp::create(
       b, b.getI64Type(),
-      memref::ExtractAlignedPointerAsIndexOp::create(b, smem));
+      memref::ExtractAlignedPointerAsIndexOp::create(b, stagingBuffer));
   Value rowsA = arith::MulIOp::create(
       b, arith::IndexCastUIOp::create(b, b.getI64Type(), warpgroup),
       arith::ConstantIntOp::create(b, kWarpgroupM / 8 * kStrideByteOffset, 64));
@@ -310,10 +344,22 @@ struct ConvertLowPrecisionMatmulToWGMMAPass
           ConvertLowPrecisionMatmulToWGMMAPass> {
   using Base::Base;
   void runOnOperation() override {
+    // Four stages of the narrowest tiles must fit, and sm_90's blocks have
+    // at most 227 KiB.
+    if (sharedMemoryBytes < kStaticSharedBytes ||
+        sharedMemoryBytes > kMaxSharedBytes) {
+      getOperation()->emitError()
+          << "shared-memory-bytes must be within [" << kStaticSharedBytes
+          << ", " << kMaxSharedBytes << "] (sm_90a's shared memory a block), "
+          << "not " << int64_t(sharedMemoryBytes);
+      return signalPassFailure();
+    }
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
       ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
-      WGMMAKernelBuilder(contraction, b, twoWarpgroups).build();
+      WGMMAKernelBuilder(contraction, b,
+                         {twoWarpgroups, sharedMemoryBytes, multiprocessors})
+          .build();
       contraction.op.erase();
     }
   }

@@ -395,19 +395,24 @@ MemRefType TensorCoreKernelBuilder::stagingType(int64_t tileM, int64_t tileN,
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
 }
 
-void TensorCoreKernelBuilder::beginStaging(Value smem, Value tid, Value mBlock,
+void TensorCoreKernelBuilder::beginStaging(Value tid, Value mBlock,
                                            Value nBlock, int64_t tileM,
                                            int64_t tileN, int64_t threads) {
-  staging = smem;
   stagedTileM = tileM;
   stagedTileN = tileN;
   stagedChunksA = tileM * 2;
   stagedChunksB = tileN * 2;
   stagingTid = tid;
   stagingThreads = threads;
-  stagingAddress = memref::ExtractAlignedPointerAsIndexOp::create(b, smem);
-  stagingRow = arith::DivUIOp::create(b, tid, index(2));
-  stagingHalf = arith::RemUIOp::create(b, tid, index(2));
+  stagingAddress =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, stagingBuffer);
+  // Eight consecutive threads (a phase of 16-byte shared-memory accesses)
+  // on the same half of eight consecutive rows: one core matrix's 128
+  // contiguous bytes, no bank conflicts.
+  stagingRow = add(arith::RemUIOp::create(b, tid, index(8)),
+                   mul(arith::DivUIOp::create(b, tid, index(16)), 8));
+  stagingHalf = arith::RemUIOp::create(
+      b, arith::DivUIOp::create(b, tid, index(8)), index(2));
   for (unsigned operand : {0u, 1u})
     stagedTransposed[operand] = freeContiguous(operand);
   stagingM = mBlock;
@@ -426,7 +431,9 @@ TensorCoreKernelBuilder::stagedRows() {
   // P * 2 chunks, after row r.
   // A pass of the block's threads copies threads / 2 rows.
   int64_t rowsPerPass = stagingThreads / 2;
-  Value chunk = stagedChunk(stagingRow, stagingHalf);
+  // stagedChunk(stagingRow, stagingHalf), which is the thread's index:
+  // the threads copy a pass's chunks in order.
+  Value chunk = stagingTid;
   SmallVector<StagedRow> rows;
   for (int64_t j = 0; j < stagedTileM / rowsPerPass; ++j)
     rows.push_back({0, add(stagingM, add(stagingRow, rowsPerPass * j)),
@@ -555,7 +562,7 @@ void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
   size_t next = 0;
   for (const StagedRow &staged : stagedRows())
     if (!stagedTransposed[staged.operand])
-      vector::StoreOp::create(b, rows[next++], staging,
+      vector::StoreOp::create(b, rows[next++], stagingBuffer,
                               add(base, mul(staged.chunk, 4)),
                               /*nontemporal=*/false, llvm::MaybeAlign(16));
   for (unsigned operand : {0u, 1u}) {
@@ -567,7 +574,7 @@ void TensorCoreKernelBuilder::storeTiles(ArrayRef<Value> rows, Value stage) {
       Value unit = rows[next++];
       for (int64_t i = 0; i < 4; ++i)
         memref::StoreOp::create(b, vector::ExtractOp::create(b, unit, i),
-                                staging,
+                                stagingBuffer,
                                 stagedWordIndex(tile, add(free, i), kWord));
     }
   }
@@ -722,7 +729,7 @@ void TensorCoreKernelBuilder::accumulateOutput(
 
 gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
                                                    int64_t threads,
-                                                   TypeRange workgroup) {
+                                                   MemRefType staging) {
   loopSizes.assign(c.op.getNumLoops(), Value());
   sizeM = gemmSize(c.dims.m);
   sizeN = gemmSize(c.dims.n);
@@ -739,11 +746,27 @@ gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
       b, both(both(positive(sizeM), positive(sizeN)), positive(sizeBatch)),
       /*withElseRegion=*/false);
   b.setInsertionPointToStart(nonEmpty.thenBlock());
+  int64_t stagingBytes =
+      staging.getNumElements() * staging.getElementTypeBitWidth() / 8;
+  bool dynamicShared = stagingBytes > kStaticSharedBytes;
   auto launch = gpu::LaunchOp::create(
       b, blocks(sizeN, tileN), blocks(sizeM, tileM), sizeBatch, index(threads),
-      index(1), index(1), /*dynamicSharedMemorySize=*/Value(),
-      /*asyncTokenType=*/Type(), /*asyncDependencies=*/ValueRange(), workgroup);
+      index(1), index(1),
+      dynamicShared ? arith::ConstantIntOp::create(b, stagingBytes, 32)
+                    : Value(),
+      /*asyncTokenType=*/Type(), /*asyncDependencies=*/ValueRange(),
+      dynamicShared ? TypeRange() : TypeRange(staging));
   b.setInsertionPointToStart(&launch.getBody().front());
   batchIndex = launch.getBlockIds().z;
+  if (!dynamicShared) {
+    stagingBuffer = launch.getWorkgroupAttributions()[0];
+    return launch;
+  }
+  auto bytes =
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), staging.getMemorySpace());
+  stagingBuffer = memref::ViewOp::create(
+      b, staging, gpu::DynamicSharedMemoryOp::create(b, bytes), index(0),
+      ValueRange());
   return launch;
 }

@@ -17,6 +17,10 @@
 
 namespace mlir::qtrain {
 
+/// The shared memory every block has without asking for more (dynamic
+/// shared memory, sm_80 on).
+constexpr int64_t kStaticSharedBytes = 48 * 1024;
+
 /// The element type a tensor-core MMA reads an operand as.
 enum class MMAElement { e4m3, e5m2, s8, u8, f16, bf16, tf32 };
 
@@ -70,10 +74,12 @@ public:
 
 protected:
   /// Launches ceil(N / tileN) x ceil(M / tileM) x batch blocks of `threads`
-  /// threads (none when the result is empty), with `workgroup` buffers,
-  /// and leaves the builder at the start of the launch body.
+  /// threads (none when the result is empty), and leaves the builder at the
+  /// start of the launch body, `stagingBuffer` a buffer of type `staging`
+  /// in shared memory: a workgroup buffer within the 48 KiB of static
+  /// shared memory, else a view of the block's dynamic shared memory.
   gpu::LaunchOp beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
-                            TypeRange workgroup = {});
+                            MemRefType staging);
   void endKernel() { gpu::TerminatorOp::create(b); }
 
   /// One 32-bit word of `operand` (0 = A, 1 = B): its elementsPerWord()
@@ -91,10 +97,11 @@ protected:
   /// `stages` times over. Byte (r, kb) of a tile is at
   /// ((r / 8) * 2 + kb / 16) * 128 + (r % 8) * 16 + kb % 16. The buffer is
   /// of i32 words; each of the block's `threads` threads copies the 16-byte
-  /// rows (r, half) with r = tid / 2 + (threads / 2) j, half = tid % 2.
+  /// rows (r, half) with r = tid % 8 + 8 (tid / 16) + (threads / 2) j,
+  /// half = (tid / 8) % 2.
   MemRefType stagingType(int64_t tileM, int64_t tileN, int64_t stages);
-  void beginStaging(Value smem, Value tid, Value mBlock, Value nBlock,
-                    int64_t tileM, int64_t tileN, int64_t threads);
+  void beginStaging(Value tid, Value mBlock, Value nBlock, int64_t tileM,
+                    int64_t tileN, int64_t threads);
   /// Words of one stage, and of A's tile in it (where B's starts).
   int64_t stageWords() const { return 4 * (stagedChunksA + stagedChunksB); }
   int64_t stagedWordsA() const { return 4 * stagedChunksA; }
@@ -162,8 +169,9 @@ protected:
 
   TensorCoreContraction c;
   ImplicitLocOpBuilder &b;
-  // GEMM sizes (read before the launch) and the block's batch index.
-  Value sizeM, sizeN, sizeK, batchIndex;
+  // GEMM sizes (read before the launch), the block's batch index and its
+  // staging buffer.
+  Value sizeM, sizeN, sizeK, batchIndex, stagingBuffer;
 
 private:
   /// The chunk (16 bytes) of row `row`, k half `half` of a staged tile.
@@ -204,7 +212,7 @@ private:
 
   int64_t stagedTileM = 0, stagedTileN = 0;
   int64_t stagedChunksA = 0, stagedChunksB = 0;
-  Value staging, stagingTid, stagingRow, stagingHalf, stagingM, stagingN;
+  Value stagingTid, stagingRow, stagingHalf, stagingM, stagingN;
   int64_t stagingThreads = 0;
   bool stagedTransposed[2] = {false, false};
 

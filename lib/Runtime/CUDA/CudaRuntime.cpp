@@ -168,7 +168,8 @@ QTRAIN_CUDA_EXPORT int32_t qtrainCudaTakeError(char *message,
 /// points it returns errors: 0 on success, else the CUresult, with its name
 /// in `name`.
 QTRAIN_CUDA_EXPORT int qtrainCudaDevice(int32_t *major, int32_t *minor,
-                                        char *name, int32_t nameBytes) {
+                                        int32_t *multiprocessors, char *name,
+                                        int32_t nameBytes) {
   CUdevice device;
   CUresult result = cuInit(0);
   if (result == CUDA_SUCCESS)
@@ -181,6 +182,9 @@ QTRAIN_CUDA_EXPORT int qtrainCudaDevice(int32_t *major, int32_t *minor,
   if (result == CUDA_SUCCESS)
     result = cuDeviceGetAttribute(
         minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+  if (result == CUDA_SUCCESS)
+    result = cuDeviceGetAttribute(
+        multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, device);
   if (result != CUDA_SUCCESS) {
     const char *error = nullptr;
     cuGetErrorName(result, &error);

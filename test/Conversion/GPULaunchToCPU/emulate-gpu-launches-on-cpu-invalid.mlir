@@ -36,10 +36,23 @@ func.func @unsupported_nvvm_op(%out: memref<32xi32>) {
 func.func @async_launch() {
   %c1 = arith.constant 1 : index
   %token = gpu.wait async
-  // expected-error @+1 {{cannot emulate asynchronous launches, dynamic shared memory or clusters}}
+  // expected-error @+1 {{cannot emulate asynchronous launches or clusters}}
   %done = gpu.launch async [%token]
              blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @dynamic_shared_memory_of_unknown_size(%bytes: i32) {
+  %c1 = arith.constant 1 : index
+  // expected-error @+1 {{cannot emulate dynamic shared memory of a non-constant size}}
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %bytes {
     gpu.terminator
   }
   return

@@ -80,6 +80,42 @@ func.func @barrier(%out: memref<256xf32>) {
 
 // -----
 
+// Dynamic shared memory of a constant size follows the workgroup buffers
+// in the block's arena, 16-byte aligned; views of it lose the workgroup
+// address space, as the buffers do.
+// CHECK-LABEL: func.func @dynamic_shared_memory
+// CHECK:           %[[ARENA:.+]] = memref.alloc() {alignment = 262144 : i64} : memref<1040xi8>
+// CHECK:           omp.parallel
+// CHECK:               %[[DYNAMIC:.+]] = memref.view %[[ARENA]][%c16][%c1024] : memref<1040xi8> to memref<?xi8>
+// CHECK-NEXT:          %[[WORDS:.+]] = memref.view %[[DYNAMIC]][%c0][] : memref<?xi8> to memref<256xi32>
+// CHECK:               memref.store %{{.+}}, %[[WORDS]][%{{.+}}] : memref<256xi32>
+// CHECK-NEXT:          omp.barrier
+// CHECK:               memref.load %[[WORDS]][%{{.+}}] : memref<256xi32>
+func.func @dynamic_shared_memory(%out: memref<256xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %bytes = arith.constant 1024 : i32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             dynamic_shared_memory_size %bytes
+             workgroup(%small : memref<3xf32, #gpu.address_space<workgroup>>) {
+    %dynamic = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %words = memref.view %dynamic[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<256xi32, #gpu.address_space<workgroup>>
+    %v = arith.index_cast %tx : index to i32
+    memref.store %v, %words[%tx] : memref<256xi32, #gpu.address_space<workgroup>>
+    gpu.barrier
+    %c255 = arith.constant 255 : index
+    %j = arith.subi %c255, %tx : index
+    %w = memref.load %words[%j] : memref<256xi32, #gpu.address_space<workgroup>>
+    memref.store %w, %out[%tx] : memref<256xi32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
 // Warp MMAs: each thread puts the 10 registers of each MMA (f16 pairs and
 // f32 bits as i32) in its scratch row, 14 words an MMA, the block meets,
 // the emulator computes each warp's D (m16n8k16, f16 x f16 into f32) from

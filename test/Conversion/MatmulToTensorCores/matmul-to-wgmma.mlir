@@ -1,12 +1,53 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse | FileCheck %s
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=two-warpgroups=false -canonicalize -cse \
 // RUN:   | FileCheck %s --check-prefix=ONE-WARPGROUP
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=shared-memory-bytes=49152 -canonicalize -cse \
+// RUN:   | FileCheck %s --check-prefix=STATIC
+// The shared memory must hold four stages of the narrowest tiles' chunks,
+// and sm_90 has no more than 227 KiB a block.
+// RUN: not qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=shared-memory-bytes=4096 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=TOO-LITTLE
+// RUN: not qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=shared-memory-bytes=240000 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=TOO-MUCH
+// TOO-LITTLE: error: shared-memory-bytes must be within [49152, 232448] (sm_90a's shared memory a block), not 4096
+// TOO-MUCH: error: shared-memory-bytes must be within [49152, 232448] (sm_90a's shared memory a block), not 240000
 
 // FP8 x FP8 into f32, both operands' k contiguous and K a multiple of 16
 // bytes: cp.async copies each 16-byte row of the tiles whole. One
-// warpgroup a 64x64 tile (N < 128, M < 128); k-steps of two 32-byte chunks
-// (two m64n64k32 wgmmas) in six stages of 2 x 4 KiB (i32 words; 48 KiB, a
-// block's static shared memory). The no-swizzle
+// warpgroup a 64x64 tile (N < 128, M < 128). By default, k-steps of four
+// 32-byte chunks (four m64n64k32 wgmmas, 16 KiB) in five stages (K = 384:
+// three steps, + 2) of dynamic shared memory, 80 KiB, viewed as i32 words.
+// Each thread copies a row of A and of B per chunk, eight a step. Steps 0
+// to 2 are copied before the loop; step i waits for its group (two younger
+// may be in flight), issues its wgmmas and copies step i + 3.
+// CHECK-LABEL: func.func @fp8_nt
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 1024 : i64
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c81920_i32 {
+// CHECK-NEXT:      %[[DYNAMIC:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK-NEXT:      %[[SMEM:.+]] = memref.view %[[DYNAMIC]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<20480xi32, #gpu.address_space<workgroup>>
+// CHECK:           memref.extract_aligned_pointer_as_index %[[SMEM]]
+// CHECK-COUNT-8:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-8:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-COUNT-8:   nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK-NOT:       nvvm.cp.async
+// CHECK:           scf.for %{{.+}} = %c0 to %c384 step %c128 iter_args(
+// CHECK:             nvvm.cp.async.wait.group 2
+// CHECK-NEXT:        nvvm.fence.proxy
+// CHECK-NEXT:        gpu.barrier
+// CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
+// CHECK-COUNT-4:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 32>
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-8:     nvvm.cp.async.shared.global
+// CHECK-NEXT:        nvvm.cp.async.commit.group
+// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK-NEXT:        scf.yield
+// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+// With 48 KiB of shared memory (shared-memory-bytes=49152), a block's
+// static shared memory: k-steps of two 32-byte chunks (two m64n64k32
+// wgmmas) in six stages of 2 x 4 KiB (i32 words). The no-swizzle
 // descriptors hold the leading (128 bytes, 8 << 16) and stride (256 bytes,
 // 16 << 32) byte offsets; B's tile starts 2048 bytes after A's, each chunk
 // 4096 bytes (256 in the descriptor) after the one before. Each thread
@@ -17,66 +58,66 @@
 // the others at a barrier, issues its wgmmas on the accumulators (zero at
 // first), copies step i + 4 into stage (i + 4) % 6 and waits for step i -
 // 1's wgmmas. C is added to the sums after the loop.
-// CHECK-LABEL: func.func @fp8_nt
-// CHECK-DAG:     %[[OFFSETS:.+]] = arith.constant 68720001024 : i64
-// CHECK-DAG:     %[[B_OFFSET:.+]] = arith.constant 2048 : i64
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
-// CHECK-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 256 : i64
-// CHECK-DAG:     %[[ZEROS:.+]] = llvm.mlir.zero : !llvm.struct<(f32, {{.+}})>
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
-// CHECK-NOT:       memref<64x96xf32>
-// CHECK:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[SMEM]]
-// CHECK:           %[[BASE:.+]] = arith.index_castui %[[PTR]] : index to i64
-// CHECK:           %[[A_ENC:.+]] = arith.shrui %{{.+}}, %c4_i64
-// CHECK:           %[[DESC_A:.+]] = arith.ori %[[A_ENC]], %[[OFFSETS]]
-// CHECK:           %[[B_ADDR:.+]] = arith.addi %[[BASE]], %[[B_OFFSET]]
-// CHECK:           %[[DESC_B:.+]] = arith.ori %{{.+}}, %[[OFFSETS]]
-// CHECK:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<64x128xf8E4M3FN>
-// CHECK:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<96x128xf8E5M2>
-// CHECK:           %[[DST:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
-// CHECK:           %[[GENERIC:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr
-// CHECK-NEXT:      %[[SRC:.+]] = llvm.addrspacecast %[[GENERIC]] : !llvm.ptr to !llvm.ptr<1>
-// CHECK-NEXT:      %[[IN_RANGE:.+]] = arith.andi
-// CHECK-NEXT:      %[[SIZE:.+]] = arith.select %[[IN_RANGE]], %c16_i32, %c0_i32 : i32
-// CHECK-NEXT:      nvvm.cp.async.shared.global %[[DST]], %[[SRC]], 16, cache =  cg, %[[SIZE]] : !llvm.ptr<3>, !llvm.ptr<1>, i32
-// CHECK-COUNT-3:   nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK-COUNT-4:   nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK-COUNT-4:   nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK-COUNT-4:   nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK-NOT:       nvvm.cp.async
-// CHECK:           %[[ACC_OUT:.+]] = scf.for %{{.+}} = %c0 to %c128 step %c64 iter_args(%[[ACC:.+]] = %[[ZEROS]])
-// CHECK:             nvvm.cp.async.wait.group 3
-// CHECK-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
-// CHECK-NEXT:        gpu.barrier
-// CHECK:             %[[OFFSET0:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
-// CHECK-NEXT:        nvvm.wgmma.fence.aligned
-// CHECK-NEXT:        %[[A0:.+]] = arith.addi %[[DESC_A]], %[[OFFSET0]]
-// CHECK-NEXT:        %[[B0:.+]] = arith.addi %[[DESC_B]], %[[OFFSET0]]
-// CHECK-NEXT:        %[[D0:.+]] = nvvm.wgmma.mma_async %[[A0]], %[[B0]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
-// CHECK-NEXT:        %[[OFFSET1:.+]] = arith.addi %[[OFFSET0]], %[[CHUNK_STEP]] : i64
-// CHECK-NEXT:        %[[A1:.+]] = arith.addi %[[DESC_A]], %[[OFFSET1]]
-// CHECK-NEXT:        %[[B1:.+]] = arith.addi %[[DESC_B]], %[[OFFSET1]]
-// CHECK-NEXT:        %[[D1:.+]] = nvvm.wgmma.mma_async %[[A1]], %[[B1]], %[[D0]], <m = 64, n = 64, k = 32>
-// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
-// CHECK-COUNT-4:     nvvm.cp.async.shared.global
-// CHECK-NEXT:        nvvm.cp.async.commit.group
-// CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
-// CHECK-NEXT:        scf.yield %[[D1]]
-// CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK-NEXT:      nvvm.cp.async.wait.group 0
-// CHECK-NEXT:      %[[SUM0:.+]] = llvm.extractvalue %[[ACC_OUT]][0]
-// CHECK:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
-// CHECK-NEXT:      %[[TOTAL:.+]] = arith.addf %[[PRIOR]], %[[SUM0]] : f32
-// CHECK-NEXT:      memref.store %[[TOTAL]], %{{.+}} : memref<64x96xf32>
-// CHECK-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
-// CHECK-NOT:     linalg.generic
-func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
+// STATIC-LABEL: func.func @fp8_nt
+// STATIC-DAG:     %[[OFFSETS:.+]] = arith.constant 68720001024 : i64
+// STATIC-DAG:     %[[B_OFFSET:.+]] = arith.constant 2048 : i64
+// STATIC-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
+// STATIC-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 256 : i64
+// STATIC-DAG:     %[[ZEROS:.+]] = llvm.mlir.zero : !llvm.struct<(f32, {{.+}})>
+// STATIC:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
+// STATIC-NOT:       memref<64x96xf32>
+// STATIC:           %[[PTR:.+]] = memref.extract_aligned_pointer_as_index %[[SMEM]]
+// STATIC:           %[[BASE:.+]] = arith.index_castui %[[PTR]] : index to i64
+// STATIC:           %[[A_ENC:.+]] = arith.shrui %{{.+}}, %c4_i64
+// STATIC:           %[[DESC_A:.+]] = arith.ori %[[A_ENC]], %[[OFFSETS]]
+// STATIC:           %[[B_ADDR:.+]] = arith.addi %[[BASE]], %[[B_OFFSET]]
+// STATIC:           %[[DESC_B:.+]] = arith.ori %{{.+}}, %[[OFFSETS]]
+// STATIC:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<64x384xf8E4M3FN>
+// STATIC:           memref.extract_aligned_pointer_as_index %{{.+}} : memref<96x384xf8E5M2>
+// STATIC:           %[[DST:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr<3>
+// STATIC:           %[[GENERIC:.+]] = llvm.inttoptr %{{.+}} : i64 to !llvm.ptr
+// STATIC-NEXT:      %[[SRC:.+]] = llvm.addrspacecast %[[GENERIC]] : !llvm.ptr to !llvm.ptr<1>
+// STATIC-NEXT:      %[[IN_RANGE:.+]] = arith.andi
+// STATIC-NEXT:      %[[SIZE:.+]] = arith.select %[[IN_RANGE]], %c16_i32, %c0_i32 : i32
+// STATIC-NEXT:      nvvm.cp.async.shared.global %[[DST]], %[[SRC]], 16, cache =  cg, %[[SIZE]] : !llvm.ptr<3>, !llvm.ptr<1>, i32
+// STATIC-COUNT-3:   nvvm.cp.async.shared.global
+// STATIC-NEXT:      nvvm.cp.async.commit.group
+// STATIC-COUNT-4:   nvvm.cp.async.shared.global
+// STATIC-NEXT:      nvvm.cp.async.commit.group
+// STATIC-COUNT-4:   nvvm.cp.async.shared.global
+// STATIC-NEXT:      nvvm.cp.async.commit.group
+// STATIC-COUNT-4:   nvvm.cp.async.shared.global
+// STATIC-NEXT:      nvvm.cp.async.commit.group
+// STATIC-NOT:       nvvm.cp.async
+// STATIC:           %[[ACC_OUT:.+]] = scf.for %{{.+}} = %c0 to %c384 step %c64 iter_args(%[[ACC:.+]] = %[[ZEROS]])
+// STATIC:             nvvm.cp.async.wait.group 3
+// STATIC-NEXT:        nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// STATIC-NEXT:        gpu.barrier
+// STATIC:             %[[OFFSET0:.+]] = arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
+// STATIC-NEXT:        nvvm.wgmma.fence.aligned
+// STATIC-NEXT:        %[[A0:.+]] = arith.addi %[[DESC_A]], %[[OFFSET0]]
+// STATIC-NEXT:        %[[B0:.+]] = arith.addi %[[DESC_B]], %[[OFFSET0]]
+// STATIC-NEXT:        %[[D0:.+]] = nvvm.wgmma.mma_async %[[A0]], %[[B0]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
+// STATIC-NEXT:        %[[OFFSET1:.+]] = arith.addi %[[OFFSET0]], %[[CHUNK_STEP]] : i64
+// STATIC-NEXT:        %[[A1:.+]] = arith.addi %[[DESC_A]], %[[OFFSET1]]
+// STATIC-NEXT:        %[[B1:.+]] = arith.addi %[[DESC_B]], %[[OFFSET1]]
+// STATIC-NEXT:        %[[D1:.+]] = nvvm.wgmma.mma_async %[[A1]], %[[B1]], %[[D0]], <m = 64, n = 64, k = 32>
+// STATIC-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// STATIC-COUNT-4:     nvvm.cp.async.shared.global
+// STATIC-NEXT:        nvvm.cp.async.commit.group
+// STATIC-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
+// STATIC-NEXT:        scf.yield %[[D1]]
+// STATIC:           nvvm.wgmma.wait.group.sync.aligned 0
+// STATIC-NEXT:      nvvm.cp.async.wait.group 0
+// STATIC-NEXT:      %[[SUM0:.+]] = llvm.extractvalue %[[ACC_OUT]][0]
+// STATIC:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
+// STATIC-NEXT:      %[[TOTAL:.+]] = arith.addf %[[PRIOR]], %[[SUM0]] : f32
+// STATIC-NEXT:      memref.store %[[TOTAL]], %{{.+}} : memref<64x96xf32>
+// STATIC-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
+// STATIC-NOT:     linalg.generic
+func.func @fp8_nt(%a: memref<64x384xf8E4M3FN>, %b: memref<96x384xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+      ins(%a, %b : memref<64x384xf8E4M3FN>, memref<96x384xf8E5M2>) outs(%c : memref<64x96xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E5M2 to f32
@@ -139,25 +180,27 @@ func.func @fp8_nt_odd_k(%a: memref<64x200xf8E4M3FN>, %b: memref<96x200xf8E5M2>, 
 // -----
 
 // N >= 128: 64x128 tiles, m64n128k32 on 64 accumulators a thread, two
-// rows of B's tile a thread (rows tid / 2 and 64 + tid / 2, 8 core-matrix
-// rows = 128 chunks apart), chunks of 128 + 256 16-byte rows (6 KiB, 384
-// in the descriptor), stages of two: 48 KiB, all of a block's static
-// shared memory. Three copies a chunk, six a step; K = 192: three steps.
+// rows of B's tile a thread (8 core-matrix rows = 128 chunks apart),
+// chunks of 128 + 256 16-byte rows (6 KiB, 384 in the descriptor), steps
+// of four (24 KiB, 1536), four stages (K = 192: two steps, + 2), 96 KiB of
+// dynamic shared memory. Three copies a chunk, twelve a step.
 // CHECK-LABEL: func.func @fp8_wide
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 768 : i64
+// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 1536 : i64
 // CHECK-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 384 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
-// CHECK-COUNT-6:   nvvm.cp.async.shared.global
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c98304_i32
+// CHECK:           memref.view %{{.+}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<24576xi32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-12:  nvvm.cp.async.shared.global
 // CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK-COUNT-6:   nvvm.cp.async.shared.global
+// CHECK-COUNT-12:  nvvm.cp.async.shared.global
 // CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK:           scf.for
+// CHECK:           scf.for %{{.+}} = %c0 to %c192 step %c128
+// CHECK:             nvvm.cp.async.wait.group 1
 // CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e4m3>, <one>, <col>]
 // CHECK-NEXT:        arith.addi %{{.+}}, %[[CHUNK_STEP]] : i64
-// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
-// CHECK:             nvvm.wgmma.commit.group.sync.aligned
-// CHECK-COUNT-6:     nvvm.cp.async.shared.global
+// CHECK-COUNT-3:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-12:    nvvm.cp.async.shared.global
 // CHECK-COUNT-64:  memref.store %{{.+}} : memref<100x200xf32>
 func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, %c: memref<100x200xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -177,37 +220,99 @@ func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, 
 // M >= 128 with cp.async: 128x128 tiles of two warpgroups (256 threads),
 // which share B's chunk; warpgroup w's A descriptor starts 64w rows (2048
 // bytes, 128 in the descriptor) into A's tile, and its rows of the output
-// 64w on. Chunks of 256 + 256 rows (8 KiB) leave room for six stages of
-// one chunk (one wgmma a step); each thread copies one row of A's chunk
-// and one of B's.
+// 64w on. Chunks of 256 + 256 rows (8 KiB): by default four stages of
+// four (K = 192: two steps, + 2), 128 KiB; each thread copies one row of
+// A's chunk and one of B's.
 // CHECK-LABEL: func.func @fp8_two_warpgroups
 // CHECK-DAG:     %[[WARPGROUP_ROWS:.+]] = arith.constant 2048 : i64
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 512 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%[[SMEM:.+]] : memref<12288xi32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c131072_i32
 // CHECK:           %[[WARPGROUP:.+]] = arith.divui %[[TX]], %c128 : index
 // CHECK:           %[[WG64:.+]] = arith.index_castui %[[WARPGROUP]] : index to i64
 // CHECK-NEXT:      %[[A_ROWS:.+]] = arith.muli %[[WG64]], %[[WARPGROUP_ROWS]] : i64
 // CHECK-NEXT:      %[[A_ADDR:.+]] = arith.addi %{{.+}}, %[[A_ROWS]] : i64
-// CHECK-COUNT-2:   nvvm.cp.async.shared.global
+// CHECK-COUNT-8:   nvvm.cp.async.shared.global
 // CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK:           scf.for %{{.+}} = %c0 to %c192 step %c32
-// CHECK:             nvvm.cp.async.wait.group 3
-// CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
-// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
-// CHECK-NOT:         nvvm.wgmma.mma_async
-// CHECK:             nvvm.wgmma.commit.group.sync.aligned
-// CHECK-COUNT-2:     nvvm.cp.async.shared.global
+// CHECK:           scf.for %{{.+}} = %c0 to %c192 step %c128
+// CHECK:             nvvm.cp.async.wait.group 1
+// A stage is 32 KiB, 2048 in the descriptor too.
+// CHECK:             arith.muli %{{.+}}, %[[WARPGROUP_ROWS]] : i64
+// CHECK-COUNT-4:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-8:     nvvm.cp.async.shared.global
 // CHECK:           arith.muli %[[WARPGROUP]], %c64 : index
 // CHECK-COUNT-64:  memref.store %{{.+}} : memref<256x128xf32>
-// With two-warpgroups=false: 64x128 tiles of one warpgroup, two chunks a
+// With 48 KiB, six stages of one chunk (one wgmma a step).
+// STATIC-LABEL: func.func @fp8_two_warpgroups
+// STATIC:         gpu.launch {{.+}} in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%{{.+}} : memref<12288xi32, #gpu.address_space<workgroup>>)
+// STATIC-COUNT-2:   nvvm.cp.async.shared.global
+// STATIC-NEXT:      nvvm.cp.async.commit.group
+// STATIC:           scf.for %{{.+}} = %c0 to %c192 step %c32
+// STATIC:             nvvm.cp.async.wait.group 3
+// STATIC:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// STATIC-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// With two-warpgroups=false: 64x128 tiles of one warpgroup, four chunks a
 // step in four stages.
 // ONE-WARPGROUP-LABEL: func.func @fp8_two_warpgroups
-// ONE-WARPGROUP:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c4, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%{{.+}} : memref<12288xi32, #gpu.address_space<workgroup>>)
+// ONE-WARPGROUP:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c4, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c98304_i32
 // ONE-WARPGROUP:           nvvm.cp.async.wait.group 1
-// ONE-WARPGROUP-COUNT-2:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// ONE-WARPGROUP-COUNT-4:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
 func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf8E4M3FN>, %c: memref<256x128xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<256x192xf8E4M3FN>, memref<128x192xf8E4M3FN>) outs(%c : memref<256x128xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// Large GEMMs (132 tiles, one for each of H100's multiprocessors) take
+// 128x256 tiles: m64n256k32 on 128 accumulators a thread, chunks of 384 +
+// 768 rows (12 KiB), four stages of four (192 KiB); three copies a chunk.
+// CHECK-LABEL: func.func @fp8_wide_tiles
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c11, %{{.+}} = %c12, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c196608_i32
+// CHECK-COUNT-12:  nvvm.cp.async.shared.global
+// CHECK-NEXT:      nvvm.cp.async.commit.group
+// CHECK:           scf.for %{{.+}} = %c0 to %c256 step %c128
+// CHECK-COUNT-4:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 256, k = 32>
+// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// CHECK-COUNT-12:    nvvm.cp.async.shared.global
+// CHECK-COUNT-128: memref.store %{{.+}} : memref<1536x2816xf32>
+// One warpgroup: 64x256 tiles, 160 KiB.
+// ONE-WARPGROUP-LABEL: func.func @fp8_wide_tiles
+// ONE-WARPGROUP:         gpu.launch {{.+}} dynamic_shared_memory_size %c163840_i32
+// ONE-WARPGROUP-COUNT-4:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 256, k = 32>
+// With 48 KiB, no room for four stages of 256 columns: 128x128 tiles.
+// STATIC-LABEL: func.func @fp8_wide_tiles
+// STATIC:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c22, %{{.+}} = %c12, %{{.+}} = %c1)
+// STATIC:           nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+func.func @fp8_wide_tiles(%a: memref<1536x256xf8E4M3FN>, %b: memref<2816x256xf8E4M3FN>, %c: memref<1536x2816xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<1536x256xf8E4M3FN>, memref<2816x256xf8E4M3FN>) outs(%c : memref<1536x2816xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// 121 tiles of 128x256 would leave multiprocessors idle: 128x128 tiles.
+// CHECK-LABEL: func.func @fp8_few_tiles
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c22, %{{.+}} = %c11, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c131072_i32
+// CHECK:           nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+func.func @fp8_few_tiles(%a: memref<1408x256xf8E4M3FN>, %b: memref<2816x256xf8E4M3FN>, %c: memref<1408x2816xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<1408x256xf8E4M3FN>, memref<2816x256xf8E4M3FN>) outs(%c : memref<1408x2816xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E4M3FN to f32
@@ -243,17 +348,17 @@ func.func @s8_u8_batched(%a: memref<3x4x40xi8>, %b: memref<3x40x16xi8>, %c: memr
 // -----
 
 // f16 x f16 into f32: the same 64x32-byte chunks, now 64x16 elements, so
-// K steps by 32 (two chunks) and each m64n64k16 wgmma on f16 (bf16 alike)
+// K steps by 64 (four chunks) and each m64n64k16 wgmma on f16 (bf16 alike)
 // takes 16; cp.async copies 16-byte rows of eight f16.
 // CHECK-LABEL: func.func @f16_nt
 // CHECK:         gpu.launch
-// CHECK-COUNT-4:   nvvm.cp.async.shared.global
-// CHECK:           scf.for %{{.+}} = %c0 to %c64 step %c32 iter_args(
+// CHECK-COUNT-8:   nvvm.cp.async.shared.global
+// CHECK:           scf.for %{{.+}} = %c0 to %c128 step %c64 iter_args(
 // CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<f16>, <one>, <row>], B[<f16>, <one>, <col>]
-// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>
-func.func @f16_nt(%a: memref<64x64xf16>, %b: memref<32x64xf16>, %c: memref<64x32xf32>) {
+// CHECK-COUNT-3:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 16>
+func.func @f16_nt(%a: memref<64x128xf16>, %b: memref<32x128xf16>, %c: memref<64x32xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%a, %b : memref<64x64xf16>, memref<32x64xf16>) outs(%c : memref<64x32xf32>) {
+      ins(%a, %b : memref<64x128xf16>, memref<32x128xf16>) outs(%c : memref<64x32xf32>) {
   ^bb0(%x: f16, %y: f16, %acc: f32):
     %0 = arith.extf %x : f16 to f32
     %1 = arith.extf %y : f16 to f32

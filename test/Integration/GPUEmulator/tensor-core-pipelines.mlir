@@ -1,21 +1,31 @@
-// sm_90a's warpgroup GEMMs with 64x128 tiles (N >= 128) compute the CPU
-// lowering's results: FP8 GEMMs with N = 200 (a partial second tile), M = 70.
-// B stored k x n is staged through registers in two stages of two 32-byte
-// chunks of k: K = 96 (two steps, the second half past K). B
-// stored n x k is copied by cp.async in four stages of two chunks: K = 80
-// (two steps, the second half past K, zero-filled) and K = 336 (six steps:
-// the stages wrap around, the last step's chunks partly past K); with
-// M = 150, 128x128 tiles of two warpgroups, six stages of one chunk (the
-// second block's second warpgroup entirely past M). The
-// operands are small multiples of 1/4, exact in E4M3 and E5M2, so every sum
-// is exact and the results are equal, not just close.
+// sm_90a's warpgroup GEMMs compute the CPU lowering's results: FP8 GEMMs
+// with N = 200 (64- or 128-column tiles, a partial second one), M = 70 or
+// 150, and one of 150 x 260 (128x256 tiles). The operands are small
+// multiples of 1/4, exact in E4M3 and E5M2, so every sum is exact and the
+// results are equal, not just close.
+// - B stored k x n is staged through registers in two stages of two 32-byte
+//   chunks of k: K = 96 (two steps, the second half past K).
+// - B stored n x k is copied by cp.async into stages of dynamic shared
+//   memory, four chunks (128 bytes of k) a step: K = 80 (one step, mostly
+//   past K, zero-filled: three stages), K = 336 (three steps, the last
+//   partly past K: five stages) on 64x128 tiles and on 128x128 tiles of two
+//   warpgroups (M = 150, the second block's second warpgroup entirely past
+//   M); K = 1104 on 128x256 tiles (nine steps in four stages: they wrap
+//   around twice), which a GPU of one multiprocessor takes for 150 x 260.
 // RUN: qtrain-opt %s -qtrain-lower-to-cpu | %run_gpu_emulator > %t.cpu.raw
 // RUN: grep -v base@ %t.cpu.raw > %t.cpu
-// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a > %t.sm_90a.mlir
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" > %t.sm_90a.mlir
 // RUN: %run_gpu_emulator < %t.sm_90a.mlir | grep -v base@ > %t.sm_90a
 // RUN: diff %t.cpu %t.sm_90a
+// With the static 48 KiB of shared memory only, the cp.async kernels keep
+// k-steps of two chunks in four stages on 64x128 tiles (K = 336: six steps,
+// wrapping), of one chunk in six stages on 128x128 tiles (also for N =
+// 260): the same results.
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-shared-memory-bytes=49152" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.static
+// RUN: diff %t.cpu %t.static
 // Without 128-row tiles (the pipeline's wgmma-two-warpgroups=false), the
-// M = 150 GEMM runs on 64x128 tiles: the same results.
+// M = 150 GEMMs run on 64xN tiles: the same results.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a wgmma-two-warpgroups=false" \
 // RUN:   | %run_gpu_emulator | grep -v base@ > %t.one-warpgroup
 // RUN: diff %t.cpu %t.one-warpgroup
@@ -26,17 +36,23 @@
 // RUN:   qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=$chip | %run_gpu_emulator \
 // RUN:     | grep -v base@ > %t.$chip && diff %t.cpu %t.$chip || exit 1; done
 // RUN: FileCheck %s < %t.cpu.raw
-// All four GEMMs are warpgroup MMAs with N = 128 (n = 128 in the emulator
-// calls): two wgmmas a k-step through registers and for each 64x128
-// cp.async kernel, one for the 128x128 one.
-// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a \
+// The kernels, by default: four wgmmas a k-step in each cp.async kernel
+// (n = 128, and n = 256 for N = 260), two in the register one; dynamic
+// shared memory of three, five, five and four stages.
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" \
+// RUN:   --mlir-print-ir-before=emulate-gpu-launches-on-cpu \
 // RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu \
 // RUN:   2> %t.emulated.mlir > /dev/null
-// RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=WIDE
-// Three cp.async kernels, two waits each (in the loop and after it).
-// RUN: grep -c "func.call @qtrain_emulate_cp_async_wait(" %t.emulated.mlir | FileCheck %s --check-prefix=ASYNC
-// WIDE: {{^}}7{{$}}
-// ASYNC: {{^}}6{{$}}
+// RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=N128
+// RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c256_i64" %t.emulated.mlir | FileCheck %s --check-prefix=N256
+// RUN: grep -o "dynamic_shared_memory_size %c[0-9]*_i32" %t.emulated.mlir | FileCheck %s --check-prefix=DYNAMIC
+// N128: {{^}}14{{$}}
+// N256: {{^}}4{{$}}
+// DYNAMIC: dynamic_shared_memory_size %c73728_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c122880_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c163840_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c196608_i32
+// DYNAMIC-NOT: dynamic_shared_memory_size
 
 // Corners, as numpy computes them.
 // CHECK: sizes = [70, 200]
@@ -51,6 +67,9 @@
 // CHECK: sizes = [150, 200]
 // CHECK-NEXT: {{^\[\[}}190.875, -252.25, 333.125,
 // CHECK: , -124.562{{\]\]}}
+// CHECK: sizes = [150, 260]
+// CHECK-NEXT: {{^\[\[}}1104.25, -827.75, 620.062,
+// CHECK: , -622.562{{\]\]}}
 
 func.func private @printMemrefF32(memref<*xf32>)
 
@@ -64,6 +83,13 @@ func.func @print(%t: tensor<70x200xf32>) {
 func.func @print_tall(%t: tensor<150x200xf32>) {
   %m = bufferization.to_buffer %t : tensor<150x200xf32> to memref<150x200xf32>
   %u = memref.cast %m : memref<150x200xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  return
+}
+
+func.func @print_wide(%t: tensor<150x260xf32>) {
+  %m = bufferization.to_buffer %t : tensor<150x260xf32> to memref<150x260xf32>
+  %u = memref.cast %m : memref<150x260xf32> to memref<*xf32>
   call @printMemrefF32(%u) : (memref<*xf32>) -> ()
   return
 }
@@ -139,5 +165,17 @@ func.func @main() {
   call @print(%r2) : (tensor<70x200xf32>) -> ()
   %r3 = qtrain.qmatmul %qa3, %qb3 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E5M2> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<150x336xf8E4M3FN>, tensor<200x336xf8E5M2> -> tensor<150x200xf32>
   call @print_tall(%r3) : (tensor<150x200xf32>) -> ()
+  %c7 = arith.constant 7 : index
+  %c8 = arith.constant 8 : index
+  %c260 = arith.constant 260 : index
+  %c1104 = arith.constant 1104 : index
+  %a4 = call @pattern(%c7, %c150, %c1104) : (index, index, index) -> tensor<?x?xf32>
+  %b4 = call @pattern(%c8, %c260, %c1104) : (index, index, index) -> tensor<?x?xf32>
+  %a4s = tensor.cast %a4 : tensor<?x?xf32> to tensor<150x1104xf32>
+  %b4s = tensor.cast %b4 : tensor<?x?xf32> to tensor<260x1104xf32>
+  %qa4 = qtrain.quantize %a4s to float<f8E4M3FN> : tensor<150x1104xf32> -> tensor<150x1104xf8E4M3FN>
+  %qb4 = qtrain.quantize %b4s to float<f8E4M3FN> : tensor<260x1104xf32> -> tensor<260x1104xf8E4M3FN>
+  %r4 = qtrain.qmatmul %qa4, %qb4 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<150x1104xf8E4M3FN>, tensor<260x1104xf8E4M3FN> -> tensor<150x260xf32>
+  call @print_wide(%r4) : (tensor<150x260xf32>) -> ()
   return
 }
