@@ -48,6 +48,9 @@ static void buildKernelsPipeline(OpPassManager &pm,
                                   ? NumericsTarget::tensorCores
                                   : NumericsTarget::ampereTensorCores,
                               /*quantizedContractions=*/true);
+  // A kernel for each chain of elementwise ops (quantizers), not for each
+  // op.
+  pm.addPass(createFuseElementwiseKernelsPass());
   // Whole-tensor reductions (scales) as parallel partials, and nothing left
   // to run serially on the host.
   pm.addPass(createParallelizeReductionsPass());

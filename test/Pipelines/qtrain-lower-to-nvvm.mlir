@@ -13,20 +13,21 @@
 // on, nearest-even saturating E4M3FN/E5M2 conversions use the hardware's
 // cvt.rn.satfinite), and
 // host code that launches them (256 threads a block; the reciprocal of the
-// scale is a one-thread kernel of its own), each kernel named after its
+// scale, once a one-thread kernel of its own, is computed by each thread:
+// qtrain-fuse-elementwise-kernels), each kernel named after its
 // function, what it does and its place (qtrain-name-gpu-kernels). The PTX is for the
 // requested chip; qtrain-lower-to-nvvm-ptxas.mlir checks that ptxas takes it.
 
 // HOST:      llvm.func @quantize_gpu(
 // HOST:        gpu.launch_func @quantize_gpu_map_0::@quantize_gpu_map_0 blocks in (%{{.+}}) threads in (%[[T:[0-9]+]], %{{.+}})
-// HOST:        gpu.launch_func @quantize_gpu_map_1::@quantize_gpu_map_1 blocks in
+// HOST-NOT:    gpu.launch_func
 // HOST:      gpu.binary @quantize_gpu_map_0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx84">{{.*}}assembly = "
 // HOST:      llvm.func @quantize(
 // HOST:        llvm.call @quantize_gpu(
 
 // PTX:       .version 8.4
 // PTX:       .target sm_90a
-// PTX:       .entry quantize_gpu_map_{{[01]}}(
+// PTX:       .entry quantize_gpu_map_0(
 // PTX:       ld.global.b32
 // PTX:       cvt.rn.satfinite.e4m3x2.f32
 // PTX:       st.global.b8

@@ -109,9 +109,11 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
 /// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host
 /// code in the LLVM dialect that launches them through the `mgpu*` runtime
 /// entry points. The op semantics come from buildQTrainToLinalgPipeline,
-/// as on the CPU, so kernels compute the same bits. Each linalg op becomes
-/// a kernel over its parallel dimensions (one thread per output element;
-/// reductions loop in the thread), then upstream's NVVM pipeline lowers it.
+/// as on the CPU, so kernels compute the same bits. Chains of elementwise
+/// ops are fused (qtrain-fuse-elementwise-kernels); each linalg op then
+/// becomes a kernel over its parallel dimensions (one thread per output
+/// element; reductions loop in the thread), then upstream's NVVM pipeline
+/// lowers it.
 /// From sm_89 on, E4M3FN/E5M2 nearest-even saturating conversions use the
 /// hardware's `cvt.rn.satfinite` (convert-clamped-fp8-truncf-to-nvvm).
 /// Host code's buffers are CUDA managed memory (qtrain-gpu-host-buffers

@@ -57,6 +57,40 @@ def SplitSharedInitsPass : Pass<"qtrain-split-shared-inits"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def FuseElementwiseKernelsPass : Pass<"qtrain-fuse-elementwise-kernels"> {
+  let summary = "Fuse elementwise linalg.generic ops into consumers that read each element once";
+  let description = [{
+    On the GPU each `linalg.generic` becomes a kernel launch, and a
+    training step's quantizers (scale, round, saturate, dequantize) are
+    chains of elementwise ops: a launch and a pass over memory each. This
+    pass fuses an elementwise producer (all loops parallel, one use) into
+    its consumer, upstream's elementwise fusion, but only where every
+    iteration of the consumer reads a different element of it (the
+    operand's indexing map is a permutation of the consumer's loops):
+    elementwise consumers, and reductions over the whole operand (amax).
+    Consumers that reuse an element (contractions, broadcasts) keep reading
+    it from memory, so that a GEMM's operands are not recomputed for every
+    row or column and stay plain codes for the tensor-core kernels. Each
+    element is computed by the same operations as before: results are
+    bit-identical.
+
+    Example:
+    ```mlir
+    %s = linalg.generic {indexing_maps = [#id, #id], ...}
+           ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+      ... arith.mulf ...
+    } -> tensor<64xf32>
+    %q = linalg.generic {indexing_maps = [#id, #id], ...}
+           ins(%s : tensor<64xf32>) outs(%e2 : tensor<64xf8E4M3FN>) {
+      ... arith.truncf ...
+    } -> tensor<64xf8E4M3FN>
+    ```
+    becomes one `linalg.generic` reading `%x` whose body multiplies and
+    truncates.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
   let summary = "Collapse each outermost multi-dimensional scf.parallel into one dimension";
   let description = [{

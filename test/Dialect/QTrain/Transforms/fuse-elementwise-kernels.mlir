@@ -1,0 +1,214 @@
+// RUN: qtrain-opt %s -split-input-file -qtrain-fuse-elementwise-kernels | FileCheck %s
+
+#id = affine_map<(d0) -> (d0)>
+#scalar = affine_map<(d0) -> ()>
+
+// A chain of elementwise ops (scale, then round to E4M3FN) is one op.
+// CHECK-LABEL: func.func @chain
+// CHECK:         %[[Q:.+]] = linalg.generic
+// CHECK-SAME:      ins(%{{.+}} : tensor<64xf32>) outs(%{{.+}} : tensor<64xf8E4M3FN>)
+// CHECK:           arith.mulf
+// CHECK-NEXT:      arith.truncf
+// CHECK-NOT:     linalg.generic
+// CHECK:         return %[[Q]]
+func.func @chain(%x: tensor<64xf32>) -> tensor<64xf8E4M3FN> {
+  %c = arith.constant 2.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %c : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %e8 = tensor.empty() : tensor<64xf8E4M3FN>
+  %q = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%s : tensor<64xf32>) outs(%e8 : tensor<64xf8E4M3FN>) {
+  ^bb0(%in: f32, %out: f8E4M3FN):
+    %0 = arith.truncf %in : f32 to f8E4M3FN
+    linalg.yield %0 : f8E4M3FN
+  } -> tensor<64xf8E4M3FN>
+  return %q : tensor<64xf8E4M3FN>
+}
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+#scalar = affine_map<(d0) -> ()>
+#none = affine_map<() -> ()>
+
+// A scale computed from an amax (a scalar op) used by two elementwise ops:
+// each gets its own copy of the division, and the amax reduction stays.
+// CHECK-LABEL: func.func @scalar_producer
+// CHECK:         %[[AMAX:.+]] = linalg.generic {{.+}} iterator_types = ["reduction"]
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %[[AMAX]] : tensor<64xf32>, tensor<f32>)
+// CHECK:           arith.divf
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %[[AMAX]] : tensor<64xf32>, tensor<f32>)
+// CHECK:           arith.divf
+// CHECK:           arith.addf
+// CHECK-NOT:     linalg.generic
+func.func @scalar_producer(%x: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c448 = arith.constant 448.0 : f32
+  %e0 = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%zero : f32) outs(%e0 : tensor<f32>) -> tensor<f32>
+  %amax = linalg.generic {indexing_maps = [#id, #scalar], iterator_types = ["reduction"]}
+      ins(%x : tensor<64xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %a = math.absf %in : f32
+    %m = arith.maximumf %a, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<f32>
+  %scale = linalg.generic {indexing_maps = [#none, #none], iterator_types = []}
+      ins(%amax : tensor<f32>) outs(%e0 : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %d = arith.divf %c448, %in : f32
+    linalg.yield %d : f32
+  } -> tensor<f32>
+  %e = tensor.empty() : tensor<64xf32>
+  %y = linalg.generic {indexing_maps = [#id, #scalar, #id], iterator_types = ["parallel"]}
+      ins(%x, %scale : tensor<64xf32>, tensor<f32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %0 = arith.mulf %in, %s : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %z = linalg.generic {indexing_maps = [#id, #scalar, #id], iterator_types = ["parallel"]}
+      ins(%x, %scale : tensor<64xf32>, tensor<f32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %0 = arith.addf %in, %s : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  return %y, %z : tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+#scalar = affine_map<(d0) -> ()>
+
+// An elementwise producer with another use stays an op of its own (fused,
+// it would be computed twice); one that a reduction over all of it reads
+// once is fused into it (the amax of scaled values).
+// CHECK-LABEL: func.func @two_uses
+// CHECK:         %[[S:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<64xf32>)
+// CHECK:           arith.mulf
+// CHECK:         linalg.generic {{.+}} ins(%[[S]] : tensor<64xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%[[S]] : tensor<64xf32>)
+// CHECK-LABEL: func.func @into_reduction
+// CHECK:         linalg.generic {{.+}} iterator_types = ["reduction"]} ins(%{{.+}} : tensor<64xf32>)
+// CHECK:           arith.mulf
+// CHECK:           arith.maximumf
+// CHECK-NOT:     linalg.generic
+func.func @two_uses(%x: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32>) {
+  %c = arith.constant 2.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %c : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %a = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%s : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %c : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %b = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%s : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.subf %in, %c : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  return %a, %b : tensor<64xf32>, tensor<64xf32>
+}
+
+func.func @into_reduction(%x: tensor<64xf32>) -> tensor<f32> {
+  %c = arith.constant 2.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %c : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %e0 = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%zero : f32) outs(%e0 : tensor<f32>) -> tensor<f32>
+  %amax = linalg.generic {indexing_maps = [#id, #scalar], iterator_types = ["reduction"]}
+      ins(%s : tensor<64xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<f32>
+  return %amax : tensor<f32>
+}
+
+// -----
+
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d1)>
+#none = affine_map<() -> ()>
+
+// Contractions reuse their operands' elements: a rounded operand stays a
+// tensor of codes that the tensor-core kernels read, and a scalar operand
+// of the product is not folded into it either. A broadcast row (a bias)
+// is not fused into the elementwise op that reads it for every row.
+// CHECK-LABEL: func.func @contraction
+// CHECK:         %[[CODES:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<4x8xf32>) outs(%{{.+}} : tensor<4x8xf8E4M3FN>)
+// CHECK:         %[[SCALE:.+]] = linalg.generic {{.+}} iterator_types = []
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[CODES]], %{{.+}}, %[[SCALE]] :
+// CHECK-LABEL: func.func @broadcast
+// CHECK:         %[[ROW:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<8xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}}, %[[ROW]] : tensor<4x8xf32>, tensor<8xf32>)
+func.func @contraction(%x: tensor<4x8xf32>, %w: tensor<8x2xf8E4M3FN>, %s: tensor<f32>) -> tensor<4x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e8 = tensor.empty() : tensor<4x8xf8E4M3FN>
+  %q = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%e8 : tensor<4x8xf8E4M3FN>) {
+  ^bb0(%in: f32, %out: f8E4M3FN):
+    %0 = arith.truncf %in : f32 to f8E4M3FN
+    linalg.yield %0 : f8E4M3FN
+  } -> tensor<4x8xf8E4M3FN>
+  %e0 = tensor.empty() : tensor<f32>
+  %scale = linalg.generic {indexing_maps = [#none, #none], iterator_types = []}
+      ins(%s : tensor<f32>) outs(%e0 : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<f32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x2xf32>) -> tensor<4x2xf32>
+  %y = linalg.generic {indexing_maps = [#a, #b, affine_map<(m, n, k) -> ()>, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%q, %w, %scale : tensor<4x8xf8E4M3FN>, tensor<8x2xf8E4M3FN>, tensor<f32>) outs(%init : tensor<4x2xf32>) {
+  ^bb0(%p: f8E4M3FN, %r: f8E4M3FN, %t: f32, %acc: f32):
+    %0 = arith.extf %p : f8E4M3FN to f32
+    %1 = arith.extf %r : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.mulf %2, %t : f32
+    %4 = arith.addf %acc, %3 : f32
+    linalg.yield %4 : f32
+  } -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
+func.func @broadcast(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> {
+  %e1 = tensor.empty() : tensor<8xf32>
+  %row = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%b : tensor<8xf32>) outs(%e1 : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.exp %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<8xf32>
+  %e = tensor.empty() : tensor<4x8xf32>
+  %y = linalg.generic {indexing_maps = [#id2, #row, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x, %row : tensor<4x8xf32>, tensor<8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%in: f32, %r: f32, %out: f32):
+    %0 = arith.addf %in, %r : f32
+    linalg.yield %0 : f32
+  } -> tensor<4x8xf32>
+  return %y : tensor<4x8xf32>
+}
