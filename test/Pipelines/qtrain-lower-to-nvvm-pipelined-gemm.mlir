@@ -16,12 +16,12 @@
 // RUN:   for f in %t.${c%%:*}.*.ptx; do \
 // RUN:     %ptxas -arch=${c#*:} $f -o ${f%.ptx}.cubin 2>&1 || exit 1; done; done \
 // RUN:   | count 0
-// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.tall_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-TALL %}
-// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.short_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-SHORT %}
-// RUN: %if nvdisasm %{ %nvdisasm %t.sm89.tall_gpu_mma_1.cubin | FileCheck %s --check-prefix=SASS89 %}
-// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.large_gpu_wgmma_1.cubin | FileCheck %s --check-prefix=SASS-LARGE %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.tall_gpu_wgmma_0.cubin | FileCheck %s --check-prefix=SASS-TALL %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.short_gpu_wgmma_0.cubin | FileCheck %s --check-prefix=SASS-SHORT %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm89.tall_gpu_mma_0.cubin | FileCheck %s --check-prefix=SASS89 %}
+// RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.large_gpu_wgmma_0.cubin | FileCheck %s --check-prefix=SASS-LARGE %}
 // The 128x256 kernel's 128 accumulators a thread fit without spilling.
-// RUN: %ptxas -v -arch=sm_90a %t.sm90a.large_gpu_wgmma_1.ptx -o /dev/null 2>&1 \
+// RUN: %ptxas -v -arch=sm_90a %t.sm90a.large_gpu_wgmma_0.ptx -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=REGISTERS
 
 // GEMMs whose operands' k is contiguous, K a multiple of 16 bytes, take the
@@ -54,7 +54,7 @@
 // SASS-LARGE-DAG: LDGSTS.E.BYPASS.128
 // SASS-LARGE-DAG: QGMMA.64x256x32.F32.E4M3.E4M3
 // SASS-LARGE-DAG: WARPGROUP.DEPBAR.LE
-// REGISTERS: Compiling entry function 'large_gpu_wgmma_1' for 'sm_90a'
+// REGISTERS: Compiling entry function 'large_gpu_wgmma_0' for 'sm_90a'
 // REGISTERS: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 
 func.func @tall(%a: tensor<256x256xf8E4M3FN>, %b: tensor<256x256xf8E5M2>, %s: tensor<f32>) -> tensor<256x256xf32> {

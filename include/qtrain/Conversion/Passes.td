@@ -154,7 +154,10 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     barrier a step; warps read their fragments from there by
     `ldmatrix.x4`. The
     accumulators start at zero; the output's prior values are added after
-    the loop. `qtrain-lower-to-nvvm` runs it after bufferization;
+    the loop, unless a fill of zeros initializes the output for this
+    contraction alone: then the sums are stored and the fill erased (one
+    launch and one pass over the output fewer). `qtrain-lower-to-nvvm`
+    runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
     `ampere-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
     in the forms it matches. Contractions in device code
@@ -218,7 +221,8 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     128 where N allows, else 64.
 
     The accumulators start at zero and the output's prior values are added
-    after the loop. Accumulation as for mma.sync: f32 in the tensor cores'
+    after the loop (stored, the fill erased, where zeros fill the output
+    for this contraction alone, as for mma.sync). Accumulation as for mma.sync: f32 in the tensor cores'
     order for float operands, wrapping i32 for int8. `qtrain-lower-to-nvvm`
     uses it for `chip=sm_90a`.
 

@@ -308,7 +308,7 @@ struct ConvertLowPrecisionMatmulToMMASyncPass
          collectTensorCoreContractions(getOperation())) {
       ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
       MMAKernelBuilder(contraction, b).build();
-      contraction.op.erase();
+      contraction.erase();
     }
   }
 };

@@ -360,7 +360,7 @@ struct ConvertLowPrecisionMatmulToWGMMAPass
       WGMMAKernelBuilder(contraction, b,
                          {twoWarpgroups, sharedMemoryBytes, multiprocessors})
           .build();
-      contraction.op.erase();
+      contraction.erase();
     }
   }
 };

@@ -194,6 +194,35 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
   return TensorCoreContraction{op, *dims, x->element, y->element, isFloat};
 }
 
+/// The fill of zeros (+0.0 for floats) of `op`'s output buffer that only
+/// `op` reads: a fresh allocation (host or GPU), filled in `op`'s block
+/// before it, used
+/// by nothing else before `op` (no view of it either) nor elsewhere.
+static linalg::FillOp zeroInitOf(linalg::GenericOp op) {
+  Value out = op.getDpsInits()[0];
+  if (!isa_and_present<memref::AllocOp, gpu::AllocOp>(out.getDefiningOp()))
+    return {};
+  linalg::FillOp fill;
+  for (Operation *user : out.getUsers()) {
+    if (user == op)
+      continue;
+    auto userFill = dyn_cast<linalg::FillOp>(user);
+    if (userFill && !fill && userFill->getBlock() == op->getBlock() &&
+        userFill->isBeforeInBlock(op)) {
+      fill = userFill;
+      continue;
+    }
+    if (user->getBlock() != op->getBlock() || !op->isBeforeInBlock(user))
+      return {};
+  }
+  if (!fill)
+    return {};
+  Value value = fill.getInputs()[0];
+  if (!matchPattern(value, m_PosZeroFloat()) && !matchPattern(value, m_Zero()))
+    return {};
+  return fill;
+}
+
 SmallVector<TensorCoreContraction>
 mlir::qtrain::collectTensorCoreContractions(Operation *root) {
   SmallVector<TensorCoreContraction> contractions;
@@ -203,8 +232,10 @@ mlir::qtrain::collectTensorCoreContractions(Operation *root) {
         op->getParentOfType<gpu::GPUModuleOp>())
       return;
     if (FailureOr<TensorCoreContraction> match = matchTensorCoreContraction(op);
-        succeeded(match))
+        succeeded(match)) {
+      match->zeroInit = zeroInitOf(op);
       contractions.push_back(*match);
+    }
   });
   return contractions;
 }
@@ -720,6 +751,10 @@ void TensorCoreKernelBuilder::accumulateOutput(
     b.setInsertionPointToStart(ifOp.thenBlock());
     SmallVector<Value> indices =
         operandIndices(2, loopValues(row, col, Value()));
+    if (c.zeroInit) {
+      memref::StoreOp::create(b, value, out, indices);
+      continue;
+    }
     Value prior = memref::LoadOp::create(b, out, indices);
     Value sum = c.isFloat ? arith::AddFOp::create(b, prior, value).getResult()
                           : arith::AddIOp::create(b, prior, value).getResult();

@@ -39,6 +39,18 @@ struct TensorCoreContraction {
   linalg::ContractionDimensions dims;
   MMAElement lhs, rhs;
   bool isFloat; // f32 accumulation, else i32
+  /// The fill of zeros that initializes the output for this contraction
+  /// alone, if any: the kernel then stores its sums instead of adding them
+  /// to the output's elements, and the fill goes (a launch and a pass over
+  /// the output fewer).
+  linalg::FillOp zeroInit;
+
+  /// Erases the contraction and its zero fill, which a kernel replaced.
+  void erase() {
+    op.erase();
+    if (zeroInit)
+      zeroInit.erase();
+  }
 
   /// Operand elements in a 32-bit register: 4 of 8 bits, 2 of 16, 1 of
   /// tf32.
@@ -150,8 +162,8 @@ protected:
   /// (accumulateOutput): loaded before the loop over K, the output's
   /// positions, bounds and values would hold registers throughout it.
   SmallVector<Value> zeroAccumulators(int64_t count);
-  /// Adds `values` to the output elements at (row, col) positions, skipping
-  /// positions outside it.
+  /// Adds `values` to the output elements at (row, col) positions (stores
+  /// them where the output is a zero fill), skipping positions outside it.
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
                         ArrayRef<Value> values);
 

@@ -409,3 +409,31 @@ func.func @f16_not_mma(%a: memref<16x32xf16>, %b8: memref<32x8xf8E4M3FN>, %b: me
   }
   return
 }
+
+// -----
+
+// An output that a fill of zeros initializes for this contraction alone is
+// stored, not added to: the fill goes, and the kernel reads no output.
+// CHECK-LABEL: func.func @zero_init
+// CHECK-NOT:     linalg.fill
+// CHECK:         gpu.launch
+// CHECK-NOT:       memref.load %{{.+}} : memref<64x64xf32>
+// CHECK:           memref.store %{{.+}} : memref<64x64xf32>
+// CHECK:         call @consume(%{{.+}}) : (memref<64x64xf32>) -> ()
+func.func private @consume(memref<64x64xf32>)
+func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x64xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x64xf32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<64x128xf8E4M3FN>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  call @consume(%c) : (memref<64x64xf32>) -> ()
+  return
+}
