@@ -263,10 +263,12 @@ void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t &tileM) {
   auto stagesFitting = [&](int64_t tileN, int64_t chunks) {
     return sharedMemoryBytes / ((tileM + tileN) * kChunkBytes * chunks);
   };
+  auto tiles = [&](int64_t tileN) {
+    return int64_t(llvm::divideCeil(*m, tileM) * llvm::divideCeil(*n, tileN));
+  };
   if (m && n && *n >= 256 &&
       stagesFitting(256, kMaxAsyncChunks) >= kMinAsyncStages &&
-      llvm::divideCeil(*m, tileM) * llvm::divideCeil(*n, 256) >=
-          multiprocessors)
+      tiles(256) >= multiprocessors)
     tileN = 256;
   // The most wgmmas a barrier that leave enough stages (the pass makes
   // sure one chunk does).
@@ -274,10 +276,11 @@ void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t &tileM) {
   while (chunks > 1 && stagesFitting(tileN, chunks) < kMinAsyncStages)
     chunks /= 2;
   stages = std::min(stagesFitting(tileN, chunks), kMaxAsyncStages);
-  // Stages beyond the k-steps + 2 would only copy zeros.
+  // Stages beyond the k-steps + 2 would only copy zeros; three at least,
+  // one step of copies ahead (K = 0 too).
   if (std::optional<int64_t> k = staticSize(c.dims.k))
-    stages =
-        std::min<int64_t>(stages, llvm::divideCeil(*k, chunks * tileK) + 2);
+    stages = std::clamp<int64_t>(llvm::divideCeil(*k, chunks * tileK) + 2, 3,
+                                 stages);
 }
 
 void WGMMAKernelBuilder::build() {

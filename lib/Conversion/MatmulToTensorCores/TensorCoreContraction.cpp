@@ -191,7 +191,8 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
   // sum and the yield.
   if (body.getOperations().size() != x->numOps + y->numOps + 3)
     return failure();
-  return TensorCoreContraction{op, *dims, x->element, y->element, isFloat};
+  return TensorCoreContraction{op,         *dims,   x->element,
+                               y->element, isFloat, /*zeroInit=*/{}};
 }
 
 /// The fill of zeros (+0.0 for floats) of `op`'s output buffer that only

@@ -498,3 +498,23 @@ func.func @negative_zero(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN
   call @consume(%c) : (memref<64x64xf32>) -> ()
   return
 }
+
+// -----
+
+// K = 0 (static): no k-step, yet the pipeline keeps three stages of 16
+// KiB (one step of copies ahead: the loop, folded away here, waits for all
+// but ahead - 1 = 0 groups, not -1).
+// CHECK-LABEL: func.func @empty_k
+// CHECK:         gpu.launch {{.+}} workgroup(%{{.+}} : memref<12288xi32, #gpu.address_space<workgroup>>)
+func.func @empty_k(%a: memref<64x0xf8E4M3FN>, %b: memref<64x0xf8E4M3FN>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x0xf8E4M3FN>, memref<64x0xf8E4M3FN>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
