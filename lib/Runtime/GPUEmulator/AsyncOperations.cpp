@@ -34,12 +34,14 @@
 #include <utility>
 #include <vector>
 
-namespace {
+using qtrain::emulator::fail;
 
-[[noreturn]] void fail(const char *message) {
+void qtrain::emulator::fail(const char *message) {
   std::fprintf(stderr, "qtrain GPU emulator: %s\n", message);
   std::abort();
 }
+
+namespace {
 
 /// One thread's operations of one kind: those in the groups it committed,
 /// oldest first, and those it has not committed yet.

@@ -1,8 +1,8 @@
-//===- AsyncOperations.h - the emulator's asynchronous operations -*- C++
-//-*-===//
+//===- AsyncOperations.h - The emulator's asynchronous ops -----*- C++ -*-===//
 //
 // What the wgmma emulation tells the tracking of asynchronous operations
-// (AsyncOperations.cpp): the shared memory a warpgroup MMA reads.
+// (AsyncOperations.cpp): the shared memory a warpgroup MMA reads; and how
+// the emulator library stops a program.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +17,10 @@ namespace qtrain::emulator {
 /// shared memory (absolute addresses) until a wgmma.wait_group completes
 /// it: no cp.async may write them before.
 void readByWGMMA(int64_t begin, int64_t end);
+
+/// Reports `message` ("qtrain GPU emulator: ...") and aborts: what a GPU
+/// would fault on, compute wrongly or hang at.
+[[noreturn]] void fail(const char *message);
 
 } // namespace qtrain::emulator
 

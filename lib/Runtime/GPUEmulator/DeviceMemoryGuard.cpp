@@ -17,6 +17,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "AsyncOperations.h"
+
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -39,9 +41,10 @@ std::map<uintptr_t, Buffer> &gpuBuffers() {
 }
 
 [[noreturn]] void fail(const char *message, int64_t address) {
-  std::fprintf(stderr, "qtrain GPU emulator: %s (%#lx)\n", message,
-               static_cast<unsigned long>(address));
-  std::abort();
+  char text[256];
+  std::snprintf(text, sizeof(text), "%s (%#lx)", message,
+                static_cast<unsigned long>(address));
+  qtrain::emulator::fail(text);
 }
 
 struct sigaction previousHandler;

@@ -36,12 +36,9 @@ using llvm::APInt;
 extern "C" int omp_get_thread_num();
 extern "C" int omp_get_num_threads();
 
-namespace {
+using qtrain::emulator::fail;
 
-[[noreturn]] void fail(const char *message) {
-  std::fprintf(stderr, "qtrain GPU emulator: %s\n", message);
-  std::abort();
-}
+namespace {
 
 /// Word `i` of row `row` (a thread of the block) of the scratch rows.
 int32_t &scratchWord(StridedMemRefType<int32_t, 2> *scratch, int64_t row,
