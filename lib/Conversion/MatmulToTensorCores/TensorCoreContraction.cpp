@@ -191,14 +191,13 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
   // sum and the yield.
   if (body.getOperations().size() != x->numOps + y->numOps + 3)
     return failure();
-  return TensorCoreContraction{op,         *dims,   x->element,
-                               y->element, isFloat, /*zeroInit=*/{}};
+  return TensorCoreContraction{op, *dims, x->element, y->element, isFloat};
 }
 
 /// The fill of zeros (+0.0 for floats) of `op`'s output buffer that only
 /// `op` reads: a fresh allocation (host or GPU), filled in `op`'s block
-/// before it, used
-/// by nothing else before `op` (no view of it either) nor elsewhere.
+/// before it, used by nothing else before `op` (no view of it either) nor
+/// outside that block.
 static linalg::FillOp zeroInitOf(linalg::GenericOp op) {
   Value out = op.getDpsInits()[0];
   if (!isa_and_present<memref::AllocOp, gpu::AllocOp>(out.getDefiningOp()))

@@ -43,7 +43,7 @@ struct TensorCoreContraction {
   /// alone, if any: the kernel then stores its sums instead of adding them
   /// to the output's elements, and the fill goes (a launch and a pass over
   /// the output fewer).
-  linalg::FillOp zeroInit;
+  linalg::FillOp zeroInit = {};
 
   /// Erases the contraction and its zero fill, which a kernel replaced.
   void erase() {
