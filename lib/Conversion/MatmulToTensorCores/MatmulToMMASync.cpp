@@ -276,12 +276,11 @@ void MMAKernelBuilder::build() {
       kBlockM, kBlockN, kThreads,
       stagingType(kBlockM, kBlockN, copyAsync ? kAsyncStages : kStages));
   Value tid = launch.getThreadIds().x;
-  gpu::KernelDim3 blockIds = launch.getBlockIds();
   lane = arith::RemUIOp::create(b, tid, index(32));
   Value warp = arith::DivUIOp::create(b, tid, index(32));
   g = arith::DivUIOp::create(b, lane, index(4));
   t = arith::RemUIOp::create(b, lane, index(4));
-  Value mBlock = mul(blockIds.y, kBlockM), nBlock = mul(blockIds.x, kBlockN);
+  Value mBlock = tileRow, nBlock = tileColumn;
   // The warp's tile in the block's, and in the output.
   mInBlock = mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM);
   nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);

@@ -299,14 +299,13 @@ void WGMMAKernelBuilder::build() {
   MemRefType staging = stagingType(tileM, tileN, stages * chunks);
   gpu::LaunchOp launch = beginKernel(tileM, tileN, threads, staging);
   Value tid = launch.getThreadIds().x;
-  gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value warpgroup = arith::DivUIOp::create(b, tid, index(kWarpgroupThreads));
   Value warp = arith::RemUIOp::create(
       b, arith::DivUIOp::create(b, tid, index(32)), index(4));
   Value lane = arith::RemUIOp::create(b, tid, index(32));
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t = arith::RemUIOp::create(b, lane, index(4));
-  Value mBlock = mul(blockIds.y, tileM), nBlock = mul(blockIds.x, tileN);
+  Value mBlock = tileRow, nBlock = tileColumn;
   beginStaging(tid, mBlock, nBlock, tileM, tileN, threads);
 
   Type accType = c.isFloat ? Type(b.getF32Type()) : Type(b.getI32Type());

@@ -784,15 +784,30 @@ gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
   int64_t stagingBytes =
       staging.getNumElements() * staging.getElementTypeBitWidth() / 8;
   bool dynamicShared = stagingBytes > kStaticSharedBytes;
+  // Outside the launch, folded where the sizes are static (the kernel
+  // then divides by constants), unlike the launch's grid arguments.
+  Value tilesN = blocks(sizeN, tileN), tilesM = blocks(sizeM, tileM);
   auto launch = gpu::LaunchOp::create(
-      b, blocks(sizeN, tileN), blocks(sizeM, tileM), sizeBatch, index(threads),
-      index(1), index(1),
+      b, tilesN, tilesM, sizeBatch, index(threads), index(1), index(1),
       dynamicShared ? arith::ConstantIntOp::create(b, stagingBytes, 32)
                     : Value(),
       /*asyncTokenType=*/Type(), /*asyncDependencies=*/ValueRange(),
       dynamicShared ? TypeRange() : TypeRange(staging));
   b.setInsertionPointToStart(&launch.getBody().front());
   batchIndex = launch.getBlockIds().z;
+  // Block p of the x-y grid (nx columns, my rows of tiles): group
+  // p / (G nx) of G rows of tiles (fewer in the last), q = p % (G nx) in
+  // it, tile (first + q % rows, q / rows).
+  gpu::KernelDim3 ids = launch.getBlockIds();
+  Value block = add(arith::MulIOp::create(b, ids.y, tilesN), ids.x);
+  Value groupTiles = mul(tilesN, kTileGroupRows);
+  Value first =
+      mul(arith::DivUIOp::create(b, block, groupTiles), kTileGroupRows);
+  Value rows = arith::MinUIOp::create(
+      b, arith::SubIOp::create(b, tilesM, first), index(kTileGroupRows));
+  Value inGroup = arith::RemUIOp::create(b, block, groupTiles);
+  tileRow = mul(add(first, arith::RemUIOp::create(b, inGroup, rows)), tileM);
+  tileColumn = mul(arith::DivUIOp::create(b, inGroup, rows), tileN);
   if (!dynamicShared) {
     stagingBuffer = launch.getWorkgroupAttributions()[0];
     return launch;

@@ -21,6 +21,9 @@ namespace mlir::qtrain {
 /// shared memory, sm_80 on).
 constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
+/// Rows of output tiles that consecutive blocks take column by column.
+constexpr int64_t kTileGroupRows = 8;
+
 /// The element type a tensor-core MMA reads an operand as.
 enum class MMAElement { e4m3, e5m2, s8, u8, f16, bf16, tf32 };
 
@@ -90,6 +93,11 @@ protected:
   /// start of the launch body, `stagingBuffer` a buffer of type `staging`
   /// in shared memory: a workgroup buffer within the 48 KiB of static
   /// shared memory, else a view of the block's dynamic shared memory.
+  /// `tileRow` and `tileColumn` are the block's output tile's first row
+  /// and column: blocks, numbered x fastest, take the tiles in groups of
+  /// kTileGroupRows rows of tiles, down each column of the group before
+  /// the next, so that the blocks running at once share rows of A and
+  /// columns of B in L2 (rather than sweeping all of B for each row).
   gpu::LaunchOp beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
                             MemRefType staging);
   void endKernel() { gpu::TerminatorOp::create(b); }
@@ -181,9 +189,9 @@ protected:
 
   TensorCoreContraction c;
   ImplicitLocOpBuilder &b;
-  // GEMM sizes (read before the launch), the block's batch index and its
-  // staging buffer.
-  Value sizeM, sizeN, sizeK, batchIndex, stagingBuffer;
+  // GEMM sizes (read before the launch), the block's batch index, output
+  // tile and staging buffer.
+  Value sizeM, sizeN, sizeK, batchIndex, tileRow, tileColumn, stagingBuffer;
 
 private:
   /// The chunk (16 bytes) of row `row`, k half `half` of a staged tile.

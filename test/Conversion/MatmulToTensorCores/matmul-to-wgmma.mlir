@@ -23,7 +23,7 @@
 // CHECK-LABEL: func.func @fp8_nt
 // CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 1024 : i64
 // CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c81920_i32 {
-// CHECK-NEXT:      %[[DYNAMIC:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK:           %[[DYNAMIC:.+]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
 // CHECK-NEXT:      %[[SMEM:.+]] = memref.view %[[DYNAMIC]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<20480xi32, #gpu.address_space<workgroup>>
 // CHECK:           memref.extract_aligned_pointer_as_index %[[SMEM]]
 // CHECK-COUNT-8:   nvvm.cp.async.shared.global
@@ -276,6 +276,12 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // 768 rows (12 KiB), four stages of four (192 KiB); three copies a chunk.
 // CHECK-LABEL: func.func @fp8_wide_tiles
 // CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c11, %{{.+}} = %c12, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c196608_i32
+// Consecutive blocks take the tiles in groups of eight rows of tiles (88
+// tiles, the last group four rows), down each column of tiles in turn.
+// CHECK:           %[[GROUP:.+]] = arith.divui %{{.+}}, %c88 : index
+// CHECK-NEXT:      %[[FIRST:.+]] = arith.muli %[[GROUP]], %c8 : index
+// CHECK-NEXT:      %[[LEFT:.+]] = arith.subi %c12, %[[FIRST]] : index
+// CHECK-NEXT:      %[[ROWS:.+]] = arith.minui %[[LEFT]], %c8 : index
 // CHECK-COUNT-12:  nvvm.cp.async.shared.global
 // CHECK-NEXT:      nvvm.cp.async.commit.group
 // CHECK:           scf.for %{{.+}} = %c0 to %c256 step %c128
