@@ -21,6 +21,11 @@
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm89.tall_gpu_mma_0.cubin | FileCheck %s --check-prefix=SASS89 %}
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.large_gpu_wgmma_0.cubin | FileCheck %s --check-prefix=SASS-LARGE %}
 // The 128x256 kernel's 128 accumulators a thread fit without spilling.
+// It reads global memory by cp.async only (its output is a fill of zeros,
+// stored, not added to) and stores its sums in 64 pairs of columns.
+// RUN: not grep -q "ld.global" %t.sm90a.large_gpu_wgmma_0.ptx
+// RUN: grep -c "st.global.v2.b32" %t.sm90a.large_gpu_wgmma_0.ptx | FileCheck %s --check-prefix=PAIRS
+// PAIRS: {{^}}64{{$}}
 // RUN: %ptxas -v -arch=sm_90a %t.sm90a.large_gpu_wgmma_0.ptx -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=REGISTERS
 

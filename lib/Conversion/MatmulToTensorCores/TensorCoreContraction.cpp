@@ -477,7 +477,8 @@ TensorCoreKernelBuilder::stagedRows() {
 
 bool TensorCoreKernelBuilder::lastIndexIs(unsigned operand, unsigned dim,
                                           int64_t multiple) {
-  auto type = cast<MemRefType>(c.op.getDpsInputs()[operand].getType());
+  // Operands in order: A, B, then the output.
+  auto type = cast<MemRefType>(c.op->getOperand(operand).getType());
   if (!type.getLayout().isIdentity() || type.getRank() == 0 ||
       ShapedType::isDynamic(type.getShape().back()) ||
       type.getShape().back() % multiple != 0)
@@ -743,22 +744,38 @@ SmallVector<Value> TensorCoreKernelBuilder::zeroAccumulators(int64_t count) {
 void TensorCoreKernelBuilder::accumulateOutput(
     ArrayRef<std::pair<Value, Value>> positions, ArrayRef<Value> values) {
   Value out = c.op.getDpsInits()[0];
-  for (auto [position, value] : llvm::zip_equal(positions, values)) {
-    auto [row, col] = position;
+  Type element = cast<MemRefType>(out.getType()).getElementType();
+  // Where n is the output's contiguous last index and N even, each even
+  // column and the next are one aligned 8-byte access (the fragments hold
+  // them in consecutive registers), both in range or both out.
+  bool pairs = c.dims.n.size() == 1 && lastIndexIs(2, c.dims.n[0], 2);
+  auto pairType = VectorType::get({2}, element);
+  for (size_t i = 0; i < positions.size(); i += pairs ? 2 : 1) {
+    auto [row, col] = positions[i];
     Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
     auto ifOp = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     SmallVector<Value> indices =
         operandIndices(2, loopValues(row, col, Value()));
-    if (c.zeroInit) {
-      memref::StoreOp::create(b, value, out, indices);
-      continue;
+    Value sum =
+        pairs ? vector::FromElementsOp::create(b, pairType, values.slice(i, 2))
+                    .getResult()
+              : values[i];
+    if (!c.zeroInit) {
+      Value prior = pairs ? vector::LoadOp::create(b, pairType, out, indices,
+                                                   /*nontemporal=*/false,
+                                                   llvm::MaybeAlign(8))
+                                .getResult()
+                          : memref::LoadOp::create(b, out, indices).getResult();
+      sum = c.isFloat ? arith::AddFOp::create(b, prior, sum).getResult()
+                      : arith::AddIOp::create(b, prior, sum).getResult();
     }
-    Value prior = memref::LoadOp::create(b, out, indices);
-    Value sum = c.isFloat ? arith::AddFOp::create(b, prior, value).getResult()
-                          : arith::AddIOp::create(b, prior, value).getResult();
-    memref::StoreOp::create(b, sum, out, indices);
+    if (pairs)
+      vector::StoreOp::create(b, sum, out, indices, /*nontemporal=*/false,
+                              llvm::MaybeAlign(8));
+    else
+      memref::StoreOp::create(b, sum, out, indices);
   }
 }
 

@@ -172,6 +172,9 @@ protected:
   SmallVector<Value> zeroAccumulators(int64_t count);
   /// Adds `values` to the output elements at (row, col) positions (stores
   /// them where the output is a zero fill), skipping positions outside it.
+  /// Positions come in pairs of adjacent columns, the first even (both
+  /// kernels' accumulator fragments), which become 8-byte accesses where
+  /// the output allows.
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
                         ArrayRef<Value> values);
 
@@ -204,9 +207,9 @@ private:
   };
   /// This thread's rows, A's then B's.
   SmallVector<StagedRow> stagedRows();
-  /// Whether `operand`'s contiguous last index is exactly loop `dim`, the
-  /// only one of its indices that reads it, and its static extent a
-  /// multiple of `multiple` elements.
+  /// Whether `operand`'s (A, B or the output) contiguous last index is
+  /// exactly loop `dim`, the only one of its indices that reads it, and
+  /// its static extent a multiple of `multiple` elements.
   bool lastIndexIs(unsigned operand, unsigned dim, int64_t multiple);
   bool rowsCopyWhole(unsigned operand);
   /// Whether `operand`'s m (A) or n (B) is its contiguous last index, so

@@ -29,10 +29,11 @@
 // CHECK-COUNT-8:     llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"
 // CHECK:             scf.yield
 // CHECK:           nvvm.cp.async.wait.group 0
-// CHECK:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
-// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[PRIOR]], %{{.+}} : f32
-// CHECK-NEXT:      memref.store %[[SUM]], %{{.+}} : memref<64x96xf32>
-// CHECK-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK:           %[[PAIR:.+]] = vector.from_elements %{{.+}}, %{{.+}} : vector<2xf32>
+// CHECK-NEXT:      %[[PRIOR:.+]] = vector.load %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
+// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[PRIOR]], %[[PAIR]] : vector<2xf32>
+// CHECK-NEXT:      vector.store %[[SUM]], %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
+// CHECK-COUNT-15:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
@@ -97,10 +98,11 @@ func.func @fp8_nt(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %c: me
 // CHECK-NEXT:        {{^ *}}}{{$}}
 // CHECK-NEXT:        gpu.barrier
 // CHECK-NEXT:        scf.yield
-// CHECK:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
-// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[PRIOR]], %{{.+}} : f32
-// CHECK-NEXT:      memref.store %[[SUM]], %{{.+}} : memref<64x96xf32>
-// CHECK-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK:           %[[PAIR:.+]] = vector.from_elements %{{.+}}, %{{.+}} : vector<2xf32>
+// CHECK-NEXT:      %[[PRIOR:.+]] = vector.load %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
+// CHECK-NEXT:      %[[SUM:.+]] = arith.addf %[[PRIOR]], %[[PAIR]] : vector<2xf32>
+// CHECK-NEXT:      vector.store %[[SUM]], %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
+// CHECK-COUNT-15:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 // CHECK:           gpu.terminator
 // CHECK-NOT:     linalg.generic
 func.func @fp8_nt_odd_k(%a: memref<64x40xf8E4M3FN>, %b: memref<96x40xf8E5M2>, %c: memref<64x96xf32>) {
@@ -417,8 +419,8 @@ func.func @f16_not_mma(%a: memref<16x32xf16>, %b8: memref<32x8xf8E4M3FN>, %b: me
 // CHECK-LABEL: func.func @zero_init
 // CHECK-NOT:     linalg.fill
 // CHECK:         gpu.launch
-// CHECK-NOT:       memref.load %{{.+}} : memref<64x64xf32>
-// CHECK:           memref.store %{{.+}} : memref<64x64xf32>
+// CHECK-NOT:       vector.load %{{.+}} : memref<64x64xf32>
+// CHECK:           vector.store %{{.+}} : memref<64x64xf32>, vector<2xf32>
 // CHECK:         call @consume(%{{.+}}) : (memref<64x64xf32>) -> ()
 func.func private @consume(memref<64x64xf32>)
 func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {

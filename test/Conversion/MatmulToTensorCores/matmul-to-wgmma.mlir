@@ -44,7 +44,7 @@
 // CHECK-NEXT:        nvvm.cp.async.commit.group
 // CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 1
 // CHECK-NEXT:        scf.yield
-// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK-COUNT-16:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 // With 48 KiB of shared memory (shared-memory-bytes=49152), a block's
 // static shared memory: k-steps of two 32-byte chunks (two m64n64k32
 // wgmmas) in six stages of 2 x 4 KiB (i32 words). The no-swizzle
@@ -110,10 +110,11 @@
 // STATIC:           nvvm.wgmma.wait.group.sync.aligned 0
 // STATIC-NEXT:      nvvm.cp.async.wait.group 0
 // STATIC-NEXT:      %[[SUM0:.+]] = llvm.extractvalue %[[ACC_OUT]][0]
-// STATIC:           %[[PRIOR:.+]] = memref.load %{{.+}} : memref<64x96xf32>
-// STATIC-NEXT:      %[[TOTAL:.+]] = arith.addf %[[PRIOR]], %[[SUM0]] : f32
-// STATIC-NEXT:      memref.store %[[TOTAL]], %{{.+}} : memref<64x96xf32>
-// STATIC-COUNT-31:  memref.store %{{.+}} : memref<64x96xf32>
+// STATIC:           %[[PAIR:.+]] = vector.from_elements %[[SUM0]], %{{.+}} : vector<2xf32>
+// STATIC-NEXT:      %[[PRIOR:.+]] = vector.load %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
+// STATIC-NEXT:      %[[TOTAL:.+]] = arith.addf %[[PRIOR]], %[[PAIR]] : vector<2xf32>
+// STATIC-NEXT:      vector.store %[[TOTAL]], %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
+// STATIC-COUNT-15:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 // STATIC-NOT:     linalg.generic
 func.func @fp8_nt(%a: memref<64x384xf8E4M3FN>, %b: memref<96x384xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
@@ -163,7 +164,7 @@ func.func @fp8_nt(%a: memref<64x384xf8E4M3FN>, %b: memref<96x384xf8E5M2>, %c: me
 // CHECK-NEXT:        nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK-NEXT:        gpu.barrier
 // CHECK-NEXT:        scf.yield %[[D1]]
-// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x96xf32>
+// CHECK-COUNT-16:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 func.func @fp8_nt_odd_k(%a: memref<64x200xf8E4M3FN>, %b: memref<96x200xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x200xf8E4M3FN>, memref<96x200xf8E5M2>) outs(%c : memref<64x96xf32>) {
@@ -201,7 +202,7 @@ func.func @fp8_nt_odd_k(%a: memref<64x200xf8E4M3FN>, %b: memref<96x200xf8E5M2>, 
 // CHECK-COUNT-3:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
 // CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // CHECK-COUNT-12:    nvvm.cp.async.shared.global
-// CHECK-COUNT-64:  memref.store %{{.+}} : memref<100x200xf32>
+// CHECK-COUNT-32:  vector.store %{{.+}} : memref<100x200xf32>, vector<2xf32>
 func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, %c: memref<100x200xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<100x192xf8E4M3FN>, memref<200x192xf8E4M3FN>) outs(%c : memref<100x200xf32>) {
@@ -240,7 +241,7 @@ func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, 
 // CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // CHECK-COUNT-8:     nvvm.cp.async.shared.global
 // CHECK:           arith.muli %[[WARPGROUP]], %c64 : index
-// CHECK-COUNT-64:  memref.store %{{.+}} : memref<256x128xf32>
+// CHECK-COUNT-32:  vector.store %{{.+}} : memref<256x128xf32>, vector<2xf32>
 // With 48 KiB, six stages of one chunk (one wgmma a step).
 // STATIC-LABEL: func.func @fp8_two_warpgroups
 // STATIC:         gpu.launch {{.+}} in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%{{.+}} : memref<12288xi32, #gpu.address_space<workgroup>>)
@@ -288,7 +289,7 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // CHECK-COUNT-4:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 256, k = 32>
 // CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // CHECK-COUNT-12:    nvvm.cp.async.shared.global
-// CHECK-COUNT-128: memref.store %{{.+}} : memref<1536x2816xf32>
+// CHECK-COUNT-64:  vector.store %{{.+}} : memref<1536x2816xf32>, vector<2xf32>
 // One warpgroup: 64x256 tiles, 160 KiB.
 // ONE-WARPGROUP-LABEL: func.func @fp8_wide_tiles
 // ONE-WARPGROUP:         gpu.launch {{.+}} dynamic_shared_memory_size %c163840_i32
@@ -436,8 +437,8 @@ func.func @tf32_nt(%a: memref<64x32xf32>, %b: memref<32x32xf32>, %c: memref<64x3
 // CHECK-LABEL: func.func @zero_init
 // CHECK-NOT:     linalg.fill
 // CHECK:         gpu.launch
-// CHECK-NOT:       memref.load %{{.+}} : memref<64x64xf32>
-// CHECK-COUNT-32:  memref.store %{{.+}} : memref<64x64xf32>
+// CHECK-NOT:       vector.load %{{.+}} : memref<64x64xf32>
+// CHECK-COUNT-16:  vector.store %{{.+}} : memref<64x64xf32>, vector<2xf32>
 // CHECK:         call @consume(%{{.+}}) : (memref<64x64xf32>) -> ()
 func.func private @consume(memref<64x64xf32>)
 func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
@@ -465,11 +466,11 @@ func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
 // CHECK:         linalg.fill
 // CHECK:         call @consume
 // CHECK:         gpu.launch
-// CHECK:           memref.load %{{.+}} : memref<64x64xf32>
+// CHECK:           vector.load %{{.+}} : memref<64x64xf32>, vector<2xf32>
 // CHECK-LABEL: func.func @negative_zero
 // CHECK:         linalg.fill
 // CHECK:         gpu.launch
-// CHECK:           memref.load %{{.+}} : memref<64x64xf32>
+// CHECK:           vector.load %{{.+}} : memref<64x64xf32>, vector<2xf32>
 func.func private @consume(memref<64x64xf32>)
 func.func @read_before(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
   %zero = arith.constant 0.0 : f32
