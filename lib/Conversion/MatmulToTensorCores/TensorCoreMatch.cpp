@@ -1,0 +1,242 @@
+//===- TensorCoreMatch.cpp - contractions the tensor cores take -----------===//
+//
+// Recognizing the matmul-shaped contractions that the tensor-core kernels
+// compute (TensorCoreContraction.h), and the zero fills of their outputs.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TensorCoreContraction.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace mlir::qtrain;
+
+StringRef mlir::qtrain::ptxName(MMAElement element) {
+  switch (element) {
+  case MMAElement::e4m3:
+    return "e4m3";
+  case MMAElement::e5m2:
+    return "e5m2";
+  case MMAElement::s8:
+    return "s8";
+  case MMAElement::u8:
+    return "u8";
+  case MMAElement::f16:
+    return "f16";
+  case MMAElement::bf16:
+    return "bf16";
+  case MMAElement::tf32:
+    return "tf32";
+  }
+  llvm_unreachable("unknown MMA element");
+}
+
+namespace {
+
+/// A block argument widened the way an MMA reads it: its element type
+/// there, and the ops that widen it.
+struct Widening {
+  BlockArgument arg;
+  MMAElement element;
+  unsigned numOps;
+};
+
+/// The widening `cast` is, if any: an 8-bit, f16 or bf16 block argument
+/// widened by one op, or an f32 one read as tf32 (`extf(truncf(arg) : tf32)`).
+std::optional<Widening> matchWidening(Value cast, Type acc) {
+  Operation *op = cast.getDefiningOp();
+  if (!op || op->getNumOperands() != 1)
+    return std::nullopt;
+  if (auto ext = dyn_cast<arith::ExtFOp>(op);
+      ext && acc.isF32() && ext.getIn().getType().isTF32()) {
+    auto trunc = ext.getIn().getDefiningOp<arith::TruncFOp>();
+    auto arg = trunc ? dyn_cast<BlockArgument>(trunc.getIn()) : nullptr;
+    if (!arg || !arg.getType().isF32())
+      return std::nullopt;
+    return Widening{arg, MMAElement::tf32, 2};
+  }
+  auto arg = dyn_cast<BlockArgument>(op->getOperand(0));
+  if (!arg)
+    return std::nullopt;
+  auto widening = [&](MMAElement element) { return Widening{arg, element, 1}; };
+  Type from = arg.getType();
+  if (acc.isF32() && isa<arith::ExtFOp>(op)) {
+    if (isa<Float8E4M3FNType>(from))
+      return widening(MMAElement::e4m3);
+    if (isa<Float8E5M2Type>(from))
+      return widening(MMAElement::e5m2);
+    if (from.isF16())
+      return widening(MMAElement::f16);
+    if (from.isBF16())
+      return widening(MMAElement::bf16);
+  }
+  if (acc.isInteger(32) && from.isInteger(8)) {
+    if (isa<arith::ExtSIOp>(op))
+      return widening(MMAElement::s8);
+    if (isa<arith::ExtUIOp>(op))
+      return widening(MMAElement::u8);
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+/// The loops of `op` as a GEMM's: reductions are k; a parallel loop is m
+/// if only A reads it, n if only B does, batch if both do. The output is
+/// written at pure loop positions (each (m, n) once); A and B may read at
+/// affine expressions of their loops (a convolution's window), which makes
+/// the GEMM implicit. (Every loop indexes some operand by itself, which
+/// gives its size: linalg's verifier requires invertible loop ranges.)
+static FailureOr<linalg::ContractionDimensions>
+classifyLoops(linalg::GenericOp op) {
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (!maps[2].isProjectedPermutation(/*allowZeroInResults=*/false))
+    return failure();
+  linalg::ContractionDimensions dims;
+  for (auto [dim, iterator] : llvm::enumerate(op.getIteratorTypesArray())) {
+    bool inA = maps[0].isFunctionOfDim(dim), inB = maps[1].isFunctionOfDim(dim);
+    bool inOut = maps[2].isFunctionOfDim(dim);
+    if (iterator == utils::IteratorType::reduction) {
+      if (inOut || !inA || !inB)
+        return failure();
+      dims.k.push_back(dim);
+    } else if (!inOut) {
+      return failure();
+    } else if (inA && inB) {
+      dims.batch.push_back(dim);
+    } else if (inA) {
+      dims.m.push_back(dim);
+    } else if (inB) {
+      dims.n.push_back(dim);
+    } else {
+      return failure();
+    }
+  }
+  // A batch loop is read as itself by both operands.
+  for (unsigned dim : dims.batch)
+    for (AffineMap map : {maps[0], maps[1]})
+      if (!llvm::is_contained(map.getResults(),
+                              getAffineDimExpr(dim, op.getContext())))
+        return failure();
+  if (dims.m.empty() || dims.n.empty() || dims.k.empty() ||
+      dims.batch.size() > 1)
+    return failure();
+  // m, n and k enumerate their loops in the order A (B for n) first reads
+  // them, so that consecutive k are neighbours in A where they can be.
+  auto byFirstUse = [&](SmallVector<unsigned, 2> &loops, AffineMap map) {
+    SmallVector<unsigned, 2> ordered;
+    for (AffineExpr expr : map.getResults())
+      expr.walk([&](AffineExpr e) {
+        if (auto d = dyn_cast<AffineDimExpr>(e);
+            d && llvm::is_contained(loops, d.getPosition()) &&
+            !llvm::is_contained(ordered, d.getPosition()))
+          ordered.push_back(d.getPosition());
+      });
+    loops = ordered;
+  };
+  byFirstUse(dims.m, maps[2]);
+  byFirstUse(dims.n, maps[2]);
+  byFirstUse(dims.k, maps[0]);
+  return dims;
+}
+
+/// Matches `yield(acc + cast(a) * cast(b))` over a GEMM-shaped iteration
+/// space (see classifyLoops): matmuls, and convolutions as implicit GEMMs.
+FailureOr<TensorCoreContraction>
+mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1)
+    return failure();
+  FailureOr<linalg::ContractionDimensions> dims = classifyLoops(op);
+  if (failed(dims))
+    return failure();
+
+  Block &body = op.getRegion().front();
+  Type acc = body.getArgument(2).getType();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *add = yield.getOperand(0).getDefiningOp();
+  if (!add || !isa<arith::AddFOp, arith::AddIOp>(add))
+    return failure();
+  Value product = add->getOperand(0) == body.getArgument(2)
+                      ? add->getOperand(1)
+                      : add->getOperand(0);
+  if (add->getOperand(0) != body.getArgument(2) &&
+      add->getOperand(1) != body.getArgument(2))
+    return failure();
+  Operation *mul = product.getDefiningOp();
+  if (!mul || !isa<arith::MulFOp, arith::MulIOp>(mul))
+    return failure();
+  std::optional<Widening> x = matchWidening(mul->getOperand(0), acc);
+  std::optional<Widening> y = matchWidening(mul->getOperand(1), acc);
+  if (!x || !y || x->arg == y->arg)
+    return failure();
+  if (x->arg.getArgNumber() == 1)
+    std::swap(x, y);
+  if (x->arg.getArgNumber() != 0 || y->arg.getArgNumber() != 1)
+    return failure();
+  // Both operands of one MMA are fp8, both f16, both bf16, both tf32, or
+  // both 8-bit integers (the accumulator type settles the last).
+  auto kind = [](MMAElement e) {
+    return e == MMAElement::f16 || e == MMAElement::bf16 ||
+                   e == MMAElement::tf32
+               ? int(e)
+               : -1;
+  };
+  if (kind(x->element) != kind(y->element))
+    return failure();
+  bool isFloat = acc.isF32();
+  // Nothing else may happen in the body: the widenings, the product, the
+  // sum and the yield.
+  if (body.getOperations().size() != x->numOps + y->numOps + 3)
+    return failure();
+  return TensorCoreContraction{op, *dims, x->element, y->element, isFloat};
+}
+
+/// The fill of zeros (+0.0 for floats) of `op`'s output buffer that only
+/// `op` reads: a fresh allocation (host or GPU), filled in `op`'s block
+/// before it, used by nothing else before `op` (no view of it either) nor
+/// outside that block.
+static linalg::FillOp zeroInitOf(linalg::GenericOp op) {
+  Value out = op.getDpsInits()[0];
+  if (!isa_and_present<memref::AllocOp, gpu::AllocOp>(out.getDefiningOp()))
+    return {};
+  linalg::FillOp fill;
+  for (Operation *user : out.getUsers()) {
+    if (user == op)
+      continue;
+    auto userFill = dyn_cast<linalg::FillOp>(user);
+    if (userFill && !fill && userFill->getBlock() == op->getBlock() &&
+        userFill->isBeforeInBlock(op)) {
+      fill = userFill;
+      continue;
+    }
+    if (user->getBlock() != op->getBlock() || !op->isBeforeInBlock(user))
+      return {};
+  }
+  if (!fill)
+    return {};
+  Value value = fill.getInputs()[0];
+  if (!matchPattern(value, m_PosZeroFloat()) && !matchPattern(value, m_Zero()))
+    return {};
+  return fill;
+}
+
+SmallVector<TensorCoreContraction>
+mlir::qtrain::collectTensorCoreContractions(Operation *root) {
+  SmallVector<TensorCoreContraction> contractions;
+  root->walk([&](linalg::GenericOp op) {
+    // Device code is left alone: a kernel cannot launch kernels.
+    if (op->getParentOfType<gpu::LaunchOp>() ||
+        op->getParentOfType<gpu::GPUModuleOp>())
+      return;
+    if (FailureOr<TensorCoreContraction> match = matchTensorCoreContraction(op);
+        succeeded(match)) {
+      match->zeroInit = zeroInitOf(op);
+      contractions.push_back(*match);
+    }
+  });
+  return contractions;
+}
