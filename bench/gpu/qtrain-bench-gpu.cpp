@@ -47,8 +47,9 @@ static cl::opt<int> repetitions("repetitions", cl::cat(benchOptions),
 static cl::opt<bool> compareWGMMATiles(
     "compare-wgmma-tiles", cl::cat(benchOptions),
     cl::desc("On sm_90a, also time the GEMM on one-warpgroup 64xN tiles "
-             "(qtrain-lower-to-nvvm{wgmma-two-warpgroups=false}) and in "
-             "static shared memory only (wgmma-shared-memory-bytes=49152)"));
+             "(qtrain-lower-to-nvvm{wgmma-two-warpgroups=false}), in half "
+             "the shared memory (two blocks an SM) and in static shared "
+             "memory only (wgmma-shared-memory-bytes=49152)"));
 
 namespace {
 
@@ -339,9 +340,12 @@ int main(int argc, char **argv) {
         fail("the GEMM on " + name + " differs from the default's");
     };
     if (compareWGMMATiles && device->chip() == mlir::qtrain::GPUChip::sm_90a) {
-      Target oneWarpgroup = target, staticShared = target;
+      Target oneWarpgroup = target, twoBlocks = target, staticShared = target;
       oneWarpgroup.wgmmaTwoWarpgroups = false;
       variant("64xN tiles", oneWarpgroup);
+      // Half of the 227 KiB: two blocks an SM, on 128x128 tiles.
+      twoBlocks.wgmmaSharedMemoryBytes = target.wgmmaSharedMemoryBytes / 2;
+      variant("2 blocks/SM", twoBlocks);
       staticShared.wgmmaSharedMemoryBytes = 48 * 1024;
       variant("48 KiB smem", staticShared);
     }
