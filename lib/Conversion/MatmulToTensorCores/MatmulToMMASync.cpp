@@ -13,7 +13,7 @@
 // Each 128-thread block computes a 64x64 output tile; each of its four
 // warps a 32x32 quarter as 2x4 MMA tiles, stepping through K by the MMA's
 // k. The block stages each k-step's 64x32-byte tiles of A and B in shared
-// memory (TensorCoreKernelBuilder::beginStaging: the core-matrix layout of
+// memory (TensorCoreKernelBuilder's staging: the core-matrix layout of
 // the wgmma kernels, in which a warp's fragment words are 32 consecutive
 // words, free of bank conflicts). Where the operands' 16-byte rows can be
 // copied whole, cp.async copies them in four stages, three steps ahead;
@@ -280,13 +280,11 @@ void MMAKernelBuilder::build() {
   Value warp = arith::DivUIOp::create(b, tid, index(32));
   g = arith::DivUIOp::create(b, lane, index(4));
   t = arith::RemUIOp::create(b, lane, index(4));
-  Value mBlock = tileRow, nBlock = tileColumn;
   // The warp's tile in the block's, and in the output.
   mInBlock = mul(arith::DivUIOp::create(b, warp, index(kWarpsN)), kWarpM);
   nInBlock = mul(arith::RemUIOp::create(b, warp, index(kWarpsN)), kWarpN);
-  mWarp = add(mBlock, mInBlock);
-  nWarp = add(nBlock, nInBlock);
-  beginStaging(tid, mBlock, nBlock, kBlockM, kBlockN, kThreads);
+  mWarp = add(tileRow, mInBlock);
+  nWarp = add(tileColumn, nInBlock);
 
   SmallVector<std::pair<Value, Value>> positions;
   for (int64_t mi = 0; mi < kWarpTilesM; ++mi)

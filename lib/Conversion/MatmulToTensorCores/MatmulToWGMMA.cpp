@@ -12,7 +12,7 @@
 // Each chunk's tile of A and Nx32-byte tile of B (B
 // as n rows of k, both "K-major", the only layout 8-bit and tf32 wgmma
 // read) are staged in shared memory in the no-swizzle canonical layout
-// (TensorCoreKernelBuilder::beginStaging), which the descriptors describe:
+// (TensorCoreKernelBuilder's staging), which the descriptors describe:
 // core matrices of 8 rows x 16 bytes, the two along k 128 bytes apart (the
 // leading byte offset), those along m or n 256 bytes apart (the stride
 // byte offset). Two main loops: cp.async copies (copyAsyncLoop) where the
@@ -305,8 +305,6 @@ void WGMMAKernelBuilder::build() {
   Value lane = arith::RemUIOp::create(b, tid, index(32));
   Value g = arith::DivUIOp::create(b, lane, index(4));
   Value t = arith::RemUIOp::create(b, lane, index(4));
-  Value mBlock = tileRow, nBlock = tileColumn;
-  beginStaging(tid, mBlock, nBlock, tileM, tileN, threads);
 
   Type accType = c.isFloat ? Type(b.getF32Type()) : Type(b.getI32Type());
   auto structType = LLVM::LLVMStructType::getLiteral(
@@ -332,8 +330,8 @@ void WGMMAKernelBuilder::build() {
     result.push_back(LLVM::ExtractValueOp::create(b, acc, i));
   SmallVector<std::pair<Value, Value>> positions;
   Value warpRow =
-      add(add(add(mBlock, mul(warpgroup, kWarpgroupM)), g), mul(warp, 16));
-  Value threadCol = add(nBlock, mul(t, 2));
+      add(add(add(tileRow, mul(warpgroup, kWarpgroupM)), g), mul(warp, 16));
+  Value threadCol = add(tileColumn, mul(t, 2));
   for (int64_t i = 0; i < accumulators; ++i)
     positions.push_back(
         {add(warpRow, 8 * ((i / 2) % 2)), add(threadCol, 8 * (i / 4) + i % 2)});

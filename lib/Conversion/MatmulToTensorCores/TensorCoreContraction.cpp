@@ -205,8 +205,7 @@ MemRefType TensorCoreKernelBuilder::stagingType(int64_t tileM, int64_t tileN,
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
 }
 
-void TensorCoreKernelBuilder::beginStaging(Value tid, Value mBlock,
-                                           Value nBlock, int64_t tileM,
+void TensorCoreKernelBuilder::beginStaging(Value tid, int64_t tileM,
                                            int64_t tileN, int64_t threads) {
   stagedTileM = tileM;
   stagedTileN = tileN;
@@ -225,8 +224,6 @@ void TensorCoreKernelBuilder::beginStaging(Value tid, Value mBlock,
       b, arith::DivUIOp::create(b, tid, index(8)), index(2));
   for (unsigned operand : {0u, 1u})
     stagedTransposed[operand] = freeContiguous(operand);
-  stagingM = mBlock;
-  stagingN = nBlock;
 }
 
 Value TensorCoreKernelBuilder::stagedChunk(Value row, Value half) {
@@ -246,10 +243,10 @@ TensorCoreKernelBuilder::stagedRows() {
   Value chunk = stagingTid;
   SmallVector<StagedRow> rows;
   for (int64_t j = 0; j < stagedTileM / rowsPerPass; ++j)
-    rows.push_back({0, add(stagingM, add(stagingRow, rowsPerPass * j)),
+    rows.push_back({0, add(tileRow, add(stagingRow, rowsPerPass * j)),
                     add(chunk, j * 2 * rowsPerPass)});
   for (int64_t j = 0; j < stagedTileN / rowsPerPass; ++j)
-    rows.push_back({1, add(stagingN, add(stagingRow, rowsPerPass * j)),
+    rows.push_back({1, add(tileColumn, add(stagingRow, rowsPerPass * j)),
                     add(chunk, stagedChunksA + j * 2 * rowsPerPass)});
   return rows;
 }
@@ -356,7 +353,7 @@ SmallVector<Value> TensorCoreKernelBuilder::loadTiles(Value k0) {
   for (unsigned operand : {0u, 1u}) {
     if (!stagedTransposed[operand])
       continue;
-    Value base = operand == 0 ? stagingM : stagingN;
+    Value base = operand == 0 ? tileRow : tileColumn;
     for (int64_t pass = 0; pass < stagedUnits(operand); ++pass) {
       auto [free, kWord] = transposedUnit(operand, pass);
       rows.push_back(loadTransposedUnit(
@@ -604,15 +601,16 @@ gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
   Value inGroup = arith::RemUIOp::create(b, block, groupTiles);
   tileRow = mul(add(first, arith::RemUIOp::create(b, inGroup, rows)), tileM);
   tileColumn = mul(arith::DivUIOp::create(b, inGroup, rows), tileN);
-  if (!dynamicShared) {
+  if (dynamicShared) {
+    auto bytes =
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), staging.getMemorySpace());
+    stagingBuffer = memref::ViewOp::create(
+        b, staging, gpu::DynamicSharedMemoryOp::create(b, bytes), index(0),
+        ValueRange());
+  } else {
     stagingBuffer = launch.getWorkgroupAttributions()[0];
-    return launch;
   }
-  auto bytes =
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), staging.getMemorySpace());
-  stagingBuffer = memref::ViewOp::create(
-      b, staging, gpu::DynamicSharedMemoryOp::create(b, bytes), index(0),
-      ValueRange());
+  beginStaging(launch.getThreadIds().x, tileM, tileN, threads);
   return launch;
 }

@@ -108,20 +108,9 @@ protected:
   /// read as tf32 is rounded to tf32 (nearest even), as the contraction's
   /// arith.truncf does.
   Value loadWord(unsigned operand, Value free, Value k);
-  /// Staging of operand tiles in shared memory, as wgmma's descriptors
-  /// read them and the mma.sync kernels too: per k-step (or chunk of one),
-  /// the `tileM` x 32-byte tile of A and the `tileN` x 32-byte tile of B
-  /// (B as n rows of k), each in the no-swizzle K-major layout of core
-  /// matrices (8 rows x 16 bytes, 128 contiguous bytes; the two along k 128
-  /// bytes apart, those along the rows 256 bytes apart), A's then B's,
-  /// `stages` times over. Byte (r, kb) of a tile is at
-  /// ((r / 8) * 2 + kb / 16) * 128 + (r % 8) * 16 + kb % 16. The buffer is
-  /// of i32 words; each of the block's `threads` threads copies the 16-byte
-  /// rows (r, half) with r = tid % 8 + 8 (tid / 16) + (threads / 2) j,
-  /// half = (tid / 8) % 2.
+  /// The staging buffer for `stages` chunks of tileM x tileN tiles
+  /// (beginStaging).
   MemRefType stagingType(int64_t tileM, int64_t tileN, int64_t stages);
-  void beginStaging(Value tid, Value mBlock, Value nBlock, int64_t tileM,
-                    int64_t tileN, int64_t threads);
   /// Words of one stage, and of A's tile in it (where B's starts).
   int64_t stageWords() const { return 4 * (stagedChunksA + stagedChunksB); }
   int64_t stagedWordsA() const { return 4 * stagedChunksA; }
@@ -197,6 +186,18 @@ protected:
   Value sizeM, sizeN, sizeK, batchIndex, tileRow, tileColumn, stagingBuffer;
 
 private:
+  /// Staging of operand tiles in shared memory (beginKernel begins it), as
+  /// wgmma's descriptors read them and the mma.sync kernels too: per k-step
+  /// (or chunk of one), the `tileM` x 32-byte tile of A and the `tileN` x
+  /// 32-byte tile of B (B as n rows of k), each in the no-swizzle K-major
+  /// layout of core matrices (8 rows x 16 bytes, 128 contiguous bytes; the
+  /// two along k 128 bytes apart, those along the rows 256 bytes apart),
+  /// A's then B's, `stages` times over. Byte (r, kb) of a tile is at
+  /// ((r / 8) * 2 + kb / 16) * 128 + (r % 8) * 16 + kb % 16. The buffer is
+  /// of i32 words; each of the block's `threads` threads copies the 16-byte
+  /// rows (r, half) with r = tid % 8 + 8 (tid / 16) + (threads / 2) j,
+  /// half = (tid / 8) % 2.
+  void beginStaging(Value tid, int64_t tileM, int64_t tileN, int64_t threads);
   /// The chunk (16 bytes) of row `row`, k half `half` of a staged tile.
   Value stagedChunk(Value row, Value half);
   /// A 16-byte row of a staged tile that this thread copies: its operand,
@@ -235,7 +236,7 @@ private:
 
   int64_t stagedTileM = 0, stagedTileN = 0;
   int64_t stagedChunksA = 0, stagedChunksB = 0;
-  Value stagingTid, stagingRow, stagingHalf, stagingM, stagingN;
+  Value stagingTid, stagingRow, stagingHalf;
   int64_t stagingThreads = 0;
   bool stagedTransposed[2] = {false, false};
 
