@@ -114,11 +114,11 @@ private:
   Value copyAsyncLoop(Value acc);
   Value loadStoreLoop(Value acc);
   /// Sizes the cp.async kernel's tiles and stages for `sharedMemoryBytes`.
-  void sizeAsyncPipeline(int64_t &tileM);
+  void sizeAsyncPipeline();
 
   bool twoWarpgroups;
   int64_t sharedMemoryBytes, multiprocessors;
-  int64_t tileN = 64;
+  int64_t tileM = kWarpgroupM, tileN = 64;
   // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
   int64_t chunks = kLoadStoreChunks, stages = kStages;
   // Elements of k per chunk and per step.
@@ -182,7 +182,7 @@ Value WGMMAKernelBuilder::multiply(Value acc, Value stage) {
 }
 
 // Operands that cp.async copies whole (canCopyTilesAsync), in S stages of
-// one or two chunks (build() sizes them). Step i waits for its copies
+// one, two or four chunks (sizeAsyncPipeline). Step i waits for its copies
 // (issued S - 2 steps before), then one barrier, after which every warp
 // has waited for step i - 1's wgmmas to leave at most one group pending,
 // so step i - 2's are complete and its stage is free: the copies of step
@@ -252,7 +252,7 @@ Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
   return loop.getResult(0);
 }
 
-void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t &tileM) {
+void WGMMAKernelBuilder::sizeAsyncPipeline() {
   // Two warpgroups where M allows, sharing each chunk of B: half the bytes
   // per product of 64-row tiles; 256 columns where the shared memory holds
   // them at full depth and there are still blocks for every multiprocessor,
@@ -287,12 +287,11 @@ void WGMMAKernelBuilder::build() {
   // Wider tiles where N allows: B's tile is read once per 64 rows of A.
   std::optional<int64_t> n = staticSize(c.dims.n);
   tileN = n && *n >= 128 ? 128 : 64;
-  int64_t tileM = kWarpgroupM;
   tileK = c.chunkElements();
   chunks = kLoadStoreChunks;
   bool copyAsync = canCopyTilesAsync();
   if (copyAsync)
-    sizeAsyncPipeline(tileM);
+    sizeAsyncPipeline();
   stepK = chunks * tileK;
   int64_t threads = kWarpgroupThreads * (tileM / kWarpgroupM);
   int64_t accumulators = kWarpgroupM * tileN / kWarpgroupThreads;
