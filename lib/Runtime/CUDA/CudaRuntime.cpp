@@ -15,6 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtrain/Runtime/BlockCache.h"
+
 #include <cuda.h>
 
 #include <cstdint>
@@ -75,6 +77,41 @@ CUcontext context() {
   return primary;
 }
 
+using qtrain::runtime::BlockCache;
+using qtrain::runtime::BlockKind;
+
+/// The driver's allocations for the block cache.
+struct DriverBlocks final : qtrain::runtime::BlockBackend {
+  void *allocate(uint64_t bytes, BlockKind kind) override {
+    bool managed = kind == BlockKind::managed;
+    CUdeviceptr pointer = 0;
+    CUresult result =
+        managed ? cuMemAllocManaged(&pointer, bytes, CU_MEM_ATTACH_GLOBAL)
+                : cuMemAlloc(&pointer, bytes);
+    // Out of memory is the cache's to handle (it frees what it holds and
+    // asks again); other failures are errors.
+    if (result != CUDA_ERROR_OUT_OF_MEMORY)
+      report(result, managed ? "cuMemAllocManaged" : "cuMemAlloc");
+    return result == CUDA_SUCCESS ? reinterpret_cast<void *>(pointer) : nullptr;
+  }
+  void release(void *block, BlockKind) override {
+    CHECK(cuMemFree(reinterpret_cast<CUdeviceptr>(block)));
+  }
+};
+
+/// QTRAIN_CUDA_CACHE=0 turns the cache off: each gpu.alloc and gpu.dealloc
+/// then reaches the driver, for tools that check its allocations. Never
+/// destroyed: its blocks live until the process ends, and the profile
+/// printed at exit reads its counts.
+BlockCache &blockCache() {
+  static BlockCache *cache = [] {
+    const char *value = std::getenv("QTRAIN_CUDA_CACHE");
+    return new BlockCache(*new DriverBlocks,
+                          !value || std::strcmp(value, "0") != 0);
+  }();
+  return *cache;
+}
+
 /// Kernel times: each launch is bracketed by events on its stream and
 /// waited for (launches are synchronous in qtrain's host code anyway).
 struct KernelTime {
@@ -104,6 +141,13 @@ void printProfile() {
   for (const KernelTime &t : p.times)
     std::fprintf(stderr, "%12.3f %10lld  %s\n", t.milliseconds,
                  static_cast<long long>(t.launches), t.name.c_str());
+  qtrain::runtime::BlockCacheStats memory = blockCache().stats();
+  std::fprintf(stderr,
+               "qtrain CUDA memory: %lld gpu.alloc, %lld from the driver, "
+               "%llu bytes cached\n",
+               static_cast<long long>(memory.allocations),
+               static_cast<long long>(memory.backendAllocations),
+               static_cast<unsigned long long>(memory.cachedBytes));
 }
 
 /// QTRAIN_CUDA_PROFILE (not empty, not 0) times kernels from the start and
@@ -343,23 +387,54 @@ QTRAIN_CUDA_EXPORT void mgpuEventRecord(CUevent event, CUstream stream) {
 }
 
 /// Device memory, or managed memory (addressable by host and device) when
-/// `hostShared`.
+/// `hostShared`; from the block cache. The stream is ignored: blocks in the
+/// cache are idle, and a new one is ready at once.
 QTRAIN_CUDA_EXPORT void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
                                       bool hostShared) {
   context();
   if (bytes == 0)
     return nullptr;
-  CUdeviceptr pointer = 0;
-  if (hostShared)
-    CHECK(cuMemAllocManaged(&pointer, bytes, CU_MEM_ATTACH_GLOBAL));
-  else
-    CHECK(cuMemAlloc(&pointer, bytes));
-  return reinterpret_cast<void *>(pointer);
+  void *block = blockCache().allocate(bytes, hostShared ? BlockKind::managed
+                                                        : BlockKind::device);
+  if (!block)
+    report(CUDA_ERROR_OUT_OF_MEMORY, "mgpuMemAlloc");
+  return block;
 }
 
-QTRAIN_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream /*stream*/) {
-  if (pointer)
-    CHECK(cuMemFree(reinterpret_cast<CUdeviceptr>(pointer)));
+/// Frees a block into the cache once the work before this point of
+/// `stream` is done: gpu.dealloc's dependencies are ordered on that stream,
+/// so after it no kernel uses the block and its next user may write it at
+/// once. (cuMemFree, which the cache replaces, waits for the whole device.)
+QTRAIN_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream stream) {
+  if (!pointer)
+    return;
+  if (stream)
+    CHECK(cuStreamSynchronize(stream));
+  else
+    CHECK(cuCtxSynchronize());
+  if (!blockCache().free(pointer))
+    report(CUDA_ERROR_INVALID_VALUE, "mgpuMemFree (not a gpu.alloc buffer)");
+}
+
+/// Hands the cached blocks back to the driver (for drivers switching
+/// between models whose buffers differ). Returns the bytes released.
+QTRAIN_CUDA_EXPORT uint64_t qtrainCudaReleaseCachedMemory() {
+  uint64_t bytes = blockCache().stats().cachedBytes;
+  blockCache().releaseCached();
+  return bytes;
+}
+
+/// The block cache's counts so far: gpu.alloc calls, those that reached
+/// the driver, and the bytes cached (free) and live.
+QTRAIN_CUDA_EXPORT void qtrainCudaMemoryStats(int64_t *allocations,
+                                              int64_t *driverAllocations,
+                                              uint64_t *cachedBytes,
+                                              uint64_t *liveBytes) {
+  qtrain::runtime::BlockCacheStats stats = blockCache().stats();
+  *allocations = stats.allocations;
+  *driverAllocations = stats.backendAllocations;
+  *cachedBytes = stats.cachedBytes;
+  *liveBytes = stats.liveBytes;
 }
 
 QTRAIN_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
