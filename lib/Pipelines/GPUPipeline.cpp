@@ -86,6 +86,7 @@ static void buildKernelsPipeline(OpPassManager &pm,
   // threads, not around the launches.
   pm.addPass(createInnermostReductionsPass());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
   pm.addPass(createFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
       createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));

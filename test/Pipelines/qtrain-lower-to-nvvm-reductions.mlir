@@ -2,12 +2,13 @@
 
 // A reduction over the outer dimension (a bias gradient: the batch sum of
 // each channel) is one kernel whose threads each loop over their channel's
-// terms (qtrain-innermost-reductions), not a host loop over 64 launches.
+// terms (qtrain-innermost-reductions), not a host loop over 64 launches;
+// the fill of its zeros is fused into it (scf-parallel-loop-fusion).
 // CHECK-LABEL: llvm.func @bias_gradient_gpu(
 // CHECK-NOT:     llvm.cond_br
-// CHECK:         gpu.launch_func @bias_gradient_gpu_map_0::@bias_gradient_gpu_map_0 blocks in
-// CHECK-NOT:     llvm.cond_br
-// CHECK:         gpu.launch_func @bias_gradient_gpu_loop_1::@bias_gradient_gpu_loop_1 blocks in
+// CHECK-NOT:     gpu.launch_func
+// CHECK:         gpu.launch_func @bias_gradient_gpu_loop_0::@bias_gradient_gpu_loop_0 blocks in
+// CHECK-NOT:     gpu.launch_func
 // CHECK-NOT:     llvm.cond_br
 // CHECK:         llvm.return
 // CHECK-LABEL: llvm.func @bias_gradient(
