@@ -86,7 +86,9 @@ static void buildKernelsPipeline(OpPassManager &pm,
   // threads, not around the launches.
   pm.addPass(createInnermostReductionsPass());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
-  pm.addNestedPass<func::FuncOp>(createParallelLoopFusionPass());
+  // One kernel for loops over one iteration space (a reduction and its
+  // fill, a chain of elementwise ops whose results are also used apart).
+  pm.addPass(createFuseParallelLoopsPass());
   pm.addPass(createFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
       createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));

@@ -114,6 +114,45 @@ def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def FuseParallelLoopsPass : Pass<"qtrain-fuse-parallel-loops"> {
+  let summary = "Fuse adjacent scf.parallel loops of one iteration space, "
+                "across the allocations between them";
+  let description = [{
+    Each outermost `scf.parallel` becomes a GPU kernel, so loops over the
+    same iteration space that run one after the other (a reduction and the
+    fill of its initial values; a dequantization and the bias add reading
+    its result at the same point; the row reductions of a softmax) are
+    better one loop: one launch instead of several, and values passed
+    through registers where a later body reads what an earlier one stored
+    at the same index.
+
+    Upstream's `naivelyFuseParallelOps` (the `scf-parallel-loop-fusion`
+    pass) fuses such loops when nothing with side effects separates them.
+    Between the loops of qtrain's host code stand the allocations of the
+    next loops' buffers (`memref.alloc`, and `gpu.alloc` with the
+    `gpu.wait` ops around it), so this pass first moves every allocation
+    with static sizes above the run of loops and side-effect-free ops just
+    before it (a new buffer cannot be touched by loops that precede its
+    allocation), then fuses with upstream's function and alias analysis.
+    Deallocations are left where they are: qtrain's host code frees after
+    the last kernel.
+
+    Example:
+    ```mlir
+    scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+      memref.store %zero, %a[%i] : memref<64xf32>
+    }
+    %b = memref.alloc() : memref<64xf32>
+    scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+      %x = memref.load %a[%i] : memref<64xf32>
+      memref.store %x, %b[%i] : memref<64xf32>
+    }
+    ```
+    becomes the allocation of `%b` followed by one loop with both bodies.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
   let summary = "Give GPU kernels of reductions parallelism";
   let description = [{
