@@ -110,6 +110,14 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   if (hasFP8(options.chip))
     pm.addPass(createConvertClampedFP8TruncFToNVVMPass());
 
+  // Kernels queued on one stream. This needs gpu.launch_func, so the
+  // kernels are outlined here (upstream's pipeline outlines again, finding
+  // none).
+  if (options.asyncLaunches) {
+    pm.addPass(createGpuKernelOutliningPass());
+    pm.addNestedPass<func::FuncOp>(createAsyncGPULaunchesPass());
+  }
+
   // Upstream's NVVM pipeline: outlining, NVVM conversion, serialization.
   // PTX 8.4 is the first with the FP8 mma.sync of sm_89 (CUDA 12.4).
   gpu::GPUToNVVMPipelineOptions nvvm;

@@ -10,8 +10,8 @@
 // The GEMM kernels are named by their MMAs (qtrain-name-gpu-kernels).
 // RUN: FileCheck %s --check-prefix=NAMES-SM90A < %t.sm90a.mlir
 // RUN: FileCheck %s --check-prefix=NAMES-SM89 < %t.sm89.mlir
-// NAMES-SM90A: gpu.launch_func @forward_gpu_wgmma_0::@forward_gpu_wgmma_0
-// NAMES-SM89: gpu.launch_func @forward_gpu_mma_0::@forward_gpu_mma_0
+// NAMES-SM90A: gpu.launch_func <%{{.+}} : !llvm.ptr> @forward_gpu_wgmma_0::@forward_gpu_wgmma_0
+// NAMES-SM89: gpu.launch_func <%{{.+}} : !llvm.ptr> @forward_gpu_mma_0::@forward_gpu_mma_0
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_80" -o %t.sm80.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm80.mlir %t.sm80 \
 // RUN:   --kernels-using "mma\.sync[.a-z0-9]*" | FileCheck %s --check-prefix=PTX80

@@ -7,7 +7,7 @@
 // CHECK-LABEL: llvm.func @bias_gradient_gpu(
 // CHECK-NOT:     llvm.cond_br
 // CHECK-NOT:     gpu.launch_func
-// CHECK:         gpu.launch_func @bias_gradient_gpu_loop_0::@bias_gradient_gpu_loop_0 blocks in
+// CHECK:         gpu.launch_func <%{{.+}} : !llvm.ptr> @bias_gradient_gpu_loop_0::@bias_gradient_gpu_loop_0 blocks in
 // CHECK-NOT:     gpu.launch_func
 // CHECK-NOT:     llvm.cond_br
 // CHECK:         llvm.return

@@ -2,6 +2,8 @@
 // RUN: rm -f %t.*
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a format=isa" -o %t.mlir
 // RUN: FileCheck %s --check-prefix=HOST < %t.mlir
+// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a async-launches=false" \
+// RUN:   | FileCheck %s --check-prefix=SYNC
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.mlir %t
 // RUN: cat %t.quantize_gpu_*.ptx | FileCheck %s --check-prefix=PTX
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_89 format=isa" -o %t.sm89.mlir
@@ -18,12 +20,29 @@
 // function, what it does and its place (qtrain-name-gpu-kernels). The PTX is for the
 // requested chip; qtrain-lower-to-nvvm-ptxas.mlir checks that ptxas takes it.
 
+// The output's allocation and the kernel are queued on one stream, which
+// the host waits for once, before returning (qtrain-async-gpu-launches).
 // HOST:      llvm.func @quantize_gpu(
-// HOST:        gpu.launch_func @quantize_gpu_map_0::@quantize_gpu_map_0 blocks in (%{{.+}}) threads in (%[[T:[0-9]+]], %{{.+}})
+// HOST:        %[[S:.+]] = llvm.call @mgpuStreamCreate()
+// HOST-NOT:    mgpuStreamSynchronize
+// HOST:        llvm.call @mgpuMemAlloc(%{{.+}}, %[[S]], %{{.+}})
+// HOST-NOT:    mgpuStreamSynchronize
+// HOST:        gpu.launch_func <%[[S]] : !llvm.ptr> @quantize_gpu_map_0::@quantize_gpu_map_0 blocks in (%{{.+}}) threads in (%[[T:[0-9]+]], %{{.+}})
+// HOST-NEXT:   llvm.call @mgpuStreamSynchronize(%[[S]])
 // HOST-NOT:    gpu.launch_func
 // HOST:      gpu.binary @quantize_gpu_map_0 [#gpu.object<#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx84">{{.*}}assembly = "
 // HOST:      llvm.func @quantize(
 // HOST:        llvm.call @quantize_gpu(
+
+// async-launches=false: the host waits for the allocation's stream, and
+// the launch is synchronous (a stream of its own, made and waited for by
+// its LLVM translation).
+// SYNC:      llvm.func @quantize_gpu(
+// SYNC:        %[[A:.+]] = llvm.call @mgpuStreamCreate()
+// SYNC:        llvm.call @mgpuMemAlloc(%{{.+}}, %[[A]], %{{.+}})
+// SYNC:        llvm.call @mgpuStreamSynchronize(%[[A]])
+// SYNC-NEXT:   llvm.call @mgpuStreamDestroy(%[[A]])
+// SYNC-NEXT:   gpu.launch_func @quantize_gpu_map_0::@quantize_gpu_map_0
 
 // PTX:       .version 8.4
 // PTX:       .target sm_90a

@@ -78,6 +78,12 @@ static cl::opt<mlir::qtrain::GPUBufferMemory> gpuMemory(
     cl::init(mlir::qtrain::GPUBufferMemory::managed),
     mlir::qtrain::gpuBufferMemoryValues());
 
+static cl::opt<bool> gpuAsyncLaunches(
+    cl::cat(trainOptions), "gpu-async-launches",
+    cl::desc("Queue each GPU step's kernels on one stream, the host waiting "
+             "only for results (--device=cuda; false: after each kernel)"),
+    cl::init(true));
+
 static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
     cl::cat(trainOptions), "chip",
     cl::desc("The GPU whose kernels --device=gpu-emulator runs"),
@@ -700,6 +706,7 @@ int main(int argc, char **argv) {
     llvm::outs() << "device: " << gpu->name << " (compute capability "
                  << gpu->major << "." << gpu->minor << ")\n";
     target = gpu->target(gpuMemory);
+    target.asyncLaunches = gpuAsyncLaunches;
   } else if (device == DeviceKind::gpuEmulator) {
     target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip, gpuMemory);
   }

@@ -104,6 +104,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("The GPU's multiprocessors, for sizing GEMM tiles (H100 "
                      "SXM: 132)"),
       llvm::cl::init(kH100Multiprocessors)};
+  PassOptions::Option<bool> asyncLaunches{
+      *this, "async-launches",
+      llvm::cl::desc("Queue host code's kernels, copies, allocations and "
+                     "frees on one stream, waiting only where the host needs "
+                     "the results (qtrain-async-gpu-launches); false: wait "
+                     "for each"),
+      llvm::cl::init(true)};
 };
 
 /// qtrain on tensors -> a module of NVVM kernels (in a gpu.binary) and host

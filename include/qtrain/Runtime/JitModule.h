@@ -43,6 +43,9 @@ struct Target {
   int64_t wgmmaSharedMemoryBytes = mlir::qtrain::kSm90SharedBytesPerBlock;
   /// qtrain-lower-to-nvvm's multiprocessors (the GPU's, for GEMM tiles).
   int64_t multiprocessors = mlir::qtrain::kH100Multiprocessors;
+  /// qtrain-lower-to-nvvm's async-launches (one stream, host waits only
+  /// where it reads results).
+  bool asyncLaunches = true;
 
   static Target cpu(const mlir::qtrain::LowerToCPUOptions *options = nullptr) {
     return {Device::cpu, options};

@@ -97,9 +97,8 @@ void hoistAllocationsAboveLoops(Block &block) {
 struct FuseParallelLoopsPass
     : mlir::qtrain::impl::FuseParallelLoopsPassBase<FuseParallelLoopsPass> {
   void runOnOperation() override {
-    getOperation()->walk([](Block *block) {
-      hoistAllocationsAboveLoops(*block);
-    });
+    getOperation()->walk(
+        [](Block *block) { hoistAllocationsAboveLoops(*block); });
     // As upstream's scf-parallel-loop-fusion pass does.
     AliasAnalysis &aliases = getAnalysis<AliasAnalysis>();
     auto mayAlias = [&](Value a, Value b) {

@@ -91,6 +91,51 @@ def FuseElementwiseKernelsPass : Pass<"qtrain-fuse-elementwise-kernels"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def AsyncGPULaunchesPass
+    : Pass<"qtrain-async-gpu-launches", "::mlir::func::FuncOp"> {
+  let summary = "Chain host code's GPU operations on one stream, "
+                "asynchronously";
+  let description = [{
+    After kernel outlining, host code waits for every GPU operation: each
+    `gpu.launch_func` is synchronous, and `qtrain-gpu-host-buffers` runs
+    each `gpu.alloc`, `gpu.dealloc` and `gpu.memcpy` on a stream of its own
+    (`gpu.wait async`) and waits for it (`gpu.wait`). This pass makes the
+    operations of each block one chain of async tokens, so that the host
+    queues them on one stream without waiting, and waits (`gpu.wait`) only
+    before an op that needs the work done: an op with side effects on the
+    host (a host `memref.load`, `memref.copy` or `memref.dealloc`, a call),
+    an op with regions (whose blocks get chains of their own) and the
+    block's terminator. Allocations do not wait (new memory is not in use);
+    managed memory's `gpu.alloc host_shared` stays synchronous, as the
+    GPU-to-LLVM lowering requires. Launches from a synchronous host become
+    launches on a stream whose order alone keeps a kernel after the work it
+    depends on.
+
+    Upstream's `gpu-async-region` threads tokens alike, but would treat the
+    host waits after each allocation as host synchronization (breaking the
+    chain at every buffer) and would make managed allocations asynchronous.
+
+    Example:
+    ```mlir
+    %s = gpu.wait async
+    %b, %t = gpu.alloc async [%s] () : memref<64xf32>
+    gpu.wait [%t]
+    gpu.launch_func @k::@k blocks in (%c1, %c1, %c1)
+        threads in (%c64, %c1, %c1) args(%b : memref<64xf32>)
+    %v = memref.load %host[%c0] : memref<1xf32>
+    ```
+    becomes
+    ```mlir
+    %s = gpu.wait async
+    %b, %t = gpu.alloc async [%s] () : memref<64xf32>
+    %l = gpu.launch_func async [%t] @k::@k blocks in (%c1, %c1, %c1)
+        threads in (%c64, %c1, %c1) args(%b : memref<64xf32>)
+    gpu.wait [%l]
+    %v = memref.load %host[%c0] : memref<1xf32>
+    ```
+  }];
+}
+
 def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
   let summary = "Collapse each outermost multi-dimensional scf.parallel into one dimension";
   let description = [{

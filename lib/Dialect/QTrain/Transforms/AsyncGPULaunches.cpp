@@ -1,0 +1,143 @@
+//===- AsyncGPULaunches.cpp - qtrain-async-gpu-launches -------------------===//
+//
+// Host code waits for each kernel launch, copy, allocation and free on a
+// stream of its own: a round trip to the GPU for each, dozens a training
+// step. This pass chains the GPU operations of each block on one stream,
+// asynchronous, and waits only where the host needs the work done: before
+// host code with side effects (it may read what kernels wrote), before ops
+// with regions, and before the block's terminator.
+//
+// Upstream's gpu-async-region pass threads tokens the same way, but treats
+// the synchronous `gpu.wait` that qtrain-gpu-host-buffers puts after each
+// allocation, copy and free as a point where the host waits (the chain
+// would break at every buffer), and makes managed (host_shared)
+// allocations asynchronous, which the GPU-to-LLVM lowering rejects.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_ASYNCGPULAUNCHESPASS
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+
+namespace {
+
+/// A `gpu.wait async` without dependencies whose token only `op` uses: the
+/// fresh stream that qtrain-gpu-host-buffers gives each GPU operation.
+gpu::WaitOp freshStreamOf(gpu::AsyncOpInterface op) {
+  if (op.getAsyncDependencies().size() != 1)
+    return {};
+  Value token = op.getAsyncDependencies().front();
+  auto wait = token.getDefiningOp<gpu::WaitOp>();
+  if (!wait || !wait.getAsyncDependencies().empty() || !token.hasOneUse())
+    return {};
+  return wait;
+}
+
+/// The synchronous `gpu.wait` that is the only use of `token`, if any.
+gpu::WaitOp hostWaitOn(Value token) {
+  if (!token || !token.hasOneUse())
+    return {};
+  auto wait = dyn_cast<gpu::WaitOp>(*token.getUsers().begin());
+  return wait && !wait.getAsyncToken() ? wait : gpu::WaitOp();
+}
+
+/// `launch` with `dependency` and a token result (its synchronous form has
+/// neither). Cloned as upstream's gpu-async-region does: the op's builders
+/// differ by version, its generic form does not.
+Value makeAsync(OpBuilder &b, gpu::LaunchFuncOp launch, Value dependency) {
+  gpu::addAsyncDependency(launch, dependency);
+  Operation *op = launch;
+  OperationState state(op->getLoc(), op->getName(), op->getOperands(),
+                       {b.getType<gpu::AsyncTokenType>()}, {}, {}, {});
+  state.propertiesAttr = op->getPropertiesAsAttribute();
+  state.addAttributes(op->getDiscardableAttrDictionary().getValue());
+  b.setInsertionPoint(op);
+  Operation *async = b.create(state);
+  op->erase();
+  return async->getResult(0);
+}
+
+/// Whether the host must have the GPU's work done before `op` runs.
+bool needsWait(Operation *op) {
+  if (op->hasTrait<OpTrait::IsTerminator>() || op->getNumRegions() > 0)
+    return true;
+  // New memory is not in use: the host allocates it at once.
+  if (isa<memref::AllocOp>(op) ||
+      (isa<gpu::AllocOp>(op) && !cast<gpu::AllocOp>(op).getAsyncToken()))
+    return false;
+  return !isMemoryEffectFree(op);
+}
+
+/// Chains the GPU operations of `block` (and of blocks nested in its ops)
+/// on one stream per run between host waits.
+void chainBlock(Block &block) {
+  OpBuilder b(block.getParentOp()->getContext());
+  // The last GPU operation's token; null when the host has waited.
+  Value chain;
+  SmallVector<Operation *> ops =
+      llvm::map_to_vector(block, [](Operation &op) { return &op; });
+  DenseSet<Operation *> erased;
+  for (Operation *op : ops) {
+    if (erased.contains(op))
+      continue;
+    if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op);
+        launch && !launch.getAsyncToken() &&
+        launch.getAsyncDependencies().empty()) {
+      if (!chain) {
+        b.setInsertionPoint(launch);
+        chain =
+            gpu::WaitOp::create(b, launch.getLoc(),
+                                b.getType<gpu::AsyncTokenType>(), ValueRange())
+                .getAsyncToken();
+      }
+      chain = makeAsync(b, launch, chain);
+      continue;
+    }
+    if (auto async = dyn_cast<gpu::AsyncOpInterface>(op)) {
+      gpu::WaitOp stream = freshStreamOf(async);
+      gpu::WaitOp hostWait = hostWaitOn(async.getAsyncToken());
+      if (stream && hostWait) {
+        // An operation that waited on a stream of its own joins the chain.
+        if (chain) {
+          op->replaceUsesOfWith(stream.getAsyncToken(), chain);
+          stream.erase();
+        }
+        chain = async.getAsyncToken();
+        erased.insert(hostWait);
+        hostWait.erase();
+        continue;
+      }
+    }
+    if (auto wait = dyn_cast<gpu::WaitOp>(op);
+        wait && wait.getAsyncToken() && !op->use_empty())
+      continue; // a fresh stream, judged with its user
+    if (needsWait(op) && chain) {
+      b.setInsertionPoint(op);
+      gpu::WaitOp::create(b, op->getLoc(), Type(), ValueRange{chain});
+      chain = nullptr;
+    }
+    for (Region &region : op->getRegions())
+      for (Block &nested : region)
+        chainBlock(nested);
+  }
+}
+
+struct AsyncGPULaunchesPass
+    : mlir::qtrain::impl::AsyncGPULaunchesPassBase<AsyncGPULaunchesPass> {
+  void runOnOperation() override {
+    for (Block &block : getOperation().getBody())
+      chainBlock(block);
+  }
+};
+
+} // namespace
