@@ -7,7 +7,8 @@
 # CHECKs (all by default): unit (the GPU cases of QTrainLoweringTests), lit
 # (the lit tests that need a GPU), bench (qtrain-bench-gpu, sm_90a GEMMs on
 # 128- and 64-row tiles), train (the MLP under each recipe on the GPU, with
-# the kernel profile), train-device (the
+# the kernel profile), train-sync (the same with each kernel waited for,
+# --gpu-async-launches=false, to time against train), train-device (the
 # same in device memory, --gpu-memory=device; not in the default set while
 # it crashes, docs/gpu.md: a crash prints a stack trace). Each writes
 # LOGDIR/<check>.log; a table of results comes last. Unpacks into
@@ -18,7 +19,7 @@ archive="$(realpath "$1")"
 logs="$(realpath -m "$2")"
 shift 2
 checks=("$@")
-[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench train)
+[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench train train-sync)
 here="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$logs"
 
@@ -49,13 +50,14 @@ run() { # name seconds command...: at most that long (a hung kernel ends it)
   tail -n 25 "$logs/$name.log"
 }
 
-train() { # [memory]
-  local memory=${1:-managed}
+train() { # memory async-launches
+  local memory=$1 async=$2
   for recipe in fp32 fp8 int8 hfp8 bf16; do
-    echo "== $recipe ($memory memory)"
+    echo "== $recipe ($memory memory, async launches: $async)"
     QTRAIN_CUDA_PROFILE=1 qtrain-train examples/mlp.mlir --recipe=$recipe \
       --epochs=1 --device=cuda --gpu-memory=$memory \
-      --csv="$logs/train-$memory-$recipe.csv" || return
+      --gpu-async-launches=$async \
+      --csv="$logs/train-$memory-$async-$recipe.csv" || return
   done
 }
 
@@ -65,10 +67,13 @@ for check in "${checks[@]}"; do
   lit) run lit 300 python3 /usr/lib/llvm-22/bin/lit -v build/test \
          --filter 'device-cuda|Bench/gpu' ;;
   bench) run bench 180 qtrain-bench-gpu --compare-wgmma-tiles ;;
-  train) export -f train; run train 240 bash -c "logs='$logs' train" ;;
+  train) export -f train; run train 240 bash -c "logs='$logs' train managed true" ;;
+  train-sync)
+    export -f train
+    run train-sync 240 bash -c "logs='$logs' train managed false" ;;
   train-device)
     export -f train
-    run train-device 240 bash -c "logs='$logs' train device" ;;
+    run train-device 240 bash -c "logs='$logs' train device true" ;;
   *) echo "unknown check: $check" >&2; exit 2 ;;
   esac
 done
