@@ -95,6 +95,8 @@ static void buildKernelsPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
+  // One launch for consecutive one-block kernels (ends of reductions).
+  pm.addNestedPass<func::FuncOp>(createMergeSingleBlockLaunchesPass());
   // The canonicalizer hoists kernels' constants out of their launches;
   // back inside, they stay constants (tile sizes, strides, stage counts)
   // instead of becoming kernel parameters, and divisions by them shifts.

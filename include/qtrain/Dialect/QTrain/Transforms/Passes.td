@@ -350,6 +350,42 @@ def InnermostReductionsPass : Pass<"qtrain-innermost-reductions"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def MergeSingleBlockLaunchesPass
+    : Pass<"qtrain-merge-single-block-launches", "::mlir::func::FuncOp"> {
+  let summary = "Merge consecutive one-block gpu.launch ops, a barrier "
+                "between their bodies";
+  let description = [{
+    The final steps of small reductions (the combination of an absmax's
+    partial results, a loss's row sums) are kernels of one thread block,
+    often several in a row, each a launch the host waits for. Within one
+    block, `gpu.barrier` orders two bodies as a new launch does (`bar.sync`
+    makes the global and shared memory writes of each thread before it
+    visible to the block's threads after it), so this pass merges
+    consecutive synchronous `gpu.launch` ops whose grid is one block and
+    whose block sizes are the same constants, and which have no
+    workgroup, private or dynamic shared memory: the second body follows
+    the first after a barrier. Ops between the launches must be free of
+    memory effects and regions (constants, views); they move before the
+    merged launch.
+
+    Example:
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      ... partial maxima ...
+      gpu.terminator
+    }
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      ... their maximum ...
+      gpu.terminator
+    }
+    ```
+    becomes one launch whose body is the partial maxima, `gpu.barrier`,
+    their maximum.
+  }];
+}
+
 def NameGPUKernelsPass : Pass<"qtrain-name-gpu-kernels", "::mlir::ModuleOp"> {
   let summary = "Give each gpu.launch a kernel name of its own";
   let description = [{
