@@ -95,8 +95,10 @@ static void buildKernelsPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
   pm.addPass(createConvertParallelLoopToGpuPass());
   pm.addPass(createCanonicalizerPass());
-  // One launch for consecutive one-block kernels (ends of reductions).
+  // One launch for consecutive one-block kernels (ends of reductions), and
+  // one for consecutive kernels that do not depend on each other.
   pm.addNestedPass<func::FuncOp>(createMergeSingleBlockLaunchesPass());
+  pm.addNestedPass<func::FuncOp>(createFuseIndependentLaunchesPass());
   // The canonicalizer hoists kernels' constants out of their launches;
   // back inside, they stay constants (tile sizes, strides, stage counts)
   // instead of becoming kernel parameters, and divisions by them shifts.

@@ -159,6 +159,42 @@ def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def FuseIndependentLaunchesPass
+    : Pass<"qtrain-fuse-independent-launches", "::mlir::func::FuncOp"> {
+  let summary = "Run consecutive independent gpu.launch ops as one launch, "
+                "each on its own range of blocks";
+  let description = [{
+    Consecutive kernels that do not depend on each other (the
+    quantizations of a GEMM's two operands, an optimizer's update of each
+    parameter) need not wait for each other. This pass fuses runs of
+    synchronous `gpu.launch` ops with constant one-dimensional grids and
+    the same constant block size, and no workgroup, private or dynamic
+    shared memory, when no body writes memory that another reads or writes
+    (by the values their ops' memory effects name, and alias analysis): one
+    launch of all their blocks, each block running the body of the kernel
+    whose range holds its id, with the block id made relative to that range
+    and the grid size that kernel's own (horizontal fusion). Ops between
+    the launches must be free of memory effects and regions (constants,
+    views); the fused launch takes the last launch's place.
+
+    Example:
+    ```mlir
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c196, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      ... quantize A ...
+    }
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c784, %gy = %c1, %gz = %c1)
+               threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+      ... quantize B ...
+    }
+    ```
+    becomes one launch of 980 blocks: blocks 0 to 195 quantize A, blocks 196
+    to 979 (as blocks 0 to 783) quantize B.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def FuseParallelLoopsPass : Pass<"qtrain-fuse-parallel-loops"> {
   let summary = "Fuse adjacent scf.parallel loops of one iteration space, "
                 "across the allocations between them";

@@ -1,0 +1,250 @@
+//===- FuseIndependentLaunches.cpp - qtrain-fuse-independent-launches -----===//
+//
+// Consecutive kernels that do not depend on each other (the quantizations
+// of a GEMM's two operands, an optimizer's updates of each parameter) need
+// not wait for each other: one launch can run them all, its blocks split
+// into ranges, one range a kernel ("horizontal fusion", as XLA does for
+// its loop fusions). Each block runs one kernel's body with its block id
+// made relative to that kernel's range, so the bodies are unchanged.
+//
+//===----------------------------------------------------------------------===//
+
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+
+#include "mlir/Analysis/AliasAnalysis.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::qtrain {
+#define GEN_PASS_DEF_FUSEINDEPENDENTLAUNCHESPASS
+#include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
+} // namespace mlir::qtrain
+
+using namespace mlir;
+
+namespace {
+
+/// A synchronous launch whose grid is constant and one-dimensional, with
+/// nothing but its body (no shared-memory attributions, no dynamic shared
+/// memory, no cluster): its blocks and block shape; else nothing.
+struct Shape {
+  int64_t blocks;
+  SmallVector<int64_t, 3> threads;
+};
+std::optional<Shape> fusableShape(gpu::LaunchOp launch) {
+  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+      launch.getDynamicSharedMemorySize() || launch.hasClusterSize() ||
+      launch.getNumWorkgroupAttributions() != 0 ||
+      launch.getNumPrivateAttributions() != 0 ||
+      getConstantIntValue(launch.getGridSizeY()) != 1 ||
+      getConstantIntValue(launch.getGridSizeZ()) != 1)
+    return std::nullopt;
+  std::optional<int64_t> blocks = getConstantIntValue(launch.getGridSizeX());
+  if (!blocks)
+    return std::nullopt;
+  Shape shape{*blocks, {}};
+  for (Value size : {launch.getBlockSizeX(), launch.getBlockSizeY(),
+                     launch.getBlockSizeZ()}) {
+    std::optional<int64_t> constant = getConstantIntValue(size);
+    if (!constant)
+      return std::nullopt;
+    shape.threads.push_back(*constant);
+  }
+  return shape;
+}
+
+/// The memory a launch's body reads and writes, by the values its ops name
+/// in their effects; nothing if some effect names no value.
+struct Accesses {
+  SmallVector<Value> reads, writes;
+};
+std::optional<Accesses> accessesOf(gpu::LaunchOp launch) {
+  Accesses accesses;
+  WalkResult walk = launch.getBody().walk([&](Operation *op) {
+    // A barrier orders the block's accesses; it accesses nothing itself.
+    if (isa<gpu::BarrierOp>(op))
+      return WalkResult::advance();
+    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+    if (!effects) {
+      // Ops without the interface are fine if their nested ops say it all.
+      return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
+                     isMemoryEffectFree(op)
+                 ? WalkResult::advance()
+                 : WalkResult::interrupt();
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &instance : instances) {
+      if (isa<MemoryEffects::Allocate, MemoryEffects::Free>(
+              instance.getEffect()))
+        continue;
+      Value value = instance.getValue();
+      if (!value)
+        return WalkResult::interrupt();
+      if (isa<MemoryEffects::Write>(instance.getEffect()))
+        accesses.writes.push_back(value);
+      else
+        accesses.reads.push_back(value);
+    }
+    return WalkResult::advance();
+  });
+  if (walk.wasInterrupted())
+    return std::nullopt;
+  return accesses;
+}
+
+/// What `value` is a view of, through any chain of views.
+Value viewedBuffer(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+/// Whether two buffers the bodies access may overlap: alias analysis, and
+/// one more fact it does not use: memory allocated after a buffer was
+/// defined, while that buffer is still in use (a later kernel accesses it),
+/// is other memory. (Local alias analysis cannot tell a function call's
+/// results from the buffers allocated after the call.)
+bool mayOverlap(Value a, Value b, AliasAnalysis &aliases,
+                DominanceInfo &dominance) {
+  if (aliases.alias(a, b).isNo())
+    return false;
+  Value baseA = viewedBuffer(a), baseB = viewedBuffer(b);
+  if (baseA == baseB)
+    return true;
+  auto allocatedAfter = [&](Value fresh, Value older) {
+    Operation *alloc = fresh.getDefiningOp();
+    return alloc && isa<gpu::AllocOp, memref::AllocOp>(alloc) &&
+           dominance.properlyDominates(older, alloc);
+  };
+  return !allocatedAfter(baseA, baseB) && !allocatedAfter(baseB, baseA);
+}
+
+/// Whether the two may run in any order: neither writes what the other
+/// reads or writes.
+bool independent(const Accesses &a, const Accesses &b, AliasAnalysis &aliases,
+                 DominanceInfo &dominance) {
+  auto overlap = [&](ArrayRef<Value> writes, const Accesses &other) {
+    for (Value written : writes)
+      for (ArrayRef<Value> list :
+           {ArrayRef(other.reads), ArrayRef(other.writes)})
+        for (Value used : list)
+          if (mayOverlap(written, used, aliases, dominance))
+            return true;
+    return false;
+  };
+  return !overlap(a.writes, b) && !overlap(b.writes, a);
+}
+
+/// One launch running `group`'s bodies, each on its range of blocks, where
+/// the last one was (after the ops between them, which may define what the
+/// bodies use, and have no effects).
+void fuse(ArrayRef<gpu::LaunchOp> group, ArrayRef<int64_t> blocks) {
+  gpu::LaunchOp first = group.front();
+  OpBuilder b(group.back());
+  Location loc = first.getLoc();
+  int64_t total = 0;
+  for (int64_t count : blocks)
+    total += count;
+  Value gridX = arith::ConstantIndexOp::create(b, loc, total);
+  auto fused = gpu::LaunchOp::create(
+      b, loc, gridX, first.getGridSizeY(), first.getGridSizeZ(),
+      first.getBlockSizeX(), first.getBlockSizeY(), first.getBlockSizeZ());
+  Block &body = fused.getBody().front();
+  b.setInsertionPointToStart(&body);
+  Value blockId = fused.getBlockIds().x;
+  int64_t start = 0;
+  Value begin = arith::ConstantIndexOp::create(b, loc, 0);
+  for (auto [index, count] : llvm::enumerate(blocks)) {
+    gpu::LaunchOp launch = group[index];
+    Value end = arith::ConstantIndexOp::create(b, loc, start + count);
+    Value inRange = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, blockId,
+                              begin),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, blockId, end));
+    auto branch = scf::IfOp::create(b, loc, inRange);
+    OpBuilder inside = OpBuilder::atBlockBegin(branch.thenBlock());
+    // The body sees its own grid: block ids from 0, its block count.
+    IRMapping mapping;
+    Block &launchBody = launch.getBody().front();
+    mapping.map(launchBody.getArguments(), body.getArguments());
+    mapping.map(launch.getBlockIds().x,
+                arith::SubIOp::create(inside, loc, blockId, begin));
+    mapping.map(launch.getGridSize().x,
+                arith::ConstantIndexOp::create(inside, loc, count));
+    for (Operation &op : launchBody.without_terminator())
+      inside.clone(op, mapping);
+    start += count;
+    begin = end;
+  }
+  gpu::TerminatorOp::create(b, loc);
+  for (gpu::LaunchOp launch : group)
+    launch.erase();
+}
+
+void fuseInBlock(Block &block, AliasAnalysis &aliases,
+                 DominanceInfo &dominance) {
+  SmallVector<gpu::LaunchOp> group;
+  SmallVector<int64_t> blocks;
+  SmallVector<Accesses> accesses;
+  SmallVector<int64_t, 3> threads;
+  auto close = [&] {
+    if (group.size() > 1)
+      fuse(group, blocks);
+    group.clear();
+    blocks.clear();
+    accesses.clear();
+  };
+  SmallVector<Operation *> ops =
+      llvm::map_to_vector(block, [](Operation &op) { return &op; });
+  for (Operation *op : ops) {
+    auto launch = dyn_cast<gpu::LaunchOp>(op);
+    if (!launch) {
+      // Constants and views between the launches; anything else the host
+      // does must still see the first launches finished.
+      if (!isMemoryEffectFree(op) || op->getNumRegions() != 0) {
+        close();
+        for (Region &region : op->getRegions())
+          for (Block &nested : region)
+            fuseInBlock(nested, aliases, dominance);
+      }
+      continue;
+    }
+    std::optional<Shape> shape = fusableShape(launch);
+    std::optional<Accesses> uses = shape ? accessesOf(launch) : std::nullopt;
+    bool joins = uses && !group.empty() && shape->threads == threads &&
+                 llvm::all_of(accesses, [&](const Accesses &other) {
+                   return independent(*uses, other, aliases, dominance);
+                 });
+    if (!joins)
+      close();
+    if (!uses)
+      continue;
+    threads = shape->threads;
+    group.push_back(launch);
+    blocks.push_back(shape->blocks);
+    accesses.push_back(std::move(*uses));
+  }
+  close();
+}
+
+struct FuseIndependentLaunchesPass
+    : mlir::qtrain::impl::FuseIndependentLaunchesPassBase<
+          FuseIndependentLaunchesPass> {
+  void runOnOperation() override {
+    AliasAnalysis &aliases = getAnalysis<AliasAnalysis>();
+    DominanceInfo &dominance = getAnalysis<DominanceInfo>();
+    for (Block &block : getOperation().getBody())
+      fuseInBlock(block, aliases, dominance);
+  }
+};
+
+} // namespace
