@@ -21,6 +21,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/RegionUtils.h"
 
 namespace mlir::qtrain {
 #define GEN_PASS_DEF_FUSEINDEPENDENTLAUNCHESPASS
@@ -143,6 +144,26 @@ bool independent(const Accesses &a, const Accesses &b, AliasAnalysis &aliases,
   return !overlap(a.writes, b) && !overlap(b.writes, a);
 }
 
+/// A fused kernel takes every value its bodies use from outside as a
+/// parameter; the parameters must fit the 4 KiB that every CUDA driver
+/// accepts (newer ones take 32 KiB).
+constexpr int64_t kParameterBytes = 4096;
+
+/// The bytes of kernel parameters for the values `launches` use from
+/// outside their bodies: a memref is passed as its descriptor (two pointers,
+/// an offset, sizes and strides), anything else as 8 bytes or less.
+int64_t parameterBytes(ArrayRef<gpu::LaunchOp> launches) {
+  llvm::SetVector<Value> captured;
+  for (gpu::LaunchOp launch : launches)
+    getUsedValuesDefinedAbove(launch.getBody(), captured);
+  int64_t bytes = 0;
+  for (Value value : captured) {
+    auto memref = dyn_cast<MemRefType>(value.getType());
+    bytes += memref ? 8 * (3 + 2 * memref.getRank()) : 8;
+  }
+  return bytes;
+}
+
 /// One launch running `group`'s bodies, each on its range of blocks, where
 /// the last one was (after the ops between them, which may define what the
 /// bodies use, and have no effects).
@@ -220,10 +241,18 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
     }
     std::optional<Shape> shape = fusableShape(launch);
     std::optional<Accesses> uses = shape ? accessesOf(launch) : std::nullopt;
-    bool joins = uses && !group.empty() && shape->threads == threads &&
-                 llvm::all_of(accesses, [&](const Accesses &other) {
-                   return independent(*uses, other, aliases, dominance);
-                 });
+    auto fitsParameters = [&] {
+      SmallVector<gpu::LaunchOp> joined(group);
+      joined.push_back(launch);
+      return parameterBytes(joined) <= kParameterBytes;
+    };
+    bool joins =
+        uses && !group.empty() && shape->threads == threads &&
+        llvm::all_of(accesses,
+                     [&](const Accesses &other) {
+                       return independent(*uses, other, aliases, dominance);
+                     }) &&
+        fitsParameters();
     if (!joins)
       close();
     if (!uses)

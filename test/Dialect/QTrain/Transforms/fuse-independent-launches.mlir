@@ -170,3 +170,94 @@ func.func @apart(%x: memref<256xf32>, %host: memref<1xf32>) {
   }
   return
 }
+
+// -----
+
+// A fused kernel's parameters stay within CUDA's 4 KiB: three launches each
+// reading ten rank-8 memrefs (152 bytes of descriptor each) make two
+// launches, the first two fused (about 3.1 KiB), the third apart.
+// CHECK-LABEL: func.func @parameter_bytes
+// CHECK:         gpu.launch blocks(%{{.+}}) in (%{{.+}} = %[[C2:[a-z0-9_]+]],
+// CHECK:         gpu.launch blocks(%{{.+}}) in (%{{.+}} = %c1,
+// CHECK-NOT:     gpu.launch
+func.func @parameter_bytes(%a0: memref<1x1x1x1x1x1x1x1xf32>, %a1: memref<1x1x1x1x1x1x1x1xf32>, %a2: memref<1x1x1x1x1x1x1x1xf32>, %a3: memref<1x1x1x1x1x1x1x1xf32>, %a4: memref<1x1x1x1x1x1x1x1xf32>, %a5: memref<1x1x1x1x1x1x1x1xf32>, %a6: memref<1x1x1x1x1x1x1x1xf32>, %a7: memref<1x1x1x1x1x1x1x1xf32>, %a8: memref<1x1x1x1x1x1x1x1xf32>, %a9: memref<1x1x1x1x1x1x1x1xf32>, %a10: memref<1x1x1x1x1x1x1x1xf32>, %a11: memref<1x1x1x1x1x1x1x1xf32>, %a12: memref<1x1x1x1x1x1x1x1xf32>, %a13: memref<1x1x1x1x1x1x1x1xf32>, %a14: memref<1x1x1x1x1x1x1x1xf32>, %a15: memref<1x1x1x1x1x1x1x1xf32>, %a16: memref<1x1x1x1x1x1x1x1xf32>, %a17: memref<1x1x1x1x1x1x1x1xf32>, %a18: memref<1x1x1x1x1x1x1x1xf32>, %a19: memref<1x1x1x1x1x1x1x1xf32>, %a20: memref<1x1x1x1x1x1x1x1xf32>, %a21: memref<1x1x1x1x1x1x1x1xf32>, %a22: memref<1x1x1x1x1x1x1x1xf32>, %a23: memref<1x1x1x1x1x1x1x1xf32>, %a24: memref<1x1x1x1x1x1x1x1xf32>, %a25: memref<1x1x1x1x1x1x1x1xf32>, %a26: memref<1x1x1x1x1x1x1x1xf32>, %a27: memref<1x1x1x1x1x1x1x1xf32>, %a28: memref<1x1x1x1x1x1x1x1xf32>, %a29: memref<1x1x1x1x1x1x1x1xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %out0 = memref.alloc() : memref<256xf32>
+  %out1 = memref.alloc() : memref<256xf32>
+  %out2 = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v0 = memref.load %a0[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %v1 = memref.load %a1[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s1 = arith.addf %v0, %v1 : f32
+    %v2 = memref.load %a2[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s2 = arith.addf %s1, %v2 : f32
+    %v3 = memref.load %a3[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s3 = arith.addf %s2, %v3 : f32
+    %v4 = memref.load %a4[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s4 = arith.addf %s3, %v4 : f32
+    %v5 = memref.load %a5[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s5 = arith.addf %s4, %v5 : f32
+    %v6 = memref.load %a6[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s6 = arith.addf %s5, %v6 : f32
+    %v7 = memref.load %a7[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s7 = arith.addf %s6, %v7 : f32
+    %v8 = memref.load %a8[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s8 = arith.addf %s7, %v8 : f32
+    %v9 = memref.load %a9[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s9 = arith.addf %s8, %v9 : f32
+    memref.store %s9, %out0[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v10 = memref.load %a10[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %v11 = memref.load %a11[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s11 = arith.addf %v10, %v11 : f32
+    %v12 = memref.load %a12[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s12 = arith.addf %s11, %v12 : f32
+    %v13 = memref.load %a13[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s13 = arith.addf %s12, %v13 : f32
+    %v14 = memref.load %a14[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s14 = arith.addf %s13, %v14 : f32
+    %v15 = memref.load %a15[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s15 = arith.addf %s14, %v15 : f32
+    %v16 = memref.load %a16[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s16 = arith.addf %s15, %v16 : f32
+    %v17 = memref.load %a17[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s17 = arith.addf %s16, %v17 : f32
+    %v18 = memref.load %a18[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s18 = arith.addf %s17, %v18 : f32
+    %v19 = memref.load %a19[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s19 = arith.addf %s18, %v19 : f32
+    memref.store %s19, %out1[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v20 = memref.load %a20[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %v21 = memref.load %a21[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s21 = arith.addf %v20, %v21 : f32
+    %v22 = memref.load %a22[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s22 = arith.addf %s21, %v22 : f32
+    %v23 = memref.load %a23[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s23 = arith.addf %s22, %v23 : f32
+    %v24 = memref.load %a24[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s24 = arith.addf %s23, %v24 : f32
+    %v25 = memref.load %a25[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s25 = arith.addf %s24, %v25 : f32
+    %v26 = memref.load %a26[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s26 = arith.addf %s25, %v26 : f32
+    %v27 = memref.load %a27[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s27 = arith.addf %s26, %v27 : f32
+    %v28 = memref.load %a28[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s28 = arith.addf %s27, %v28 : f32
+    %v29 = memref.load %a29[%c0, %c0, %c0, %c0, %c0, %c0, %c0, %c0] : memref<1x1x1x1x1x1x1x1xf32>
+    %s29 = arith.addf %s28, %v29 : f32
+    memref.store %s29, %out2[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -175,7 +175,10 @@ def FuseIndependentLaunchesPass
     whose range holds its id, with the block id made relative to that range
     and the grid size that kernel's own (horizontal fusion). Ops between
     the launches must be free of memory effects and regions (constants,
-    views); the fused launch takes the last launch's place.
+    views); the fused launch takes the last launch's place. A group stops
+    growing where its kernel's parameters (the memref descriptors and
+    scalars its bodies use) would pass 4 KiB, the limit of every CUDA
+    driver.
 
     Example:
     ```mlir
