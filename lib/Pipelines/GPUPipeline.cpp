@@ -80,6 +80,10 @@ static void buildKernelsPipeline(OpPassManager &pm,
     pm.addPass(createConvertLowPrecisionMatmulToMMASyncPass());
   }
 
+  // Reductions to one element in a block of threads and a shared-memory
+  // tree, not one thread.
+  pm.addPass(createBlockReductionsPass());
+
   // One GPU thread per element of each op's parallel iteration space,
   // flattened in row-major order (consecutive threads on consecutive
   // elements); tiles of 256 are the thread blocks. Reductions loop in the

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LaunchFusion.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Analysis/AliasAnalysis.h"
@@ -32,9 +33,9 @@ using namespace mlir;
 
 namespace {
 
-/// A synchronous launch whose grid is constant and one-dimensional, with
-/// nothing but its body (no shared-memory attributions, no dynamic shared
-/// memory, no cluster): its blocks and block shape; else nothing.
+/// A synchronous launch whose grid is constant and one-dimensional, with no
+/// private or dynamic shared memory and no cluster: its blocks and block
+/// shape; else nothing.
 struct Shape {
   int64_t blocks;
   SmallVector<int64_t, 3> threads;
@@ -42,7 +43,6 @@ struct Shape {
 std::optional<Shape> fusableShape(gpu::LaunchOp launch) {
   if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
       launch.getDynamicSharedMemorySize() || launch.hasClusterSize() ||
-      launch.getNumWorkgroupAttributions() != 0 ||
       launch.getNumPrivateAttributions() != 0 ||
       getConstantIntValue(launch.getGridSizeY()) != 1 ||
       getConstantIntValue(launch.getGridSizeZ()) != 1)
@@ -89,6 +89,10 @@ std::optional<Accesses> accessesOf(gpu::LaunchOp launch) {
       Value value = instance.getValue();
       if (!value)
         return WalkResult::interrupt();
+      // A block's shared memory is its own: no other kernel sees it.
+      if (auto type = dyn_cast<MemRefType>(value.getType());
+          type && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+        continue;
       if (isa<MemoryEffects::Write>(instance.getEffect()))
         accesses.writes.push_back(value);
       else
@@ -196,7 +200,7 @@ void fuse(ArrayRef<gpu::LaunchOp> group, ArrayRef<int64_t> blocks) {
     // The body sees its own grid: block ids from 0, its block count.
     IRMapping mapping;
     Block &launchBody = launch.getBody().front();
-    mapping.map(launchBody.getArguments(), body.getArguments());
+    mlir::qtrain::mapLaunchArguments(launch, fused, mapping);
     mapping.map(launch.getBlockIds().x,
                 arith::SubIOp::create(inside, loc, blockId, begin));
     mapping.map(launch.getGridSize().x,
@@ -244,7 +248,11 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
     auto fitsParameters = [&] {
       SmallVector<gpu::LaunchOp> joined(group);
       joined.push_back(launch);
-      return parameterBytes(joined) <= kParameterBytes;
+      int64_t shared = 0;
+      for (gpu::LaunchOp member : joined)
+        shared += mlir::qtrain::workgroupBytes(member);
+      return parameterBytes(joined) <= kParameterBytes &&
+             shared <= mlir::qtrain::kStaticSharedBytes;
     };
     bool joins =
         uses && !group.empty() && shape->threads == threads &&

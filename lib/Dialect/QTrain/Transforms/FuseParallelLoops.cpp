@@ -60,7 +60,8 @@ SmallVector<Operation *, 3> staticAllocation(Operation *op) {
 }
 
 /// Moves each static allocation of `block` above the run of scf.parallel
-/// loops (and side-effect-free ops without regions) that precedes it.
+/// loops and gpu.launch ops (and side-effect-free ops without regions)
+/// that precedes it.
 void hoistAllocationsAboveLoops(Block &block) {
   // The first op of the current run, null outside one.
   Operation *runStart = nullptr;
@@ -70,7 +71,8 @@ void hoistAllocationsAboveLoops(Block &block) {
   for (Operation *op : ops) {
     if (moved.contains(op))
       continue;
-    if (isa<scf::ParallelOp>(op)) {
+    // Kernels already made (block reductions) precede new buffers alike.
+    if (isa<scf::ParallelOp, gpu::LaunchOp>(op)) {
       if (!runStart)
         runStart = op;
       continue;

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LaunchFusion.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -26,13 +27,11 @@ using namespace mlir;
 
 namespace {
 
-/// The constant block shape of a synchronous launch of one block with
-/// nothing but its body (no shared-memory attributions, no dynamic shared
-/// memory, no cluster), else nothing.
+/// The constant block shape of a synchronous launch of one block with no
+/// dynamic shared memory, private memory or cluster, else nothing.
 std::optional<SmallVector<int64_t, 3>> singleBlockShape(gpu::LaunchOp launch) {
   if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
       launch.getDynamicSharedMemorySize() || launch.hasClusterSize() ||
-      launch.getNumWorkgroupAttributions() != 0 ||
       launch.getNumPrivateAttributions() != 0)
     return std::nullopt;
   for (Value size :
@@ -57,10 +56,10 @@ void appendBody(gpu::LaunchOp launch, gpu::LaunchOp next) {
   Operation *terminator = body.getTerminator();
   OpBuilder b(terminator);
   gpu::BarrierOp::create(b, next.getLoc());
-  // The block arguments (block and thread ids, grid and block sizes) are
-  // the same values in both launches.
+  // The ids and sizes are the same values in both launches; each body
+  // keeps its own workgroup buffers.
   IRMapping mapping;
-  mapping.map(nextBody.getArguments(), body.getArguments());
+  mlir::qtrain::mapLaunchArguments(next, launch, mapping);
   for (Operation &op : nextBody.without_terminator())
     b.clone(op, mapping);
   next.erase();
@@ -72,7 +71,10 @@ void mergeInBlock(Block &block) {
   for (Operation &op : llvm::make_early_inc_range(block)) {
     if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
       std::optional<SmallVector<int64_t, 3>> shape = singleBlockShape(launch);
-      if (open && shape && *shape == openShape) {
+      if (open && shape && *shape == openShape &&
+          mlir::qtrain::workgroupBytes(open) +
+                  mlir::qtrain::workgroupBytes(launch) <=
+              mlir::qtrain::kStaticSharedBytes) {
         // The ops between (constants, views) may define what `launch`
         // uses: they go first.
         while (open->getNextNode() != launch)

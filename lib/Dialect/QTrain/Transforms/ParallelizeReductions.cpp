@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Reductions.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
@@ -25,16 +26,8 @@ namespace mlir::qtrain {
 
 using namespace mlir;
 
-namespace {
-
-// Below this many outputs a reduction is split; at most this many partial
-// results; at least this many terms for each.
-constexpr int64_t kFewOutputs = 4096, kMinTermsPerOutput = 4096,
-                  kMaxPartials = 65536, kMinTermsPerPartial = 32;
-
-/// The op combining each term into output `index`, if the reduction has
-/// one whose result does not depend on the order of the terms.
-Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index) {
+Operation *mlir::qtrain::orderFreeCombiner(linalg::GenericOp op,
+                                           unsigned index) {
   SmallVector<Operation *, 1> combiners;
   if (!matchReduction(op.getRegionOutputArgs(), index, combiners) ||
       combiners.size() != 1)
@@ -52,6 +45,13 @@ Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index) {
     return combiner;
   return nullptr;
 }
+
+namespace {
+
+// Below this many outputs a reduction is split; at most this many partial
+// results; at least this many terms for each.
+constexpr int64_t kFewOutputs = 4096, kMinTermsPerOutput = 4096,
+                  kMaxPartials = 65536, kMinTermsPerPartial = 32;
 
 /// Splits a reduction whose outputs (one or several, each with its own
 /// order-free combiner) are few and whose terms are many: outer reduction
@@ -73,7 +73,7 @@ struct SplitReduction : OpRewritePattern<linalg::GenericOp> {
     SmallVector<Operation *> combiners;
     SmallVector<TypedAttr> neutrals;
     for (unsigned i = 0; i < numOutputs; ++i) {
-      Operation *combiner = orderFreeCombiner(op, i);
+      Operation *combiner = mlir::qtrain::orderFreeCombiner(op, i);
       std::optional<TypedAttr> neutral =
           combiner ? arith::getNeutralElement(combiner) : std::nullopt;
       if (!neutral || !outMaps[i].isProjectedPermutation() ||

@@ -141,9 +141,15 @@ func.func @after_call(%x: memref<256xf32>) -> (memref<256xf32>, memref<256xf32>)
 
 // -----
 
-// Other block sizes, shared memory, or host work between: apart.
+// Other block sizes or host work between: apart. A launch with a
+// workgroup buffer joins the one before it, keeping its buffer.
 // CHECK-LABEL: func.func @apart
-// CHECK-COUNT-4: gpu.launch blocks
+// CHECK-COUNT-2: gpu.launch blocks
+// CHECK-NOT:     workgroup
+// CHECK:         memref.store
+// CHECK-NEXT:    arith.constant 2 : index
+// CHECK-NEXT:    gpu.launch blocks{{.*}} workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:     gpu.launch
 func.func @apart(%x: memref<256xf32>, %host: memref<1xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

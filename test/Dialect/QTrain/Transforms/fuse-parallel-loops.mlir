@@ -98,13 +98,14 @@ func.func @across_alloc(%a: memref<64xf32>, %b: memref<10xf32>) -> memref<10xf32
 
 // -----
 
-// A launch between two loops (a tensor-core kernel) keeps them apart, and
-// the allocation after it stays after it.
+// A launch between two loops (a kernel made earlier: a tensor-core GEMM, a
+// block reduction) keeps them apart; the allocation after it moves above
+// both, as above loops.
 // CHECK-LABEL: func.func @launch_between
-// CHECK:         scf.parallel
-// CHECK:         gpu.launch
 // CHECK:         memref.alloc
 // CHECK-NEXT:    scf.parallel
+// CHECK:         gpu.launch
+// CHECK:         scf.parallel
 func.func @launch_between(%a: memref<64xf32>) -> memref<64xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

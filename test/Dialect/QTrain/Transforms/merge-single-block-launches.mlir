@@ -51,11 +51,16 @@ func.func @three(%partials: memref<64xf32>, %out: memref<1xf32>, %copy: memref<f
 
 // -----
 
-// Launches of several blocks, of other block sizes, with shared memory, or
-// with host work between them stay apart.
+// Launches of several blocks, of other block sizes, or with host work
+// between them stay apart; one with a workgroup buffer joins the launch
+// before it, keeping its buffer.
 // CHECK-LABEL: func.func @apart
-// CHECK-COUNT-5: gpu.launch
+// CHECK-COUNT-3: gpu.launch
 // CHECK-NOT:     gpu.barrier
+// CHECK:         memref.store
+// CHECK-NEXT:    gpu.launch {{.*}} workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>)
+// CHECK:           gpu.barrier
+// CHECK-NOT:     gpu.launch
 func.func @apart(%a: memref<64xf32>, %host: memref<1xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -83,6 +88,27 @@ func.func @apart(%a: memref<64xf32>, %host: memref<1xf32>) {
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1)
              workgroup(%shared : memref<128xf32, #gpu.address_space<workgroup>>) {
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Workgroup buffers that would not fit 48 KiB together: apart.
+// CHECK-LABEL: func.func @too_much_shared_memory
+// CHECK-COUNT-2: gpu.launch
+func.func @too_much_shared_memory() {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%a : memref<8192xf32, #gpu.address_space<workgroup>>) {
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1)
+             workgroup(%b : memref<8192xf32, #gpu.address_space<workgroup>>) {
     gpu.terminator
   }
   return

@@ -136,6 +136,46 @@ def AsyncGPULaunchesPass
   }];
 }
 
+def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
+  let summary = "Reduce to one element in one thread block, through a "
+                "shared-memory tree";
+  let description = [{
+    The generic GPU lowering gives a reduction one thread per output
+    element, looping over the terms; a reduction to one element (the
+    maximum of an absmax's partial results, a small tensor's absmax) is then
+    one busy thread whose every load waits for the one before. This pass
+    rewrites host code's `linalg.generic` ops on buffers with one output,
+    static loops, parallel loops of one iteration only, plain indexing maps
+    and a combiner whose result does not depend on the order of the terms
+    (max/min, integer add/mul/and/or/xor, float add/mul marked `reassoc`)
+    into a `gpu.launch` of one block of 256 threads: thread t combines
+    terms t, t + 256, ... (row-major over the loops) starting from the
+    combiner's neutral element, stores its value in a workgroup buffer, and
+    at each of eight barriers the lower half of the remaining values
+    combines the upper half in; thread 0 combines the total into the
+    output's initial value.
+
+    Example:
+    ```mlir
+    linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
+                                     affine_map<(d0, d1) -> (d0)>],
+                    iterator_types = ["parallel", "reduction"]}
+        ins(%partials : memref<784xf32>) outs(%amax : memref<1xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      %m = arith.maximumf %out, %in : f32
+      linalg.yield %m : f32
+    }
+    ```
+    becomes a one-block `gpu.launch` with a `memref<256xf32, 3>` workgroup
+    buffer, each thread taking the maximum of about three partials, then the
+    tree.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
   let summary = "Collapse each outermost multi-dimensional scf.parallel into one dimension";
   let description = [{
@@ -168,17 +208,18 @@ def FuseIndependentLaunchesPass
     quantizations of a GEMM's two operands, an optimizer's update of each
     parameter) need not wait for each other. This pass fuses runs of
     synchronous `gpu.launch` ops with constant one-dimensional grids and
-    the same constant block size, and no workgroup, private or dynamic
-    shared memory, when no body writes memory that another reads or writes
+    the same constant block size, and no private or dynamic shared memory,
+    when no body writes memory that another reads or writes
     (by the values their ops' memory effects name, and alias analysis): one
     launch of all their blocks, each block running the body of the kernel
     whose range holds its id, with the block id made relative to that range
     and the grid size that kernel's own (horizontal fusion). Ops between
     the launches must be free of memory effects and regions (constants,
-    views); the fused launch takes the last launch's place. A group stops
-    growing where its kernel's parameters (the memref descriptors and
-    scalars its bodies use) would pass 4 KiB, the limit of every CUDA
-    driver.
+    views); the fused launch takes the last launch's place. Each body keeps its own
+    workgroup buffers. A group stops growing where its kernel's parameters
+    (the memref descriptors and scalars its bodies use) would pass 4 KiB,
+    the limit of every CUDA driver, or its workgroup buffers the 48 KiB of
+    static shared memory.
 
     Example:
     ```mlir
@@ -215,8 +256,8 @@ def FuseParallelLoopsPass : Pass<"qtrain-fuse-parallel-loops"> {
     Between the loops of qtrain's host code stand the allocations of the
     next loops' buffers (`memref.alloc`, and `gpu.alloc` with the
     `gpu.wait` ops around it), so this pass first moves every allocation
-    with static sizes above the run of loops and side-effect-free ops just
-    before it (a new buffer cannot be touched by loops that precede its
+    with static sizes above the run of loops (and kernels already made,
+    `gpu.launch`) and side-effect-free ops just before it (a new buffer cannot be touched by loops that precede its
     allocation), then fuses with upstream's function and alias analysis.
     Deallocations are left where they are: qtrain's host code frees after
     the last kernel.
@@ -401,11 +442,12 @@ def MergeSingleBlockLaunchesPass
     makes the global and shared memory writes of each thread before it
     visible to the block's threads after it), so this pass merges
     consecutive synchronous `gpu.launch` ops whose grid is one block and
-    whose block sizes are the same constants, and which have no
-    workgroup, private or dynamic shared memory: the second body follows
-    the first after a barrier. Ops between the launches must be free of
-    memory effects and regions (constants, views); they move before the
-    merged launch.
+    whose block sizes are the same constants, and which have no private
+    or dynamic shared memory: the second body follows the first after a
+    barrier, each keeping its own workgroup buffers (while together they
+    fit the 48 KiB of static shared memory). Ops between the launches must
+    be free of memory effects and regions (constants, views); they move
+    before the merged launch.
 
     Example:
     ```mlir

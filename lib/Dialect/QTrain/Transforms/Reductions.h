@@ -1,0 +1,24 @@
+//===- Reductions.h - What GPU reductions may reorder -----------*- C++ -*-===//
+//
+// Shared by the passes that give reductions GPU parallelism
+// (qtrain-parallelize-reductions, qtrain-block-reductions): both combine
+// terms in another order than the sequential loop, which only some
+// combiners allow.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QTRAIN_DIALECT_QTRAIN_TRANSFORMS_REDUCTIONS_H
+#define QTRAIN_DIALECT_QTRAIN_TRANSFORMS_REDUCTIONS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace mlir::qtrain {
+
+/// The op combining each term into output `index` of `op`, if the reduction
+/// has a single one whose result does not depend on the order of the terms
+/// (max/min, integer add/mul/and/or/xor, a float add/mul marked `reassoc`).
+Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index);
+
+} // namespace mlir::qtrain
+
+#endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_REDUCTIONS_H
