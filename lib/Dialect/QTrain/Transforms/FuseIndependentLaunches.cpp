@@ -33,32 +33,20 @@ using namespace mlir;
 
 namespace {
 
-/// A synchronous launch whose grid is constant and one-dimensional, with no
-/// private or dynamic shared memory and no cluster: its blocks and block
-/// shape; else nothing.
+/// A launch the pass can fuse, with a constant one-dimensional grid: its
+/// blocks and block size; else nothing.
 struct Shape {
   int64_t blocks;
   SmallVector<int64_t, 3> threads;
 };
 std::optional<Shape> fusableShape(gpu::LaunchOp launch) {
-  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
-      launch.getDynamicSharedMemorySize() || launch.hasClusterSize() ||
-      launch.getNumPrivateAttributions() != 0 ||
-      getConstantIntValue(launch.getGridSizeY()) != 1 ||
+  std::optional<int64_t> blocks = getConstantIntValue(launch.getGridSizeX());
+  std::optional<SmallVector<int64_t, 3>> threads =
+      mlir::qtrain::fusableBlockSize(launch);
+  if (!blocks || !threads || getConstantIntValue(launch.getGridSizeY()) != 1 ||
       getConstantIntValue(launch.getGridSizeZ()) != 1)
     return std::nullopt;
-  std::optional<int64_t> blocks = getConstantIntValue(launch.getGridSizeX());
-  if (!blocks)
-    return std::nullopt;
-  Shape shape{*blocks, {}};
-  for (Value size : {launch.getBlockSizeX(), launch.getBlockSizeY(),
-                     launch.getBlockSizeZ()}) {
-    std::optional<int64_t> constant = getConstantIntValue(size);
-    if (!constant)
-      return std::nullopt;
-    shape.threads.push_back(*constant);
-  }
-  return shape;
+  return Shape{*blocks, *threads};
 }
 
 /// The memory a launch's body reads and writes, by the values its ops name

@@ -11,12 +11,33 @@
 #define QTRAIN_DIALECT_QTRAIN_TRANSFORMS_LAUNCHFUSION_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::qtrain {
 
 /// The static shared memory a block may have.
 constexpr int64_t kStaticSharedBytes = 48 * 1024;
+
+/// The constant block size of a synchronous launch that has no dynamic
+/// shared memory, private memory or cluster (what the two passes can put
+/// together), else nothing.
+inline std::optional<SmallVector<int64_t, 3>>
+fusableBlockSize(gpu::LaunchOp launch) {
+  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
+      launch.getDynamicSharedMemorySize() || launch.hasClusterSize() ||
+      launch.getNumPrivateAttributions() != 0)
+    return std::nullopt;
+  SmallVector<int64_t, 3> size;
+  for (Value dimension : {launch.getBlockSizeX(), launch.getBlockSizeY(),
+                          launch.getBlockSizeZ()}) {
+    std::optional<int64_t> constant = getConstantIntValue(dimension);
+    if (!constant)
+      return std::nullopt;
+    size.push_back(*constant);
+  }
+  return size;
+}
 
 /// The bytes of `launch`'s workgroup buffers.
 inline int64_t workgroupBytes(gpu::LaunchOp launch) {

@@ -27,26 +27,14 @@ using namespace mlir;
 
 namespace {
 
-/// The constant block shape of a synchronous launch of one block with no
-/// dynamic shared memory, private memory or cluster, else nothing.
+/// The block size of a launch of one block that the pass can merge, else
+/// nothing.
 std::optional<SmallVector<int64_t, 3>> singleBlockShape(gpu::LaunchOp launch) {
-  if (launch.getAsyncToken() || !launch.getAsyncDependencies().empty() ||
-      launch.getDynamicSharedMemorySize() || launch.hasClusterSize() ||
-      launch.getNumPrivateAttributions() != 0)
-    return std::nullopt;
   for (Value size :
        {launch.getGridSizeX(), launch.getGridSizeY(), launch.getGridSizeZ()})
     if (getConstantIntValue(size) != 1)
       return std::nullopt;
-  SmallVector<int64_t, 3> shape;
-  for (Value size : {launch.getBlockSizeX(), launch.getBlockSizeY(),
-                     launch.getBlockSizeZ()}) {
-    std::optional<int64_t> constant = getConstantIntValue(size);
-    if (!constant)
-      return std::nullopt;
-    shape.push_back(*constant);
-  }
-  return shape;
+  return mlir::qtrain::fusableBlockSize(launch);
 }
 
 /// Appends `next`'s body to `launch`'s after a barrier and erases `next`.
