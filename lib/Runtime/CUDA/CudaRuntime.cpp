@@ -26,6 +26,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #define QTRAIN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
@@ -297,6 +298,7 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   }
   CHECK(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                        sharedBytes, stream, params, extra));
+  noteWork(stream);
   if (!timed)
     return;
   CHECK(cuEventRecord(stop, stream));
@@ -315,6 +317,42 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   p.times[it->second].launches += 1;
   p.times[it->second].milliseconds += milliseconds;
 }
+
+namespace {
+
+/// The streams given work (a launch, copy, fill or wait for an event) since
+/// they were last synchronized here: mgpuMemFree waits only for those. A
+/// training step frees dozens of buffers at its end on one stream; the
+/// first free waits for the step's kernels, the others find it idle
+/// without a call into the driver.
+struct PendingWork {
+  std::mutex mutex;
+  std::unordered_set<CUstream> streams;
+};
+
+PendingWork &pendingWork() {
+  static PendingWork work;
+  return work;
+}
+
+void noteWork(CUstream stream) {
+  PendingWork &work = pendingWork();
+  std::lock_guard<std::mutex> lock(work.mutex);
+  work.streams.insert(stream);
+}
+
+/// Waits for `stream` if it was given work since its last wait.
+void finishWork(CUstream stream) {
+  PendingWork &work = pendingWork();
+  {
+    std::lock_guard<std::mutex> lock(work.mutex);
+    if (!work.streams.erase(stream))
+      return;
+  }
+  CHECK(cuStreamSynchronize(stream));
+}
+
+} // namespace
 
 namespace {
 
@@ -359,12 +397,15 @@ QTRAIN_CUDA_EXPORT void mgpuStreamDestroy(CUstream stream) {
   pool.idle.push_back(stream);
 }
 
+/// Always the driver's wait: the host code waits where it reads results.
 QTRAIN_CUDA_EXPORT void mgpuStreamSynchronize(CUstream stream) {
-  CHECK(cuStreamSynchronize(stream));
+  noteWork(stream);
+  finishWork(stream);
 }
 
 QTRAIN_CUDA_EXPORT void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
   CHECK(cuStreamWaitEvent(stream, event, /*flags=*/0));
+  noteWork(stream);
 }
 
 QTRAIN_CUDA_EXPORT CUevent mgpuEventCreate() {
@@ -409,7 +450,7 @@ QTRAIN_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream stream) {
   if (!pointer)
     return;
   if (stream)
-    CHECK(cuStreamSynchronize(stream));
+    finishWork(stream);
   else
     CHECK(cuCtxSynchronize());
   if (!blockCache().free(pointer))
@@ -441,18 +482,21 @@ QTRAIN_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
                                    CUstream stream) {
   CHECK(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                       reinterpret_cast<CUdeviceptr>(src), bytes, stream));
+  noteWork(stream);
 }
 
 QTRAIN_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
                                      size_t count, CUstream stream) {
   CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                          stream));
+  noteWork(stream);
 }
 
 QTRAIN_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
                                      size_t count, CUstream stream) {
   CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                          stream));
+  noteWork(stream);
 }
 
 /// A memref's buffer (rank, descriptor, element size in bytes), page-locked
