@@ -113,6 +113,38 @@ BlockCache &blockCache() {
   return *cache;
 }
 
+/// The streams given work (a launch, copy, fill or wait for an event) since
+/// they were last synchronized here: mgpuMemFree waits only for those. A
+/// training step frees dozens of buffers at its end on one stream; the
+/// first free waits for the step's kernels, the others find it idle
+/// without a call into the driver.
+struct PendingWork {
+  std::mutex mutex;
+  std::unordered_set<CUstream> streams;
+};
+
+PendingWork &pendingWork() {
+  static PendingWork work;
+  return work;
+}
+
+void noteWork(CUstream stream) {
+  PendingWork &work = pendingWork();
+  std::lock_guard<std::mutex> lock(work.mutex);
+  work.streams.insert(stream);
+}
+
+/// Waits for `stream` if it was given work since its last wait.
+void finishWork(CUstream stream) {
+  PendingWork &work = pendingWork();
+  {
+    std::lock_guard<std::mutex> lock(work.mutex);
+    if (!work.streams.erase(stream))
+      return;
+  }
+  CHECK(cuStreamSynchronize(stream));
+}
+
 /// Kernel times: each launch is bracketed by events on its stream and
 /// waited for (launches are synchronous in qtrain's host code anyway).
 struct KernelTime {
@@ -317,42 +349,6 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   p.times[it->second].launches += 1;
   p.times[it->second].milliseconds += milliseconds;
 }
-
-namespace {
-
-/// The streams given work (a launch, copy, fill or wait for an event) since
-/// they were last synchronized here: mgpuMemFree waits only for those. A
-/// training step frees dozens of buffers at its end on one stream; the
-/// first free waits for the step's kernels, the others find it idle
-/// without a call into the driver.
-struct PendingWork {
-  std::mutex mutex;
-  std::unordered_set<CUstream> streams;
-};
-
-PendingWork &pendingWork() {
-  static PendingWork work;
-  return work;
-}
-
-void noteWork(CUstream stream) {
-  PendingWork &work = pendingWork();
-  std::lock_guard<std::mutex> lock(work.mutex);
-  work.streams.insert(stream);
-}
-
-/// Waits for `stream` if it was given work since its last wait.
-void finishWork(CUstream stream) {
-  PendingWork &work = pendingWork();
-  {
-    std::lock_guard<std::mutex> lock(work.mutex);
-    if (!work.streams.erase(stream))
-      return;
-  }
-  CHECK(cuStreamSynchronize(stream));
-}
-
-} // namespace
 
 namespace {
 
