@@ -3,9 +3,9 @@
 // Upstream's naivelyFuseParallelOps fuses adjacent scf.parallel loops of one
 // iteration space, but any op with side effects between two loops keeps
 // them apart, and the allocation of a loop's output buffer always stands
-// before it. Allocations of static size move up past the loops before
-// them (those loops cannot use a buffer allocated later), then upstream
-// fuses.
+// before it. Allocations of static size move up past the loops (and the
+// kernels already made) before them, which cannot use a buffer allocated
+// later; then upstream fuses.
 //
 //===----------------------------------------------------------------------===//
 
