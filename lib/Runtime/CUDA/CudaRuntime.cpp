@@ -134,15 +134,12 @@ void noteWork(CUstream stream) {
   work.streams.insert(stream);
 }
 
-/// Waits for `stream` if it was given work since its last wait.
-void finishWork(CUstream stream) {
+/// Whether `stream` was given work since its last wait; it counts as
+/// waited for from now on.
+bool takeWork(CUstream stream) {
   PendingWork &work = pendingWork();
-  {
-    std::lock_guard<std::mutex> lock(work.mutex);
-    if (!work.streams.erase(stream))
-      return;
-  }
-  CHECK(cuStreamSynchronize(stream));
+  std::lock_guard<std::mutex> lock(work.mutex);
+  return work.streams.erase(stream) != 0;
 }
 
 /// Kernel times: each launch is bracketed by events on its stream and
@@ -395,8 +392,8 @@ QTRAIN_CUDA_EXPORT void mgpuStreamDestroy(CUstream stream) {
 
 /// Always the driver's wait: the host code waits where it reads results.
 QTRAIN_CUDA_EXPORT void mgpuStreamSynchronize(CUstream stream) {
-  noteWork(stream);
-  finishWork(stream);
+  takeWork(stream);
+  CHECK(cuStreamSynchronize(stream));
 }
 
 QTRAIN_CUDA_EXPORT void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
@@ -445,10 +442,10 @@ QTRAIN_CUDA_EXPORT void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
 QTRAIN_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream stream) {
   if (!pointer)
     return;
-  if (stream)
-    finishWork(stream);
-  else
+  if (!stream)
     CHECK(cuCtxSynchronize());
+  else if (takeWork(stream))
+    CHECK(cuStreamSynchronize(stream));
   if (!blockCache().free(pointer))
     report(CUDA_ERROR_INVALID_VALUE, "mgpuMemFree (not a gpu.alloc buffer)");
 }

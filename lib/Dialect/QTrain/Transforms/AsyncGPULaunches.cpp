@@ -85,7 +85,7 @@ void chainBlock(Block &block) {
   // The last GPU operation's token; null when the host has waited.
   Value chain;
   SmallVector<Operation *> ops =
-      llvm::map_to_vector(block, [](Operation &op) { return &op; });
+      llvm::to_vector(llvm::make_pointer_range(block));
   DenseSet<Operation *> erased;
   for (Operation *op : ops) {
     if (erased.contains(op))

@@ -217,7 +217,7 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
     accesses.clear();
   };
   SmallVector<Operation *> ops =
-      llvm::map_to_vector(block, [](Operation &op) { return &op; });
+      llvm::to_vector(llvm::make_pointer_range(block));
   for (Operation *op : ops) {
     auto launch = dyn_cast<gpu::LaunchOp>(op);
     if (!launch) {

@@ -66,7 +66,7 @@ void hoistAllocationsAboveLoops(Block &block) {
   // The first op of the current run, null outside one.
   Operation *runStart = nullptr;
   SmallVector<Operation *> ops =
-      llvm::map_to_vector(block, [](Operation &op) { return &op; });
+      llvm::to_vector(llvm::make_pointer_range(block));
   DenseSet<Operation *> moved;
   for (Operation *op : ops) {
     if (moved.contains(op))
