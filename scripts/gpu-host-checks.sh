@@ -8,7 +8,9 @@
 # (the lit tests that need a GPU), bench (qtrain-bench-gpu, sm_90a GEMMs on
 # 128- and 64-row tiles), train (the MLP under each recipe on the GPU, with
 # the kernel profile), train-sync (the same with each kernel waited for,
-# --gpu-async-launches=false, to time against train), train-device (the
+# --gpu-async-launches=false, to time against train), train-cp-async (the
+# same with the sm_90a GEMMs' tiles copied by cp.async instead of TMA,
+# --gpu-wgmma-tma-loads=false), train-device (the
 # same in device memory, --gpu-memory=device; not in the default set while
 # it crashes, docs/gpu.md: a crash prints a stack trace). Each writes
 # LOGDIR/<check>.log; a table of results comes last. Unpacks into
@@ -19,7 +21,7 @@ archive="$(realpath "$1")"
 logs="$(realpath -m "$2")"
 shift 2
 checks=("$@")
-[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench train train-sync)
+[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench train train-sync train-cp-async)
 here="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$logs"
 
@@ -50,14 +52,14 @@ run() { # name seconds command...: at most that long (a hung kernel ends it)
   tail -n 25 "$logs/$name.log"
 }
 
-train() { # memory async-launches
-  local memory=$1 async=$2
+train() { # memory async-launches [tma-loads]
+  local memory=$1 async=$2 tma=${3:-true}
   for recipe in fp32 fp8 int8 hfp8 bf16; do
-    echo "== $recipe ($memory memory, async launches: $async)"
+    echo "== $recipe ($memory memory, async launches: $async, TMA: $tma)"
     QTRAIN_CUDA_PROFILE=1 qtrain-train examples/mlp.mlir --recipe=$recipe \
       --epochs=1 --device=cuda --gpu-memory=$memory \
-      --gpu-async-launches=$async \
-      --csv="$logs/train-$memory-$async-$recipe.csv" || return
+      --gpu-async-launches=$async --gpu-wgmma-tma-loads=$tma \
+      --csv="$logs/train-$memory-$async-$tma-$recipe.csv" || return
   done
 }
 
@@ -71,6 +73,9 @@ for check in "${checks[@]}"; do
   train-sync)
     export -f train
     run train-sync 240 bash -c "logs='$logs' train managed false" ;;
+  train-cp-async)
+    export -f train
+    run train-cp-async 240 bash -c "logs='$logs' train managed true false" ;;
   train-device)
     export -f train
     run train-device 240 bash -c "logs='$logs' train device true" ;;

@@ -46,10 +46,12 @@ static cl::opt<int> repetitions("repetitions", cl::cat(benchOptions),
                                 cl::desc("Timed calls per GEMM"), cl::init(10));
 static cl::opt<bool> compareWGMMATiles(
     "compare-wgmma-tiles", cl::cat(benchOptions),
-    cl::desc("On sm_90a, also time the GEMM on one-warpgroup 64xN tiles "
-             "(qtrain-lower-to-nvvm{wgmma-two-warpgroups=false}), in half "
-             "the shared memory (two blocks an SM) and in static shared "
-             "memory only (wgmma-shared-memory-bytes=49152)"));
+    cl::desc("On sm_90a, also time the GEMM with cp.async copies from "
+             "every thread instead of TMA copies from a producer warp "
+             "(qtrain-lower-to-nvvm{wgmma-tma-loads=false}), on "
+             "one-warpgroup 64xN tiles (wgmma-two-warpgroups=false), in "
+             "half the shared memory (two blocks an SM) and in static "
+             "shared memory only (wgmma-shared-memory-bytes=49152)"));
 
 namespace {
 
@@ -340,7 +342,10 @@ int main(int argc, char **argv) {
         fail("the GEMM on " + name + " differs from the default's");
     };
     if (compareWGMMATiles && device->chip() == mlir::qtrain::GPUChip::sm_90a) {
-      Target oneWarpgroup = target, twoBlocks = target, staticShared = target;
+      Target cpAsync = target, oneWarpgroup = target, twoBlocks = target,
+             staticShared = target;
+      cpAsync.wgmmaTMALoads = false;
+      variant("cp.async loads", cpAsync);
       oneWarpgroup.wgmmaTwoWarpgroups = false;
       variant("64xN tiles", oneWarpgroup);
       // Half of the 227 KiB: two blocks an SM, on 128x128 tiles.

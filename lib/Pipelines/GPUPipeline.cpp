@@ -73,6 +73,7 @@ static void buildKernelsPipeline(OpPassManager &pm,
   if (chip == GPUChip::sm_90a) {
     ConvertLowPrecisionMatmulToWGMMAPassOptions wgmma;
     wgmma.twoWarpgroups = options.wgmmaTwoWarpgroups;
+    wgmma.tmaLoads = options.wgmmaTMALoads;
     wgmma.sharedMemoryBytes = options.wgmmaSharedMemoryBytes;
     wgmma.multiprocessors = options.multiprocessors;
     pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass(wgmma));

@@ -114,6 +114,7 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
     options.chip = target.chip;
     options.memory = target.memory;
     options.wgmmaTwoWarpgroups = target.wgmmaTwoWarpgroups;
+    options.wgmmaTMALoads = target.wgmmaTMALoads;
     options.wgmmaSharedMemoryBytes = target.wgmmaSharedMemoryBytes;
     options.multiprocessors = target.multiprocessors;
     options.asyncLaunches = target.asyncLaunches;

@@ -84,6 +84,13 @@ static cl::opt<bool> gpuAsyncLaunches(
              "only for results (--device=cuda; false: after each kernel)"),
     cl::init(true));
 
+static cl::opt<bool> gpuWGMMATMALoads(
+    cl::cat(trainOptions), "gpu-wgmma-tma-loads",
+    cl::desc("sm_90a GEMMs copy operand tiles with TMA from a producer warp "
+             "(--device=cuda, gpu-emulator; false: cp.async from every "
+             "thread)"),
+    cl::init(true));
+
 static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
     cl::cat(trainOptions), "chip",
     cl::desc("The GPU whose kernels --device=gpu-emulator runs"),
@@ -710,6 +717,7 @@ int main(int argc, char **argv) {
   } else if (device == DeviceKind::gpuEmulator) {
     target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip, gpuMemory);
   }
+  target.wgmmaTMALoads = gpuWGMMATMALoads;
   Split trainSet, testSet;
   std::string error;
   if (!readSplit(dataDir, "train", trainSet, error) ||

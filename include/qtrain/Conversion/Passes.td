@@ -204,11 +204,18 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     k, one wgmma) are staged in shared memory in the no-swizzle K-major
     layout that the matrix descriptors describe.
 
-    Where both operands' k is contiguous and K a multiple of 16 bytes,
-    `cp.async` copies them (16-byte rows, zero-filled out of range) into
-    stages that fill `shared-memory-bytes` (dynamic shared memory beyond 48
-    KiB), with copies for later steps and one group of wgmmas left in
-    flight. Blocks of two warpgroups take 128xN tiles where M >= 128; N is
+    Where both operands' k is contiguous and K a multiple of 16 bytes, the
+    tiles are copied into stages that fill `shared-memory-bytes` (dynamic
+    shared memory beyond 48 KiB), with copies for later steps and one group
+    of wgmmas left in flight. Where each operand's indices are just k (last),
+    its m or n, and the batch (`tma-loads`, the default), a producer warp
+    after the consumer warpgroups copies them with the TMA unit
+    (`cp.async.bulk.tensor`, one box of rows x 16 bytes for each 16 bytes of
+    k, zeros out of range) from tensor maps that host code makes
+    (`qtrainTensorMap`, declared `qtrain.host_only`), and the warps meet on
+    a full and an empty mbarrier a stage instead of block barriers;
+    otherwise every thread copies 16-byte rows with `cp.async` (zero-filled
+    out of range). Blocks of two warpgroups take 128xN tiles where M >= 128; N is
     256 where the shared memory holds four stages of four chunks and the
     GEMM (its static M and N) still has a tile for each of the
     `multiprocessors`, else 128 or 64 as N allows; a k-step is the most chunks
@@ -227,10 +234,12 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     uses it for `chip=sm_90a`.
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's
-    example (K = 128 codes, k contiguous) becomes a `gpu.launch` of
-    (2, 1, 1) blocks of 128 threads with a 48 KiB workgroup buffer (three
-    stages of four 4 KiB chunks: K is one step), whose loop over K issues
-    four of
+    example (K = 128 codes, k contiguous) becomes, after two calls of
+    `qtrainTensorMap`, a `gpu.launch` of (2, 1, 1) blocks of 160 threads
+    (a warpgroup and the producer warp) with 49 KiB of dynamic shared
+    memory (three stages of four 4 KiB chunks, K being one step, six
+    mbarriers and room to align the stages), whose consumers' loop over K
+    waits for its stage's mbarrier and issues four of
     ```mlir
     %d = nvvm.wgmma.mma_async %descA, %descB, %acc,
            #nvvm.shape<m = 64, n = 64, k = 32>,
@@ -244,6 +253,12 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     Option<"twoWarpgroups", "two-warpgroups", "bool", /*default=*/"true",
            "Blocks of two warpgroups on 128xN tiles where M is at least 128 "
            "(cp.async kernels); one warpgroup on 64xN tiles otherwise">,
+    Option<"tmaLoads", "tma-loads", "bool", /*default=*/"true",
+           "Where an operand's tiles are boxes of a tensor (its indices the "
+           "batch, its m or n, and k last and contiguous): a producer warp "
+           "copies them with the TMA unit, synchronized with the consumer "
+           "warpgroups by mbarriers; false: every thread copies rows with "
+           "cp.async">,
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t",
            /*default=*/"227 * 1024",
            "Shared memory a cp.async kernel's block may use, in bytes (H100: "

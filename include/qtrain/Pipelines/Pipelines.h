@@ -93,6 +93,12 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("sm_90a GEMMs on 128xN tiles of two warpgroups where M "
                      "allows (convert-low-precision-matmul-to-wgmma)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> wgmmaTMALoads{
+      *this, "wgmma-tma-loads",
+      llvm::cl::desc("sm_90a GEMMs copy operand tiles with TMA from a "
+                     "producer warp, not cp.async from every thread "
+                     "(convert-low-precision-matmul-to-wgmma's tma-loads)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> wgmmaSharedMemoryBytes{
       *this, "wgmma-shared-memory-bytes",
       llvm::cl::desc("Shared memory an sm_90a GEMM block may use, in bytes "

@@ -625,7 +625,9 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
             .Case([&](NVVM::CpAsyncWaitGroupOp wait) {
               return replaceByWait(wait, kCpAsyncWaitFn, wait.getN());
             })
-            .Default([](Operation *op) {
+            .Default([](Operation *op) -> LogicalResult {
+              if (std::optional<LogicalResult> emulated = emulateMBarrierOp(op))
+                return *emulated;
               return op->emitOpError("cannot be emulated on the CPU");
             });
     if (failed(result))

@@ -1,8 +1,8 @@
 //===- EmulatorCalls.h - what emulated kernels and host code call --------===//
 //
 // Shared by the two halves of emulate-gpu-launches-on-cpu: the kernels
-// (EmulateGPULaunchesOnCPU.cpp) and host code's GPU operations
-// (EmulateHostGPUOps.cpp). The functions named here are those of
+// (EmulateGPULaunchesOnCPU.cpp, EmulateMBarrierOps.cpp) and host code's GPU
+// operations (EmulateHostGPUOps.cpp). The functions named here are those of
 // libqtrain_gpu_emulator.so's device-memory guard
 // (lib/Runtime/GPUEmulator/DeviceMemoryGuard.cpp).
 //
@@ -36,6 +36,11 @@ void callGuard(OpBuilder &b, Location loc, StringRef name,
 /// whole bytes, vectors of byte-sized scalars packed), or 0 where the
 /// emulator does not place such buffers.
 int64_t elementBytes(Type element);
+
+/// Replaces an mbarrier operation or TMA copy of a kernel body by its call
+/// into the emulator library (EmulateMBarrierOps.cpp); std::nullopt for
+/// other ops.
+std::optional<LogicalResult> emulateMBarrierOp(Operation *op);
 
 /// Managed and device buffers become host buffers (registered with the
 /// guard, device ones closed to host code where `guardDeviceMemory`);

@@ -15,27 +15,34 @@
 // (TensorCoreKernelBuilder's staging), which the descriptors describe:
 // core matrices of 8 rows x 16 bytes, the two along k 128 bytes apart (the
 // leading byte offset), those along m or n 256 bytes apart (the stride
-// byte offset). Two main loops: cp.async copies (copyAsyncLoop) where the
-// operands' rows can be copied whole, else loads and stores through
-// registers (loadStoreLoop). The cp.async loop's stages fill the shared
-// memory the pass may use, dynamic shared memory beyond the static 48 KiB
-// (sm_90: up to 227 KiB a block), so that a k-step can be four chunks, four
-// wgmmas a barrier, on 128x256 tiles; the register loop keeps two stages of
-// two chunks in static shared memory.
+// byte offset). Three main loops: where the operands' tiles are boxes of
+// tensors (k last and contiguous, one m or n index, a batch), a producer
+// warp copies them with the TMA unit and the consumer warpgroups wait for
+// them on mbarriers (tmaLoop: warp specialization, as CUTLASS's Hopper
+// kernels do; TMA writes each 16 bytes of k of a tile as one box, so its
+// core matrices' offsets differ, see tmaLoop); where rows can be copied
+// whole, every thread copies its rows with cp.async (copyAsyncLoop); else
+// loads and stores through registers (loadStoreLoop). The TMA and cp.async
+// loops' stages fill the shared memory the pass may use, dynamic shared
+// memory beyond the static 48 KiB (sm_90: up to 227 KiB a block), so that
+// a k-step can be four chunks, four wgmmas a step, on 128x256 tiles; the
+// register loop keeps two stages of two chunks in static shared memory.
 // The accumulators are the m16n8 C fragments of each warp's 16 rows, N/8
 // of them: register i of thread (warp w, g = lane / 4, t = lane % 4) is
 // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
 //
-// Not yet done: TMA loads with mbarriers and a producer warp, swizzled
-// layouts; see docs/gpu.md.
+// Not yet done: swizzled layouts, persistent blocks; see docs/gpu.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "TensorCoreContraction.h"
 
 #include "qtrain/Conversion/Passes.h"
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
+#include "qtrain/Runtime/TensorMap.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -56,6 +63,7 @@ namespace {
 constexpr int64_t kWarpgroupM = 64;
 constexpr int64_t kWarpgroupThreads = 128;
 constexpr int64_t kCoreMatrixBytes = 128;
+// The staging layout's (TensorCoreKernelBuilder's) core-matrix offsets.
 constexpr int64_t kLeadingByteOffset = kCoreMatrixBytes;    // along k
 constexpr int64_t kStrideByteOffset = 2 * kCoreMatrixBytes; // along m, n
 // Stages of the load/store loop, and its chunks (wgmmas) a k-step.
@@ -71,6 +79,15 @@ constexpr int64_t kMaxAsyncChunks = 4;
 // The shared memory an sm_90 block may have (cudaFuncSetAttribute's
 // maximum).
 constexpr int64_t kMaxSharedBytes = 227 * 1024;
+// The TMA kernels' producer warp, and what their shared memory holds
+// besides the stages: a full and an empty mbarrier (8 bytes each) a stage,
+// and room to align the stages to 1024 bytes (TMA destinations must be
+// 128-byte aligned; the dynamic shared memory's start is not).
+constexpr int64_t kProducerThreads = 32;
+constexpr int64_t kStageAlignment = 1024;
+constexpr int64_t kTMAReservedBytes = kStageAlignment + 2 * 8 * kMaxAsyncStages;
+// mbarrier.try_wait's suspend-time hint, in nanoseconds (CUTLASS's).
+constexpr int64_t kWaitTicks = 0x989680;
 
 NVVM::WGMMATypes wgmmaType(MMAElement element) {
   switch (element) {
@@ -97,27 +114,51 @@ public:
   WGMMAKernelBuilder(TensorCoreContraction contraction, ImplicitLocOpBuilder &b,
                      const ConvertLowPrecisionMatmulToWGMMAPassOptions &options)
       : TensorCoreKernelBuilder(contraction, b),
-        twoWarpgroups(options.twoWarpgroups),
+        twoWarpgroups(options.twoWarpgroups), tmaLoads(options.tmaLoads),
         sharedMemoryBytes(options.sharedMemoryBytes),
         multiprocessors(options.multiprocessors) {}
   void build();
 
 private:
   /// A no-swizzle matrix descriptor of the tile at byte `address` of shared
-  /// memory: (address, leading and stride byte offsets), each encoded as
-  /// (x & 0x3FFFF) >> 4, at bits 0, 16 and 32.
-  Value descriptor(Value address);
+  /// memory: (address, `leading` and `stride` byte offsets), each encoded
+  /// as (x & 0x3FFFF) >> 4, at bits 0, 16 and 32.
+  Value descriptor(Value address, int64_t leading = kLeadingByteOffset,
+                   int64_t stride = kStrideByteOffset);
   /// Issues one k-step's wgmmas (fence, one per 32-byte chunk of stage
   /// `stage`, commit) on the accumulators `acc`; returns their results.
   Value multiply(Value acc, Value stage);
   /// The loops over K; each returns the accumulators, its wgmmas complete.
   Value copyAsyncLoop(Value acc);
   Value loadStoreLoop(Value acc);
-  /// Sizes the cp.async kernel's tiles and stages for `sharedMemoryBytes`.
-  void sizeAsyncPipeline();
+  /// The TMA kernel's body: mbarriers, the producer warp's loop, and the
+  /// consumers' loop, whose accumulators it passes to `epilogue`.
+  void tmaKernel(Value tid, Value zeros,
+                 llvm::function_ref<void(Value)> epilogue);
+  /// Sizes the TMA and cp.async kernels' tiles and stages for
+  /// `sharedMemoryBytes` less `reservedBytes`.
+  void sizeAsyncPipeline(int64_t reservedBytes);
 
-  bool twoWarpgroups;
+  /// Where a tensor map can describe `operand`'s tiles: identity layout,
+  /// k its last index (rowsCopyWhole), every index one loop, one of them
+  /// its free loop (m of A, n of B), the others the batch loop. Returns
+  /// the free and batch loops' positions among its indices (-1: none).
+  std::optional<std::pair<int64_t, int64_t>> tmaIndices(unsigned operand);
+  /// Host code: the tensor map of `operand` (qtrainTensorMap), boxes of 16
+  /// bytes of k by `rows` rows; an i64.
+  Value tensorMap(unsigned operand, int64_t rows);
+  /// Device code: TMA copies of the k-step at `k0` into stage `stage`,
+  /// completing on `full`.
+  void copyStepTMA(Value k0, Value stage, Value full);
+
+  bool twoWarpgroups, tmaLoads;
   int64_t sharedMemoryBytes, multiprocessors;
+  // The TMA kernel's tensor maps (i64, host values) and its aligned
+  // staging address (i64).
+  Value mapA, mapB, alignedStaging;
+  // The descriptors' steps, >> 4, from stage to stage and from chunk to
+  // chunk of a stage (A's and B's).
+  int64_t stageStep = 0, chunkStepA = 0, chunkStepB = 0;
   int64_t tileM = kWarpgroupM, tileN = 64;
   // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
   int64_t chunks = kLoadStoreChunks, stages = kStages;
@@ -126,14 +167,14 @@ private:
   Value descA, descB;
 };
 
-Value WGMMAKernelBuilder::descriptor(Value address) {
+Value WGMMAKernelBuilder::descriptor(Value address, int64_t leading,
+                                     int64_t stride) {
   auto constant = [&](int64_t v) {
     return arith::ConstantIntOp::create(b, v, 64).getResult();
   };
   Value encoded = arith::ShRUIOp::create(
       b, arith::AndIOp::create(b, address, constant(0x3FFFF)), constant(4));
-  int64_t offsets =
-      ((kLeadingByteOffset >> 4) << 16) | ((kStrideByteOffset >> 4) << 32);
+  int64_t offsets = ((leading >> 4) << 16) | ((stride >> 4) << 32);
   return arith::OrIOp::create(b, encoded, constant(offsets));
 }
 
@@ -151,22 +192,23 @@ Value WGMMAKernelBuilder::multiply(Value acc, Value stage) {
   auto type = [&](NVVM::WGMMATypes t) {
     return NVVM::WGMMATypesAttr::get(ctx, t);
   };
-  // A chunk's tiles are a staging slot; its descriptors are slot 0's
-  // moved by stageWords() * 4 bytes a slot, >> 4 in the descriptor.
-  int64_t slotStep = stageWords() / 4;
+  // The descriptors of a chunk's tiles are stage 0's, chunk 0's moved by
+  // whole steps (>> 4 in the descriptor).
   Value stageOffset = arith::MulIOp::create(
       b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
-      arith::ConstantIntOp::create(b, chunks * slotStep, 64));
+      arith::ConstantIntOp::create(b, stageStep, 64));
+  auto moved = [&](Value desc, int64_t offset) -> Value {
+    Value start = arith::AddIOp::create(b, desc, stageOffset);
+    if (offset == 0)
+      return start;
+    return arith::AddIOp::create(b, start,
+                                 arith::ConstantIntOp::create(b, offset, 64));
+  };
   NVVM::WgmmaFenceAlignedOp::create(b);
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-    Value offset = chunk ? arith::AddIOp::create(b, stageOffset,
-                                                 arith::ConstantIntOp::create(
-                                                     b, chunk * slotStep, 64))
-                               .getResult()
-                         : stageOffset;
     acc = NVVM::WgmmaMmaAsyncOp::create(
-        b, acc.getType(), acc, arith::AddIOp::create(b, descA, offset),
-        arith::AddIOp::create(b, descB, offset),
+        b, acc.getType(), acc, moved(descA, chunk * chunkStepA),
+        moved(descB, chunk * chunkStepB),
         NVVM::MMAShapeAttr::get(ctx, kWarpgroupM, tileN, tileK),
         type(wgmmaType(c.lhs)), type(wgmmaType(c.rhs)),
         type(c.isFloat ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32),
@@ -252,7 +294,7 @@ Value WGMMAKernelBuilder::loadStoreLoop(Value acc) {
   return loop.getResult(0);
 }
 
-void WGMMAKernelBuilder::sizeAsyncPipeline() {
+void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t reservedBytes) {
   // Two warpgroups where M allows, sharing each chunk of B: half the bytes
   // per product of 64-row tiles; 256 columns where the shared memory holds
   // them at full depth and there are still blocks for every multiprocessor,
@@ -261,7 +303,8 @@ void WGMMAKernelBuilder::sizeAsyncPipeline() {
   if (twoWarpgroups && m && *m >= 2 * kWarpgroupM)
     tileM = 2 * kWarpgroupM;
   auto stagesFitting = [&](int64_t tileN, int64_t chunks) {
-    return sharedMemoryBytes / ((tileM + tileN) * kChunkBytes * chunks);
+    return (sharedMemoryBytes - reservedBytes) /
+           ((tileM + tileN) * kChunkBytes * chunks);
   };
   auto tiles = [&](int64_t tileN) {
     return int64_t(llvm::divideCeil(*m, tileM) * llvm::divideCeil(*n, tileN));
@@ -283,6 +326,225 @@ void WGMMAKernelBuilder::sizeAsyncPipeline() {
                                  stages);
 }
 
+std::optional<std::pair<int64_t, int64_t>>
+WGMMAKernelBuilder::tmaIndices(unsigned operand) {
+  ArrayRef<unsigned> free = operand == 0 ? c.dims.m : c.dims.n;
+  if (!rowsCopyWhole(operand) || free.size() != 1)
+    return std::nullopt;
+  AffineMap map = c.op.getIndexingMapsArray()[operand];
+  int64_t freePos = -1, batchPos = -1;
+  for (auto [pos, expr] : llvm::enumerate(map.getResults().drop_back())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (dim && dim.getPosition() == free[0] && freePos < 0)
+      freePos = pos;
+    else if (dim && !c.dims.batch.empty() &&
+             dim.getPosition() == c.dims.batch[0] && batchPos < 0)
+      batchPos = pos;
+    else
+      return std::nullopt;
+  }
+  if (freePos < 0)
+    return std::nullopt;
+  return std::make_pair(freePos, batchPos);
+}
+
+Value WGMMAKernelBuilder::tensorMap(unsigned operand, int64_t rows) {
+  auto [freePos, batchPos] = *tmaIndices(operand);
+  Value memref = c.op.getDpsInputs()[operand];
+  int64_t rank = cast<MemRefType>(memref.getType()).getRank();
+  auto i64 = [&](Value index) -> Value {
+    return arith::IndexCastUIOp::create(b, b.getI64Type(), index);
+  };
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, v, 64);
+  };
+  // Row-major: the stride of index p is the product of the later sizes.
+  auto size = [&](int64_t pos) {
+    return b.createOrFold<memref::DimOp>(memref, pos);
+  };
+  auto strideBytes = [&](int64_t pos) {
+    Value stride = index(c.elementBytes());
+    for (int64_t later = pos + 1; later < rank; ++later)
+      stride = b.createOrFold<arith::MulIOp>(stride, size(later));
+    return i64(stride);
+  };
+  Value address =
+      i64(memref::ExtractAlignedPointerAsIndexOp::create(b, memref));
+  // Dimensions innermost first: k, the rows, the batch.
+  bool batched = batchPos >= 0;
+  SmallVector<Value> args{address,
+                          constant(c.elementBytes()),
+                          constant(batched ? 3 : 2),
+                          i64(size(rank - 1)),
+                          i64(size(freePos)),
+                          batched ? i64(size(batchPos)) : constant(1),
+                          strideBytes(freePos),
+                          batched ? strideBytes(batchPos) : constant(0),
+                          constant(16 / c.elementBytes()),
+                          constant(rows)};
+  auto module = c.op->getParentOfType<ModuleOp>();
+  auto callee = module.lookupSymbol<func::FuncOp>(kTensorMapFunction);
+  if (!callee) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(module.getBody());
+    callee = func::FuncOp::create(
+        b, kTensorMapFunction,
+        b.getFunctionType(ValueRange(args).getTypes(), {b.getI64Type()}));
+    callee.setPrivate();
+    // It reads no memory that kernels use: no wait for the GPU before it.
+    callee->setAttr(QTrainDialect::getHostOnlyAttrName(), b.getUnitAttr());
+  }
+  return func::CallOp::create(b, callee, args).getResult(0);
+}
+
+void WGMMAKernelBuilder::copyStepTMA(Value k0, Value stage, Value full) {
+  MLIRContext *ctx = b.getContext();
+  auto i32 = [&](Value index) -> Value {
+    return arith::IndexCastOp::create(b, b.getI32Type(), index);
+  };
+  auto pointer = [&](Value address, unsigned space) -> Value {
+    return LLVM::IntToPtrOp::create(b, LLVM::LLVMPointerType::get(ctx, space),
+                                    address);
+  };
+  auto i64 = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, v, 64);
+  };
+  Value stageAddress = arith::AddIOp::create(
+      b, alignedStaging,
+      arith::MulIOp::create(
+          b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
+          i64(stageStep * 16)));
+  int64_t columnElements = 16 / c.elementBytes();
+  // Each 16 bytes of k of a tile is a box of rows x 16 bytes: its core
+  // matrices (8 rows) 128 bytes apart, the boxes rows x 16 bytes apart.
+  for (int64_t column = 0; column < 2 * chunks; ++column) {
+    Value k = i32(add(k0, column * columnElements));
+    for (unsigned operand : {0u, 1u}) {
+      int64_t rows = operand == 0 ? tileM : tileN;
+      int64_t offset = (operand == 0 ? 0 : tileM * kChunkBytes * chunks) +
+                       column * rows * 16;
+      SmallVector<Value> coordinates{k,
+                                     i32(operand == 0 ? tileRow : tileColumn)};
+      if (tmaIndices(operand)->second >= 0)
+        coordinates.push_back(i32(batchIndex));
+      // shared::cluster, as PTX 8.4 has it: a shared::cta address is one
+      // (this block's).
+      Value destination = LLVM::AddrSpaceCastOp::create(
+          b,
+          LLVM::LLVMPointerType::get(
+              ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+          pointer(arith::AddIOp::create(b, stageAddress, i64(offset)),
+                  unsigned(NVVM::NVVMMemorySpace::Shared)));
+      NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+          b, destination, pointer(operand == 0 ? mapA : mapB, 0), coordinates,
+          full, ValueRange(), Value(), Value(), NVVM::TMALoadModeAttr(),
+          BoolAttr(), NVVM::CTAGroupKindAttr(), Value());
+    }
+  }
+}
+
+// The TMA kernel (warp specialized): thread 0 initializes the mbarriers;
+// the threads after the consumer warpgroups are the producer warp, whose
+// first thread, for each k-step i, waits until stage i % S is free (its
+// empty mbarrier's phase i / S - 1 completed; in the first round the
+// phase "before" phase 0, which counts as complete), expects the stage's
+// bytes on its full mbarrier and issues the TMA copies that complete them.
+// Each consumer warpgroup waits for the full mbarrier's phase i / S,
+// issues step i's wgmmas, waits until only they are pending, and then step
+// i - 1's are complete: each of its threads arrives on that stage's empty
+// mbarrier (count: the consumer threads; one thread a warpgroup would do on
+// a GPU, where a warpgroup's wgmma groups complete together, but not in the
+// emulator, whose threads wait for their groups one by one). No block
+// barrier in the loop.
+void WGMMAKernelBuilder::tmaKernel(Value tid, Value zeros,
+                                   llvm::function_ref<void(Value)> epilogue) {
+  MLIRContext *ctx = b.getContext();
+  auto i32 = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, v, 32);
+  };
+  auto parity = [&](Value round) -> Value {
+    return arith::IndexCastUIOp::create(
+        b, b.getI32Type(), arith::RemUIOp::create(b, round, index(2)));
+  };
+  auto equal = [&](Value x, int64_t y) -> Value {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, x, index(y));
+  };
+  int64_t consumers = tileM / kWarpgroupM * kWarpgroupThreads;
+  // The mbarriers follow the stages: stage s's full one is barrier s, its
+  // empty one barrier S + s.
+  auto barrier = [&](Value i) -> Value {
+    Value offset = arith::IndexCastUIOp::create(
+        b, b.getI64Type(), add(mul(i, 8), index(stages * stageStep * 16)));
+    return LLVM::IntToPtrOp::create(
+        b,
+        LLVM::LLVMPointerType::get(ctx,
+                                   unsigned(NVVM::NVVMMemorySpace::Shared)),
+        arith::AddIOp::create(b, alignedStaging, offset).getResult());
+  };
+  auto wait = [&](Value mbarrier, Value phaseParity) {
+    NVVM::MBarrierTryWaitParityOp::create(b, mbarrier, phaseParity,
+                                          i32(kWaitTicks));
+  };
+  auto cta = NVVM::MemScopeKindAttr::get(ctx, NVVM::MemScopeKind::CTA);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    auto first = scf::IfOp::create(b, equal(tid, 0), false);
+    b.setInsertionPointToStart(first.thenBlock());
+    for (int64_t stage = 0; stage < stages; ++stage) {
+      NVVM::MBarrierInitOp::create(b, barrier(index(stage)), i32(1), Value());
+      NVVM::MBarrierInitOp::create(b, barrier(index(stages + stage)),
+                                   i32(consumers), Value());
+    }
+    // The inits, visible to the TMA unit's complete-tx.
+    NVVM::FenceMbarrierInitOp::create(b);
+  }
+  gpu::BarrierOp::create(b);
+
+  auto role = scf::IfOp::create(b, lessThan(tid, index(consumers)),
+                                /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(role.thenBlock());
+  scf::ForOp loop = forEachStep(
+      stepK, zeros, [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+        Value step = arith::DivUIOp::create(b, k0, index(stepK));
+        Value stage = arith::RemUIOp::create(b, step, index(stages));
+        wait(barrier(stage),
+             parity(arith::DivUIOp::create(b, step, index(stages))));
+        Value d = multiply(acc[0], stage);
+        NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+        // Step i - 1's wgmmas are complete: its stage is free once every
+        // consumer thread says so. A predicated arrival (expecting no
+        // bytes), not a branch: LLVM would peel the first step off the loop
+        // and move the accumulators' zeros between its wgmma.fence and its
+        // wgmmas, where ptxas must fence them again.
+        Value previous =
+            arith::RemUIOp::create(b, add(step, stages - 1), index(stages));
+        NVVM::MBarrierArriveExpectTxOp::create(
+            b, Type(), barrier(add(previous, stages)), i32(0), cta,
+            b.getBoolAttr(false),
+            arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, step,
+                                  index(0)));
+        return {d};
+      });
+  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+  epilogue(loop.getResult(0));
+
+  b.setInsertionPointToStart(role.elseBlock());
+  auto producer = scf::IfOp::create(b, equal(tid, consumers), false);
+  b.setInsertionPointToStart(producer.thenBlock());
+  forEachStep(stepK, {}, [&](Value k0, ValueRange) -> SmallVector<Value> {
+    Value step = arith::DivUIOp::create(b, k0, index(stepK));
+    Value stage = arith::RemUIOp::create(b, step, index(stages));
+    Value round = arith::DivUIOp::create(b, step, index(stages));
+    wait(barrier(add(stage, stages)), parity(add(round, 1)));
+    Value full = barrier(stage);
+    NVVM::MBarrierArriveExpectTxOp::create(b, Type(), full, i32(stageStep * 16),
+                                           cta, b.getBoolAttr(false), Value());
+    copyStepTMA(k0, stage, full);
+    return {};
+  });
+}
+
 void WGMMAKernelBuilder::build() {
   // Wider tiles where N allows: B's tile is read once per 64 rows of A.
   std::optional<int64_t> n = staticSize(c.dims.n);
@@ -290,13 +552,25 @@ void WGMMAKernelBuilder::build() {
   tileK = c.chunkElements();
   chunks = kLoadStoreChunks;
   bool copyAsync = canCopyTilesAsync();
+  bool tma = copyAsync && tmaLoads && tmaIndices(0) && tmaIndices(1);
   if (copyAsync)
-    sizeAsyncPipeline();
+    sizeAsyncPipeline(tma ? kTMAReservedBytes : 0);
   stepK = chunks * tileK;
-  int64_t threads = kWarpgroupThreads * (tileM / kWarpgroupM);
+  int64_t consumers = kWarpgroupThreads * (tileM / kWarpgroupM);
+  int64_t threads = consumers + (tma ? kProducerThreads : 0);
   int64_t accumulators = kWarpgroupM * tileN / kWarpgroupThreads;
   MemRefType staging = stagingType(tileM, tileN, stages * chunks);
-  gpu::LaunchOp launch = beginKernel(tileM, tileN, threads, staging);
+  if (tma)
+    staging =
+        MemRefType::get({staging.getNumElements() + kTMAReservedBytes / 4},
+                        staging.getElementType(), staging.getLayout(),
+                        staging.getMemorySpace());
+  gpu::LaunchOp launch = beginKernel(tileM, tileN, threads, staging, [&] {
+    if (tma) {
+      mapA = tensorMap(0, tileM);
+      mapB = tensorMap(1, tileN);
+    }
+  });
   Value tid = launch.getThreadIds().x;
   Value warpgroup = arith::DivUIOp::create(b, tid, index(kWarpgroupThreads));
   Value warp = arith::RemUIOp::create(
@@ -310,31 +584,60 @@ void WGMMAKernelBuilder::build() {
       b.getContext(), SmallVector<Type>(accumulators, accType));
   Value zeros = LLVM::ZeroOp::create(b, structType);
 
-  // Descriptors of slot 0's tiles, the same for every warp of a
-  // warpgroup, as required: warpgroup w's rows of A start 64w rows (w * 8
-  // core-matrix rows of 256 bytes) into the tile.
+  auto constant = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, v, 64);
+  };
   Value base = arith::IndexCastUIOp::create(
       b, b.getI64Type(),
       memref::ExtractAlignedPointerAsIndexOp::create(b, stagingBuffer));
+  // Descriptors of stage 0's, chunk 0's tiles, the same for every warp of a
+  // warpgroup, as required; warpgroup w's rows of A start 64w rows into
+  // the tile.
   Value rowsA = arith::MulIOp::create(
       b, arith::IndexCastUIOp::create(b, b.getI64Type(), warpgroup),
-      arith::ConstantIntOp::create(b, kWarpgroupM / 8 * kStrideByteOffset, 64));
-  descA = descriptor(arith::AddIOp::create(b, base, rowsA));
-  descB = descriptor(arith::AddIOp::create(
-      b, base, arith::ConstantIntOp::create(b, stagedWordsA() * 4, 64)));
+      constant(tma ? kWarpgroupM * 16 : kWarpgroupM / 8 * kStrideByteOffset));
+  if (tma) {
+    // A stage: 16-byte columns of k of A's tile (tileM x 16 bytes each: its
+    // core matrices 128 bytes apart along m, the columns tileM * 16 along
+    // k), then B's.
+    alignedStaging = arith::AndIOp::create(
+        b, arith::AddIOp::create(b, base, constant(kStageAlignment - 1)),
+        constant(~(kStageAlignment - 1)));
+    int64_t bytesA = tileM * kChunkBytes * chunks;
+    stageStep = (tileM + tileN) * kChunkBytes * chunks / 16;
+    chunkStepA = 2 * tileM;
+    chunkStepB = 2 * tileN;
+    descA = descriptor(arith::AddIOp::create(b, alignedStaging, rowsA),
+                       tileM * 16, kCoreMatrixBytes);
+    descB =
+        descriptor(arith::AddIOp::create(b, alignedStaging, constant(bytesA)),
+                   tileN * 16, kCoreMatrixBytes);
+  } else {
+    // A chunk's tiles are a staging slot (stageWords() words).
+    stageStep = chunks * stageWords() / 4;
+    chunkStepA = chunkStepB = stageWords() / 4;
+    descA = descriptor(arith::AddIOp::create(b, base, rowsA));
+    descB = descriptor(
+        arith::AddIOp::create(b, base, constant(stagedWordsA() * 4)));
+  }
 
-  Value acc = copyAsync ? copyAsyncLoop(zeros) : loadStoreLoop(zeros);
-  SmallVector<Value> result;
-  for (int64_t i = 0; i < accumulators; ++i)
-    result.push_back(LLVM::ExtractValueOp::create(b, acc, i));
-  SmallVector<std::pair<Value, Value>> positions;
-  Value warpRow =
-      add(add(add(tileRow, mul(warpgroup, kWarpgroupM)), g), mul(warp, 16));
-  Value threadCol = add(tileColumn, mul(t, 2));
-  for (int64_t i = 0; i < accumulators; ++i)
-    positions.push_back(
-        {add(warpRow, 8 * ((i / 2) % 2)), add(threadCol, 8 * (i / 4) + i % 2)});
-  accumulateOutput(positions, result);
+  auto epilogue = [&](Value acc) {
+    SmallVector<Value> result;
+    for (int64_t i = 0; i < accumulators; ++i)
+      result.push_back(LLVM::ExtractValueOp::create(b, acc, i));
+    SmallVector<std::pair<Value, Value>> positions;
+    Value warpRow =
+        add(add(add(tileRow, mul(warpgroup, kWarpgroupM)), g), mul(warp, 16));
+    Value threadCol = add(tileColumn, mul(t, 2));
+    for (int64_t i = 0; i < accumulators; ++i)
+      positions.push_back({add(warpRow, 8 * ((i / 2) % 2)),
+                           add(threadCol, 8 * (i / 4) + i % 2)});
+    accumulateOutput(positions, result);
+  };
+  if (tma)
+    tmaKernel(tid, zeros, epilogue);
+  else
+    epilogue(copyAsync ? copyAsyncLoop(zeros) : loadStoreLoop(zeros));
   endKernel();
 }
 
@@ -356,8 +659,9 @@ struct ConvertLowPrecisionMatmulToWGMMAPass
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
       ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
-      WGMMAKernelBuilder(contraction, b,
-                         {twoWarpgroups, sharedMemoryBytes, multiprocessors})
+      WGMMAKernelBuilder(
+          contraction, b,
+          {twoWarpgroups, tmaLoads, sharedMemoryBytes, multiprocessors})
           .build();
       contraction.erase();
     }

@@ -555,9 +555,10 @@ void TensorCoreKernelBuilder::accumulateOutput(
   }
 }
 
-gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
-                                                   int64_t threads,
-                                                   MemRefType staging) {
+gpu::LaunchOp
+TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
+                                     int64_t threads, MemRefType staging,
+                                     llvm::function_ref<void()> beforeLaunch) {
   loopSizes.assign(c.op.getNumLoops(), Value());
   sizeM = gemmSize(c.dims.m);
   sizeN = gemmSize(c.dims.n);
@@ -580,6 +581,8 @@ gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
   // Outside the launch, folded where the sizes are static (the kernel
   // then divides by constants), unlike the launch's grid arguments.
   Value tilesN = blocks(sizeN, tileN), tilesM = blocks(sizeM, tileM);
+  if (beforeLaunch)
+    beforeLaunch();
   auto launch = gpu::LaunchOp::create(
       b, tilesN, tilesM, sizeBatch, index(threads), index(1), index(1),
       dynamicShared ? arith::ConstantIntOp::create(b, stagingBytes, 32)

@@ -98,8 +98,11 @@ protected:
   /// kTileGroupRows rows of tiles, down each column of the group before
   /// the next, so that the blocks running at once share rows of A and
   /// columns of B in L2 (rather than sweeping all of B for each row).
+  /// `beforeLaunch`, if any, builds host code just before the launch (the
+  /// GEMM is not empty there).
   gpu::LaunchOp beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
-                            MemRefType staging);
+                            MemRefType staging,
+                            llvm::function_ref<void()> beforeLaunch = {});
   void endKernel() { gpu::TerminatorOp::create(b); }
 
   /// One 32-bit word of `operand` (0 = A, 1 = B): its elementsPerWord()
@@ -132,6 +135,9 @@ protected:
   /// way) whose k is the last, contiguous index, its extent a multiple of
   /// 16 bytes, so that a row is aligned and all in or all out of range.
   bool canCopyTilesAsync();
+  /// Whether `operand`'s 16-byte rows can be copied whole (the first half
+  /// of canCopyTilesAsync).
+  bool rowsCopyWhole(unsigned operand);
   /// Computes, once, what copyTilesAsync needs: this thread's rows' global
   /// addresses at k = 0 and the staging buffer's shared address.
   void beginAsyncCopies();
@@ -212,7 +218,6 @@ private:
   /// exactly loop `dim`, the only one of its indices that reads it, and
   /// its static extent a multiple of `multiple` elements.
   bool lastIndexIs(unsigned operand, unsigned dim, int64_t multiple);
-  bool rowsCopyWhole(unsigned operand);
   /// Whether `operand`'s m (A) or n (B) is its contiguous last index, so
   /// that loadTiles reads it in units transposed in registers.
   bool freeContiguous(unsigned operand);

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtrain/Runtime/BlockCache.h"
+#include "qtrain/Runtime/TensorMap.h"
 
 #include <cuda.h>
 
@@ -30,6 +31,8 @@
 #include <vector>
 
 #define QTRAIN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
+
+using mlir::qtrain::TensorMapFields;
 
 namespace {
 
@@ -514,4 +517,98 @@ QTRAIN_CUDA_EXPORT void mgpuMemHostUnregisterMemRef(int64_t rank, void *desc,
   auto *fields = static_cast<int64_t *>(desc);
   char *aligned = reinterpret_cast<char *>(fields[1]);
   CHECK(cuMemHostUnregister(aligned + fields[2] * elementBytes));
+}
+
+namespace {
+
+/// Tensor maps in device memory (qtrain/Runtime/TensorMap.h), by their
+/// fields: a training step's GEMMs read the same buffers each step (the
+/// block cache hands them out again), so after the first step their maps
+/// are found here, no driver call made.
+struct TensorMaps {
+  struct Hash {
+    size_t operator()(const TensorMapFields &fields) const {
+      size_t hash = 0;
+      for (int64_t field :
+           {fields.address, fields.elementBytes, fields.rank, fields.dims[0],
+            fields.dims[1], fields.dims[2], fields.strides[1],
+            fields.strides[2], fields.box[0], fields.box[1]})
+        hash = hash * 1000003 ^ std::hash<int64_t>()(field);
+      return hash;
+    }
+  };
+  // Beyond this many, the device is synchronized and all are freed.
+  static constexpr size_t kMaxMaps = 4096;
+  std::mutex mutex;
+  std::unordered_map<TensorMapFields, CUdeviceptr, Hash> maps;
+};
+
+TensorMaps &tensorMaps() {
+  static TensorMaps maps;
+  return maps;
+}
+
+CUtensorMap encodeTensorMap(const TensorMapFields &fields) {
+  CUtensorMap map;
+  cuuint64_t dims[3], strides[2];
+  cuuint32_t box[3], elementStrides[3] = {1, 1, 1};
+  for (int64_t d = 0; d < 3; ++d) {
+    dims[d] = cuuint64_t(fields.dims[d]);
+    box[d] = cuuint32_t(fields.box[d]);
+    if (d > 0)
+      strides[d - 1] = cuuint64_t(fields.strides[d]);
+  }
+  CUtensorMapDataType type =
+      fields.elementBytes == 1   ? CU_TENSOR_MAP_DATA_TYPE_UINT8
+      : fields.elementBytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_UINT16
+                                 : CU_TENSOR_MAP_DATA_TYPE_UINT32;
+  // No swizzle: the kernels' descriptors read the no-swizzle layout; zeros
+  // (not NaNs) outside the tensor.
+  CHECK(cuTensorMapEncodeTiled(
+      &map, type, cuuint32_t(fields.rank),
+      reinterpret_cast<void *>(fields.address), dims, strides, box,
+      elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+  return map;
+}
+
+} // namespace
+
+/// A tensor map in device memory, where the kernels' TMA copies read it
+/// (the PTX ISA allows global, constant or parameter memory).
+QTRAIN_CUDA_EXPORT int64_t qtrainTensorMap(int64_t address,
+                                           int64_t elementBytes, int64_t rank,
+                                           int64_t dim0, int64_t dim1,
+                                           int64_t dim2, int64_t stride1,
+                                           int64_t stride2, int64_t box0,
+                                           int64_t box1) {
+  context();
+  TensorMapFields fields;
+  if (const char *error = mlir::qtrain::makeTensorMapFields(
+          fields, address, elementBytes, rank, dim0, dim1, dim2, stride1,
+          stride2, box0, box1)) {
+    report(CUDA_ERROR_INVALID_VALUE,
+           (std::string("qtrainTensorMap: ") + error).c_str());
+    return 0;
+  }
+  TensorMaps &cache = tensorMaps();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  if (auto it = cache.maps.find(fields); it != cache.maps.end())
+    return int64_t(it->second);
+  if (cache.maps.size() >= TensorMaps::kMaxMaps) {
+    // Kernels in flight may still read them.
+    CHECK(cuCtxSynchronize());
+    for (auto &[key, pointer] : cache.maps)
+      CHECK(cuMemFree(pointer));
+    cache.maps.clear();
+  }
+  CUtensorMap map = encodeTensorMap(fields);
+  CUdeviceptr pointer = 0;
+  CHECK(cuMemAlloc(&pointer, sizeof(map)));
+  // The legacy stream's copy: the qtrain streams are non-blocking, so it
+  // does not wait for their work; it completes before the call returns,
+  // before any launch that reads the map.
+  CHECK(cuMemcpyHtoD(pointer, &map, sizeof(map)));
+  cache.maps.emplace(fields, pointer);
+  return int64_t(pointer);
 }

@@ -104,15 +104,20 @@ void qtrain::emulator::readByWGMMA(int64_t begin, int64_t end) {
   ++inUse[{begin, end}];
 }
 
+void qtrain::emulator::checkNotReadByWGMMA(int64_t begin, int64_t end,
+                                           const char *message) {
+  std::lock_guard<std::mutex> guard(inUseLock);
+  for (const auto &[range, readers] : inUse)
+    if (begin < range.second && range.first < end)
+      fail(message);
+}
+
 extern "C" void qtrain_emulate_cp_async(int64_t destination, int64_t source,
                                         int64_t bytes, int64_t sourceBytes) {
-  {
-    std::lock_guard<std::mutex> guard(inUseLock);
-    for (const auto &[range, readers] : inUse)
-      if (destination < range.second && range.first < destination + bytes)
-        fail("cp.async into shared memory that a wgmma still reads (issued, "
-             "not yet waited for)");
-  }
+  qtrain::emulator::checkNotReadByWGMMA(
+      destination, destination + bytes,
+      "cp.async into shared memory that a wgmma still reads (issued, not yet "
+      "waited for)");
   copies.uncommitted.push_back({destination, source, bytes, sourceBytes});
 }
 

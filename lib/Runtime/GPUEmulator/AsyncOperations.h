@@ -18,6 +18,10 @@ namespace qtrain::emulator {
 /// it: no cp.async may write them before.
 void readByWGMMA(int64_t begin, int64_t end);
 
+/// Stops the program with `message` if a pending wgmma of the block reads
+/// any of bytes [begin, end): an asynchronous copy may write them at once.
+void checkNotReadByWGMMA(int64_t begin, int64_t end, const char *message);
+
 /// Reports `message` ("qtrain GPU emulator: ...") and aborts: what a GPU
 /// would fault on, compute wrongly or hang at.
 [[noreturn]] void fail(const char *message);

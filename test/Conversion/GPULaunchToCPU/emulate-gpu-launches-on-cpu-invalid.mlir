@@ -122,3 +122,43 @@ func.func @transposed_ldmatrix(%out: memref<32xi32>) {
   }
   return
 }
+
+// -----
+
+// mbarrier and TMA forms the kernels do not use: an error, not an
+// approximation.
+func.func @predicated_mbarrier_init(%p: i1) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<256xi32, #gpu.address_space<workgroup>>) {
+    %base = memref.extract_aligned_pointer_as_index %smem : memref<256xi32, #gpu.address_space<workgroup>> -> index
+    %at = arith.index_castui %base : index to i64
+    %bar = llvm.inttoptr %at : i64 to !llvm.ptr<3>
+    %one = arith.constant 1 : i32
+    // expected-error @+1 {{cannot emulate this form (no predicate but an arrival's, no arrival count or used result)}}
+    nvvm.mbarrier.init %bar, %one, predicate = %p : !llvm.ptr<3>, i32, i1
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+func.func @multicast_tma(%map: i64, %mask: i16) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<256xi32, #gpu.address_space<workgroup>>) {
+    %base = memref.extract_aligned_pointer_as_index %smem : memref<256xi32, #gpu.address_space<workgroup>> -> index
+    %at = arith.index_castui %base : index to i64
+    %bar = llvm.inttoptr %at : i64 to !llvm.ptr<3>
+    %dst = llvm.inttoptr %at : i64 to !llvm.ptr<7>
+    %desc = llvm.inttoptr %map : i64 to !llvm.ptr
+    %zero = arith.constant 0 : i32
+    // expected-error @+1 {{cannot emulate this TMA copy (tiles of 1 to 3 dimensions into one block's shared memory only)}}
+    nvvm.cp.async.bulk.tensor.shared.cluster.global %dst, %desc, %bar, box[%zero, %zero] multicast_mask = %mask : !llvm.ptr<7>, !llvm.ptr
+    gpu.terminator
+  }
+  return
+}

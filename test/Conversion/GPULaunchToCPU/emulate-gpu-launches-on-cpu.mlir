@@ -389,3 +389,47 @@ func.func @host_free() {
   memref.dealloc %buf : memref<4xf32>
   return
 }
+
+// -----
+
+// mbarrier operations and TMA copies become calls into the emulator
+// library with i64 operands (addresses, sign-extended coordinates), a
+// predicated arrival a call in an scf.if; the mbarrier-init fence goes.
+// CHECK-LABEL: func.func @mbarriers_and_tma
+// CHECK:         omp.parallel
+// CHECK:           func.call @qtrain_emulate_mbarrier_init(%[[BAR:.+]], %{{.+}}) : (i64, i64) -> ()
+// CHECK-NOT:       fence
+// CHECK:           func.call @qtrain_emulate_mbarrier_arrive_expect_tx(%[[BAR]], %{{.+}}) : (i64, i64) -> ()
+// CHECK:           %[[ROW:.+]] = arith.extsi %c3_i32 : i32 to i64
+// CHECK:           func.call @qtrain_emulate_tma_load(%{{.+}}, %{{.+}}, %[[BAR]], %c2_i64, %{{.+}}, %[[ROW]], %c0_i64) : (i64, i64, i64, i64, i64, i64, i64) -> ()
+// CHECK:           func.call @qtrain_emulate_mbarrier_wait(%[[BAR]], %{{.+}}) : (i64, i64) -> ()
+// CHECK:           scf.if %{{.+}} {
+// CHECK-NEXT:        func.call @qtrain_emulate_mbarrier_arrive_expect_tx(%[[BAR]], %{{.+}}) : (i64, i64) -> ()
+// CHECK-NEXT:      }
+// CHECK:           func.call @qtrain_emulate_mbarrier_arrive(%[[BAR]]) : (i64) -> ()
+func.func @mbarriers_and_tma(%map: i64, %p: i1) {
+  %c1 = arith.constant 1 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1)
+             workgroup(%smem : memref<256xi32, #gpu.address_space<workgroup>>) {
+    %base = memref.extract_aligned_pointer_as_index %smem : memref<256xi32, #gpu.address_space<workgroup>> -> index
+    %at = arith.index_castui %base : index to i64
+    %bar = llvm.inttoptr %at : i64 to !llvm.ptr<3>
+    %dst = llvm.inttoptr %at : i64 to !llvm.ptr<7>
+    %desc = llvm.inttoptr %map : i64 to !llvm.ptr
+    %one = arith.constant 1 : i32
+    %zero = arith.constant 0 : i32
+    %row = arith.constant 3 : i32
+    %bytes = arith.constant 64 : i32
+    %ticks = arith.constant 10000000 : i32
+    nvvm.mbarrier.init %bar, %one : !llvm.ptr<3>, i32
+    nvvm.fence.mbarrier.init
+    nvvm.mbarrier.arrive.expect_tx %bar, %bytes : !llvm.ptr<3>, i32
+    nvvm.cp.async.bulk.tensor.shared.cluster.global %dst, %desc, %bar, box[%zero, %row] : !llvm.ptr<7>, !llvm.ptr
+    nvvm.mbarrier.try_wait.parity %bar, %zero, %ticks : !llvm.ptr<3>, i32, i32
+    nvvm.mbarrier.arrive.expect_tx %bar, %zero, predicate = %p : !llvm.ptr<3>, i32, i1
+    nvvm.mbarrier.arrive %bar : !llvm.ptr<3>
+    gpu.terminator
+  }
+  return
+}

@@ -1,8 +1,11 @@
-// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse | FileCheck %s
-// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=two-warpgroups=false -canonicalize -cse \
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=tma-loads=false -canonicalize -cse | FileCheck %s
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="two-warpgroups=false tma-loads=false" -canonicalize -cse \
 // RUN:   | FileCheck %s --check-prefix=ONE-WARPGROUP
-// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=shared-memory-bytes=49152 -canonicalize -cse \
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="shared-memory-bytes=49152 tma-loads=false" -canonicalize -cse \
 // RUN:   | FileCheck %s --check-prefix=STATIC
+// By default, operands whose tiles are boxes of a tensor are copied by TMA.
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse \
+// RUN:   | FileCheck %s --check-prefix=TMA
 // The shared memory must hold four stages of the narrowest tiles' chunks,
 // and sm_90 has no more than 227 KiB a block.
 // RUN: not qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=shared-memory-bytes=4096 2>&1 \
@@ -98,9 +101,8 @@
 // STATIC-NEXT:        %[[A0:.+]] = arith.addi %[[DESC_A]], %[[OFFSET0]]
 // STATIC-NEXT:        %[[B0:.+]] = arith.addi %[[DESC_B]], %[[OFFSET0]]
 // STATIC-NEXT:        %[[D0:.+]] = nvvm.wgmma.mma_async %[[A0]], %[[B0]], %[[ACC]], <m = 64, n = 64, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e5m2>, <one>, <col>]
-// STATIC-NEXT:        %[[OFFSET1:.+]] = arith.addi %[[OFFSET0]], %[[CHUNK_STEP]] : i64
-// STATIC-NEXT:        %[[A1:.+]] = arith.addi %[[DESC_A]], %[[OFFSET1]]
-// STATIC-NEXT:        %[[B1:.+]] = arith.addi %[[DESC_B]], %[[OFFSET1]]
+// STATIC-NEXT:        %[[A1:.+]] = arith.addi %[[A0]], %[[CHUNK_STEP]] : i64
+// STATIC-NEXT:        %[[B1:.+]] = arith.addi %[[B0]], %[[CHUNK_STEP]] : i64
 // STATIC-NEXT:        %[[D1:.+]] = nvvm.wgmma.mma_async %[[A1]], %[[B1]], %[[D0]], <m = 64, n = 64, k = 32>
 // STATIC-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // STATIC-COUNT-4:     nvvm.cp.async.shared.global
@@ -116,6 +118,61 @@
 // STATIC-NEXT:      vector.store %[[TOTAL]], %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
 // STATIC-COUNT-15:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 // STATIC-NOT:     linalg.generic
+// With TMA (the default): host code makes a tensor map of each operand
+// (address, 1-byte elements, 2 dimensions: K and the rows, a row 384 bytes
+// apart; boxes of 16 x 64), passed to the kernel. A block is the consumer
+// warpgroup and a producer warp (160 threads); the five stages and ten
+// mbarriers (a full one of count 1 and an empty one of count 128 a stage)
+// take 80 KiB + 1152 bytes. Thread 0 initializes the mbarriers; after a
+// barrier, the consumers wait for stage i % 5's full mbarrier, issue four
+// wgmmas (descriptors: leading byte offset 1024 = 64 rows x 16 bytes,
+// stride 128; chunks 2048 bytes, 128 in the descriptor, apart), wait for
+// step i - 1's and release its stage (an arrival predicated on i > 0); the
+// producer thread waits for its stage's empty mbarrier (parity (i / 5 +
+// 1) % 2), expects 16 KiB on the full one and issues 16 TMA copies.
+// TMA-LABEL: func.func private @qtrainTensorMap(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64 attributes {qtrain.host_only}
+// TMA-LABEL: func.func @fp8_nt
+// TMA:         %[[A_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c2_i64, %c384_i64, %c64_i64, %c1_i64, %c384_i64, %c0_i64, %c16_i64, %c64_i64)
+// TMA:         %[[B_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c2_i64, %c384_i64, %c96_i64, %c1_i64, %c384_i64, %c0_i64, %c16_i64, %c64_i64)
+// TMA:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c160, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c83072_i32 {
+// TMA:           %[[ALIGNED:.+]] = arith.andi %{{.+}}, %c-1024_i64 : i64
+// TMA:           arith.ori %{{.+}}, %c34363932672_i64 : i64
+// TMA:           arith.ori %{{.+}}, %c34363932672_i64 : i64
+// TMA:           %[[FIRST:.+]] = arith.cmpi eq, %[[TX]], %c0 : index
+// TMA-NEXT:      scf.if %[[FIRST]] {
+// TMA-COUNT-5:     nvvm.mbarrier.init %{{.+}}, %c1_i32
+// TMA-NEXT:        arith.addi
+// TMA-NEXT:        llvm.inttoptr
+// TMA-NEXT:        nvvm.mbarrier.init %{{.+}}, %c128_i32
+// TMA-NEXT:        nvvm.fence.mbarrier.init
+// TMA-NEXT:      }
+// TMA-NEXT:      gpu.barrier
+// TMA-NEXT:      %[[CONSUMER:.+]] = arith.cmpi ult, %[[TX]], %c128 : index
+// TMA-NEXT:      scf.if %[[CONSUMER]] {
+// TMA:             scf.for %{{.+}} = %c0 to %c384 step %c128 iter_args(
+// TMA:               nvvm.mbarrier.try_wait.parity %{{.+}}, %{{.+}}, %c10000000_i32
+// TMA:               nvvm.wgmma.fence.aligned
+// TMA-COUNT-4:       nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 32>
+// TMA-NEXT:          nvvm.wgmma.commit.group.sync.aligned
+// TMA-NEXT:          nvvm.wgmma.wait.group.sync.aligned 1
+// TMA:               %[[LATER:.+]] = arith.cmpi ugt, %{{.+}}, %c0 : index
+// TMA-NEXT:          nvvm.mbarrier.arrive.expect_tx %{{.+}}, %c0_i32, predicate = %[[LATER]]
+// TMA-NEXT:          scf.yield
+// TMA:             nvvm.wgmma.wait.group.sync.aligned 0
+// TMA-COUNT-16:    vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
+// TMA:           } else {
+// TMA-NEXT:        %[[PRODUCER:.+]] = arith.cmpi eq, %[[TX]], %c128 : index
+// TMA-NEXT:        scf.if %[[PRODUCER]] {
+// TMA-NEXT:          scf.for %{{.+}} = %c0 to %c384 step %c128 {
+// TMA:                 nvvm.mbarrier.try_wait.parity
+// TMA:                 nvvm.mbarrier.arrive.expect_tx %[[FULL:.+]], %c16384_i32
+// TMA:                 %[[A_DESC:.+]] = llvm.inttoptr %[[A_MAP]] : i64 to !llvm.ptr
+// TMA-NEXT:            nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.+}}, %[[A_DESC]], %[[FULL]], box[%{{.+}}, %{{.+}}] : !llvm.ptr<7>, !llvm.ptr
+// TMA:                 %[[B_DESC:.+]] = llvm.inttoptr %[[B_MAP]] : i64 to !llvm.ptr
+// TMA-NEXT:            nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.+}}, %[[B_DESC]], %[[FULL]], box[%{{.+}}, %{{.+}}] : !llvm.ptr<7>, !llvm.ptr
+// TMA-COUNT-14:        nvvm.cp.async.bulk.tensor.shared.cluster.global
+// TMA-NOT:             nvvm.cp.async.bulk.tensor
+// TMA:                 scf.yield
 func.func @fp8_nt(%a: memref<64x384xf8E4M3FN>, %b: memref<96x384xf8E5M2>, %c: memref<64x96xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x384xf8E4M3FN>, memref<96x384xf8E5M2>) outs(%c : memref<64x96xf32>) {
@@ -516,6 +573,53 @@ func.func @negative_zero(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN
 func.func @empty_k(%a: memref<64x0xf8E4M3FN>, %b: memref<64x0xf8E4M3FN>, %c: memref<64x64xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<64x0xf8E4M3FN>, memref<64x0xf8E4M3FN>) outs(%c : memref<64x64xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
+// A batched GEMM, A stored (b, m, k) and B (n, b, k): three-dimensional
+// tensor maps (K, the rows, the batch: A's rows 128 bytes apart and its
+// batches 8192; B's rows 256 bytes apart and its batches 128), the boxes'
+// third coordinate the block's batch index.
+// Where an operand is no box of a tensor (k not contiguous here), the
+// kernel reads through registers and makes no tensor map.
+// TMA-LABEL: func.func @fp8_batched
+// TMA:         %[[A_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c3_i64, %c128_i64, %c64_i64, %c2_i64, %c128_i64, %c8192_i64, %c16_i64, %c64_i64)
+// TMA:         %[[B_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c3_i64, %c128_i64, %c64_i64, %c2_i64, %c256_i64, %c128_i64, %c16_i64, %c64_i64)
+// TMA:         gpu.launch blocks(%{{[^,]+}}, %{{[^,]+}}, %[[BATCH:[^)]+]]) in
+// TMA:           %[[BATCH32:.+]] = arith.index_cast %[[BATCH]] : index to i32
+// TMA:           %[[A_DESC:.+]] = llvm.inttoptr %[[A_MAP]] : i64 to !llvm.ptr
+// TMA-NEXT:      nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.+}}, %[[A_DESC]], %{{.+}}, box[%{{.+}}, %{{.+}}, %[[BATCH32]]]
+// TMA:           %[[B_DESC:.+]] = llvm.inttoptr %[[B_MAP]] : i64 to !llvm.ptr
+// TMA-NEXT:      nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.+}}, %[[B_DESC]], %{{.+}}, box[%{{.+}}, %{{.+}}, %[[BATCH32]]]
+// TMA-LABEL: func.func @fp8_k_strided
+// TMA-NOT:     qtrainTensorMap
+// TMA-NOT:     nvvm.cp.async.bulk.tensor
+// TMA:         return
+func.func @fp8_batched(%a: memref<2x64x128xf8E4M3FN>, %b: memref<64x2x128xf8E4M3FN>, %c: memref<2x64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (n, b, k)>, affine_map<(b, m, n, k) -> (b, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<2x64x128xf8E4M3FN>, memref<64x2x128xf8E4M3FN>) outs(%c : memref<2x64x64xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+func.func @fp8_k_strided(%a: memref<128x64xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>, %c: memref<64x64xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<128x64xf8E4M3FN>, memref<64x128xf8E4M3FN>) outs(%c : memref<64x64xf32>) {
   ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
     %0 = arith.extf %x : f8E4M3FN to f32
     %1 = arith.extf %y : f8E4M3FN to f32

@@ -721,3 +721,10 @@ func.func @unpack_dynamic(%bytes: tensor<?x4xi8>) -> tensor<?x8xi8> {
   %u = qtrain.unpack %bytes : tensor<?x4xi8> -> tensor<?x8xi8>
   return %u : tensor<?x8xi8>
 }
+
+// -----
+
+// expected-error @+1 {{'qtrain.host_only' must be a unit attribute of a function declaration}}
+func.func @host_only_with_body() attributes {qtrain.host_only} {
+  return
+}

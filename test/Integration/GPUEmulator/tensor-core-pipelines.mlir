@@ -5,13 +5,16 @@
 // results are equal, not just close.
 // - B stored k x n is staged through registers in two stages of two 32-byte
 //   chunks of k: K = 96 (two steps, the second half past K).
-// - B stored n x k is copied by cp.async into stages of dynamic shared
-//   memory, four chunks (128 bytes of k) a step: K = 80 (one step, mostly
-//   past K, zero-filled: three stages), K = 336 (three steps, the last
-//   partly past K: five stages) on 64x128 tiles and on 128x128 tiles of two
-//   warpgroups (M = 150, the second block's second warpgroup entirely past
-//   M); K = 1104 on 128x256 tiles (nine steps in four stages: they wrap
-//   around twice), which a GPU of one multiprocessor takes for 150 x 260.
+// - B stored n x k is copied by a producer warp's TMA copies (by default)
+//   or every thread's cp.async into stages of dynamic shared memory, four
+//   chunks (128 bytes of k) a step: K = 80 (one step, mostly past K,
+//   zero-filled: three stages), K = 336 (three steps, the last partly past
+//   K: five stages) on 64x128 tiles and on 128x128 tiles of two warpgroups
+//   (M = 150, the second block's second warpgroup entirely past M); K = 1104
+//   on 128x256 tiles (nine steps in four stages: they wrap around twice),
+//   which a GPU of one multiprocessor takes for 150 x 260; a batched GEMM
+//   (2 x 70 x 200, K = 96: three-dimensional tensor maps, the batch index
+//   the boxes' third coordinate).
 // RUN: qtrain-opt %s -qtrain-lower-to-cpu | %run_gpu_emulator > %t.cpu.raw
 // RUN: grep -v base@ %t.cpu.raw > %t.cpu
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" > %t.sm_90a.mlir
@@ -24,6 +27,10 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-shared-memory-bytes=49152" \
 // RUN:   | %run_gpu_emulator | grep -v base@ > %t.static
 // RUN: diff %t.cpu %t.static
+// With cp.async copies (wgmma-tma-loads=false), the same results.
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-tma-loads=false" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.cp-async
+// RUN: diff %t.cpu %t.cp-async
 // Without 128-row tiles (the pipeline's wgmma-two-warpgroups=false), the
 // M = 150 GEMMs run on 64xN tiles: the same results.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a wgmma-two-warpgroups=false" \
@@ -36,9 +43,12 @@
 // RUN:   qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=$chip | %run_gpu_emulator \
 // RUN:     | grep -v base@ > %t.$chip && diff %t.cpu %t.$chip || exit 1; done
 // RUN: FileCheck %s < %t.cpu.raw
-// The kernels, by default: four wgmmas a k-step in each cp.async kernel
-// (n = 128, and n = 256 for N = 260), two in the register one; dynamic
-// shared memory of three, five, five and four stages.
+// The kernels, by default: four wgmmas a k-step in each TMA kernel (n =
+// 128, and n = 256 for N = 260; 16 TMA copies a step, a box of each 16
+// bytes of k of A and of B, three-dimensional in the batched one), two in
+// the register one; dynamic shared memory of three, five, five, four and
+// three stages, each with 1152 bytes more (up to 16 mbarriers and 1024
+// bytes to align the stages).
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" \
 // RUN:   --mlir-print-ir-before=emulate-gpu-launches-on-cpu \
 // RUN:   --mlir-print-ir-after=emulate-gpu-launches-on-cpu \
@@ -46,12 +56,18 @@
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=N128
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c256_i64" %t.emulated.mlir | FileCheck %s --check-prefix=N256
 // RUN: grep -o "dynamic_shared_memory_size %c[0-9]*_i32" %t.emulated.mlir | FileCheck %s --check-prefix=DYNAMIC
-// N128: {{^}}14{{$}}
+// N128: {{^}}18{{$}}
 // N256: {{^}}4{{$}}
-// DYNAMIC: dynamic_shared_memory_size %c73728_i32
-// DYNAMIC-NEXT: dynamic_shared_memory_size %c122880_i32
-// DYNAMIC-NEXT: dynamic_shared_memory_size %c163840_i32
-// DYNAMIC-NEXT: dynamic_shared_memory_size %c196608_i32
+// RUN: grep -c "nvvm.cp.async.bulk.tensor.shared.cluster.global" %t.emulated.mlir | FileCheck %s --check-prefix=TMA
+// RUN: grep -c "func.call @qtrain_emulate_tma_load" %t.emulated.mlir | FileCheck %s --check-prefix=TMA
+// RUN: grep -c "box\[%[0-9a-z_]*, %[0-9a-z_]*, %[0-9a-z_]*\]" %t.emulated.mlir | FileCheck %s --check-prefix=BATCHED
+// TMA: {{^}}80{{$}}
+// BATCHED: {{^}}16{{$}}
+// DYNAMIC: dynamic_shared_memory_size %c74880_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c124032_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c164992_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c197760_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c74880_i32
 // DYNAMIC-NOT: dynamic_shared_memory_size
 
 // Corners, as numpy computes them.
@@ -70,6 +86,7 @@
 // CHECK: sizes = [150, 260]
 // CHECK-NEXT: {{^\[\[}}1104.25, -827.75, 620.062,
 // CHECK: , -622.562{{\]\]}}
+// CHECK: sizes = [2, 70, 200]
 
 func.func private @printMemrefF32(memref<*xf32>)
 
@@ -83,6 +100,13 @@ func.func @print(%t: tensor<70x200xf32>) {
 func.func @print_tall(%t: tensor<150x200xf32>) {
   %m = bufferization.to_buffer %t : tensor<150x200xf32> to memref<150x200xf32>
   %u = memref.cast %m : memref<150x200xf32> to memref<*xf32>
+  call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  return
+}
+
+func.func @print_batched(%t: tensor<2x70x200xf32>) {
+  %m = bufferization.to_buffer %t : tensor<2x70x200xf32> to memref<2x70x200xf32>
+  %u = memref.cast %m : memref<2x70x200xf32> to memref<*xf32>
   call @printMemrefF32(%u) : (memref<*xf32>) -> ()
   return
 }
@@ -177,5 +201,19 @@ func.func @main() {
   %qb4 = qtrain.quantize %b4s to float<f8E4M3FN> : tensor<260x1104xf32> -> tensor<260x1104xf8E4M3FN>
   %r4 = qtrain.qmatmul %qa4, %qb4 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E4M3FN> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<150x1104xf8E4M3FN>, tensor<260x1104xf8E4M3FN> -> tensor<150x260xf32>
   call @print_wide(%r4) : (tensor<150x260xf32>) -> ()
+  %c9 = arith.constant 9 : index
+  %c10 = arith.constant 10 : index
+  %c140 = arith.constant 140 : index
+  %c400 = arith.constant 400 : index
+  %a5 = call @pattern(%c9, %c140, %c96) : (index, index, index) -> tensor<?x?xf32>
+  %b5 = call @pattern(%c10, %c400, %c96) : (index, index, index) -> tensor<?x?xf32>
+  %a5s = tensor.cast %a5 : tensor<?x?xf32> to tensor<140x96xf32>
+  %b5s = tensor.cast %b5 : tensor<?x?xf32> to tensor<400x96xf32>
+  %a5b = tensor.expand_shape %a5s [[0, 1], [2]] output_shape [2, 70, 96] : tensor<140x96xf32> into tensor<2x70x96xf32>
+  %b5b = tensor.expand_shape %b5s [[0, 1], [2]] output_shape [2, 200, 96] : tensor<400x96xf32> into tensor<2x200x96xf32>
+  %qa5 = qtrain.quantize %a5b to float<f8E4M3FN> : tensor<2x70x96xf32> -> tensor<2x70x96xf8E4M3FN>
+  %qb5 = qtrain.quantize %b5b to float<f8E5M2> : tensor<2x200x96xf32> -> tensor<2x200x96xf8E5M2>
+  %r5 = qtrain.qmatmul %qa5, %qb5 lhs(float<f8E4M3FN>, scale %one : tensor<f32>) rhs(float<f8E5M2> transposed, scale %one : tensor<f32>) accumulate f32 : tensor<2x70x96xf8E4M3FN>, tensor<2x200x96xf8E5M2> -> tensor<2x70x200xf32>
+  call @print_batched(%r5) : (tensor<2x70x200xf32>) -> ()
   return
 }

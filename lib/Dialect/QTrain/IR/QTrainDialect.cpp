@@ -51,6 +51,14 @@ LogicalResult QTrainDialect::verifyOperationAttribute(Operation *op,
                                << "' must name the model function";
     return success();
   }
+  if (attr.getName() == getHostOnlyAttrName()) {
+    auto function = dyn_cast<FunctionOpInterface>(op);
+    if (!isa<UnitAttr>(attr.getValue()) || !function || !function.isExternal())
+      return op->emitOpError() << "'" << getHostOnlyAttrName()
+                               << "' must be a unit attribute of a function "
+                                  "declaration";
+    return success();
+  }
   return op->emitOpError() << "unknown qtrain attribute '"
                            << attr.getName().getValue() << "'";
 }

@@ -75,6 +75,14 @@ bool needsWait(Operation *op) {
   if (isa<memref::AllocOp>(op) ||
       (isa<gpu::AllocOp>(op) && !cast<gpu::AllocOp>(op).getAsyncToken()))
     return false;
+  // Nor do functions that touch no memory kernels use.
+  if (auto call = dyn_cast<func::CallOp>(op)) {
+    auto callee = SymbolTable::lookupNearestSymbolFrom<func::FuncOp>(
+        op, call.getCalleeAttr());
+    if (callee &&
+        callee->hasAttr(mlir::qtrain::QTrainDialect::getHostOnlyAttrName()))
+      return false;
+  }
   return !isMemoryEffectFree(op);
 }
 

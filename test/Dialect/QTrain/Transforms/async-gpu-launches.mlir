@@ -113,6 +113,36 @@ module attributes {gpu.container_module} {
 
 // -----
 
+// A call of a function marked qtrain.host_only (a tensor map's creation,
+// which touches no memory kernels use) needs no wait: both launches stay
+// on one chain.
+// CHECK-LABEL: func.func @host_only_call
+// CHECK:         %[[T1:.+]] = gpu.launch_func async [%{{.+}}] @kernels::@fill
+// CHECK-NEXT:    call @make_map
+// CHECK-NEXT:    %[[T2:.+]] = gpu.launch_func async [%[[T1]]] @kernels::@fill
+// CHECK-NEXT:    gpu.wait [%[[T2]]]
+// CHECK-NEXT:    return
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @fill(%b: memref<64xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func private @make_map(i64) -> i64 attributes {qtrain.host_only}
+  func.func @host_only_call(%a: memref<64xf32>, %address: i64) {
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    gpu.launch_func @kernels::@fill blocks in (%c1, %c1, %c1)
+        threads in (%c64, %c1, %c1) args(%a : memref<64xf32>)
+    %map = call @make_map(%address) : (i64) -> i64
+    gpu.launch_func @kernels::@fill blocks in (%c1, %c1, %c1)
+        threads in (%c64, %c1, %c1) args(%a : memref<64xf32>)
+    return
+  }
+}
+
+// -----
+
 // Host code without GPU operations is left alone.
 // CHECK-LABEL: func.func @host_only
 // CHECK-NOT:     gpu.wait

@@ -37,7 +37,7 @@ def QTrain_Dialect : Dialect {
   let hasConstantMaterializer = 1;
   // Checks the `qtrain.role` argument attribute.
   let hasRegionArgAttrVerify = 1;
-  // Checks `qtrain.layer` and `qtrain.gradient_of`.
+  // Checks `qtrain.layer`, `qtrain.gradient_of` and `qtrain.host_only`.
   let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
@@ -58,6 +58,13 @@ def QTrain_Dialect : Dialect {
     /// On a gradient function: the model it differentiates.
     static ::llvm::StringRef getGradientOfAttrName() {
       return "qtrain.gradient_of";
+    }
+    /// On a host function declaration (a unit attribute): the function
+    /// reads and writes no memory that kernels use (a tensor map's
+    /// creation), so qtrain-async-gpu-launches lets the GPU's queued work
+    /// run on across its calls.
+    static ::llvm::StringRef getHostOnlyAttrName() {
+      return "qtrain.host_only";
     }
   }];
 }

@@ -103,9 +103,12 @@ def AsyncGPULaunchesPass
     operations of each block one chain of async tokens, so that the host
     queues them on one stream without waiting, and waits (`gpu.wait`) only
     before an op that needs the work done: an op with side effects on the
-    host (a host `memref.load`, `memref.copy` or `memref.dealloc`, a call),
-    an op with regions (whose blocks get chains of their own) and the
-    block's terminator. Allocations do not wait (new memory is not in use);
+    host (a host `memref.load`, `memref.copy` or `memref.dealloc`, a call
+    of a function not declared `qtrain.host_only`), an op with regions
+    (whose blocks get chains of their own) and the block's terminator.
+    Allocations do not wait (new memory is not in use), nor do calls of
+    `qtrain.host_only` functions (a tensor map's creation touches no memory
+    kernels use);
     managed memory's `gpu.alloc host_shared` stays synchronous, as the
     GPU-to-LLVM lowering requires. Launches from a synchronous host become
     launches on a stream whose order alone keeps a kernel after the work it
