@@ -48,7 +48,9 @@ static cl::opt<bool> compareWGMMATiles(
     "compare-wgmma-tiles", cl::cat(benchOptions),
     cl::desc("On sm_90a, also time the GEMM with cp.async copies from "
              "every thread instead of TMA copies from a producer warp "
-             "(qtrain-lower-to-nvvm{wgmma-tma-loads=false}), on "
+             "(qtrain-lower-to-nvvm{wgmma-tma-loads=false}), with a block a "
+             "tile instead of persistent blocks "
+             "(wgmma-persistent-blocks=false), on "
              "one-warpgroup 64xN tiles (wgmma-two-warpgroups=false), in "
              "half the shared memory (two blocks an SM) and in static "
              "shared memory only (wgmma-shared-memory-bytes=49152)"));
@@ -346,6 +348,9 @@ int main(int argc, char **argv) {
              staticShared = target;
       cpAsync.wgmmaTMALoads = false;
       variant("cp.async loads", cpAsync);
+      Target blockATile = target;
+      blockATile.wgmmaPersistentBlocks = false;
+      variant("a block a tile", blockATile);
       oneWarpgroup.wgmmaTwoWarpgroups = false;
       variant("64xN tiles", oneWarpgroup);
       // Half of the 227 KiB: two blocks an SM, on 128x128 tiles.

@@ -74,6 +74,7 @@ static void buildKernelsPipeline(OpPassManager &pm,
     ConvertLowPrecisionMatmulToWGMMAPassOptions wgmma;
     wgmma.twoWarpgroups = options.wgmmaTwoWarpgroups;
     wgmma.tmaLoads = options.wgmmaTMALoads;
+    wgmma.persistentBlocks = options.wgmmaPersistentBlocks;
     wgmma.sharedMemoryBytes = options.wgmmaSharedMemoryBytes;
     wgmma.multiprocessors = options.multiprocessors;
     pm.addPass(createConvertLowPrecisionMatmulToWGMMAPass(wgmma));

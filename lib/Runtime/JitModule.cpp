@@ -115,6 +115,7 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
     options.memory = target.memory;
     options.wgmmaTwoWarpgroups = target.wgmmaTwoWarpgroups;
     options.wgmmaTMALoads = target.wgmmaTMALoads;
+    options.wgmmaPersistentBlocks = target.wgmmaPersistentBlocks;
     options.wgmmaSharedMemoryBytes = target.wgmmaSharedMemoryBytes;
     options.multiprocessors = target.multiprocessors;
     options.asyncLaunches = target.asyncLaunches;

@@ -213,9 +213,13 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     (`cp.async.bulk.tensor`, one box of rows x 16 bytes for each 16 bytes of
     k, zeros out of range) from tensor maps that host code makes
     (`qtrainTensorMap`, declared `qtrain.host_only`), and the warps meet on
-    a full and an empty mbarrier a stage instead of block barriers;
-    otherwise every thread copies 16-byte rows with `cp.async` (zero-filled
-    out of range). Blocks of two warpgroups take 128xN tiles where M >= 128; N is
+    a full and an empty mbarrier a stage instead of block barriers; such a
+    kernel whose shared memory leaves no room for a second block on a
+    multiprocessor is persistent (`persistent-blocks`): at most
+    `multiprocessors` blocks, each looping over tiles, so that the
+    producer copies a tile's first steps while the consumers store the
+    previous tile's sums. Otherwise every thread copies 16-byte rows with
+    `cp.async` (zero-filled out of range). Blocks of two warpgroups take 128xN tiles where M >= 128; N is
     256 where the shared memory holds four stages of four chunks and the
     GEMM (its static M and N) still has a tile for each of the
     `multiprocessors`, else 128 or 64 as N allows; a k-step is the most chunks
@@ -259,6 +263,10 @@ def ConvertLowPrecisionMatmulToWGMMAPass
            "copies them with the TMA unit, synchronized with the consumer "
            "warpgroups by mbarriers; false: every thread copies rows with "
            "cp.async">,
+    Option<"persistentBlocks", "persistent-blocks", "bool", /*default=*/"true",
+           "TMA kernels whose shared memory leaves no room for a second "
+           "block on a multiprocessor run one block a multiprocessor (at "
+           "most `multiprocessors` blocks), each taking tiles in turn">,
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t",
            /*default=*/"227 * 1024",
            "Shared memory a cp.async kernel's block may use, in bytes (H100: "

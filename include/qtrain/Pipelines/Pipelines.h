@@ -99,6 +99,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      "producer warp, not cp.async from every thread "
                      "(convert-low-precision-matmul-to-wgmma's tma-loads)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> wgmmaPersistentBlocks{
+      *this, "wgmma-persistent-blocks",
+      llvm::cl::desc("sm_90a TMA GEMMs that fit one block a multiprocessor "
+                     "run that many blocks, each looping over tiles "
+                     "(convert-low-precision-matmul-to-wgmma's "
+                     "persistent-blocks)"),
+      llvm::cl::init(true)};
   PassOptions::Option<int64_t> wgmmaSharedMemoryBytes{
       *this, "wgmma-shared-memory-bytes",
       llvm::cl::desc("Shared memory an sm_90a GEMM block may use, in bytes "

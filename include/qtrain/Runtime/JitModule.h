@@ -37,10 +37,12 @@ struct Target {
   mlir::qtrain::GPUChip chip = mlir::qtrain::GPUChip::sm_90a;
   /// Where host code's buffers are on a GPU (qtrain-lower-to-nvvm's memory).
   mlir::qtrain::GPUBufferMemory memory = mlir::qtrain::GPUBufferMemory::device;
-  /// qtrain-lower-to-nvvm's wgmma-two-warpgroups, wgmma-tma-loads and
-  /// wgmma-shared-memory-bytes (sm_90a GEMM tiles, copies and stages).
+  /// qtrain-lower-to-nvvm's wgmma-two-warpgroups, wgmma-tma-loads,
+  /// wgmma-persistent-blocks and wgmma-shared-memory-bytes (sm_90a GEMM
+  /// tiles, copies, grids and stages).
   bool wgmmaTwoWarpgroups = true;
   bool wgmmaTMALoads = true;
+  bool wgmmaPersistentBlocks = true;
   int64_t wgmmaSharedMemoryBytes = mlir::qtrain::kSm90SharedBytesPerBlock;
   /// qtrain-lower-to-nvvm's multiprocessors (the GPU's, for GEMM tiles).
   int64_t multiprocessors = mlir::qtrain::kH100Multiprocessors;

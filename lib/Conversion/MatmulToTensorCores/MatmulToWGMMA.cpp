@@ -88,6 +88,10 @@ constexpr int64_t kStageAlignment = 1024;
 constexpr int64_t kTMAReservedBytes = kStageAlignment + 2 * 8 * kMaxAsyncStages;
 // mbarrier.try_wait's suspend-time hint, in nanoseconds (CUTLASS's).
 constexpr int64_t kWaitTicks = 0x989680;
+// An sm_90 multiprocessor's shared memory, and what the system keeps of it
+// for each block.
+constexpr int64_t kSharedBytesPerSM = 228 * 1024;
+constexpr int64_t kReservedSharedBytesPerBlock = 1024;
 
 NVVM::WGMMATypes wgmmaType(MMAElement element) {
   switch (element) {
@@ -115,6 +119,7 @@ public:
                      const ConvertLowPrecisionMatmulToWGMMAPassOptions &options)
       : TensorCoreKernelBuilder(contraction, b),
         twoWarpgroups(options.twoWarpgroups), tmaLoads(options.tmaLoads),
+        persistentBlocks(options.persistentBlocks),
         sharedMemoryBytes(options.sharedMemoryBytes),
         multiprocessors(options.multiprocessors) {}
   void build();
@@ -151,7 +156,7 @@ private:
   /// completing on `full`.
   void copyStepTMA(Value k0, Value stage, Value full);
 
-  bool twoWarpgroups, tmaLoads;
+  bool twoWarpgroups, tmaLoads, persistentBlocks;
   int64_t sharedMemoryBytes, multiprocessors;
   // The TMA kernel's tensor maps (i64, host values) and its aligned
   // staging address (i64).
@@ -500,48 +505,60 @@ void WGMMAKernelBuilder::tmaKernel(Value tid, Value zeros,
   }
   gpu::BarrierOp::create(b);
 
+  // The k-steps of the block's earlier tiles count too: stages and phases
+  // go on from one tile to the next.
+  Value stepsPerTile = arith::CeilDivUIOp::create(b, sizeK, index(stepK));
+  auto globalStep = [&](Value iteration, Value k0) -> Value {
+    return add(arith::MulIOp::create(b, iteration, stepsPerTile),
+               arith::DivUIOp::create(b, k0, index(stepK)));
+  };
   auto role = scf::IfOp::create(b, lessThan(tid, index(consumers)),
                                 /*withElseRegion=*/true);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(role.thenBlock());
-  scf::ForOp loop = forEachStep(
-      stepK, zeros, [&](Value k0, ValueRange acc) -> SmallVector<Value> {
-        Value step = arith::DivUIOp::create(b, k0, index(stepK));
-        Value stage = arith::RemUIOp::create(b, step, index(stages));
-        wait(barrier(stage),
-             parity(arith::DivUIOp::create(b, step, index(stages))));
-        Value d = multiply(acc[0], stage);
-        NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
-        // Step i - 1's wgmmas are complete: its stage is free once every
-        // consumer thread says so. A predicated arrival (expecting no
-        // bytes), not a branch: LLVM would peel the first step off the loop
-        // and move the accumulators' zeros between its wgmma.fence and its
-        // wgmmas, where ptxas must fence them again.
-        Value previous =
-            arith::RemUIOp::create(b, add(step, stages - 1), index(stages));
-        NVVM::MBarrierArriveExpectTxOp::create(
-            b, Type(), barrier(add(previous, stages)), i32(0), cta,
-            b.getBoolAttr(false),
-            arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, step,
-                                  index(0)));
-        return {d};
-      });
-  NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
-  epilogue(loop.getResult(0));
+  forEachTile([&](Value iteration) {
+    scf::ForOp loop = forEachStep(
+        stepK, zeros, [&](Value k0, ValueRange acc) -> SmallVector<Value> {
+          Value step = globalStep(iteration, k0);
+          Value stage = arith::RemUIOp::create(b, step, index(stages));
+          wait(barrier(stage),
+               parity(arith::DivUIOp::create(b, step, index(stages))));
+          Value d = multiply(acc[0], stage);
+          NVVM::WgmmaWaitGroupSyncOp::create(b, 1);
+          // Step i - 1's wgmmas are complete: its stage is free once every
+          // consumer thread says so. A predicated arrival (expecting no
+          // bytes), not a branch: LLVM would peel the first step off the loop
+          // and move the accumulators' zeros between its wgmma.fence and its
+          // wgmmas, where ptxas must fence them again.
+          Value previous =
+              arith::RemUIOp::create(b, add(step, stages - 1), index(stages));
+          NVVM::MBarrierArriveExpectTxOp::create(
+              b, Type(), barrier(add(previous, stages)), i32(0), cta,
+              b.getBoolAttr(false),
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, step,
+                                    index(0)));
+          return {d};
+        });
+    NVVM::WgmmaWaitGroupSyncOp::create(b, 0);
+    epilogue(loop.getResult(0));
+  });
 
   b.setInsertionPointToStart(role.elseBlock());
   auto producer = scf::IfOp::create(b, equal(tid, consumers), false);
   b.setInsertionPointToStart(producer.thenBlock());
-  forEachStep(stepK, {}, [&](Value k0, ValueRange) -> SmallVector<Value> {
-    Value step = arith::DivUIOp::create(b, k0, index(stepK));
-    Value stage = arith::RemUIOp::create(b, step, index(stages));
-    Value round = arith::DivUIOp::create(b, step, index(stages));
-    wait(barrier(add(stage, stages)), parity(add(round, 1)));
-    Value full = barrier(stage);
-    NVVM::MBarrierArriveExpectTxOp::create(b, Type(), full, i32(stageStep * 16),
-                                           cta, b.getBoolAttr(false), Value());
-    copyStepTMA(k0, stage, full);
-    return {};
+  forEachTile([&](Value iteration) {
+    forEachStep(stepK, {}, [&](Value k0, ValueRange) -> SmallVector<Value> {
+      Value step = globalStep(iteration, k0);
+      Value stage = arith::RemUIOp::create(b, step, index(stages));
+      Value round = arith::DivUIOp::create(b, step, index(stages));
+      wait(barrier(add(stage, stages)), parity(add(round, 1)));
+      Value full = barrier(stage);
+      NVVM::MBarrierArriveExpectTxOp::create(b, Type(), full,
+                                             i32(stageStep * 16), cta,
+                                             b.getBoolAttr(false), Value());
+      copyStepTMA(k0, stage, full);
+      return {};
+    });
   });
 }
 
@@ -565,12 +582,23 @@ void WGMMAKernelBuilder::build() {
         MemRefType::get({staging.getNumElements() + kTMAReservedBytes / 4},
                         staging.getElementType(), staging.getLayout(),
                         staging.getMemorySpace());
-  gpu::LaunchOp launch = beginKernel(tileM, tileN, threads, staging, [&] {
-    if (tma) {
-      mapA = tensorMap(0, tileM);
-      mapB = tensorMap(1, tileN);
-    }
-  });
+  // A TMA kernel whose shared memory leaves no room for a second block on
+  // a multiprocessor is persistent: one block a multiprocessor takes the
+  // tiles in turn, its producer copying the next tile's first steps while
+  // the consumers store the last one's sums.
+  int64_t stagingBytes = staging.getNumElements() * 4;
+  bool persistent =
+      tma && persistentBlocks &&
+      kSharedBytesPerSM / (stagingBytes + kReservedSharedBytesPerBlock) == 1;
+  beginKernel(
+      tileM, tileN, threads, staging,
+      [&] {
+        if (tma) {
+          mapA = tensorMap(0, tileM);
+          mapB = tensorMap(1, tileN);
+        }
+      },
+      persistent ? multiprocessors : 0);
   Value tid = launch.getThreadIds().x;
   Value warpgroup = arith::DivUIOp::create(b, tid, index(kWarpgroupThreads));
   Value warp = arith::RemUIOp::create(
@@ -659,9 +687,9 @@ struct ConvertLowPrecisionMatmulToWGMMAPass
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
       ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
-      WGMMAKernelBuilder(
-          contraction, b,
-          {twoWarpgroups, tmaLoads, sharedMemoryBytes, multiprocessors})
+      WGMMAKernelBuilder(contraction, b,
+                         {twoWarpgroups, tmaLoads, persistentBlocks,
+                          sharedMemoryBytes, multiprocessors})
           .build();
       contraction.erase();
     }

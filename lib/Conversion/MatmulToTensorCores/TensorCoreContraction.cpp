@@ -555,10 +555,9 @@ void TensorCoreKernelBuilder::accumulateOutput(
   }
 }
 
-gpu::LaunchOp
-TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
-                                     int64_t threads, MemRefType staging,
-                                     llvm::function_ref<void()> beforeLaunch) {
+gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(
+    int64_t tileM, int64_t tileN, int64_t threads, MemRefType staging,
+    llvm::function_ref<void()> beforeLaunch, int64_t persistentBlocks) {
   loopSizes.assign(c.op.getNumLoops(), Value());
   sizeM = gemmSize(c.dims.m);
   sizeN = gemmSize(c.dims.n);
@@ -580,30 +579,31 @@ TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
   bool dynamicShared = stagingBytes > kStaticSharedBytes;
   // Outside the launch, folded where the sizes are static (the kernel
   // then divides by constants), unlike the launch's grid arguments.
-  Value tilesN = blocks(sizeN, tileN), tilesM = blocks(sizeM, tileM);
+  kernelTileM = tileM;
+  kernelTileN = tileN;
+  tilesN = blocks(sizeN, tileN);
+  tilesM = blocks(sizeM, tileM);
+  persistent = persistentBlocks > 0;
+  if (persistent)
+    totalTiles = arith::MulIOp::create(
+        b, arith::MulIOp::create(b, tilesN, tilesM), sizeBatch);
   if (beforeLaunch)
     beforeLaunch();
-  auto launch = gpu::LaunchOp::create(
-      b, tilesN, tilesM, sizeBatch, index(threads), index(1), index(1),
+  Value gridX = persistent ? arith::MinUIOp::create(b, totalTiles,
+                                                    index(persistentBlocks))
+                           : tilesN;
+  launch = gpu::LaunchOp::create(
+      b, gridX, persistent ? index(1) : tilesM,
+      persistent ? index(1) : sizeBatch, index(threads), index(1), index(1),
       dynamicShared ? arith::ConstantIntOp::create(b, stagingBytes, 32)
                     : Value(),
       /*asyncTokenType=*/Type(), /*asyncDependencies=*/ValueRange(),
       dynamicShared ? TypeRange() : TypeRange(staging));
   b.setInsertionPointToStart(&launch.getBody().front());
-  batchIndex = launch.getBlockIds().z;
-  // Block p of the x-y grid (nx columns, my rows of tiles): group
-  // p / (G nx) of G rows of tiles (fewer in the last), q = p % (G nx) in
-  // it, tile (first + q % rows, q / rows).
-  gpu::KernelDim3 ids = launch.getBlockIds();
-  Value block = add(arith::MulIOp::create(b, ids.y, tilesN), ids.x);
-  Value groupTiles = mul(tilesN, kTileGroupRows);
-  Value first =
-      mul(arith::DivUIOp::create(b, block, groupTiles), kTileGroupRows);
-  Value rows = arith::MinUIOp::create(
-      b, arith::SubIOp::create(b, tilesM, first), index(kTileGroupRows));
-  Value inGroup = arith::RemUIOp::create(b, block, groupTiles);
-  tileRow = mul(add(first, arith::RemUIOp::create(b, inGroup, rows)), tileM);
-  tileColumn = mul(arith::DivUIOp::create(b, inGroup, rows), tileN);
+  if (!persistent) {
+    gpu::KernelDim3 ids = launch.getBlockIds();
+    setTile(add(arith::MulIOp::create(b, ids.y, tilesN), ids.x), ids.z);
+  }
   if (dynamicShared) {
     auto bytes =
         MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
@@ -616,4 +616,40 @@ TensorCoreKernelBuilder::beginKernel(int64_t tileM, int64_t tileN,
   }
   beginStaging(launch.getThreadIds().x, tileM, tileN, threads);
   return launch;
+}
+
+void TensorCoreKernelBuilder::setTile(Value block, Value batch) {
+  batchIndex = batch;
+  // Block p of the x-y grid (nx columns, my rows of tiles): group
+  // p / (G nx) of G rows of tiles (fewer in the last), q = p % (G nx) in
+  // it, tile (first + q % rows, q / rows).
+  Value groupTiles = mul(tilesN, kTileGroupRows);
+  Value first =
+      mul(arith::DivUIOp::create(b, block, groupTiles), kTileGroupRows);
+  Value rows = arith::MinUIOp::create(
+      b, arith::SubIOp::create(b, tilesM, first), index(kTileGroupRows));
+  Value inGroup = arith::RemUIOp::create(b, block, groupTiles);
+  tileRow =
+      mul(add(first, arith::RemUIOp::create(b, inGroup, rows)), kernelTileM);
+  tileColumn = mul(arith::DivUIOp::create(b, inGroup, rows), kernelTileN);
+}
+
+void TensorCoreKernelBuilder::forEachTile(
+    llvm::function_ref<void(Value iteration)> body) {
+  if (!persistent) {
+    body(index(0));
+    return;
+  }
+  // Tile t = block + i * blocks, numbered as the non-persistent grid's
+  // blocks are (x fastest, then y, then the batch).
+  Value block = launch.getBlockIds().x, blocks = launch.getGridSize().x;
+  auto loop = scf::ForOp::create(b, block, totalTiles, blocks);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value tile = loop.getInductionVar();
+  Value perBatch = arith::MulIOp::create(b, tilesN, tilesM);
+  setTile(arith::RemUIOp::create(b, tile, perBatch),
+          arith::DivUIOp::create(b, tile, perBatch));
+  body(
+      arith::DivUIOp::create(b, arith::SubIOp::create(b, tile, block), blocks));
 }

@@ -99,10 +99,17 @@ protected:
   /// the next, so that the blocks running at once share rows of A and
   /// columns of B in L2 (rather than sweeping all of B for each row).
   /// `beforeLaunch`, if any, builds host code just before the launch (the
-  /// GEMM is not empty there).
+  /// GEMM is not empty there). With `persistentBlocks` > 0, the grid is at
+  /// most that many blocks, which take the tiles in turn (forEachTile).
   gpu::LaunchOp beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
                             MemRefType staging,
-                            llvm::function_ref<void()> beforeLaunch = {});
+                            llvm::function_ref<void()> beforeLaunch = {},
+                            int64_t persistentBlocks = 0);
+  /// Builds `body` for each of the block's output tiles (tileRow,
+  /// tileColumn and batchIndex set): once in a kernel of a block a tile,
+  /// in a loop in a persistent one, `iteration` counting the block's tiles
+  /// from 0.
+  void forEachTile(llvm::function_ref<void(Value iteration)> body);
   void endKernel() { gpu::TerminatorOp::create(b); }
 
   /// One 32-bit word of `operand` (0 = A, 1 = B): its elementsPerWord()
@@ -190,8 +197,16 @@ protected:
   // GEMM sizes (read before the launch), the block's batch index, output
   // tile and staging buffer.
   Value sizeM, sizeN, sizeK, batchIndex, tileRow, tileColumn, stagingBuffer;
+  gpu::LaunchOp launch;
 
 private:
+  /// Sets the output tile of block `block` of a batch's grid of tiles.
+  void setTile(Value block, Value batch);
+  // The output tiles (host values), and whether blocks loop over them.
+  int64_t kernelTileM = 0, kernelTileN = 0;
+  Value tilesN, tilesM, totalTiles;
+  bool persistent = false;
+
   /// Staging of operand tiles in shared memory (beginKernel begins it), as
   /// wgmma's descriptors read them and the mma.sync kernels too: per k-step
   /// (or chunk of one), the `tileM` x 32-byte tile of A and the `tileN` x

@@ -118,7 +118,8 @@
 // STATIC-NEXT:      vector.store %[[TOTAL]], %{{.+}} {alignment = 8 : i64} : memref<64x96xf32>, vector<2xf32>
 // STATIC-COUNT-15:  vector.store %{{.+}} : memref<64x96xf32>, vector<2xf32>
 // STATIC-NOT:     linalg.generic
-// With TMA (the default): host code makes a tensor map of each operand
+// With TMA (the default; 81 KiB of shared memory leave room for two blocks
+// a multiprocessor: a block a tile): host code makes a tensor map of each operand
 // (address, 1-byte elements, 2 dimensions: K and the rows, a row 384 bytes
 // apart; boxes of 16 x 64), passed to the kernel. A block is the consumer
 // warpgroup and a producer warp (160 threads); the five stages and ten
@@ -347,6 +348,21 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
 // CHECK-COUNT-12:    nvvm.cp.async.shared.global
 // CHECK-COUNT-64:  vector.store %{{.+}} : memref<1536x2816xf32>, vector<2xf32>
+// With TMA, 192 KiB leave no room for a second block on a multiprocessor:
+// the kernel is persistent, at most one block a multiprocessor (132), each
+// taking tiles t = its block id + i * 132 in turn (here one each), its
+// consumers and its producer in loops of their own over the same tiles;
+// within a tile as before (groups of eight rows of tiles).
+// TMA-LABEL: func.func @fp8_wide_tiles
+// TMA:         gpu.launch blocks(%[[BX:[^,]+]], %{{[^,]+}}, %{{[^)]+}}) in (%[[GX:.+]] = %c132, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c288, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c197760_i32
+// TMA:           scf.for %[[TILE:.+]] = %[[BX]] to %c132 step %[[GX]] {
+// TMA:             arith.divui %{{.+}}, %c88 : index
+// TMA:             scf.for %{{.+}} = %c0 to %c256 step %c128 iter_args(
+// TMA-COUNT-4:       nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 256, k = 32>
+// TMA:           } else {
+// TMA:             scf.for %{{.+}} = %[[BX]] to %c132 step %[[GX]] {
+// TMA:               scf.for %{{.+}} = %c0 to %c256 step %c128 {
+// TMA-COUNT-16:        nvvm.cp.async.bulk.tensor.shared.cluster.global
 // One warpgroup: 64x256 tiles, 160 KiB.
 // ONE-WARPGROUP-LABEL: func.func @fp8_wide_tiles
 // ONE-WARPGROUP:         gpu.launch {{.+}} dynamic_shared_memory_size %c163840_i32

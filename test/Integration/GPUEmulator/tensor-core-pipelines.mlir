@@ -27,6 +27,17 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-shared-memory-bytes=49152" \
 // RUN:   | %run_gpu_emulator | grep -v base@ > %t.static
 // RUN: diff %t.cpu %t.static
+// The TMA kernels whose shared memory leaves no room for a second block
+// (K = 336 and 1104) are persistent: with one multiprocessor one block takes
+// all tiles, its stages and mbarrier phases going on from tile to tile;
+// with three, blocks take every third tile; without persistence
+// (wgmma-persistent-blocks=false), a block a tile: the same results.
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=3" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.three
+// RUN: diff %t.cpu %t.three
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-persistent-blocks=false" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.block-a-tile
+// RUN: diff %t.cpu %t.block-a-tile
 // With cp.async copies (wgmma-tma-loads=false), the same results.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-tma-loads=false" \
 // RUN:   | %run_gpu_emulator | grep -v base@ > %t.cp-async
