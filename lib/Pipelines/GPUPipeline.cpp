@@ -52,8 +52,12 @@ static void buildKernelsPipeline(OpPassManager &pm,
   // op.
   pm.addPass(createFuseElementwiseKernelsPass());
   // Whole-tensor reductions (scales) as parallel partials, and nothing left
-  // to run serially on the host.
-  pm.addPass(createParallelizeReductionsPass());
+  // to run serially on the host; those to one element stay whole, for
+  // qtrain-block-reductions' blocks that combine atomically (one kernel,
+  // not two).
+  ParallelizeReductionsPassOptions parallelize;
+  parallelize.wholeAtomicReductions = true;
+  pm.addPass(createParallelizeReductionsPass(parallelize));
   pm.addPass(createSplitSharedInitsPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;

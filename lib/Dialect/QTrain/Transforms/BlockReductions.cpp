@@ -1,13 +1,15 @@
 //===- BlockReductions.cpp - qtrain-block-reductions ----------------------===//
 //
-// A reduction to one element (the last step of every absmax: the maximum
-// of its partial results) becomes, by the generic GPU lowering, a kernel
-// of one busy thread that loops over all the terms, each load waiting for
-// the one before. This pass gives such reductions one thread block instead:
-// each thread combines a strided share of the terms (consecutive threads
-// on consecutive terms), then the block combines the threads' values in
-// shared memory, halving them at each barrier. Only combiners whose result
-// does not depend on the order of the terms are reordered so.
+// A reduction to one element (every absmax, or the maximum of its partial
+// results) becomes, by the generic GPU lowering, a kernel of one busy
+// thread that loops over all the terms, each load waiting for the one
+// before. This pass gives such reductions thread blocks instead: each
+// thread combines a strided share of the terms (consecutive threads on
+// consecutive terms), then each block combines its threads' values in
+// shared memory, halving them at each barrier, and the blocks combine
+// theirs into the output with memory atomics (one block where no atomic
+// combines exactly as the combiner does). Only combiners whose result does
+// not depend on the order of the terms are reordered so.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <algorithm>
+
 namespace mlir::qtrain {
 #define GEN_PASS_DEF_BLOCKREDUCTIONSPASS
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h.inc"
@@ -30,8 +34,12 @@ using namespace mlir;
 
 namespace {
 
-/// Threads of the block; a power of two (the tree halves it).
+/// Threads of a block; a power of two (the tree halves it).
 constexpr int64_t kThreads = 256;
+/// Terms for each block (16 a thread), and the most blocks (two for each
+/// of an H100's multiprocessors, roughly: enough to fill the GPU, few
+/// enough that their atomics do not queue long on one address).
+constexpr int64_t kTermsPerBlock = 4096, kMaxBlocks = 256;
 
 /// A reduction to one element that a block can reorder: its combiner, the
 /// combiner's operand that is the term, and the reduction's static ranges.
@@ -97,9 +105,19 @@ void lower(const BlockReduction &reduction) {
     return arith::ConstantIndexOp::create(builder, loc, value);
   };
   Type type = reduction.combiner->getResult(0).getType();
+  int64_t terms = 1;
+  for (int64_t range : reduction.ranges)
+    terms *= range;
+  std::optional<arith::AtomicRMWKind> kind =
+      mlir::qtrain::atomicKind(reduction.combiner);
+  int64_t blocks =
+      kind ? std::clamp<int64_t>(llvm::divideCeil(terms, kTermsPerBlock), 1,
+                                 kMaxBlocks)
+           : 1;
   Value one = index(b, 1);
-  auto launch = gpu::LaunchOp::create(b, loc, one, one, one, index(b, kThreads),
-                                      one, one);
+  auto launch =
+      gpu::LaunchOp::create(b, loc, blocks > 1 ? index(b, blocks) : one, one,
+                            one, index(b, kThreads), one, one);
   auto scratchType = MemRefType::get(
       {kThreads}, type, MemRefLayoutAttrInterface(),
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup));
@@ -108,15 +126,17 @@ void lower(const BlockReduction &reduction) {
   Value thread = launch.getThreadIds().x;
   Value zero = index(b, 0);
 
-  // Each thread's share: terms thread, thread + 256, ... in the row-major
-  // order of the loops.
-  int64_t terms = 1;
-  for (int64_t range : reduction.ranges)
-    terms *= range;
+  // Each thread's share: terms t, t + 256 B, ... (t its index in the
+  // launch, B the blocks) in the row-major order of the loops.
+  Value first = arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, launch.getBlockIds().x, index(b, kThreads)),
+      thread);
   Value neutral = arith::ConstantOp::create(
       b, loc, *arith::getNeutralElement(reduction.combiner));
-  auto loop = scf::ForOp::create(b, loc, thread, index(b, terms),
-                                 index(b, kThreads), ValueRange{neutral});
+  auto loop =
+      scf::ForOp::create(b, loc, first, index(b, terms),
+                         index(b, blocks * kThreads), ValueRange{neutral});
   {
     OpBuilder inside = OpBuilder::atBlockBegin(loop.getBody());
     SmallVector<Value> ivs(reduction.ranges.size());
@@ -155,20 +175,25 @@ void lower(const BlockReduction &reduction) {
     gpu::BarrierOp::create(b, loc);
   }
 
-  // Thread 0 combines the block's value into the output's initial one.
-  Value first =
+  // Thread 0 combines the block's value into the output: into its initial
+  // value where the block is alone, atomically where blocks race.
+  Value leader =
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, thread, zero);
-  auto branch = scf::IfOp::create(b, loc, first);
+  auto branch = scf::IfOp::create(b, loc, leader);
   {
     OpBuilder inside = OpBuilder::atBlockBegin(branch.thenBlock());
     Value output = op.getDpsInits()[0];
     SmallVector<Value> origin(cast<MemRefType>(output.getType()).getRank(),
                               zero);
-    Value initial = memref::LoadOp::create(inside, loc, output, origin);
     Value total = memref::LoadOp::create(inside, loc, scratch, zero);
-    memref::StoreOp::create(inside, loc,
-                            combine(inside, reduction, initial, total), output,
-                            origin);
+    if (blocks > 1) {
+      memref::AtomicRMWOp::create(inside, loc, *kind, total, output, origin);
+    } else {
+      Value initial = memref::LoadOp::create(inside, loc, output, origin);
+      memref::StoreOp::create(inside, loc,
+                              combine(inside, reduction, initial, total),
+                              output, origin);
+    }
   }
   gpu::TerminatorOp::create(b, loc);
   op.erase();

@@ -18,6 +18,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::qtrain {
 #define GEN_PASS_DEF_PARALLELIZEREDUCTIONSPASS
@@ -46,6 +47,25 @@ Operation *mlir::qtrain::orderFreeCombiner(linalg::GenericOp op,
   return nullptr;
 }
 
+std::optional<arith::AtomicRMWKind>
+mlir::qtrain::atomicKind(Operation *combiner) {
+  using Kind = arith::AtomicRMWKind;
+  return llvm::TypeSwitch<Operation *, std::optional<Kind>>(combiner)
+      .Case([](arith::MaximumFOp) { return Kind::maximumf; })
+      .Case([](arith::MinimumFOp) { return Kind::minimumf; })
+      .Case([](arith::MaxNumFOp) { return Kind::maxnumf; })
+      .Case([](arith::MinNumFOp) { return Kind::minnumf; })
+      .Case([](arith::MaxSIOp) { return Kind::maxs; })
+      .Case([](arith::MinSIOp) { return Kind::mins; })
+      .Case([](arith::MaxUIOp) { return Kind::maxu; })
+      .Case([](arith::MinUIOp) { return Kind::minu; })
+      .Case([](arith::AddIOp) { return Kind::addi; })
+      .Case([](arith::MulIOp) { return Kind::muli; })
+      .Case([](arith::AndIOp) { return Kind::andi; })
+      .Case([](arith::OrIOp) { return Kind::ori; })
+      .Default([](Operation *) { return std::nullopt; });
+}
+
 namespace {
 
 // Below this many outputs a reduction is split; at most this many partial
@@ -58,7 +78,10 @@ constexpr int64_t kFewOutputs = 4096, kMinTermsPerOutput = 4096,
 /// loops become parallel in an op writing partial results, and a second op
 /// combines the partials into the original outputs.
 struct SplitReduction : OpRewritePattern<linalg::GenericOp> {
-  using OpRewritePattern::OpRewritePattern;
+  SplitReduction(MLIRContext *context, bool wholeAtomicReductions)
+      : OpRewritePattern(context),
+        wholeAtomicReductions(wholeAtomicReductions) {}
+  bool wholeAtomicReductions;
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -89,6 +112,10 @@ struct SplitReduction : OpRewritePattern<linalg::GenericOp> {
       (iterator == utils::IteratorType::parallel ? outputs : terms) *= range;
     if (outputs >= kFewOutputs || terms < kMinTermsPerOutput)
       return rewriter.notifyMatchFailure(op, "parallel enough");
+    if (wholeAtomicReductions && outputs == 1 && numOutputs == 1 &&
+        mlir::qtrain::atomicKind(combiners[0]))
+      return rewriter.notifyMatchFailure(
+          op, "one element, combined atomically by qtrain-block-reductions");
     SmallVector<unsigned> split;
     int64_t partials = outputs;
     for (auto [dim, iterator] : llvm::enumerate(iterators)) {
@@ -236,10 +263,12 @@ struct GeneralizeScalarFill : OpRewritePattern<linalg::FillOp> {
 struct ParallelizeReductionsPass
     : mlir::qtrain::impl::ParallelizeReductionsPassBase<
           ParallelizeReductionsPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<SplitReduction, AddUnitParallelLoop, GeneralizeScalarFill>(
-        &getContext());
+    // Splits first: a split reduction's 0-d combination gets the unit loop.
+    patterns.add<SplitReduction>(&getContext(), wholeAtomicReductions);
+    patterns.add<AddUnitParallelLoop, GeneralizeScalarFill>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -3,13 +3,15 @@
 // Shared by the passes that give reductions GPU parallelism
 // (qtrain-parallelize-reductions, qtrain-block-reductions): both combine
 // terms in another order than the sequential loop, which only some
-// combiners allow.
+// combiners allow, and blocks combine their results atomically where a
+// memory atomic combines exactly as the combiner does.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QTRAIN_DIALECT_QTRAIN_TRANSFORMS_REDUCTIONS_H
 #define QTRAIN_DIALECT_QTRAIN_TRANSFORMS_REDUCTIONS_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
 namespace mlir::qtrain {
@@ -18,6 +20,11 @@ namespace mlir::qtrain {
 /// has a single one whose result does not depend on the order of the terms
 /// (max/min, integer add/mul/and/or/xor, a float add/mul marked `reassoc`).
 Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index);
+
+/// The memref.atomic_rmw kind that combines as `combiner` does, exactly
+/// (max/min, integer add/mul/and/or; not float sums, whose bits would
+/// depend on the order of arrival, nor xor, which has none).
+std::optional<arith::AtomicRMWKind> atomicKind(Operation *combiner);
 
 } // namespace mlir::qtrain
 

@@ -6,9 +6,10 @@
 // CHECK-LABEL: func.func @final_max
 // CHECK-SAME:    (%[[P:.+]]: memref<784xf32>, %[[OUT:.+]]: memref<1xf32>)
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:[a-z0-9_]+]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %[[C256:[a-z0-9_]+]], {{.*}}) workgroup(%[[S:.+]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:           %[[FROM:.+]] = arith.addi %{{.+}}, %[[T]] : index
 // CHECK-DAG:       %[[NEG:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG:       %[[N:.+]] = arith.constant 784 : index
-// CHECK:           %[[ACC:.+]] = scf.for %[[E:.+]] = %[[T]] to %[[N]] step %{{.+}} iter_args(%[[A:.+]] = %[[NEG]]) -> (f32)
+// CHECK:           %[[ACC:.+]] = scf.for %[[E:.+]] = %[[FROM]] to %[[N]] step %{{.+}} iter_args(%[[A:.+]] = %[[NEG]]) -> (f32)
 // CHECK:             %[[I:.+]] = arith.remui %[[E]]
 // CHECK:             %[[X:.+]] = memref.load %[[P]][%[[I]]]
 // CHECK:             %[[M:.+]] = arith.maximumf %[[A]], %[[X]]
@@ -22,8 +23,8 @@
 // CHECK-COUNT-7:   gpu.barrier
 // CHECK:           %[[FIRST:.+]] = arith.cmpi eq, %[[T]]
 // CHECK:           scf.if %[[FIRST]] {
-// CHECK:             %[[INIT:.+]] = memref.load %[[OUT]][%{{.+}}]
 // CHECK:             %[[TOTAL:.+]] = memref.load %[[S]][%{{.+}}]
+// CHECK:             %[[INIT:.+]] = memref.load %[[OUT]][%{{.+}}]
 // CHECK:             %[[R:.+]] = arith.maximumf %[[INIT]], %[[TOTAL]]
 // CHECK:             memref.store %[[R]], %[[OUT]][%{{.+}}]
 // CHECK-NOT:     linalg.generic
@@ -100,4 +101,54 @@ func.func @not_reordered(%x: memref<64xf32>, %s: memref<1xf32>,
     linalg.yield %a : f32
   } -> tensor<f32>
   return %r : tensor<f32>
+}
+
+// -----
+
+// An absmax over 50176 terms: 13 blocks (one for each 4096 terms), thread
+// t of block b starting at term 256 b + t, striding by 13 x 256; each
+// block's thread 0 combines the block's maximum into the output with an
+// atomic maximumf (exact: the order of the blocks does not matter).
+// CHECK-LABEL: func.func @absmax_blocks
+// CHECK-SAME:    (%{{.+}}: memref<64x784xf32>, %[[OUT:.+]]: memref<1xf32>)
+// CHECK:         gpu.launch blocks(%[[B:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c13, {{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c256
+// CHECK:           %[[BASE:.+]] = arith.muli %[[B]], %{{.+}} : index
+// CHECK:           %[[FROM:.+]] = arith.addi %[[BASE]], %[[T]] : index
+// CHECK:           scf.for %{{.+}} = %[[FROM]] to %c50176{{.*}} step %c3328
+// CHECK-COUNT-9:   gpu.barrier
+// CHECK:           %[[LEADER:.+]] = arith.cmpi eq, %[[T]]
+// CHECK-NEXT:      scf.if %[[LEADER]] {
+// CHECK-NEXT:        %[[TOTAL:.+]] = memref.load
+// CHECK:             memref.atomic_rmw maximumf %[[TOTAL]], %[[OUT]][%{{.+}}] : (f32, memref<1xf32>) -> f32
+// CHECK-NOT:         memref.store %{{.+}}, %[[OUT]]
+func.func @absmax_blocks(%x: memref<64x784xf32>, %out: memref<1xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                   affine_map<(d0, d1, d2) -> (d0)>],
+                  iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : memref<64x784xf32>) outs(%out : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = math.absf %in : f32
+    %m = arith.maximumf %acc, %a : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// No atomic combines as xor does: one block, however many terms.
+// CHECK-LABEL: func.func @xor_one_block
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}}) threads
+// CHECK-NOT:     memref.atomic_rmw
+// CHECK:         return
+func.func @xor_one_block(%x: memref<65536xi32>, %out: memref<1xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
+                                   affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<65536xi32>) outs(%out : memref<1xi32>) {
+  ^bb0(%in: i32, %acc: i32):
+    %m = arith.xori %acc, %in : i32
+    linalg.yield %m : i32
+  }
+  return
 }

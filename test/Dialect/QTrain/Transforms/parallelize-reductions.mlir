@@ -1,4 +1,15 @@
 // RUN: qtrain-opt %s -split-input-file -qtrain-parallelize-reductions | FileCheck %s
+// With whole-atomic-reductions (qtrain-lower-to-nvvm's), the whole-tensor
+// absmax stays one reduction, in its loop of one iteration, for
+// qtrain-block-reductions' atomically combining blocks; reductions to
+// several elements are split as before.
+// RUN: qtrain-opt %s -split-input-file -qtrain-parallelize-reductions=whole-atomic-reductions=true \
+// RUN:   | FileCheck %s --check-prefix=WHOLE
+// WHOLE-LABEL: func.func @absmax
+// WHOLE:         linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "reduction"]} ins(%{{.+}} : tensor<64x8x24x24xf32>) outs(%{{.+}} : tensor<1xf32>)
+// WHOLE-NOT:     tensor<64x8xf32>
+// WHOLE-LABEL: func.func @per_channel
+// WHOLE:         outs(%{{.+}} : tensor<16x64xi32>)
 
 // An absmax over a whole tensor: the two outer loops become parallel (512
 // partial maxima of 576 terms, into -inf), then the partials are combined

@@ -151,12 +151,18 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     static loops, parallel loops of one iteration only, plain indexing maps
     and a combiner whose result does not depend on the order of the terms
     (max/min, integer add/mul/and/or/xor, float add/mul marked `reassoc`)
-    into a `gpu.launch` of one block of 256 threads: thread t combines
-    terms t, t + 256, ... (row-major over the loops) starting from the
-    combiner's neutral element, stores its value in a workgroup buffer, and
-    at each of eight barriers the lower half of the remaining values
-    combines the upper half in; thread 0 combines the total into the
-    output's initial value.
+    into a `gpu.launch` of blocks of 256 threads: thread t of the launch
+    combines terms t, t + 256 B, ... (row-major over the loops, B the
+    blocks) starting from the combiner's neutral element, stores its value
+    in a workgroup buffer, and at each of eight barriers the lower half of
+    the block's remaining values combines the upper half in; thread 0
+    combines the block's total into the output: into its initial value and
+    stored where there is one block, by a `memref.atomic_rmw` where there
+    are several. A reduction gets one block for each 4096 terms, at most
+    256 blocks, and one block only where no atomic read-modify-write
+    combines as its combiner does (xor, float sums). The maximum, minimum
+    and integer combiners are exact, so the order in which blocks arrive
+    does not change the bits.
 
     Example:
     ```mlir
@@ -171,7 +177,8 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     ```
     becomes a one-block `gpu.launch` with a `memref<256xf32, 3>` workgroup
     buffer, each thread taking the maximum of about three partials, then the
-    tree.
+    tree; over 50176 terms, a launch of 13 blocks ending in
+    `memref.atomic_rmw maximumf`.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
@@ -309,8 +316,20 @@ def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
     Example: the absmax of a `tensor<64x8x24x24xf32>` (all four loops
     reductions) becomes 512 partial maxima over `(d0, d1)` (576 terms each)
     into a `tensor<64x8xf32>` filled with `-inf`, then their maximum into
-    the original 0-d output, computed in a loop of one iteration.
+    the original 0-d output, computed in a loop of one iteration. With
+    `whole-atomic-reductions`, a reduction to one element whose combiner
+    memory atomics provide (max/min, integer add/mul/and/or) is left whole
+    (in its loop of one iteration) for `qtrain-block-reductions`, which
+    gives it several blocks combining their results atomically: one kernel
+    instead of two.
   }];
+  let options = [
+    Option<"wholeAtomicReductions", "whole-atomic-reductions", "bool",
+           /*default=*/"false",
+           "Leave reductions to one element whole where an atomic "
+           "read-modify-write combines partial results "
+           "(qtrain-block-reductions' blocks)">
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",
                            "::mlir::tensor::TensorDialect"];
