@@ -60,7 +60,6 @@ mlir::qtrain::atomicKind(Operation *combiner) {
       .Case([](arith::MaxUIOp) { return Kind::maxu; })
       .Case([](arith::MinUIOp) { return Kind::minu; })
       .Case([](arith::AddIOp) { return Kind::addi; })
-      .Case([](arith::MulIOp) { return Kind::muli; })
       .Case([](arith::AndIOp) { return Kind::andi; })
       .Case([](arith::OrIOp) { return Kind::ori; })
       .Default([](Operation *) { return std::nullopt; });

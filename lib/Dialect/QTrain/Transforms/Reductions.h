@@ -22,8 +22,9 @@ namespace mlir::qtrain {
 Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index);
 
 /// The memref.atomic_rmw kind that combines as `combiner` does, exactly
-/// (max/min, integer add/mul/and/or; not float sums, whose bits would
-/// depend on the order of arrival, nor xor, which has none).
+/// and with an LLVM atomicrmw to lower to (max/min, integer add/and/or;
+/// not float sums, whose bits would depend on the order of arrival, nor
+/// integer mul or xor).
 std::optional<arith::AtomicRMWKind> atomicKind(Operation *combiner);
 
 } // namespace mlir::qtrain

@@ -136,8 +136,13 @@ func.func @absmax_blocks(%x: memref<64x784xf32>, %out: memref<1xf32>) {
 
 // -----
 
-// No atomic combines as xor does: one block, however many terms.
+// No atomic combines as xor or integer mul does (LLVM's atomicrmw has
+// neither): one block, however many terms.
 // CHECK-LABEL: func.func @xor_one_block
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}}) threads
+// CHECK-NOT:     memref.atomic_rmw
+// CHECK:         return
+// CHECK-LABEL: func.func @mul_one_block
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}}) threads
 // CHECK-NOT:     memref.atomic_rmw
 // CHECK:         return
@@ -148,6 +153,18 @@ func.func @xor_one_block(%x: memref<65536xi32>, %out: memref<1xi32>) {
       ins(%x : memref<65536xi32>) outs(%out : memref<1xi32>) {
   ^bb0(%in: i32, %acc: i32):
     %m = arith.xori %acc, %in : i32
+    linalg.yield %m : i32
+  }
+  return
+}
+
+func.func @mul_one_block(%x: memref<65536xi32>, %out: memref<1xi32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
+                                   affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<65536xi32>) outs(%out : memref<1xi32>) {
+  ^bb0(%in: i32, %acc: i32):
+    %m = arith.muli %acc, %in : i32
     linalg.yield %m : i32
   }
   return

@@ -160,7 +160,7 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     stored where there is one block, by a `memref.atomic_rmw` where there
     are several. A reduction gets one block for each 4096 terms, at most
     256 blocks, and one block only where no atomic read-modify-write
-    combines as its combiner does (xor, float sums). The maximum, minimum
+    combines as its combiner does (integer mul and xor, float sums). The maximum, minimum
     and integer combiners are exact, so the order in which blocks arrive
     does not change the bits.
 
@@ -318,7 +318,7 @@ def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
     into a `tensor<64x8xf32>` filled with `-inf`, then their maximum into
     the original 0-d output, computed in a loop of one iteration. With
     `whole-atomic-reductions`, a reduction to one element whose combiner
-    memory atomics provide (max/min, integer add/mul/and/or) is left whole
+    memory atomics provide (max/min, integer add/and/or) is left whole
     (in its loop of one iteration) for `qtrain-block-reductions`, which
     gives it several blocks combining their results atomically: one kernel
     instead of two.
