@@ -49,93 +49,6 @@ std::optional<Shape> fusableShape(gpu::LaunchOp launch) {
   return Shape{*blocks, *threads};
 }
 
-/// The memory a launch's body reads and writes, by the values its ops name
-/// in their effects; nothing if some effect names no value.
-struct Accesses {
-  SmallVector<Value> reads, writes;
-};
-std::optional<Accesses> accessesOf(gpu::LaunchOp launch) {
-  Accesses accesses;
-  WalkResult walk = launch.getBody().walk([&](Operation *op) {
-    // A barrier orders the block's accesses; it accesses nothing itself.
-    if (isa<gpu::BarrierOp>(op))
-      return WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects) {
-      // Ops without the interface are fine if their nested ops say it all.
-      return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-                     isMemoryEffectFree(op)
-                 ? WalkResult::advance()
-                 : WalkResult::interrupt();
-    }
-    SmallVector<MemoryEffects::EffectInstance> instances;
-    effects.getEffects(instances);
-    for (const MemoryEffects::EffectInstance &instance : instances) {
-      if (isa<MemoryEffects::Allocate, MemoryEffects::Free>(
-              instance.getEffect()))
-        continue;
-      Value value = instance.getValue();
-      if (!value)
-        return WalkResult::interrupt();
-      // A block's shared memory is its own: no other kernel sees it.
-      if (auto type = dyn_cast<MemRefType>(value.getType());
-          type && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
-        continue;
-      if (isa<MemoryEffects::Write>(instance.getEffect()))
-        accesses.writes.push_back(value);
-      else
-        accesses.reads.push_back(value);
-    }
-    return WalkResult::advance();
-  });
-  if (walk.wasInterrupted())
-    return std::nullopt;
-  return accesses;
-}
-
-/// What `value` is a view of, through any chain of views.
-Value viewedBuffer(Value value) {
-  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
-    value = view.getViewSource();
-  return value;
-}
-
-/// Whether two buffers the bodies access may overlap: alias analysis, and
-/// one more fact it does not use: memory allocated after a buffer was
-/// defined, while that buffer is still in use (a later kernel accesses it),
-/// is other memory. (Local alias analysis cannot tell a function call's
-/// results from the buffers allocated after the call.)
-bool mayOverlap(Value a, Value b, AliasAnalysis &aliases,
-                DominanceInfo &dominance) {
-  if (aliases.alias(a, b).isNo())
-    return false;
-  Value baseA = viewedBuffer(a), baseB = viewedBuffer(b);
-  if (baseA == baseB)
-    return true;
-  auto allocatedAfter = [&](Value fresh, Value older) {
-    Operation *alloc = fresh.getDefiningOp();
-    return alloc && isa<gpu::AllocOp, memref::AllocOp>(alloc) &&
-           dominance.properlyDominates(older, alloc);
-  };
-  return !allocatedAfter(baseA, baseB) && !allocatedAfter(baseB, baseA);
-}
-
-/// Whether the two may run in any order: neither writes what the other
-/// reads or writes.
-bool independent(const Accesses &a, const Accesses &b, AliasAnalysis &aliases,
-                 DominanceInfo &dominance) {
-  auto overlap = [&](ArrayRef<Value> writes, const Accesses &other) {
-    for (Value written : writes)
-      for (ArrayRef<Value> list :
-           {ArrayRef(other.reads), ArrayRef(other.writes)})
-        for (Value used : list)
-          if (mayOverlap(written, used, aliases, dominance))
-            return true;
-    return false;
-  };
-  return !overlap(a.writes, b) && !overlap(b.writes, a);
-}
-
 /// A fused kernel takes every value its bodies use from outside as a
 /// parameter; the parameters must fit the 4 KiB that every CUDA driver
 /// accepts (newer ones take 32 KiB).
@@ -207,7 +120,7 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
                  DominanceInfo &dominance) {
   SmallVector<gpu::LaunchOp> group;
   SmallVector<int64_t> blocks;
-  SmallVector<Accesses> accesses;
+  SmallVector<mlir::qtrain::Accesses> accesses;
   SmallVector<int64_t, 3> threads;
   auto close = [&] {
     if (group.size() > 1)
@@ -232,7 +145,8 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
       continue;
     }
     std::optional<Shape> shape = fusableShape(launch);
-    std::optional<Accesses> uses = shape ? accessesOf(launch) : std::nullopt;
+    std::optional<mlir::qtrain::Accesses> uses =
+        shape ? mlir::qtrain::accessesOf(launch) : std::nullopt;
     auto fitsParameters = [&] {
       SmallVector<gpu::LaunchOp> joined(group);
       joined.push_back(launch);
@@ -242,13 +156,13 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
       return parameterBytes(joined) <= kParameterBytes &&
              shared <= mlir::qtrain::kStaticSharedBytes;
     };
-    bool joins =
-        uses && !group.empty() && shape->threads == threads &&
-        llvm::all_of(accesses,
-                     [&](const Accesses &other) {
-                       return independent(*uses, other, aliases, dominance);
-                     }) &&
-        fitsParameters();
+    bool joins = uses && !group.empty() && shape->threads == threads &&
+                 llvm::all_of(accesses,
+                              [&](const mlir::qtrain::Accesses &other) {
+                                return mlir::qtrain::independent(
+                                    *uses, other, aliases, dominance);
+                              }) &&
+                 fitsParameters();
     if (!joins)
       close();
     if (!uses)

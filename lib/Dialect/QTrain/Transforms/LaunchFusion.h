@@ -3,15 +3,18 @@
 // Shared by qtrain-merge-single-block-launches and
 // qtrain-fuse-independent-launches, which put several launches' bodies in
 // one launch: each body keeps its own workgroup (shared) buffers, and
-// together they must fit a block's static shared memory.
+// together they must fit a block's static shared memory; and whether two
+// launches may run in either order (LaunchFusion.cpp).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef QTRAIN_DIALECT_QTRAIN_TRANSFORMS_LAUNCHFUSION_H
 #define QTRAIN_DIALECT_QTRAIN_TRANSFORMS_LAUNCHFUSION_H
 
+#include "mlir/Analysis/AliasAnalysis.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::qtrain {
@@ -62,6 +65,22 @@ inline void mapLaunchArguments(gpu::LaunchOp from, gpu::LaunchOp into,
                 into.addWorkgroupAttribution(cast<MemRefType>(buffer.getType()),
                                              buffer.getLoc()));
 }
+
+/// The memory a launch's body reads and writes, by the values its ops name
+/// in their effects (workgroup memory left out: no other kernel sees it).
+struct Accesses {
+  SmallVector<Value> reads, writes;
+};
+
+/// `launch`'s accesses; nothing if some effect names no value.
+std::optional<Accesses> accessesOf(gpu::LaunchOp launch);
+
+/// Whether two launches may run in either order: neither writes what the
+/// other reads or writes, by alias analysis and one more fact it does not
+/// use: memory allocated after a buffer was defined, while that buffer is
+/// still in use, is other memory.
+bool independent(const Accesses &a, const Accesses &b, AliasAnalysis &aliases,
+                 DominanceInfo &dominance);
 
 } // namespace mlir::qtrain
 

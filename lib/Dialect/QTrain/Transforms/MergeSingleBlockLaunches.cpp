@@ -6,15 +6,20 @@
 // launch does: bar.sync makes each thread's global and shared memory
 // writes before it visible to the block's threads after it. So consecutive
 // single-block launches of one block shape become one launch whose bodies
-// are separated by gpu.barrier.
+// are separated by gpu.barrier. A single-block launch also moves up past
+// other launches to join an earlier one where it does not depend on them
+// nor they on it (the copies of a shared initial value into each
+// reduction's output, separated by the reductions).
 //
 //===----------------------------------------------------------------------===//
 
 #include "LaunchFusion.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
+#include "mlir/Analysis/AliasAnalysis.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -53,35 +58,66 @@ void appendBody(gpu::LaunchOp launch, gpu::LaunchOp next) {
   next.erase();
 }
 
-void mergeInBlock(Block &block) {
+void mergeInBlock(Block &block, AliasAnalysis &aliases,
+                  DominanceInfo &dominance) {
   gpu::LaunchOp open; // the launch the next ones may join
   SmallVector<int64_t, 3> openShape;
+  // The other launches since `open`, which a launch joining it must not
+  // depend on, nor they on it: it moves before them.
+  SmallVector<gpu::LaunchOp> passed;
+  auto startAt = [&](gpu::LaunchOp launch,
+                     std::optional<SmallVector<int64_t, 3>> shape) {
+    open = shape ? launch : gpu::LaunchOp();
+    if (shape)
+      openShape = *shape;
+    passed.clear();
+  };
+  auto mayPass = [&](gpu::LaunchOp launch) {
+    if (passed.empty())
+      return true;
+    std::optional<mlir::qtrain::Accesses> mine =
+        mlir::qtrain::accessesOf(launch);
+    return mine && llvm::all_of(passed, [&](gpu::LaunchOp other) {
+             std::optional<mlir::qtrain::Accesses> theirs =
+                 mlir::qtrain::accessesOf(other);
+             return theirs && mlir::qtrain::independent(*mine, *theirs, aliases,
+                                                        dominance);
+           });
+  };
   for (Operation &op : llvm::make_early_inc_range(block)) {
     if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
       std::optional<SmallVector<int64_t, 3>> shape = singleBlockShape(launch);
       if (open && shape && *shape == openShape &&
           mlir::qtrain::workgroupBytes(open) +
                   mlir::qtrain::workgroupBytes(launch) <=
-              mlir::qtrain::kStaticSharedBytes) {
-        // The ops between (constants, views) may define what `launch`
-        // uses: they go first.
-        while (open->getNextNode() != launch)
-          open->getNextNode()->moveBefore(open);
+              mlir::qtrain::kStaticSharedBytes &&
+          mayPass(launch)) {
+        // The ops between that are not launches (constants, views) may define
+        // what `launch` uses: they go first.
+        for (Operation *between = open->getNextNode(); between != launch;) {
+          Operation *next = between->getNextNode();
+          if (!isa<gpu::LaunchOp>(between))
+            between->moveBefore(open);
+          between = next;
+        }
         appendBody(open, launch);
         continue;
       }
-      open = shape ? launch : gpu::LaunchOp();
+      // A one-block launch that cannot join is the next ones' to join;
+      // later ones may move past other launches.
       if (shape)
-        openShape = *shape;
+        startAt(launch, shape);
+      else if (open)
+        passed.push_back(launch);
       continue;
     }
     // Constants and views between the launches; anything else the host
     // does must still see the first launch finished and the next not begun.
     if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0) {
-      open = {};
+      startAt({}, std::nullopt);
       for (Region &region : op.getRegions())
         for (Block &nested : region)
-          mergeInBlock(nested);
+          mergeInBlock(nested, aliases, dominance);
     }
   }
 }
@@ -90,8 +126,10 @@ struct MergeSingleBlockLaunchesPass
     : mlir::qtrain::impl::MergeSingleBlockLaunchesPassBase<
           MergeSingleBlockLaunchesPass> {
   void runOnOperation() override {
+    AliasAnalysis &aliases = getAnalysis<AliasAnalysis>();
+    DominanceInfo &dominance = getAnalysis<DominanceInfo>();
     for (Block &block : getOperation().getBody())
-      mergeInBlock(block);
+      mergeInBlock(block, aliases, dominance);
   }
 };
 

@@ -113,3 +113,60 @@ func.func @too_much_shared_memory() {
   }
   return
 }
+
+// -----
+
+// A one-block launch moves up past a launch of several blocks to join the
+// one-block launch before it where neither touches what the other writes
+// (the second copy of an initial value, past the first reduction); one
+// that reads what the launch between writes stays after it.
+// (Arguments may alias: the buffers are allocated here, as the pipeline's
+// are by qtrain-gpu-host-buffers.)
+// CHECK-LABEL: func.func @past_independent
+// CHECK:         %[[INIT:.+]] = memref.alloc() : memref<1xf32>
+// CHECK:         %[[OUT1:.+]] = memref.alloc() : memref<1xf32>
+// CHECK:         %[[OUT2:.+]] = memref.alloc() : memref<1xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}
+// CHECK:           memref.store %{{.+}}, %[[OUT1]]
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.+}}, %[[OUT2]]
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c16
+// CHECK:           memref.atomic_rmw maximumf %{{.+}}, %[[OUT1]]
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}
+// CHECK:           memref.load %[[OUT1]]
+// CHECK-NOT:     gpu.launch
+func.func @past_independent(%x: memref<4096xf32>) {
+  %init = memref.alloc() : memref<1xf32>
+  %out1 = memref.alloc() : memref<1xf32>
+  %out2 = memref.alloc() : memref<1xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %init[%c0] : memref<1xf32>
+    memref.store %v, %out1[%c0] : memref<1xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c16, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<4096xf32>
+    %m = memref.atomic_rmw maximumf %v, %out1[%c0] : (f32, memref<1xf32>) -> f32
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %init[%c0] : memref<1xf32>
+    memref.store %v, %out2[%c0] : memref<1xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %out1[%c0] : memref<1xf32>
+    memref.store %v, %out2[%c0] : memref<1xf32>
+    gpu.terminator
+  }
+  return
+}

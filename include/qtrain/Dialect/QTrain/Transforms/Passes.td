@@ -469,7 +469,12 @@ def MergeSingleBlockLaunchesPass
     barrier, each keeping its own workgroup buffers (while together they
     fit the 48 KiB of static shared memory). Ops between the launches must
     be free of memory effects and regions (constants, views); they move
-    before the merged launch.
+    before the merged launch. Launches of other shapes between them may be
+    passed: a one-block launch moves up to join the earlier one where no
+    launch between writes what it reads or writes, nor reads what it
+    writes (alias analysis, as in `qtrain-fuse-independent-launches`) —
+    the copies of a shared initial value into each reduction's output, for
+    one, which would otherwise each wait for the reduction before them.
 
     Example:
     ```mlir
