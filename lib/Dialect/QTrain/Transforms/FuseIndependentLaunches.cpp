@@ -69,12 +69,13 @@ int64_t parameterBytes(ArrayRef<gpu::LaunchOp> launches) {
   return bytes;
 }
 
-/// One launch running `group`'s bodies, each on its range of blocks, where
-/// the last one was (after the ops between them, which may define what the
-/// bodies use, and have no effects).
-void fuse(ArrayRef<gpu::LaunchOp> group, ArrayRef<int64_t> blocks) {
+/// One launch running `group`'s bodies, each on its range of blocks, at
+/// `anchor` (after the ops before it, which may define what the bodies
+/// use; members after it use only what is defined before it).
+void fuse(ArrayRef<gpu::LaunchOp> group, ArrayRef<int64_t> blocks,
+          Operation *anchor) {
   gpu::LaunchOp first = group.front();
-  OpBuilder b(group.back());
+  OpBuilder b(anchor);
   Location loc = first.getLoc();
   int64_t total = 0;
   for (int64_t count : blocks)
@@ -116,18 +117,46 @@ void fuse(ArrayRef<gpu::LaunchOp> group, ArrayRef<int64_t> blocks) {
     launch.erase();
 }
 
-void fuseInBlock(Block &block, AliasAnalysis &aliases,
-                 DominanceInfo &dominance) {
-  SmallVector<gpu::LaunchOp> group;
+/// Launches to run as one: their blocks and accesses, and where the fused
+/// launch goes (the last member in program order that did not move up).
+struct Group {
+  SmallVector<gpu::LaunchOp> launches;
   SmallVector<int64_t> blocks;
   SmallVector<mlir::qtrain::Accesses> accesses;
   SmallVector<int64_t, 3> threads;
-  auto close = [&] {
-    if (group.size() > 1)
-      fuse(group, blocks);
-    group.clear();
-    blocks.clear();
-    accesses.clear();
+  Operation *anchor = nullptr;
+};
+
+/// Whether every value `launch`'s body uses from outside is defined before
+/// `anchor`, so that the body may run there.
+bool usesDefinedBefore(gpu::LaunchOp launch, Operation *anchor,
+                       DominanceInfo &dominance) {
+  llvm::SetVector<Value> captured;
+  getUsedValuesDefinedAbove(launch.getBody(), captured);
+  return llvm::all_of(captured, [&](Value value) {
+    return dominance.properlyDominates(value, anchor);
+  });
+}
+
+void fuseInBlock(Block &block, AliasAnalysis &aliases,
+                 DominanceInfo &dominance) {
+  // The groups since the host last did anything with effects: a launch
+  // may join any of them that it can move up to, past the later ones.
+  SmallVector<Group, 4> window;
+  auto flush = [&] {
+    for (Group &group : window)
+      if (group.launches.size() > 1)
+        fuse(group.launches, group.blocks, group.anchor);
+    window.clear();
+  };
+  auto fits = [&](const Group &group, gpu::LaunchOp launch) {
+    SmallVector<gpu::LaunchOp> joined(group.launches);
+    joined.push_back(launch);
+    int64_t shared = 0;
+    for (gpu::LaunchOp member : joined)
+      shared += mlir::qtrain::workgroupBytes(member);
+    return parameterBytes(joined) <= kParameterBytes &&
+           shared <= mlir::qtrain::kStaticSharedBytes;
   };
   SmallVector<Operation *> ops =
       llvm::to_vector(llvm::make_pointer_range(block));
@@ -137,7 +166,7 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
       // Constants and views between the launches; anything else the host
       // does must still see the first launches finished.
       if (!isMemoryEffectFree(op) || op->getNumRegions() != 0) {
-        close();
+        flush();
         for (Region &region : op->getRegions())
           for (Block &nested : region)
             fuseInBlock(nested, aliases, dominance);
@@ -147,32 +176,41 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
     std::optional<Shape> shape = fusableShape(launch);
     std::optional<mlir::qtrain::Accesses> uses =
         shape ? mlir::qtrain::accessesOf(launch) : std::nullopt;
-    auto fitsParameters = [&] {
-      SmallVector<gpu::LaunchOp> joined(group);
-      joined.push_back(launch);
-      int64_t shared = 0;
-      for (gpu::LaunchOp member : joined)
-        shared += mlir::qtrain::workgroupBytes(member);
-      return parameterBytes(joined) <= kParameterBytes &&
-             shared <= mlir::qtrain::kStaticSharedBytes;
-    };
-    bool joins = uses && !group.empty() && shape->threads == threads &&
-                 llvm::all_of(accesses,
-                              [&](const mlir::qtrain::Accesses &other) {
-                                return mlir::qtrain::independent(
-                                    *uses, other, aliases, dominance);
-                              }) &&
-                 fitsParameters();
-    if (!joins)
-      close();
-    if (!uses)
+    if (!uses) {
+      // Nothing may move past a launch whose accesses are unknown.
+      flush();
       continue;
-    threads = shape->threads;
-    group.push_back(launch);
-    blocks.push_back(shape->blocks);
-    accesses.push_back(std::move(*uses));
+    }
+    // The earliest group it may join: independent of that group's members
+    // and of every later group's, whose launches it moves up past.
+    auto independentOf = [&](const Group &group) {
+      return llvm::all_of(
+          group.accesses, [&](const mlir::qtrain::Accesses &other) {
+            return mlir::qtrain::independent(*uses, other, aliases, dominance);
+          });
+    };
+    std::optional<size_t> target;
+    for (size_t i = window.size(); i-- > 0;) {
+      if (!independentOf(window[i]))
+        break;
+      Group &group = window[i];
+      if (group.threads == shape->threads && fits(group, launch) &&
+          (i + 1 == window.size() ||
+           usesDefinedBefore(launch, group.anchor, dominance)))
+        target = i;
+    }
+    if (!target) {
+      window.push_back({{}, {}, {}, shape->threads, launch});
+      target = window.size() - 1;
+    } else if (*target + 1 == window.size()) {
+      window.back().anchor = launch;
+    }
+    Group &group = window[*target];
+    group.launches.push_back(launch);
+    group.blocks.push_back(shape->blocks);
+    group.accesses.push_back(std::move(*uses));
   }
-  close();
+  flush();
 }
 
 struct FuseIndependentLaunchesPass

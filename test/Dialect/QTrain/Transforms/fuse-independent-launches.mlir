@@ -267,3 +267,46 @@ func.func @parameter_bytes(%a0: memref<1x1x1x1x1x1x1x1xf32>, %a1: memref<1x1x1x1
   }
   return
 }
+
+// -----
+
+// A launch that depends on the one before it may still move up past it to
+// join an earlier group it does not depend on (nor the launches it passes
+// on it): %c's copy joins %a's fill, ahead of %b's, which reads %a.
+// CHECK-LABEL: func.func @moves_up
+// CHECK:         %[[A:.+]] = memref.alloc() : memref<256xf32>
+// CHECK:         %[[B:.+]] = memref.alloc() : memref<256xf32>
+// CHECK:         %[[C:.+]] = memref.alloc() : memref<256xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}},
+// CHECK:           memref.store %{{.+}}, %[[A]]
+// CHECK:           memref.store %{{.+}}, %[[C]]
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}},
+// CHECK:           memref.load %[[A]]
+// CHECK:           memref.store %{{.+}}, %[[B]]
+// CHECK-NOT:     gpu.launch
+func.func @moves_up(%x: memref<256xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  %c = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    memref.store %zero, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %a[%tx] : memref<256xf32>
+    memref.store %v, %b[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %c[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -225,7 +225,12 @@ def FuseIndependentLaunchesPass
     whose range holds its id, with the block id made relative to that range
     and the grid size that kernel's own (horizontal fusion). Ops between
     the launches must be free of memory effects and regions (constants,
-    views); the fused launch takes the last launch's place. Each body keeps its own
+    views); the fused launch takes the last launch's place. A launch that
+    depends on the group before it may still join an earlier group, moving
+    up past the later ones, where it depends on none of them nor they on
+    it and everything its body uses is defined by then (the copy of a
+    value a later kernel needs, joining the kernels before the one that
+    makes it wait). Each body keeps its own
     workgroup buffers. A group stops growing where its kernel's parameters
     (the memref descriptors and scalars its bodies use) would pass 4 KiB,
     the limit of every CUDA driver, or its workgroup buffers the 48 KiB of
