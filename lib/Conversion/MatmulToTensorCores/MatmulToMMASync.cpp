@@ -272,7 +272,7 @@ scf::ForOp MMAKernelBuilder::loadStoreLoop(ValueRange init) {
 void MMAKernelBuilder::build() {
   mmaK = c.chunkElements();
   bool copyAsync = canCopyTilesAsync();
-  gpu::LaunchOp launch = beginKernel(
+  beginKernel(
       kBlockM, kBlockN, kThreads,
       stagingType(kBlockM, kBlockN, copyAsync ? kAsyncStages : kStages));
   Value tid = launch.getThreadIds().x;

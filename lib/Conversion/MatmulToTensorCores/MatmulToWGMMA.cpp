@@ -420,6 +420,8 @@ void WGMMAKernelBuilder::copyStepTMA(Value k0, Value stage, Value full) {
           b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
           i64(stageStep * 16)));
   int64_t columnElements = 16 / c.elementBytes();
+  // Operands whose indices include the batch have a third coordinate.
+  bool batched[2] = {tmaIndices(0)->second >= 0, tmaIndices(1)->second >= 0};
   // Each 16 bytes of k of a tile is a box of rows x 16 bytes: its core
   // matrices (8 rows) 128 bytes apart, the boxes rows x 16 bytes apart.
   for (int64_t column = 0; column < 2 * chunks; ++column) {
@@ -430,7 +432,7 @@ void WGMMAKernelBuilder::copyStepTMA(Value k0, Value stage, Value full) {
                        column * rows * 16;
       SmallVector<Value> coordinates{k,
                                      i32(operand == 0 ? tileRow : tileColumn)};
-      if (tmaIndices(operand)->second >= 0)
+      if (batched[operand])
         coordinates.push_back(i32(batchIndex));
       // shared::cluster, as PTX 8.4 has it: a shared::cta address is one
       // (this block's).

@@ -555,7 +555,7 @@ void TensorCoreKernelBuilder::accumulateOutput(
   }
 }
 
-gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(
+void TensorCoreKernelBuilder::beginKernel(
     int64_t tileM, int64_t tileN, int64_t threads, MemRefType staging,
     llvm::function_ref<void()> beforeLaunch, int64_t persistentBlocks) {
   loopSizes.assign(c.op.getNumLoops(), Value());
@@ -615,7 +615,6 @@ gpu::LaunchOp TensorCoreKernelBuilder::beginKernel(
     stagingBuffer = launch.getWorkgroupAttributions()[0];
   }
   beginStaging(launch.getThreadIds().x, tileM, tileN, threads);
-  return launch;
 }
 
 void TensorCoreKernelBuilder::setTile(Value block, Value batch) {

@@ -89,9 +89,9 @@ public:
 
 protected:
   /// Launches ceil(N / tileN) x ceil(M / tileM) x batch blocks of `threads`
-  /// threads (none when the result is empty), and leaves the builder at the
-  /// start of the launch body, `stagingBuffer` a buffer of type `staging`
-  /// in shared memory: a workgroup buffer within the 48 KiB of static
+  /// threads (none when the result is empty) as `launch`, and leaves the
+  /// builder at the start of the launch body, `stagingBuffer` a buffer of type
+  /// `staging` in shared memory: a workgroup buffer within the 48 KiB of static
   /// shared memory, else a view of the block's dynamic shared memory.
   /// `tileRow` and `tileColumn` are the block's output tile's first row
   /// and column: blocks, numbered x fastest, take the tiles in groups of
@@ -101,10 +101,10 @@ protected:
   /// `beforeLaunch`, if any, builds host code just before the launch (the
   /// GEMM is not empty there). With `persistentBlocks` > 0, the grid is at
   /// most that many blocks, which take the tiles in turn (forEachTile).
-  gpu::LaunchOp beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
-                            MemRefType staging,
-                            llvm::function_ref<void()> beforeLaunch = {},
-                            int64_t persistentBlocks = 0);
+  void beginKernel(int64_t tileM, int64_t tileN, int64_t threads,
+                   MemRefType staging,
+                   llvm::function_ref<void()> beforeLaunch = {},
+                   int64_t persistentBlocks = 0);
   /// Builds `body` for each of the block's output tiles (tileRow,
   /// tileColumn and batchIndex set): once in a kernel of a block a tile,
   /// in a loop in a persistent one, `iteration` counting the block's tiles

@@ -62,9 +62,9 @@ void mergeInBlock(Block &block, AliasAnalysis &aliases,
                   DominanceInfo &dominance) {
   gpu::LaunchOp open; // the launch the next ones may join
   SmallVector<int64_t, 3> openShape;
-  // The other launches since `open`, which a launch joining it must not
-  // depend on, nor they on it: it moves before them.
-  SmallVector<gpu::LaunchOp> passed;
+  // The accesses of the other launches since `open`, which a launch
+  // joining it must not depend on, nor they on it: it moves before them.
+  SmallVector<mlir::qtrain::Accesses> passed;
   auto startAt = [&](gpu::LaunchOp launch,
                      std::optional<SmallVector<int64_t, 3>> shape) {
     open = shape ? launch : gpu::LaunchOp();
@@ -77,11 +77,9 @@ void mergeInBlock(Block &block, AliasAnalysis &aliases,
       return true;
     std::optional<mlir::qtrain::Accesses> mine =
         mlir::qtrain::accessesOf(launch);
-    return mine && llvm::all_of(passed, [&](gpu::LaunchOp other) {
-             std::optional<mlir::qtrain::Accesses> theirs =
-                 mlir::qtrain::accessesOf(other);
-             return theirs && mlir::qtrain::independent(*mine, *theirs, aliases,
-                                                        dominance);
+    return mine &&
+           llvm::all_of(passed, [&](const mlir::qtrain::Accesses &other) {
+             return mlir::qtrain::independent(*mine, other, aliases, dominance);
            });
   };
   for (Operation &op : llvm::make_early_inc_range(block)) {
@@ -107,8 +105,14 @@ void mergeInBlock(Block &block, AliasAnalysis &aliases,
       // later ones may move past other launches.
       if (shape)
         startAt(launch, shape);
-      else if (open)
-        passed.push_back(launch);
+      else if (open) {
+        // Nothing moves past a launch whose accesses are unknown.
+        if (std::optional<mlir::qtrain::Accesses> accesses =
+                mlir::qtrain::accessesOf(launch))
+          passed.push_back(std::move(*accesses));
+        else
+          startAt({}, std::nullopt);
+      }
       continue;
     }
     // Constants and views between the launches; anything else the host
