@@ -242,7 +242,11 @@ struct ComputeScaleOpLowering : OpRewritePattern<ComputeScaleOp> {
 };
 
 /// The amax as compute_scale's absmax reduces it, made 0 unless finite,
-/// inserted in front of the history's first N - 1 entries.
+/// in front of the history's first N - 1 entries. The new history is one
+/// element-wise generic that reads the 0-d amax and the old history, so that
+/// neither value leaves the device on a GPU: as tensor.extract / insert the
+/// update was a host load and store around a shift kernel, two host waits a
+/// tensor a step.
 struct RecordAmaxOpLowering : OpRewritePattern<RecordAmaxOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -255,28 +259,36 @@ struct RecordAmaxOpLowering : OpRewritePattern<RecordAmaxOp> {
                        return SmallVector<Value>{arith::MaximumFOp::create(
                            b, acc[0], math::AbsFOp::create(b, x))};
                      })[0];
-    ImplicitLocOpBuilder b(loc, rewriter);
-    Value value = tensor::ExtractOp::create(b, amax, ValueRange{});
-    // amax >= 0, so `amax < inf` is false exactly for inf and NaN.
-    Value finite = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, value,
-                                         f32Const(b, loc, kInf));
-    value = arith::SelectOp::create(b, finite, value, f32Const(b, loc, 0.0f));
+    Value history = op.getHistory();
     RankedTensorType type = op.getHistory().getType();
-    int64_t length = type.getDimSize(0);
-    Value shifted = tensor::EmptyOp::create(b, type.getShape(), b.getF32Type());
-    if (length > 1) {
-      Value kept = tensor::ExtractSliceOp::create(
-          b, op.getHistory(), ArrayRef<OpFoldResult>{b.getIndexAttr(0)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(length - 1)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-      shifted = tensor::InsertSliceOp::create(
-          b, kept, shifted, ArrayRef<OpFoldResult>{b.getIndexAttr(1)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(length - 1)},
-          ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    }
-    Value first = arith::ConstantIndexOp::create(b, 0);
-    rewriter.replaceOp(
-        op, tensor::InsertOp::create(b, value, shifted, ValueRange{first}));
+    MLIRContext *ctx = rewriter.getContext();
+    Value init = tensor::EmptyOp::create(rewriter, loc, type.getShape(),
+                                         rewriter.getF32Type());
+    SmallVector<AffineMap> maps = {AffineMap::get(1, 0, {}, ctx),
+                                   rewriter.getMultiDimIdentityMap(1)};
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, type, amax, init, maps, utils::IteratorType::parallel,
+        [&](OpBuilder &nested, Location l, ValueRange args) {
+          ImplicitLocOpBuilder b(l, nested);
+          // amax >= 0, so `amax < inf` is false exactly for inf and NaN.
+          Value finite = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT,
+                                               args[0], f32Const(b, l, kInf));
+          Value recorded =
+              arith::SelectOp::create(b, finite, args[0], f32Const(b, l, 0.0f));
+          Value i = linalg::IndexOp::create(b, 0);
+          Value zero = arith::ConstantIndexOp::create(b, 0);
+          Value first =
+              arith::CmpIOp::create(b, arith::CmpIPredicate::eq, i, zero);
+          // Entry 0 reads entry 0 too (unused), so every read is in bounds.
+          Value previous = arith::SelectOp::create(
+              b, first, zero,
+              arith::SubIOp::create(b, i,
+                                    arith::ConstantIndexOp::create(b, 1)));
+          Value kept = tensor::ExtractOp::create(b, history, previous);
+          linalg::YieldOp::create(
+              b, ValueRange{arith::SelectOp::create(b, first, recorded, kept)});
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
     return success();
   }
 };

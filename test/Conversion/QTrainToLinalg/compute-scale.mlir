@@ -65,20 +65,26 @@ func.func @pow2(%x: tensor<8x4xf32>) -> tensor<8xf32> {
 
 // -----
 
-// record_amax: the absmax reduction, 0 unless finite, in front of the
-// first N - 1 entries of the history.
+// record_amax: the absmax reduction, then one element-wise generic (no
+// host round trip for the amax on a GPU): entry 0 is the amax, 0 unless
+// finite, entry i the history's entry i - 1.
 // CHECK-LABEL: func.func @record_amax(
 // CHECK-SAME:    %[[X:.+]]: tensor<4x8xf32>, %[[H:.+]]: tensor<16xf32>)
 // CHECK:         %[[AMAX:.+]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%[[X]] : tensor<4x8xf32>)
 // CHECK:           math.absf
 // CHECK:           arith.maximumf
-// CHECK:         %[[A:.+]] = tensor.extract %[[AMAX]][] : tensor<f32>
-// CHECK:         %[[INF:.+]] = arith.constant 0x7F800000 : f32
-// CHECK:         %[[FINITE:.+]] = arith.cmpf olt, %[[A]], %[[INF]] : f32
-// CHECK:         %[[V:.+]] = arith.select %[[FINITE]], %[[A]], %{{.+}} : f32
-// CHECK:         %[[KEPT:.+]] = tensor.extract_slice %[[H]][0] [15] [1] : tensor<16xf32> to tensor<15xf32>
-// CHECK:         %[[SHIFTED:.+]] = tensor.insert_slice %[[KEPT]] into %{{.+}}[1] [15] [1] : tensor<15xf32> into tensor<16xf32>
-// CHECK:         %[[NEW:.+]] = tensor.insert %[[V]] into %[[SHIFTED]][%{{.+}}] : tensor<16xf32>
+// CHECK:         %[[NEW:.+]] = linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%[[AMAX]] : tensor<f32>) outs(%{{.+}} : tensor<16xf32>)
+// CHECK-NEXT:    ^bb0(%[[A:.+]]: f32, %{{.+}}: f32):
+// CHECK:           %[[INF:.+]] = arith.constant 0x7F800000 : f32
+// CHECK:           %[[FINITE:.+]] = arith.cmpf olt, %[[A]], %[[INF]] : f32
+// CHECK:           %[[V:.+]] = arith.select %[[FINITE]], %[[A]], %{{.+}} : f32
+// CHECK:           %[[I:.+]] = linalg.index 0 : index
+// CHECK:           %[[FIRST:.+]] = arith.cmpi eq, %[[I]], %[[C0:.+]] : index
+// CHECK:           %[[PREV:.+]] = arith.subi %[[I]], %{{.+}} : index
+// CHECK:           %[[AT:.+]] = arith.select %[[FIRST]], %[[C0]], %[[PREV]] : index
+// CHECK:           %[[KEPT:.+]] = tensor.extract %[[H]][%[[AT]]] : tensor<16xf32>
+// CHECK:           %[[R:.+]] = arith.select %[[FIRST]], %[[V]], %[[KEPT]] : f32
+// CHECK:           linalg.yield %[[R]] : f32
 // CHECK:         return %[[NEW]]
 func.func @record_amax(%x: tensor<4x8xf32>, %h: tensor<16xf32>) -> tensor<16xf32> {
   %0 = qtrain.record_amax %x into %h : tensor<4x8xf32>, tensor<16xf32>
@@ -87,10 +93,9 @@ func.func @record_amax(%x: tensor<4x8xf32>, %h: tensor<16xf32>) -> tensor<16xf32
 
 // -----
 
-// A history of one entry is the amax alone.
+// A history of one entry: the same generic, of one element.
 // CHECK-LABEL: func.func @record_amax_single(
-// CHECK-NOT:     tensor.extract_slice
-// CHECK:         tensor.insert %{{.+}} into %{{.+}}[%{{.+}}] : tensor<1xf32>
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel"]} ins(%{{.+}} : tensor<f32>) outs(%{{.+}} : tensor<1xf32>)
 func.func @record_amax_single(%x: tensor<4xf32>, %h: tensor<1xf32>) -> tensor<1xf32> {
   %0 = qtrain.record_amax %x into %h : tensor<4xf32>, tensor<1xf32>
   return %0 : tensor<1xf32>

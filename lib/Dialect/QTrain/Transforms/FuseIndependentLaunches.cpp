@@ -163,9 +163,9 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
   for (Operation *op : ops) {
     auto launch = dyn_cast<gpu::LaunchOp>(op);
     if (!launch) {
-      // Constants and views between the launches; anything else the host
-      // does must still see the first launches finished.
-      if (!isMemoryEffectFree(op) || op->getNumRegions() != 0) {
+      // Anything the host does but constants, views and allocations must
+      // still see the first launches finished.
+      if (!mlir::qtrain::launchesMayPass(op)) {
         flush();
         for (Region &region : op->getRegions())
           for (Block &nested : region)
@@ -198,6 +198,32 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
           (i + 1 == window.size() ||
            usesDefinedBefore(launch, group.anchor, dominance)))
         target = i;
+    }
+    // Else a group it does not depend on (nor that on it) that can move
+    // down to it, past the later groups: it depends on none of them, nor
+    // they on it (a small kernel that only a much later one reads, such as
+    // an amax history's update, joins the next kernel of its shape).
+    if (!target) {
+      auto independentGroups = [&](const Group &a, const Group &b) {
+        return llvm::all_of(a.accesses, [&](const mlir::qtrain::Accesses &x) {
+          return llvm::all_of(b.accesses, [&](const mlir::qtrain::Accesses &y) {
+            return mlir::qtrain::independent(x, y, aliases, dominance);
+          });
+        });
+      };
+      for (size_t i = window.size(); i-- > 0;) {
+        Group &group = window[i];
+        if (group.threads != shape->threads || !fits(group, launch) ||
+            !independentOf(group) ||
+            !llvm::all_of(llvm::drop_begin(window, i + 1),
+                          [&](const Group &later) {
+                            return independentGroups(group, later);
+                          }))
+          continue;
+        std::rotate(window.begin() + i, window.begin() + i + 1, window.end());
+        target = window.size() - 1;
+        break;
+      }
     }
     if (!target) {
       window.push_back({{}, {}, {}, shape->threads, launch});

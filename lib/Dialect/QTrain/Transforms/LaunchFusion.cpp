@@ -9,6 +9,7 @@
 
 #include "LaunchFusion.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -16,12 +17,40 @@
 using namespace mlir;
 using mlir::qtrain::Accesses;
 
+namespace {
+
+/// Whether `type` is a block's shared memory, which no other kernel sees.
+bool isWorkgroupMemory(Type type) {
+  auto memref = dyn_cast<MemRefType>(type);
+  return memref && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(memref);
+}
+
+/// NVVM ops (which declare no memory effects) that touch only the block's
+/// registers and shared memory: the tensor-core MMAs, their fences and the
+/// shared-memory fragment loads. A GEMM kernel built from them reads and
+/// writes global memory through memref ops only.
+bool touchesOnlyTheBlock(Operation *op) {
+  return isa<NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaFenceAlignedOp,
+             NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp,
+             NVVM::FenceProxyOp, NVVM::MmaOp, NVVM::LdMatrixOp>(op);
+}
+
+} // namespace
+
 std::optional<Accesses> mlir::qtrain::accessesOf(gpu::LaunchOp launch) {
   Accesses accesses;
   WalkResult walk = launch.getBody().walk([&](Operation *op) {
     // A barrier orders the block's accesses; it accesses nothing itself.
-    if (isa<gpu::BarrierOp>(op))
+    if (isa<gpu::BarrierOp>(op) || touchesOnlyTheBlock(op))
       return WalkResult::advance();
+    // A pointer into a buffer may be read and written through (cp.async).
+    if (auto pointer = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(op)) {
+      if (!isWorkgroupMemory(pointer.getSource().getType())) {
+        accesses.reads.push_back(pointer.getSource());
+        accesses.writes.push_back(pointer.getSource());
+      }
+      return WalkResult::advance();
+    }
     auto effects = dyn_cast<MemoryEffectOpInterface>(op);
     if (!effects) {
       // Ops without the interface are fine if their nested ops say it all.
@@ -39,9 +68,7 @@ std::optional<Accesses> mlir::qtrain::accessesOf(gpu::LaunchOp launch) {
       Value value = instance.getValue();
       if (!value)
         return WalkResult::interrupt();
-      // A block's shared memory is its own: no other kernel sees it.
-      if (auto type = dyn_cast<MemRefType>(value.getType());
-          type && gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type))
+      if (isWorkgroupMemory(value.getType()))
         continue;
       if (isa<MemoryEffects::Write>(instance.getEffect()))
         accesses.writes.push_back(value);

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::qtrain {
 
@@ -64,6 +65,17 @@ inline void mapLaunchArguments(gpu::LaunchOp from, gpu::LaunchOp into,
     mapping.map(buffer,
                 into.addWorkgroupAttribution(cast<MemRefType>(buffer.getType()),
                                              buffer.getLoc()));
+}
+
+/// Whether launches may move past `op`, a host operation between them:
+/// constants and views (no memory effects, no regions), and allocations and
+/// the waits for them (the launches are still synchronous here, so a wait
+/// orders nothing else; a buffer allocated between two launches is not one
+/// the earlier of them uses). Copies, frees and calls end a run.
+inline bool launchesMayPass(Operation *op) {
+  if (isa<gpu::AllocOp, gpu::WaitOp>(op))
+    return true;
+  return isMemoryEffectFree(op) && op->getNumRegions() == 0;
 }
 
 /// The memory a launch's body reads and writes, by the values its ops name

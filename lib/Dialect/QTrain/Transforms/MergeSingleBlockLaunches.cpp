@@ -58,67 +58,73 @@ void appendBody(gpu::LaunchOp launch, gpu::LaunchOp next) {
   next.erase();
 }
 
+/// A launch since the last host operation, with what it accesses (nothing
+/// if unknown: no launch moves past it).
+struct Passed {
+  gpu::LaunchOp launch;
+  std::optional<SmallVector<int64_t, 3>> shape; // if one block
+  std::optional<mlir::qtrain::Accesses> accesses;
+};
+
+/// Merges `from`'s accesses into `into`'s (unknown if either is).
+void addAccesses(std::optional<mlir::qtrain::Accesses> &into,
+                 const std::optional<mlir::qtrain::Accesses> &from) {
+  if (!into || !from) {
+    into = std::nullopt;
+    return;
+  }
+  llvm::append_range(into->reads, from->reads);
+  llvm::append_range(into->writes, from->writes);
+}
+
 void mergeInBlock(Block &block, AliasAnalysis &aliases,
                   DominanceInfo &dominance) {
-  gpu::LaunchOp open; // the launch the next ones may join
-  SmallVector<int64_t, 3> openShape;
-  // The accesses of the other launches since `open`, which a launch
-  // joining it must not depend on, nor they on it: it moves before them.
-  SmallVector<mlir::qtrain::Accesses> passed;
-  auto startAt = [&](gpu::LaunchOp launch,
-                     std::optional<SmallVector<int64_t, 3>> shape) {
-    open = shape ? launch : gpu::LaunchOp();
-    if (shape)
-      openShape = *shape;
-    passed.clear();
-  };
-  auto mayPass = [&](gpu::LaunchOp launch) {
-    if (passed.empty())
-      return true;
-    std::optional<mlir::qtrain::Accesses> mine =
-        mlir::qtrain::accessesOf(launch);
-    return mine &&
-           llvm::all_of(passed, [&](const mlir::qtrain::Accesses &other) {
-             return mlir::qtrain::independent(*mine, other, aliases, dominance);
-           });
-  };
+  SmallVector<Passed> launches;
   for (Operation &op : llvm::make_early_inc_range(block)) {
     if (auto launch = dyn_cast<gpu::LaunchOp>(op)) {
       std::optional<SmallVector<int64_t, 3>> shape = singleBlockShape(launch);
-      if (open && shape && *shape == openShape &&
-          mlir::qtrain::workgroupBytes(open) +
-                  mlir::qtrain::workgroupBytes(launch) <=
-              mlir::qtrain::kStaticSharedBytes &&
-          mayPass(launch)) {
-        // The ops between that are not launches (constants, views) may define
-        // what `launch` uses: they go first.
-        for (Operation *between = open->getNextNode(); between != launch;) {
-          Operation *next = between->getNextNode();
-          if (!isa<gpu::LaunchOp>(between))
-            between->moveBefore(open);
-          between = next;
-        }
-        appendBody(open, launch);
+      std::optional<mlir::qtrain::Accesses> mine =
+          mlir::qtrain::accessesOf(launch);
+      // The earliest one-block launch of the same shape that `launch` can
+      // move up to: past the launches after it, none of which may depend on
+      // it nor it on them (the last one it joins whatever it accesses: a
+      // barrier orders them). The earliest leaves the most launches after
+      // it free to be fused with others (qtrain-fuse-independent-launches).
+      Passed *target = nullptr;
+      for (Passed &earlier : llvm::reverse(launches)) {
+        if (!shape)
+          break;
+        if (earlier.shape == shape &&
+            mlir::qtrain::workgroupBytes(earlier.launch) +
+                    mlir::qtrain::workgroupBytes(launch) <=
+                mlir::qtrain::kStaticSharedBytes)
+          target = &earlier;
+        if (!mine || !earlier.accesses ||
+            !mlir::qtrain::independent(*mine, *earlier.accesses, aliases,
+                                       dominance))
+          break;
+      }
+      if (!target) {
+        launches.push_back({launch, shape, std::move(mine)});
         continue;
       }
-      // A one-block launch that cannot join is the next ones' to join;
-      // later ones may move past other launches.
-      if (shape)
-        startAt(launch, shape);
-      else if (open) {
-        // Nothing moves past a launch whose accesses are unknown.
-        if (std::optional<mlir::qtrain::Accesses> accesses =
-                mlir::qtrain::accessesOf(launch))
-          passed.push_back(std::move(*accesses));
-        else
-          startAt({}, std::nullopt);
+      // The ops between that are not launches (constants, views, allocations)
+      // may define what `launch` uses: they go first.
+      for (Operation *between = target->launch->getNextNode();
+           between != launch;) {
+        Operation *next = between->getNextNode();
+        if (!isa<gpu::LaunchOp>(between))
+          between->moveBefore(target->launch);
+        between = next;
       }
+      appendBody(target->launch, launch);
+      addAccesses(target->accesses, mine);
       continue;
     }
-    // Constants and views between the launches; anything else the host
-    // does must still see the first launch finished and the next not begun.
-    if (!isMemoryEffectFree(&op) || op.getNumRegions() != 0) {
-      startAt({}, std::nullopt);
+    // Anything the host does but constants, views and allocations must
+    // still see the launches before it finished and the next not begun.
+    if (!mlir::qtrain::launchesMayPass(&op)) {
+      launches.clear();
       for (Region &region : op.getRegions())
         for (Block &nested : region)
           mergeInBlock(nested, aliases, dominance);

@@ -310,3 +310,86 @@ func.func @moves_up(%x: memref<256xf32>) {
   }
   return
 }
+
+// -----
+
+// A launch that nothing after it reads until a later launch of its shape
+// moves down to join that one (an amax history's update, %h from %amax,
+// past a GEMM-like kernel of another block size): past the allocation and
+// its wait between them, and past tensor-core fences, which touch only the
+// block's registers and shared memory.
+// CHECK-LABEL: func.func @moves_down
+// CHECK:         %[[H:.+]] = memref.alloc() : memref<256xf32>
+// CHECK:         %[[Y:.+]] = memref.alloc() : memref<256xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}},{{.*}}threads({{.*}}) in ({{.*}} = %c128
+// CHECK:           nvvm.wgmma.fence.aligned
+// CHECK:           memref.store %{{.+}}, %[[Y]]
+// CHECK:         gpu.alloc async
+// CHECK:         gpu.wait
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}},{{.*}}threads({{.*}}) in ({{.*}} = %c256
+// CHECK:           memref.load %{{.+}}[] : memref<f32>
+// CHECK:           memref.store %{{.+}}, %[[H]]
+// CHECK:           memref.load %[[Y]]
+// CHECK-NOT:     gpu.launch
+func.func @moves_down(%amax: memref<f32>, %x: memref<256xf32>) -> memref<256xf32> {
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
+  %h = memref.alloc() : memref<256xf32>
+  %y = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %amax[] : memref<f32>
+    memref.store %v, %h[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    nvvm.wgmma.fence.aligned
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %y[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  %t0 = gpu.wait async
+  %z, %t1 = gpu.alloc async [%t0] () : memref<256xf32>
+  gpu.wait [%t1]
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %y[%tx] : memref<256xf32>
+    memref.store %v, %z[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return %z : memref<256xf32>
+}
+
+// -----
+
+// A launch that takes a buffer's address may read and write it through the
+// pointer: it stays after the launch that writes %y, and the one that reads
+// %y stays after it.
+// CHECK-LABEL: func.func @pointer_taken
+// CHECK-COUNT-3: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}},
+func.func @pointer_taken(%x: memref<256xf32>, %addresses: memref<256xindex>, %z: memref<256xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %y = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %y[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %p = memref.extract_aligned_pointer_as_index %y : memref<256xf32> -> index
+    memref.store %p, %addresses[%tx] : memref<256xindex>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %y[%tx] : memref<256xf32>
+    memref.store %v, %z[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -170,3 +170,62 @@ func.func @past_independent(%x: memref<4096xf32>) {
   }
   return
 }
+
+// -----
+
+// A one-block launch joins the earliest one-block launch it can move up to,
+// not the nearest: %w's scale (independent of everything here) joins %x's,
+// past the reduction of %x, the update of %x's history that reads it, and
+// an allocation with its wait. (The earliest leaves later launches of
+// several blocks free to fuse: qtrain-fuse-independent-launches.)
+// CHECK-LABEL: func.func @joins_earliest
+// CHECK:         gpu.alloc async
+// CHECK:         gpu.wait
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}
+// CHECK:           memref.store %{{.+}}, %[[SX:.+]][]
+// CHECK:           gpu.barrier
+// CHECK:           memref.store %{{.+}}, %[[SW:.+]][]
+// CHECK:           gpu.terminator
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c16
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}
+// CHECK:           memref.load %[[AMAX:.+]][]
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
+// CHECK-NOT:     gpu.launch
+func.func @joins_earliest(%x: memref<4096xf32>, %hx: memref<16xf32>, %hw: memref<16xf32>) {
+  %sx = memref.alloc() : memref<f32>
+  %amax = memref.alloc() : memref<f32>
+  %newhx = memref.alloc() : memref<16xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c256 = arith.constant 256 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%bsx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %hx[%c0] : memref<16xf32>
+    memref.store %v, %sx[] : memref<f32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c16, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%bsx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<4096xf32>
+    %m = memref.atomic_rmw maximumf %v, %amax[] : (f32, memref<f32>) -> f32
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%bsx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %amax[] : memref<f32>
+    memref.store %v, %newhx[%c0] : memref<16xf32>
+    gpu.terminator
+  }
+  %t0 = gpu.wait async
+  %sw, %t1 = gpu.alloc async [%t0] () : memref<f32>
+  gpu.wait [%t1]
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%bsx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %hw[%c0] : memref<16xf32>
+    memref.store %v, %sw[] : memref<f32>
+    gpu.terminator
+  }
+  return
+}

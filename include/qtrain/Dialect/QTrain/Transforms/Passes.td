@@ -225,13 +225,20 @@ def FuseIndependentLaunchesPass
     whose range holds its id, with the block id made relative to that range
     and the grid size that kernel's own (horizontal fusion). Ops between
     the launches must be free of memory effects and regions (constants,
-    views); the fused launch takes the last launch's place. A launch that
-    depends on the group before it may still join an earlier group, moving
-    up past the later ones, where it depends on none of them nor they on
-    it and everything its body uses is defined by then (the copy of a
-    value a later kernel needs, joining the kernels before the one that
-    makes it wait). Each body keeps its own
-    workgroup buffers. A group stops growing where its kernel's parameters
+    views) or be allocations and the waits for them; the fused launch
+    takes the last launch's place. A launch that depends on the group
+    before it may still join an earlier group, moving up past the later
+    ones, where it depends on none of them nor they on it and everything
+    its body uses is defined by then (the copy of a value a later kernel
+    needs, joining the kernels before the one that makes it wait). Else
+    an earlier group may move down to it, past the later groups, where
+    they do not depend on each other and it does not depend on the
+    launch (an amax history's update, which only the next step reads,
+    joins the next kernel of its block size). The NVVM tensor-core ops
+    (`wgmma`, `mma.sync`, `ldmatrix`, proxy fences) touch only the block's
+    registers and shared memory; a body that takes a buffer's address
+    (`memref.extract_aligned_pointer_as_index`) may read and write it.
+    Each body keeps its own workgroup buffers. A group stops growing where its kernel's parameters
     (the memref descriptors and scalars its bodies use) would pass 4 KiB,
     the limit of every CUDA driver, or its workgroup buffers the 48 KiB of
     static shared memory.
@@ -473,13 +480,16 @@ def MergeSingleBlockLaunchesPass
     or dynamic shared memory: the second body follows the first after a
     barrier, each keeping its own workgroup buffers (while together they
     fit the 48 KiB of static shared memory). Ops between the launches must
-    be free of memory effects and regions (constants, views); they move
-    before the merged launch. Launches of other shapes between them may be
-    passed: a one-block launch moves up to join the earlier one where no
-    launch between writes what it reads or writes, nor reads what it
-    writes (alias analysis, as in `qtrain-fuse-independent-launches`) —
-    the copies of a shared initial value into each reduction's output, for
-    one, which would otherwise each wait for the reduction before them.
+    be free of memory effects and regions (constants, views) or be
+    allocations and the waits for them; they move before the merged
+    launch. Other launches between them may be passed: a one-block launch
+    moves up to join the earliest one-block launch where no launch between
+    writes what it reads or writes, nor reads what it writes (alias
+    analysis, as in `qtrain-fuse-independent-launches`) — the copies of a
+    shared initial value into each reduction's output, for one, which
+    would otherwise each wait for the reduction before them, or the scales
+    of a step's weights, which delayed scaling computes from their
+    histories, all in the step's first launch.
 
     Example:
     ```mlir
