@@ -202,6 +202,8 @@ struct ComputeScaleOpLowering : OpRewritePattern<ComputeScaleOp> {
   }
 
   /// Per-sample ranges, their means in sample order, then the affine map.
+  /// The means and the map are one 0-d generic (a one-thread kernel on a
+  /// GPU, where the loop alone would be host code waiting for the ranges).
   LogicalResult lowerBatchMinMax(ComputeScaleOp op,
                                  const num::IntFormat &format,
                                  PatternRewriter &rewriter) const {
@@ -209,34 +211,42 @@ struct ComputeScaleOpLowering : OpRewritePattern<ComputeScaleOp> {
     SmallVector<Value> range = reduceGroups(rewriter, loc, op.getInput(), {0},
                                             {kInf, -kInf}, minMaxCombine);
     Value batch = tensor::DimOp::create(rewriter, loc, op.getInput(), 0);
-    Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-    Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-    Value f0 = f32Const(rewriter, loc, 0.0f);
-    auto loop = scf::ForOp::create(
-        rewriter, loc, zero, batch, one, ValueRange{f0, f0},
-        [&](OpBuilder &nested, Location l, Value i, ValueRange sums) {
+    Value empty = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{},
+                                          rewriter.getF32Type());
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{empty.getType(), empty.getType()},
+        ValueRange{}, ValueRange{empty, empty},
+        SmallVector<AffineMap>(2, rewriter.getEmptyAffineMap()),
+        ArrayRef<utils::IteratorType>{},
+        [&](OpBuilder &nested, Location l, ValueRange) {
           ImplicitLocOpBuilder b(l, nested);
-          Value lo = tensor::ExtractOp::create(b, range[0], i);
-          Value hi = tensor::ExtractOp::create(b, range[1], i);
-          std::tie(lo, hi) = emptyToZero(b, lo, hi);
-          scf::YieldOp::create(
-              b, ValueRange{arith::AddFOp::create(b, sums[0], lo),
-                            arith::AddFOp::create(b, sums[1], hi)});
+          Value zero = arith::ConstantIndexOp::create(b, 0);
+          Value one = arith::ConstantIndexOp::create(b, 1);
+          Value f0 = f32Const(b, l, 0.0f);
+          // In sample order: a vectorized or split sum would reorder the
+          // additions.
+          auto loop = scf::ForOp::create(
+              b, zero, batch, one, ValueRange{f0, f0},
+              [&](OpBuilder &inner, Location il, Value i, ValueRange sums) {
+                ImplicitLocOpBuilder ib(il, inner);
+                Value lo = tensor::ExtractOp::create(ib, range[0], i);
+                Value hi = tensor::ExtractOp::create(ib, range[1], i);
+                std::tie(lo, hi) = emptyToZero(ib, lo, hi);
+                scf::YieldOp::create(
+                    ib, ValueRange{arith::AddFOp::create(ib, sums[0], lo),
+                                   arith::AddFOp::create(ib, sums[1], hi)});
+              });
+          // An empty batch divides by 1.
+          Value count = arith::UIToFPOp::create(
+              b, b.getF32Type(),
+              arith::IndexCastOp::create(
+                  b, b.getI64Type(), arith::MaxUIOp::create(b, batch, one)));
+          Value lo = arith::DivFOp::create(b, loop.getResult(0), count);
+          Value hi = arith::DivFOp::create(b, loop.getResult(1), count);
+          auto [scale, zeroPoint] = affineFromRange(b, format, lo, hi);
+          linalg::YieldOp::create(b, ValueRange{scale, zeroPoint});
         });
-    ImplicitLocOpBuilder b(loc, rewriter);
-    // An empty batch divides by 1.
-    Value count = arith::UIToFPOp::create(
-        b, b.getF32Type(),
-        arith::IndexCastOp::create(b, b.getI64Type(),
-                                   arith::MaxUIOp::create(b, batch, one)));
-    Value lo = arith::DivFOp::create(b, loop.getResult(0), count);
-    Value hi = arith::DivFOp::create(b, loop.getResult(1), count);
-    auto [scale, zeroPoint] = affineFromRange(b, format, lo, hi);
-    auto scalarType = RankedTensorType::get({}, b.getF32Type());
-    rewriter.replaceOp(
-        op,
-        {tensor::FromElementsOp::create(b, scalarType, scale).getResult(),
-         tensor::FromElementsOp::create(b, scalarType, zeroPoint).getResult()});
+    rewriter.replaceOp(op, generic.getResults());
     return success();
   }
 };

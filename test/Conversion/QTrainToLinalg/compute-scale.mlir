@@ -38,16 +38,18 @@ func.func @minmax_per_block(%x: tensor<4x8xf32>) -> (tensor<4x2xf32>, tensor<4x2
 // -----
 
 // batch_minmax: per-sample ranges, then their sums in sample order in an
-// scf.for (a vectorized reduction would reorder the additions).
+// scf.for (a vectorized reduction would reorder the additions), inside a 0-d
+// generic that yields the scale and zero point (one kernel on a GPU).
 // CHECK-LABEL: func.func @batch_minmax
 // CHECK: %[[RANGE:.*]]:2 = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
-// CHECK: %[[SUMS:.*]]:2 = scf.for
-// CHECK: tensor.extract %[[RANGE]]#0
-// CHECK: tensor.extract %[[RANGE]]#1
-// CHECK: scf.yield
-// CHECK: arith.divf %[[SUMS]]#0
-// CHECK: tensor.from_elements
-// CHECK: tensor.from_elements
+// CHECK: %[[AFFINE:.*]]:2 = linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}], iterator_types = []} outs(%{{.+}}, %{{.+}} : tensor<f32>, tensor<f32>)
+// CHECK:   %[[SUMS:.*]]:2 = scf.for
+// CHECK:     tensor.extract %[[RANGE]]#0
+// CHECK:     tensor.extract %[[RANGE]]#1
+// CHECK:     scf.yield
+// CHECK:   arith.divf %[[SUMS]]#0
+// CHECK:   linalg.yield
+// CHECK: return %[[AFFINE]]#0, %[[AFFINE]]#1
 func.func @batch_minmax(%x: tensor<16x8xf32>) -> (tensor<f32>, tensor<f32>) {
   %s, %z = qtrain.compute_scale %x for int<8, unsigned> using <batch_minmax> : tensor<16x8xf32> -> tensor<f32>, tensor<f32>
   return %s, %z : tensor<f32>, tensor<f32>

@@ -1,7 +1,8 @@
 // qtrain-parallelize-reductions (which qtrain-lower-to-nvvm runs) splits the
 // absmax and min/max reductions behind scales into partial results; max and
 // min do not depend on the order of their terms, so the scales (per tensor,
-// per channel, and int8's min/max with its zero point) are the same bits.
+// per channel, and int8's min/max and batch min/max with their zero points)
+// are the same bits.
 // Here both forms run on the CPU and print the scales' bits (as i32):
 // identical.
 // RUN: %run_cpu > %t.serial
@@ -20,7 +21,7 @@
 // SPLIT:         linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<8x32xf32>)
 // SPLIT-COUNT-2: linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<32x8xf32>)
 // SPLIT:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]} ins(%{{.+}} : tensor<32x8x20x20xf32>) outs(%{{.+}}, %{{.+}} : tensor<32x8xf32>, tensor<32x8xf32>)
-// CHECK-COUNT-4: Unranked Memref {{.*}} data =
+// CHECK-COUNT-6: Unranked Memref {{.*}} data =
 // CHECK-NEXT: [{{[0-9]+}}
 
 #id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
@@ -78,6 +79,15 @@ func.func @main() {
   %z2_ = tensor.expand_shape %z2 [] output_shape [1] : tensor<f32> into tensor<1xf32>
   %p3 = tensor.cast %z2_ : tensor<1xf32> to tensor<?xf32>
   call @print(%p3) : (tensor<?xf32>) -> ()
+  // Range BN's input scale: the batch mean of per-sample ranges, summed in
+  // sample order.
+  %s4, %z4 = qtrain.compute_scale %x for int<8, unsigned> using <batch_minmax> : tensor<32x8x20x20xf32> -> tensor<f32>, tensor<f32>
+  %s4_ = tensor.expand_shape %s4 [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %p4 = tensor.cast %s4_ : tensor<1xf32> to tensor<?xf32>
+  call @print(%p4) : (tensor<?xf32>) -> ()
+  %z4_ = tensor.expand_shape %z4 [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %p5 = tensor.cast %z4_ : tensor<1xf32> to tensor<?xf32>
+  call @print(%p5) : (tensor<?xf32>) -> ()
   return
 }
 
