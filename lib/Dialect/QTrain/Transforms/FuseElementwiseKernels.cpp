@@ -8,7 +8,9 @@
 // patterns take a control function; this pass gives them one that fuses
 // where each producer element is computed once, or where the producer is a
 // scalar computation (scales from an amax), cloned for each consumer that
-// takes it.
+// takes it. An elementwise producer of several uses that costs no more to
+// recompute than to read back is cloned likewise, so that its consumers do
+// not wait for it (on a GPU, a kernel each that depends on the producer's).
 //
 //===----------------------------------------------------------------------===//
 
@@ -43,34 +45,64 @@ static bool readsOperandsOnce(linalg::GenericOp consumer) {
 /// Whether to fuse `operand`'s producer into its consumer: a scalar
 /// producer into any consumer but a contraction (recomputing a few scalar
 /// operations an element costs less than a launch; contractions stay
-/// plain for the tensor-core kernels), else a producer of one use whose
-/// elements the consumer's loops visit one each.
-static bool shouldFuse(OpOperand *operand) {
+/// plain for the tensor-core kernels), else a producer of one use (or of
+/// any, `anyUses`, for one cloned per use) whose elements the consumer's
+/// loops visit one each.
+static bool shouldFuse(OpOperand *operand, bool anyUses = false) {
   auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
   auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
   if (!producer || !consumer)
     return false;
   if (isScalar(producer))
     return consumer.getNumReductionLoops() == 0 || readsOperandsOnce(consumer);
-  return producer->hasOneUse() &&
+  return (anyUses || producer->hasOneUse()) &&
          consumer.getMatchingIndexingMap(operand).isPermutation();
 }
 
-/// Gives each consumer that a scalar producer of several uses would fuse
-/// into a clone of its own, so that the fusion leaves no extra results.
-/// Later producers first: their clones add uses to earlier ones.
-static void cloneScalarProducers(Operation *root) {
-  SmallVector<linalg::GenericOp> scalars;
+/// Whether `producer` is an elementwise op that costs no more to recompute
+/// in a consumer than to read back: at most one operand read element by
+/// element (the rest broadcast), no wider than its one result, and a body
+/// of plain arithmetic. A consumer that recomputes it reads that operand
+/// instead of the result: the same bytes, and no longer waits for the
+/// producer (an epilogue's amax runs beside the epilogue on a GPU).
+static bool isCheapToRecompute(linalg::GenericOp producer) {
+  // An init that the body reads is one more operand, and upstream's fusion
+  // keeps it as an extra result.
+  if (producer.getNumReductionLoops() != 0 || producer->getNumResults() != 1 ||
+      !producer.hasPureTensorSemantics() ||
+      producer.payloadUsesValueFromOperand(producer.getDpsInitOperand(0)))
+    return false;
+  unsigned resultBits = getElementTypeOrSelf(producer->getResult(0).getType())
+                            .getIntOrFloatBitWidth();
+  unsigned fullSize = 0;
+  for (OpOperand *input : producer.getDpsInputOperands()) {
+    if (!producer.getMatchingIndexingMap(input).isPermutation())
+      continue;
+    Type element = getElementTypeOrSelf(input->get().getType());
+    if (++fullSize > 1 || !element.isIntOrFloat() ||
+        element.getIntOrFloatBitWidth() > resultBits)
+      return false;
+  }
+  return llvm::all_of(producer.getBody()->without_terminator(),
+                      [](Operation &op) { return op.getNumRegions() == 0; });
+}
+
+/// Gives each consumer that a producer of several uses would fuse into a
+/// clone of its own, so that the fusion leaves no extra results: scalar
+/// producers, and elementwise ones cheap to recompute. Later producers
+/// first: their clones add uses to earlier ones.
+static void cloneProducersOfSeveralUses(Operation *root) {
+  SmallVector<linalg::GenericOp> producers;
   root->walk([&](linalg::GenericOp op) {
-    if (isScalar(op) && op->getNumResults() == 1)
-      scalars.push_back(op);
+    if ((isScalar(op) && op->getNumResults() == 1) || isCheapToRecompute(op))
+      producers.push_back(op);
   });
-  for (linalg::GenericOp producer : llvm::reverse(scalars)) {
+  for (linalg::GenericOp producer : llvm::reverse(producers)) {
     if (producer->hasOneUse())
       continue;
     SmallVector<OpOperand *> uses;
     for (OpOperand &use : producer->getResult(0).getUses())
-      if (shouldFuse(&use))
+      if (shouldFuse(&use, /*anyUses=*/true))
         uses.push_back(&use);
     for (OpOperand *use : uses) {
       OpBuilder b(use->getOwner());
@@ -86,9 +118,10 @@ struct FuseElementwiseKernelsPass
     : mlir::qtrain::impl::FuseElementwiseKernelsPassBase<
           FuseElementwiseKernelsPass> {
   void runOnOperation() override {
-    cloneScalarProducers(getOperation());
+    cloneProducersOfSeveralUses(getOperation());
     RewritePatternSet patterns(&getContext());
-    linalg::populateElementwiseOpsFusionPatterns(patterns, shouldFuse);
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *operand) { return shouldFuse(operand); });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

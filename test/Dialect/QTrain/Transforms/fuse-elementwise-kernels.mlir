@@ -86,14 +86,21 @@ func.func @scalar_producer(%x: tensor<64xf32>) -> (tensor<64xf32>, tensor<64xf32
 #id = affine_map<(d0) -> (d0)>
 #scalar = affine_map<(d0) -> ()>
 
-// An elementwise producer with another use stays an op of its own (fused,
-// it would be computed twice); one that a reduction over all of it reads
-// once is fused into it (the amax of scaled values).
+// An elementwise producer of several uses that costs no more to recompute
+// than to read back (one operand read element by element, no wider than
+// its result) is fused into each consumer, which reads that operand
+// instead: no consumer waits for another kernel (an epilogue's amax runs
+// beside it on a GPU). One that a reduction over all of it reads once is
+// fused into it (the amax of scaled values).
 // CHECK-LABEL: func.func @two_uses
-// CHECK:         %[[S:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<64xf32>)
+// CHECK-SAME:    %[[X:.+]]: tensor<64xf32>)
+// CHECK:         linalg.generic {{.+}} ins(%[[X]] : tensor<64xf32>)
 // CHECK:           arith.mulf
-// CHECK:         linalg.generic {{.+}} ins(%[[S]] : tensor<64xf32>)
-// CHECK:         linalg.generic {{.+}} ins(%[[S]] : tensor<64xf32>)
+// CHECK:           arith.addf
+// CHECK:         linalg.generic {{.+}} ins(%[[X]] : tensor<64xf32>)
+// CHECK:           arith.mulf
+// CHECK:           arith.subf
+// CHECK-NOT:     linalg.generic
 // CHECK-LABEL: func.func @into_reduction
 // CHECK:         linalg.generic {{.+}} iterator_types = ["reduction"]} ins(%{{.+}} : tensor<64xf32>)
 // CHECK:           arith.mulf
@@ -211,4 +218,84 @@ func.func @broadcast(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> 
     linalg.yield %0 : f32
   } -> tensor<4x8xf32>
   return %y : tensor<4x8xf32>
+}
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+
+// Producers of several uses that would cost more to recompute stay ops of
+// their own, read by both consumers: two operands read element by element
+// (%sum), an operand wider than the result (%narrow), a body that reads
+// its init (%acc).
+// CHECK-LABEL: func.func @stay
+// CHECK:         %[[SUM:.+]] = linalg.generic
+// CHECK:           arith.addf
+// CHECK-COUNT-2: linalg.generic {{.+}} ins(%[[SUM]] : tensor<64xf32>)
+// CHECK:         %[[NARROW:.+]] = linalg.generic
+// CHECK:           arith.truncf
+// CHECK-COUNT-2: linalg.generic {{.+}} ins(%[[NARROW]] : tensor<64xbf16>)
+// CHECK:         %[[ACC:.+]] = linalg.generic
+// CHECK:           arith.addf
+// CHECK-COUNT-2: linalg.generic {{.+}} ins(%[[ACC]] : tensor<64xf32>)
+func.func @stay(%x: tensor<64xf32>, %y: tensor<64xf32>)
+    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>,
+        tensor<64xf32>, tensor<64xf32>) {
+  %e = tensor.empty() : tensor<64xf32>
+  %eh = tensor.empty() : tensor<64xbf16>
+  %sum = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%x, %y : tensor<64xf32>, tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %0 = arith.addf %a, %b : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %s1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%sum : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.absf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %s2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%sum : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %narrow = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%eh : tensor<64xbf16>) {
+  ^bb0(%in: f32, %out: bf16):
+    %0 = arith.truncf %in : f32 to bf16
+    linalg.yield %0 : bf16
+  } -> tensor<64xbf16>
+  %n1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%narrow : tensor<64xbf16>) outs(%eh : tensor<64xbf16>) {
+  ^bb0(%in: bf16, %out: bf16):
+    %0 = math.absf %in : bf16
+    linalg.yield %0 : bf16
+  } -> tensor<64xbf16>
+  %n2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%narrow : tensor<64xbf16>) outs(%eh : tensor<64xbf16>) {
+  ^bb0(%in: bf16, %out: bf16):
+    %0 = arith.negf %in : bf16
+    linalg.yield %0 : bf16
+  } -> tensor<64xbf16>
+  %acc = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<64xf32>) outs(%y : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.addf %in, %out : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %a1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%acc : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.absf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %a2 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%acc : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  return %s1, %s2, %n1, %n2, %a1, %a2 : tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xf32>, tensor<64xf32>
 }

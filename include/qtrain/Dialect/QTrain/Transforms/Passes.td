@@ -70,9 +70,18 @@ def FuseElementwiseKernelsPass : Pass<"qtrain-fuse-elementwise-kernels"> {
     elementwise consumers, and reductions over the whole operand (amax).
     Consumers that reuse an element (contractions, broadcasts) keep reading
     it from memory, so that a GEMM's operands are not recomputed for every
-    row or column and stay plain codes for the tensor-core kernels. Each
-    element is computed by the same operations as before: results are
-    bit-identical.
+    row or column and stay plain codes for the tensor-core kernels. A
+    producer with several uses is fused into each such consumer (cloned,
+    leaving no extra result) where it costs no more to recompute than to
+    read back: scalar ops, and elementwise ops with at most one operand
+    read element by element, no wider than the result, whose body does not
+    read its init. Such a consumer then reads the producer's operand
+    instead of its result, the same bytes or fewer, and no longer depends
+    on the producer's kernel: the amax of a GEMM epilogue's output no
+    longer waits for the epilogue (nor, with delayed scaling, the output's
+    quantization), and `qtrain-fuse-independent-launches` runs them as one
+    launch. Each element is
+    computed by the same operations as before: results are bit-identical.
 
     Example:
     ```mlir
