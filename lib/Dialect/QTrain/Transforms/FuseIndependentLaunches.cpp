@@ -128,14 +128,33 @@ struct Group {
 };
 
 /// Whether every value `launch`'s body uses from outside is defined before
-/// `anchor`, so that the body may run there.
-bool usesDefinedBefore(gpu::LaunchOp launch, Operation *anchor,
-                       DominanceInfo &dominance) {
+/// `anchor`, so that the body may run there, or can be: views and constants
+/// defined after it (of values that are or can be) move up before it.
+bool defineUsesBefore(gpu::LaunchOp launch, Operation *anchor,
+                      DominanceInfo &dominance) {
   llvm::SetVector<Value> captured;
   getUsedValuesDefinedAbove(launch.getBody(), captured);
-  return llvm::all_of(captured, [&](Value value) {
-    return dominance.properlyDominates(value, anchor);
-  });
+  // Defining ops to move, each after those of its operands.
+  llvm::SetVector<Operation *> moving;
+  std::function<bool(Value)> canDefine = [&](Value value) {
+    if (dominance.properlyDominates(value, anchor))
+      return true;
+    Operation *def = value.getDefiningOp();
+    if (!def || def->getBlock() != anchor->getBlock() ||
+        !isMemoryEffectFree(def) || def->getNumRegions() != 0)
+      return false;
+    if (moving.contains(def))
+      return true;
+    if (!llvm::all_of(def->getOperands(), canDefine))
+      return false;
+    moving.insert(def);
+    return true;
+  };
+  if (!llvm::all_of(captured, canDefine))
+    return false;
+  for (Operation *def : moving)
+    def->moveBefore(anchor);
+  return true;
 }
 
 void fuseInBlock(Block &block, AliasAnalysis &aliases,
@@ -196,7 +215,7 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
       Group &group = window[i];
       if (group.threads == shape->threads && fits(group, launch) &&
           (i + 1 == window.size() ||
-           usesDefinedBefore(launch, group.anchor, dominance)))
+           defineUsesBefore(launch, group.anchor, dominance)))
         target = i;
     }
     // Else a group it does not depend on (nor that on it) that can move

@@ -393,3 +393,48 @@ func.func @pointer_taken(%x: memref<256xf32>, %addresses: memref<256xindex>, %z:
   }
   return
 }
+
+// -----
+
+// A launch moving up to an earlier group takes along the views it uses
+// that are defined after that group's launch: %q quantizes %g with a scale
+// seen through a view made after %amax's reduction, and joins it, past the
+// history update that reads the amax.
+// CHECK-LABEL: func.func @views_move_up
+// CHECK:         %[[SCALE:.+]] = memref.collapse_shape
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c3{{.*}},
+// CHECK:           memref.atomic_rmw maximumf
+// CHECK:           memref.load %[[SCALE]][]
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}},
+// CHECK:           memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<256xf32>
+// CHECK-NOT:     gpu.launch
+func.func @views_move_up(%g: memref<512xf32>, %scale1: memref<1xf32>) {
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c256 = arith.constant 256 : index
+  %amax = memref.alloc() : memref<f32>
+  %history = memref.alloc() : memref<256xf32>
+  %q = memref.alloc() : memref<512xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %g[%tx] : memref<512xf32>
+    %m = memref.atomic_rmw maximumf %v, %amax[] : (f32, memref<f32>) -> f32
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %amax[] : memref<f32>
+    memref.store %v, %history[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  %scale = memref.collapse_shape %scale1 [] : memref<1xf32> into memref<f32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %g[%tx] : memref<512xf32>
+    %s = memref.load %scale[] : memref<f32>
+    %r = arith.mulf %v, %s : f32
+    memref.store %r, %q[%tx] : memref<512xf32>
+    gpu.terminator
+  }
+  return
+}

@@ -238,8 +238,9 @@ def FuseIndependentLaunchesPass
     takes the last launch's place. A launch that depends on the group
     before it may still join an earlier group, moving up past the later
     ones, where it depends on none of them nor they on it and everything
-    its body uses is defined by then (the copy of a value a later kernel
-    needs, joining the kernels before the one that makes it wait). Else
+    its body uses is defined by then, or is a view or constant that can
+    move up with it (the copy of a value a later kernel needs, joining the
+    kernels before the one that makes it wait). Else
     an earlier group may move down to it, past the later groups, where
     they do not depend on each other and it does not depend on the
     launch (an amax history's update, which only the next step reads,
