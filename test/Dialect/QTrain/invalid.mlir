@@ -728,3 +728,18 @@ func.func @unpack_dynamic(%bytes: tensor<?x4xi8>) -> tensor<?x8xi8> {
 func.func @host_only_with_body() attributes {qtrain.host_only} {
   return
 }
+
+// -----
+
+// expected-error @+1 {{'qtrain.device_entry' must be a unit attribute of a public function with a body}}
+func.func private @device_entry_private(%a: memref<4xf32>) attributes {qtrain.device_entry} {
+  return
+}
+
+
+// -----
+
+// expected-error @+1 {{'qtrain.device_entry' function returns a buffer; a device entry's callers pass the buffers it writes}}
+func.func @device_entry_returns_buffer(%a: memref<4xf32>) -> memref<4xf32> attributes {qtrain.device_entry} {
+  return %a : memref<4xf32>
+}

@@ -59,6 +59,20 @@ LogicalResult QTrainDialect::verifyOperationAttribute(Operation *op,
                                   "declaration";
     return success();
   }
+  if (attr.getName() == getDeviceEntryAttrName()) {
+    auto function = dyn_cast<FunctionOpInterface>(op);
+    if (!isa<UnitAttr>(attr.getValue()) || !function || function.isExternal() ||
+        function.isPrivate())
+      return op->emitOpError() << "'" << getDeviceEntryAttrName()
+                               << "' must be a unit attribute of a public "
+                                  "function with a body";
+    if (llvm::any_of(function.getResultTypes(), llvm::IsaPred<MemRefType>))
+      return op->emitOpError()
+             << "'" << getDeviceEntryAttrName()
+             << "' function returns a buffer; a device entry's callers pass "
+                "the buffers it writes";
+    return success();
+  }
   return op->emitOpError() << "unknown qtrain attribute '"
                            << attr.getName().getValue() << "'";
 }

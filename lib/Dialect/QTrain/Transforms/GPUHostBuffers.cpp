@@ -9,11 +9,13 @@
 //
 // Callers keep the CPU ABI: public functions stage their memref arguments
 // in GPU buffers (those the body may write copied back before returning,
-// so results written into arguments arrive) and return malloc'd buffers.
+// so results written into arguments arrive) and return malloc'd buffers;
+// except `qtrain.device_entry` functions, whose callers pass GPU buffers.
 // Constants (memref.global) are copied into GPU buffers where they are read.
 //
 //===----------------------------------------------------------------------===//
 
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -241,9 +243,26 @@ struct GPUHostBuffersPass
       return llvm::any_of(type.getInputs(), llvm::IsaPred<MemRefType>) ||
              llvm::any_of(type.getResults(), llvm::IsaPred<MemRefType>);
     };
-    for (func::FuncOp func : hostFunctions)
-      if (func.isPublic() && tradesBuffers(func))
+    for (func::FuncOp func : hostFunctions) {
+      if (!func.isPublic() || !tradesBuffers(func))
+        continue;
+      if (!func->hasAttr(
+              mlir::qtrain::QTrainDialect::getDeviceEntryAttrName())) {
         keepHostCallingConvention(func, symbols);
+        continue;
+      }
+      // Its callers pass GPU buffers: device memory, which its host code
+      // must not touch.
+      for (BlockArgument arg : func.getArguments())
+        if (isa<MemRefType>(arg.getType()) && usesOf(arg).host) {
+          func.emitError()
+              << "argument " << arg.getArgNumber() << " of a '"
+              << mlir::qtrain::QTrainDialect::getDeviceEntryAttrName()
+              << "' function is read or written by host code; "
+                 "its callers pass device memory";
+          return signalPassFailure();
+        }
+    }
   }
 
   /// Public functions keep the CPU calling convention: `func` becomes a

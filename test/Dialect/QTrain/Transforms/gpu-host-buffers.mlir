@@ -222,3 +222,28 @@ func.func @written_argument(%x: memref<4xf32>, %y: memref<4xf32>) {
   memref.dealloc %t : memref<4xf32>
   return
 }
+
+// -----
+
+// A `qtrain.device_entry` function's callers pass GPU buffers: it keeps its
+// name and body (no @<name>_gpu, no staging copies), its copy a kernel into
+// the buffer its caller passed.
+// CHECK-LABEL: func.func @device_entry(
+// CHECK-SAME:      %[[IN:.+]]: memref<4xf32>, %[[OUT:.+]]: memref<4xf32>) attributes {qtrain.device_entry}
+// CHECK-NEXT:    linalg.copy ins(%[[IN]] : memref<4xf32>) outs(%[[OUT]] : memref<4xf32>)
+// CHECK-NEXT:    return
+// CHECK-NOT:     @device_entry_gpu
+func.func @device_entry(%in: memref<4xf32>, %out: memref<4xf32>) attributes {qtrain.device_entry} {
+  memref.copy %in, %out : memref<4xf32> to memref<4xf32>
+  return
+}
+
+// -----
+
+// Host code of a device entry cannot read the device memory it is given.
+// expected-error @+1 {{argument 0 of a 'qtrain.device_entry' function is read or written by host code; its callers pass device memory}}
+func.func @device_entry_reads_argument(%in: memref<4xf32>) -> f32 attributes {qtrain.device_entry} {
+  %c0 = arith.constant 0 : index
+  %v = memref.load %in[%c0] : memref<4xf32>
+  return %v : f32
+}

@@ -37,7 +37,8 @@ def QTrain_Dialect : Dialect {
   let hasConstantMaterializer = 1;
   // Checks the `qtrain.role` argument attribute.
   let hasRegionArgAttrVerify = 1;
-  // Checks `qtrain.layer`, `qtrain.gradient_of` and `qtrain.host_only`.
+  // Checks `qtrain.layer`, `qtrain.gradient_of`, `qtrain.host_only` and
+  // `qtrain.device_entry`.
   let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let extraClassDeclaration = [{
@@ -65,6 +66,14 @@ def QTrain_Dialect : Dialect {
     /// run on across its calls.
     static ::llvm::StringRef getHostOnlyAttrName() {
       return "qtrain.host_only";
+    }
+    /// On a public function with a body (a unit attribute): in a GPU
+    /// lowering, its callers pass GPU buffers (device memory) and it
+    /// returns none, so qtrain-gpu-host-buffers does not stage its
+    /// arguments through host memory (a training loop whose model state
+    /// stays on the GPU).
+    static ::llvm::StringRef getDeviceEntryAttrName() {
+      return "qtrain.device_entry";
     }
   }];
 }

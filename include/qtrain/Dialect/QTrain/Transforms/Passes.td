@@ -388,7 +388,11 @@ def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
     body (now a private `@<name>_gpu`, which the module's own calls call
     directly), copies back the arguments that the body may write (results
     written into arguments arrive) and returns the results in
-    `memref.alloc`'d (malloc) buffers.
+    `memref.alloc`'d (malloc) buffers. A public function marked
+    `qtrain.device_entry` is left as it is: its callers pass GPU buffers
+    (a training loop keeping the model's state on the GPU skips copying
+    it in and out every step), so its host code must not access them (an
+    error otherwise).
     A stack buffer (`memref.alloca`) in host code is an error: kernels made
     later may read it. Copies, and frees, are the `async` forms on a stream
     of their own, waited for, since upstream's GPU-to-LLVM lowering
