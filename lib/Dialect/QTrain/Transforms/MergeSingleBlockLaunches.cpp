@@ -77,6 +77,31 @@ void addAccesses(std::optional<mlir::qtrain::Accesses> &into,
   llvm::append_range(into->writes, from->writes);
 }
 
+/// The earliest one-block launch of `shape` among `launches` that `launch`
+/// (accessing `mine`) can move up to join: past the launches after it,
+/// none of which may depend on it nor it on them (the last one it joins
+/// whatever it accesses: a barrier orders them). The earliest leaves the
+/// most launches after it free to be fused with others
+/// (qtrain-fuse-independent-launches).
+Passed *joinTarget(MutableArrayRef<Passed> launches, gpu::LaunchOp launch,
+                   ArrayRef<int64_t> shape,
+                   const std::optional<mlir::qtrain::Accesses> &mine,
+                   AliasAnalysis &aliases, DominanceInfo &dominance) {
+  Passed *target = nullptr;
+  for (Passed &earlier : llvm::reverse(launches)) {
+    if (earlier.shape && ArrayRef<int64_t>(*earlier.shape) == shape &&
+        mlir::qtrain::workgroupBytes(earlier.launch) +
+                mlir::qtrain::workgroupBytes(launch) <=
+            mlir::qtrain::kStaticSharedBytes)
+      target = &earlier;
+    if (!mine || !earlier.accesses ||
+        !mlir::qtrain::independent(*mine, *earlier.accesses, aliases,
+                                   dominance))
+      break;
+  }
+  return target;
+}
+
 void mergeInBlock(Block &block, AliasAnalysis &aliases,
                   DominanceInfo &dominance) {
   SmallVector<Passed> launches;
@@ -85,25 +110,9 @@ void mergeInBlock(Block &block, AliasAnalysis &aliases,
       std::optional<SmallVector<int64_t, 3>> shape = singleBlockShape(launch);
       std::optional<mlir::qtrain::Accesses> mine =
           mlir::qtrain::accessesOf(launch);
-      // The earliest one-block launch of the same shape that `launch` can
-      // move up to: past the launches after it, none of which may depend on
-      // it nor it on them (the last one it joins whatever it accesses: a
-      // barrier orders them). The earliest leaves the most launches after
-      // it free to be fused with others (qtrain-fuse-independent-launches).
-      Passed *target = nullptr;
-      for (Passed &earlier : llvm::reverse(launches)) {
-        if (!shape)
-          break;
-        if (earlier.shape == shape &&
-            mlir::qtrain::workgroupBytes(earlier.launch) +
-                    mlir::qtrain::workgroupBytes(launch) <=
-                mlir::qtrain::kStaticSharedBytes)
-          target = &earlier;
-        if (!mine || !earlier.accesses ||
-            !mlir::qtrain::independent(*mine, *earlier.accesses, aliases,
-                                       dominance))
-          break;
-      }
+      Passed *target =
+          shape ? joinTarget(launches, launch, *shape, mine, aliases, dominance)
+                : nullptr;
       if (!target) {
         launches.push_back({launch, shape, std::move(mine)});
         continue;
