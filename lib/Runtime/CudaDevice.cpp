@@ -2,7 +2,8 @@
 
 #include "qtrain/Runtime/CudaDevice.h"
 
-#include "llvm/Support/DynamicLibrary.h"
+#include "qtrain/Runtime/DeviceMemory.h"
+
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace llvm;
@@ -38,14 +39,10 @@ template <typename Fn> static Expected<Fn> runtimeFunction(const char *name) {
   if (path.empty())
     return createStringError("qtrain was built without the CUDA toolkit: "
                              "there is no libqtrain_cuda_runtime.so");
-  std::string error;
-  auto library =
-      sys::DynamicLibrary::getPermanentLibrary(path.str().c_str(), &error);
-  if (!library.isValid())
-    return createStringError("cannot load " + path + ": " + error);
-  if (void *address = library.getAddressOfSymbol(name))
-    return reinterpret_cast<Fn>(address);
-  return createStringError(path + " has no " + name);
+  Expected<void *> symbol = librarySymbol(path, name);
+  if (!symbol)
+    return symbol.takeError();
+  return reinterpret_cast<Fn>(*symbol);
 }
 
 Expected<CudaDevice> openCudaDevice() {

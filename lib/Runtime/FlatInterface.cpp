@@ -2,6 +2,8 @@
 
 #include "qtrain/Runtime/FlatInterface.h"
 
+#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
+
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -21,7 +23,7 @@ static SmallVector<ReassociationIndices> allInOne(int64_t rank) {
   return {all};
 }
 
-LogicalResult addFlatInterface(func::FuncOp func) {
+LogicalResult addFlatInterface(func::FuncOp func, bool deviceEntry) {
   FunctionType type = func.getFunctionType();
   Type element;
   int64_t inSize = 0, outSize = 0;
@@ -62,6 +64,9 @@ LogicalResult addFlatInterface(func::FuncOp func) {
   auto flat = func::FuncOp::create(b, loc, (func.getName() + "_flat").str(),
                                    b.getFunctionType(flatInputs, {}));
   flat->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  if (deviceEntry)
+    flat->setAttr(mlir::qtrain::QTrainDialect::getDeviceEntryAttrName(),
+                  b.getUnitAttr());
   Block *entry = flat.addEntryBlock();
   b.setInsertionPointToStart(entry);
 

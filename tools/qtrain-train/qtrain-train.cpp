@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Dataset.h"
+#include "FlatBuffer.h"
 
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
@@ -35,6 +36,7 @@
 #include <cmath>
 #include <fstream>
 #include <numeric>
+#include <optional>
 #include <random>
 
 using namespace mlir;
@@ -312,9 +314,12 @@ static bool compile(const std::string &source, Config config, Compiled &out,
         }
         for (Type type : step.getResultTypes())
           out.outSize += cast<RankedTensorType>(type).getNumElements();
-        if (failed(::qtrain::runtime::addFlatInterface(step)))
+        // On a GPU, the driver keeps the flat buffers on the device.
+        bool deviceEntry =
+            target.device != ::qtrain::runtime::Target::Device::cpu;
+        if (failed(::qtrain::runtime::addFlatInterface(step, deviceEntry)))
           return failure();
-        return ::qtrain::runtime::addFlatInterface(logits);
+        return ::qtrain::runtime::addFlatInterface(logits, deviceEntry);
       },
       modelFile,
       [&](ModuleOp module) {
@@ -387,26 +392,42 @@ static void fillImages(const Split &data, const std::vector<int64_t> &order,
   }
 }
 
-static double evaluate(Compiled &c, const std::string &model,
-                       const std::vector<float> &params, const Split &test,
-                       int64_t limit) {
+/// Test accuracy of the parameters at `params`' slots of the step's input
+/// buffer (on the device, where the step left them).
+static std::optional<double>
+evaluate(Compiled &c, const std::string &model,
+         const ::qtrain::runtime::DeviceMemory &memory,
+         const FlatBuffer &stepIn, ArrayRef<const Slot *> params,
+         const Split &test, int64_t limit, std::string &error) {
   auto logitsFn = c.jit->lookup<StepFn>(model + "_logits_flat");
   int64_t n = limit ? std::min(limit, test.count) : test.count;
   n -= n % c.evalBatch;
   std::vector<int64_t> order(test.count);
   std::iota(order.begin(), order.end(), 0);
-  std::vector<float> in(params);
-  int64_t imagesAt = in.size();
-  in.resize(imagesAt + c.evalBatch * c.pixels);
-  std::vector<float> logits(c.evalBatch * c.classes);
+  // The logits function's input: the parameters, then the images.
+  std::vector<Span> spans;
+  int64_t imagesAt = 0;
+  for (const Slot *s : params) {
+    spans.push_back({s->offset, imagesAt, s->size});
+    imagesAt += s->size;
+  }
+  FlatBuffer in(memory, imagesAt + c.evalBatch * c.pixels);
+  FlatBuffer logits(memory, c.evalBatch * c.classes);
+  if (!in.valid() || !logits.valid()) {
+    error = "out of device memory for the evaluation buffers";
+    return std::nullopt;
+  }
+  in.copyFrom(stepIn, spans);
   int64_t correct = 0;
   for (int64_t first = 0; first < n; first += c.evalBatch) {
-    fillImages(test, order, first, c.evalBatch, &in[imagesAt]);
-    auto a = ::qtrain::runtime::memref1D(in);
-    auto r = ::qtrain::runtime::memref1D(logits);
+    fillImages(test, order, first, c.evalBatch, &in.host[imagesAt]);
+    in.upload(imagesAt, c.evalBatch * c.pixels);
+    auto a = in.memref();
+    auto r = logits.memref();
     logitsFn(&a, &r);
+    logits.download(0, logits.host.size());
     for (int64_t b = 0; b < c.evalBatch; ++b) {
-      const float *row = &logits[b * c.classes];
+      const float *row = &logits.host[b * c.classes];
       int64_t best = std::max_element(row, row + c.classes) - row;
       correct += best == test.labels[first + b];
     }
@@ -481,8 +502,17 @@ static bool train(const std::string &source, Config config,
   else
     step = c.jit->lookup<StepFn>(model + "_step_flat");
 
-  std::vector<float> in(c.inSize, 0.0f), out(c.outSize);
-  initialize(c, in, seed);
+  auto memory = ::qtrain::runtime::DeviceMemory::open(target);
+  if (!memory) {
+    error = llvm::toString(memory.takeError());
+    return false;
+  }
+  FlatBuffer in(*memory, c.inSize), out(*memory, c.outSize);
+  if (!in.valid() || !out.valid()) {
+    error = "out of device memory for the training step's buffers";
+    return false;
+  }
+  initialize(c, in.host, seed);
   const Slot *images = nullptr, *labels = nullptr, *lrSlot = nullptr;
   std::vector<const Slot *> params, states;
   for (const Slot &s : c.slots) {
@@ -513,12 +543,14 @@ static bool train(const std::string &source, Config config,
   }
   // The loss scale (second-to-last state under loss scaling) starts at 2^16.
   if (mlir::qtrain::needsLossScaling(recipe) && states.size() >= 2)
-    in[states[states.size() - 2]->offset] = 65536.0f;
+    in.host[states[states.size() - 2]->offset] = 65536.0f;
   auto gatherParams = [&] {
     std::vector<float> p;
-    for (const Slot *s : params)
-      p.insert(p.end(), in.begin() + s->offset,
-               in.begin() + s->offset + s->size);
+    for (const Slot *s : params) {
+      in.download(s->offset, s->size);
+      p.insert(p.end(), in.host.begin() + s->offset,
+               in.host.begin() + s->offset + s->size);
+    }
     return p;
   };
   if (!loadFile.empty()) {
@@ -528,10 +560,22 @@ static bool train(const std::string &source, Config config,
     int64_t at = 0;
     for (const Slot *s : params) {
       std::copy(p.begin() + at, p.begin() + at + s->size,
-                in.begin() + s->offset);
+                in.host.begin() + s->offset);
       at += s->size;
     }
   }
+  // From here on the step's input lives on the device: each step uploads
+  // its batch and learning rate, and its results (the loss, then the
+  // parameters and state in argument order) become the next step's
+  // arguments there.
+  in.upload(0, c.inSize);
+  std::vector<Span> results;
+  int64_t resultAt = 1;
+  for (const auto *group : {&params, &states})
+    for (const Slot *slot : *group) {
+      results.push_back({resultAt, slot->offset, slot->size});
+      resultAt += slot->size;
+    }
 
   int64_t batch = images->shape[0];
   int64_t n = trainLimit ? std::min<int64_t>(trainLimit, trainSet.count)
@@ -562,44 +606,40 @@ static bool train(const std::string &source, Config config,
     std::shuffle(order.begin(), order.begin() + n, shuffle);
     double lossSum = 0;
     for (int64_t s = 0; s < stepsPerEpoch; ++s, ++globalStep) {
-      fillImages(trainSet, order, s * batch, batch, &in[images->offset]);
-      float *y = &in[labels->offset];
+      fillImages(trainSet, order, s * batch, batch, &in.host[images->offset]);
+      float *y = &in.host[labels->offset];
       std::fill(y, y + labels->size, 0.0f);
       int64_t classes = labels->size / batch;
       for (int64_t b = 0; b < batch; ++b)
         y[b * classes + trainSet.labels[order[s * batch + b]]] = 1.0f;
       double progress = double(globalStep) / double(epochs * stepsPerEpoch);
-      in[lrSlot->offset] =
+      in.host[lrSlot->offset] =
           float(schedule == Schedule::cosine
                     ? learningRate * 0.5 * (1 + std::cos(M_PI * progress))
                     : double(learningRate));
-      auto a = ::qtrain::runtime::memref1D(in);
-      auto r = ::qtrain::runtime::memref1D(out);
+      auto start = std::chrono::steady_clock::now();
+      for (const Slot *slot : {images, labels, lrSlot})
+        in.upload(slot->offset, slot->size);
+      auto a = in.memref();
+      auto r = out.memref();
       ::qtrain::runtime::resetPeakBufferBytes();
       int64_t heldBefore = ::qtrain::runtime::bufferBytes().live;
-      auto start = std::chrono::steady_clock::now();
       if (seededStep)
         seededStep(&a, &r, globalStep);
       else
         step(&a, &r);
+      if (device == DeviceKind::cpu)
+        stepBufferBytes =
+            std::max(stepBufferBytes,
+                     ::qtrain::runtime::bufferBytes().peak - heldBefore);
+      in.copyFrom(out, results);
+      out.download(0, 1);
       if (gpuFailed(error))
         return false;
       stepSeconds += std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-      if (device == DeviceKind::cpu)
-        stepBufferBytes =
-            std::max(stepBufferBytes,
-                     ::qtrain::runtime::bufferBytes().peak - heldBefore);
-      // Results: loss, the parameters, the state, in argument order.
-      int64_t at = 1;
-      for (const auto *group : {&params, &states})
-        for (const Slot *slot : *group) {
-          std::copy(out.begin() + at, out.begin() + at + slot->size,
-                    in.begin() + slot->offset);
-          at += slot->size;
-        }
-      lossSum += out[0];
+      lossSum += out.host[0];
 
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
         int done = int(40 * (s + 1) / stepsPerEpoch);
@@ -612,26 +652,29 @@ static bool train(const std::string &source, Config config,
         llvm::outs().flush();
       }
     }
-    double accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
-    if (gpuFailed(error))
+    std::optional<double> accuracy =
+        evaluate(c, model, *memory, in, params, testSet, testLimit, error);
+    if (!accuracy || gpuFailed(error))
       return false;
     double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
-    result = {accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1),
+    result = {*accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1),
               c.savedBytes, stepBufferBytes};
     llvm::outs() << (tty ? "\r" : "") << name << " epoch " << epoch << "/"
                  << int(epochs) << ": train loss "
                  << llvm::format("%.4f", result.finalLoss) << ", test accuracy "
-                 << llvm::format("%.2f%%", 100 * accuracy) << ", "
+                 << llvm::format("%.2f%%", 100 * *accuracy) << ", "
                  << llvm::format("%.2f", ms) << " ms/step"
                  << std::string(tty ? 30 : 0, ' ') << "\n";
     if (csv)
       *csv << name << "," << epoch << "," << globalStep << ","
-           << result.finalLoss << "," << accuracy << "," << ms << "\n";
+           << result.finalLoss << "," << *accuracy << "," << ms << "\n";
   }
   if (epochs == 0) { // evaluate saved parameters
-    result.accuracy = evaluate(c, model, gatherParams(), testSet, testLimit);
-    if (gpuFailed(error))
+    std::optional<double> accuracy =
+        evaluate(c, model, *memory, in, params, testSet, testLimit, error);
+    if (!accuracy || gpuFailed(error))
       return false;
+    result.accuracy = *accuracy;
     llvm::outs() << name << ": test accuracy "
                  << llvm::format("%.2f%%", 100 * result.accuracy) << "\n";
   }

@@ -49,7 +49,8 @@ TEST_P(TrainingStepGPUTest, CompilesForEveryChip) {
         for (const char *suffix : {"_step", "_logits"}) {
           auto func =
               module.lookupSymbol<func::FuncOp>(std::string(c.model) + suffix);
-          if (!func || failed(::qtrain::runtime::addFlatInterface(func)))
+          if (!func || failed(::qtrain::runtime::addFlatInterface(
+                           func, /*deviceEntry=*/true)))
             return module.emitError("no ") << suffix << " function";
         }
         return success();

@@ -19,7 +19,11 @@ namespace qtrain::runtime {
 /// static tensors of element type T, and may take integer scalars (seeds).
 /// `%in` holds the tensor arguments in order, each flattened row-major;
 /// `%out` receives the results likewise; the scalars follow, in order.
-mlir::LogicalResult addFlatInterface(mlir::func::FuncOp func);
+/// With `deviceEntry`, the wrapper is a `qtrain.device_entry` function: on
+/// a GPU target its callers pass device buffers (see DeviceMemory.h), which
+/// stay on the device from call to call.
+mlir::LogicalResult addFlatInterface(mlir::func::FuncOp func,
+                                     bool deviceEntry = false);
 
 } // namespace qtrain::runtime
 

@@ -481,6 +481,29 @@ QTRAIN_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
   noteWork(stream);
 }
 
+// A driver's device buffers (runtime::DeviceMemory), which it passes to
+// `qtrain.device_entry` functions: from the block cache, as host code's.
+
+QTRAIN_CUDA_EXPORT void *qtrainCudaAllocate(uint64_t bytes) {
+  return mgpuMemAlloc(bytes, /*stream=*/nullptr, /*hostShared=*/false);
+}
+
+/// After all work queued so far.
+QTRAIN_CUDA_EXPORT void qtrainCudaRelease(void *buffer) {
+  mgpuMemFree(buffer, /*stream=*/nullptr);
+}
+
+/// A copy between a driver's buffers and the device's (either way, or
+/// device to device), after all work queued so far; returns once done.
+/// Host code's copies are stream-ordered instead (mgpuMemcpy).
+QTRAIN_CUDA_EXPORT void qtrainCudaCopy(void *dst, const void *src,
+                                       uint64_t bytes) {
+  context();
+  CHECK(cuCtxSynchronize());
+  CHECK(cuMemcpy(reinterpret_cast<CUdeviceptr>(dst),
+                 reinterpret_cast<CUdeviceptr>(src), bytes));
+}
+
 QTRAIN_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
                                      size_t count, CUstream stream) {
   CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,

@@ -19,10 +19,12 @@
 
 #include "AsyncOperations.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -138,4 +140,35 @@ extern "C" void qtrain_emulate_device_end() {
   for (auto &[address, buffer] : gpuBuffers())
     if (buffer.device)
       setAccess(address, buffer.bytes, /*accessible=*/false);
+}
+
+// What drivers call (runtime::DeviceMemory) to keep the buffers of
+// `qtrain.device_entry` functions on the emulated device, as
+// qtrainCudaAllocate, qtrainCudaRelease and qtrainCudaCopy do on a GPU.
+
+/// A device buffer of `bytes` on pages of its own, closed to host code.
+extern "C" void *qtrain_emulate_device_alloc(uint64_t bytes) {
+  const uint64_t page = sysconf(_SC_PAGESIZE);
+  uint64_t rounded = (std::max<uint64_t>(bytes, 1) + page - 1) / page * page;
+  void *buffer = std::aligned_alloc(page, rounded);
+  if (buffer)
+    qtrain_emulate_gpu_alloc(reinterpret_cast<int64_t>(buffer), rounded,
+                             /*device=*/true);
+  return buffer;
+}
+
+extern "C" void qtrain_emulate_device_free(void *buffer) {
+  if (!buffer)
+    return;
+  qtrain_emulate_gpu_free(reinterpret_cast<int64_t>(buffer));
+  std::free(buffer);
+}
+
+/// A copy to, from or between device buffers: device work, so the pages
+/// are open while it runs.
+extern "C" void qtrain_emulate_device_copy(void *dst, const void *src,
+                                           uint64_t bytes) {
+  qtrain_emulate_device_begin();
+  std::memcpy(dst, src, bytes);
+  qtrain_emulate_device_end();
 }

@@ -1,0 +1,85 @@
+//===- DeviceMemory.cpp - Buffers that stay on the device -----------------===//
+
+#include "qtrain/Runtime/DeviceMemory.h"
+
+#include "qtrain/Runtime/CudaDevice.h"
+
+#include "llvm/Support/DynamicLibrary.h"
+
+#include <cassert>
+#include <cstring>
+
+using namespace llvm;
+
+namespace qtrain::runtime {
+
+Expected<void *> librarySymbol(StringRef path, const char *name) {
+  std::string error;
+  auto library =
+      sys::DynamicLibrary::getPermanentLibrary(path.str().c_str(), &error);
+  if (!library.isValid())
+    return createStringError("cannot load " + path + ": " + error);
+  if (void *address = library.getAddressOfSymbol(name))
+    return address;
+  return createStringError(path + " has no " + name);
+}
+
+Expected<DeviceMemory> DeviceMemory::open(const Target &target) {
+  DeviceMemory memory;
+  StringRef library;
+  const char *names[3];
+  switch (target.device) {
+  case Target::Device::cpu:
+    return memory;
+  case Target::Device::cuda:
+    library = cudaRuntimeLibrary();
+    if (library.empty())
+      return createStringError("qtrain was built without the CUDA toolkit: "
+                               "there is no libqtrain_cuda_runtime.so");
+    names[0] = "qtrainCudaAllocate";
+    names[1] = "qtrainCudaRelease";
+    names[2] = "qtrainCudaCopy";
+    break;
+  case Target::Device::gpuEmulator:
+#ifdef QTRAIN_GPU_EMULATOR
+    library = QTRAIN_GPU_EMULATOR;
+#else
+    return createStringError("qtrain was built without libomp: no GPU "
+                             "emulator");
+#endif
+    names[0] = "qtrain_emulate_device_alloc";
+    names[1] = "qtrain_emulate_device_free";
+    names[2] = "qtrain_emulate_device_copy";
+    break;
+  }
+  void *symbols[3];
+  for (int i = 0; i < 3; ++i) {
+    Expected<void *> symbol = librarySymbol(library, names[i]);
+    if (!symbol)
+      return symbol.takeError();
+    symbols[i] = *symbol;
+  }
+  memory.allocateFn = reinterpret_cast<decltype(allocateFn)>(symbols[0]);
+  memory.releaseFn = reinterpret_cast<decltype(releaseFn)>(symbols[1]);
+  memory.copyFn = reinterpret_cast<decltype(copyFn)>(symbols[2]);
+  return memory;
+}
+
+void *DeviceMemory::allocate(uint64_t bytes) const {
+  assert(!isHost() && "host memory is the driver's own");
+  return allocateFn(bytes);
+}
+
+void DeviceMemory::release(void *buffer) const {
+  if (!isHost())
+    releaseFn(buffer);
+}
+
+void DeviceMemory::copy(void *dst, const void *src, uint64_t bytes) const {
+  if (isHost())
+    std::memmove(dst, src, bytes);
+  else
+    copyFn(dst, src, bytes);
+}
+
+} // namespace qtrain::runtime

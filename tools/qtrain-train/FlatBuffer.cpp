@@ -1,0 +1,45 @@
+//===- FlatBuffer.cpp - A flat argument buffer, host and device -----------===//
+
+#include "FlatBuffer.h"
+
+namespace qtrain::train {
+
+FlatBuffer::FlatBuffer(const runtime::DeviceMemory &memory, int64_t size)
+    : host(size), memory(memory) {
+  device = memory.isHost()
+               ? host.data()
+               : static_cast<float *>(memory.allocate(size * sizeof(float)));
+}
+
+FlatBuffer::~FlatBuffer() {
+  if (device && !memory.isHost())
+    memory.release(device);
+}
+
+StridedMemRefType<float, 1> FlatBuffer::memref() const {
+  return {device, device, 0, {int64_t(host.size())}, {1}};
+}
+
+void FlatBuffer::upload(int64_t offset, int64_t size) {
+  if (!memory.isHost())
+    memory.copy(device + offset, host.data() + offset, size * sizeof(float));
+}
+
+void FlatBuffer::download(int64_t offset, int64_t size) {
+  if (!memory.isHost())
+    memory.copy(host.data() + offset, device + offset, size * sizeof(float));
+}
+
+void FlatBuffer::copyFrom(const FlatBuffer &src, llvm::ArrayRef<Span> spans) {
+  for (size_t i = 0; i < spans.size();) {
+    Span run = spans[i++];
+    for (; i < spans.size() && spans[i].from == run.from + run.size &&
+           spans[i].to == run.to + run.size;
+         ++i)
+      run.size += spans[i].size;
+    memory.copy(device + run.to, src.device + run.from,
+                run.size * sizeof(float));
+  }
+}
+
+} // namespace qtrain::train

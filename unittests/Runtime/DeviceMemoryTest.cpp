@@ -1,0 +1,159 @@
+//===- DeviceMemoryTest.cpp - Buffers that stay on the device -------------===//
+//
+// A driver keeps a `qtrain.device_entry` function's buffers in device
+// memory from call to call (qtrain-train's training loop): these tests
+// call such a function twice on buffers that never leave the device but
+// for the inputs going in and the results coming out, on the GPU emulator
+// (whose device buffers fault on host access, as device memory does on a
+// GPU) and on a CUDA GPU where there is one.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Devices.h"
+
+#include "qtrain/Runtime/DeviceMemory.h"
+#include "qtrain/Runtime/FlatInterface.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include "gtest/gtest.h"
+
+#include <vector>
+
+using namespace ::qtrain::runtime;
+using namespace ::qtrain::testing;
+using mlir::qtrain::GPUBufferMemory;
+using mlir::qtrain::GPUChip;
+
+namespace {
+
+constexpr int64_t kSize = 1000;
+
+/// (x + y, x * y) of two vectors, and the sum of x.
+constexpr const char *kSource = R"mlir(
+#map = affine_map<(d0) -> (d0)>
+#sum = affine_map<(d0) -> ()>
+func.func @step(%x: tensor<1000xf32>, %y: tensor<1000xf32>)
+    -> (tensor<1000xf32>, tensor<1000xf32>, tensor<f32>) {
+  %e = tensor.empty() : tensor<1000xf32>
+  %r:2 = linalg.generic {indexing_maps = [#map, #map, #map, #map],
+                         iterator_types = ["parallel"]}
+      ins(%x, %y : tensor<1000xf32>, tensor<1000xf32>) outs(%e, %e : tensor<1000xf32>, tensor<1000xf32>) {
+  ^bb0(%a: f32, %b: f32, %s: f32, %p: f32):
+    %add = arith.addf %a, %b : f32
+    %mul = arith.mulf %a, %b : f32
+    linalg.yield %add, %mul : f32, f32
+  } -> (tensor<1000xf32>, tensor<1000xf32>)
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<f32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<f32>) -> tensor<f32>
+  %sum = linalg.generic {indexing_maps = [#map, #sum],
+                         iterator_types = ["reduction"]}
+      ins(%x : tensor<1000xf32>) outs(%s1 : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %t = arith.addf %a, %acc : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  return %r#0, %r#1, %sum : tensor<1000xf32>, tensor<1000xf32>, tensor<f32>
+}
+)mlir";
+
+using FlatFn = void (*)(StridedMemRefType<float, 1> *,
+                        StridedMemRefType<float, 1> *);
+
+/// Calls the step twice with x kept on the device: x, then x + y.
+void runTwice(const Target &target) {
+  std::string error;
+  auto jit = JitModule::compile(kSource, error, target, [](mlir::ModuleOp m) {
+    return addFlatInterface(m.lookupSymbol<mlir::func::FuncOp>("step"),
+                            /*deviceEntry=*/true);
+  });
+  ASSERT_TRUE(jit) << error;
+  auto step = jit->lookup<FlatFn>("step_flat");
+  ASSERT_TRUE(step);
+  auto memory = DeviceMemory::open(target);
+  ASSERT_TRUE(bool(memory)) << llvm::toString(memory.takeError());
+  ASSERT_FALSE(memory->isHost());
+
+  std::vector<float> x(kSize), y(kSize);
+  for (int64_t i = 0; i < kSize; ++i) {
+    x[i] = float(i % 7) - 3.0f;
+    y[i] = 0.25f * float(i % 5);
+  }
+  auto *in = static_cast<float *>(memory->allocate(2 * kSize * sizeof(float)));
+  auto *out =
+      static_cast<float *>(memory->allocate((2 * kSize + 1) * sizeof(float)));
+  ASSERT_TRUE(in && out);
+  memory->copy(in, x.data(), kSize * sizeof(float));
+  memory->copy(in + kSize, y.data(), kSize * sizeof(float));
+  StridedMemRefType<float, 1> inRef{in, in, 0, {2 * kSize}, {1}};
+  StridedMemRefType<float, 1> outRef{out, out, 0, {2 * kSize + 1}, {1}};
+  for (int call = 0; call < 2; ++call) {
+    step(&inRef, &outRef);
+    std::vector<float> result(2 * kSize + 1);
+    memory->copy(result.data(), out, result.size() * sizeof(float));
+    expectNoGPUError(target);
+    float sum = 0;
+    for (int64_t i = 0; i < kSize; ++i) {
+      float xi = x[i] + float(call) * y[i]; // exact: small multiples of 1/4
+      ASSERT_EQ(result[i], xi + y[i]) << "call " << call << " element " << i;
+      ASSERT_EQ(result[kSize + i], xi * y[i]) << "call " << call;
+      sum += xi;
+    }
+    EXPECT_EQ(result[2 * kSize], sum) << "call " << call;
+    // The next call's x is this one's x + y: device to device.
+    memory->copy(in, out, kSize * sizeof(float));
+  }
+  memory->release(in);
+  memory->release(out);
+  expectNoGPUError(target);
+}
+
+std::optional<Target> emulator(std::string &whyNot) {
+  Target target = Target::gpuEmulator(GPUChip::sm_90a, GPUBufferMemory::device);
+  if (auto memory = DeviceMemory::open(target))
+    return target;
+  else
+    whyNot = llvm::toString(memory.takeError());
+  return std::nullopt;
+}
+
+TEST(DeviceMemoryTest, CPUBuffersAreHostMemory) {
+  auto memory = DeviceMemory::open(Target::cpu());
+  ASSERT_TRUE(bool(memory)) << llvm::toString(memory.takeError());
+  EXPECT_TRUE(memory->isHost());
+  float a[3] = {1, 2, 3}, b[3] = {};
+  memory->copy(b, a, sizeof(a));
+  EXPECT_EQ(b[2], 3.0f);
+}
+
+TEST(DeviceMemoryTest, DeviceEntryCallsOnTheEmulator) {
+  std::string whyNot;
+  std::optional<Target> target = emulator(whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
+  runTwice(*target);
+}
+
+TEST(DeviceMemoryTest, DeviceEntryCallsOnCUDA) {
+  std::string whyNot;
+  std::optional<Target> target = targetOf(Device::cuda, whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
+  runTwice(*target);
+}
+
+TEST(DeviceMemoryDeathTest, EmulatedDeviceBuffersAreClosedToTheHost) {
+  std::string whyNot;
+  std::optional<Target> target = emulator(whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
+  auto memory = DeviceMemory::open(*target);
+  auto *buffer = static_cast<volatile float *>(memory->allocate(64));
+  float value = 1.0f;
+  memory->copy(const_cast<float *>(buffer), &value, sizeof(value));
+  EXPECT_DEATH((void)buffer[0], "host code accessed device memory");
+  memory->release(const_cast<float *>(buffer));
+}
+
+} // namespace
