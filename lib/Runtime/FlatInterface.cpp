@@ -8,6 +8,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 
@@ -23,33 +24,79 @@ static SmallVector<ReassociationIndices> allInOne(int64_t rank) {
   return {all};
 }
 
-LogicalResult addFlatInterface(func::FuncOp func, bool deviceEntry) {
+FailureOr<FlatLayout> getFlatLayout(func::FuncOp func,
+                                    const FlatInterfaceOptions &options) {
   FunctionType type = func.getFunctionType();
   Type element;
-  int64_t inSize = 0, outSize = 0;
-  auto check = [&](Type t, int64_t &size) -> LogicalResult {
+  FlatLayout layout;
+  auto place = [&](Type t, int64_t &size) -> FailureOr<int64_t> {
     auto tensor = dyn_cast<RankedTensorType>(t);
     if (!tensor || !tensor.hasStaticShape() ||
-        (element && tensor.getElementType() != element))
+        (element && tensor.getElementType() != element) ||
+        !tensor.getElementType().isIntOrFloat())
       return func.emitOpError("flat interface needs static tensors of one "
                               "element type, not ")
              << t;
     element = tensor.getElementType();
-    size += tensor.getNumElements();
-    return success();
+    int64_t elementBytes =
+        std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+    int64_t alignment =
+        std::max<int64_t>(1, options.alignmentBytes / elementBytes);
+    int64_t offset = llvm::alignTo(size, alignment);
+    size = offset + tensor.getNumElements();
+    return offset;
   };
-  SmallVector<Type> scalars;
   for (Type t : type.getInputs()) {
     if (t.isSignlessInteger()) { // seeds: passed by value after the buffers
-      scalars.push_back(t);
+      layout.arguments.push_back(-1);
       continue;
     }
-    if (failed(check(t, inSize)))
+    FailureOr<int64_t> offset = place(t, layout.inSize);
+    if (failed(offset))
       return failure();
+    layout.arguments.push_back(*offset);
+  }
+  for (Type t : type.getResults()) {
+    FailureOr<int64_t> offset = place(t, layout.outSize);
+    if (failed(offset))
+      return failure();
+    layout.results.push_back(*offset);
+  }
+  return layout;
+}
+
+/// `func`'s results for `args`: its body inlined where it is one block (no
+/// copies between the flat buffers and buffers of the function's own at
+/// the call's boundary), else a call.
+static SmallVector<Value> callOrInline(OpBuilder &b, Location loc,
+                                       func::FuncOp func, ValueRange args) {
+  if (!func.getBody().hasOneBlock())
+    return func::CallOp::create(b, loc, func, args).getResults();
+  Block &body = func.getBody().front();
+  IRMapping mapping;
+  mapping.map(body.getArguments(), args);
+  for (Operation &op : body.without_terminator())
+    b.clone(op, mapping);
+  return llvm::map_to_vector(body.getTerminator()->getOperands(),
+                             [&](Value v) { return mapping.lookup(v); });
+}
+
+LogicalResult addFlatInterface(func::FuncOp func,
+                               const FlatInterfaceOptions &options) {
+  FailureOr<FlatLayout> layout = getFlatLayout(func, options);
+  if (failed(layout))
+    return failure();
+  FunctionType type = func.getFunctionType();
+  SmallVector<Type> scalars;
+  Type element;
+  for (Type t : type.getInputs()) {
+    if (t.isSignlessInteger())
+      scalars.push_back(t);
+    else
+      element = cast<RankedTensorType>(t).getElementType();
   }
   for (Type t : type.getResults())
-    if (failed(check(t, outSize)))
-      return failure();
+    element = cast<RankedTensorType>(t).getElementType();
 
   MLIRContext *ctx = func.getContext();
   ctx->loadDialect<bufferization::BufferizationDialect, memref::MemRefDialect,
@@ -57,35 +104,35 @@ LogicalResult addFlatInterface(func::FuncOp func, bool deviceEntry) {
   OpBuilder b(func);
   b.setInsertionPointAfter(func);
   Location loc = func.getLoc();
-  auto inType = MemRefType::get({inSize}, element);
-  auto outType = MemRefType::get({outSize}, element);
+  auto inType = MemRefType::get({layout->inSize}, element);
+  auto outType = MemRefType::get({layout->outSize}, element);
   SmallVector<Type> flatInputs = {inType, outType};
   flatInputs.append(scalars);
   auto flat = func::FuncOp::create(b, loc, (func.getName() + "_flat").str(),
                                    b.getFunctionType(flatInputs, {}));
   flat->setAttr("llvm.emit_c_interface", b.getUnitAttr());
-  if (deviceEntry)
+  if (options.deviceEntry)
     flat->setAttr(mlir::qtrain::QTrainDialect::getDeviceEntryAttrName(),
                   b.getUnitAttr());
   Block *entry = flat.addEntryBlock();
   b.setInsertionPointToStart(entry);
 
   Value in = bufferization::ToTensorOp::create(
-      b, loc, RankedTensorType::get({inSize}, element), entry->getArgument(0),
+      b, loc, RankedTensorType::get({layout->inSize}, element),
+      entry->getArgument(0),
       /*restrict=*/true);
   SmallVector<Value> args;
-  int64_t offset = 0;
   unsigned nextScalar = 2;
-  for (Type t : type.getInputs()) {
+  for (auto [t, offset] :
+       llvm::zip_equal(type.getInputs(), layout->arguments)) {
     if (t.isSignlessInteger()) {
       args.push_back(entry->getArgument(nextScalar++));
       continue;
     }
     auto tensor = cast<RankedTensorType>(t);
-    int64_t n = tensor.getNumElements();
     Value slice = tensor::ExtractSliceOp::create(
         b, loc, in, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(tensor.getNumElements())},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
     if (tensor.getRank() == 1)
       args.push_back(slice);
@@ -95,34 +142,30 @@ LogicalResult addFlatInterface(func::FuncOp func, bool deviceEntry) {
     else
       args.push_back(tensor::ExpandShapeOp::create(b, loc, tensor, slice,
                                                    allInOne(tensor.getRank())));
-    offset += n;
   }
-  auto call = func::CallOp::create(b, loc, func, args);
 
-  Value out =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{outSize}, element);
-  offset = 0;
-  for (Value result : call.getResults()) {
+  // Each result goes to its own slice of %out.
+  for (auto [result, offset] :
+       llvm::zip_equal(callOrInline(b, loc, func, args), layout->results)) {
     auto tensor = cast<RankedTensorType>(result.getType());
     int64_t n = tensor.getNumElements();
-    auto flatType = RankedTensorType::get({n}, element);
     Value flatResult = result;
     if (tensor.getRank() == 0)
-      flatResult =
-          tensor::ExpandShapeOp::create(b, loc, flatType, result, allInOne(0));
+      flatResult = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get({n}, element), result, allInOne(0));
     else if (tensor.getRank() > 1)
       flatResult = tensor::CollapseShapeOp::create(b, loc, result,
                                                    allInOne(tensor.getRank()));
-    out = tensor::InsertSliceOp::create(
-        b, loc, flatResult, out, ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
+    Value slot = memref::SubViewOp::create(
+        b, loc, entry->getArgument(1),
+        ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
-    offset += n;
+    auto store = bufferization::MaterializeInDestinationOp::create(
+        b, loc, TypeRange{}, flatResult, slot);
+    store.setRestrict(true);
+    store.setWritable(true);
   }
-  auto store = bufferization::MaterializeInDestinationOp::create(
-      b, loc, TypeRange{}, out, entry->getArgument(1));
-  store.setRestrict(true);
-  store.setWritable(true);
   func::ReturnOp::create(b, loc);
   return success();
 }

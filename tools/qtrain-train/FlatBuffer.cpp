@@ -32,11 +32,13 @@ void FlatBuffer::download(int64_t offset, int64_t size) {
 
 void FlatBuffer::copyFrom(const FlatBuffer &src, llvm::ArrayRef<Span> spans) {
   for (size_t i = 0; i < spans.size();) {
+    // Spans the same distance apart in both buffers go in one copy, with
+    // the (unused) elements between them.
     Span run = spans[i++];
-    for (; i < spans.size() && spans[i].from == run.from + run.size &&
-           spans[i].to == run.to + run.size;
+    for (; i < spans.size() && spans[i].from >= run.from + run.size &&
+           spans[i].from - run.from == spans[i].to - run.to;
          ++i)
-      run.size += spans[i].size;
+      run.size = spans[i].from + spans[i].size - run.from;
     memory.copy(device + run.to, src.device + run.from,
                 run.size * sizeof(float));
   }

@@ -44,7 +44,8 @@ public:
   void upload(int64_t offset, int64_t size);
   void download(int64_t offset, int64_t size);
   /// Device elements of `src` to device elements of this buffer, each
-  /// span's; adjacent spans are copied in one.
+  /// span's; consecutive spans as far apart in both buffers are copied in
+  /// one, with the elements between them.
   void copyFrom(const FlatBuffer &src, llvm::ArrayRef<Span> spans);
 
 private:

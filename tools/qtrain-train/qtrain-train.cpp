@@ -193,7 +193,9 @@ struct Compiled {
   std::unique_ptr<::qtrain::runtime::JitModule> jit;
   std::vector<Slot> slots;
   bool hasSeed = false;
-  int64_t inSize = 0, outSize = 0;
+  /// Where the step's and the evaluation function's tensors are in their
+  /// flat buffers.
+  ::qtrain::runtime::FlatLayout stepLayout, logitsLayout;
   int64_t evalBatch = 0, classes = 0, pixels = 0;
   int64_t savedBytes = 0; // activations kept for backward, per step
 };
@@ -295,6 +297,18 @@ static bool compile(const std::string &source, Config config, Compiled &out,
           if (auto saved = grad->getAttrOfType<IntegerAttr>(
                   mlir::qtrain::QTrainDialect::getSavedBytesAttrName()))
             out.savedBytes = saved.getInt();
+        // On a GPU, the driver keeps the flat buffers on the device. Each
+        // tensor starts on a cache line (and TMA's 16-byte alignment).
+        ::qtrain::runtime::FlatInterfaceOptions flat;
+        flat.deviceEntry =
+            target.device != ::qtrain::runtime::Target::Device::cpu;
+        flat.alignmentBytes = 64;
+        auto stepLayout = ::qtrain::runtime::getFlatLayout(step, flat);
+        auto logitsLayout = ::qtrain::runtime::getFlatLayout(logits, flat);
+        if (failed(stepLayout) || failed(logitsLayout))
+          return failure();
+        out.stepLayout = *stepLayout;
+        out.logitsLayout = *logitsLayout;
         for (unsigned i = 0; i < step.getNumArguments(); ++i) {
           Type type = step.getArgumentTypes()[i];
           if (type.isInteger(64)) {
@@ -307,19 +321,13 @@ static bool compile(const std::string &source, Config config, Compiled &out,
           if (auto attr = step.getArgAttrOfType<mlir::qtrain::ParamInitAttr>(
                   i, mlir::qtrain::QTrainDialect::getInitAttrName()))
             init = attr.getValue();
-          out.slots.push_back({role.value_or(ArgRole::input),
-                               tensor.getShape().vec(), out.inSize,
-                               tensor.getNumElements(), init});
-          out.inSize += tensor.getNumElements();
+          out.slots.push_back(
+              {role.value_or(ArgRole::input), tensor.getShape().vec(),
+               out.stepLayout.arguments[i], tensor.getNumElements(), init});
         }
-        for (Type type : step.getResultTypes())
-          out.outSize += cast<RankedTensorType>(type).getNumElements();
-        // On a GPU, the driver keeps the flat buffers on the device.
-        bool deviceEntry =
-            target.device != ::qtrain::runtime::Target::Device::cpu;
-        if (failed(::qtrain::runtime::addFlatInterface(step, deviceEntry)))
+        if (failed(::qtrain::runtime::addFlatInterface(step, flat)))
           return failure();
-        return ::qtrain::runtime::addFlatInterface(logits, deviceEntry);
+        return ::qtrain::runtime::addFlatInterface(logits, flat);
       },
       modelFile,
       [&](ModuleOp module) {
@@ -405,14 +413,13 @@ evaluate(Compiled &c, const std::string &model,
   std::vector<int64_t> order(test.count);
   std::iota(order.begin(), order.end(), 0);
   // The logits function's input: the parameters, then the images.
+  const ::qtrain::runtime::FlatLayout &layout = c.logitsLayout;
   std::vector<Span> spans;
-  int64_t imagesAt = 0;
-  for (const Slot *s : params) {
-    spans.push_back({s->offset, imagesAt, s->size});
-    imagesAt += s->size;
-  }
-  FlatBuffer in(memory, imagesAt + c.evalBatch * c.pixels);
-  FlatBuffer logits(memory, c.evalBatch * c.classes);
+  for (auto [i, s] : llvm::enumerate(params))
+    spans.push_back({s->offset, layout.arguments[i], s->size});
+  int64_t imagesAt = layout.arguments.back();
+  FlatBuffer in(memory, layout.inSize);
+  FlatBuffer logits(memory, layout.outSize);
   if (!in.valid() || !logits.valid()) {
     error = "out of device memory for the evaluation buffers";
     return std::nullopt;
@@ -507,7 +514,8 @@ static bool train(const std::string &source, Config config,
     error = llvm::toString(memory.takeError());
     return false;
   }
-  FlatBuffer in(*memory, c.inSize), out(*memory, c.outSize);
+  FlatBuffer in(*memory, c.stepLayout.inSize),
+      out(*memory, c.stepLayout.outSize);
   if (!in.valid() || !out.valid()) {
     error = "out of device memory for the training step's buffers";
     return false;
@@ -568,14 +576,13 @@ static bool train(const std::string &source, Config config,
   // its batch and learning rate, and its results (the loss, then the
   // parameters and state in argument order) become the next step's
   // arguments there.
-  in.upload(0, c.inSize);
+  in.upload(0, c.stepLayout.inSize);
   std::vector<Span> results;
-  int64_t resultAt = 1;
+  const int64_t *resultAt = &c.stepLayout.results[1];
   for (const auto *group : {&params, &states})
-    for (const Slot *slot : *group) {
-      results.push_back({resultAt, slot->offset, slot->size});
-      resultAt += slot->size;
-    }
+    for (const Slot *slot : *group)
+      results.push_back({*resultAt++, slot->offset, slot->size});
+  int64_t lossAt = c.stepLayout.results[0];
 
   int64_t batch = images->shape[0];
   int64_t n = trainLimit ? std::min<int64_t>(trainLimit, trainSet.count)
@@ -633,13 +640,13 @@ static bool train(const std::string &source, Config config,
             std::max(stepBufferBytes,
                      ::qtrain::runtime::bufferBytes().peak - heldBefore);
       in.copyFrom(out, results);
-      out.download(0, 1);
+      out.download(lossAt, 1);
       if (gpuFailed(error))
         return false;
       stepSeconds += std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-      lossSum += out.host[0];
+      lossSum += out.host[lossAt];
 
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
         int done = int(40 * (s + 1) / stepsPerEpoch);

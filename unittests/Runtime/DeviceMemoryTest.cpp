@@ -66,7 +66,7 @@ void runTwice(const Target &target) {
   std::string error;
   auto jit = JitModule::compile(kSource, error, target, [](mlir::ModuleOp m) {
     return addFlatInterface(m.lookupSymbol<mlir::func::FuncOp>("step"),
-                            /*deviceEntry=*/true);
+                            {/*deviceEntry=*/true});
   });
   ASSERT_TRUE(jit) << error;
   auto step = jit->lookup<FlatFn>("step_flat");

@@ -50,7 +50,8 @@ TEST_P(TrainingStepGPUTest, CompilesForEveryChip) {
           auto func =
               module.lookupSymbol<func::FuncOp>(std::string(c.model) + suffix);
           if (!func || failed(::qtrain::runtime::addFlatInterface(
-                           func, /*deviceEntry=*/true)))
+                           func, {/*deviceEntry=*/true,
+                                  /*alignmentBytes=*/64})))
             return module.emitError("no ") << suffix << " function";
         }
         return success();

@@ -14,16 +14,41 @@
 
 namespace qtrain::runtime {
 
+struct FlatInterfaceOptions {
+  /// Marks the wrapper a `qtrain.device_entry` function: on a GPU target
+  /// its callers pass device buffers (DeviceMemory.h), which stay on the
+  /// device from call to call.
+  bool deviceEntry = false;
+  /// Each tensor starts at a multiple of this many bytes of its flat
+  /// buffer (the elements between are unused); 0: tensors are packed. GPU
+  /// kernels need 16-byte aligned operands for TMA copies and vector loads.
+  int64_t alignmentBytes = 0;
+};
+
+/// Where the tensors of a function lie in its flat buffers, in elements.
+struct FlatLayout {
+  /// Offset of each argument in the input buffer; -1 for integer scalars.
+  llvm::SmallVector<int64_t> arguments;
+  /// Offset of each result in the output buffer.
+  llvm::SmallVector<int64_t> results;
+  int64_t inSize = 0, outSize = 0;
+};
+
+/// The layout of `func`'s flat buffers, which must hold static tensors of
+/// one element type (integer scalars are passed by value); fails with a
+/// diagnostic on `func` otherwise.
+mlir::FailureOr<FlatLayout>
+getFlatLayout(mlir::func::FuncOp func, const FlatInterfaceOptions &options);
+
 /// Adds `@<name>_flat(%in: memref<N x T>, %out: memref<M x T>, ...)` (with
-/// `llvm.emit_c_interface`) next to `func`, which must take and return
-/// static tensors of element type T, and may take integer scalars (seeds).
-/// `%in` holds the tensor arguments in order, each flattened row-major;
-/// `%out` receives the results likewise; the scalars follow, in order.
-/// With `deviceEntry`, the wrapper is a `qtrain.device_entry` function: on
-/// a GPU target its callers pass device buffers (see DeviceMemory.h), which
-/// stay on the device from call to call.
+/// `llvm.emit_c_interface`) next to `func`: `%in` holds the tensor
+/// arguments as getFlatLayout places them, each flattened row-major; `%out`
+/// receives the results likewise; the scalars follow, in order. A body of
+/// one block is inlined, so that its code reads the arguments and writes
+/// the results in place in the flat buffers, without copying them to or
+/// from buffers of their own.
 mlir::LogicalResult addFlatInterface(mlir::func::FuncOp func,
-                                     bool deviceEntry = false);
+                                     const FlatInterfaceOptions &options = {});
 
 } // namespace qtrain::runtime
 

@@ -1,0 +1,165 @@
+//===- FlatInterfaceTest.cpp - One-buffer calling convention --------------===//
+
+#include "qtrain/Runtime/FlatInterface.h"
+#include "qtrain/Runtime/JitModule.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/Parser/Parser.h"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <vector>
+
+using namespace mlir;
+using ::qtrain::runtime::FlatInterfaceOptions;
+using ::qtrain::runtime::FlatLayout;
+
+namespace {
+
+/// A function with scalars and tensors of ranks 0 to 2 among its arguments.
+constexpr const char *kMixed = R"mlir(
+func.func @mixed(%a: tensor<3xf32>, %seed: i64, %b: tensor<2x5xf32>,
+                 %c: tensor<f32>) -> (tensor<f32>, tensor<7xf32>) {
+  %e = tensor.empty() : tensor<7xf32>
+  return %c, %e : tensor<f32>, tensor<7xf32>
+}
+)mlir";
+
+class FlatInterfaceTest : public ::testing::Test {
+protected:
+  FlatInterfaceTest() {
+    context.loadDialect<arith::ArithDialect, cf::ControlFlowDialect,
+                        func::FuncDialect, tensor::TensorDialect>();
+  }
+  func::FuncOp parse(const char *source, const char *name) {
+    module = parseSourceString<ModuleOp>(source, &context);
+    return module ? module->lookupSymbol<func::FuncOp>(name) : nullptr;
+  }
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+};
+
+TEST_F(FlatInterfaceTest, PackedLayout) {
+  func::FuncOp func = parse(kMixed, "mixed");
+  ASSERT_TRUE(func);
+  FailureOr<FlatLayout> layout =
+      ::qtrain::runtime::getFlatLayout(func, FlatInterfaceOptions());
+  ASSERT_TRUE(succeeded(layout));
+  EXPECT_EQ(layout->arguments, (SmallVector<int64_t>{0, -1, 3, 13}));
+  EXPECT_EQ(layout->inSize, 14);
+  EXPECT_EQ(layout->results, (SmallVector<int64_t>{0, 1}));
+  EXPECT_EQ(layout->outSize, 8);
+}
+
+TEST_F(FlatInterfaceTest, AlignedLayout) {
+  func::FuncOp func = parse(kMixed, "mixed");
+  ASSERT_TRUE(func);
+  // 64 bytes: 16 f32 elements.
+  FailureOr<FlatLayout> layout =
+      ::qtrain::runtime::getFlatLayout(func, {false, /*alignmentBytes=*/64});
+  ASSERT_TRUE(succeeded(layout));
+  EXPECT_EQ(layout->arguments, (SmallVector<int64_t>{0, -1, 16, 32}));
+  EXPECT_EQ(layout->inSize, 33);
+  EXPECT_EQ(layout->results, (SmallVector<int64_t>{0, 16}));
+  EXPECT_EQ(layout->outSize, 23);
+}
+
+TEST_F(FlatInterfaceTest, RejectsDynamicTensorsWithADiagnostic) {
+  func::FuncOp func = parse(R"mlir(
+    func.func @dynamic(%a: tensor<?xf32>) -> tensor<?xf32> {
+      return %a : tensor<?xf32>
+    })mlir",
+                            "dynamic");
+  ASSERT_TRUE(func);
+  std::string message;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+    message = diagnostic.str();
+    return success();
+  });
+  EXPECT_TRUE(failed(::qtrain::runtime::addFlatInterface(func)));
+  EXPECT_NE(message.find("flat interface needs static tensors"),
+            std::string::npos)
+      << message;
+}
+
+/// Whether `flat` calls `callee`.
+bool calls(func::FuncOp flat, StringRef callee) {
+  bool found = false;
+  flat.walk([&](func::CallOp call) { found |= call.getCallee() == callee; });
+  return found;
+}
+
+TEST_F(FlatInterfaceTest, InlinesOneBlockBodiesAndCallsOthers) {
+  func::FuncOp func = parse(kMixed, "mixed");
+  ASSERT_TRUE(func);
+  ASSERT_TRUE(succeeded(::qtrain::runtime::addFlatInterface(func)));
+  EXPECT_FALSE(
+      calls(module->lookupSymbol<func::FuncOp>("mixed_flat"), "mixed"));
+
+  func::FuncOp branchy = parse(R"mlir(
+    func.func @branchy(%a: tensor<4xf32>) -> tensor<4xf32> {
+      cf.br ^next
+    ^next:
+      return %a : tensor<4xf32>
+    })mlir",
+                               "branchy");
+  ASSERT_TRUE(branchy);
+  ASSERT_TRUE(succeeded(::qtrain::runtime::addFlatInterface(branchy)));
+  EXPECT_TRUE(
+      calls(module->lookupSymbol<func::FuncOp>("branchy_flat"), "branchy"));
+}
+
+using FlatFn = void (*)(StridedMemRefType<float, 1> *,
+                        StridedMemRefType<float, 1> *);
+
+/// The aligned flat function reads each argument at its offset and writes
+/// each result at its own, leaving the elements between untouched.
+TEST(FlatInterfaceExecutionTest, AlignedSlotsOnTheCPU) {
+  const char *source = R"mlir(
+    func.func @axpy(%x: tensor<3xf32>, %a: tensor<f32>, %y: tensor<3xf32>)
+        -> (tensor<f32>, tensor<3xf32>) {
+      %e = tensor.empty() : tensor<3xf32>
+      %r = linalg.generic {
+          indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>,
+                           affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+          iterator_types = ["parallel"]}
+          ins(%x, %a, %y : tensor<3xf32>, tensor<f32>, tensor<3xf32>)
+          outs(%e : tensor<3xf32>) {
+      ^bb0(%xi: f32, %ai: f32, %yi: f32, %o: f32):
+        %m = arith.mulf %ai, %xi : f32
+        %s = arith.addf %m, %yi : f32
+        linalg.yield %s : f32
+      } -> tensor<3xf32>
+      return %a, %r : tensor<f32>, tensor<3xf32>
+    })mlir";
+  FlatInterfaceOptions options{false, /*alignmentBytes=*/64};
+  std::string error;
+  auto jit = ::qtrain::runtime::JitModule::compile(
+      source, error, ::qtrain::runtime::Target::cpu(), [&](ModuleOp m) {
+        return ::qtrain::runtime::addFlatInterface(
+            m.lookupSymbol<func::FuncOp>("axpy"), options);
+      });
+  ASSERT_TRUE(jit) << error;
+  auto axpy = jit->lookup<FlatFn>("axpy_flat");
+  ASSERT_TRUE(axpy);
+  // x at 0, a at 16, y at 32; the result a at 0, a * x + y at 16.
+  std::vector<float> in(35, 1000.0f), out(19, NAN);
+  in[0] = 1, in[1] = 2, in[2] = 3;
+  in[16] = 0.5f;
+  in[32] = 10, in[33] = 20, in[34] = 30;
+  auto inRef = ::qtrain::runtime::memref1D(in);
+  auto outRef = ::qtrain::runtime::memref1D(out);
+  axpy(&inRef, &outRef);
+  EXPECT_EQ(out[0], 0.5f);
+  EXPECT_EQ(out[16], 10.5f);
+  EXPECT_EQ(out[17], 21.0f);
+  EXPECT_EQ(out[18], 31.5f);
+  for (int i = 1; i < 16; ++i)
+    EXPECT_TRUE(std::isnan(out[i])) << "element " << i << " between results";
+}
+
+} // namespace
