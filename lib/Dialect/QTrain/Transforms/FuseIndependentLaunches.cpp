@@ -192,12 +192,18 @@ void fuseInBlock(Block &block, AliasAnalysis &aliases,
       }
       continue;
     }
-    std::optional<Shape> shape = fusableShape(launch);
     std::optional<mlir::qtrain::Accesses> uses =
-        shape ? mlir::qtrain::accessesOf(launch) : std::nullopt;
+        mlir::qtrain::accessesOf(launch);
     if (!uses) {
       // Nothing may move past a launch whose accesses are unknown.
       flush();
+      continue;
+    }
+    std::optional<Shape> shape = fusableShape(launch);
+    if (!shape) {
+      // A launch of another grid (a GEMM's 2-D one) joins no group, but
+      // those that do not depend on it, nor it on them, may move past it.
+      window.push_back({{launch}, {0}, {std::move(*uses)}, {}, launch});
       continue;
     }
     // The earliest group it may join: independent of that group's members

@@ -9,6 +9,8 @@
 
 #include "LaunchFusion.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -30,9 +32,58 @@ bool isWorkgroupMemory(Type type) {
 /// shared-memory fragment loads. A GEMM kernel built from them reads and
 /// writes global memory through memref ops only.
 bool touchesOnlyTheBlock(Operation *op) {
-  return isa<NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaFenceAlignedOp,
-             NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp,
-             NVVM::FenceProxyOp, NVVM::MmaOp, NVVM::LdMatrixOp>(op);
+  if (isa<NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaFenceAlignedOp,
+          NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp,
+          NVVM::FenceProxyOp, NVVM::MmaOp, NVVM::LdMatrixOp>(op))
+    return true;
+  // Other NVVM ops whose pointers all point into shared memory, of the
+  // block or its cluster (mbarriers), or that take none (the waits and
+  // commits of asynchronous copies, fences).
+  if (!isa<NVVM::NVVMDialect>(op->getDialect()) || op->getNumRegions() != 0)
+    return false;
+  return llvm::all_of(op->getOperandTypes(), [](Type type) {
+    auto pointer = dyn_cast<LLVM::LLVMPointerType>(type);
+    return !pointer ||
+           pointer.getAddressSpace() ==
+               unsigned(NVVM::NVVMMemorySpace::Shared) ||
+           pointer.getAddressSpace() ==
+               unsigned(NVVM::NVVMMemorySpace::SharedCluster);
+  });
+}
+
+/// The buffer whose address `value` (an integer or a pointer) is, through
+/// casts and added offsets: the source of a
+/// memref.extract_aligned_pointer_as_index; null for any other value.
+Value addressedBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto pointer = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(def))
+      return pointer.getSource();
+    if (isa<LLVM::IntToPtrOp, LLVM::AddrSpaceCastOp, arith::IndexCastOp,
+            arith::IndexCastUIOp, arith::ExtUIOp>(def)) {
+      value = def->getOperand(0);
+    } else if (auto element = dyn_cast<LLVM::GEPOp>(def)) {
+      value = element.getBase();
+    } else if (auto sum = dyn_cast<arith::AddIOp>(def)) {
+      if (Value buffer = addressedBuffer(sum.getLhs()))
+        return buffer;
+      value = sum.getRhs();
+    } else {
+      return {};
+    }
+  }
+  return {};
+}
+
+/// The buffer that a TMA copy through `map` reads: the one whose address
+/// host code passed to qtrainTensorMap (TensorMap.h); null if unknown.
+Value tensorMapBuffer(Value map) {
+  auto pointer = map.getDefiningOp<LLVM::IntToPtrOp>();
+  auto call =
+      pointer ? pointer.getArg().getDefiningOp<func::CallOp>() : func::CallOp();
+  if (!call || call.getCallee() != mlir::qtrain::kTensorMapFunction ||
+      call.getNumOperands() == 0)
+    return {};
+  return addressedBuffer(call.getOperand(0));
 }
 
 } // namespace
@@ -43,6 +94,23 @@ std::optional<Accesses> mlir::qtrain::accessesOf(gpu::LaunchOp launch) {
     // A barrier orders the block's accesses; it accesses nothing itself.
     if (isa<gpu::BarrierOp>(op) || touchesOnlyTheBlock(op))
       return WalkResult::advance();
+    // Asynchronous copies into shared memory read the buffer behind their
+    // source pointer or tensor map.
+    if (auto copy = dyn_cast<NVVM::CpAsyncOp>(op)) {
+      Value buffer = addressedBuffer(copy.getSrc());
+      if (!buffer)
+        return WalkResult::interrupt();
+      accesses.reads.push_back(buffer);
+      return WalkResult::advance();
+    }
+    if (auto copy =
+            dyn_cast<NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp>(op)) {
+      Value buffer = tensorMapBuffer(copy.getTmaDescriptor());
+      if (!buffer)
+        return WalkResult::interrupt();
+      accesses.reads.push_back(buffer);
+      return WalkResult::advance();
+    }
     // A pointer into a buffer may be read and written through (cp.async).
     if (auto pointer = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(op)) {
       if (!isWorkgroupMemory(pointer.getSource().getType())) {

@@ -11,7 +11,10 @@
 #ifndef QTRAIN_DIALECT_QTRAIN_TRANSFORMS_LAUNCHFUSION_H
 #define QTRAIN_DIALECT_QTRAIN_TRANSFORMS_LAUNCHFUSION_H
 
+#include "qtrain/Runtime/TensorMap.h"
+
 #include "mlir/Analysis/AliasAnalysis.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Dominance.h"
@@ -68,13 +71,17 @@ inline void mapLaunchArguments(gpu::LaunchOp from, gpu::LaunchOp into,
 }
 
 /// Whether launches may move past `op`, a host operation between them:
-/// constants and views (no memory effects, no regions), and allocations and
+/// constants and views (no memory effects, no regions), allocations and
 /// the waits for them (the launches are still synchronous here, so a wait
 /// orders nothing else; a buffer allocated between two launches is not one
-/// the earlier of them uses). Copies, frees and calls end a run.
+/// the earlier of them uses), and the making of a TMA tensor map, which
+/// encodes a buffer's address, not its contents. Copies, frees and other
+/// calls end a run.
 inline bool launchesMayPass(Operation *op) {
   if (isa<gpu::AllocOp, gpu::WaitOp>(op))
     return true;
+  if (auto call = dyn_cast<func::CallOp>(op))
+    return call.getCallee() == kTensorMapFunction;
   return isMemoryEffectFree(op) && op->getNumRegions() == 0;
 }
 

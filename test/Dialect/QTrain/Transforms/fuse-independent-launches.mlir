@@ -438,3 +438,214 @@ func.func @views_move_up(%g: memref<512xf32>, %scale1: memref<1xf32>) {
   }
   return
 }
+
+// -----
+
+// A launch of another grid (a GEMM's 2-D one) joins no group, but an
+// independent launch moves up past it (buffers allocated here: function
+// arguments may alias each other): %b's copy joins %a's. In
+// @reads_past_grid the later launch reads what the 2-D one writes, so
+// %a's copy moves down past the 2-D launch to join it instead.
+// CHECK-LABEL: func.func @past_a_2d_grid
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}},
+// CHECK:           memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<256xf32>
+// CHECK:           memref.store %{{.+}}, %{{.+}}[%{{.+}}] : memref<256xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}},
+// CHECK-NOT:     gpu.launch
+// CHECK-LABEL: func.func @reads_past_grid
+// CHECK:         %[[G:.+]] = memref.alloc() : memref<2x256xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c2{{.*}},
+// CHECK:           memref.store %{{.+}}, %[[G]]
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}}, {{.*}} = %c1{{.*}},
+// CHECK:           memref.load %[[G]]
+// CHECK-NOT:     gpu.launch
+func.func @past_a_2d_grid(%x: memref<256xf32>) -> (memref<256xf32>, memref<256xf32>) {
+  %g = memref.alloc() : memref<2x256xf32>
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c2, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %g[%by, %tx] : memref<2x256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %b[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return %a, %b : memref<256xf32>, memref<256xf32>
+}
+
+func.func @reads_past_grid(%x: memref<256xf32>) -> (memref<256xf32>, memref<256xf32>) {
+  %g = memref.alloc() : memref<2x256xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c2, %gy = %c2, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %g[%by, %tx] : memref<2x256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %g[%c0, %tx] : memref<2x256xf32>
+    memref.store %v, %b[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return %a, %b : memref<256xf32>, memref<256xf32>
+}
+
+// -----
+
+// A TMA GEMM's kernel reads its operand %q through a tensor map that host
+// code made from %q's address (qtrainTensorMap), and waits on mbarriers
+// in shared memory: those are all its accesses, so %b's copy moves up past
+// it and the tensor map's making to join %a's. In @writes_tma_operand the
+// later launch overwrites %q and stays after the GEMM.
+// CHECK-LABEL: func.func @past_a_tma_copy
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}},
+// CHECK:         call @qtrainTensorMap
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} threads({{.*}}) in ({{.*}} = %c160{{.*}},
+// CHECK-NOT:     gpu.launch
+// CHECK-LABEL: func.func @writes_tma_operand
+// CHECK-COUNT-3: gpu.launch blocks
+func.func private @qtrainTensorMap(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64 attributes {qtrain.host_only}
+
+func.func @past_a_tma_copy(%x: memref<256xf32>, %q: memref<64x64xi8>) -> (memref<256xf32>, memref<256xf32>) {
+  %c1 = arith.constant 1 : index
+  %c160 = arith.constant 160 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  %p = memref.extract_aligned_pointer_as_index %q : memref<64x64xi8> -> index
+  %address = arith.index_castui %p : index to i64
+  %i1 = arith.constant 1 : i64
+  %i64 = arith.constant 64 : i64
+  %map = call @qtrainTensorMap(%address, %i1, %i1, %i64, %i64, %i1, %i64, %i1, %i64, %i64) : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c160, %sy = %c1, %sz = %c1) {
+    %zero = arith.constant 0 : i32
+    %one = arith.constant 1 : i32
+    %barrier = llvm.mlir.zero : !llvm.ptr<3>
+    %tile = llvm.addrspacecast %barrier : !llvm.ptr<3> to !llvm.ptr<7>
+    nvvm.mbarrier.init %barrier, %one : !llvm.ptr<3>, i32
+    %descriptor = llvm.inttoptr %map : i64 to !llvm.ptr
+    nvvm.cp.async.bulk.tensor.shared.cluster.global %tile, %descriptor, %barrier, box[%zero, %zero] : !llvm.ptr<7>, !llvm.ptr
+    nvvm.mbarrier.try_wait.parity %barrier, %zero, %zero : !llvm.ptr<3>, i32, i32
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %b[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return %a, %b : memref<256xf32>, memref<256xf32>
+}
+
+func.func @writes_tma_operand(%x: memref<256xi8>, %q: memref<64x64xi8>) -> memref<256xi8> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c160 = arith.constant 160 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xi8>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xi8>
+    memref.store %v, %a[%tx] : memref<256xi8>
+    gpu.terminator
+  }
+  %p = memref.extract_aligned_pointer_as_index %q : memref<64x64xi8> -> index
+  %address = arith.index_castui %p : index to i64
+  %i1 = arith.constant 1 : i64
+  %i64 = arith.constant 64 : i64
+  %map = call @qtrainTensorMap(%address, %i1, %i1, %i64, %i64, %i1, %i64, %i1, %i64, %i64) : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c160, %sy = %c1, %sz = %c1) {
+    %zero = arith.constant 0 : i32
+    %barrier = llvm.mlir.zero : !llvm.ptr<3>
+    %tile = llvm.addrspacecast %barrier : !llvm.ptr<3> to !llvm.ptr<7>
+    %descriptor = llvm.inttoptr %map : i64 to !llvm.ptr
+    nvvm.cp.async.bulk.tensor.shared.cluster.global %tile, %descriptor, %barrier, box[%zero, %zero] : !llvm.ptr<7>, !llvm.ptr
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xi8>
+    memref.store %v, %q[%c0, %tx] : memref<64x64xi8>
+    gpu.terminator
+  }
+  return %a : memref<256xi8>
+}
+
+// -----
+
+// A cp.async copy reads the buffer its source address points into (and
+// the kernel that takes the address may write it): %b's copy moves up past
+// the kernel that copies %q, not one that writes %q.
+// CHECK-LABEL: func.func @past_a_cp_async_copy
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}},
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} threads({{.*}}) in ({{.*}} = %c128{{.*}},
+// CHECK:           nvvm.cp.async.shared.global
+// CHECK-NOT:     gpu.launch
+func.func @past_a_cp_async_copy(%x: memref<256xf32>) -> (memref<256xf32>, memref<256xf32>) {
+  %q = memref.alloc() : memref<64x64xi8>
+  %c1 = arith.constant 1 : index
+  %c128 = arith.constant 128 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c128, %sy = %c1, %sz = %c1) {
+    %p = memref.extract_aligned_pointer_as_index %q : memref<64x64xi8> -> index
+    %offset = arith.muli %tx, %c128 : index
+    %row = arith.addi %p, %offset : index
+    %address = arith.index_castui %row : index to i64
+    %source = llvm.inttoptr %address : i64 to !llvm.ptr<1>
+    %tile = llvm.mlir.zero : !llvm.ptr<3>
+    nvvm.cp.async.shared.global %tile, %source, 16, cache = cg : !llvm.ptr<3>, !llvm.ptr<1>
+    nvvm.cp.async.commit.group
+    nvvm.cp.async.wait.group 0
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %b[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return %a, %b : memref<256xf32>, memref<256xf32>
+}

@@ -234,8 +234,11 @@ def FuseIndependentLaunchesPass
     whose range holds its id, with the block id made relative to that range
     and the grid size that kernel's own (horizontal fusion). Ops between
     the launches must be free of memory effects and regions (constants,
-    views) or be allocations and the waits for them; the fused launch
-    takes the last launch's place. A launch that depends on the group
+    views), allocations and the waits for them, or calls of
+    `qtrainTensorMap` (a TMA tensor map encodes a buffer's address, not its
+    contents); the fused launch takes the last launch's place. A launch of
+    another grid (a GEMM's two-dimensional one) joins no group, but
+    launches that do not depend on it may move past it. A launch that depends on the group
     before it may still join an earlier group, moving up past the later
     ones, where it depends on none of them nor they on it and everything
     its body uses is defined by then, or is a view or constant that can
@@ -246,8 +249,14 @@ def FuseIndependentLaunchesPass
     launch (an amax history's update, which only the next step reads,
     joins the next kernel of its block size). The NVVM tensor-core ops
     (`wgmma`, `mma.sync`, `ldmatrix`, proxy fences) touch only the block's
-    registers and shared memory; a body that takes a buffer's address
-    (`memref.extract_aligned_pointer_as_index`) may read and write it.
+    registers and shared memory, as do the other NVVM ops whose pointers
+    all point into shared memory (mbarriers) or that take none (fences,
+    the waits of asynchronous copies); a body that takes a buffer's
+    address (`memref.extract_aligned_pointer_as_index`) may read and write
+    it; `cp.async` reads the buffer its source address points into, and a
+    TMA copy (`cp.async.bulk.tensor`) the one whose address host code gave
+    `qtrainTensorMap` for its tensor map. A body using other NVVM ops, or
+    copies whose source is not traced to a buffer, stops every run.
     Each body keeps its own workgroup buffers. A group stops growing where its kernel's parameters
     (the memref descriptors and scalars its bodies use) would pass 4 KiB,
     the limit of every CUDA driver, or its workgroup buffers the 48 KiB of
