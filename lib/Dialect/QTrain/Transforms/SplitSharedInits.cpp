@@ -54,6 +54,33 @@ static Value cloneInit(OpBuilder &b, Operation *op) {
       .getResult(0);
 }
 
+/// A use that writes into the init, through the reshapes (`chain`, from
+/// the init outwards) that view it: a 0-d init is written through a 1-d
+/// expand_shape by reductions that keep a unit dimension.
+struct Writer {
+  Operation *at; // the op of the init's block that holds the writer
+  OpOperand *use;
+  SmallVector<Operation *, 2> chain;
+};
+
+static void collectWriters(Value value, Block *block,
+                           SmallVector<Operation *, 2> &chain,
+                           SmallVector<Writer> &writers) {
+  for (OpOperand &use : value.getUses()) {
+    Operation *owner = use.getOwner();
+    // Reshapes of static shape in the init's block, cloned before writers.
+    if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(owner) &&
+        owner->getNumOperands() == 1 && owner->getBlock() == block) {
+      chain.push_back(owner);
+      collectWriters(owner->getResult(0), block, chain, writers);
+      chain.pop_back();
+    } else if (isWrittenInto(use)) {
+      if (Operation *at = block->findAncestorOpInBlock(*owner))
+        writers.push_back({at, &use, chain});
+    }
+  }
+}
+
 namespace {
 struct SplitSharedInitsPass
     : mlir::qtrain::impl::SplitSharedInitsPassBase<SplitSharedInitsPass> {
@@ -68,26 +95,30 @@ struct SplitSharedInitsPass
     });
     OpBuilder b(&getContext());
     for (Operation *init : inits) {
-      // Writers in program order, each with the op of the init's block that
-      // holds it: the first keeps the init, the others get a copy right
-      // before that op, so their buffers are not live any earlier.
-      Block *block = init->getBlock();
-      SmallVector<std::pair<Operation *, OpOperand *>> writers;
-      for (OpOperand &use : init->getResult(0).getUses())
-        if (isWrittenInto(use))
-          if (Operation *at = block->findAncestorOpInBlock(*use.getOwner()))
-            writers.push_back({at, &use});
+      // Writers in program order: the first keeps the init, the others get
+      // a copy (and of the reshapes they write through) right before the
+      // op of the init's block that holds them, so their buffers are not
+      // live any earlier.
+      SmallVector<Writer> writers;
+      SmallVector<Operation *, 2> chain;
+      collectWriters(init->getResult(0), init->getBlock(), chain, writers);
       if (writers.size() < 2)
         continue;
-      llvm::sort(writers, [&](auto &x, auto &y) {
-        return std::make_pair(order.lookup(x.second->getOwner()),
-                              x.second->getOperandNumber()) <
-               std::make_pair(order.lookup(y.second->getOwner()),
-                              y.second->getOperandNumber());
+      llvm::sort(writers, [&](const Writer &x, const Writer &y) {
+        return std::make_pair(order.lookup(x.use->getOwner()),
+                              x.use->getOperandNumber()) <
+               std::make_pair(order.lookup(y.use->getOwner()),
+                              y.use->getOperandNumber());
       });
-      for (auto [at, use] : llvm::drop_begin(writers)) {
-        b.setInsertionPoint(at);
-        use->set(cloneInit(b, init));
+      for (Writer &writer : llvm::drop_begin(writers)) {
+        b.setInsertionPoint(writer.at);
+        Value fresh = cloneInit(b, init);
+        for (Operation *reshape : writer.chain) {
+          Operation *copy = b.clone(*reshape);
+          copy->setOperand(0, fresh);
+          fresh = copy->getResult(0);
+        }
+        writer.use->set(fresh);
       }
     }
   }

@@ -52,3 +52,46 @@ func.func @loops(%x: tensor<8xf32>, %n: index) -> (tensor<8xf32>, tensor<8xf32>,
   }
   return %r#0, %r#1, %t : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
 }
+
+// -----
+
+// Writers through reshapes of the init (0-d scales written by reductions
+// that keep a unit dimension) each get a fresh init and reshape, so that
+// bufferization does not reuse one buffer for all the scales, a reuse that
+// orders every kernel writing a scale after every kernel reading the one
+// before.
+// CHECK-LABEL: func.func @through_reshapes
+// CHECK:         %[[E:.+]] = tensor.empty() : tensor<f32>
+// CHECK-NEXT:    %[[X:.+]] = tensor.expand_shape %[[E]] [] output_shape [1]
+// CHECK-NEXT:    %[[A:.+]] = linalg.generic {{.+}} outs(%[[X]] : tensor<1xf32>)
+// CHECK:         %[[E1:.+]] = tensor.empty() : tensor<f32>
+// CHECK-NEXT:    %[[X1:.+]] = tensor.expand_shape %[[E1]] [] output_shape [1]
+// CHECK-NEXT:    %[[B:.+]] = linalg.generic {{.+}} outs(%[[X1]] : tensor<1xf32>)
+// CHECK:         %[[R:.+]] = tensor.collapse_shape %[[B]]
+// CHECK:         %[[E2:.+]] = tensor.empty() : tensor<f32>
+// CHECK-NEXT:    linalg.generic {{.+}} ins(%[[R]] : tensor<f32>) outs(%[[E2]] : tensor<f32>)
+#map = affine_map<(d0) -> (d0)>
+#scalar = affine_map<() -> ()>
+func.func @through_reshapes(%x: tensor<1xf32>) -> (tensor<1xf32>, tensor<1xf32>, tensor<f32>) {
+  %e = tensor.empty() : tensor<f32>
+  %x1 = tensor.expand_shape %e [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %a = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]}
+      ins(%x : tensor<1xf32>) outs(%x1 : tensor<1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1xf32>
+  %x2 = tensor.expand_shape %e [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %b = linalg.generic {indexing_maps = [#map, #map], iterator_types = ["parallel"]}
+      ins(%a : tensor<1xf32>) outs(%x2 : tensor<1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %s = arith.addf %in, %in : f32
+    linalg.yield %s : f32
+  } -> tensor<1xf32>
+  %r = tensor.collapse_shape %b [] : tensor<1xf32> into tensor<f32>
+  %c = linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []}
+      ins(%r : tensor<f32>) outs(%e : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<f32>
+  return %a, %b, %c : tensor<1xf32>, tensor<1xf32>, tensor<f32>
+}

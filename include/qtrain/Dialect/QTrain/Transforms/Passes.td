@@ -34,8 +34,13 @@ def SplitSharedInitsPass : Pass<"qtrain-split-shared-inits"> {
     from the init. This pass, run just before bufferization, gives every
     writer but the first (the init of a destination-style op or of a
     loop's iteration arguments) a copy of the init placed right before it;
-    a fill is copied with a fresh empty tensor. Ops that only read the
-    tensor keep sharing it.
+    a fill is copied with a fresh empty tensor. Writers through reshapes
+    of the init (static `tensor.expand_shape`/`collapse_shape` in its
+    block: the 0-d scales that reductions keeping a unit dimension write)
+    get a fresh init and copies of the reshapes; otherwise bufferization
+    may write every scale into one buffer, which orders each GPU kernel
+    writing a scale after every kernel reading the previous one. Ops that
+    only read the tensor keep sharing it.
 
     Example:
     ```mlir
