@@ -25,6 +25,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -325,9 +326,19 @@ static bool compile(const std::string &source, Config config, Compiled &out,
               {role.value_or(ArgRole::input), tensor.getShape().vec(),
                out.stepLayout.arguments[i], tensor.getNumElements(), init});
         }
-        if (failed(::qtrain::runtime::addFlatInterface(step, flat)))
+        if (failed(::qtrain::runtime::addFlatInterface(step, flat)) ||
+            failed(::qtrain::runtime::addFlatInterface(logits, flat)))
           return failure();
-        return ::qtrain::runtime::addFlatInterface(logits, flat);
+        // Only the flat functions are called: inlined into them, the
+        // functions they call (the step's gradient function) read the flat
+        // buffers in place too, and are then compiled once.
+        for (auto func : module.getOps<func::FuncOp>())
+          if (!func->hasAttr("llvm.emit_c_interface"))
+            func.setPrivate();
+        PassManager inlining(module.getContext());
+        inlining.addPass(createInlinerPass());
+        inlining.addPass(createSymbolDCEPass());
+        return inlining.run(module);
       },
       modelFile,
       [&](ModuleOp module) {

@@ -7,6 +7,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Transforms/InliningUtils.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -14,12 +15,26 @@ using namespace mlir::qtrain;
 
 #include "qtrain/Dialect/QTrain/IR/QTrainOpsDialect.cpp.inc"
 
+namespace {
+/// qtrain ops compute values from their operands and attributes alone (no
+/// regions, nothing tied to the enclosing function), so they may be
+/// inlined anywhere: the inliner then sees through calls of model
+/// functions (a training step's call of its gradient function).
+struct QTrainInlinerInterface : DialectInlinerInterface {
+  using DialectInlinerInterface::DialectInlinerInterface;
+  bool isLegalToInline(Operation *, Region *, bool, IRMapping &) const final {
+    return true;
+  }
+};
+} // namespace
+
 void QTrainDialect::initialize() {
   registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "qtrain/Dialect/QTrain/IR/QTrainOps.cpp.inc"
       >();
+  addInterfaces<QTrainInlinerInterface>();
 }
 
 Operation *QTrainDialect::materializeConstant(OpBuilder &builder,

@@ -120,11 +120,25 @@ Value redirectToGPUCopy(OpBuilder &b, GPUBufferMemory memory, Value value,
   return copy;
 }
 
-/// Whether `op`, in host code, reads or writes a buffer's elements itself.
+/// Whether `op` reads or writes a buffer's elements itself.
 bool accessesElements(Operation *op) {
   return isa<memref::LoadOp, memref::StoreOp, vector::LoadOp, vector::StoreOp,
              vector::TransferReadOp, vector::TransferWriteOp,
              vector::MaskedLoadOp, vector::MaskedStoreOp>(op);
+}
+
+/// Whether `op` runs in a kernel: in the body of a linalg op (each becomes
+/// one: a gathered read, such as an amax history's shifted entry, is a load
+/// there) or of a launch.
+bool inKernel(Operation *op) {
+  for (Operation *parent = op->getParentOp(); parent;
+       parent = parent->getParentOp()) {
+    if (isa<linalg::LinalgOp, gpu::LaunchOp>(parent))
+      return true;
+    if (isa<FunctionOpInterface>(parent))
+      return false;
+  }
+  return false;
 }
 
 /// `memref` if it has a dimension, else a 1-element view of it.
@@ -180,10 +194,10 @@ BufferUses usesOf(Value buffer) {
     for (OpOperand &use : value.getUses()) {
       Operation *user = use.getOwner();
       unsigned index = use.getOperandNumber();
-      if (accessesElements(user)) {
+      if (accessesElements(user) && !inKernel(user)) {
         uses.host = true;
         recordAccesses(user, value, uses);
-      } else if (isa<linalg::LinalgOp>(user)) {
+      } else if (isa<linalg::LinalgOp>(user) || inKernel(user)) {
         uses.kernels = true;
         recordAccesses(user, value, uses);
       } else if (isa<ViewLikeOpInterface>(user)) {

@@ -247,3 +247,38 @@ func.func @device_entry_reads_argument(%in: memref<4xf32>) -> f32 attributes {qt
   %v = memref.load %in[%c0] : memref<4xf32>
   return %v : f32
 }
+
+// -----
+
+// A load in a linalg op's body (a gathered read: an amax history's shifted
+// entry) runs in that op's kernel, not on the host: the device entry may
+// take the buffer, and a public function stages it in device memory, not
+// in managed memory.
+// CHECK-LABEL: func.func @device_entry_gathers(
+// CHECK-SAME:      %[[H:.+]]: memref<16xf32>, %[[OUT:.+]]: memref<16xf32>) attributes {qtrain.device_entry}
+// CHECK-NEXT:    linalg.generic
+// CHECK:           memref.load %[[H]]
+// CHECK-LABEL: func.func @gathers(
+// CHECK:         gpu.alloc async {{.*}} () : memref<16xf32>
+// CHECK-NOT:     host_shared
+// CHECK:         call @gathers_gpu
+#shifted = affine_map<(d0) -> (d0)>
+func.func @device_entry_gathers(%h: memref<16xf32>, %out: memref<16xf32>) attributes {qtrain.device_entry} {
+  linalg.generic {indexing_maps = [#shifted], iterator_types = ["parallel"]} outs(%out : memref<16xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %v = memref.load %h[%i] : memref<16xf32>
+    linalg.yield %v : f32
+  }
+  return
+}
+
+func.func @gathers(%h: memref<16xf32>, %out: memref<16xf32>) {
+  linalg.generic {indexing_maps = [#shifted], iterator_types = ["parallel"]} outs(%out : memref<16xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 0 : index
+    %v = memref.load %h[%i] : memref<16xf32>
+    linalg.yield %v : f32
+  }
+  return
+}

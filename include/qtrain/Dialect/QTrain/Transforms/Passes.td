@@ -385,7 +385,8 @@ def GPUHostBuffersPass : Pass<"qtrain-gpu-host-buffers", "::mlir::ModuleOp"> {
     (`cuMemAlloc`), which the host cannot read, so constants
     (`memref.get_global`) are copied to device buffers on entry with
     `gpu.memcpy`. Buffers that host code reads or writes itself
-    (`memref.load`, `memref.store`, vector transfers, or a call of a
+    (`memref.load`, `memref.store`, vector transfers outside the body of a
+    linalg op, whose loads run in its kernel, or a call of a
     function without a body, such as the runner's `printMemref`) stay host
     memory where no kernel uses them (ownership-based deallocation's
     pointer lists) and are managed memory where kernels do (a scale that a
