@@ -4,10 +4,12 @@
 #
 #   ./scripts/gpu-host-checks.sh ARCHIVE LOGDIR [CHECK...]
 #
-# CHECKs (all by default): unit (the GPU cases of QTrainLoweringTests), lit
-# (the lit tests that need a GPU), bench (qtrain-bench-gpu, sm_90a GEMMs on
-# 128- and 64-row tiles), train (the MLP under each recipe on the GPU, with
-# the kernel profile), train-sync (the same with each kernel waited for,
+# CHECKs (all by default): unit (the GPU cases of QTrainLoweringTests and
+# QTrainRuntimeTests), lit (the lit tests that need a GPU), bench
+# (qtrain-bench-gpu, sm_90a GEMMs on 128- and 64-row tiles), step-times
+# (the MLP and LeNet-BN steps under fp32, bf16, fp8 and fp8 with delayed
+# scaling, without the profile's waits: the issue's FP8-vs-bf16 target),
+# train (the MLP under each recipe on the GPU, with the kernel profile), train-sync (the same with each kernel waited for,
 # --gpu-async-launches=false, to time against train), train-cp-async (the
 # same with the sm_90a GEMMs' tiles copied by cp.async instead of TMA,
 # --gpu-wgmma-tma-loads=false), train-device (the
@@ -21,7 +23,7 @@ archive="$(realpath "$1")"
 logs="$(realpath -m "$2")"
 shift 2
 checks=("$@")
-[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench train train-sync train-cp-async)
+[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench step-times train train-sync train-cp-async)
 here="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$logs"
 
@@ -65,7 +67,20 @@ train() { # memory async-launches [tma-loads]
 
 for check in "${checks[@]}"; do
   case $check in
-  unit) run unit 240 build/unittests/bin/QTrainLoweringTests --gtest_filter='*_cuda' ;;
+  unit) run unit 240 bash -c "build/unittests/bin/QTrainLoweringTests \
+         --gtest_filter='*_cuda' && build/unittests/bin/QTrainRuntimeTests \
+         --gtest_filter='*CUDA*'" ;;
+  step-times)
+    run step-times 300 bash -c "set -e
+      qtrain-train examples/mlp.mlir --recipe=fp32,bf16,fp8 --epochs=1 \
+        --device=cuda --csv='$logs/step-times-mlp.csv'
+      qtrain-train examples/mlp.mlir --recipe=fp8 --amax-history=16 \
+        --epochs=1 --device=cuda --csv='$logs/step-times-mlp-delayed.csv'
+      qtrain-train examples/lenet_bn.mlir --recipe=fp32,bf16,fp8 --epochs=1 \
+        --train-limit=12800 --device=cuda --csv='$logs/step-times-lenet.csv'
+      qtrain-train examples/lenet_bn.mlir --recipe=fp8 --amax-history=16 \
+        --epochs=1 --train-limit=12800 --device=cuda \
+        --csv='$logs/step-times-lenet-delayed.csv'" ;;
   lit) run lit 300 python3 /usr/lib/llvm-22/bin/lit -v build/test \
          --filter 'device-cuda|Bench/gpu' ;;
   bench) run bench 180 qtrain-bench-gpu --compare-wgmma-tiles ;;

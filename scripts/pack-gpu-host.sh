@@ -24,7 +24,7 @@ archive="$(realpath -m "${1:-$root/.gpu-host/qtrain-gpu-host.tar.xz}")"
 build="$root/build"
 llvm=/usr/lib/llvm-22
 for f in bin/qtrain-train bin/qtrain-bench-gpu unittests/bin/QTrainLoweringTests \
-         lib/libqtrain_cuda_runtime.so; do
+         unittests/bin/QTrainRuntimeTests lib/libqtrain_cuda_runtime.so; do
   [[ -e "$build/$f" ]] || { echo "error: $build/$f is missing: run ./scripts/build.sh" >&2; exit 1; }
 done
 
@@ -36,7 +36,7 @@ b="$stage$build"
 mkdir -p "$b/bin" "$b/lib" "$b/unittests/bin"
 cp "$build"/bin/qtrain-{train,bench-gpu,opt} "$b/bin/"
 cp "$build"/lib/*.so "$b/lib/"
-cp "$build/unittests/bin/QTrainLoweringTests" "$b/unittests/bin/"
+cp "$build"/unittests/bin/QTrain{Lowering,Runtime}Tests "$b/unittests/bin/"
 (cd "$build" && find test -name 'lit.site.cfg.py' -exec cp --parents {} "$b/" \;)
 
 # LLVM/MLIR 22 and the tools lit runs.

@@ -13,6 +13,7 @@
 
 #include "Dataset.h"
 #include "FlatBuffer.h"
+#include "ParameterFile.h"
 
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
@@ -35,7 +36,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <fstream>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -451,37 +451,6 @@ evaluate(Compiled &c, const std::string &model,
     }
   }
   return n ? double(correct) / double(n) : 0.0;
-}
-
-static bool saveParams(const std::string &path, const std::vector<float> &p) {
-  std::ofstream f(path, std::ios::binary);
-  uint64_t n = p.size();
-  f.write("QTRP", 4);
-  f.write(reinterpret_cast<const char *>(&n), sizeof(n));
-  f.write(reinterpret_cast<const char *>(p.data()), n * sizeof(float));
-  return bool(f);
-}
-
-static bool loadParams(const std::string &path, std::vector<float> &p,
-                       std::string &error) {
-  std::ifstream f(path, std::ios::binary);
-  char magic[4];
-  uint64_t n = 0;
-  if (!f.read(magic, 4) || std::string(magic, 4) != "QTRP" ||
-      !f.read(reinterpret_cast<char *>(&n), sizeof(n))) {
-    error = path + ": not a qtrain parameter file";
-    return false;
-  }
-  if (n != p.size()) {
-    error = path + ": holds " + std::to_string(n) +
-            " parameters, the model has " + std::to_string(p.size());
-    return false;
-  }
-  if (!f.read(reinterpret_cast<char *>(p.data()), n * sizeof(float))) {
-    error = path + ": truncated";
-    return false;
-  }
-  return true;
 }
 
 /// "fp32", or "fp32+a4" with 4-bit activations.
