@@ -285,6 +285,11 @@ struct RecordAmaxOpLowering : OpRewritePattern<RecordAmaxOp> {
                                                args[0], f32Const(b, l, kInf));
           Value recorded =
               arith::SelectOp::create(b, finite, args[0], f32Const(b, l, 0.0f));
+          // A history of one entry keeps nothing of the old one.
+          if (type.getDimSize(0) == 1) {
+            linalg::YieldOp::create(b, recorded);
+            return;
+          }
           Value i = linalg::IndexOp::create(b, 0);
           Value zero = arith::ConstantIndexOp::create(b, 0);
           Value first =

@@ -65,6 +65,20 @@ func.func @main() {
   // CHECK: [0.1]
   %s6 = qtrain.compute_scale %h6 for float<f8E4M3FN> using <absmax> : tensor<4xf32> -> tensor<f32>
   call @print_scale(%s6) : (tensor<f32>) -> ()
+
+  // A history of one entry holds the last amax alone (an inf recorded as 0).
+  // CHECK: [7]
+  // CHECK: [0]
+  %one = arith.constant dense<5.0> : tensor<1xf32>
+  %g1 = qtrain.record_amax %x2 into %one : tensor<2x2xf32>, tensor<1xf32>
+  %g2 = qtrain.record_amax %x1 into %g1 : tensor<2x2xf32>, tensor<1xf32>
+  %g3 = qtrain.record_amax %x3 into %g2 : tensor<2x2xf32>, tensor<1xf32>
+  %last = tensor.extract_slice %x2[1, 0] [1, 2] [1, 1] : tensor<2x2xf32> to tensor<1x2xf32>
+  %g4 = qtrain.record_amax %last into %g3 : tensor<1x2xf32>, tensor<1xf32>
+  %f4 = tensor.collapse_shape %g4 [] : tensor<1xf32> into tensor<f32>
+  call @print_scale(%f4) : (tensor<f32>) -> ()
+  %f3 = tensor.collapse_shape %g3 [] : tensor<1xf32> into tensor<f32>
+  call @print_scale(%f3) : (tensor<f32>) -> ()
   return
 }
 
