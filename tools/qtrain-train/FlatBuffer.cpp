@@ -12,8 +12,8 @@ FlatBuffer::FlatBuffer(const runtime::DeviceMemory &memory, int64_t size)
 }
 
 FlatBuffer::~FlatBuffer() {
-  if (device && !memory.isHost())
-    memory.release(device);
+  if (device)
+    memory.release(device); // nothing for host memory
 }
 
 StridedMemRefType<float, 1> FlatBuffer::memref() const {
