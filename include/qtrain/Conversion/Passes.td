@@ -156,8 +156,17 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     accumulators start at zero; the output's prior values are added after
     the loop, unless a fill of zeros initializes the output for this
     contraction alone: then the sums are stored and the fill erased (one
-    launch and one pass over the output fewer). `qtrain-lower-to-nvvm`
-    runs it after bufferization;
+    launch and one pass over the output fewer). A reduction of the output
+    to one element a result (the absmax behind the next quantization's
+    per-tensor scale, of the output or of an element-wise function of it
+    such as relu(C * s + bias)) whose combiners are idempotent (max/min,
+    and/or) goes into the kernel's epilogue: each thread applies its body
+    to the elements it stores and combines its result into the
+    reduction's by a memory atomic, skipped where the value read there
+    already holds it. The kernel then runs in the reduction's place; only
+    where that is sound: no operation between them touches the output or
+    writes the operands (a launch and a pass over the output fewer).
+    `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
     `ampere-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
     in the forms it matches. Contractions in device code
@@ -233,8 +242,11 @@ def ConvertLowPrecisionMatmulToWGMMAPass
 
     The accumulators start at zero and the output's prior values are added
     after the loop (stored, the fill erased, where zeros fill the output
-    for this contraction alone, as for mma.sync). Accumulation as for mma.sync: f32 in the tensor cores'
-    order for float operands, wrapping i32 for int8. `qtrain-lower-to-nvvm`
+    for this contraction alone, as for mma.sync), and a reduction of the
+    output to one element goes into the epilogue as for mma.sync (each
+    consumer thread's part of it after its stores). Accumulation as for
+    mma.sync: f32 in the tensor cores' order for float operands, wrapping
+    i32 for int8. `qtrain-lower-to-nvvm`
     uses it for `chip=sm_90a`.
 
     Example: the contraction of convert-low-precision-matmul-to-mma-sync's

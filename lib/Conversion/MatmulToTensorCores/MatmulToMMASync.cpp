@@ -303,7 +303,10 @@ struct ConvertLowPrecisionMatmulToMMASyncPass
   void runOnOperation() override {
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
-      ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
+      // Matched now, after the kernels before it were built.
+      contraction.reduction = matchEpilogueReduction(contraction.op);
+      ImplicitLocOpBuilder b(contraction.op.getLoc(),
+                             contraction.kernelPosition());
       MMAKernelBuilder(contraction, b).build();
       contraction.erase();
     }

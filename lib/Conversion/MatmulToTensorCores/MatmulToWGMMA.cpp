@@ -688,7 +688,10 @@ struct ConvertLowPrecisionMatmulToWGMMAPass
     }
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
-      ImplicitLocOpBuilder b(contraction.op.getLoc(), contraction.op);
+      // Matched now, after the kernels before it were built.
+      contraction.reduction = matchEpilogueReduction(contraction.op);
+      ImplicitLocOpBuilder b(contraction.op.getLoc(),
+                             contraction.kernelPosition());
       WGMMAKernelBuilder(contraction, b,
                          {twoWarpgroups, tmaLoads, persistentBlocks,
                           sharedMemoryBytes, multiprocessors})

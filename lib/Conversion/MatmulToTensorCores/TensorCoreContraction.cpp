@@ -15,6 +15,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace mlir::qtrain;
@@ -526,10 +527,18 @@ void TensorCoreKernelBuilder::accumulateOutput(
   // them in consecutive registers), both in range or both out.
   bool pairs = c.dims.n.size() == 1 && lastIndexIs(2, c.dims.n[0], 2);
   auto pairType = VectorType::get({2}, element);
+  // The thread's share of the epilogue reduction's results, if any,
+  // carried through the positions' branches.
+  SmallVector<Value> partials;
+  if (c.reduction)
+    for (Operation *combiner : c.reduction->combiners)
+      partials.push_back(
+          arith::ConstantOp::create(b, *arith::getNeutralElement(combiner)));
   for (size_t i = 0; i < positions.size(); i += pairs ? 2 : 1) {
     auto [row, col] = positions[i];
     Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
-    auto ifOp = scf::IfOp::create(b, inRange, /*withElseRegion=*/false);
+    auto ifOp = scf::IfOp::create(b, ValueRange(partials).getTypes(), inRange,
+                                  /*withElseRegion=*/!partials.empty());
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifOp.thenBlock());
     SmallVector<Value> indices =
@@ -552,6 +561,85 @@ void TensorCoreKernelBuilder::accumulateOutput(
                               llvm::MaybeAlign(8));
     else
       memref::StoreOp::create(b, sum, out, indices);
+    if (partials.empty())
+      continue;
+    // The second of a pair is one further along the last index.
+    SmallVector<Value> reduced = partials;
+    for (int64_t j = 0; j < (pairs ? 2 : 1); ++j) {
+      Value term =
+          pairs ? vector::ExtractOp::create(b, sum, j).getResult() : sum;
+      SmallVector<Value> at = indices;
+      at.back() = add(at.back(), j);
+      reduced = reduceTerm(reduced, term, at);
+    }
+    scf::YieldOp::create(b, reduced);
+    b.setInsertionPointToStart(ifOp.elseBlock());
+    scf::YieldOp::create(b, partials);
+    partials = ifOp.getResults();
+  }
+  if (!partials.empty())
+    combineReduction(partials);
+}
+
+SmallVector<Value>
+TensorCoreKernelBuilder::reduceTerm(ValueRange partials, Value term,
+                                    ArrayRef<Value> outputIndices) {
+  linalg::GenericOp op = c.reduction->op;
+  // The reduction's loops at this output element: the output's indices,
+  // zero for its unit loops.
+  SmallVector<Value> loops(op.getNumLoops(), index(0));
+  AffineMap readMap = op.getMatchingIndexingMap(c.reduction->gemmOutput);
+  for (auto [expr, value] : llvm::zip(readMap.getResults(), outputIndices))
+    loops[cast<AffineDimExpr>(expr).getPosition()] = value;
+  IRMapping mapping;
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    Value value = input->get();
+    if (input == c.reduction->gemmOutput) {
+      value = term;
+    } else if (isa<MemRefType>(value.getType())) {
+      SmallVector<Value> indices;
+      for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
+        indices.push_back(loops[cast<AffineDimExpr>(expr).getPosition()]);
+      value = memref::LoadOp::create(b, value, indices);
+    }
+    mapping.map(op.getMatchingBlockArgument(input), value);
+  }
+  mapping.map(op.getRegionOutputArgs(), partials);
+  for (Operation &bodyOp : op.getBlock()->without_terminator())
+    b.clone(bodyOp, mapping);
+  return llvm::map_to_vector(
+      op.getBlock()->getTerminator()->getOperands(),
+      [&](Value yielded) { return mapping.lookupOrDefault(yielded); });
+}
+
+void TensorCoreKernelBuilder::combineReduction(ValueRange partials) {
+  EpilogueReduction &reduction = *c.reduction;
+  auto bits = [&](Value v) -> Value {
+    unsigned width = v.getType().getIntOrFloatBitWidth();
+    return v.getType().isInteger()
+               ? v
+               : arith::BitcastOp::create(b, b.getIntegerType(width), v)
+                     .getResult();
+  };
+  for (auto [partial, result, combiner, kind] :
+       llvm::zip(partials, reduction.op.getDpsInits(), reduction.combiners,
+                 reduction.kinds)) {
+    SmallVector<Value> origin(cast<MemRefType>(result.getType()).getRank(),
+                              index(0));
+    // The combiner is idempotent: where combining the partial into the
+    // value read changes nothing, no atomic can, now or later (the result
+    // only moves one way), and most threads skip theirs.
+    Value current = memref::LoadOp::create(b, result, origin);
+    IRMapping mapping;
+    mapping.map(combiner->getOperand(0), current);
+    mapping.map(combiner->getOperand(1), partial);
+    Value combined = b.clone(*combiner, mapping)->getResult(0);
+    Value changes = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
+                                          bits(combined), bits(current));
+    auto ifOp = scf::IfOp::create(b, changes, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    memref::AtomicRMWOp::create(b, kind, partial, result, origin);
   }
 }
 

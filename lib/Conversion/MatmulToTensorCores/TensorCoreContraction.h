@@ -10,6 +10,7 @@
 #ifndef QTRAIN_LIB_CONVERSION_MATMULTOTENSORCORES_TENSORCORECONTRACTION_H
 #define QTRAIN_LIB_CONVERSION_MATMULTOTENSORCORES_TENSORCORECONTRACTION_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -23,6 +24,23 @@ constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
 /// Rows of output tiles that consecutive blocks take column by column.
 constexpr int64_t kTileGroupRows = 8;
+
+/// A reduction of a GEMM's output to one element a result (an absmax, or a
+/// min and a max) that its kernel computes in its epilogue
+/// (matchEpilogueReduction): each thread applies the reduction's body to
+/// the output elements it writes, and combines its results into the
+/// reduction's with memory atomics, each skipped where the value read there
+/// already holds the thread's (the combiners are idempotent). The kernel
+/// replaces both ops, in the reduction's place: the output's range behind
+/// a per-tensor scale costs no launch and no second pass over the output.
+struct EpilogueReduction {
+  linalg::GenericOp op;
+  /// The operand reading the GEMM's output (once per element).
+  OpOperand *gemmOutput;
+  /// Each result's combiner, and the atomic that combines as it does.
+  SmallVector<Operation *, 2> combiners;
+  SmallVector<arith::AtomicRMWKind, 2> kinds;
+};
 
 /// The element type a tensor-core MMA reads an operand as.
 enum class MMAElement { e4m3, e5m2, s8, u8, f16, bf16, tf32 };
@@ -47,12 +65,22 @@ struct TensorCoreContraction {
   /// to the output's elements, and the fill goes (a launch and a pass over
   /// the output fewer).
   linalg::FillOp zeroInit = {};
+  /// The reduction of the output that the kernel computes too, if any.
+  std::optional<EpilogueReduction> reduction;
 
-  /// Erases the contraction and its zero fill, which a kernel replaced.
+  /// Where the kernel goes: in the contraction's place, or in its
+  /// reduction's.
+  Operation *kernelPosition() {
+    return reduction ? reduction->op.getOperation() : op.getOperation();
+  }
+  /// Erases the contraction, its zero fill and its reduction, which a
+  /// kernel replaced.
   void erase() {
     op.erase();
     if (zeroInit)
       zeroInit.erase();
+    if (reduction)
+      reduction->op.erase();
   }
 
   /// Operand elements in a 32-bit register: 4 of 8 bits, 2 of 16, 1 of
@@ -78,6 +106,18 @@ FailureOr<TensorCoreContraction> matchTensorCoreContraction(linalg::GenericOp);
 
 /// Every contraction outside device code that one kernel can compute.
 SmallVector<TensorCoreContraction> collectTensorCoreContractions(Operation *);
+
+/// The first reduction of `op`'s output to one element that `op`'s kernel
+/// can compute in its epilogue: a linalg.generic after `op` in its block
+/// whose loops other than unit ones are reductions over the output, read
+/// once per element through a permutation of them (other operands at
+/// projected permutations, none of them the output); an idempotent
+/// combiner with a memory atomic (max/min, and/or); an output that is an
+/// allocation. Moving `op` down to the reduction must be sound: no
+/// operation between them touches `op`'s output or writes its operands
+/// (kernels already built there end the search). Match it just before
+/// building `op`'s kernel: the kernels built before it count.
+std::optional<EpilogueReduction> matchEpilogueReduction(linalg::GenericOp op);
 
 /// Emits a kernel in place of a contraction: subclasses fill the launch
 /// body between `beginKernel` and `endKernel`.
@@ -176,9 +216,17 @@ protected:
   /// them where the output is a zero fill), skipping positions outside it.
   /// Positions come in pairs of adjacent columns, the first even (both
   /// kernels' accumulator fragments), which become 8-byte accesses where
-  /// the output allows.
+  /// the output allows. With an epilogue reduction, reduces the elements
+  /// written and combines the thread's result into the reduction's.
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
                         ArrayRef<Value> values);
+  /// The epilogue reduction's body on `partials` and the output element
+  /// `term` at `outputIndices` (its other operands loaded there).
+  SmallVector<Value> reduceTerm(ValueRange partials, Value term,
+                                ArrayRef<Value> outputIndices);
+  /// Combines a thread's `partials` into the epilogue reduction's results
+  /// by memory atomics, where that changes them.
+  void combineReduction(ValueRange partials);
 
   /// The product of `loops`' sizes where each is static (the GEMM's M or
   /// N).

@@ -6,10 +6,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "TensorCoreContraction.h"
+#include "qtrain/Dialect/QTrain/Transforms/Reductions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 using namespace mlir;
 using namespace mlir::qtrain;
@@ -239,4 +242,135 @@ mlir::qtrain::collectTensorCoreContractions(Operation *root) {
     }
   });
   return contractions;
+}
+
+/// The buffer `value` is a view of, through view-like ops (subviews,
+/// reshapes, casts); `value` itself where it is no view.
+static Value bufferRoot(Value value) {
+  while (auto view = value.getDefiningOp<ViewLikeOpInterface>())
+    value = view.getViewSource();
+  return value;
+}
+
+static bool isAllocation(Value buffer) {
+  return isa_and_present<memref::AllocOp, gpu::AllocOp>(buffer.getDefiningOp());
+}
+
+/// Whether two buffers (roots) may share memory: distinct allocations do
+/// not, nor an allocation and another buffer; other buffers (function
+/// arguments) may.
+static bool mayAlias(Value a, Value b) {
+  return a == b || (!isAllocation(a) && !isAllocation(b));
+}
+
+/// Whether a GEMM writing the allocation `output` and reading the buffers
+/// `inputs` (roots) may run after `op` instead of before it: `op` does not
+/// touch the output, nor write (or free) an input.
+static bool gemmMayMovePast(Operation *op, Value output,
+                            ArrayRef<Value> inputs) {
+  // The launches are synchronous until qtrain-async-gpu-launches: a host
+  // wait orders nothing that the kernel does.
+  if (isa<gpu::WaitOp>(op))
+    return true;
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects =
+      getEffectsRecursively(op);
+  if (!effects)
+    return false;
+  for (const MemoryEffects::EffectInstance &effect : *effects) {
+    if (isa<MemoryEffects::Allocate>(effect.getEffect()))
+      continue;
+    // Effects on no value, or on a pointer (a kernel built already), may
+    // touch anything.
+    Value value = effect.getValue();
+    if (!value || !isa<BaseMemRefType>(value.getType()))
+      return false;
+    Value root = bufferRoot(value);
+    if (root == output)
+      return false;
+    if (isa<MemoryEffects::Read>(effect.getEffect()))
+      continue;
+    if (llvm::any_of(inputs, [&](Value input) { return mayAlias(root, input); }))
+      return false;
+  }
+  return true;
+}
+
+/// `reduction` as the epilogue reduction of a GEMM writing the allocation
+/// `output` and reading `inputs` (roots), if it is one (see
+/// matchEpilogueReduction).
+static std::optional<EpilogueReduction>
+matchOutputReduction(linalg::GenericOp reduction, Value output,
+                     ArrayRef<Value> inputs) {
+  if (!reduction.hasPureBufferSemantics() ||
+      reduction.getNumReductionLoops() == 0 ||
+      !reduction.getBlock()->getOps<linalg::IndexOp>().empty())
+    return std::nullopt;
+  // The kernel writes the results while it reads the GEMM's operands.
+  SmallVector<Value> results;
+  for (Value init : reduction.getDpsInits()) {
+    Value result = bufferRoot(init);
+    if (result == output || llvm::any_of(inputs, [&](Value input) {
+          return mayAlias(result, input);
+        }))
+      return std::nullopt;
+    results.push_back(result);
+  }
+  // The output is read once, as itself (not a view: its indices are the
+  // kernel's); no input is a result.
+  OpOperand *read = nullptr;
+  for (OpOperand *input : reduction.getDpsInputOperands()) {
+    if (!isa<BaseMemRefType>(input->get().getType()))
+      continue;
+    Value root = bufferRoot(input->get());
+    if (llvm::is_contained(results, root))
+      return std::nullopt;
+    if (root != output)
+      continue;
+    if (read || input->get() != output)
+      return std::nullopt;
+    read = input;
+  }
+  if (!read)
+    return std::nullopt;
+  for (AffineMap map : reduction.getIndexingMapsArray())
+    if (!map.isProjectedPermutation())
+      return std::nullopt;
+  // Each output element is one term: the loops the output's map leaves
+  // out, and the parallel ones (each result is one element), run once.
+  AffineMap readMap = reduction.getMatchingIndexingMap(read);
+  for (auto [dim, range, iterator] : llvm::enumerate(
+           reduction.getStaticLoopRanges(), reduction.getIteratorTypesArray()))
+    if ((iterator == utils::IteratorType::parallel ||
+         !readMap.isFunctionOfDim(dim)) &&
+        range != 1)
+      return std::nullopt;
+  EpilogueReduction match{reduction, read, {}, {}};
+  for (unsigned i = 0, e = reduction.getNumDpsInits(); i < e; ++i) {
+    Operation *combiner = orderFreeCombiner(reduction, i);
+    std::optional<arith::AtomicRMWKind> kind =
+        combiner ? atomicKind(combiner) : std::nullopt;
+    if (!kind || !isIdempotent(*kind) || !arith::getNeutralElement(combiner))
+      return std::nullopt;
+    match.combiners.push_back(combiner);
+    match.kinds.push_back(*kind);
+  }
+  return match;
+}
+
+std::optional<EpilogueReduction>
+mlir::qtrain::matchEpilogueReduction(linalg::GenericOp op) {
+  Value output = op.getDpsInits()[0];
+  if (!isAllocation(output))
+    return std::nullopt;
+  SmallVector<Value, 2> inputs = {bufferRoot(op.getDpsInputs()[0]),
+                                  bufferRoot(op.getDpsInputs()[1])};
+  for (Operation *next = op->getNextNode(); next; next = next->getNextNode()) {
+    if (auto reduction = dyn_cast<linalg::GenericOp>(next))
+      if (std::optional<EpilogueReduction> match =
+              matchOutputReduction(reduction, output, inputs))
+        return match;
+    if (!gemmMayMovePast(next, output, inputs))
+      return std::nullopt;
+  }
+  return std::nullopt;
 }

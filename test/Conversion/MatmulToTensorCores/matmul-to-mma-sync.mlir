@@ -439,3 +439,228 @@ func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
   call @consume(%c) : (memref<64x64xf32>) -> ()
   return
 }
+
+// -----
+
+// A reduction of the GEMM's output to one element (the absmax of
+// relu(C * s + bias), behind the next layer's per-tensor scale) goes into
+// the kernel's epilogue: the kernel moves down to the reduction's place,
+// after the fill of its result (the fill of C goes as before). Each thread
+// applies the reduction's body to the elements it stores (bias loaded at
+// each one's column), then combines its maximum into the result by an
+// atomic, where that changes the value it reads there.
+// CHECK-LABEL: func.func @epilogue_absmax
+// CHECK-SAME:      (%{{.+}}: memref<64x128xf8E4M3FN>, %{{.+}}: memref<96x128xf8E5M2>, %[[BIAS:.+]]: memref<96xf32>,
+// CHECK:         %[[C:.+]] = memref.alloc() : memref<64x96xf32>
+// CHECK:         %[[AMAX:.+]] = memref.alloc() : memref<1xf32>
+// CHECK-NOT:     linalg.fill ins(%{{.+}}) outs(%[[C]]
+// CHECK:         linalg.fill ins(%{{.+}}) outs(%[[AMAX]]
+// CHECK:         gpu.launch
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e5m2.f32"
+// CHECK:           vector.store %{{.+}}, %[[C]]
+// CHECK:           memref.load %[[BIAS]]
+// CHECK:           math.absf
+// CHECK:           arith.maximumf
+// CHECK:           %[[CURRENT:.+]] = memref.load %[[AMAX]][%c0]
+// CHECK:           %[[COMBINED:.+]] = arith.maximumf %[[CURRENT]], %[[PARTIAL:[^ ]+]] : f32
+// CHECK:           %[[NEW:.+]] = arith.bitcast %[[COMBINED]] : f32 to i32
+// CHECK:           %[[OLD:.+]] = arith.bitcast %[[CURRENT]] : f32 to i32
+// CHECK:           %[[CHANGES:.+]] = arith.cmpi ne, %[[NEW]], %[[OLD]]
+// CHECK:           scf.if %[[CHANGES]] {
+// CHECK-NEXT:        memref.atomic_rmw maximumf %[[PARTIAL]], %[[AMAX]][%c0]
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.generic
+// CHECK:         memref.copy %[[C]]
+// CHECK:         memref.copy %[[AMAX]]
+func.func @epilogue_absmax(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %bias: memref<96xf32>, %s: memref<f32>, %out: memref<64x96xf32>, %amax_out: memref<1xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x96xf32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %amax = memref.alloc() : memref<1xf32>
+  linalg.fill ins(%zero : f32) outs(%amax : memref<1xf32>)
+  linalg.generic {indexing_maps = [affine_map<(u, m, n) -> (m, n)>, affine_map<(u, m, n) -> (n)>, affine_map<(u, m, n) -> ()>, affine_map<(u, m, n) -> (u)>], iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%c, %bias, %s : memref<64x96xf32>, memref<96xf32>, memref<f32>) outs(%amax : memref<1xf32>) {
+  ^bb0(%x: f32, %bn: f32, %scale: f32, %m: f32):
+    %0 = arith.mulf %x, %scale : f32
+    %1 = arith.addf %0, %bn : f32
+    %2 = arith.maximumf %1, %zero : f32
+    %3 = math.absf %2 : f32
+    %4 = arith.maximumf %m, %3 : f32
+    linalg.yield %4 : f32
+  }
+  memref.copy %c, %out : memref<64x96xf32> to memref<64x96xf32>
+  memref.copy %amax, %amax_out : memref<1xf32> to memref<1xf32>
+  return
+}
+
+// -----
+
+// A reduction to several elements, each with its own idempotent combiner
+// (an unsigned 8-bit range's min and max): an atomic each. (The results
+// are allocations: a function argument might share memory with the
+// operands, which the kernel reads while it writes the results.)
+// CHECK-LABEL: func.func @epilogue_min_max
+// CHECK:         %[[LO:.+]] = memref.alloc() : memref<f32>
+// CHECK:         %[[HI:.+]] = memref.alloc() : memref<f32>
+// CHECK:         gpu.launch
+// CHECK:           scf.if %{{[^ ]+}} {
+// CHECK-NEXT:        memref.atomic_rmw minimumf %{{.+}}, %[[LO]][] : (f32, memref<f32>) -> f32
+// CHECK:           scf.if %{{[^ ]+}} {
+// CHECK-NEXT:        memref.atomic_rmw maximumf %{{.+}}, %[[HI]][] : (f32, memref<f32>) -> f32
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.generic
+func.func @epilogue_min_max(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %lo_out: memref<f32>, %hi_out: memref<f32>) {
+  %c = memref.alloc() : memref<64x96xf32>
+  %lo = memref.alloc() : memref<f32>
+  %hi = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> ()>], iterator_types = ["reduction", "reduction"]}
+      ins(%c : memref<64x96xf32>) outs(%lo, %hi : memref<f32>, memref<f32>) {
+  ^bb0(%x: f32, %l: f32, %h: f32):
+    %0 = arith.minimumf %l, %x : f32
+    %1 = arith.maximumf %h, %x : f32
+    linalg.yield %0, %1 : f32, f32
+  }
+  memref.copy %lo, %lo_out : memref<f32> to memref<f32>
+  memref.copy %hi, %hi_out : memref<f32> to memref<f32>
+  return
+}
+
+// -----
+
+// Reductions the kernel leaves alone: where an op between writes the
+// GEMM's operand (the GEMM cannot move past it), one reads its output
+// before the reduction, the combiner is a sum (no atomic combines f32 sums
+// exactly, nor skips one it need not do), the result is a function
+// argument (which might share memory with the operands), or the result has
+// an element a row.
+// CHECK-LABEL: func.func @operand_written_between
+// CHECK:         gpu.launch
+// CHECK-NOT:       memref.atomic_rmw
+// CHECK:         gpu.terminator
+// CHECK:         linalg.fill ins(%{{.+}}) outs(%arg0
+// CHECK:         linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]
+// CHECK-LABEL: func.func @output_read_between
+// CHECK:         gpu.terminator
+// CHECK:         memref.copy
+// CHECK:         linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]
+// CHECK-LABEL: func.func @sum
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]
+// CHECK-LABEL: func.func @result_an_argument
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]
+// CHECK-LABEL: func.func @per_row
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "reduction"]
+#gemm = {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+#all = {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>], iterator_types = ["reduction", "reduction"]}
+func.func @operand_written_between(%a: memref<64x128xi8>, %b: memref<96x128xi8>) {
+  %c = memref.alloc() : memref<64x96xi32>
+  %r = memref.alloc() : memref<i32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xi8>, memref<96x128xi8>) outs(%c : memref<64x96xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  %zero = arith.constant 0 : i8
+  linalg.fill ins(%zero : i8) outs(%a : memref<64x128xi8>)
+  linalg.generic #all ins(%c : memref<64x96xi32>) outs(%r : memref<i32>) {
+  ^bb0(%x: i32, %m: i32):
+    %0 = arith.maxsi %m, %x : i32
+    linalg.yield %0 : i32
+  }
+  return
+}
+func.func @output_read_between(%a: memref<64x128xi8>, %b: memref<96x128xi8>, %out: memref<64x96xi32>) {
+  %c = memref.alloc() : memref<64x96xi32>
+  %r = memref.alloc() : memref<i32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xi8>, memref<96x128xi8>) outs(%c : memref<64x96xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  memref.copy %c, %out : memref<64x96xi32> to memref<64x96xi32>
+  linalg.generic #all ins(%c : memref<64x96xi32>) outs(%r : memref<i32>) {
+  ^bb0(%x: i32, %m: i32):
+    %0 = arith.maxsi %m, %x : i32
+    linalg.yield %0 : i32
+  }
+  return
+}
+func.func @sum(%a: memref<64x128xi8>, %b: memref<96x128xi8>) {
+  %c = memref.alloc() : memref<64x96xi32>
+  %r = memref.alloc() : memref<i32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xi8>, memref<96x128xi8>) outs(%c : memref<64x96xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic #all ins(%c : memref<64x96xi32>) outs(%r : memref<i32>) {
+  ^bb0(%x: i32, %m: i32):
+    %0 = arith.addi %m, %x : i32
+    linalg.yield %0 : i32
+  }
+  return
+}
+func.func @result_an_argument(%a: memref<64x128xi8>, %b: memref<96x128xi8>, %r: memref<i32>) {
+  %c = memref.alloc() : memref<64x96xi32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xi8>, memref<96x128xi8>) outs(%c : memref<64x96xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic #all ins(%c : memref<64x96xi32>) outs(%r : memref<i32>) {
+  ^bb0(%x: i32, %m: i32):
+    %0 = arith.maxsi %m, %x : i32
+    linalg.yield %0 : i32
+  }
+  return
+}
+func.func @per_row(%a: memref<64x128xi8>, %b: memref<96x128xi8>) {
+  %c = memref.alloc() : memref<64x96xi32>
+  %r = memref.alloc() : memref<64xi32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xi8>, memref<96x128xi8>) outs(%c : memref<64x96xi32>) {
+  ^bb0(%x: i8, %y: i8, %acc: i32):
+    %0 = arith.extsi %x : i8 to i32
+    %1 = arith.extsi %y : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %acc, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m)>], iterator_types = ["parallel", "reduction"]} ins(%c : memref<64x96xi32>) outs(%r : memref<64xi32>) {
+  ^bb0(%x: i32, %m: i32):
+    %0 = arith.maxsi %m, %x : i32
+    linalg.yield %0 : i32
+  }
+  return
+}

@@ -645,3 +645,48 @@ func.func @fp8_k_strided(%a: memref<128x64xf8E4M3FN>, %b: memref<64x128xf8E4M3FN
   }
   return
 }
+
+// -----
+
+// The absmax of the output goes into the epilogue (as in the mma.sync
+// kernels, matmul-to-mma-sync.mlir @epilogue_absmax): in the TMA kernel,
+// each consumer thread's after its tiles' stores; the producer warp has no
+// part in it.
+// CHECK-LABEL: func.func @epilogue_absmax
+// CHECK:         gpu.launch
+// CHECK:           nvvm.wgmma.mma_async
+// CHECK:           math.absf
+// CHECK:           scf.if %{{[^ ]+}} {
+// CHECK-NEXT:        memref.atomic_rmw maximumf
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.generic
+// TMA-LABEL: func.func @epilogue_absmax
+// TMA:         gpu.launch
+// TMA:           nvvm.mbarrier.try_wait.parity
+// TMA:           nvvm.wgmma.mma_async
+// TMA:           math.absf
+// TMA:           scf.if %{{[^ ]+}} {
+// TMA-NEXT:        memref.atomic_rmw maximumf
+// TMA:         gpu.terminator
+// TMA-NOT:     linalg.generic
+func.func @epilogue_absmax(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>) -> memref<f32> {
+  %c = memref.alloc() : memref<64x96xf32>
+  %amax = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>], iterator_types = ["reduction", "reduction"]}
+      ins(%c : memref<64x96xf32>) outs(%amax : memref<f32>) {
+  ^bb0(%x: f32, %m: f32):
+    %0 = math.absf %x : f32
+    %1 = arith.maximumf %m, %0 : f32
+    linalg.yield %1 : f32
+  }
+  return %amax : memref<f32>
+}

@@ -13,8 +13,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Reductions.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Dialect/QTrain/Transforms/Reductions.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"

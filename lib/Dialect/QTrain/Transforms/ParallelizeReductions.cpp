@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Reductions.h"
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
+#include "qtrain/Dialect/QTrain/Transforms/Reductions.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -26,44 +26,6 @@ namespace mlir::qtrain {
 } // namespace mlir::qtrain
 
 using namespace mlir;
-
-Operation *mlir::qtrain::orderFreeCombiner(linalg::GenericOp op,
-                                           unsigned index) {
-  SmallVector<Operation *, 1> combiners;
-  if (!matchReduction(op.getRegionOutputArgs(), index, combiners) ||
-      combiners.size() != 1)
-    return nullptr;
-  Operation *combiner = combiners.front();
-  if (isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
-          arith::MinNumFOp, arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp,
-          arith::MinUIOp, arith::AddIOp, arith::MulIOp, arith::AndIOp,
-          arith::OrIOp, arith::XOrIOp>(combiner))
-    return combiner;
-  if (auto fastMath = dyn_cast<arith::ArithFastMathInterface>(combiner);
-      fastMath && isa<arith::AddFOp, arith::MulFOp>(combiner) &&
-      arith::bitEnumContainsAll(fastMath.getFastMathFlagsAttr().getValue(),
-                                arith::FastMathFlags::reassoc))
-    return combiner;
-  return nullptr;
-}
-
-std::optional<arith::AtomicRMWKind>
-mlir::qtrain::atomicKind(Operation *combiner) {
-  using Kind = arith::AtomicRMWKind;
-  return llvm::TypeSwitch<Operation *, std::optional<Kind>>(combiner)
-      .Case([](arith::MaximumFOp) { return Kind::maximumf; })
-      .Case([](arith::MinimumFOp) { return Kind::minimumf; })
-      .Case([](arith::MaxNumFOp) { return Kind::maxnumf; })
-      .Case([](arith::MinNumFOp) { return Kind::minnumf; })
-      .Case([](arith::MaxSIOp) { return Kind::maxs; })
-      .Case([](arith::MinSIOp) { return Kind::mins; })
-      .Case([](arith::MaxUIOp) { return Kind::maxu; })
-      .Case([](arith::MinUIOp) { return Kind::minu; })
-      .Case([](arith::AddIOp) { return Kind::addi; })
-      .Case([](arith::AndIOp) { return Kind::andi; })
-      .Case([](arith::OrIOp) { return Kind::ori; })
-      .Default([](Operation *) { return std::nullopt; });
-}
 
 namespace {
 

@@ -1,9 +1,10 @@
 //===- Reductions.h - What GPU reductions may reorder -----------*- C++ -*-===//
 //
 // Shared by the passes that give reductions GPU parallelism
-// (qtrain-parallelize-reductions, qtrain-block-reductions): both combine
-// terms in another order than the sequential loop, which only some
-// combiners allow, and blocks combine their results atomically where a
+// (qtrain-parallelize-reductions, qtrain-block-reductions) and the
+// tensor-core GEMM kernels that reduce their outputs in their epilogues:
+// all combine terms in another order than the sequential loop, which only
+// some combiners allow, and blocks combine their results atomically where a
 // memory atomic combines exactly as the combiner does.
 //
 //===----------------------------------------------------------------------===//
@@ -26,6 +27,11 @@ Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index);
 /// not float sums, whose bits would depend on the order of arrival, nor
 /// integer mul or xor).
 std::optional<arith::AtomicRMWKind> atomicKind(Operation *combiner);
+
+/// Whether combining a value into a result that already holds it changes
+/// nothing (max/min, and/or), so that a thread may skip an atomic that
+/// would not change the result it has read.
+bool isIdempotent(arith::AtomicRMWKind kind);
 
 } // namespace mlir::qtrain
 
