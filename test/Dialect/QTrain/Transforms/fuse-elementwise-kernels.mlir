@@ -225,29 +225,32 @@ func.func @broadcast(%x: tensor<4x8xf32>, %b: tensor<8xf32>) -> tensor<4x8xf32> 
 #id = affine_map<(d0) -> (d0)>
 
 // Producers of several uses that would cost more to recompute stay ops of
-// their own, read by both consumers: two operands read element by element
-// (%sum), an operand wider than the result (%narrow), a body that reads
-// its init (%acc).
+// their own, read by their consumers: three operands read element by
+// element and three uses (recomputing reads 9 elements' worth, computing
+// once moves 3 + 1 + 3: %sum), an operand wider than the result where a
+// use (the return) does not fuse it (%narrow), a body that reads its init,
+// which is no fill (%acc).
 // CHECK-LABEL: func.func @stay
 // CHECK:         %[[SUM:.+]] = linalg.generic
 // CHECK:           arith.addf
-// CHECK-COUNT-2: linalg.generic {{.+}} ins(%[[SUM]] : tensor<64xf32>)
+// CHECK-COUNT-3: linalg.generic {{.+}} ins(%[[SUM]] : tensor<64xf32>)
 // CHECK:         %[[NARROW:.+]] = linalg.generic
 // CHECK:           arith.truncf
 // CHECK-COUNT-2: linalg.generic {{.+}} ins(%[[NARROW]] : tensor<64xbf16>)
 // CHECK:         %[[ACC:.+]] = linalg.generic
 // CHECK:           arith.addf
 // CHECK-COUNT-2: linalg.generic {{.+}} ins(%[[ACC]] : tensor<64xf32>)
-func.func @stay(%x: tensor<64xf32>, %y: tensor<64xf32>)
-    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>,
-        tensor<64xf32>, tensor<64xf32>) {
+func.func @stay(%x: tensor<64xf32>, %y: tensor<64xf32>, %z: tensor<64xf32>)
+    -> (tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>,
+        tensor<64xbf16>, tensor<64xbf16>, tensor<64xf32>, tensor<64xf32>) {
   %e = tensor.empty() : tensor<64xf32>
   %eh = tensor.empty() : tensor<64xbf16>
-  %sum = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
-      ins(%x, %y : tensor<64xf32>, tensor<64xf32>) outs(%e : tensor<64xf32>) {
-  ^bb0(%a: f32, %b: f32, %out: f32):
+  %sum = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel"]}
+      ins(%x, %y, %z : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %out: f32):
     %0 = arith.addf %a, %b : f32
-    linalg.yield %0 : f32
+    %1 = arith.addf %0, %c : f32
+    linalg.yield %1 : f32
   } -> tensor<64xf32>
   %s1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
       ins(%sum : tensor<64xf32>) outs(%e : tensor<64xf32>) {
@@ -259,6 +262,12 @@ func.func @stay(%x: tensor<64xf32>, %y: tensor<64xf32>)
       ins(%sum : tensor<64xf32>) outs(%e : tensor<64xf32>) {
   ^bb0(%in: f32, %out: f32):
     %0 = arith.negf %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<64xf32>
+  %s3 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%sum : tensor<64xf32>) outs(%e : tensor<64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = math.exp %in : f32
     linalg.yield %0 : f32
   } -> tensor<64xf32>
   %narrow = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
@@ -297,5 +306,59 @@ func.func @stay(%x: tensor<64xf32>, %y: tensor<64xf32>)
     %0 = arith.negf %in : f32
     linalg.yield %0 : f32
   } -> tensor<64xf32>
-  return %s1, %s2, %n1, %n2, %a1, %a2 : tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xf32>, tensor<64xf32>
+  return %s1, %s2, %s3, %narrow, %n1, %n2, %a1, %a2 : tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xbf16>, tensor<64xf32>, tensor<64xf32>
+}
+
+// -----
+
+#id = affine_map<(d0) -> (d0)>
+#all = affine_map<(d0) -> ()>
+
+// A producer of two operands read element by element, with two uses that
+// both fuse it (an amax and a quantization, the backward pass's relu
+// gradient): recomputing it in each reads 4 elements' worth, computing it
+// once moves 5, so each consumer recomputes it and it is not
+// materialized. Its body added into a zero fill (autodiff's gradient
+// accumulation): it reads the fill's value instead.
+// CHECK-LABEL: func.func @recompute_everywhere
+// CHECK-SAME:      (%[[X:.+]]: tensor<64xf32>, %[[Y:.+]]: tensor<64xf32>)
+// CHECK:         %[[ZERO:.+]] = arith.constant 0.0
+// CHECK:         %[[AMAX:.+]] = linalg.generic {{.+}} ins(%[[X]], %[[Y]] : tensor<64xf32>, tensor<64xf32>)
+// CHECK:           %[[P:.+]] = arith.mulf
+// CHECK-NEXT:      %[[P0:.+]] = arith.addf %[[P]], %[[ZERO]]
+// CHECK-NEXT:      math.absf %[[P0]]
+// CHECK:         linalg.generic {{.+}} ins(%[[X]], %[[Y]], %[[AMAX]] : tensor<64xf32>, tensor<64xf32>, tensor<f32>)
+// CHECK:           arith.mulf
+// CHECK-NEXT:      arith.addf %{{.+}}, %[[ZERO]]
+// CHECK:           arith.truncf
+// CHECK-NOT:     linalg.generic
+func.func @recompute_everywhere(%x: tensor<64xf32>, %y: tensor<64xf32>) -> (tensor<f32>, tensor<64xf8E5M2>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64xf32>
+  %zeros = linalg.fill ins(%zero : f32) outs(%e : tensor<64xf32>) -> tensor<64xf32>
+  %p = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel"]}
+      ins(%x, %y : tensor<64xf32>, tensor<64xf32>) outs(%zeros : tensor<64xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %0 = arith.mulf %a, %b : f32
+    %1 = arith.addf %out, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<64xf32>
+  %e0 = tensor.empty() : tensor<f32>
+  %m0 = linalg.fill ins(%zero : f32) outs(%e0 : tensor<f32>) -> tensor<f32>
+  %amax = linalg.generic {indexing_maps = [#id, #all], iterator_types = ["reduction"]}
+      ins(%p : tensor<64xf32>) outs(%m0 : tensor<f32>) {
+  ^bb0(%in: f32, %m: f32):
+    %0 = math.absf %in : f32
+    %1 = arith.maximumf %m, %0 : f32
+    linalg.yield %1 : f32
+  } -> tensor<f32>
+  %eq = tensor.empty() : tensor<64xf8E5M2>
+  %q = linalg.generic {indexing_maps = [#id, #all, #id], iterator_types = ["parallel"]}
+      ins(%p, %amax : tensor<64xf32>, tensor<f32>) outs(%eq : tensor<64xf8E5M2>) {
+  ^bb0(%in: f32, %s: f32, %out: f8E5M2):
+    %0 = arith.divf %in, %s : f32
+    %1 = arith.truncf %0 : f32 to f8E5M2
+    linalg.yield %1 : f8E5M2
+  } -> tensor<64xf8E5M2>
+  return %amax, %q : tensor<f32>, tensor<64xf8E5M2>
 }

@@ -85,8 +85,17 @@ def FuseElementwiseKernelsPass : Pass<"qtrain-fuse-elementwise-kernels"> {
     on the producer's kernel: the amax of a GEMM epilogue's output no
     longer waits for the epilogue (nor, with delayed scaling, the output's
     quantization), and `qtrain-fuse-independent-launches` runs them as one
-    launch. Each element is
-    computed by the same operations as before: results are bit-identical.
+    launch. A producer whose uses are all elementwise or reductions to
+    one element, each fusing it, is recomputed in each of them where that
+    reads no more than computing it once and reading it back (uses x
+    operand bytes <= operand bytes + result bytes + uses x result bytes):
+    the backward pass's relu-gradient product of two full-size operands,
+    read by its amax and its quantization, is no longer materialized.
+    First, an elementwise op whose body reads an init made by
+    `linalg.fill` (autodiff accumulates gradients into zeros) reads the
+    fill's value instead, which every element of the init holds: the op
+    then reads no init and can be recomputed. Each element is computed by
+    the same operations as before: results are bit-identical.
 
     Example:
     ```mlir
