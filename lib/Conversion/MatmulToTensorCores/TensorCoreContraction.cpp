@@ -569,7 +569,8 @@ void TensorCoreKernelBuilder::accumulateOutput(
       Value term =
           pairs ? vector::ExtractOp::create(b, sum, j).getResult() : sum;
       SmallVector<Value> at = indices;
-      at.back() = add(at.back(), j);
+      if (j)
+        at.back() = add(at.back(), j);
       reduced = reduceTerm(reduced, term, at);
     }
     scf::YieldOp::create(b, reduced);
