@@ -26,9 +26,12 @@
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm90a.large_gpu_wgmma_0.cubin | FileCheck %s --check-prefix=SASS-LARGE %}
 // RUN: %if nvdisasm %{ %nvdisasm %t.sm90acp.large_gpu_wgmma_0.cubin | FileCheck %s --check-prefix=SASS-CP-ASYNC %}
 // The 128x256 kernel's 128 accumulators a thread fit without spilling.
-// It reads global memory by TMA only (its output is a fill of zeros,
-// stored, not added to) and stores its sums in 64 pairs of columns.
-// RUN: not grep -q "ld.global" %t.sm90a.large_gpu_wgmma_0.ptx
+// It reads global memory by TMA only but for the scale, once (its output
+// is a fill of zeros, stored, not added to), and stores its sums times
+// the scales in 64 pairs of columns: the scaling is its epilogue, the
+// unscaled sums never stored.
+// RUN: grep -c "ld.global" %t.sm90a.large_gpu_wgmma_0.ptx | FileCheck %s --check-prefix=LOADS
+// LOADS: {{^}}1{{$}}
 // RUN: grep -c "st.global.v2.b32" %t.sm90a.large_gpu_wgmma_0.ptx | FileCheck %s --check-prefix=PAIRS
 // PAIRS: {{^}}64{{$}}
 // RUN: %ptxas -v -arch=sm_90a %t.sm90a.large_gpu_wgmma_0.ptx -o /dev/null 2>&1 \

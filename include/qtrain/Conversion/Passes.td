@@ -163,9 +163,17 @@ def ConvertLowPrecisionMatmulToMMASyncPass
     and/or) goes into the kernel's epilogue: each thread applies its body
     to the elements it stores and combines its result into the
     reduction's by a memory atomic, skipped where the value read there
-    already holds it. The kernel then runs in the reduction's place; only
-    where that is sound: no operation between them touches the output or
-    writes the operands (a launch and a pass over the output fewer).
+    already holds it. So does an element-wise op on the output (such as
+    relu(C * s + bias) rounded to the next GEMM's operand format at a
+    scale known before the GEMM): each thread applies it to the elements
+    it holds and stores its results there, in pairs of columns where the
+    output's are; operands without loops (scales) are loaded once. Where
+    nothing else reads the output, the sums are not stored at all. The
+    kernel then runs in the place of the last op it computes; only where
+    that is sound: every operation between commutes with the kernel and
+    the ops it took before (touches nothing they write, writes nothing
+    they read), and their results alias nothing it reads or writes (a
+    launch and a pass over the output fewer for each).
     `qtrain-lower-to-nvvm` runs it after bufferization;
     convert-qtrain-to-linalg with `target=tensor-cores` or
     `ampere-tensor-cores` emits float `qtrain.qmatmul` and `qtrain.qconv2d`
@@ -243,8 +251,9 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     The accumulators start at zero and the output's prior values are added
     after the loop (stored, the fill erased, where zeros fill the output
     for this contraction alone, as for mma.sync), and a reduction of the
-    output to one element goes into the epilogue as for mma.sync (each
-    consumer thread's part of it after its stores). Accumulation as for
+    output to one element and an element-wise op on it go into the
+    epilogue as for mma.sync (each consumer thread's part of them after its
+    stores). Accumulation as for
     mma.sync: f32 in the tensor cores' order for float operands, wrapping
     i32 for int8. `qtrain-lower-to-nvvm`
     uses it for `chip=sm_90a`.

@@ -304,7 +304,7 @@ struct ConvertLowPrecisionMatmulToMMASyncPass
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
       // Matched now, after the kernels before it were built.
-      contraction.reduction = matchEpilogueReduction(contraction.op);
+      matchEpilogue(contraction);
       ImplicitLocOpBuilder b(contraction.op.getLoc(),
                              contraction.kernelPosition());
       MMAKernelBuilder(contraction, b).build();

@@ -689,7 +689,7 @@ struct ConvertLowPrecisionMatmulToWGMMAPass
     for (TensorCoreContraction &contraction :
          collectTensorCoreContractions(getOperation())) {
       // Matched now, after the kernels before it were built.
-      contraction.reduction = matchEpilogueReduction(contraction.op);
+      matchEpilogue(contraction);
       ImplicitLocOpBuilder b(contraction.op.getLoc(),
                              contraction.kernelPosition());
       WGMMAKernelBuilder(contraction, b,

@@ -534,6 +534,17 @@ void TensorCoreKernelBuilder::accumulateOutput(
     for (Operation *combiner : c.reduction->combiners)
       partials.push_back(
           arith::ConstantOp::create(b, *arith::getNeutralElement(combiner)));
+  // The epilogue ops' operands without loops (scales), loaded once.
+  for (std::optional<linalg::GenericOp> op :
+       {c.reduction ? std::optional(c.reduction->op) : std::nullopt,
+        c.map ? std::optional(c.map->op) : std::nullopt}) {
+    if (!op)
+      continue;
+    for (OpOperand *input : op->getDpsInputOperands())
+      if (auto type = dyn_cast<MemRefType>(input->get().getType());
+          type && type.getRank() == 0)
+        scalarOperands[input] = memref::LoadOp::create(b, input->get());
+  }
   for (size_t i = 0; i < positions.size(); i += pairs ? 2 : 1) {
     auto [row, col] = positions[i];
     Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
@@ -556,18 +567,22 @@ void TensorCoreKernelBuilder::accumulateOutput(
       sum = c.isFloat ? arith::AddFOp::create(b, prior, sum).getResult()
                       : arith::AddIOp::create(b, prior, sum).getResult();
     }
-    if (pairs)
+    if (c.storeOutput && pairs)
       vector::StoreOp::create(b, sum, out, indices, /*nontemporal=*/false,
                               llvm::MaybeAlign(8));
-    else
+    else if (c.storeOutput)
       memref::StoreOp::create(b, sum, out, indices);
+    // The second of a pair is one further along the last index.
+    SmallVector<Value> terms;
+    for (int64_t j = 0; j < (pairs ? 2 : 1); ++j)
+      terms.push_back(pairs ? vector::ExtractOp::create(b, sum, j).getResult()
+                            : sum);
+    if (c.map)
+      mapTerms(terms, indices);
     if (partials.empty())
       continue;
-    // The second of a pair is one further along the last index.
     SmallVector<Value> reduced = partials;
-    for (int64_t j = 0; j < (pairs ? 2 : 1); ++j) {
-      Value term =
-          pairs ? vector::ExtractOp::create(b, sum, j).getResult() : sum;
+    for (auto [j, term] : llvm::enumerate(terms)) {
       SmallVector<Value> at = indices;
       if (j)
         at.back() = add(at.back(), j);
@@ -582,21 +597,23 @@ void TensorCoreKernelBuilder::accumulateOutput(
     combineReduction(partials);
 }
 
-SmallVector<Value>
-TensorCoreKernelBuilder::reduceTerm(ValueRange partials, Value term,
-                                    ArrayRef<Value> outputIndices) {
-  linalg::GenericOp op = c.reduction->op;
-  // The reduction's loops at this output element: the output's indices,
-  // zero for its unit loops.
-  SmallVector<Value> loops(op.getNumLoops(), index(0));
-  AffineMap readMap = op.getMatchingIndexingMap(c.reduction->gemmOutput);
+SmallVector<Value> TensorCoreKernelBuilder::cloneEpilogueBody(
+    linalg::GenericOp op, OpOperand *gemmOutput, Value term,
+    ArrayRef<Value> outputIndices, ValueRange inits,
+    SmallVectorImpl<Value> &loops) {
+  // The op's loops at this output element: the output's indices, zero for
+  // its unit loops.
+  loops.assign(op.getNumLoops(), index(0));
+  AffineMap readMap = op.getMatchingIndexingMap(gemmOutput);
   for (auto [expr, value] : llvm::zip(readMap.getResults(), outputIndices))
     loops[cast<AffineDimExpr>(expr).getPosition()] = value;
   IRMapping mapping;
   for (OpOperand *input : op.getDpsInputOperands()) {
     Value value = input->get();
-    if (input == c.reduction->gemmOutput) {
+    if (input == gemmOutput) {
       value = term;
+    } else if (Value loaded = scalarOperands.lookup(input)) {
+      value = loaded;
     } else if (isa<MemRefType>(value.getType())) {
       SmallVector<Value> indices;
       for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
@@ -605,12 +622,68 @@ TensorCoreKernelBuilder::reduceTerm(ValueRange partials, Value term,
     }
     mapping.map(op.getMatchingBlockArgument(input), value);
   }
-  mapping.map(op.getRegionOutputArgs(), partials);
-  for (Operation &bodyOp : op.getBlock()->without_terminator())
-    b.clone(bodyOp, mapping);
+  if (!inits.empty())
+    mapping.map(op.getRegionOutputArgs(), inits);
+  for (Operation &bodyOp : op.getBlock()->without_terminator()) {
+    // Stochastic rounding keys its random bits on the element's indices.
+    if (auto loop = dyn_cast<linalg::IndexOp>(bodyOp))
+      mapping.map(loop.getResult(), loops[loop.getDim()]);
+    else
+      b.clone(bodyOp, mapping);
+  }
   return llvm::map_to_vector(
       op.getBlock()->getTerminator()->getOperands(),
       [&](Value yielded) { return mapping.lookupOrDefault(yielded); });
+}
+
+SmallVector<Value>
+TensorCoreKernelBuilder::reduceTerm(ValueRange partials, Value term,
+                                    ArrayRef<Value> outputIndices) {
+  SmallVector<Value> loops;
+  return cloneEpilogueBody(c.reduction->op, c.reduction->gemmOutput, term,
+                           outputIndices, partials, loops);
+}
+
+void TensorCoreKernelBuilder::mapTerms(ValueRange terms,
+                                       ArrayRef<Value> outputIndices) {
+  linalg::GenericOp op = c.map->op;
+  SmallVector<SmallVector<Value>> results, loops(terms.size());
+  for (auto [j, term] : llvm::enumerate(terms)) {
+    SmallVector<Value> at(outputIndices);
+    if (j)
+      at.back() = add(at.back(), j);
+    // The map does not read its inits (matchEpilogue).
+    results.push_back(cloneEpilogueBody(op, c.map->gemmOutput, term, at,
+                                        ValueRange(), loops[j]));
+  }
+  AffineExpr outputLast =
+      op.getMatchingIndexingMap(c.map->gemmOutput).getResults().back();
+  for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+    AffineMap map = op.getMatchingIndexingMap(&init);
+    auto indicesAt = [&](size_t j) {
+      return llvm::map_to_vector(map.getResults(), [&](AffineExpr expr) {
+        return loops[j][cast<AffineDimExpr>(expr).getPosition()];
+      });
+    };
+    // Where the result's last index is the output's, contiguous, and its
+    // extent even, a pair is one aligned access, as the output's.
+    auto type = cast<MemRefType>(init.get().getType());
+    unsigned bits = type.getElementTypeBitWidth();
+    if (terms.size() == 2 && map.getResults().back() == outputLast &&
+        type.getLayout().isIdentity() && bits % 8 == 0 &&
+        !ShapedType::isDynamic(type.getShape().back()) &&
+        type.getShape().back() % 2 == 0) {
+      Value pair = vector::FromElementsOp::create(
+          b, VectorType::get({2}, type.getElementType()),
+          ValueRange{results[0][k], results[1][k]});
+      vector::StoreOp::create(b, pair, init.get(), indicesAt(0),
+                              /*nontemporal=*/false,
+                              llvm::MaybeAlign(bits / 4));
+      continue;
+    }
+    for (size_t j = 0; j < terms.size(); ++j)
+      memref::StoreOp::create(b, results[j][k], init.get(), indicesAt(j));
+  }
 }
 
 void TensorCoreKernelBuilder::combineReduction(ValueRange partials) {

@@ -27,7 +27,7 @@ constexpr int64_t kTileGroupRows = 8;
 
 /// A reduction of a GEMM's output to one element a result (an absmax, or a
 /// min and a max) that its kernel computes in its epilogue
-/// (matchEpilogueReduction): each thread applies the reduction's body to
+/// (matchEpilogue): each thread applies the reduction's body to
 /// the output elements it writes, and combines its results into the
 /// reduction's with memory atomics, each skipped where the value read there
 /// already holds the thread's (the combiners are idempotent). The kernel
@@ -40,6 +40,18 @@ struct EpilogueReduction {
   /// Each result's combiner, and the atomic that combines as it does.
   SmallVector<Operation *, 2> combiners;
   SmallVector<arith::AtomicRMWKind, 2> kinds;
+};
+
+/// An elementwise op on a GEMM's output that its kernel computes in its
+/// epilogue (matchEpilogue): each thread applies the op's body to the
+/// output elements it writes and stores the op's results at their
+/// positions, e.g. relu(C + bias) rounded to the next GEMM's operand
+/// format. The kernel replaces it too: a launch and a pass over the output
+/// fewer.
+struct EpilogueMap {
+  linalg::GenericOp op;
+  /// The operand reading the GEMM's output (once per element).
+  OpOperand *gemmOutput;
 };
 
 /// The element type a tensor-core MMA reads an operand as.
@@ -65,15 +77,25 @@ struct TensorCoreContraction {
   /// to the output's elements, and the fill goes (a launch and a pass over
   /// the output fewer).
   linalg::FillOp zeroInit = {};
-  /// The reduction of the output that the kernel computes too, if any.
-  std::optional<EpilogueReduction> reduction;
+  /// The reduction of the output and the elementwise op on it that the
+  /// kernel computes too, if any.
+  std::optional<EpilogueReduction> reduction = {};
+  std::optional<EpilogueMap> map = {};
+  /// Whether the kernel stores the output: not where nothing but the
+  /// epilogue ops reads it (they take the sums from registers).
+  bool storeOutput = true;
 
-  /// Where the kernel goes: in the contraction's place, or in its
-  /// reduction's.
+  /// Where the kernel goes: in the place of the last op it computes.
   Operation *kernelPosition() {
-    return reduction ? reduction->op.getOperation() : op.getOperation();
+    Operation *last = op;
+    for (Operation *epilogue :
+         {reduction ? reduction->op.getOperation() : nullptr,
+          map ? map->op.getOperation() : nullptr})
+      if (epilogue && last->isBeforeInBlock(epilogue))
+        last = epilogue;
+    return last;
   }
-  /// Erases the contraction, its zero fill and its reduction, which a
+  /// Erases the contraction, its zero fill and its epilogue ops, which a
   /// kernel replaced.
   void erase() {
     op.erase();
@@ -81,6 +103,8 @@ struct TensorCoreContraction {
       zeroInit.erase();
     if (reduction)
       reduction->op.erase();
+    if (map)
+      map->op.erase();
   }
 
   /// Operand elements in a 32-bit register: 4 of 8 bits, 2 of 16, 1 of
@@ -107,17 +131,21 @@ FailureOr<TensorCoreContraction> matchTensorCoreContraction(linalg::GenericOp);
 /// Every contraction outside device code that one kernel can compute.
 SmallVector<TensorCoreContraction> collectTensorCoreContractions(Operation *);
 
-/// The first reduction of `op`'s output to one element that `op`'s kernel
-/// can compute in its epilogue: a linalg.generic after `op` in its block
-/// whose loops other than unit ones are reductions over the output, read
-/// once per element through a permutation of them (other operands at
-/// projected permutations, none of them the output); an idempotent
-/// combiner with a memory atomic (max/min, and/or); an output that is an
-/// allocation. Moving `op` down to the reduction must be sound: no
-/// operation between them touches `op`'s output or writes its operands
-/// (kernels already built there end the search). Match it just before
-/// building `op`'s kernel: the kernels built before it count.
-std::optional<EpilogueReduction> matchEpilogueReduction(linalg::GenericOp op);
+/// Finds the ops after `c.op` in its block that its kernel can compute in
+/// its epilogue, and sets `c.reduction` and `c.map`: the first reduction of
+/// the output to one element a result with idempotent combiners that have
+/// memory atomics (max/min, and/or), and the first elementwise op on the
+/// output. Each is a linalg.generic reading the output once an element,
+/// as itself, through a permutation of its loops (other operands at
+/// projected permutations), and writes results that nothing the kernel
+/// reads or writes may alias; the map writes its results at the element's
+/// position and does not read them. The output must be an allocation. The
+/// kernel goes to the last op it takes, which must be sound: every op
+/// between commutes with the kernel and the epilogue ops before it (does
+/// not touch what they write, nor write what they read; kernels already
+/// built end the search). Match just before building `c`'s kernel: the
+/// kernels built before it count.
+void matchEpilogue(TensorCoreContraction &c);
 
 /// Emits a kernel in place of a contraction: subclasses fill the launch
 /// body between `beginKernel` and `endKernel`.
@@ -216,14 +244,28 @@ protected:
   /// them where the output is a zero fill), skipping positions outside it.
   /// Positions come in pairs of adjacent columns, the first even (both
   /// kernels' accumulator fragments), which become 8-byte accesses where
-  /// the output allows. With an epilogue reduction, reduces the elements
+  /// the output allows. With an epilogue map, stores its results for each
+  /// element written; with an epilogue reduction, reduces the elements
   /// written and combines the thread's result into the reduction's.
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
                         ArrayRef<Value> values);
+  /// Clones the body of the epilogue op `op` for the output element `term`
+  /// at `outputIndices`, its other operands loaded there and its inits'
+  /// block arguments mapped to `inits` (none where the body reads none);
+  /// returns the values it yields and
+  /// sets `loops` to its loops' values there (zero for unit loops).
+  SmallVector<Value> cloneEpilogueBody(linalg::GenericOp op,
+                                       OpOperand *gemmOutput, Value term,
+                                       ArrayRef<Value> outputIndices,
+                                       ValueRange inits,
+                                       SmallVectorImpl<Value> &loops);
   /// The epilogue reduction's body on `partials` and the output element
-  /// `term` at `outputIndices` (its other operands loaded there).
+  /// `term` at `outputIndices`.
   SmallVector<Value> reduceTerm(ValueRange partials, Value term,
                                 ArrayRef<Value> outputIndices);
+  /// Stores the epilogue map's results for the output elements `terms` (one,
+  /// or a pair of adjacent columns) at `outputIndices`.
+  void mapTerms(ValueRange terms, ArrayRef<Value> outputIndices);
   /// Combines a thread's `partials` into the epilogue reduction's results
   /// by memory atomics, where that changes them.
   void combineReduction(ValueRange partials);
@@ -254,6 +296,9 @@ private:
   int64_t kernelTileM = 0, kernelTileN = 0;
   Value tilesN, tilesM, totalTiles;
   bool persistent = false;
+  /// The epilogue ops' operands without loops (scales), loaded once a tile
+  /// before its elements (accumulateOutput).
+  DenseMap<OpOperand *, Value> scalarOperands;
 
   /// Staging of operand tiles in shared memory (beginKernel begins it), as
   /// wgmma's descriptors read them and the mma.sync kernels too: per k-step

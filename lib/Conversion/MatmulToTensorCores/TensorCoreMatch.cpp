@@ -201,7 +201,7 @@ mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
 /// The fill of zeros (+0.0 for floats) of `op`'s output buffer that only
 /// `op` reads: a fresh allocation (host or GPU), filled in `op`'s block
 /// before it, used by nothing else before `op` (no view of it either) nor
-/// outside that block.
+/// outside that block (its deallocation may be in a region there).
 static linalg::FillOp zeroInitOf(linalg::GenericOp op) {
   Value out = op.getDpsInits()[0];
   if (!isa_and_present<memref::AllocOp, gpu::AllocOp>(out.getDefiningOp()))
@@ -216,7 +216,8 @@ static linalg::FillOp zeroInitOf(linalg::GenericOp op) {
       fill = userFill;
       continue;
     }
-    if (user->getBlock() != op->getBlock() || !op->isBeforeInBlock(user))
+    Operation *after = op->getBlock()->findAncestorOpInBlock(*user);
+    if (!after || !op->isBeforeInBlock(after))
       return {};
   }
   if (!fill)
@@ -263,11 +264,31 @@ static bool mayAlias(Value a, Value b) {
   return a == b || (!isAllocation(a) && !isAllocation(b));
 }
 
-/// Whether a GEMM writing the allocation `output` and reading the buffers
-/// `inputs` (roots) may run after `op` instead of before it: `op` does not
-/// touch the output, nor write (or free) an input.
-static bool gemmMayMovePast(Operation *op, Value output,
-                            ArrayRef<Value> inputs) {
+/// The buffers (roots) that a GEMM kernel and the epilogue ops it takes
+/// write (the GEMM's output first) and read.
+struct KernelBuffers {
+  SmallVector<Value, 4> writes, reads;
+
+  bool mayWrite(Value root) const {
+    return llvm::any_of(writes, [&](Value w) { return mayAlias(root, w); });
+  }
+  bool mayRead(Value root) const {
+    return llvm::any_of(reads, [&](Value r) { return mayAlias(root, r); });
+  }
+  /// Adds what the epilogue op `op`, reading the output at `read`, reads
+  /// and writes.
+  void add(linalg::GenericOp op, OpOperand *read) {
+    for (Value init : op.getDpsInits())
+      writes.push_back(bufferRoot(init));
+    for (OpOperand *input : op.getDpsInputOperands())
+      if (input != read && isa<BaseMemRefType>(input->get().getType()))
+        reads.push_back(bufferRoot(input->get()));
+  }
+};
+
+/// Whether `op` may run after a kernel instead of before it: `op` touches
+/// nothing the kernel writes, nor writes (or frees) what it reads.
+static bool mayMovePast(Operation *op, const KernelBuffers &kernel) {
   // The launches are synchronous until qtrain-async-gpu-launches: a host
   // wait orders nothing that the kernel does.
   if (isa<gpu::WaitOp>(op))
@@ -285,68 +306,70 @@ static bool gemmMayMovePast(Operation *op, Value output,
     if (!value || !isa<BaseMemRefType>(value.getType()))
       return false;
     Value root = bufferRoot(value);
-    if (root == output)
+    if (kernel.mayWrite(root))
       return false;
-    if (isa<MemoryEffects::Read>(effect.getEffect()))
-      continue;
-    if (llvm::any_of(inputs, [&](Value input) { return mayAlias(root, input); }))
+    if (!isa<MemoryEffects::Read>(effect.getEffect()) && kernel.mayRead(root))
       return false;
   }
   return true;
 }
 
-/// `reduction` as the epilogue reduction of a GEMM writing the allocation
-/// `output` and reading `inputs` (roots), if it is one (see
-/// matchEpilogueReduction).
-static std::optional<EpilogueReduction>
-matchOutputReduction(linalg::GenericOp reduction, Value output,
-                     ArrayRef<Value> inputs) {
-  if (!reduction.hasPureBufferSemantics() ||
-      reduction.getNumReductionLoops() == 0 ||
-      !reduction.getBlock()->getOps<linalg::IndexOp>().empty())
-    return std::nullopt;
-  // The kernel writes the results while it reads the GEMM's operands.
-  SmallVector<Value> results;
-  for (Value init : reduction.getDpsInits()) {
+/// The operand by which `op` reads the GEMM's output (`kernel.writes[0]`),
+/// if `op` can run in the kernel's epilogue: on buffers, at projected
+/// permutations; reading the output once, as
+/// itself (not a view: its indices are the kernel's); its results
+/// aliasing nothing the kernel reads or writes, nor each other; its other
+/// operands nothing the kernel or `op` writes (the kernel writes them
+/// while it reads the GEMM's operands and runs the other epilogue ops).
+static OpOperand *epilogueRead(linalg::GenericOp op,
+                               const KernelBuffers &kernel) {
+  if (!op.hasPureBufferSemantics() ||
+      !llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isProjectedPermutation(); }))
+    return nullptr;
+  KernelBuffers withResults = kernel;
+  for (Value init : op.getDpsInits()) {
     Value result = bufferRoot(init);
-    if (result == output || llvm::any_of(inputs, [&](Value input) {
-          return mayAlias(result, input);
-        }))
-      return std::nullopt;
-    results.push_back(result);
+    if (withResults.mayWrite(result) || kernel.mayRead(result))
+      return nullptr;
+    withResults.writes.push_back(result);
   }
-  // The output is read once, as itself (not a view: its indices are the
-  // kernel's); no input is a result.
+  Value output = kernel.writes.front();
   OpOperand *read = nullptr;
-  for (OpOperand *input : reduction.getDpsInputOperands()) {
+  for (OpOperand *input : op.getDpsInputOperands()) {
     if (!isa<BaseMemRefType>(input->get().getType()))
       continue;
     Value root = bufferRoot(input->get());
-    if (llvm::is_contained(results, root))
-      return std::nullopt;
-    if (root != output)
+    if (root != output) {
+      if (withResults.mayWrite(root))
+        return nullptr;
       continue;
+    }
     if (read || input->get() != output)
-      return std::nullopt;
+      return nullptr;
     read = input;
   }
-  if (!read)
+  return read;
+}
+
+/// `op`, reading the GEMM's output at `read` (epilogueRead), as an
+/// epilogue reduction (see matchEpilogue).
+static std::optional<EpilogueReduction>
+matchOutputReduction(linalg::GenericOp op, OpOperand *read) {
+  if (op.getNumReductionLoops() == 0)
     return std::nullopt;
-  for (AffineMap map : reduction.getIndexingMapsArray())
-    if (!map.isProjectedPermutation())
-      return std::nullopt;
   // Each output element is one term: the loops the output's map leaves
   // out, and the parallel ones (each result is one element), run once.
-  AffineMap readMap = reduction.getMatchingIndexingMap(read);
-  for (auto [dim, range, iterator] : llvm::enumerate(
-           reduction.getStaticLoopRanges(), reduction.getIteratorTypesArray()))
+  AffineMap readMap = op.getMatchingIndexingMap(read);
+  for (auto [dim, range, iterator] :
+       llvm::enumerate(op.getStaticLoopRanges(), op.getIteratorTypesArray()))
     if ((iterator == utils::IteratorType::parallel ||
          !readMap.isFunctionOfDim(dim)) &&
         range != 1)
       return std::nullopt;
-  EpilogueReduction match{reduction, read, {}, {}};
-  for (unsigned i = 0, e = reduction.getNumDpsInits(); i < e; ++i) {
-    Operation *combiner = orderFreeCombiner(reduction, i);
+  EpilogueReduction match{op, read, {}, {}};
+  for (unsigned i = 0, e = op.getNumDpsInits(); i < e; ++i) {
+    Operation *combiner = orderFreeCombiner(op, i);
     std::optional<arith::AtomicRMWKind> kind =
         combiner ? atomicKind(combiner) : std::nullopt;
     if (!kind || !isIdempotent(*kind) || !arith::getNeutralElement(combiner))
@@ -357,20 +380,62 @@ matchOutputReduction(linalg::GenericOp reduction, Value output,
   return match;
 }
 
-std::optional<EpilogueReduction>
-mlir::qtrain::matchEpilogueReduction(linalg::GenericOp op) {
-  Value output = op.getDpsInits()[0];
+/// Whether `op`, reading the GEMM's output at `read` (epilogueRead), is an
+/// epilogue map: elementwise, one loop an output element (the output read
+/// at a permutation), each result element written once (permutations)
+/// and not read.
+static bool isEpilogueMap(linalg::GenericOp op, OpOperand *read) {
+  return op.getNumReductionLoops() == 0 &&
+         op.getMatchingIndexingMap(read).isPermutation() &&
+         llvm::all_of(op.getDpsInitsMutable(), [&](OpOperand &init) {
+           return op.getMatchingIndexingMap(&init).isPermutation() &&
+                  !op.payloadUsesValueFromOperand(&init);
+         });
+}
+
+void mlir::qtrain::matchEpilogue(TensorCoreContraction &c) {
+  Value output = c.op.getDpsInits()[0];
   if (!isAllocation(output))
-    return std::nullopt;
-  SmallVector<Value, 2> inputs = {bufferRoot(op.getDpsInputs()[0]),
-                                  bufferRoot(op.getDpsInputs()[1])};
-  for (Operation *next = op->getNextNode(); next; next = next->getNextNode()) {
-    if (auto reduction = dyn_cast<linalg::GenericOp>(next))
-      if (std::optional<EpilogueReduction> match =
-              matchOutputReduction(reduction, output, inputs))
-        return match;
-    if (!gemmMayMovePast(next, output, inputs))
-      return std::nullopt;
+    return;
+  KernelBuffers kernel{
+      {output},
+      {bufferRoot(c.op.getDpsInputs()[0]), bufferRoot(c.op.getDpsInputs()[1])}};
+  for (Operation *next = c.op->getNextNode(); next && !(c.reduction && c.map);
+       next = next->getNextNode()) {
+    auto op = dyn_cast<linalg::GenericOp>(next);
+    OpOperand *read = op ? epilogueRead(op, kernel) : nullptr;
+    if (read && !c.reduction) {
+      if ((c.reduction = matchOutputReduction(op, read))) {
+        kernel.add(op, read);
+        continue;
+      }
+    }
+    if (read && !c.map && isEpilogueMap(op, read)) {
+      c.map = EpilogueMap{op, read};
+      kernel.add(op, read);
+      continue;
+    }
+    if (!mayMovePast(next, kernel))
+      break;
   }
-  return std::nullopt;
+  if (!c.map && !c.reduction)
+    return;
+  // Nothing else reads the output (nor a view of it): the epilogue ops
+  // take the sums from registers, and nothing needs them stored.
+  // (Ownership-based deallocation records the buffer's address in a
+  // buffer of indices, to compare it with others'.)
+  auto recordsAddress = [](Operation *user) {
+    auto address = dyn_cast<memref::ExtractAlignedPointerAsIndexOp>(user);
+    return address && llvm::all_of(address->getUsers(), [&](Operation *use) {
+             auto store = dyn_cast<memref::StoreOp>(use);
+             return store && store.getValueToStore() == address.getResult();
+           });
+  };
+  c.storeOutput = llvm::any_of(output.getUsers(), [&](Operation *user) {
+    return user != c.op && user != c.zeroInit.getOperation() &&
+           !(c.reduction && user == c.reduction->op) &&
+           !(c.map && user == c.map->op) &&
+           !isa<memref::DeallocOp, gpu::DeallocOp>(user) &&
+           !recordsAddress(user);
+  });
 }

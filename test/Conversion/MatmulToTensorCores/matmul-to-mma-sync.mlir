@@ -664,3 +664,191 @@ func.func @per_row(%a: memref<64x128xi8>, %b: memref<96x128xi8>) {
   }
   return
 }
+
+// -----
+
+// An elementwise op on the GEMM's output (relu(C * s + bias) in bf16, the
+// next layer's operand) goes into the kernel's epilogue: each thread
+// stores the op's results for the elements it holds, in pairs of columns,
+// the scale loaded once. Nothing else reads C, so the sums are not stored.
+// CHECK-LABEL: func.func @epilogue_map
+// CHECK-SAME:      %[[BIAS:[^:]+]]: memref<96xf32>, %[[S:[^:]+]]: memref<f32>
+// CHECK:         %[[H:.+]] = memref.alloc() : memref<64x96xbf16>
+// CHECK-NOT:     linalg.fill
+// CHECK:         gpu.launch
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e4m3.f32"
+// CHECK:           %[[SCALE:.+]] = memref.load %[[S]][]
+// CHECK-NOT:       vector.store %{{.+}} : memref<64x96xf32>
+// CHECK:           arith.mulf %{{.+}}, %[[SCALE]]
+// CHECK:           memref.load %[[BIAS]]
+// CHECK:           arith.truncf %{{.+}} : f32 to bf16
+// CHECK:           vector.store %{{.+}}, %[[H]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x96xbf16>, vector<2xbf16>
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.generic
+// CHECK:         memref.copy %[[H]]
+#gemm = {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+#map = {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (n)>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]}
+func.func @epilogue_map(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3FN>, %bias: memref<96xf32>, %s: memref<f32>, %out: memref<64x96xbf16>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x96xf32>)
+  linalg.generic #gemm ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %h = memref.alloc() : memref<64x96xbf16>
+  linalg.generic #map ins(%c, %s, %bias : memref<64x96xf32>, memref<f32>, memref<96xf32>) outs(%h : memref<64x96xbf16>) {
+  ^bb0(%x: f32, %scale: f32, %bn: f32, %o: bf16):
+    %0 = arith.mulf %x, %scale : f32
+    %1 = arith.addf %0, %bn : f32
+    %2 = arith.maximumf %1, %zero : f32
+    %3 = arith.truncf %2 : f32 to bf16
+    linalg.yield %3 : bf16
+  }
+  memref.dealloc %c : memref<64x96xf32>
+  memref.copy %h, %out : memref<64x96xbf16> to memref<64x96xbf16>
+  return
+}
+
+// -----
+
+// A map and a reduction of the same output, in either order, go into one
+// kernel, which goes to the last of them; the sums are stored, as the copy
+// reads them. Ops between that neither touch what the kernel writes nor
+// write what it reads stay before it (the amax history's reduction).
+// CHECK-LABEL: func.func @epilogue_map_and_absmax
+// CHECK:         %[[C:.+]] = memref.alloc() : memref<64x96xf32>
+// CHECK:         %[[AMAX:.+]] = memref.alloc() : memref<f32>
+// CHECK:         linalg.generic {{.+}} ins(%{{.+}} : memref<16xf32>)
+// CHECK:         %[[H:.+]] = memref.alloc() : memref<64x96xi8>
+// CHECK:         gpu.launch
+// CHECK:           vector.store %{{.+}}, %[[C]]
+// CHECK:           vector.store %{{.+}}, %[[H]][%{{.+}}, %{{.+}}] {alignment = 2 : i64} : memref<64x96xi8>, vector<2xi8>
+// CHECK:           memref.atomic_rmw maximumf %{{.+}}, %[[AMAX]][]
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.generic
+// CHECK:         memref.copy %[[C]]
+#gemm = {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+func.func @epilogue_map_and_absmax(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3FN>, %history: memref<16xf32>, %s: memref<f32>, %c_out: memref<64x96xf32>, %h_out: memref<64x96xi8>, %amax_out: memref<f32>, %history_max: memref<f32>) {
+  %zero = arith.constant 0.0 : f32
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %amax = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>], iterator_types = ["reduction", "reduction"]} ins(%c : memref<64x96xf32>) outs(%amax : memref<f32>) {
+  ^bb0(%x: f32, %m: f32):
+    %0 = math.absf %x : f32
+    %1 = arith.maximumf %m, %0 : f32
+    linalg.yield %1 : f32
+  }
+  %hmax = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>], iterator_types = ["reduction"]} ins(%history : memref<16xf32>) outs(%hmax : memref<f32>) {
+  ^bb0(%x: f32, %m: f32):
+    %0 = arith.maximumf %m, %x : f32
+    linalg.yield %0 : f32
+  }
+  %h = memref.alloc() : memref<64x96xi8>
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]} ins(%c, %s : memref<64x96xf32>, memref<f32>) outs(%h : memref<64x96xi8>) {
+  ^bb0(%x: f32, %scale: f32, %o: i8):
+    %0 = arith.divf %x, %scale : f32
+    %1 = arith.fptosi %0 : f32 to i8
+    linalg.yield %1 : i8
+  }
+  memref.copy %c, %c_out : memref<64x96xf32> to memref<64x96xf32>
+  memref.copy %h, %h_out : memref<64x96xi8> to memref<64x96xi8>
+  memref.copy %amax, %amax_out : memref<f32> to memref<f32>
+  memref.copy %hmax, %history_max : memref<f32> to memref<f32>
+  return
+}
+
+// -----
+
+// Maps the kernel leaves alone: one whose scale is the reduction's result
+// that the kernel computes (current scaling: the scale needs the whole
+// output's range), one writing a function argument (which might share
+// memory with the operands), one reading its init (an accumulation).
+// CHECK-LABEL: func.func @map_reads_reduction_result
+// CHECK:         memref.atomic_rmw
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK-LABEL: func.func @map_result_an_argument
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+// CHECK-LABEL: func.func @map_reads_init
+// CHECK:         gpu.terminator
+// CHECK:         linalg.generic {{.+}} iterator_types = ["parallel", "parallel"]
+#gemm = {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+#scaled = {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]}
+func.func @map_reads_reduction_result(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3FN>, %h_out: memref<64x96xf32>) {
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %amax = memref.alloc() : memref<f32>
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>], iterator_types = ["reduction", "reduction"]} ins(%c : memref<64x96xf32>) outs(%amax : memref<f32>) {
+  ^bb0(%x: f32, %m: f32):
+    %0 = math.absf %x : f32
+    %1 = arith.maximumf %m, %0 : f32
+    linalg.yield %1 : f32
+  }
+  %h = memref.alloc() : memref<64x96xf32>
+  linalg.generic #scaled ins(%c, %amax : memref<64x96xf32>, memref<f32>) outs(%h : memref<64x96xf32>) {
+  ^bb0(%x: f32, %scale: f32, %o: f32):
+    %0 = arith.divf %x, %scale : f32
+    linalg.yield %0 : f32
+  }
+  memref.copy %h, %h_out : memref<64x96xf32> to memref<64x96xf32>
+  return
+}
+func.func @map_result_an_argument(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3FN>, %s: memref<f32>, %h: memref<64x96xf32>) {
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  linalg.generic #scaled ins(%c, %s : memref<64x96xf32>, memref<f32>) outs(%h : memref<64x96xf32>) {
+  ^bb0(%x: f32, %scale: f32, %o: f32):
+    %0 = arith.divf %x, %scale : f32
+    linalg.yield %0 : f32
+  }
+  return
+}
+func.func @map_reads_init(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3FN>, %s: memref<f32>, %h_out: memref<64x96xf32>) {
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.generic #gemm ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %h = memref.alloc() : memref<64x96xf32>
+  linalg.generic #scaled ins(%c, %s : memref<64x96xf32>, memref<f32>) outs(%h : memref<64x96xf32>) {
+  ^bb0(%x: f32, %scale: f32, %o: f32):
+    %0 = arith.mulf %x, %scale : f32
+    %1 = arith.addf %o, %0 : f32
+    linalg.yield %1 : f32
+  }
+  memref.copy %h, %h_out : memref<64x96xf32> to memref<64x96xf32>
+  return
+}

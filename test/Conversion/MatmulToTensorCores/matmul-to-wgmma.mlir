@@ -690,3 +690,51 @@ func.func @epilogue_absmax(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2
   }
   return %amax : memref<f32>
 }
+
+// -----
+
+// An elementwise op on the output goes into the epilogue too (as in the
+// mma.sync kernels, matmul-to-mma-sync.mlir @epilogue_map): relu(C + bias)
+// in E4M3 at a scale known before the GEMM (delayed scaling), stored in
+// pairs of columns; C is stored too, as the function returns it.
+// CHECK-LABEL: func.func @epilogue_map
+// CHECK:         %[[C:.+]] = memref.alloc() : memref<64x96xf32>
+// CHECK:         %[[H:.+]] = memref.alloc() : memref<64x96xf8E4M3FN>
+// CHECK:         gpu.launch
+// CHECK:           nvvm.wgmma.mma_async
+// CHECK:           vector.store %{{.+}}, %[[C]]
+// CHECK:           arith.truncf %{{.+}} : f32 to f8E4M3FN
+// CHECK:           vector.store %{{.+}}, %[[H]][%{{.+}}, %{{.+}}] {alignment = 2 : i64} : memref<64x96xf8E4M3FN>, vector<2xf8E4M3FN>
+// CHECK:         gpu.terminator
+// CHECK-NOT:     linalg.generic
+// TMA-LABEL: func.func @epilogue_map
+// TMA:         gpu.launch
+// TMA:           nvvm.mbarrier.try_wait.parity
+// TMA:           nvvm.wgmma.mma_async
+// TMA:           vector.store %{{.+}} : memref<64x96xf8E4M3FN>, vector<2xf8E4M3FN>
+// TMA:         gpu.terminator
+// TMA-NOT:     linalg.generic
+func.func @epilogue_map(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E5M2>, %bias: memref<96xf32>, %s: memref<f32>) -> (memref<64x96xf32>, memref<64x96xf8E4M3FN>) {
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E5M2>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E5M2, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E5M2 to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %h = memref.alloc() : memref<64x96xf8E4M3FN>
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]}
+      ins(%c, %bias, %s : memref<64x96xf32>, memref<96xf32>, memref<f32>) outs(%h : memref<64x96xf8E4M3FN>) {
+  ^bb0(%x: f32, %bn: f32, %scale: f32, %o: f8E4M3FN):
+    %zero = arith.constant 0.0 : f32
+    %0 = arith.addf %x, %bn : f32
+    %1 = arith.maximumf %0, %zero : f32
+    %2 = arith.divf %1, %scale : f32
+    %3 = arith.truncf %2 : f32 to f8E4M3FN
+    linalg.yield %3 : f8E4M3FN
+  }
+  return %c, %h : memref<64x96xf32>, memref<64x96xf8E4M3FN>
+}

@@ -34,13 +34,22 @@ static bool isScalar(linalg::GenericOp op) {
   return op.getNumLoops() == 0 && op.hasPureTensorSemantics();
 }
 
-/// Whether `consumer` reads every element of each operand with loops once
-/// (elementwise ops, whole reductions), so that what is fused into it runs
-/// once an element: not a contraction or a broadcast.
-static bool readsOperandsOnce(linalg::GenericOp consumer) {
+/// Whether `consumer` reads no element of an operand for several of its
+/// output elements: each operand is a scalar or indexed by every parallel
+/// loop (elementwise ops, reductions, whose operands may broadcast along the
+/// reduced loops: a bias read by its layer's gradient), so that what is
+/// fused into it runs once an element read. Not a contraction, which reads
+/// each element of A for every column of its output, or an op broadcasting
+/// along its output.
+static bool readsNoOperandForSeveralOutputs(linalg::GenericOp consumer) {
+  SmallVector<unsigned> parallelLoops;
+  consumer.getParallelDims(parallelLoops);
   return llvm::all_of(consumer->getOpOperands(), [&](OpOperand &operand) {
     AffineMap map = consumer.getMatchingIndexingMap(&operand);
-    return map.getNumResults() == 0 || map.isPermutation();
+    return map.getNumResults() == 0 ||
+           llvm::all_of(parallelLoops, [&](unsigned loop) {
+             return map.isFunctionOfDim(loop);
+           });
   });
 }
 
@@ -56,7 +65,8 @@ static bool shouldFuse(OpOperand *operand, bool anyUses = false) {
   if (!producer || !consumer)
     return false;
   if (isScalar(producer))
-    return consumer.getNumReductionLoops() == 0 || readsOperandsOnce(consumer);
+    return consumer.getNumReductionLoops() == 0 ||
+           readsNoOperandForSeveralOutputs(consumer);
   return (anyUses || producer->hasOneUse()) &&
          consumer.getMatchingIndexingMap(operand).isPermutation();
 }

@@ -362,3 +362,40 @@ func.func @recompute_everywhere(%x: tensor<64xf32>, %y: tensor<64xf32>) -> (tens
   } -> tensor<64xf8E5M2>
   return %amax, %q : tensor<f32>, tensor<64xf8E5M2>
 }
+
+// -----
+
+// A scalar producer (a scale) goes into a reduction whose operands broadcast
+// along its reduced loop only (a bias gradient reading the layer's bias for
+// its relu mask): each element read computes it once, as in an elementwise
+// op, and the reduction no longer waits for the scale's own kernel.
+// CHECK-LABEL: func.func @scalar_into_bias_gradient
+// CHECK-NOT:     iterator_types = []
+// CHECK:         linalg.generic {{.+}} iterator_types = ["reduction", "parallel"]} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<f32>)
+// CHECK:           arith.divf
+// CHECK:           arith.cmpf
+// CHECK-NOT:     linalg.generic
+func.func @scalar_into_bias_gradient(%g: tensor<4x8xf32>, %h: tensor<4x8xf32>, %bias: tensor<8xf32>, %amax: tensor<f32>) -> tensor<8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c448 = arith.constant 448.0 : f32
+  %e0 = tensor.empty() : tensor<f32>
+  %scale = linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []}
+      ins(%amax : tensor<f32>) outs(%e0 : tensor<f32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.divf %in, %c448 : f32
+    linalg.yield %0 : f32
+  } -> tensor<f32>
+  %e = tensor.empty() : tensor<8xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+  %db = linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (n)>], iterator_types = ["reduction", "parallel"]}
+      ins(%g, %h, %bias, %scale : tensor<4x8xf32>, tensor<4x8xf32>, tensor<8xf32>, tensor<f32>) outs(%init : tensor<8xf32>) {
+  ^bb0(%gi: f32, %hi: f32, %b: f32, %s: f32, %acc: f32):
+    %0 = arith.mulf %hi, %s : f32
+    %1 = arith.addf %0, %b : f32
+    %2 = arith.cmpf ogt, %1, %zero : f32
+    %3 = arith.select %2, %gi, %zero : f32
+    %4 = arith.addf %acc, %3 : f32
+    linalg.yield %4 : f32
+  } -> tensor<8xf32>
+  return %db : tensor<8xf32>
+}
