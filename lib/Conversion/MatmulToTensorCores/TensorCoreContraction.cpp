@@ -535,16 +535,16 @@ void TensorCoreKernelBuilder::accumulateOutput(
       partials.push_back(
           arith::ConstantOp::create(b, *arith::getNeutralElement(combiner)));
   // The epilogue ops' operands without loops (scales), loaded once.
-  for (std::optional<linalg::GenericOp> op :
-       {c.reduction ? std::optional(c.reduction->op) : std::nullopt,
-        c.map ? std::optional(c.map->op) : std::nullopt}) {
-    if (!op)
-      continue;
-    for (OpOperand *input : op->getDpsInputOperands())
+  SmallVector<linalg::GenericOp, 2> epilogueOps;
+  if (c.reduction)
+    epilogueOps.push_back(c.reduction->op);
+  if (c.map)
+    epilogueOps.push_back(c.map->op);
+  for (linalg::GenericOp op : epilogueOps)
+    for (OpOperand *input : op.getDpsInputOperands())
       if (auto type = dyn_cast<MemRefType>(input->get().getType());
           type && type.getRank() == 0)
         scalarOperands[input] = memref::LoadOp::create(b, input->get());
-  }
   for (size_t i = 0; i < positions.size(); i += pairs ? 2 : 1) {
     auto [row, col] = positions[i];
     Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
@@ -676,6 +676,7 @@ void TensorCoreKernelBuilder::mapTerms(ValueRange terms,
       Value pair = vector::FromElementsOp::create(
           b, VectorType::get({2}, type.getElementType()),
           ValueRange{results[0][k], results[1][k]});
+      // Aligned to the two elements' bytes.
       vector::StoreOp::create(b, pair, init.get(), indicesAt(0),
                               /*nontemporal=*/false,
                               llvm::MaybeAlign(bits / 4));

@@ -316,11 +316,11 @@ static bool mayMovePast(Operation *op, const KernelBuffers &kernel) {
 
 /// The operand by which `op` reads the GEMM's output (`kernel.writes[0]`),
 /// if `op` can run in the kernel's epilogue: on buffers, at projected
-/// permutations; reading the output once, as
-/// itself (not a view: its indices are the kernel's); its results
-/// aliasing nothing the kernel reads or writes, nor each other; its other
-/// operands nothing the kernel or `op` writes (the kernel writes them
-/// while it reads the GEMM's operands and runs the other epilogue ops).
+/// permutations; reading the output once, as itself (not a view: its
+/// indices are the kernel's); its results aliasing nothing the kernel reads
+/// or writes, nor each other; its other operands nothing the kernel or `op`
+/// writes (the kernel writes the results while it reads the GEMM's
+/// operands and runs the other epilogue ops).
 static OpOperand *epilogueRead(linalg::GenericOp op,
                                const KernelBuffers &kernel) {
   if (!op.hasPureBufferSemantics() ||
