@@ -29,13 +29,17 @@ bool isWorkgroupMemory(Type type) {
 
 /// NVVM ops (which declare no memory effects) that touch only the block's
 /// registers and shared memory: the tensor-core MMAs, their fences and the
-/// shared-memory fragment loads. A GEMM kernel built from them reads and
+/// shared-memory fragment loads; and the warp MMAs that the NVVM dialect
+/// has no op for (FP8 mma.sync), called as `llvm.nvvm.mma.*` intrinsics,
+/// registers in, registers out. A GEMM kernel built from them reads and
 /// writes global memory through memref ops only.
 bool touchesOnlyTheBlock(Operation *op) {
   if (isa<NVVM::WgmmaMmaAsyncOp, NVVM::WgmmaFenceAlignedOp,
           NVVM::WgmmaGroupSyncAlignedOp, NVVM::WgmmaWaitGroupSyncOp,
           NVVM::FenceProxyOp, NVVM::MmaOp, NVVM::LdMatrixOp>(op))
     return true;
+  if (auto call = dyn_cast<LLVM::CallIntrinsicOp>(op))
+    return call.getIntrin().starts_with("llvm.nvvm.mma.");
   // Other NVVM ops whose pointers all point into shared memory, of the
   // block or its cluster (mbarriers), or that take none (the waits and
   // commits of asynchronous copies, fences).

@@ -649,3 +649,46 @@ func.func @past_a_cp_async_copy(%x: memref<256xf32>) -> (memref<256xf32>, memref
   }
   return %a, %b : memref<256xf32>, memref<256xf32>
 }
+
+// -----
+
+// FP8 mma.sync has no NVVM op: the GEMM kernel calls the
+// `llvm.nvvm.mma.*` intrinsic, which computes on registers only, so the
+// kernel's accesses are its memref ops and %b's copy moves up past it to
+// join %a's.
+// CHECK-LABEL: func.func @past_an_mma_intrinsic
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c2{{.*}},
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}, {{.*}} = %c2{{.*}},
+// CHECK:           llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e4m3.f32"
+// CHECK-NOT:     gpu.launch
+func.func @past_an_mma_intrinsic(%x: memref<256xf32>, %w: memref<256xi32>) -> (memref<256xf32>, memref<256xf32>, memref<2x256xf32>) {
+  %g = memref.alloc() : memref<2x256xf32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xf32>
+  %b = memref.alloc() : memref<256xf32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c2, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %word = memref.load %w[%tx] : memref<256xi32>
+    %zero = arith.constant 0.0 : f32
+    %d = llvm.call_intrinsic "llvm.nvvm.mma.m16n8k32.row.col.f32.e4m3.e4m3.f32"(%word, %word, %word, %word, %word, %word, %zero, %zero, %zero, %zero) : (i32, i32, i32, i32, i32, i32, f32, f32, f32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+    %e = llvm.extractvalue %d[0] : !llvm.struct<(f32, f32, f32, f32)>
+    memref.store %e, %g[%by, %tx] : memref<2x256xf32>
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x[%tx] : memref<256xf32>
+    memref.store %v, %b[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  return %a, %b, %g : memref<256xf32>, memref<256xf32>, memref<2x256xf32>
+}

@@ -262,7 +262,8 @@ def FuseIndependentLaunchesPass
     they do not depend on each other and it does not depend on the
     launch (an amax history's update, which only the next step reads,
     joins the next kernel of its block size). The NVVM tensor-core ops
-    (`wgmma`, `mma.sync`, `ldmatrix`, proxy fences) touch only the block's
+    (`wgmma`, `mma.sync` and the `llvm.nvvm.mma.*` intrinsic calls that
+    stand for the FP8 ones, `ldmatrix`, proxy fences) touch only the block's
     registers and shared memory, as do the other NVVM ops whose pointers
     all point into shared memory (mbarriers) or that take none (fences,
     the waits of asynchronous copies); a body that takes a buffer's
