@@ -531,6 +531,12 @@ Value QuantizerOp::buildRounding(OpBuilder &builder, Location loc, Value x,
   GranularityAttr granularity;
   if (spec.isDelayed()) {
     // History entries are amaxes, so absmax over them is the largest one.
+    // The scale is known from the start (the history is an argument): made
+    // there, the codes can be made as soon as their value, by the kernel
+    // that computes it (see qtrain-quantize-contractions).
+    OpBuilder::InsertionGuard guard(builder);
+    if (auto argument = dyn_cast<BlockArgument>(history))
+      builder.setInsertionPointToStart(argument.getOwner());
     auto scaleType = RankedTensorType::get({}, builder.getF32Type());
     scale = ComputeScaleOp::create(builder, loc, scaleType, Type(), history,
                                    spec.getFormat(), spec.getScaling())
@@ -541,6 +547,11 @@ Value QuantizerOp::buildRounding(OpBuilder &builder, Location loc, Value x,
                              scaling.getGranularity().getNumericGranularity(),
                              scaleShape);
     auto scaleType = RankedTensorType::get(scaleShape, builder.getF32Type());
+    // Computed where x is made: the kernel computing x can reduce it.
+    OpBuilder::InsertionGuard guard(builder);
+    Operation *producer = x.getDefiningOp();
+    if (producer && producer->getBlock() == builder.getInsertionBlock())
+      builder.setInsertionPointAfter(producer);
     auto compute = ComputeScaleOp::create(
         builder, loc, scaleType, scaling.isAffine() ? scaleType : Type(), x,
         spec.getFormat(), scaling);
@@ -577,8 +588,8 @@ static LogicalResult verifyPacking(Operation *op, RankedTensorType codes,
   expected.back() /= 2;
   if (bytes.getShape() != ArrayRef<int64_t>(expected))
     return op->emitOpError("expected packed bytes of shape ")
-           << RankedTensorType::get(expected, bytes.getElementType())
-           << " for " << codes << ", got " << bytes;
+           << RankedTensorType::get(expected, bytes.getElementType()) << " for "
+           << codes << ", got " << bytes;
   return success();
 }
 

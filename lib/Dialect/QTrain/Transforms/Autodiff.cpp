@@ -120,9 +120,16 @@ static LogicalResult differentiateQuantizer(QuantizerOp op,
     if (!spec)
       return g;
     auto [history, forwardValue] = op.getHistory(direction);
-    if (history)
+    if (history) {
+      // Recorded where the gradient is made, beside its codes (made there
+      // too): the kernel computing it can take both.
+      OpBuilder::InsertionGuard guard(b);
+      Operation *producer = g.getDefiningOp();
+      if (producer && producer->getBlock() == b.getInsertionBlock())
+        b.setInsertionPointAfter(producer);
       adjoints.setStateUpdate(forwardValue,
                               RecordAmaxOp::create(b, loc, g, history));
+    }
     return QuantizerOp::buildRounding(b, loc, g, spec, op.getSeed(),
                                       op.getStream() + direction, history);
   };

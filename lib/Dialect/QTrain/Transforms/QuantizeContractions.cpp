@@ -174,22 +174,34 @@ std::optional<SmallVector<int64_t>> spatialPadding(tensor::InsertSliceOp pad,
 
 /// The codes of a traced operand: `qtrain.quantize` with the rounding's
 /// parameters, moved by the same layout ops. Those of a value that a linalg
-/// op computes are built just after the rounding, where the value is made,
-/// not where the GEMM reads it, so that the GEMM producing the value can
-/// compute them in its epilogue (next to the amax that autodiff and the
-/// amax histories record after the rounding); those of arguments (and views
-/// of them) at the contraction, with its other operand's, and so are those
-/// padded at dynamic offsets or sizes (the values they take come later).
+/// op computes are built where the value is made, not where the GEMM reads
+/// it (just after the op where the rounding's operands are there, else
+/// after the rounding), so that the GEMM producing the value can compute
+/// them in its epilogue, next to the value's amax; those of arguments (and
+/// views of them) at the contraction, with its other operand's, and so are
+/// those padded at dynamic offsets or sizes (the values they take come
+/// later).
 Value codesOf(PatternRewriter &rewriter, const RoundedOperand &operand) {
   RoundOp round = operand.round;
   OpBuilder::InsertionGuard guard(rewriter);
-  if (round.getInput().getDefiningOp<linalg::LinalgOp>() &&
-      llvm::all_of(operand.layout, [](Operation *op) {
+  auto producer = round.getInput().getDefiningOp<linalg::LinalgOp>();
+  if (producer && llvm::all_of(operand.layout, [](Operation *op) {
         auto pad = dyn_cast<tensor::InsertSliceOp>(op);
         return !pad || (pad.getOffsets().empty() && pad.getSizes().empty() &&
                         pad.getStrides().empty());
-      }))
+      })) {
     rewriter.setInsertionPointAfter(round);
+    // Right after the producer where the rounding's other operands (scale,
+    // seed) are there already.
+    if (producer->getBlock() == round->getBlock() &&
+        llvm::all_of(round->getOperands(), [&](Value v) {
+          Operation *def = v.getDefiningOp();
+          return !def || def->getBlock() != producer->getBlock() ||
+                 def == producer.getOperation() ||
+                 def->isBeforeInBlock(producer);
+        }))
+      rewriter.setInsertionPointAfter(producer);
+  }
   Type storage = round.getFormat().getStorageType();
   Value codes = QuantizeOp::create(
       rewriter, round.getLoc(), round.getType().clone(storage),

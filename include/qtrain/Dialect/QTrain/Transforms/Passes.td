@@ -863,12 +863,13 @@ def QuantizeContractionsPass : Pass<"qtrain-quantize-contractions"> {
     with code 0), provided the rounding's scale is per tensor and, under
     padding, it has no zero point (0 is a code only then).
 
-    The codes of a value that a linalg op computes are built just after its
-    rounding, where the value is made, rather than at the contraction: the
-    GEMM kernel that produces the value can then compute them in its
-    epilogue (beside the amax that autodiff and amax histories record
-    after the rounding). Codes of arguments and of views of them stay at
-    the contraction, near the other operand's.
+    The codes of a value that a linalg op computes are built where the
+    value is made rather than at the contraction: just after the op, where
+    the rounding's scale and seed are known there (a delayed scale, a
+    current scale computed from the value), else just after the rounding.
+    The GEMM kernel that produces the value can then compute them in its
+    epilogue, beside the value's amax. Codes of arguments and of views of
+    them stay at the contraction, near the other operand's.
 
     `qtrain-lower-to-nvvm` runs it after `qtrain-expand-quantizers`, so that
     training steps multiply FP8 and int8 codes on tensor cores.
