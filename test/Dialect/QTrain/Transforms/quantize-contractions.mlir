@@ -270,9 +270,9 @@ func.func @conv_not_quantized(%x: tensor<2x3x6x6xf32>, %w: tensor<4x3x3x3xf32>, 
 // -----
 
 // The codes of a value a linalg op computes (a hidden layer's relu) are
-// made just after its rounding, before the ops that follow it there (the
-// amax history's record), so that the GEMM producing the value can compute
-// them in its epilogue; those of an argument (the weight) at the GEMM.
+// made just after that op, before the ops that follow it there (the amax
+// history's record), so that the GEMM producing the value can compute them
+// in its epilogue; those of an argument (the weight) at the GEMM.
 // CHECK-LABEL: func.func @codes_where_made
 // CHECK-SAME:    (%[[X:.+]]: tensor<64x32xf32>, %[[W:.+]]: tensor<32x16xf32>, %[[S:.+]]: tensor<f32>, %[[H:.+]]: tensor<16xf32>)
 // CHECK:         %[[RELU:.+]] = linalg.generic
@@ -281,6 +281,11 @@ func.func @conv_not_quantized(%x: tensor<2x3x6x6xf32>, %w: tensor<4x3x3x3xf32>, 
 // CHECK-NEXT:    qtrain.record_amax %[[RELU]] into %[[H]]
 // CHECK:         %[[QW:.+]] = qtrain.quantize %[[W]] to float<f8E4M3FN>
 // CHECK-NEXT:    qtrain.qmatmul %[[QX]], %[[QW]]
+// A scale computed from the value after it is made: the codes come after it.
+// CHECK-LABEL: func.func @codes_after_their_scale
+// CHECK:         %[[RELU:.+]] = linalg.generic
+// CHECK:         %[[S:.+]] = qtrain.compute_scale %[[RELU]]
+// CHECK:         qtrain.quantize %[[RELU]] to float<f8E4M3FN> scale(%[[S]] : tensor<f32>)
 func.func @codes_where_made(%x: tensor<64x32xf32>, %w: tensor<32x16xf32>, %s: tensor<f32>, %history: tensor<16xf32>) -> (tensor<64x16xf32>, tensor<16xf32>) {
   %zero = arith.constant 0.0 : f32
   %ex = tensor.empty() : tensor<64x32xf32>
@@ -296,4 +301,20 @@ func.func @codes_where_made(%x: tensor<64x32xf32>, %w: tensor<32x16xf32>, %s: te
   %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<64x16xf32>) -> tensor<64x16xf32>
   %y = linalg.matmul ins(%rx, %rw : tensor<64x32xf32>, tensor<32x16xf32>) outs(%fill : tensor<64x16xf32>) -> tensor<64x16xf32>
   return %y, %new : tensor<64x16xf32>, tensor<16xf32>
+}
+func.func @codes_after_their_scale(%x: tensor<64x32xf32>, %w: tensor<32x16xf32>, %sw: tensor<f32>) -> tensor<64x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ex = tensor.empty() : tensor<64x32xf32>
+  %relu = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x32xf32>) outs(%ex : tensor<64x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.maximumf %in, %zero : f32
+    linalg.yield %0 : f32
+  } -> tensor<64x32xf32>
+  %s = qtrain.compute_scale %relu for float<f8E4M3FN> using <absmax> : tensor<64x32xf32> -> tensor<f32>
+  %rx = qtrain.round %relu to float<f8E4M3FN> scale(%s : tensor<f32>) : tensor<64x32xf32>
+  %rw = qtrain.round %w to float<f8E4M3FN> scale(%sw : tensor<f32>) : tensor<32x16xf32>
+  %e = tensor.empty() : tensor<64x16xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<64x16xf32>) -> tensor<64x16xf32>
+  %y = linalg.matmul ins(%rx, %rw : tensor<64x32xf32>, tensor<32x16xf32>) outs(%fill : tensor<64x16xf32>) -> tensor<64x16xf32>
+  return %y : tensor<64x16xf32>
 }
