@@ -572,22 +572,24 @@ void TensorCoreKernelBuilder::accumulateOutput(
                               llvm::MaybeAlign(8));
     else if (c.storeOutput)
       memref::StoreOp::create(b, sum, out, indices);
-    // The second of a pair is one further along the last index.
+    // The elements and their indices: the second of a pair is one further
+    // along the last index.
     SmallVector<Value> terms;
-    for (int64_t j = 0; j < (pairs ? 2 : 1); ++j)
+    SmallVector<SmallVector<Value>> termIndices;
+    for (int64_t j = 0; j < (pairs ? 2 : 1); ++j) {
       terms.push_back(pairs ? vector::ExtractOp::create(b, sum, j).getResult()
                             : sum);
+      termIndices.push_back(indices);
+      if (j)
+        termIndices.back().back() = add(indices.back(), j);
+    }
     if (c.map)
-      mapTerms(terms, indices);
+      mapTerms(terms, termIndices);
     if (partials.empty())
       continue;
     SmallVector<Value> reduced = partials;
-    for (auto [j, term] : llvm::enumerate(terms)) {
-      SmallVector<Value> at = indices;
-      if (j)
-        at.back() = add(at.back(), j);
+    for (auto [term, at] : llvm::zip(terms, termIndices))
       reduced = reduceTerm(reduced, term, at);
-    }
     scf::YieldOp::create(b, reduced);
     b.setInsertionPointToStart(ifOp.elseBlock());
     scf::YieldOp::create(b, partials);
@@ -644,18 +646,14 @@ TensorCoreKernelBuilder::reduceTerm(ValueRange partials, Value term,
                            outputIndices, partials, loops);
 }
 
-void TensorCoreKernelBuilder::mapTerms(ValueRange terms,
-                                       ArrayRef<Value> outputIndices) {
+void TensorCoreKernelBuilder::mapTerms(
+    ValueRange terms, ArrayRef<SmallVector<Value>> termIndices) {
   linalg::GenericOp op = c.map->op;
   SmallVector<SmallVector<Value>> results, loops(terms.size());
-  for (auto [j, term] : llvm::enumerate(terms)) {
-    SmallVector<Value> at(outputIndices);
-    if (j)
-      at.back() = add(at.back(), j);
-    // The map does not read its inits (matchEpilogue).
-    results.push_back(cloneEpilogueBody(op, c.map->gemmOutput, term, at,
-                                        ValueRange(), loops[j]));
-  }
+  // The map does not read its inits (matchEpilogue).
+  for (auto [j, term] : llvm::enumerate(terms))
+    results.push_back(cloneEpilogueBody(
+        op, c.map->gemmOutput, term, termIndices[j], ValueRange(), loops[j]));
   AffineExpr outputLast =
       op.getMatchingIndexingMap(c.map->gemmOutput).getResults().back();
   for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable())) {

@@ -31,8 +31,9 @@ constexpr int64_t kTileGroupRows = 8;
 /// the output elements it writes, and combines its results into the
 /// reduction's with memory atomics, each skipped where the value read there
 /// already holds the thread's (the combiners are idempotent). The kernel
-/// replaces both ops, in the reduction's place: the output's range behind
-/// a per-tensor scale costs no launch and no second pass over the output.
+/// replaces it too (TensorCoreContraction::kernelPosition): the output's
+/// range behind a per-tensor scale costs no launch and no second pass over
+/// the output.
 struct EpilogueReduction {
   linalg::GenericOp op;
   /// The operand reading the GEMM's output (once per element).
@@ -252,8 +253,8 @@ protected:
   /// Clones the body of the epilogue op `op` for the output element `term`
   /// at `outputIndices`, its other operands loaded there and its inits'
   /// block arguments mapped to `inits` (none where the body reads none);
-  /// returns the values it yields and
-  /// sets `loops` to its loops' values there (zero for unit loops).
+  /// returns the values it yields and sets `loops` to its loops' values
+  /// there (zero for unit loops).
   SmallVector<Value> cloneEpilogueBody(linalg::GenericOp op,
                                        OpOperand *gemmOutput, Value term,
                                        ArrayRef<Value> outputIndices,
@@ -264,8 +265,8 @@ protected:
   SmallVector<Value> reduceTerm(ValueRange partials, Value term,
                                 ArrayRef<Value> outputIndices);
   /// Stores the epilogue map's results for the output elements `terms` (one,
-  /// or a pair of adjacent columns) at `outputIndices`.
-  void mapTerms(ValueRange terms, ArrayRef<Value> outputIndices);
+  /// or a pair of adjacent columns) at `termIndices`.
+  void mapTerms(ValueRange terms, ArrayRef<SmallVector<Value>> termIndices);
   /// Combines a thread's `partials` into the epilogue reduction's results
   /// by memory atomics, where that changes them.
   void combineReduction(ValueRange partials);
