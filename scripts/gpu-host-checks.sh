@@ -14,7 +14,11 @@
 # same with the sm_90a GEMMs' tiles copied by cp.async instead of TMA,
 # --gpu-wgmma-tma-loads=false), train-device (the
 # same in device memory, --gpu-memory=device; not in the default set while
-# it crashes, docs/gpu.md: a crash prints a stack trace). Each writes
+# it crashes, docs/gpu.md: a crash prints a stack trace), profile (each
+# kernel's time in the MLP and LeNet-BN steps under bf16 and fp8,
+# QTRAIN_CUDA_PROFILE=1), ncu (Nsight Compute's speed-of-light, warp-state
+# and occupancy sections for the benchmark's GEMM kernels, each tile
+# variant, at 4096^3; not in the default set). Each writes
 # LOGDIR/<check>.log; a table of results comes last. Unpacks into
 # /usr/lib/llvm-22, /usr/share/datasets and the packing checkout's path
 # (a link to this checkout where they differ): for a lent, throwaway machine.
@@ -39,7 +43,7 @@ tar -xJf "$archive" -C / --keep-directory-symlink --no-same-owner || exit 1
 cublas="$(dirname "$(find /usr/local/cuda*/ /usr/lib /opt -name 'libcublasLt.so.13*' \
   2>/dev/null | head -1)")"
 export LD_LIBRARY_PATH="/usr/lib/llvm-22/lib/qtrain-deps:$cublas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export PATH="$packed/build/bin:/usr/lib/llvm-22/bin:$PATH"
+export PATH="$packed/build/bin:/usr/lib/llvm-22/bin:$PATH:/usr/local/cuda/bin"
 cd "$packed"
 
 nvidia-smi -L | tee "$logs/device.log"
@@ -81,6 +85,21 @@ for check in "${checks[@]}"; do
       qtrain-train examples/lenet_bn.mlir --recipe=fp8 --amax-history=16 \
         --epochs=1 --train-limit=12800 --device=cuda \
         --csv='$logs/step-times-lenet-delayed.csv'" ;;
+  profile)
+    run profile 240 bash -c "set -e
+      for recipe in bf16 fp8; do
+        for model in mlp lenet_bn; do
+          echo \"== \$model \$recipe\"
+          QTRAIN_CUDA_PROFILE=1 qtrain-train examples/\$model.mlir \
+            --recipe=\$recipe --epochs=1 --train-limit=1280 --test-limit=500 \
+            --device=cuda
+        done
+      done" ;;
+  ncu)
+    run ncu 420 ncu --kernel-name regex:wgmma --launch-count 12 \
+      --section SpeedOfLight --section WarpStateStats --section Occupancy \
+      --section LaunchStats --section MemoryWorkloadAnalysis \
+      qtrain-bench-gpu --sizes=4096 --repetitions=1 --compare-wgmma-tiles ;;
   lit) run lit 300 python3 /usr/lib/llvm-22/bin/lit -v build/test \
          --filter 'device-cuda|Bench/gpu' ;;
   bench) run bench 180 qtrain-bench-gpu --compare-wgmma-tiles ;;

@@ -32,6 +32,19 @@ void mlir::qtrain::buildQTrainToLinalgPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
+void mlir::qtrain::buildBufferizationPipeline(OpPassManager &pm) {
+  pm.addPass(createSplitSharedInitsPass());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  // Deallocation may copy returned buffers that alias arguments.
+  pm.addPass(createConvertBufferizationToMemRefPass());
+}
+
 void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
                                            const LowerToCPUOptions &options) {
   buildQTrainToLinalgPipeline(pm);
@@ -48,15 +61,7 @@ void mlir::qtrain::buildLowerToCPUPipeline(OpPassManager &pm,
   }
 
   // After the last CSE, which merges identical inits into shared ones.
-  pm.addPass(createSplitSharedInitsPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  // Deallocation may copy returned buffers that alias arguments.
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  buildBufferizationPipeline(pm);
   // Frees at the last use rather than at the end of the step, so that a
   // training step's activations do not all live at once.
   pm.addNestedPass<func::FuncOp>(createFreeBuffersEarlyPass());

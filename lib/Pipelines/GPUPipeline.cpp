@@ -5,8 +5,6 @@
 #include "qtrain/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Pipelines/Passes.h"
@@ -48,6 +46,9 @@ static void buildKernelsPipeline(OpPassManager &pm,
                                   ? NumericsTarget::tensorCores
                                   : NumericsTarget::ampereTensorCores,
                               /*quantizedContractions=*/true);
+  // Float reductions in any order, as partial sums.
+  if (options.reassociateFloatSums)
+    pm.addPass(createReassociateFloatSumsPass());
   // A kernel for each chain of elementwise ops (quantizers), not for each
   // op.
   pm.addPass(createFuseElementwiseKernelsPass());
@@ -58,14 +59,7 @@ static void buildKernelsPipeline(OpPassManager &pm,
   ParallelizeReductionsPassOptions parallelize;
   parallelize.wholeAtomicReductions = true;
   pm.addPass(createParallelizeReductionsPass(parallelize));
-  pm.addPass(createSplitSharedInitsPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::buildBufferDeallocationPipeline(pm);
-  pm.addPass(createConvertBufferizationToMemRefPass());
+  buildBufferizationPipeline(pm);
   // Kernels read and write host code's buffers.
   GPUHostBuffersPassOptions buffers;
   buffers.memory = options.memory;

@@ -5,6 +5,7 @@
 #include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -111,6 +112,11 @@ LogicalResult addFlatInterface(func::FuncOp func,
   auto flat = func::FuncOp::create(b, loc, (func.getName() + "_flat").str(),
                                    b.getFunctionType(flatInputs, {}));
   flat->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  // The two buffers are distinct memory: kernels writing slices of one may
+  // run together with kernels reading the other.
+  for (unsigned i : {0u, 1u})
+    flat.setArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName(),
+                    b.getUnitAttr());
   if (options.deviceEntry)
     flat->setAttr(mlir::qtrain::QTrainDialect::getDeviceEntryAttrName(),
                   b.getUnitAttr());
@@ -144,25 +150,24 @@ LogicalResult addFlatInterface(func::FuncOp func,
                                                    allInOne(tensor.getRank())));
   }
 
-  // Each result goes to its own slice of %out.
+  // Each result goes to its own slice of %out, in its own shape, so that
+  // eliminate-empty-tensors can have its producer write there in place.
   for (auto [result, offset] :
        llvm::zip_equal(callOrInline(b, loc, func, args), layout->results)) {
     auto tensor = cast<RankedTensorType>(result.getType());
     int64_t n = tensor.getNumElements();
-    Value flatResult = result;
-    if (tensor.getRank() == 0)
-      flatResult = tensor::ExpandShapeOp::create(
-          b, loc, RankedTensorType::get({n}, element), result, allInOne(0));
-    else if (tensor.getRank() > 1)
-      flatResult = tensor::CollapseShapeOp::create(b, loc, result,
-                                                   allInOne(tensor.getRank()));
     Value slot = memref::SubViewOp::create(
         b, loc, entry->getArgument(1),
         ArrayRef<OpFoldResult>{b.getIndexAttr(offset)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(n)},
         ArrayRef<OpFoldResult>{b.getIndexAttr(1)});
+    if (tensor.getRank() == 0)
+      slot = memref::CollapseShapeOp::create(b, loc, slot, allInOne(0));
+    else if (tensor.getRank() > 1)
+      slot = memref::ExpandShapeOp::create(b, loc, tensor.getShape(), slot,
+                                           allInOne(tensor.getRank()));
     auto store = bufferization::MaterializeInDestinationOp::create(
-        b, loc, TypeRange{}, flatResult, slot);
+        b, loc, TypeRange{}, result, slot);
     store.setRestrict(true);
     store.setWritable(true);
   }

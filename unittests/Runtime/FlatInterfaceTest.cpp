@@ -1,13 +1,20 @@
 //===- FlatInterfaceTest.cpp - One-buffer calling convention --------------===//
 
 #include "qtrain/Runtime/FlatInterface.h"
+#include "qtrain/Pipelines/Pipelines.h"
 #include "qtrain/Runtime/JitModule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "gtest/gtest.h"
 
@@ -29,11 +36,21 @@ func.func @mixed(%a: tensor<3xf32>, %seed: i64, %b: tensor<2x5xf32>,
 }
 )mlir";
 
+/// Upstream's dialects and their interface models (bufferization's too),
+/// as JitModule registers them.
+DialectRegistry upstreamDialects() {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  return registry;
+}
+
 class FlatInterfaceTest : public ::testing::Test {
 protected:
-  FlatInterfaceTest() {
+  FlatInterfaceTest() : context(upstreamDialects()) {
     context.loadDialect<arith::ArithDialect, cf::ControlFlowDialect,
-                        func::FuncDialect, tensor::TensorDialect>();
+                        func::FuncDialect, linalg::LinalgDialect,
+                        tensor::TensorDialect>();
   }
   func::FuncOp parse(const char *source, const char *name) {
     module = parseSourceString<ModuleOp>(source, &context);
@@ -111,6 +128,57 @@ TEST_F(FlatInterfaceTest, InlinesOneBlockBodiesAndCallsOthers) {
   ASSERT_TRUE(succeeded(::qtrain::runtime::addFlatInterface(branchy)));
   EXPECT_TRUE(
       calls(module->lookupSymbol<func::FuncOp>("branchy_flat"), "branchy"));
+}
+
+/// Results are materialized into their slices in their own shapes, so that
+/// after bufferization (eliminate-empty-tensors first, as the pipelines
+/// do) the ops computing them write the flat buffer in place: no copies.
+/// The two buffers are marked `llvm.noalias`.
+TEST_F(FlatInterfaceTest, ResultsWrittenInPlace) {
+  func::FuncOp func = parse(R"mlir(
+    func.func @scaled(%x: tensor<2x3xf32>, %a: tensor<f32>)
+        -> (tensor<2x3xf32>, tensor<f32>) {
+      %e = tensor.empty() : tensor<2x3xf32>
+      %r = linalg.generic {
+          indexing_maps = [affine_map<(i, j) -> (i, j)>,
+                           affine_map<(i, j) -> ()>,
+                           affine_map<(i, j) -> (i, j)>],
+          iterator_types = ["parallel", "parallel"]}
+          ins(%x, %a : tensor<2x3xf32>, tensor<f32>)
+          outs(%e : tensor<2x3xf32>) {
+      ^bb0(%xi: f32, %ai: f32, %o: f32):
+        %m = arith.mulf %ai, %xi : f32
+        linalg.yield %m : f32
+      } -> tensor<2x3xf32>
+      %e0 = tensor.empty() : tensor<f32>
+      %s = linalg.generic {
+          indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>],
+          iterator_types = []}
+          ins(%a : tensor<f32>) outs(%e0 : tensor<f32>) {
+      ^bb0(%ai: f32, %o: f32):
+        %m = arith.mulf %ai, %ai : f32
+        linalg.yield %m : f32
+      } -> tensor<f32>
+      return %r, %s : tensor<2x3xf32>, tensor<f32>
+    })mlir",
+                            "scaled");
+  ASSERT_TRUE(func);
+  ASSERT_TRUE(succeeded(::qtrain::runtime::addFlatInterface(func)));
+  auto flat = module->lookupSymbol<func::FuncOp>("scaled_flat");
+  for (unsigned i : {0u, 1u})
+    EXPECT_TRUE(flat.getArgAttr(i, LLVM::LLVMDialect::getNoAliasAttrName()))
+        << "argument " << i;
+  PassManager pm(&context);
+  mlir::qtrain::buildBufferizationPipeline(pm);
+  ASSERT_TRUE(succeeded(pm.run(*module)));
+  flat = module->lookupSymbol<func::FuncOp>("scaled_flat");
+  int copies = 0, generics = 0;
+  flat.walk([&](Operation *op) {
+    copies += isa<memref::CopyOp, linalg::CopyOp>(op);
+    generics += isa<linalg::GenericOp>(op);
+  });
+  EXPECT_EQ(copies, 0);
+  EXPECT_EQ(generics, 2);
 }
 
 using FlatFn = void (*)(StridedMemRefType<float, 1> *,

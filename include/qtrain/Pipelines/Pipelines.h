@@ -46,6 +46,14 @@ void buildQTrainToLinalgPipeline(
     OpPassManager &pm, NumericsTarget target = NumericsTarget::portable,
     bool quantizedContractions = false);
 
+/// Tensors -> buffers, as the CPU and GPU lowerings do it: shared inits
+/// split (qtrain-split-shared-inits), ops whose results are materialized
+/// in a destination (the flat interface's slices) writing there in place
+/// (eliminate-empty-tensors), one-shot bufferization across function
+/// boundaries (identity layouts), ownership-based deallocation and its
+/// lowering to memref.
+void buildBufferizationPipeline(OpPassManager &pm);
+
 /// NVIDIA GPUs the NVVM lowering targets.
 enum class GPUChip { sm_80, sm_89, sm_90, sm_90a };
 /// What `gpu-module-to-binary` embeds: PTX, a cubin, or a fatbin.
@@ -117,6 +125,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
       llvm::cl::desc("The GPU's multiprocessors, for sizing GEMM tiles (H100 "
                      "SXM: 132)"),
       llvm::cl::init(kH100Multiprocessors)};
+  PassOptions::Option<bool> reassociateFloatSums{
+      *this, "reassociate-float-sums",
+      llvm::cl::desc("Float sums and products of reductions in any order, so "
+                     "that they run as partial sums (batch norm's "
+                     "statistics); false: the loops' order, one thread an "
+                     "output (qtrain-reassociate-float-sums)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> asyncLaunches{
       *this, "async-launches",
       llvm::cl::desc("Queue host code's kernels, copies, allocations and "

@@ -4,6 +4,7 @@
 // (one memref descriptor per argument). A flat interface takes all tensor
 // arguments concatenated in one buffer and writes all results concatenated
 // into another, so a host program calls any model function the same way.
+// The two buffers must not overlap (the wrapper marks them `llvm.noalias`).
 //
 //===----------------------------------------------------------------------===//
 

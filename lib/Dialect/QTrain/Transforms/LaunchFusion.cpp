@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -163,18 +164,71 @@ Value viewedBuffer(Value value) {
   return value;
 }
 
+/// The elements of its buffer that `view` may touch, [first, last] counted
+/// from the buffer's aligned pointer, where `view` has a static strided
+/// layout and comes from the buffer through views that keep the aligned
+/// pointer and the element type (subviews, reshapes, casts; not
+/// memref.view, whose byte shift moves the pointer).
+std::optional<std::pair<int64_t, int64_t>> staticExtent(Value view) {
+  auto type = dyn_cast<MemRefType>(view.getType());
+  if (!type || !type.hasStaticShape() || type.getNumElements() == 0)
+    return std::nullopt;
+  for (Value v = view; Operation *def = v.getDefiningOp();) {
+    if (!isa<ViewLikeOpInterface>(def))
+      break;
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::CastOp>(def))
+      return std::nullopt;
+    v = cast<ViewLikeOpInterface>(def).getViewSource();
+    if (cast<MemRefType>(v.getType()).getElementType() != type.getElementType())
+      return std::nullopt;
+  }
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) ||
+      llvm::any_of(strides, ShapedType::isDynamic))
+    return std::nullopt;
+  int64_t first = offset, last = offset;
+  for (auto [size, stride] : llvm::zip(type.getShape(), strides))
+    (stride < 0 ? first : last) += (size - 1) * stride;
+  return std::make_pair(first, last);
+}
+
+/// Whether `a` and `b` are distinct arguments of a function that promises
+/// they do not overlap (`llvm.noalias`, as the flat interface's buffers).
+bool distinctNoAliasArguments(Value a, Value b) {
+  auto argA = dyn_cast<BlockArgument>(a), argB = dyn_cast<BlockArgument>(b);
+  if (!argA || !argB || argA == argB || argA.getOwner() != argB.getOwner() ||
+      !argA.getOwner()->isEntryBlock())
+    return false;
+  auto func = dyn_cast<FunctionOpInterface>(argA.getOwner()->getParentOp());
+  StringRef noAlias = LLVM::LLVMDialect::getNoAliasAttrName();
+  return func && func.getArgAttr(argA.getArgNumber(), noAlias) &&
+         func.getArgAttr(argB.getArgNumber(), noAlias);
+}
+
 /// Whether two buffers the bodies access may overlap: alias analysis, and
-/// one more fact it does not use: memory allocated after a buffer was
-/// defined, while that buffer is still in use (a later kernel accesses it),
-/// is other memory. (Local alias analysis cannot tell a function call's
-/// results from the buffers allocated after the call.)
+/// facts it does not use: memory allocated after a buffer was defined,
+/// while that buffer is still in use (a later kernel accesses it), is other
+/// memory (local alias analysis cannot tell a function call's results from
+/// the buffers allocated after the call); static views of one buffer
+/// overlap only where their extents do (the flat interface's slices); and
+/// `llvm.noalias` arguments are distinct memory.
 bool mayOverlap(Value a, Value b, AliasAnalysis &aliases,
                 DominanceInfo &dominance) {
   if (aliases.alias(a, b).isNo())
     return false;
   Value baseA = viewedBuffer(a), baseB = viewedBuffer(b);
-  if (baseA == baseB)
-    return true;
+  if (baseA == baseB) {
+    std::optional<std::pair<int64_t, int64_t>> extentA = staticExtent(a),
+                                               extentB = staticExtent(b);
+    return !extentA || !extentB ||
+           (extentA->first <= extentB->second &&
+            extentB->first <= extentA->second);
+  }
+  if (distinctNoAliasArguments(baseA, baseB))
+    return false;
   auto allocatedAfter = [&](Value fresh, Value older) {
     Operation *alloc = fresh.getDefiningOp();
     return alloc && isa<gpu::AllocOp, memref::AllocOp>(alloc) &&

@@ -6,10 +6,9 @@
 // CHECK-LABEL: func.func @final_max
 // CHECK-SAME:    (%[[P:.+]]: memref<784xf32>, %[[OUT:.+]]: memref<1xf32>)
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:[a-z0-9_]+]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %[[C256:[a-z0-9_]+]], {{.*}}) workgroup(%[[S:.+]] : memref<256xf32, #gpu.address_space<workgroup>>)
-// CHECK:           %[[FROM:.+]] = arith.addi %{{.+}}, %[[T]] : index
 // CHECK-DAG:       %[[NEG:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG:       %[[N:.+]] = arith.constant 784 : index
-// CHECK:           %[[ACC:.+]] = scf.for %[[E:.+]] = %[[FROM]] to %[[N]] step %{{.+}} iter_args(%[[A:.+]] = %[[NEG]]) -> (f32)
+// CHECK:           %[[ACC:.+]] = scf.for %[[E:.+]] = %[[T]] to %[[N]] step %{{.+}} iter_args(%[[A:.+]] = %[[NEG]]) -> (f32)
 // CHECK:             %[[I:.+]] = arith.remui %[[E]]
 // CHECK:             %[[X:.+]] = memref.load %[[P]][%[[I]]]
 // CHECK:             %[[M:.+]] = arith.maximumf %[[A]], %[[X]]
@@ -69,7 +68,8 @@ func.func @absmax_2d(%x: memref<16x32xf32>, %out: memref<f32>) {
 // -----
 
 // Left alone: a float sum without reassoc (its order is its value), more
-// than one output element, and a tensor reduction.
+// than one output element of fewer terms than a block's threads, and a
+// tensor reduction.
 // CHECK-LABEL: func.func @not_reordered
 // CHECK-NOT:     gpu.launch
 // CHECK-COUNT-3: linalg.generic
@@ -166,6 +166,84 @@ func.func @mul_one_block(%x: memref<65536xi32>, %out: memref<1xi32>) {
   ^bb0(%in: i32, %acc: i32):
     %m = arith.muli %acc, %in : i32
     linalg.yield %m : i32
+  }
+  return
+}
+
+// -----
+
+// Batch norm's per-channel statistics: a block for each of the 8 channels
+// (the block's index is the channel), its threads striding over the
+// channel's 4x16x16 terms row-major over (d0, d2, d3), the mean and the
+// sum of squares (two outputs) in two workgroup buffers, each block's
+// totals stored into the initial values at its channel: no atomics.
+// CHECK-LABEL: func.func @per_channel
+// CHECK-SAME:    (%[[X:[a-z0-9_]+]]: memref<4x8x16x16xf32>, %[[S:[a-z0-9_]+]]: memref<8xf32>, %[[Q:[a-z0-9_]+]]: memref<8xf32>)
+// CHECK:         gpu.launch blocks(%[[B:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c8, {{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c256{{.*}}) workgroup(%[[WS:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[WQ:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:           %[[C:[a-z0-9_]+]] = arith.remui %[[B]], %c8{{.*}} : index
+// CHECK:           %[[R:[a-z0-9_]+]]:2 = scf.for %[[E:[a-z0-9_]+]] = %[[T]] to %c1024{{.*}} step %c256{{.*}} iter_args(%[[AS:[a-z0-9_]+]] = %{{.+}}, %[[AQ:[a-z0-9_]+]] = %{{.+}}) -> (f32, f32)
+// CHECK-DAG:         %[[W:[a-z0-9_]+]] = arith.remui %[[E]], %c16
+// CHECK-DAG:         %[[E1:[a-z0-9_]+]] = arith.divui %[[E]], %c16
+// CHECK-DAG:         %[[H:[a-z0-9_]+]] = arith.remui %[[E1]], %c16
+// CHECK-DAG:         %[[E2:[a-z0-9_]+]] = arith.divui %[[E1]], %c16
+// CHECK-DAG:         %[[N:[a-z0-9_]+]] = arith.remui %[[E2]], %c4
+// CHECK:             %[[V:[a-z0-9_]+]] = memref.load %[[X]][%[[N]], %[[C]], %[[H]], %[[W]]]
+// CHECK:             %[[SUM:[a-z0-9_]+]] = arith.addf %[[AS]], %[[V]] fastmath<reassoc>
+// CHECK:             %[[SQ:[a-z0-9_]+]] = arith.mulf %[[V]], %[[V]]
+// CHECK:             %[[SUMSQ:[a-z0-9_]+]] = arith.addf %[[AQ]], %[[SQ]] fastmath<reassoc>
+// CHECK:             scf.yield %[[SUM]], %[[SUMSQ]]
+// CHECK:           memref.store %[[R]]#0, %[[WS]][%[[T]]]
+// CHECK:           memref.store %[[R]]#1, %[[WQ]][%[[T]]]
+// CHECK-COUNT-9:   gpu.barrier
+// CHECK:           scf.if
+// CHECK-NOT:         memref.atomic_rmw
+// CHECK:             %[[TS:[a-z0-9_]+]] = memref.load %[[WS]]
+// CHECK:             %[[IS:[a-z0-9_]+]] = memref.load %[[S]][%[[C]]]
+// CHECK:             %[[NS:[a-z0-9_]+]] = arith.addf %[[IS]], %[[TS]] fastmath<reassoc>
+// CHECK:             memref.store %[[NS]], %[[S]][%[[C]]]
+// CHECK:             %[[TQ:[a-z0-9_]+]] = memref.load %[[WQ]]
+// CHECK:             memref.load %[[Q]][%[[C]]]
+// CHECK:             memref.store %{{.+}}, %[[Q]][%[[C]]]
+// CHECK-NOT:     linalg.generic
+func.func @per_channel(%x: memref<4x8x16x16xf32>, %s: memref<8xf32>,
+                       %q: memref<8xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>,
+                       affine_map<(d0, d1, d2, d3) -> (d1)>,
+                       affine_map<(d0, d1, d2, d3) -> (d1)>],
+      iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%x : memref<4x8x16x16xf32>) outs(%s, %q : memref<8xf32>, memref<8xf32>) {
+  ^bb0(%in: f32, %sum: f32, %sumsq: f32):
+    %a = arith.addf %sum, %in fastmath<reassoc> : f32
+    %sq = arith.mulf %in, %in : f32
+    %b = arith.addf %sumsq, %sq fastmath<reassoc> : f32
+    linalg.yield %a, %b : f32, f32
+  }
+  return
+}
+
+// -----
+
+// Inputs read through any affine map (max-pool backward reads the pooled
+// output at (h floordiv 2, w floordiv 2)): applied to the term's indices.
+// CHECK-LABEL: func.func @pooled_operand
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c8,
+// CHECK:           scf.for
+// CHECK:             %[[PH:[a-z0-9_]+]] = affine.apply #{{.+}}(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}})
+// CHECK:             %[[PW:[a-z0-9_]+]] = affine.apply #{{.+}}(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}})
+// CHECK:             memref.load %{{.+}}[%{{.+}}, %{{.+}}, %[[PH]], %[[PW]]] : memref<4x8x8x8xf32>
+func.func @pooled_operand(%x: memref<4x8x16x16xf32>, %p: memref<4x8x8x8xf32>,
+                          %s: memref<8xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>,
+                       affine_map<(d0, d1, d2, d3) -> (d0, d1, d2 floordiv 2, d3 floordiv 2)>,
+                       affine_map<(d0, d1, d2, d3) -> (d1)>],
+      iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%x, %p : memref<4x8x16x16xf32>, memref<4x8x8x8xf32>) outs(%s : memref<8xf32>) {
+  ^bb0(%in: f32, %pool: f32, %sum: f32):
+    %m = arith.mulf %in, %pool : f32
+    %a = arith.addf %sum, %m fastmath<reassoc> : f32
+    linalg.yield %a : f32
   }
   return
 }

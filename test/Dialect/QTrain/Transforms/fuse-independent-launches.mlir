@@ -692,3 +692,95 @@ func.func @past_an_mma_intrinsic(%x: memref<256xf32>, %w: memref<256xi32>) -> (m
   }
   return %a, %b, %g : memref<256xf32>, memref<256xf32>, memref<2x256xf32>
 }
+
+// -----
+
+// The flat interface's slices: each kernel reads a slice of one buffer and
+// writes a slice of another (a parameter update into the flat results).
+// `llvm.noalias` arguments are distinct memory, and static slices of one
+// buffer overlap only where their elements do (here the second writes a
+// 4x64 reshape of elements 256-511): one launch.
+// CHECK-LABEL: func.func @disjoint_slices
+// CHECK-COUNT-1: gpu.launch blocks
+// CHECK-NOT:     gpu.launch blocks
+func.func @disjoint_slices(%in: memref<512xf32> {llvm.noalias},
+                           %out: memref<512xf32> {llvm.noalias}) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c256 = arith.constant 256 : index
+  %x0 = memref.subview %in[0] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1]>>
+  %y0 = memref.subview %out[0] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1]>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x0[%tx] : memref<256xf32, strided<[1]>>
+    memref.store %v, %y0[%tx] : memref<256xf32, strided<[1]>>
+    gpu.terminator
+  }
+  %x1 = memref.subview %in[256] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1], offset: 256>>
+  %y1 = memref.subview %out[256] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1], offset: 256>>
+  %y1x = memref.expand_shape %y1 [[0, 1]] output_shape [4, 64] : memref<256xf32, strided<[1], offset: 256>> into memref<4x64xf32, strided<[64, 1], offset: 256>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %i = arith.divui %tx, %c64 : index
+    %j = arith.remui %tx, %c64 : index
+    %v = memref.load %x1[%tx] : memref<256xf32, strided<[1], offset: 256>>
+    memref.store %v, %y1x[%i, %j] : memref<4x64xf32, strided<[64, 1], offset: 256>>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// The same without `llvm.noalias`: the second kernel's read of %in may be
+// the first one's write to %out: two launches.
+// CHECK-LABEL: func.func @slices_of_arguments
+// CHECK-COUNT-2: gpu.launch blocks
+func.func @slices_of_arguments(%in: memref<512xf32>, %out: memref<512xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %x0 = memref.subview %in[0] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1]>>
+  %y0 = memref.subview %out[0] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1]>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x0[%tx] : memref<256xf32, strided<[1]>>
+    memref.store %v, %y0[%tx] : memref<256xf32, strided<[1]>>
+    gpu.terminator
+  }
+  %x1 = memref.subview %in[256] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1], offset: 256>>
+  %y1 = memref.subview %out[256] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1], offset: 256>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x1[%tx] : memref<256xf32, strided<[1], offset: 256>>
+    memref.store %v, %y1[%tx] : memref<256xf32, strided<[1], offset: 256>>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Slices of one buffer whose extents share element 255 (the second writes
+// elements 255-510, the first reads 0-255): two launches.
+// CHECK-LABEL: func.func @overlapping_slices
+// CHECK-COUNT-2: gpu.launch blocks
+func.func @overlapping_slices(%buf: memref<512xf32>) {
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %a = memref.alloc() : memref<256xf32>
+  %x0 = memref.subview %buf[0] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1]>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %v = memref.load %x0[%tx] : memref<256xf32, strided<[1]>>
+    memref.store %v, %a[%tx] : memref<256xf32>
+    gpu.terminator
+  }
+  %y1 = memref.subview %buf[255] [256] [1] : memref<512xf32> to memref<256xf32, strided<[1], offset: 255>>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %zero = arith.constant 0.0 : f32
+    memref.store %zero, %y1[%tx] : memref<256xf32, strided<[1], offset: 255>>
+    gpu.terminator
+  }
+  return
+}

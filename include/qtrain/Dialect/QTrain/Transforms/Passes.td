@@ -163,29 +163,35 @@ def AsyncGPULaunchesPass
 }
 
 def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
-  let summary = "Reduce to one element in one thread block, through a "
-                "shared-memory tree";
+  let summary = "Reduce in thread blocks, through a shared-memory tree";
   let description = [{
     The generic GPU lowering gives a reduction one thread per output
     element, looping over the terms; a reduction to one element (the
     maximum of an absmax's partial results, a small tensor's absmax) is then
-    one busy thread whose every load waits for the one before. This pass
-    rewrites host code's `linalg.generic` ops on buffers with one output,
-    static loops, parallel loops of one iteration only, plain indexing maps
-    and a combiner whose result does not depend on the order of the terms
-    (max/min, integer add/mul/and/or/xor, float add/mul marked `reassoc`)
-    into a `gpu.launch` of blocks of 256 threads: thread t of the launch
-    combines terms t, t + 256 B, ... (row-major over the loops, B the
-    blocks) starting from the combiner's neutral element, stores its value
-    in a workgroup buffer, and at each of eight barriers the lower half of
+    one busy thread whose every load waits for the one before, and one to a
+    few elements of many terms (batch norm's per-channel sums, or their
+    partial sums) a few such threads. This pass rewrites host code's
+    `linalg.generic` ops on buffers with static loops, outputs indexed by
+    the parallel loops alike (any affine maps for the inputs), a body
+    without `linalg.index`, and combiners whose results do not depend on
+    the order of the terms (max/min, integer add/mul/and/or/xor, float
+    add/mul marked `reassoc`), where the parallel loops have one point or
+    at most 65536 points of at least 256 terms each, into a `gpu.launch` of
+    blocks of 256 threads. Each block works on one point (its index,
+    row-major over the parallel loops); thread t of the S blocks on a point
+    combines its terms t, t + 256 S, ... (row-major over the reduction
+    loops) starting from each combiner's neutral element, stores its values
+    in workgroup buffers, and at each of eight barriers the lower half of
     the block's remaining values combines the upper half in; thread 0
-    combines the block's total into the output: into its initial value and
-    stored where there is one block, by a `memref.atomic_rmw` where there
-    are several. A reduction gets one block for each 4096 terms, at most
-    256 blocks, and one block only where no atomic read-modify-write
-    combines as its combiner does (integer mul and xor, float sums). The maximum, minimum
-    and integer combiners are exact, so the order in which blocks arrive
-    does not change the bits.
+    combines the block's totals into the outputs: into their initial values
+    and stored where a block is alone on its point, by a
+    `memref.atomic_rmw` where blocks share it. A reduction to one element
+    of one output gets one block for each 4096 terms, at most 256 blocks,
+    and one block only where no atomic read-modify-write combines as its
+    combiner does (integer mul and xor, float sums); any other reduction
+    gets a block for each point. The maximum, minimum and integer combiners
+    are exact, so the order in which blocks arrive does not change the
+    bits; float sums combine in a fixed order (the blocks share no point).
 
     Example:
     ```mlir
@@ -201,9 +207,12 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     becomes a one-block `gpu.launch` with a `memref<256xf32, 3>` workgroup
     buffer, each thread taking the maximum of about three partials, then the
     tree; over 50176 terms, a launch of 13 blocks ending in
-    `memref.atomic_rmw maximumf`.
+    `memref.atomic_rmw maximumf`. The `reassoc` sums of a
+    `memref<64x8x24x24xf32>` over `(d0, d2, d3)` into a `memref<8xf32>`
+    are a launch of 8 blocks, one for each channel's 36864 terms.
   }];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect"];
@@ -332,6 +341,42 @@ def FuseParallelLoopsPass : Pass<"qtrain-fuse-parallel-loops"> {
     becomes the allocation of `%b` followed by one loop with both bodies.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
+def ReassociateFloatSumsPass : Pass<"qtrain-reassociate-float-sums"> {
+  let summary = "Let reductions' float sums and products combine their terms "
+                "in any order";
+  let description = [{
+    Imported models reduce with plain `arith.addf` (batch norm's statistics
+    and their gradients), whose sequential order keeps a GPU reduction at
+    one thread per output: a batch norm over a `64x8x24x24` activation is
+    8 threads of 36864 terms each, 8 ms a step on an H100. Like XLA and
+    cuDNN, qtrain's GPU pipelines leave the order of a float reduction
+    unspecified: this pass marks `reassoc` the combiner of each
+    `linalg.generic` output that is a reduction (a single `arith.addf` or
+    `arith.mulf` of the output's running value and a term), so that
+    `qtrain-parallelize-reductions` may split it into partial sums. Other
+    fast-math flags are kept; other ops (the terms' arithmetic, maxima)
+    are left alone. Results differ from the sequential sum's by rounding;
+    the split reductions are deterministic (their partials are combined in
+    a fixed order, never by float atomics). `qtrain-lower-to-nvvm` and
+    `qtrain-lower-to-gpu-emulator` run it unless
+    `reassociate-float-sums=false`; the CPU pipeline keeps each sum's order.
+
+    Example:
+    ```mlir
+    %mean = linalg.generic {
+        indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>,
+                         affine_map<(d0, d1, d2, d3) -> (d1)>],
+        iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+        ins(%x : tensor<64x8x24x24xf32>) outs(%zero : tensor<8xf32>) {
+    ^bb0(%in: f32, %acc: f32):
+      %s = arith.addf %acc, %in : f32
+      linalg.yield %s : f32
+    } -> tensor<8xf32>
+    ```
+    gets `%s = arith.addf %acc, %in fastmath<reassoc> : f32`.
+  }];
 }
 
 def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
