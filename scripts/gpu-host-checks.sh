@@ -4,30 +4,34 @@
 #
 #   ./scripts/gpu-host-checks.sh ARCHIVE LOGDIR [CHECK...]
 #
-# CHECKs (all by default): unit (the GPU cases of QTrainLoweringTests and
-# QTrainRuntimeTests), lit (the lit tests that need a GPU), bench
-# (qtrain-bench-gpu, sm_90a GEMMs on 128- and 64-row tiles), step-times
-# (the MLP and LeNet-BN steps under fp32, bf16, fp8 and fp8 with delayed
-# scaling, without the profile's waits: the issue's FP8-vs-bf16 target),
-# train (the MLP under each recipe on the GPU, with the kernel profile), train-sync (the same with each kernel waited for,
-# --gpu-async-launches=false, to time against train), train-cp-async (the
-# same with the sm_90a GEMMs' tiles copied by cp.async instead of TMA,
-# --gpu-wgmma-tma-loads=false), train-device (the
-# same in device memory, --gpu-memory=device; not in the default set while
-# it crashes, docs/gpu.md: a crash prints a stack trace), profile (each
-# kernel's time in the MLP and LeNet-BN steps under bf16 and fp8,
-# QTRAIN_CUDA_PROFILE=1), ncu (Nsight Compute's speed-of-light, warp-state
-# and occupancy sections for the benchmark's GEMM kernels, each tile
-# variant, at 4096^3; not in the default set). Each writes
-# LOGDIR/<check>.log; a table of results comes last. Unpacks into
-# /usr/lib/llvm-22, /usr/share/datasets and the packing checkout's path
-# (a link to this checkout where they differ): for a lent, throwaway machine.
+# CHECKs (the first eight by default; each writes LOGDIR/<check>.log):
+#   unit            the GPU cases of QTrainLoweringTests and QTrainRuntimeTests
+#   lit             the lit tests that need a GPU
+#   bench           qtrain-bench-gpu: sm_90a GEMMs on each tile variant
+#   step-times      the MLP and LeNet-BN steps under fp32, bf16, fp8 and fp8
+#                   with delayed scaling (the issue's FP8-vs-bf16 target)
+#   train           the MLP under each recipe, with the kernel profile
+#   train-sync      the same, each kernel waited for (--gpu-async-launches=false)
+#   train-cp-async  the same with the sm_90a GEMMs' tiles copied by cp.async
+#                   (--gpu-wgmma-tma-loads=false)
+#   train-device    the same in device memory (--gpu-memory=device)
+#   profile         each kernel's time in the MLP and LeNet-BN steps under
+#                   bf16, fp8 and fp8 with delayed scaling (QTRAIN_CUDA_PROFILE=1)
+#   ncu             Nsight Compute's speed-of-light, warp-state, occupancy and
+#                   memory sections for the benchmark's GEMMs at 4096^3 (the
+#                   lent H100s have Nsight Compute, not Nsight Systems)
+#
+# A table of results comes last. Unpacks into /usr/lib/llvm-22,
+# /usr/share/datasets and the packing checkout's path (a link to this
+# checkout where they differ): for a lent, throwaway machine. A crash prints
+# a stack trace.
 set -uo pipefail
 archive="$(realpath "$1")"
 logs="$(realpath -m "$2")"
 shift 2
 checks=("$@")
-[[ ${#checks[@]} -gt 0 ]] || checks=(unit lit bench step-times train train-sync train-cp-async)
+[[ ${#checks[@]} -gt 0 ]] ||
+  checks=(unit lit bench step-times train train-sync train-cp-async train-device)
 here="$(cd "$(dirname "$0")/.." && pwd)"
 mkdir -p "$logs"
 
@@ -87,7 +91,7 @@ for check in "${checks[@]}"; do
         --csv='$logs/step-times-lenet-delayed.csv'" ;;
   profile)
     run profile 240 bash -c "set -e
-      for recipe in bf16 fp8; do
+      for recipe in bf16 fp8 'fp8 --amax-history=16'; do
         for model in mlp lenet_bn; do
           echo \"== \$model \$recipe\"
           QTRAIN_CUDA_PROFILE=1 qtrain-train examples/\$model.mlir \

@@ -94,6 +94,13 @@ static cl::opt<bool> gpuWGMMATMALoads(
              "thread)"),
     cl::init(true));
 
+static cl::opt<bool> gpuReassociateFloatSums(
+    cl::cat(trainOptions), "gpu-reassociate-float-sums",
+    cl::desc("Sum reductions' floats in any order, as partial sums "
+             "(--device=cuda, gpu-emulator; false: the CPU's order, one "
+             "thread an output)"),
+    cl::init(true));
+
 static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
     cl::cat(trainOptions), "chip",
     cl::desc("The GPU whose kernels --device=gpu-emulator runs"),
@@ -586,7 +593,11 @@ static bool train(const std::string &source, Config config,
       *csv << "recipe,epoch,step,train_loss,test_accuracy,ms_per_step\n";
   }
   std::string name = configName(config);
+  // The first step is a warm-up, not timed where later steps are: on a
+  // GPU it loads each kernel (lazily, at its first launch) and fills the
+  // buffer cache from the driver.
   double stepSeconds = 0;
+  int64_t timedSteps = 0;
   int64_t stepBufferBytes = 0;
   int64_t globalStep = 0;
   for (int epoch = 1; epoch <= epochs; ++epoch) {
@@ -623,9 +634,12 @@ static bool train(const std::string &source, Config config,
       out.download(lossAt, 1);
       if (gpuFailed(error))
         return false;
-      stepSeconds += std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+      if (globalStep > 0 || epochs * stepsPerEpoch == 1) {
+        stepSeconds += std::chrono::duration<double>(
+                           std::chrono::steady_clock::now() - start)
+                           .count();
+        ++timedSteps;
+      }
       lossSum += out.host[lossAt];
 
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
@@ -633,7 +647,7 @@ static bool train(const std::string &source, Config config,
         llvm::outs() << "\r" << name << " epoch " << epoch << " ["
                      << std::string(done, '#') << std::string(40 - done, '.')
                      << "] " << s + 1 << "/" << stepsPerEpoch << "  "
-                     << llvm::format("%.0f", (globalStep + 1) / stepSeconds)
+                     << llvm::format("%.0f", timedSteps / stepSeconds)
                      << " steps/s  loss "
                      << llvm::format("%.4f", lossSum / (s + 1));
         llvm::outs().flush();
@@ -643,7 +657,7 @@ static bool train(const std::string &source, Config config,
         evaluate(c, model, *memory, in, params, testSet, testLimit, error);
     if (!accuracy || gpuFailed(error))
       return false;
-    double ms = 1000 * stepSeconds / std::max<int64_t>(globalStep, 1);
+    double ms = 1000 * stepSeconds / std::max<int64_t>(timedSteps, 1);
     result = {*accuracy, ms, lossSum / std::max<int64_t>(stepsPerEpoch, 1),
               c.savedBytes, stepBufferBytes};
     llvm::outs() << (tty ? "\r" : "") << name << " epoch " << epoch << "/"
@@ -748,6 +762,7 @@ int main(int argc, char **argv) {
     target = ::qtrain::runtime::Target::gpuEmulator(emulatedChip, gpuMemory);
   }
   target.wgmmaTMALoads = gpuWGMMATMALoads;
+  target.reassociateFloatSums = gpuReassociateFloatSums;
   Split trainSet, testSet;
   std::string error;
   if (!readSplit(dataDir, "train", trainSet, error) ||

@@ -49,6 +49,9 @@ struct Target {
   /// qtrain-lower-to-nvvm's async-launches (one stream, host waits only
   /// where it reads results).
   bool asyncLaunches = true;
+  /// qtrain-lower-to-nvvm's reassociate-float-sums (reductions' float sums
+  /// in any order, as partial sums).
+  bool reassociateFloatSums = true;
 
   static Target cpu(const mlir::qtrain::LowerToCPUOptions *options = nullptr) {
     return {Device::cpu, options};

@@ -30,9 +30,11 @@ using namespace mlir;
 namespace {
 
 // Below this many outputs a reduction is split; at most this many partial
-// results; at least this many terms for each.
+// results (4 MiB of f32: a convolution's weight gradient, 3200 outputs of
+// 4096 terms, splits its batch loop of 64); at least this many terms for
+// each.
 constexpr int64_t kFewOutputs = 4096, kMinTermsPerOutput = 4096,
-                  kMaxPartials = 65536, kMinTermsPerPartial = 32;
+                  kMaxPartials = 1 << 20, kMinTermsPerPartial = 32;
 
 /// Splits a reduction whose outputs (one or several, each with its own
 /// order-free combiner) are few and whose terms are many: outer reduction

@@ -111,3 +111,31 @@ func.func @left_alone(%x: tensor<64x16x4096xf32>, %init: tensor<16xf32>, %w: ten
   } -> tensor<16xf32>
   return %0, %1, %2, %3 : tensor<16xf32>, tensor<8192xf32>, tensor<16xf32>, tensor<16xf32>
 }
+
+// -----
+
+// A convolution's weight gradient (3200 outputs of 64x8x8 terms): its
+// batch loop becomes parallel, 204800 partial sums of 64 terms (a batched
+// tensor-core GEMM on the GPU, where the whole sum ran on 4 blocks), then
+// their sum. The next loop (8) would leave partials of 8 terms: not split.
+// CHECK-LABEL: func.func @weight_gradient
+// CHECK:         %[[PF:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<8x16x5x5x64xf32>)
+// CHECK:         %[[P:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%{{.+}}, %{{.+}} : tensor<8x64x12x12xbf16>, tensor<16x64x8x8xbf16>) outs(%[[PF]] : tensor<8x16x5x5x64xf32>)
+// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]] : tensor<8x16x5x5x64xf32>) outs(%{{.+}} : tensor<8x16x5x5xf32>)
+func.func @weight_gradient(%x: tensor<8x64x12x12xbf16>, %dy: tensor<16x64x8x8xbf16>,
+                           %init: tensor<8x16x5x5xf32>) -> tensor<8x16x5x5xf32> {
+  %r = linalg.generic {
+      indexing_maps = [affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d4, d2 + d5, d3 + d6)>,
+                       affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d4, d5, d6)>,
+                       affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d3)>],
+      iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %dy : tensor<8x64x12x12xbf16>, tensor<16x64x8x8xbf16>) outs(%init : tensor<8x16x5x5xf32>) {
+  ^bb0(%a: bf16, %b: bf16, %acc: f32):
+    %ae = arith.extf %a : bf16 to f32
+    %be = arith.extf %b : bf16 to f32
+    %m = arith.mulf %ae, %be : f32
+    %s = arith.addf %acc, %m fastmath<reassoc> : f32
+    linalg.yield %s : f32
+  } -> tensor<8x16x5x5xf32>
+  return %r : tensor<8x16x5x5xf32>
+}

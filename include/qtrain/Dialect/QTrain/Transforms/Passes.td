@@ -391,7 +391,7 @@ def ParallelizeReductionsPass : Pass<"qtrain-parallelize-reductions"> {
     - A reduction with fewer than 4096 outputs and at least 4096 terms per
       output, whose combiner is exact in any order (max/min, integer
       add/mul/and/or/xor, or a float add/mul marked `reassoc`), is split:
-      its outermost reduction loops (whole loops, while at most 65536
+      its outermost reduction loops (whole loops, while at most 2^20
       partial results remain, each of 32 terms or more) become parallel in
       a first op that writes partial results into a buffer filled with the
       combiner's neutral element, and a second op combines the partials
