@@ -17,6 +17,8 @@
 #   train-device    the same in device memory (--gpu-memory=device)
 #   profile         each kernel's time in the MLP and LeNet-BN steps under
 #                   bf16, fp8 and fp8 with delayed scaling (QTRAIN_CUDA_PROFILE=1)
+#   timeline        the same runs' GPU time in kernels and idle between them
+#                   (QTRAIN_CUDA_PROFILE=timeline: no launch waited for)
 #   ncu             Nsight Compute's speed-of-light, warp-state, occupancy and
 #                   memory sections for the benchmark's GEMMs at 4096^3 (the
 #                   lent H100s have Nsight Compute, not Nsight Systems)
@@ -97,6 +99,16 @@ for check in "${checks[@]}"; do
           QTRAIN_CUDA_PROFILE=1 qtrain-train examples/\$model.mlir \
             --recipe=\$recipe --epochs=1 --train-limit=1280 --test-limit=500 \
             --device=cuda
+        done
+      done" ;;
+  timeline)
+    run timeline 240 bash -c "set -e
+      for recipe in bf16 fp8 'fp8 --amax-history=16'; do
+        for model in mlp lenet_bn; do
+          echo \"== \$model \$recipe\"
+          QTRAIN_CUDA_PROFILE=timeline qtrain-train examples/\$model.mlir \
+            --recipe=\$recipe --epochs=1 --train-limit=1280 --test-limit=500 \
+            --device=cuda 2>&1 | grep -E 'epoch|timeline'
         done
       done" ;;
   ncu)

@@ -11,7 +11,9 @@
 // pass for a step that ran.
 //
 // It also times kernels, by name, when asked (QTRAIN_CUDA_PROFILE=1 prints
-// a table at exit; qtrainCudaProfile* read the times in-process).
+// a table at exit, each launch waited for; QTRAIN_CUDA_PROFILE=timeline
+// waits for none and adds the GPU's idle time between launches;
+// qtrainCudaProfile* read the times in-process).
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +22,7 @@
 
 #include <cuda.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +71,8 @@ void report(CUresult result, const char *call) {
 /// runtime API).
 int defaultDevice = 0;
 
+void registerProfilePrinter();
+
 CUcontext context() {
   static CUcontext primary = [] {
     CHECK(cuInit(0));
@@ -75,6 +80,7 @@ CUcontext context() {
     CHECK(cuDeviceGet(&device, defaultDevice));
     CUcontext ctx = nullptr;
     CHECK(cuDevicePrimaryCtxRetain(&ctx, device));
+    registerProfilePrinter();
     return ctx;
   }();
   CHECK(cuCtxSetCurrent(primary));
@@ -153,12 +159,22 @@ struct KernelTime {
   double milliseconds = 0;
 };
 
+/// A launch timed on the timeline: its events, read when the profile is.
+struct TimelineLaunch {
+  CUfunction function;
+  CUevent start, stop;
+};
+
 struct Profile {
   std::mutex mutex;
   bool enabled = false;
+  /// Launches are not waited for: their events are read at the end, and
+  /// the gaps between consecutive launches are the GPU's idle time.
+  bool timeline = false;
   std::unordered_map<CUfunction, std::string> names; // of loaded kernels
   std::vector<KernelTime> times;                     // by first launch
   std::unordered_map<CUfunction, size_t> index;      // into times
+  std::vector<TimelineLaunch> pending;               // in launch order
 };
 
 Profile &profile() {
@@ -166,9 +182,66 @@ Profile &profile() {
   return p;
 }
 
+/// Adds a launch of `function` taking `milliseconds` to `p`'s times.
+void addTime(Profile &p, CUfunction function, double milliseconds) {
+  auto [it, inserted] = p.index.try_emplace(function, p.times.size());
+  if (inserted) {
+    auto name = p.names.find(function);
+    p.times.push_back(
+        {name == p.names.end() ? "(unnamed)" : name->second, 0, 0});
+  }
+  p.times[it->second].launches += 1;
+  p.times[it->second].milliseconds += milliseconds;
+}
+
+/// Reads the timeline's events into `p`'s times and prints the GPU's busy
+/// and idle time: the gaps between one launch's end and the next one's
+/// start, in all and those of 20 us or more (where the host waited, or
+/// did other work, rather than queueing launches).
+void readTimeline(Profile &p) {
+  if (p.pending.empty())
+    return;
+  context();
+  CHECK(cuCtxSynchronize());
+  double busy = 0, idle = 0, longIdle = 0;
+  int64_t longGaps = 0;
+  for (size_t i = 0; i < p.pending.size(); ++i) {
+    const TimelineLaunch &launch = p.pending[i];
+    float milliseconds = 0;
+    if (CUresult result =
+            cuEventElapsedTime(&milliseconds, launch.start, launch.stop)) {
+      report(result, "cuEventElapsedTime (the timeline's events)");
+      break;
+    }
+    addTime(p, launch.function, milliseconds);
+    busy += milliseconds;
+    if (i > 0) {
+      float gap = 0;
+      CHECK(cuEventElapsedTime(&gap, p.pending[i - 1].stop, launch.start));
+      gap = std::max(gap, 0.0f);
+      idle += gap;
+      if (gap >= 0.02f) {
+        longIdle += gap;
+        ++longGaps;
+      }
+    }
+  }
+  std::fprintf(stderr,
+               "qtrain CUDA timeline: %zu launches, kernels %.3f ms, idle "
+               "between them %.3f ms (%lld gaps of 20 us or more: %.3f ms)\n",
+               p.pending.size(), busy, idle, static_cast<long long>(longGaps),
+               longIdle);
+  for (const TimelineLaunch &launch : p.pending) {
+    CHECK(cuEventDestroy(launch.start));
+    CHECK(cuEventDestroy(launch.stop));
+  }
+  p.pending.clear();
+}
+
 void printProfile() {
   Profile &p = profile();
   std::lock_guard<std::mutex> lock(p.mutex);
+  readTimeline(p);
   std::fprintf(stderr, "qtrain CUDA kernel times:\n%12s %10s  %s\n", "ms",
                "launches", "kernel");
   for (const KernelTime &t : p.times)
@@ -184,15 +257,25 @@ void printProfile() {
 }
 
 /// QTRAIN_CUDA_PROFILE (not empty, not 0) times kernels from the start and
-/// prints them at exit.
-[[maybe_unused]] const bool profileFromEnvironment = [] {
+/// prints them at exit: each launch waited for, or with `timeline` queued
+/// as usual, its events read at exit along with the idle time between
+/// launches.
+const bool profileFromEnvironment = [] {
   const char *value = std::getenv("QTRAIN_CUDA_PROFILE");
   if (!value || !*value || std::strcmp(value, "0") == 0)
     return false;
   profile().enabled = true;
-  std::atexit(printProfile);
+  profile().timeline = std::strcmp(value, "timeline") == 0;
   return true;
 }();
+
+/// Prints the profile at exit, registered once the driver is initialized:
+/// exit handlers run in reverse order, so this one runs before the
+/// driver's own, while the timeline's events can still be read.
+void registerProfilePrinter() {
+  if (profileFromEnvironment)
+    std::atexit(printProfile);
+}
 
 } // namespace
 
@@ -201,6 +284,11 @@ void printProfile() {
 QTRAIN_CUDA_EXPORT void qtrainCudaProfile(int32_t enable) {
   Profile &p = profile();
   std::lock_guard<std::mutex> lock(p.mutex);
+  for (const TimelineLaunch &launch : p.pending) {
+    CHECK(cuEventDestroy(launch.start));
+    CHECK(cuEventDestroy(launch.stop));
+  }
+  p.pending.clear();
   p.enabled = enable != 0;
   p.times.clear();
   p.index.clear();
@@ -208,10 +296,11 @@ QTRAIN_CUDA_EXPORT void qtrainCudaProfile(int32_t enable) {
 
 /// The number of kernels timed, and each one's name, launches and total
 /// milliseconds, in the order of their first timed launch (null past the
-/// end).
+/// end). On the timeline, the launches so far are waited for and read.
 QTRAIN_CUDA_EXPORT int32_t qtrainCudaProfileSize() {
   Profile &p = profile();
   std::lock_guard<std::mutex> lock(p.mutex);
+  readTimeline(p);
   return int32_t(p.times.size());
 }
 
@@ -317,10 +406,11 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                              CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
                              sharedBytes));
   Profile &p = profile();
-  bool timed;
+  bool timed, timeline;
   {
     std::lock_guard<std::mutex> lock(p.mutex);
     timed = p.enabled;
+    timeline = p.timeline;
   }
   CUevent start = nullptr, stop = nullptr;
   if (timed) {
@@ -334,20 +424,18 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   if (!timed)
     return;
   CHECK(cuEventRecord(stop, stream));
+  if (timeline) {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.pending.push_back({function, start, stop});
+    return;
+  }
   CHECK(cuEventSynchronize(stop));
   float milliseconds = 0;
   CHECK(cuEventElapsedTime(&milliseconds, start, stop));
   CHECK(cuEventDestroy(start));
   CHECK(cuEventDestroy(stop));
   std::lock_guard<std::mutex> lock(p.mutex);
-  auto [it, inserted] = p.index.try_emplace(function, p.times.size());
-  if (inserted) {
-    auto name = p.names.find(function);
-    p.times.push_back(
-        {name == p.names.end() ? "(unnamed)" : name->second, 0, 0});
-  }
-  p.times[it->second].launches += 1;
-  p.times[it->second].milliseconds += milliseconds;
+  addTime(p, function, milliseconds);
 }
 
 namespace {
