@@ -647,7 +647,9 @@ static bool train(const std::string &source, Config config,
         llvm::outs() << "\r" << name << " epoch " << epoch << " ["
                      << std::string(done, '#') << std::string(40 - done, '.')
                      << "] " << s + 1 << "/" << stepsPerEpoch << "  "
-                     << llvm::format("%.0f", timedSteps / stepSeconds)
+                     << llvm::format("%.0f", stepSeconds > 0
+                                                 ? timedSteps / stepSeconds
+                                                 : 0.0)
                      << " steps/s  loss "
                      << llvm::format("%.4f", lossSum / (s + 1));
         llvm::outs().flush();

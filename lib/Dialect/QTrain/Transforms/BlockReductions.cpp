@@ -75,10 +75,17 @@ std::optional<BlockReduction> matchBlockReduction(linalg::GenericOp op) {
   if (reduction.points > 1 && (reduction.termsPerPoint < kMinTermsPerPoint ||
                                reduction.points > kMaxPoints))
     return std::nullopt;
-  // Outputs indexed by parallel loops (each block's point); a body that
-  // does not ask for its indices.
+  // Outputs indexed by parallel loops alone (each block's point); a body
+  // that does not ask for its indices.
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  if (!maps[op.getNumDpsInputs()].isProjectedPermutation() ||
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  AffineMap outMap = maps[op.getNumDpsInputs()];
+  if (!outMap.isProjectedPermutation() ||
+      llvm::any_of(outMap.getResults(),
+                   [&](AffineExpr e) {
+                     return iterators[cast<AffineDimExpr>(e).getPosition()] !=
+                            utils::IteratorType::parallel;
+                   }) ||
       !op.getBlock()->getOps<linalg::IndexOp>().empty())
     return std::nullopt;
   // Every output at the block's point, each combined in any order.

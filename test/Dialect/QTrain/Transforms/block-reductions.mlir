@@ -247,3 +247,23 @@ func.func @pooled_operand(%x: memref<4x8x16x16xf32>, %p: memref<4x8x8x8xf32>,
   }
   return
 }
+
+// -----
+
+// Left alone: an output indexed by a reduction loop (each term writes its
+// own element; no block's point names it).
+// CHECK-LABEL: func.func @output_along_reduction
+// CHECK-NOT:     gpu.launch
+// CHECK:         linalg.generic
+func.func @output_along_reduction(%x: memref<4x512xf32>, %y: memref<512xf32>) {
+  linalg.generic {
+      indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>,
+                       affine_map<(d0, d1) -> (d1)>],
+      iterator_types = ["parallel", "reduction"]}
+      ins(%x : memref<4x512xf32>) outs(%y : memref<512xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  }
+  return
+}
