@@ -194,6 +194,15 @@ void addTime(Profile &p, CUfunction function, double milliseconds) {
   p.times[it->second].milliseconds += milliseconds;
 }
 
+/// Forgets the timeline's launches, destroying their events.
+void releaseTimeline(Profile &p) {
+  for (const TimelineLaunch &launch : p.pending) {
+    CHECK(cuEventDestroy(launch.start));
+    CHECK(cuEventDestroy(launch.stop));
+  }
+  p.pending.clear();
+}
+
 /// Reads the timeline's events into `p`'s times and prints the GPU's busy
 /// and idle time: the gaps between one launch's end and the next one's
 /// start, in all and those of 20 us or more (where the host waited, or
@@ -231,11 +240,7 @@ void readTimeline(Profile &p) {
                "between them %.3f ms (%lld gaps of 20 us or more: %.3f ms)\n",
                p.pending.size(), busy, idle, static_cast<long long>(longGaps),
                longIdle);
-  for (const TimelineLaunch &launch : p.pending) {
-    CHECK(cuEventDestroy(launch.start));
-    CHECK(cuEventDestroy(launch.stop));
-  }
-  p.pending.clear();
+  releaseTimeline(p);
 }
 
 void printProfile() {
@@ -284,11 +289,7 @@ void registerProfilePrinter() {
 QTRAIN_CUDA_EXPORT void qtrainCudaProfile(int32_t enable) {
   Profile &p = profile();
   std::lock_guard<std::mutex> lock(p.mutex);
-  for (const TimelineLaunch &launch : p.pending) {
-    CHECK(cuEventDestroy(launch.start));
-    CHECK(cuEventDestroy(launch.stop));
-  }
-  p.pending.clear();
+  releaseTimeline(p);
   p.enabled = enable != 0;
   p.times.clear();
   p.index.clear();

@@ -6,10 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtrain/Dialect/QTrain/Transforms/Passes.h"
-
-#include "mlir/Analysis/SliceAnalysis.h"
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "qtrain/Dialect/QTrain/Transforms/Reductions.h"
 
 namespace mlir::qtrain {
 #define GEN_PASS_DEF_REASSOCIATEFLOATSUMSPASS
@@ -28,12 +25,10 @@ struct ReassociateFloatSumsPass
       if (op.getNumReductionLoops() == 0)
         return;
       for (unsigned i = 0, e = op.getNumDpsInits(); i < e; ++i) {
-        SmallVector<Operation *, 1> combiners;
-        if (!matchReduction(op.getRegionOutputArgs(), i, combiners) ||
-            combiners.size() != 1 ||
-            !isa<arith::AddFOp, arith::MulFOp>(combiners.front()))
+        Operation *combiner = mlir::qtrain::reductionCombiner(op, i);
+        if (!isa_and_nonnull<arith::AddFOp, arith::MulFOp>(combiner))
           continue;
-        auto fastMath = cast<arith::ArithFastMathInterface>(combiners.front());
+        auto fastMath = cast<arith::ArithFastMathInterface>(combiner);
         fastMath->setAttr(
             fastMath.getFastMathAttrName(),
             arith::FastMathFlagsAttr::get(

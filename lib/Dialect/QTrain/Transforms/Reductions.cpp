@@ -12,13 +12,20 @@
 
 using namespace mlir;
 
-Operation *mlir::qtrain::orderFreeCombiner(linalg::GenericOp op,
+Operation *mlir::qtrain::reductionCombiner(linalg::GenericOp op,
                                            unsigned index) {
   SmallVector<Operation *, 1> combiners;
   if (!matchReduction(op.getRegionOutputArgs(), index, combiners) ||
       combiners.size() != 1)
     return nullptr;
-  Operation *combiner = combiners.front();
+  return combiners.front();
+}
+
+Operation *mlir::qtrain::orderFreeCombiner(linalg::GenericOp op,
+                                           unsigned index) {
+  Operation *combiner = reductionCombiner(op, index);
+  if (!combiner)
+    return nullptr;
   if (isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
           arith::MinNumFOp, arith::MaxSIOp, arith::MinSIOp, arith::MaxUIOp,
           arith::MinUIOp, arith::AddIOp, arith::MulIOp, arith::AndIOp,

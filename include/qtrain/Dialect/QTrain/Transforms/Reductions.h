@@ -18,6 +18,10 @@
 namespace mlir::qtrain {
 
 /// The op combining each term into output `index` of `op`, if the reduction
+/// has a single one.
+Operation *reductionCombiner(linalg::GenericOp op, unsigned index);
+
+/// The op combining each term into output `index` of `op`, if the reduction
 /// has a single one whose result does not depend on the order of the terms
 /// (max/min, integer add/mul/and/or/xor, a float add/mul marked `reassoc`).
 Operation *orderFreeCombiner(linalg::GenericOp op, unsigned index);
