@@ -18,11 +18,13 @@
 // byte offset). Three main loops: where the operands' tiles are boxes of
 // tensors (k last and contiguous, one m or n index, a batch), a producer
 // warp copies them with the TMA unit and the consumer warpgroups wait for
-// them on mbarriers (tmaLoop: warp specialization, as CUTLASS's Hopper
-// kernels do; TMA writes each 16 bytes of k of a tile as one box, so its
-// core matrices' offsets differ, see tmaLoop); where rows can be copied
-// whole, every thread copies its rows with cp.async (copyAsyncLoop); else
-// loads and stores through registers (loadStoreLoop). The TMA and cp.async
+// them on mbarriers (tmaKernel: warp specialization, as CUTLASS's Hopper
+// kernels do). There a k-step's tile of an operand is one box of rows of
+// 32, 64 or 128 bytes of k, swizzled in as many bytes (the layout that
+// CUTLASS's Hopper kernels use: one copy a tile, and wgmma reads it
+// without bank conflicts), which the descriptors describe; where rows can be
+// copied whole, every thread copies its rows with cp.async (copyAsyncLoop);
+// else loads and stores through registers (loadStoreLoop). The TMA and cp.async
 // loops' stages fill the shared memory the pass may use, dynamic shared
 // memory beyond the static 48 KiB (sm_90: up to 227 KiB a block), so that
 // a k-step can be four chunks, four wgmmas a step, on 128x256 tiles; the
@@ -31,7 +33,7 @@
 // of them: register i of thread (warp w, g = lane / 4, t = lane % 4) is
 // row 16w + g + 8 * ((i / 2) % 2), column 8 * (i / 4) + 2t + i % 2.
 //
-// Not yet done: swizzled layouts, persistent blocks; see docs/gpu.md.
+// Persistent blocks: see build().
 //
 //===----------------------------------------------------------------------===//
 
@@ -125,11 +127,13 @@ public:
   void build();
 
 private:
-  /// A no-swizzle matrix descriptor of the tile at byte `address` of shared
-  /// memory: (address, `leading` and `stride` byte offsets), each encoded
-  /// as (x & 0x3FFFF) >> 4, at bits 0, 16 and 32.
+  /// A matrix descriptor of the tile at byte `address` of shared memory:
+  /// (address, `leading` and `stride` byte offsets), each encoded as
+  /// (x & 0x3FFFF) >> 4, at bits 0, 16 and 32, and at bits 62-63 the
+  /// layout of `swizzleBytes` (0: none; 128, 64, 32 bytes: 1, 2, 3).
   Value descriptor(Value address, int64_t leading = kLeadingByteOffset,
-                   int64_t stride = kStrideByteOffset);
+                   int64_t stride = kStrideByteOffset,
+                   int64_t swizzleBytes = 0);
   /// Issues one k-step's wgmmas (fence, one per 32-byte chunk of stage
   /// `stage`, commit) on the accumulators `acc`; returns their results.
   Value multiply(Value acc, Value stage);
@@ -149,12 +153,15 @@ private:
   /// its free loop (m of A, n of B), the others the batch loop. Returns
   /// the free and batch loops' positions among its indices (-1: none).
   std::optional<std::pair<int64_t, int64_t>> tmaIndices(unsigned operand);
-  /// Host code: the tensor map of `operand` (qtrainTensorMap), boxes of 16
-  /// bytes of k by `rows` rows; an i64.
+  /// Host code: the tensor map of `operand` (qtrainTensorMap), boxes of a
+  /// k-step's bytes (tmaRowBytes, swizzled in as many) by `rows` rows; an
+  /// i64.
   Value tensorMap(unsigned operand, int64_t rows);
-  /// Device code: TMA copies of the k-step at `k0` into stage `stage`,
-  /// completing on `full`.
+  /// Device code: the TMA copies (one an operand) of the k-step at `k0`
+  /// into stage `stage`, completing on `full`.
   void copyStepTMA(Value k0, Value stage, Value full);
+  /// The bytes of k of a row of a TMA kernel's stage: 32, 64 or 128.
+  int64_t tmaRowBytes() const { return chunks * kChunkBytes; }
 
   bool twoWarpgroups, tmaLoads, persistentBlocks;
   int64_t sharedMemoryBytes, multiprocessors;
@@ -162,8 +169,8 @@ private:
   // staging address (i64).
   Value mapA, mapB, alignedStaging;
   // The descriptors' steps, >> 4, from stage to stage and from chunk to
-  // chunk of a stage (A's and B's).
-  int64_t stageStep = 0, chunkStepA = 0, chunkStepB = 0;
+  // chunk of a stage.
+  int64_t stageStep = 0, chunkStep = 0;
   int64_t tileM = kWarpgroupM, tileN = 64;
   // 32-byte chunks of k (wgmmas) per k-step, and k-steps staged at once.
   int64_t chunks = kLoadStoreChunks, stages = kStages;
@@ -173,14 +180,19 @@ private:
 };
 
 Value WGMMAKernelBuilder::descriptor(Value address, int64_t leading,
-                                     int64_t stride) {
+                                     int64_t stride, int64_t swizzleBytes) {
   auto constant = [&](int64_t v) {
     return arith::ConstantIntOp::create(b, v, 64).getResult();
   };
   Value encoded = arith::ShRUIOp::create(
       b, arith::AndIOp::create(b, address, constant(0x3FFFF)), constant(4));
-  int64_t offsets = ((leading >> 4) << 16) | ((stride >> 4) << 32);
-  return arith::OrIOp::create(b, encoded, constant(offsets));
+  uint64_t layout = swizzleBytes == 128  ? 1
+                    : swizzleBytes == 64 ? 2
+                    : swizzleBytes == 32 ? 3
+                                         : 0;
+  uint64_t fields =
+      ((leading >> 4) << 16) | (uint64_t(stride >> 4) << 32) | (layout << 62);
+  return arith::OrIOp::create(b, encoded, constant(int64_t(fields)));
 }
 
 /// The tensor cores read shared memory through the async proxy: the
@@ -212,8 +224,8 @@ Value WGMMAKernelBuilder::multiply(Value acc, Value stage) {
   NVVM::WgmmaFenceAlignedOp::create(b);
   for (int64_t chunk = 0; chunk < chunks; ++chunk) {
     acc = NVVM::WgmmaMmaAsyncOp::create(
-        b, acc.getType(), acc, moved(descA, chunk * chunkStepA),
-        moved(descB, chunk * chunkStepB),
+        b, acc.getType(), acc, moved(descA, chunk * chunkStep),
+        moved(descB, chunk * chunkStep),
         NVVM::MMAShapeAttr::get(ctx, kWarpgroupM, tileN, tileK),
         type(wgmmaType(c.lhs)), type(wgmmaType(c.rhs)),
         type(c.isFloat ? NVVM::WGMMATypes::f32 : NVVM::WGMMATypes::s32),
@@ -385,8 +397,9 @@ Value WGMMAKernelBuilder::tensorMap(unsigned operand, int64_t rows) {
                           batched ? i64(size(batchPos)) : constant(1),
                           strideBytes(freePos),
                           batched ? strideBytes(batchPos) : constant(0),
-                          constant(16 / c.elementBytes()),
-                          constant(rows)};
+                          constant(tmaRowBytes() / c.elementBytes()),
+                          constant(rows),
+                          constant(tmaRowBytes())};
   auto module = c.op->getParentOfType<ModuleOp>();
   auto callee = module.lookupSymbol<func::FuncOp>(kTensorMapFunction);
   if (!callee) {
@@ -419,34 +432,26 @@ void WGMMAKernelBuilder::copyStepTMA(Value k0, Value stage, Value full) {
       arith::MulIOp::create(
           b, arith::IndexCastUIOp::create(b, b.getI64Type(), stage),
           i64(stageStep * 16)));
-  int64_t columnElements = 16 / c.elementBytes();
+  Value k = i32(k0);
   // Operands whose indices include the batch have a third coordinate.
   bool batched[2] = {tmaIndices(0)->second >= 0, tmaIndices(1)->second >= 0};
-  // Each 16 bytes of k of a tile is a box of rows x 16 bytes: its core
-  // matrices (8 rows) 128 bytes apart, the boxes rows x 16 bytes apart.
-  for (int64_t column = 0; column < 2 * chunks; ++column) {
-    Value k = i32(add(k0, column * columnElements));
-    for (unsigned operand : {0u, 1u}) {
-      int64_t rows = operand == 0 ? tileM : tileN;
-      int64_t offset = (operand == 0 ? 0 : tileM * kChunkBytes * chunks) +
-                       column * rows * 16;
-      SmallVector<Value> coordinates{k,
-                                     i32(operand == 0 ? tileRow : tileColumn)};
-      if (batched[operand])
-        coordinates.push_back(i32(batchIndex));
-      // shared::cluster, as PTX 8.4 has it: a shared::cta address is one
-      // (this block's).
-      Value destination = LLVM::AddrSpaceCastOp::create(
-          b,
-          LLVM::LLVMPointerType::get(
-              ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
-          pointer(arith::AddIOp::create(b, stageAddress, i64(offset)),
-                  unsigned(NVVM::NVVMMemorySpace::Shared)));
-      NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
-          b, destination, pointer(operand == 0 ? mapA : mapB, 0), coordinates,
-          full, ValueRange(), Value(), Value(), NVVM::TMALoadModeAttr(),
-          BoolAttr(), NVVM::CTAGroupKindAttr(), Value());
-    }
+  for (unsigned operand : {0u, 1u}) {
+    int64_t offset = operand == 0 ? 0 : tileM * tmaRowBytes();
+    SmallVector<Value> coordinates{k, i32(operand == 0 ? tileRow : tileColumn)};
+    if (batched[operand])
+      coordinates.push_back(i32(batchIndex));
+    // shared::cluster, as PTX 8.4 has it: a shared::cta address is one
+    // (this block's).
+    Value destination = LLVM::AddrSpaceCastOp::create(
+        b,
+        LLVM::LLVMPointerType::get(
+            ctx, unsigned(NVVM::NVVMMemorySpace::SharedCluster)),
+        pointer(arith::AddIOp::create(b, stageAddress, i64(offset)),
+                unsigned(NVVM::NVVMMemorySpace::Shared)));
+    NVVM::CpAsyncBulkTensorGlobalToSharedClusterOp::create(
+        b, destination, pointer(operand == 0 ? mapA : mapB, 0), coordinates,
+        full, ValueRange(), Value(), Value(), NVVM::TMALoadModeAttr(),
+        BoolAttr(), NVVM::CTAGroupKindAttr(), Value());
   }
 }
 
@@ -625,27 +630,28 @@ void WGMMAKernelBuilder::build() {
   // the tile.
   Value rowsA = arith::MulIOp::create(
       b, arith::IndexCastUIOp::create(b, b.getI64Type(), warpgroup),
-      constant(tma ? kWarpgroupM * 16 : kWarpgroupM / 8 * kStrideByteOffset));
+      constant(tma ? kWarpgroupM * tmaRowBytes()
+                   : kWarpgroupM / 8 * kStrideByteOffset));
   if (tma) {
-    // A stage: 16-byte columns of k of A's tile (tileM x 16 bytes each: its
-    // core matrices 128 bytes apart along m, the columns tileM * 16 along
-    // k), then B's.
+    // A stage: A's tile (tileM rows of a step's k, swizzled in atoms of 8
+    // rows), then B's; every tile starts on a 1024-byte boundary, which a
+    // 128-byte swizzle's atom needs. A chunk's descriptors point 32 bytes
+    // further along the rows; the leading byte offset is unused (16).
     alignedStaging = arith::AndIOp::create(
         b, arith::AddIOp::create(b, base, constant(kStageAlignment - 1)),
         constant(~(kStageAlignment - 1)));
-    int64_t bytesA = tileM * kChunkBytes * chunks;
-    stageStep = (tileM + tileN) * kChunkBytes * chunks / 16;
-    chunkStepA = 2 * tileM;
-    chunkStepB = 2 * tileN;
-    descA = descriptor(arith::AddIOp::create(b, alignedStaging, rowsA),
-                       tileM * 16, kCoreMatrixBytes);
-    descB =
-        descriptor(arith::AddIOp::create(b, alignedStaging, constant(bytesA)),
-                   tileN * 16, kCoreMatrixBytes);
+    int64_t rowBytes = tmaRowBytes();
+    stageStep = (tileM + tileN) * rowBytes / 16;
+    chunkStep = kChunkBytes / 16;
+    descA = descriptor(arith::AddIOp::create(b, alignedStaging, rowsA), 16,
+                       8 * rowBytes, rowBytes);
+    descB = descriptor(
+        arith::AddIOp::create(b, alignedStaging, constant(tileM * rowBytes)),
+        16, 8 * rowBytes, rowBytes);
   } else {
     // A chunk's tiles are a staging slot (stageWords() words).
     stageStep = chunks * stageWords() / 4;
-    chunkStepA = chunkStepB = stageWords() / 4;
+    chunkStep = stageWords() / 4;
     descA = descriptor(arith::AddIOp::create(b, base, rowsA));
     descB = descriptor(
         arith::AddIOp::create(b, base, constant(stagedWordsA() * 4)));

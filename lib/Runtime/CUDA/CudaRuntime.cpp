@@ -641,10 +641,10 @@ struct TensorMaps {
   struct Hash {
     size_t operator()(const TensorMapFields &fields) const {
       size_t hash = 0;
-      for (int64_t field :
-           {fields.address, fields.elementBytes, fields.rank, fields.dims[0],
-            fields.dims[1], fields.dims[2], fields.strides[1],
-            fields.strides[2], fields.box[0], fields.box[1]})
+      for (int64_t field : {fields.address, fields.elementBytes, fields.rank,
+                            fields.dims[0], fields.dims[1], fields.dims[2],
+                            fields.strides[1], fields.strides[2], fields.box[0],
+                            fields.box[1], fields.swizzleBytes})
         hash = hash * 1000003 ^ std::hash<int64_t>()(field);
       return hash;
     }
@@ -674,12 +674,16 @@ CUtensorMap encodeTensorMap(const TensorMapFields &fields) {
       fields.elementBytes == 1   ? CU_TENSOR_MAP_DATA_TYPE_UINT8
       : fields.elementBytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_UINT16
                                  : CU_TENSOR_MAP_DATA_TYPE_UINT32;
-  // No swizzle: the kernels' descriptors read the no-swizzle layout; zeros
-  // (not NaNs) outside the tensor.
+  CUtensorMapSwizzle swizzle =
+      fields.swizzleBytes == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+      : fields.swizzleBytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+      : fields.swizzleBytes == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                                  : CU_TENSOR_MAP_SWIZZLE_NONE;
+  // Zeros (not NaNs) outside the tensor.
   CHECK(cuTensorMapEncodeTiled(
       &map, type, cuuint32_t(fields.rank),
       reinterpret_cast<void *>(fields.address), dims, strides, box,
-      elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_NONE,
+      elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE, swizzle,
       CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
   return map;
 }
@@ -693,12 +697,12 @@ QTRAIN_CUDA_EXPORT int64_t qtrainTensorMap(int64_t address,
                                            int64_t dim0, int64_t dim1,
                                            int64_t dim2, int64_t stride1,
                                            int64_t stride2, int64_t box0,
-                                           int64_t box1) {
+                                           int64_t box1, int64_t swizzleBytes) {
   context();
   TensorMapFields fields;
   if (const char *error = mlir::qtrain::makeTensorMapFields(
           fields, address, elementBytes, rank, dim0, dim1, dim2, stride1,
-          stride2, box0, box1)) {
+          stride2, box0, box1, swizzleBytes)) {
     report(CUDA_ERROR_INVALID_VALUE,
            (std::string("qtrainTensorMap: ") + error).c_str());
     return 0;

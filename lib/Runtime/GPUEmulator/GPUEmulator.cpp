@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "qtrain/Runtime/GPUEmulator.h"
+#include "qtrain/Runtime/TensorMap.h"
 
 #include "AsyncOperations.h"
 
@@ -213,38 +214,58 @@ namespace {
 /// An operand tile in shared memory as a wgmma matrix descriptor describes
 /// it (PTX ISA, "Matrix Descriptor Format"): start address, leading and
 /// stride byte offsets, each stored >> 4 in 14 bits at bits 0, 16 and 32;
-/// bits 49-51 a base offset and 62-63 the swizzle mode, both 0 for the
-/// no-swizzle canonical layouts this emulator reads.
+/// bits 49-51 a base offset (0 here) and 62-63 the layout: 0 no swizzle,
+/// 1, 2, 3 the 128, 64 and 32-byte swizzles. K-major only (the kernels'
+/// only form).
 struct SharedTile {
   const uint8_t *shared;
-  int64_t sharedBytes, start, leading, stride;
+  int64_t sharedBytes, start, leading, stride, swizzleBytes;
 
   SharedTile(int64_t sharedBase, int64_t sharedBytes, uint64_t desc)
       : shared(reinterpret_cast<const uint8_t *>(sharedBase)),
         sharedBytes(sharedBytes), start(int64_t(desc & 0x3FFF) << 4),
         leading(int64_t((desc >> 16) & 0x3FFF) << 4),
-        stride(int64_t((desc >> 32) & 0x3FFF) << 4) {
-    if ((desc >> 62) != 0 || ((desc >> 49) & 7) != 0)
-      fail("wgmma descriptor with a swizzle or base offset");
+        stride(int64_t((desc >> 32) & 0x3FFF) << 4),
+        swizzleBytes((desc >> 62) == 0 ? 0 : 256 >> (desc >> 62)) {
+    if (((desc >> 49) & 7) != 0)
+      fail("wgmma descriptor with a base offset");
   }
 
-  /// Element (r, k) of a K-major tile of `width`-bit elements: core
-  /// matrices of 8 rows of 16 bytes, `leading` bytes apart along k and
-  /// `stride` bytes apart along r.
+  /// Element (r, k) of a K-major tile of `width`-bit elements. Without
+  /// swizzling: core matrices of 8 rows of 16 bytes, `leading` bytes apart
+  /// along k and `stride` bytes apart along r. Swizzled: atoms of 8 rows
+  /// of `swizzleBytes` bytes, `stride` bytes apart along r, the leading
+  /// offset unused (a wgmma's k fits in a row), its bytes where the
+  /// swizzle puts them (swizzledAddress: from the address's bits, as the
+  /// start address moved along k within a row leaves them).
+  int64_t offset(int64_t r, int64_t k, unsigned width) const {
+    int64_t byte = k * width / 8;
+    if (swizzleBytes == 0)
+      return start + (r / 8) * stride + (byte / 16) * leading + (r % 8) * 16 +
+             byte % 16;
+    return mlir::qtrain::swizzledAddress(
+        start + (r / 8) * stride + (r % 8) * swizzleBytes + byte, swizzleBytes);
+  }
+
   /// The shared-memory bytes [begin, end) (absolute addresses) of a tile
   /// of `rows` rows and `k` elements of `width` bits.
   std::pair<int64_t, int64_t> extent(int64_t rows, int64_t k,
                                      unsigned width) const {
-    int64_t last = start + (rows / 8 - 1) * stride +
-                   ((k * width / 8 - 1) / 16) * leading + 7 * 16 + 15;
+    int64_t first = start, last;
+    if (swizzleBytes == 0) {
+      last = offset(rows - 1, k - 1, width) | 15;
+    } else {
+      // Swizzling moves 16-byte units within a row.
+      first = start & ~(swizzleBytes - 1);
+      last = ((start + (rows / 8 - 1) * stride + 7 * swizzleBytes) |
+              (swizzleBytes - 1));
+    }
     int64_t base = reinterpret_cast<int64_t>(shared);
-    return {base + start, base + last + 1};
+    return {base + first, base + last + 1};
   }
 
   uint32_t load(int64_t r, int64_t k, unsigned width) const {
-    int64_t byte = k * width / 8;
-    int64_t address = start + (r / 8) * stride + (byte / 16) * leading +
-                      (r % 8) * 16 + byte % 16;
+    int64_t address = offset(r, k, width);
     if (address + width / 8 > sharedBytes)
       fail("wgmma operand outside the block's shared memory");
     uint32_t bits = 0;

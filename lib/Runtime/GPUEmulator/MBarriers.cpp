@@ -96,14 +96,18 @@ void arrive(MBarrier &barrier) {
 }
 
 /// Copies the box at `copy.coordinates` into shared memory, in order
-/// (dimension 0 fastest), elements outside the tensor zeros.
+/// (dimension 0 fastest), elements outside the tensor zeros, each where
+/// the map's swizzle mode puts it (the emulated shared memory is aligned
+/// to its window, so host addresses swizzle as shared ones do).
 void perform(const TMACopy &copy) {
   const TensorMapFields &map = *copy.map;
-  auto *destination = reinterpret_cast<char *>(copy.destination);
+  int64_t destination = copy.destination;
   int64_t bytes = map.elementBytes;
   for (int64_t i2 = 0; i2 < map.box[2]; ++i2)
     for (int64_t i1 = 0; i1 < map.box[1]; ++i1)
       for (int64_t i0 = 0; i0 < map.box[0]; ++i0, destination += bytes) {
+        auto *element = reinterpret_cast<char *>(
+            mlir::qtrain::swizzledAddress(destination, map.swizzleBytes));
         int64_t at[3] = {copy.coordinates[0] + i0, copy.coordinates[1] + i1,
                          copy.coordinates[2] + i2};
         bool inside = true;
@@ -113,11 +117,11 @@ void perform(const TMACopy &copy) {
           offset += at[d] * map.strides[d];
         }
         if (inside)
-          std::memcpy(destination,
+          std::memcpy(element,
                       reinterpret_cast<const char *>(map.address + offset),
                       bytes);
         else
-          std::memset(destination, 0, bytes);
+          std::memset(element, 0, bytes);
       }
 }
 
@@ -128,14 +132,14 @@ void perform(const TMACopy &copy) {
 extern "C" int64_t qtrainTensorMap(int64_t address, int64_t elementBytes,
                                    int64_t rank, int64_t dim0, int64_t dim1,
                                    int64_t dim2, int64_t stride1,
-                                   int64_t stride2, int64_t box0,
-                                   int64_t box1) {
+                                   int64_t stride2, int64_t box0, int64_t box1,
+                                   int64_t swizzleBytes) {
   static std::mutex mapsLock;
   static std::deque<TensorMapFields> maps;
   TensorMapFields fields;
   if (const char *error = mlir::qtrain::makeTensorMapFields(
           fields, address, elementBytes, rank, dim0, dim1, dim2, stride1,
-          stride2, box0, box1))
+          stride2, box0, box1, swizzleBytes))
     fail(error);
   std::lock_guard<std::mutex> guard(mapsLock);
   for (const TensorMapFields &map : maps)
@@ -180,6 +184,12 @@ extern "C" void qtrain_emulate_tma_load(int64_t destination, int64_t map,
     fail("cp.async.bulk.tensor with other dimensions than its tensor map");
   if (destination % 128 != 0)
     fail("cp.async.bulk.tensor into shared memory not 128-byte aligned");
+  // Stricter than the PTX ISA (128 bytes): a box that starts within a
+  // swizzle atom (8 rows) would be swizzled as its later rows, which no
+  // kernel here means.
+  if (fields->swizzleBytes != 0 && destination % (8 * fields->swizzleBytes))
+    fail("swizzled cp.async.bulk.tensor into shared memory not aligned to "
+         "its swizzle atom (8 rows)");
   qtrain::emulator::checkNotReadByWGMMA(
       destination, destination + fields->boxBytes(),
       "cp.async.bulk.tensor into shared memory that a wgmma still reads "

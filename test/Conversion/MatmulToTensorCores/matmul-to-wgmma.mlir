@@ -121,24 +121,26 @@
 // With TMA (the default; 81 KiB of shared memory leave room for two blocks
 // a multiprocessor: a block a tile): host code makes a tensor map of each operand
 // (address, 1-byte elements, 2 dimensions: K and the rows, a row 384 bytes
-// apart; boxes of 16 x 64), passed to the kernel. A block is the consumer
+// apart; boxes of 128 x 64, swizzled in 128 bytes), passed to the kernel.
+// A block is the consumer
 // warpgroup and a producer warp (160 threads); the five stages and ten
 // mbarriers (a full one of count 1 and an empty one of count 128 a stage)
 // take 80 KiB + 1152 bytes. Thread 0 initializes the mbarriers; after a
 // barrier, the consumers wait for stage i % 5's full mbarrier, issue four
-// wgmmas (descriptors: leading byte offset 1024 = 64 rows x 16 bytes,
-// stride 128; chunks 2048 bytes, 128 in the descriptor, apart), wait for
-// step i - 1's and release its stage (an arrival predicated on i > 0); the
-// producer thread waits for its stage's empty mbarrier (parity (i / 5 +
-// 1) % 2), expects 16 KiB on the full one and issues 16 TMA copies.
-// TMA-LABEL: func.func private @qtrainTensorMap(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64 attributes {qtrain.host_only}
+// wgmmas (descriptors: the 128-byte swizzle, 1 << 62; stride byte offset
+// 1024 = 8 rows x 128 bytes, 64 << 32; the unused leading one 16, 1 << 16;
+// chunks 32 bytes, 2 in the descriptor, apart), wait for step i - 1's and
+// release its stage (an arrival predicated on i > 0); the producer thread
+// waits for its stage's empty mbarrier (parity (i / 5 + 1) % 2), expects
+// 16 KiB on the full one and issues 2 TMA copies, A's and B's.
+// TMA-LABEL: func.func private @qtrainTensorMap(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64 attributes {qtrain.host_only}
 // TMA-LABEL: func.func @fp8_nt
-// TMA:         %[[A_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c2_i64, %c384_i64, %c64_i64, %c1_i64, %c384_i64, %c0_i64, %c16_i64, %c64_i64)
-// TMA:         %[[B_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c2_i64, %c384_i64, %c96_i64, %c1_i64, %c384_i64, %c0_i64, %c16_i64, %c64_i64)
+// TMA:         %[[A_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c2_i64, %c384_i64, %c64_i64, %c1_i64, %c384_i64, %c0_i64, %c128_i64, %c64_i64, %c128_i64)
+// TMA:         %[[B_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c2_i64, %c384_i64, %c96_i64, %c1_i64, %c384_i64, %c0_i64, %c128_i64, %c64_i64, %c128_i64)
 // TMA:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c1, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c160, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c83072_i32 {
 // TMA:           %[[ALIGNED:.+]] = arith.andi %{{.+}}, %c-1024_i64 : i64
-// TMA:           arith.ori %{{.+}}, %c34363932672_i64 : i64
-// TMA:           arith.ori %{{.+}}, %c34363932672_i64 : i64
+// TMA:           arith.ori %{{.+}}, %c4611686293305360384_i64 : i64
+// TMA:           arith.ori %{{.+}}, %c4611686293305360384_i64 : i64
 // TMA:           %[[FIRST:.+]] = arith.cmpi eq, %[[TX]], %c0 : index
 // TMA-NEXT:      scf.if %[[FIRST]] {
 // TMA-COUNT-5:     nvvm.mbarrier.init %{{.+}}, %c1_i32
@@ -171,7 +173,6 @@
 // TMA-NEXT:            nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.+}}, %[[A_DESC]], %[[FULL]], box[%{{.+}}, %{{.+}}] : !llvm.ptr<7>, !llvm.ptr
 // TMA:                 %[[B_DESC:.+]] = llvm.inttoptr %[[B_MAP]] : i64 to !llvm.ptr
 // TMA-NEXT:            nvvm.cp.async.bulk.tensor.shared.cluster.global %{{.+}}, %[[B_DESC]], %[[FULL]], box[%{{.+}}, %{{.+}}] : !llvm.ptr<7>, !llvm.ptr
-// TMA-COUNT-14:        nvvm.cp.async.bulk.tensor.shared.cluster.global
 // TMA-NOT:             nvvm.cp.async.bulk.tensor
 // TMA:                 scf.yield
 func.func @fp8_nt(%a: memref<64x384xf8E4M3FN>, %b: memref<96x384xf8E5M2>, %c: memref<64x96xf32>) {
@@ -352,7 +353,8 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // the kernel is persistent, at most one block a multiprocessor (132), each
 // taking tiles t = its block id + i * 132 in turn (here one each), its
 // consumers and its producer in loops of their own over the same tiles;
-// within a tile as before (groups of eight rows of tiles).
+// within a tile as before (groups of eight rows of tiles), and a k-step's
+// copies two boxes: 128 bytes of k by 128 rows of A, by 256 of B.
 // TMA-LABEL: func.func @fp8_wide_tiles
 // TMA:         gpu.launch blocks(%[[BX:[^,]+]], %{{[^,]+}}, %{{[^)]+}}) in (%[[GX:.+]] = %c132, %{{.+}} = %c1, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c288, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c197760_i32
 // TMA:           scf.for %[[TILE:.+]] = %[[BX]] to %c132 step %[[GX]] {
@@ -362,7 +364,9 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 // TMA:           } else {
 // TMA:             scf.for %{{.+}} = %[[BX]] to %c132 step %[[GX]] {
 // TMA:               scf.for %{{.+}} = %c0 to %c256 step %c128 {
-// TMA-COUNT-16:        nvvm.cp.async.bulk.tensor.shared.cluster.global
+// TMA-COUNT-2:         nvvm.cp.async.bulk.tensor.shared.cluster.global
+// TMA-NOT:             nvvm.cp.async.bulk.tensor
+// TMA:                 scf.yield
 // One warpgroup: 64x256 tiles, 160 KiB.
 // ONE-WARPGROUP-LABEL: func.func @fp8_wide_tiles
 // ONE-WARPGROUP:         gpu.launch {{.+}} dynamic_shared_memory_size %c163840_i32
@@ -608,8 +612,8 @@ func.func @empty_k(%a: memref<64x0xf8E4M3FN>, %b: memref<64x0xf8E4M3FN>, %c: mem
 // Where an operand is no box of a tensor (k not contiguous here), the
 // kernel reads through registers and makes no tensor map.
 // TMA-LABEL: func.func @fp8_batched
-// TMA:         %[[A_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c3_i64, %c128_i64, %c64_i64, %c2_i64, %c128_i64, %c8192_i64, %c16_i64, %c64_i64)
-// TMA:         %[[B_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c3_i64, %c128_i64, %c64_i64, %c2_i64, %c256_i64, %c128_i64, %c16_i64, %c64_i64)
+// TMA:         %[[A_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c3_i64, %c128_i64, %c64_i64, %c2_i64, %c128_i64, %c8192_i64, %c128_i64, %c64_i64, %c128_i64)
+// TMA:         %[[B_MAP:.+]] = call @qtrainTensorMap(%{{.+}}, %c1_i64, %c3_i64, %c128_i64, %c64_i64, %c2_i64, %c256_i64, %c128_i64, %c128_i64, %c64_i64, %c128_i64)
 // TMA:         gpu.launch blocks(%{{[^,]+}}, %{{[^,]+}}, %[[BATCH:[^)]+]]) in
 // TMA:           %[[BATCH32:.+]] = arith.index_cast %[[BATCH]] : index to i32
 // TMA:           %[[A_DESC:.+]] = llvm.inttoptr %[[A_MAP]] : i64 to !llvm.ptr

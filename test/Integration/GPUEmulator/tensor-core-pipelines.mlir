@@ -20,13 +20,18 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" > %t.sm_90a.mlir
 // RUN: %run_gpu_emulator < %t.sm_90a.mlir | grep -v base@ > %t.sm_90a
 // RUN: diff %t.cpu %t.sm_90a
-// With the static 48 KiB of shared memory only, the cp.async kernels keep
-// k-steps of two chunks in four stages on 64x128 tiles (K = 336: six steps,
-// wrapping), of one chunk in six stages on 128x128 tiles (also for N =
-// 260): the same results.
+// The TMA kernels' tiles are swizzled in a k-step's bytes of a row: 128 by
+// default; with the static 48 KiB of shared memory only, k-steps of one
+// chunk, 32 bytes (the cp.async kernels keep k-steps of two chunks in four
+// stages on 64x128 tiles, K = 336: six steps, wrapping, and of one chunk in
+// six stages on 128x128 tiles, also for N = 260); in half of the 227 KiB,
+// 64 bytes (two chunks on 128x128 tiles): the same results.
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-shared-memory-bytes=49152" \
 // RUN:   | %run_gpu_emulator | grep -v base@ > %t.static
 // RUN: diff %t.cpu %t.static
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 wgmma-shared-memory-bytes=116224" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.half
+// RUN: diff %t.cpu %t.half
 // The TMA kernels whose shared memory leaves no room for a second block
 // (K = 336 and 1104) are persistent: with one multiprocessor one block takes
 // all tiles, its stages and mbarrier phases going on from tile to tile;
@@ -55,8 +60,9 @@
 // RUN:     | grep -v base@ > %t.$chip && diff %t.cpu %t.$chip || exit 1; done
 // RUN: FileCheck %s < %t.cpu.raw
 // The kernels, by default: four wgmmas a k-step in each TMA kernel (n =
-// 128, and n = 256 for N = 260; 16 TMA copies a step, a box of each 16
-// bytes of k of A and of B, three-dimensional in the batched one), two in
+// 128, and n = 256 for N = 260; 2 TMA copies a step, a box of 128 bytes of
+// k by the tile's rows of A and of B, three-dimensional in the batched
+// one), two in
 // the register one; dynamic shared memory of three, five, five, four and
 // three stages, each with 1152 bytes more (up to 16 mbarriers and 1024
 // bytes to align the stages).
@@ -72,8 +78,8 @@
 // RUN: grep -c "nvvm.cp.async.bulk.tensor.shared.cluster.global" %t.emulated.mlir | FileCheck %s --check-prefix=TMA
 // RUN: grep -c "func.call @qtrain_emulate_tma_load" %t.emulated.mlir | FileCheck %s --check-prefix=TMA
 // RUN: grep -c "box\[%[0-9a-z_]*, %[0-9a-z_]*, %[0-9a-z_]*\]" %t.emulated.mlir | FileCheck %s --check-prefix=BATCHED
-// TMA: {{^}}80{{$}}
-// BATCHED: {{^}}16{{$}}
+// TMA: {{^}}10{{$}}
+// BATCHED: {{^}}2{{$}}
 // DYNAMIC: dynamic_shared_memory_size %c74880_i32
 // DYNAMIC-NEXT: dynamic_shared_memory_size %c124032_i32
 // DYNAMIC-NEXT: dynamic_shared_memory_size %c164992_i32

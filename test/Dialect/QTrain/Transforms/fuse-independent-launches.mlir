@@ -530,7 +530,7 @@ func.func @reads_past_grid(%x: memref<256xf32>) -> (memref<256xf32>, memref<256x
 // CHECK-NOT:     gpu.launch
 // CHECK-LABEL: func.func @writes_tma_operand
 // CHECK-COUNT-3: gpu.launch blocks
-func.func private @qtrainTensorMap(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64 attributes {qtrain.host_only}
+func.func private @qtrainTensorMap(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64 attributes {qtrain.host_only}
 
 func.func @past_a_tma_copy(%x: memref<256xf32>, %q: memref<64x64xi8>) -> (memref<256xf32>, memref<256xf32>) {
   %c1 = arith.constant 1 : index
@@ -548,7 +548,7 @@ func.func @past_a_tma_copy(%x: memref<256xf32>, %q: memref<64x64xi8>) -> (memref
   %address = arith.index_castui %p : index to i64
   %i1 = arith.constant 1 : i64
   %i64 = arith.constant 64 : i64
-  %map = call @qtrainTensorMap(%address, %i1, %i1, %i64, %i64, %i1, %i64, %i1, %i64, %i64) : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64
+  %map = call @qtrainTensorMap(%address, %i1, %i1, %i64, %i64, %i1, %i64, %i1, %i64, %i64, %i64) : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c160, %sy = %c1, %sz = %c1) {
     %zero = arith.constant 0 : i32
@@ -586,7 +586,7 @@ func.func @writes_tma_operand(%x: memref<256xi8>, %q: memref<64x64xi8>) -> memre
   %address = arith.index_castui %p : index to i64
   %i1 = arith.constant 1 : i64
   %i64 = arith.constant 64 : i64
-  %map = call @qtrainTensorMap(%address, %i1, %i1, %i64, %i64, %i1, %i64, %i1, %i64, %i64) : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64
+  %map = call @qtrainTensorMap(%address, %i1, %i1, %i64, %i64, %i1, %i64, %i1, %i64, %i64, %i64) : (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64) -> i64
   gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
              threads(%tx, %ty, %tz) in (%sx = %c160, %sy = %c1, %sz = %c1) {
     %zero = arith.constant 0 : i32
