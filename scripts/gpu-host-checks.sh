@@ -10,6 +10,10 @@
 #   bench           qtrain-bench-gpu: sm_90a GEMMs on each tile variant
 #   step-times      the MLP and LeNet-BN steps under fp32, bf16, fp8 and fp8
 #                   with delayed scaling (the issue's FP8-vs-bf16 target)
+#   step-times-transposed-operands
+#                   the same under bf16 and fp8 with the GEMMs' k x n and k x m
+#                   operands read through registers as before
+#                   (--gpu-k-major-gemm-operands=false), to compare
 #   train           the MLP under each recipe, with the kernel profile
 #   train-sync      the same, each kernel waited for (--gpu-async-launches=false)
 #   train-cp-async  the same with the sm_90a GEMMs' tiles copied by cp.async
@@ -91,6 +95,12 @@ for check in "${checks[@]}"; do
       qtrain-train examples/lenet_bn.mlir --recipe=fp8 --amax-history=16 \
         --epochs=1 --train-limit=12800 --device=cuda \
         --csv='$logs/step-times-lenet-delayed.csv'" ;;
+  step-times-transposed-operands)
+    run step-times-transposed-operands 300 bash -c "set -e
+      qtrain-train examples/mlp.mlir --recipe=bf16,fp8 --epochs=1 \
+        --device=cuda --gpu-k-major-gemm-operands=false
+      qtrain-train examples/lenet_bn.mlir --recipe=bf16,fp8 --epochs=1 \
+        --train-limit=12800 --device=cuda --gpu-k-major-gemm-operands=false" ;;
   profile)
     run profile 240 bash -c "set -e
       for recipe in bf16 fp8 'fp8 --amax-history=16'; do

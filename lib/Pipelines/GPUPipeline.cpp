@@ -52,6 +52,11 @@ static void buildKernelsPipeline(OpPassManager &pm,
   // A kernel for each chain of elementwise ops (quantizers), not for each
   // op.
   pm.addPass(createFuseElementwiseKernelsPass());
+  // GEMM operands that elementwise kernels produce, also stored k
+  // innermost, so that the tensor-core kernels copy their tiles
+  // asynchronously.
+  if (options.kMajorGEMMOperands)
+    pm.addPass(createKMajorGEMMOperandsPass());
   // Whole-tensor reductions (scales) as parallel partials, and nothing left
   // to run serially on the host; those to one element stay whole, for
   // qtrain-block-reductions' blocks that combine atomically (one kernel,

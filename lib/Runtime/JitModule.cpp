@@ -120,6 +120,7 @@ JitModule::compile(const std::string &source, std::string &error, Target target,
     options.multiprocessors = target.multiprocessors;
     options.asyncLaunches = target.asyncLaunches;
     options.reassociateFloatSums = target.reassociateFloatSums;
+    options.kMajorGEMMOperands = target.kMajorGEMMOperands;
     // On a GPU: PTX, compiled by the driver for the GPU at hand.
     if (emulator)
       mlir::qtrain::buildLowerToGPUEmulatorPipeline(pm, options);

@@ -101,6 +101,14 @@ static cl::opt<bool> gpuReassociateFloatSums(
              "thread an output)"),
     cl::init(true));
 
+static cl::opt<bool> gpuKMajorGEMMOperands(
+    cl::cat(trainOptions), "gpu-k-major-gemm-operands",
+    cl::desc("Elementwise kernels also store the k x n and k x m operands "
+             "of tensor-core GEMMs k innermost, for asynchronous tile "
+             "copies (--device=cuda, gpu-emulator; false: the GEMMs read "
+             "them through registers)"),
+    cl::init(true));
+
 static cl::opt<mlir::qtrain::GPUChip> emulatedChip(
     cl::cat(trainOptions), "chip",
     cl::desc("The GPU whose kernels --device=gpu-emulator runs"),
@@ -765,6 +773,7 @@ int main(int argc, char **argv) {
   }
   target.wgmmaTMALoads = gpuWGMMATMALoads;
   target.reassociateFloatSums = gpuReassociateFloatSums;
+  target.kMajorGEMMOperands = gpuKMajorGEMMOperands;
   Split trainSet, testSet;
   std::string error;
   if (!readSplit(dataDir, "train", trainSet, error) ||

@@ -305,6 +305,59 @@ def ConvertLowPrecisionMatmulToWGMMAPass
                            "::mlir::vector::VectorDialect"];
 }
 
+def KMajorGEMMOperandsPass : Pass<"qtrain-k-major-gemm-operands"> {
+  let summary = "Have GEMM operands' producers also write them with k innermost";
+  let description = [{
+    The tensor-core kernels (convert-low-precision-matmul-to-wgmma,
+    -mma-sync) copy operand tiles into shared memory asynchronously (TMA,
+    `cp.async`) only where each operand row is contiguous along k: A as
+    m x k, B as n x k. A training graph's other GEMMs read k x n operands
+    (a layer's weight in the forward pass) or k x m ones (the weight
+    gradient reads both its activation and its output gradient along the
+    batch), which those kernels stage through registers at every k-step,
+    on a few blocks: latency-bound.
+
+    This pass runs on tensors, after elementwise fusion. For each
+    contraction that the tensor-core kernels would take
+    (matchTensorCoreContraction) with an operand read at plain loop
+    indices, one of them its only k loop but not last, whose rows along k
+    would be whole multiples of 16 bytes, and which an elementwise
+    `linalg.generic` (all loops parallel, that result written at a
+    permutation) produces, it gives that producer one more result: the
+    same values with the k dimension moved last, written by the same
+    loops (a transposing store, no extra kernel). The contraction reads
+    that result instead, its indexing map permuted alike. A producer
+    whose result other ops read keeps it; one transposed copy serves every
+    contraction that wants it. Nothing is transposed where it would cost a
+    kernel of its own (operands that are function arguments, or the
+    results of reductions).
+
+    ```mlir
+    // Before: B = quantize(w) is k x n.
+    %q = linalg.generic {indexing_maps = [#id, #scalar, #id], ...}
+        ins(%w, %scale : tensor<784x256xf32>, tensor<f32>)
+        outs(%e : tensor<784x256xf8E4M3FN>) {...}
+    %y = linalg.generic {indexing_maps = [(m, n, k) -> (m, k),
+                                          (m, n, k) -> (k, n),
+                                          (m, n, k) -> (m, n)], ...}
+        ins(%x, %q : tensor<64x784xf8E4M3FN>, tensor<784x256xf8E4M3FN>) ...
+    // After: the quantization also writes q^T (n x k), which the GEMM reads.
+    %q:2 = linalg.generic {indexing_maps = [#id, #scalar, #id,
+                                            (i, j) -> (j, i)], ...}
+        ins(%w, %scale : ...) outs(%e, %et : tensor<784x256xf8E4M3FN>,
+                                            tensor<256x784xf8E4M3FN>) {...}
+    %y = linalg.generic {indexing_maps = [(m, n, k) -> (m, k),
+                                          (m, n, k) -> (n, k),
+                                          (m, n, k) -> (m, n)], ...}
+        ins(%x, %q#1 : ...) ...
+    ```
+
+    `qtrain-lower-to-nvvm` runs it (`k-major-gemm-operands`, default true).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def EmulateGPULaunchesOnCPUPass
     : Pass<"emulate-gpu-launches-on-cpu", "::mlir::ModuleOp"> {
   let summary = "Run gpu.launch kernels on CPU threads, tensor-core MMAs emulated";

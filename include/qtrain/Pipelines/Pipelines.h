@@ -132,6 +132,13 @@ struct LowerToNVVMOptions : public PassPipelineOptions<LowerToNVVMOptions> {
                      "statistics); false: the loops' order, one thread an "
                      "output (qtrain-reassociate-float-sums)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> kMajorGEMMOperands{
+      *this, "k-major-gemm-operands",
+      llvm::cl::desc("Elementwise kernels that produce a tensor-core GEMM's "
+                     "k x n or k x m operand also store it k innermost, "
+                     "for the GEMM's asynchronous copies "
+                     "(qtrain-k-major-gemm-operands)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> asyncLaunches{
       *this, "async-launches",
       llvm::cl::desc("Queue host code's kernels, copies, allocations and "

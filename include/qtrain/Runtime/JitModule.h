@@ -52,6 +52,9 @@ struct Target {
   /// qtrain-lower-to-nvvm's reassociate-float-sums (reductions' float sums
   /// in any order, as partial sums).
   bool reassociateFloatSums = true;
+  /// qtrain-lower-to-nvvm's k-major-gemm-operands (GEMM operands' producers
+  /// also store them k innermost).
+  bool kMajorGEMMOperands = true;
 
   static Target cpu(const mlir::qtrain::LowerToCPUOptions *options = nullptr) {
     return {Device::cpu, options};

@@ -61,7 +61,8 @@ enum class MMAElement { e4m3, e5m2, s8, u8, f16, bf16, tf32 };
 /// Its PTX name (`e4m3`, `e5m2`, `s8`, `u8`, `f16`, `bf16`, `tf32`).
 StringRef ptxName(MMAElement element);
 
-/// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers,
+/// `C[b, m, n] += ext(A[.. m .. k ..]) * ext(B[.. k .. n ..])` on buffers
+/// (the kernels' input) or tensors (qtrain-k-major-gemm-operands),
 /// operands widened to f32 (E4M3FN/E5M2, or both f16 or both bf16, by
 /// arith.extf; both f32 read as tf32 by arith.truncf to tf32 and
 /// arith.extf) or i32 (i8 by arith.extsi/extui). m, n and k may each be several

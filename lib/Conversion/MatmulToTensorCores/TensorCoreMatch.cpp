@@ -150,8 +150,8 @@ classifyLoops(linalg::GenericOp op) {
 /// space (see classifyLoops): matmuls, and convolutions as implicit GEMMs.
 FailureOr<TensorCoreContraction>
 mlir::qtrain::matchTensorCoreContraction(linalg::GenericOp op) {
-  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1)
+  if (!(op.hasPureBufferSemantics() || op.hasPureTensorSemantics()) ||
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
     return failure();
   FailureOr<linalg::ContractionDimensions> dims = classifyLoops(op);
   if (failed(dims))

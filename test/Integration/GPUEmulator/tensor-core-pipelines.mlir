@@ -3,8 +3,11 @@
 // 150, and one of 150 x 260 (128x256 tiles). The operands are small
 // multiples of 1/4, exact in E4M3 and E5M2, so every sum is exact and the
 // results are equal, not just close.
-// - B stored k x n is staged through registers in two stages of two 32-byte
-//   chunks of k: K = 96 (two steps, the second half past K).
+// - B stored k x n (K = 96): its quantization also stores it n x k
+//   (qtrain-k-major-gemm-operands), which TMA copies as below; without
+//   that pass (k-major-gemm-operands=false), staged through registers in
+//   two stages of two 32-byte chunks of k (two steps, the second half past
+//   K).
 // - B stored n x k is copied by a producer warp's TMA copies (by default)
 //   or every thread's cp.async into stages of dynamic shared memory, four
 //   chunks (128 bytes of k) a step: K = 80 (one step, mostly past K,
@@ -20,6 +23,9 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" > %t.sm_90a.mlir
 // RUN: %run_gpu_emulator < %t.sm_90a.mlir | grep -v base@ > %t.sm_90a
 // RUN: diff %t.cpu %t.sm_90a
+// RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1 k-major-gemm-operands=false" \
+// RUN:   | %run_gpu_emulator | grep -v base@ > %t.k-by-n
+// RUN: diff %t.cpu %t.k-by-n
 // The TMA kernels' tiles are swizzled in a k-step's bytes of a row: 128 by
 // default; with the static 48 KiB of shared memory only, k-steps of one
 // chunk, 32 bytes (the cp.async kernels keep k-steps of two chunks in four
@@ -59,12 +65,11 @@
 // RUN:   qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=$chip | %run_gpu_emulator \
 // RUN:     | grep -v base@ > %t.$chip && diff %t.cpu %t.$chip || exit 1; done
 // RUN: FileCheck %s < %t.cpu.raw
-// The kernels, by default: four wgmmas a k-step in each TMA kernel (n =
-// 128, and n = 256 for N = 260; 2 TMA copies a step, a box of 128 bytes of
-// k by the tile's rows of A and of B, three-dimensional in the batched
-// one), two in
-// the register one; dynamic shared memory of three, five, five, four and
-// three stages, each with 1152 bytes more (up to 16 mbarriers and 1024
+// The kernels, by default: four wgmmas a k-step in each TMA kernel, all
+// six (n = 128, and n = 256 for N = 260; 2 TMA copies a step, a box of
+// 128 bytes of k by the tile's rows of A and of B, three-dimensional in
+// the batched one); dynamic shared memory of three, three, five, five,
+// four and three stages, each with 1152 bytes more (up to 16 mbarriers and 1024
 // bytes to align the stages).
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator="chip=sm_90a multiprocessors=1" \
 // RUN:   --mlir-print-ir-before=emulate-gpu-launches-on-cpu \
@@ -73,14 +78,15 @@
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c128_i64" %t.emulated.mlir | FileCheck %s --check-prefix=N128
 // RUN: grep -c "func.call @qtrain_emulate_wgmma(.*%c256_i64" %t.emulated.mlir | FileCheck %s --check-prefix=N256
 // RUN: grep -o "dynamic_shared_memory_size %c[0-9]*_i32" %t.emulated.mlir | FileCheck %s --check-prefix=DYNAMIC
-// N128: {{^}}18{{$}}
+// N128: {{^}}20{{$}}
 // N256: {{^}}4{{$}}
 // RUN: grep -c "nvvm.cp.async.bulk.tensor.shared.cluster.global" %t.emulated.mlir | FileCheck %s --check-prefix=TMA
 // RUN: grep -c "func.call @qtrain_emulate_tma_load" %t.emulated.mlir | FileCheck %s --check-prefix=TMA
 // RUN: grep -c "box\[%[0-9a-z_]*, %[0-9a-z_]*, %[0-9a-z_]*\]" %t.emulated.mlir | FileCheck %s --check-prefix=BATCHED
-// TMA: {{^}}10{{$}}
+// TMA: {{^}}12{{$}}
 // BATCHED: {{^}}2{{$}}
 // DYNAMIC: dynamic_shared_memory_size %c74880_i32
+// DYNAMIC-NEXT: dynamic_shared_memory_size %c74880_i32
 // DYNAMIC-NEXT: dynamic_shared_memory_size %c124032_i32
 // DYNAMIC-NEXT: dynamic_shared_memory_size %c164992_i32
 // DYNAMIC-NEXT: dynamic_shared_memory_size %c197760_i32
