@@ -186,8 +186,12 @@ struct KMajorGEMMOperandsPass
     // written at all.
     RewritePatternSet patterns(&getContext());
     linalg::populateEraseUnusedOperandsAndResultsPatterns(patterns);
-    if (failed(applyOpPatternsGreedily(producers, std::move(patterns))))
+    if (failed(applyOpPatternsGreedily(producers, std::move(patterns)))) {
+      getOperation()->emitError(
+          "qtrain-k-major-gemm-operands: erasing the unread results of the "
+          "operands' producers did not converge");
       return signalPassFailure();
+    }
   }
 };
 
