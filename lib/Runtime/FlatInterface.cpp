@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseSet.h"
 
 using namespace mlir;
 
@@ -57,12 +58,41 @@ FailureOr<FlatLayout> getFlatLayout(func::FuncOp func,
       return failure();
     layout.arguments.push_back(*offset);
   }
-  for (Type t : type.getResults()) {
-    FailureOr<int64_t> offset = place(t, layout.outSize);
-    if (failed(offset))
-      return failure();
-    layout.results.push_back(*offset);
+  ArrayRef<int64_t> tied = options.resultArguments;
+  if (tied.empty()) {
+    for (Type t : type.getResults()) {
+      FailureOr<int64_t> offset = place(t, layout.outSize);
+      if (failed(offset))
+        return failure();
+      layout.results.push_back(*offset);
+    }
+    return layout;
   }
+
+  // Results in their arguments' places, the others after every argument,
+  // in one layout for both buffers.
+  if (tied.size() != type.getNumResults())
+    return func.emitOpError("flat interface: ")
+           << tied.size() << " result places for " << type.getNumResults()
+           << " results";
+  llvm::SmallDenseSet<int64_t> taken;
+  for (auto [i, t] : llvm::enumerate(type.getResults())) {
+    int64_t argument = tied[i];
+    if (argument < 0) {
+      FailureOr<int64_t> offset = place(t, layout.inSize);
+      if (failed(offset))
+        return failure();
+      layout.results.push_back(*offset);
+      continue;
+    }
+    if (argument >= int64_t(type.getNumInputs()) ||
+        type.getInput(argument) != t || !taken.insert(argument).second)
+      return func.emitOpError("flat interface: result ")
+             << i << " (" << t << ") cannot take the place of argument "
+             << argument;
+    layout.results.push_back(layout.arguments[argument]);
+  }
+  layout.outSize = layout.inSize;
   return layout;
 }
 

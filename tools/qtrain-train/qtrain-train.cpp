@@ -319,7 +319,16 @@ static bool compile(const std::string &source, Config config, Compiled &out,
         flat.deviceEntry =
             target.device != ::qtrain::runtime::Target::Device::cpu;
         flat.alignmentBytes = 64;
-        auto stepLayout = ::qtrain::runtime::getFlatLayout(step, flat);
+        // The step's results (the loss, then the new parameters and state
+        // in argument order) in their arguments' places: the driver passes
+        // one step's output buffer as the next one's input.
+        ::qtrain::runtime::FlatInterfaceOptions stepFlat = flat;
+        stepFlat.resultArguments.push_back(-1);
+        for (ArgRole group : {ArgRole::parameter, ArgRole::state})
+          for (unsigned i = 0; i < step.getNumArguments(); ++i)
+            if (mlir::qtrain::getArgRole(step, i) == group)
+              stepFlat.resultArguments.push_back(i);
+        auto stepLayout = ::qtrain::runtime::getFlatLayout(step, stepFlat);
         auto logitsLayout = ::qtrain::runtime::getFlatLayout(logits, flat);
         if (failed(stepLayout) || failed(logitsLayout))
           return failure();
@@ -341,7 +350,7 @@ static bool compile(const std::string &source, Config config, Compiled &out,
               {role.value_or(ArgRole::input), tensor.getShape().vec(),
                out.stepLayout.arguments[i], tensor.getNumElements(), init});
         }
-        if (failed(::qtrain::runtime::addFlatInterface(step, flat)) ||
+        if (failed(::qtrain::runtime::addFlatInterface(step, stepFlat)) ||
             failed(::qtrain::runtime::addFlatInterface(logits, flat)))
           return failure();
         // Only the flat functions are called: inlined into them, the
@@ -412,6 +421,32 @@ static void initialize(Compiled &c, std::vector<float> &in,
       }
     }
   }
+}
+
+/// The elements of `slots` that `chosen` take, as (offset, size) runs:
+/// one run for chosen slots next to each other in the flat layout (no other
+/// slot between them), so that one copy moves them.
+static SmallVector<std::pair<int64_t, int64_t>>
+slotRuns(ArrayRef<Slot> slots, ArrayRef<const Slot *> chosen) {
+  SmallVector<const Slot *> byOffset =
+      llvm::map_to_vector(slots, [](const Slot &s) { return &s; });
+  llvm::sort(byOffset, [](const Slot *a, const Slot *b) {
+    return a->offset < b->offset;
+  });
+  SmallVector<std::pair<int64_t, int64_t>> runs;
+  bool extend = false;
+  for (const Slot *slot : byOffset) {
+    if (!llvm::is_contained(chosen, slot)) {
+      extend = false;
+      continue;
+    }
+    if (extend)
+      runs.back().second = slot->offset + slot->size - runs.back().first;
+    else
+      runs.push_back({slot->offset, slot->size});
+    extend = true;
+  }
+  return runs;
 }
 
 static void fillImages(const Split &data, const std::vector<int64_t> &order,
@@ -509,13 +544,17 @@ static bool train(const std::string &source, Config config,
     error = llvm::toString(memory.takeError());
     return false;
   }
-  FlatBuffer in(*memory, c.stepLayout.inSize),
-      out(*memory, c.stepLayout.outSize);
-  if (!in.valid() || !out.valid()) {
+  // Each step reads one buffer and writes its results into the other, in
+  // the same places (compile's resultArguments); the next step reads that
+  // one.
+  FlatBuffer buffers[2] = {FlatBuffer(*memory, c.stepLayout.inSize),
+                           FlatBuffer(*memory, c.stepLayout.inSize)};
+  if (!buffers[0].valid() || !buffers[1].valid()) {
     error = "out of device memory for the training step's buffers";
     return false;
   }
-  initialize(c, in.host, seed);
+  FlatBuffer *in = &buffers[0], *out = &buffers[1];
+  initialize(c, in->host, seed);
   const Slot *images = nullptr, *labels = nullptr, *lrSlot = nullptr;
   std::vector<const Slot *> params, states;
   for (const Slot &s : c.slots) {
@@ -546,13 +585,13 @@ static bool train(const std::string &source, Config config,
   }
   // The loss scale (second-to-last state under loss scaling) starts at 2^16.
   if (mlir::qtrain::needsLossScaling(recipe) && states.size() >= 2)
-    in.host[states[states.size() - 2]->offset] = 65536.0f;
+    in->host[states[states.size() - 2]->offset] = 65536.0f;
   auto gatherParams = [&] {
     std::vector<float> p;
     for (const Slot *s : params) {
-      in.download(s->offset, s->size);
-      p.insert(p.end(), in.host.begin() + s->offset,
-               in.host.begin() + s->offset + s->size);
+      in->download(s->offset, s->size);
+      p.insert(p.end(), in->host.begin() + s->offset,
+               in->host.begin() + s->offset + s->size);
     }
     return p;
   };
@@ -563,20 +602,19 @@ static bool train(const std::string &source, Config config,
     int64_t at = 0;
     for (const Slot *s : params) {
       std::copy(p.begin() + at, p.begin() + at + s->size,
-                in.host.begin() + s->offset);
+                in->host.begin() + s->offset);
       at += s->size;
     }
   }
   // From here on the step's input lives on the device: each step uploads
-  // its batch and learning rate, and its results (the loss, then the
-  // parameters and state in argument order) become the next step's
-  // arguments there.
-  in.upload(0, c.stepLayout.inSize);
-  std::vector<Span> results;
-  const int64_t *resultAt = &c.stepLayout.results[1];
-  for (const auto *group : {&params, &states})
-    for (const Slot *slot : *group)
-      results.push_back({*resultAt++, slot->offset, slot->size});
+  // its batch and learning rate, and its results become the next step's
+  // arguments there. Arguments that no step writes keep their values in
+  // both buffers.
+  std::copy(in->host.begin(), in->host.end(), out->host.begin());
+  for (FlatBuffer *buffer : {in, out})
+    buffer->upload(0, c.stepLayout.inSize);
+  SmallVector<std::pair<int64_t, int64_t>> batchUploads =
+      slotRuns(c.slots, {images, labels, lrSlot});
   int64_t lossAt = c.stepLayout.results[0];
 
   int64_t batch = images->shape[0];
@@ -612,22 +650,22 @@ static bool train(const std::string &source, Config config,
     std::shuffle(order.begin(), order.begin() + n, shuffle);
     double lossSum = 0;
     for (int64_t s = 0; s < stepsPerEpoch; ++s, ++globalStep) {
-      fillImages(trainSet, order, s * batch, batch, &in.host[images->offset]);
-      float *y = &in.host[labels->offset];
+      fillImages(trainSet, order, s * batch, batch, &in->host[images->offset]);
+      float *y = &in->host[labels->offset];
       std::fill(y, y + labels->size, 0.0f);
       int64_t classes = labels->size / batch;
       for (int64_t b = 0; b < batch; ++b)
         y[b * classes + trainSet.labels[order[s * batch + b]]] = 1.0f;
       double progress = double(globalStep) / double(epochs * stepsPerEpoch);
-      in.host[lrSlot->offset] =
+      in->host[lrSlot->offset] =
           float(schedule == Schedule::cosine
                     ? learningRate * 0.5 * (1 + std::cos(M_PI * progress))
                     : double(learningRate));
       auto start = std::chrono::steady_clock::now();
-      for (const Slot *slot : {images, labels, lrSlot})
-        in.upload(slot->offset, slot->size);
-      auto a = in.memref();
-      auto r = out.memref();
+      for (auto [offset, size] : batchUploads)
+        in->upload(offset, size);
+      auto a = in->memref();
+      auto r = out->memref();
       ::qtrain::runtime::resetPeakBufferBytes();
       int64_t heldBefore = ::qtrain::runtime::bufferBytes().live;
       if (seededStep)
@@ -638,8 +676,7 @@ static bool train(const std::string &source, Config config,
         stepBufferBytes =
             std::max(stepBufferBytes,
                      ::qtrain::runtime::bufferBytes().peak - heldBefore);
-      in.copyFrom(out, results);
-      out.download(lossAt, 1);
+      out->download(lossAt, 1);
       if (gpuFailed(error))
         return false;
       if (globalStep > 0 || epochs * stepsPerEpoch == 1) {
@@ -648,7 +685,8 @@ static bool train(const std::string &source, Config config,
                            .count();
         ++timedSteps;
       }
-      lossSum += out.host[lossAt];
+      lossSum += out->host[lossAt];
+      std::swap(in, out);
 
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
         int done = int(40 * (s + 1) / stepsPerEpoch);
@@ -664,7 +702,7 @@ static bool train(const std::string &source, Config config,
       }
     }
     std::optional<double> accuracy =
-        evaluate(c, model, *memory, in, params, testSet, testLimit, error);
+        evaluate(c, model, *memory, *in, params, testSet, testLimit, error);
     if (!accuracy || gpuFailed(error))
       return false;
     double ms = 1000 * stepSeconds / std::max<int64_t>(timedSteps, 1);
@@ -682,7 +720,7 @@ static bool train(const std::string &source, Config config,
   }
   if (epochs == 0) { // evaluate saved parameters
     std::optional<double> accuracy =
-        evaluate(c, model, *memory, in, params, testSet, testLimit, error);
+        evaluate(c, model, *memory, *in, params, testSet, testLimit, error);
     if (!accuracy || gpuFailed(error))
       return false;
     result.accuracy = *accuracy;

@@ -65,8 +65,10 @@ using FlatFn = void (*)(StridedMemRefType<float, 1> *,
 void runTwice(const Target &target) {
   std::string error;
   auto jit = JitModule::compile(kSource, error, target, [](mlir::ModuleOp m) {
+    ::qtrain::runtime::FlatInterfaceOptions options;
+    options.deviceEntry = true;
     return addFlatInterface(m.lookupSymbol<mlir::func::FuncOp>("step"),
-                            {/*deviceEntry=*/true});
+                            options);
   });
   ASSERT_TRUE(jit) << error;
   auto step = jit->lookup<FlatFn>("step_flat");

@@ -36,6 +36,13 @@ func.func @mixed(%a: tensor<3xf32>, %seed: i64, %b: tensor<2x5xf32>,
 }
 )mlir";
 
+/// Each tensor on 64 bytes (16 f32 elements).
+FlatInterfaceOptions aligned() {
+  FlatInterfaceOptions options;
+  options.alignmentBytes = 64;
+  return options;
+}
+
 /// Upstream's dialects and their interface models (bufferization's too),
 /// as JitModule registers them.
 DialectRegistry upstreamDialects() {
@@ -77,12 +84,58 @@ TEST_F(FlatInterfaceTest, AlignedLayout) {
   ASSERT_TRUE(func);
   // 64 bytes: 16 f32 elements.
   FailureOr<FlatLayout> layout =
-      ::qtrain::runtime::getFlatLayout(func, {false, /*alignmentBytes=*/64});
+      ::qtrain::runtime::getFlatLayout(func, aligned());
   ASSERT_TRUE(succeeded(layout));
   EXPECT_EQ(layout->arguments, (SmallVector<int64_t>{0, -1, 16, 32}));
   EXPECT_EQ(layout->inSize, 33);
   EXPECT_EQ(layout->results, (SmallVector<int64_t>{0, 16}));
   EXPECT_EQ(layout->outSize, 23);
+}
+
+TEST_F(FlatInterfaceTest, ResultsInArgumentPlaces) {
+  func::FuncOp func = parse(kMixed, "mixed");
+  ASSERT_TRUE(func);
+  FlatInterfaceOptions options = aligned();
+  // The rank-0 result in %c's place, the other after every argument.
+  options.resultArguments = {3, -1};
+  FailureOr<FlatLayout> layout =
+      ::qtrain::runtime::getFlatLayout(func, options);
+  ASSERT_TRUE(succeeded(layout));
+  EXPECT_EQ(layout->arguments, (SmallVector<int64_t>{0, -1, 16, 32}));
+  EXPECT_EQ(layout->results, (SmallVector<int64_t>{32, 48}));
+  EXPECT_EQ(layout->inSize, 55);
+  EXPECT_EQ(layout->outSize, 55);
+}
+
+TEST_F(FlatInterfaceTest, RejectsResultPlacesOfOtherTypes) {
+  func::FuncOp func = parse(kMixed, "mixed");
+  ASSERT_TRUE(func);
+  std::vector<std::string> messages;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diagnostic) {
+    messages.push_back(diagnostic.str());
+    return success();
+  });
+  FlatInterfaceOptions options;
+  for (SmallVector<int64_t> places :
+       {SmallVector<int64_t>{0, -1}, SmallVector<int64_t>{3, 1},
+        SmallVector<int64_t>{3, 4}, SmallVector<int64_t>{3}}) {
+    options.resultArguments = places;
+    EXPECT_TRUE(failed(::qtrain::runtime::getFlatLayout(func, options)));
+  }
+  ASSERT_EQ(messages.size(), 4u);
+  EXPECT_NE(messages[0].find("result 0 ('tensor<f32>') cannot take the place "
+                             "of argument 0"),
+            std::string::npos)
+      << messages[0];
+  EXPECT_NE(messages[1].find("cannot take the place of argument 1"),
+            std::string::npos)
+      << messages[1];
+  EXPECT_NE(messages[2].find("cannot take the place of argument 4"),
+            std::string::npos)
+      << messages[2];
+  EXPECT_NE(messages[3].find("1 result places for 2 results"),
+            std::string::npos)
+      << messages[3];
 }
 
 TEST_F(FlatInterfaceTest, RejectsDynamicTensorsWithADiagnostic) {
@@ -204,7 +257,7 @@ TEST(FlatInterfaceExecutionTest, AlignedSlotsOnTheCPU) {
       } -> tensor<3xf32>
       return %a, %r : tensor<f32>, tensor<3xf32>
     })mlir";
-  FlatInterfaceOptions options{false, /*alignmentBytes=*/64};
+  FlatInterfaceOptions options = aligned();
   std::string error;
   auto jit = ::qtrain::runtime::JitModule::compile(
       source, error, ::qtrain::runtime::Target::cpu(), [&](ModuleOp m) {
@@ -228,6 +281,64 @@ TEST(FlatInterfaceExecutionTest, AlignedSlotsOnTheCPU) {
   EXPECT_EQ(out[18], 31.5f);
   for (int i = 1; i < 16; ++i)
     EXPECT_TRUE(std::isnan(out[i])) << "element " << i << " between results";
+}
+
+/// Results in their arguments' places: each call's output buffer is the
+/// next call's input, nothing copied between calls.
+TEST(FlatInterfaceExecutionTest, OutputsAreTheNextInputs) {
+  const char *source = R"mlir(
+    func.func @count(%x: tensor<3xf32>, %step: tensor<f32>)
+        -> (tensor<f32>, tensor<3xf32>) {
+      %e = tensor.empty() : tensor<3xf32>
+      %r = linalg.generic {
+          indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>,
+                           affine_map<(i) -> (i)>],
+          iterator_types = ["parallel"]}
+          ins(%x, %step : tensor<3xf32>, tensor<f32>)
+          outs(%e : tensor<3xf32>) {
+      ^bb0(%xi: f32, %s: f32, %o: f32):
+        %n = arith.addf %xi, %s : f32
+        linalg.yield %n : f32
+      } -> tensor<3xf32>
+      %e0 = tensor.empty() : tensor<f32>
+      %sum = linalg.generic {
+          indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> ()>],
+          iterator_types = ["reduction"]}
+          ins(%r : tensor<3xf32>) outs(%e0 : tensor<f32>) {
+      ^bb0(%ri: f32, %acc: f32):
+        %n = arith.addf %ri, %acc : f32
+        linalg.yield %n : f32
+      } -> tensor<f32>
+      return %sum, %r : tensor<f32>, tensor<3xf32>
+    })mlir";
+  FlatInterfaceOptions options = aligned();
+  options.resultArguments = {-1, 0};
+  std::string error;
+  auto jit = ::qtrain::runtime::JitModule::compile(
+      source, error, ::qtrain::runtime::Target::cpu(), [&](ModuleOp m) {
+        return ::qtrain::runtime::addFlatInterface(
+            m.lookupSymbol<func::FuncOp>("count"), options);
+      });
+  ASSERT_TRUE(jit) << error;
+  auto count = jit->lookup<FlatFn>("count_flat");
+  ASSERT_TRUE(count);
+  // x at 0, step at 16, the sum at 32 (the reduction's init: zeros).
+  std::vector<float> buffers[2] = {std::vector<float>(33, 0.0f),
+                                   std::vector<float>(33, 0.0f)};
+  buffers[0][0] = 1, buffers[0][1] = 2, buffers[0][2] = 3;
+  for (int call = 0; call < 3; ++call) {
+    std::vector<float> &in = buffers[call % 2], &out = buffers[1 - call % 2];
+    in[16] = float(call + 1); // what a driver uploads each call
+    out[32] = 0;
+    auto inRef = ::qtrain::runtime::memref1D(in);
+    auto outRef = ::qtrain::runtime::memref1D(out);
+    count(&inRef, &outRef);
+  }
+  // x + 1 + 2 + 3, in the buffer the third call wrote.
+  EXPECT_EQ(buffers[1][0], 7.0f);
+  EXPECT_EQ(buffers[1][1], 8.0f);
+  EXPECT_EQ(buffers[1][2], 9.0f);
+  EXPECT_EQ(buffers[1][32], 24.0f);
 }
 
 } // namespace

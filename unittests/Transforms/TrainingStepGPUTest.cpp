@@ -46,12 +46,13 @@ TEST_P(TrainingStepGPUTest, CompilesForEveryChip) {
         mlir::qtrain::buildTrainingStepPipeline(pm, options);
         if (failed(pm.run(module)))
           return failure();
+        ::qtrain::runtime::FlatInterfaceOptions flat;
+        flat.deviceEntry = true;
+        flat.alignmentBytes = 64;
         for (const char *suffix : {"_step", "_logits"}) {
           auto func =
               module.lookupSymbol<func::FuncOp>(std::string(c.model) + suffix);
-          if (!func || failed(::qtrain::runtime::addFlatInterface(
-                           func, {/*deviceEntry=*/true,
-                                  /*alignmentBytes=*/64})))
+          if (!func || failed(::qtrain::runtime::addFlatInterface(func, flat)))
             return module.emitError("no ") << suffix << " function";
         }
         return success();

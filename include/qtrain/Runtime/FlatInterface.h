@@ -24,6 +24,13 @@ struct FlatInterfaceOptions {
   /// buffer (the elements between are unused); 0: tensors are packed. GPU
   /// kernels need 16-byte aligned operands for TMA copies and vector loads.
   int64_t alignmentBytes = 0;
+  /// For each result, the argument whose place it takes in the output
+  /// buffer (-1: a place after every argument's); empty: results are
+  /// placed on their own. Where results take arguments' places, both
+  /// buffers have one layout, so that a caller passes a call's output as
+  /// the next call's input: a training step's new parameters and state
+  /// become the next step's arguments without a copy.
+  llvm::SmallVector<int64_t> resultArguments;
 };
 
 /// Where the tensors of a function lie in its flat buffers, in elements.
@@ -32,14 +39,16 @@ struct FlatLayout {
   llvm::SmallVector<int64_t> arguments;
   /// Offset of each result in the output buffer.
   llvm::SmallVector<int64_t> results;
+  /// Equal where results take arguments' places (resultArguments).
   int64_t inSize = 0, outSize = 0;
 };
 
 /// The layout of `func`'s flat buffers, which must hold static tensors of
-/// one element type (integer scalars are passed by value); fails with a
+/// one element type (integer scalars are passed by value), each result
+/// that takes an argument's place of that argument's type; fails with a
 /// diagnostic on `func` otherwise.
-mlir::FailureOr<FlatLayout>
-getFlatLayout(mlir::func::FuncOp func, const FlatInterfaceOptions &options);
+mlir::FailureOr<FlatLayout> getFlatLayout(mlir::func::FuncOp func,
+                                          const FlatInterfaceOptions &options);
 
 /// Adds `@<name>_flat(%in: memref<N x T>, %out: memref<M x T>, ...)` (with
 /// `llvm.emit_c_interface`) next to `func`: `%in` holds the tensor
