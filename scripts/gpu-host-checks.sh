@@ -14,6 +14,10 @@
 #                   the same under bf16 and fp8 with the GEMMs' k x n and k x m
 #                   operands read through registers as before
 #                   (--gpu-k-major-gemm-operands=false), to compare
+#   step-times-waiting
+#                   the same under bf16 and fp8, each step waiting for its
+#                   loss before the next is queued (--gpu-overlap-steps=false),
+#                   to compare
 #   train           the MLP under each recipe, with the kernel profile
 #   train-sync      the same, each kernel waited for (--gpu-async-launches=false)
 #   train-cp-async  the same with the sm_90a GEMMs' tiles copied by cp.async
@@ -101,6 +105,12 @@ for check in "${checks[@]}"; do
         --device=cuda --gpu-k-major-gemm-operands=false
       qtrain-train examples/lenet_bn.mlir --recipe=bf16,fp8 --epochs=1 \
         --train-limit=12800 --device=cuda --gpu-k-major-gemm-operands=false" ;;
+  step-times-waiting)
+    run step-times-waiting 300 bash -c "set -e
+      qtrain-train examples/mlp.mlir --recipe=bf16,fp8 --epochs=1 \
+        --device=cuda --gpu-overlap-steps=false
+      qtrain-train examples/lenet_bn.mlir --recipe=bf16,fp8 --epochs=1 \
+        --train-limit=12800 --device=cuda --gpu-overlap-steps=false" ;;
   profile)
     run profile 240 bash -c "set -e
       for recipe in bf16 fp8 'fp8 --amax-history=16'; do

@@ -62,6 +62,23 @@ Expected<DeviceMemory> DeviceMemory::open(const Target &target) {
   memory.allocateFn = reinterpret_cast<decltype(allocateFn)>(symbols[0]);
   memory.releaseFn = reinterpret_cast<decltype(releaseFn)>(symbols[1]);
   memory.copyFn = reinterpret_cast<decltype(copyFn)>(symbols[2]);
+  if (target.device != Target::Device::cuda)
+    return memory;
+  // The CUDA runtime's queue.
+  auto bind = [&](auto &fn, const char *name) -> Error {
+    Expected<void *> symbol = librarySymbol(library, name);
+    if (!symbol)
+      return symbol.takeError();
+    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(*symbol);
+    return Error::success();
+  };
+  if (Error error = joinErrors(
+          joinErrors(bind(memory.copyAsyncFn, "qtrainCudaCopyAsync"),
+                     bind(memory.pinFn, "qtrainCudaPinHost")),
+          joinErrors(joinErrors(bind(memory.unpinFn, "qtrainCudaUnpinHost"),
+                                bind(memory.fenceFn, "qtrainCudaFence")),
+                     bind(memory.waitFn, "qtrainCudaWait"))))
+    return std::move(error);
   return memory;
 }
 
@@ -80,6 +97,31 @@ void DeviceMemory::copy(void *dst, const void *src, uint64_t bytes) const {
     std::memmove(dst, src, bytes);
   else
     copyFn(dst, src, bytes);
+}
+
+void DeviceMemory::copyAsync(void *dst, const void *src, uint64_t bytes) const {
+  if (copyAsyncFn)
+    copyAsyncFn(dst, src, bytes);
+  else
+    copy(dst, src, bytes);
+}
+
+bool DeviceMemory::pin(void *host, uint64_t bytes) const {
+  return !pinFn || pinFn(host, bytes);
+}
+
+void DeviceMemory::unpin(void *host) const {
+  if (unpinFn)
+    unpinFn(host);
+}
+
+DeviceMemory::Fence DeviceMemory::fence() const {
+  return fenceFn ? fenceFn() : nullptr;
+}
+
+void DeviceMemory::wait(Fence fence) const {
+  if (waitFn && fence)
+    waitFn(fence);
 }
 
 } // namespace qtrain::runtime

@@ -4,16 +4,23 @@
 
 namespace qtrain::train {
 
-FlatBuffer::FlatBuffer(const runtime::DeviceMemory &memory, int64_t size)
+FlatBuffer::FlatBuffer(const runtime::DeviceMemory &memory, int64_t size,
+                       bool pinned)
     : host(size), memory(memory) {
   device = memory.isHost()
                ? host.data()
                : static_cast<float *>(memory.allocate(size * sizeof(float)));
+  this->pinned = pinned && !memory.isHost() &&
+                 memory.pin(host.data(), size * sizeof(float));
 }
 
 FlatBuffer::~FlatBuffer() {
+  // Released after the device's queued work (the copies to and from the
+  // pinned host values among it).
   if (device)
     memory.release(device); // nothing for host memory
+  if (pinned)
+    memory.unpin(host.data());
 }
 
 StridedMemRefType<float, 1> FlatBuffer::memref() const {
@@ -28,6 +35,18 @@ void FlatBuffer::upload(int64_t offset, int64_t size) {
 void FlatBuffer::download(int64_t offset, int64_t size) {
   if (!memory.isHost())
     memory.copy(host.data() + offset, device + offset, size * sizeof(float));
+}
+
+void FlatBuffer::uploadAsync(int64_t offset, int64_t size) {
+  if (!memory.isHost())
+    memory.copyAsync(device + offset, host.data() + offset,
+                     size * sizeof(float));
+}
+
+void FlatBuffer::downloadAsync(int64_t offset, int64_t size) {
+  if (!memory.isHost())
+    memory.copyAsync(host.data() + offset, device + offset,
+                     size * sizeof(float));
 }
 
 void FlatBuffer::copyFrom(const FlatBuffer &src, llvm::ArrayRef<Span> spans) {

@@ -14,10 +14,31 @@
 #include "qtrain/Runtime/DeviceMemory.h"
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/ErrorHandling.h"
 
+#include <cstdlib>
 #include <vector>
 
 namespace qtrain::train {
+
+/// Memory in whole pages of its own: page-locking one buffer's host values
+/// (FlatBuffer's `pinned`) must lock no other buffer's pages, which the
+/// driver would refuse once those are locked too.
+template <typename T> struct PageAllocator {
+  using value_type = T;
+  static constexpr size_t kPage = 4096;
+  PageAllocator() = default;
+  template <typename U> PageAllocator(const PageAllocator<U> &) {}
+  T *allocate(size_t n) {
+    size_t bytes = (n * sizeof(T) + kPage - 1) / kPage * kPage;
+    void *p = std::aligned_alloc(kPage, bytes);
+    if (!p)
+      llvm::report_bad_alloc_error("flat buffer's host values");
+    return static_cast<T *>(p);
+  }
+  void deallocate(T *p, size_t) { std::free(p); }
+  bool operator==(const PageAllocator &) const { return true; }
+};
 
 /// Elements [from, from + size) of one flat buffer to [to, to + size) of
 /// another.
@@ -30,19 +51,27 @@ struct Span {
 /// the CPU (uploads and downloads then copy nothing).
 class FlatBuffer {
 public:
-  FlatBuffer(const runtime::DeviceMemory &memory, int64_t size);
+  /// With `pinned`, the host values are page-locked where the device
+  /// allows, for uploadAsync and downloadAsync.
+  FlatBuffer(const runtime::DeviceMemory &memory, int64_t size,
+             bool pinned = false);
   ~FlatBuffer();
   FlatBuffer(const FlatBuffer &) = delete;
   FlatBuffer &operator=(const FlatBuffer &) = delete;
 
   /// False when the device had no memory for it.
   bool valid() const { return device; }
-  std::vector<float> host;
+  std::vector<float, PageAllocator<float>> host;
   /// The descriptor compiled code takes.
   StridedMemRefType<float, 1> memref() const;
   /// Host elements [offset, offset + size) to the device, or back.
   void upload(int64_t offset, int64_t size);
   void download(int64_t offset, int64_t size);
+  /// The same copies queued behind the device's work
+  /// (runtime::DeviceMemory::copyAsync): the host elements must be left
+  /// alone until a fence after them is waited for.
+  void uploadAsync(int64_t offset, int64_t size);
+  void downloadAsync(int64_t offset, int64_t size);
   /// Device elements of `src` to device elements of this buffer, each
   /// span's; consecutive spans as far apart in both buffers are copied in
   /// one, with the elements between them.
@@ -51,6 +80,7 @@ public:
 private:
   const runtime::DeviceMemory &memory;
   float *device;
+  bool pinned = false;
 };
 
 } // namespace qtrain::train

@@ -87,6 +87,13 @@ static cl::opt<bool> gpuAsyncLaunches(
              "only for results (--device=cuda; false: after each kernel)"),
     cl::init(true));
 
+static cl::opt<bool> gpuOverlapSteps(
+    cl::cat(trainOptions), "gpu-overlap-steps",
+    cl::desc("Queue each step (batch upload, kernels, loss download) before "
+             "waiting for the one before, reading losses a step late "
+             "(--device=cuda; false: each step waits for its loss)"),
+    cl::init(true));
+
 static cl::opt<bool> gpuWGMMATMALoads(
     cl::cat(trainOptions), "gpu-wgmma-tma-loads",
     cl::desc("sm_90a GEMMs copy operand tiles with TMA from a producer warp "
@@ -386,7 +393,7 @@ static bool compile(const std::string &source, Config config, Compiled &out,
 /// dimension but the output one (the first of an [in, out] matrix, the last
 /// three of an [F, C, KH, KW] filter), the fan-out every dimension but the
 /// input one.
-static void initialize(Compiled &c, std::vector<float> &in,
+static void initialize(Compiled &c, MutableArrayRef<float> in,
                        unsigned seedValue) {
   using mlir::qtrain::ParamInit;
   std::mt19937 rng(seedValue);
@@ -547,8 +554,10 @@ static bool train(const std::string &source, Config config,
   // Each step reads one buffer and writes its results into the other, in
   // the same places (compile's resultArguments); the next step reads that
   // one.
-  FlatBuffer buffers[2] = {FlatBuffer(*memory, c.stepLayout.inSize),
-                           FlatBuffer(*memory, c.stepLayout.inSize)};
+  // Page-locked, for the batch's and the loss's queued copies.
+  FlatBuffer buffers[2] = {
+      FlatBuffer(*memory, c.stepLayout.inSize, /*pinned=*/true),
+      FlatBuffer(*memory, c.stepLayout.inSize, /*pinned=*/true)};
   if (!buffers[0].valid() || !buffers[1].valid()) {
     error = "out of device memory for the training step's buffers";
     return false;
@@ -641,14 +650,36 @@ static bool train(const std::string &source, Config config,
   std::string name = configName(config);
   // The first step is a warm-up, not timed where later steps are: on a
   // GPU it loads each kernel (lazily, at its first launch) and fills the
-  // buffer cache from the driver.
+  // buffer cache from the driver. A step is timed from its batch's
+  // preparation on; where steps overlap, steps are timed together.
+  using Clock = std::chrono::steady_clock;
   double stepSeconds = 0;
   int64_t timedSteps = 0;
   int64_t stepBufferBytes = 0;
   int64_t globalStep = 0;
+  bool overlap = gpuOverlapSteps && !memory->isHost();
+  // The step whose loss is not yet read: where steps overlap, the host
+  // queues step s and then waits for step s - 1's loss, so that the device
+  // has step s to run while the host prepares step s + 1.
+  struct Pending {
+    ::qtrain::runtime::DeviceMemory::Fence fence;
+    const FlatBuffer *results;
+  };
+  std::optional<Pending> pending;
+  double lossSum = 0;
+  int64_t losses = 0;
+  auto readLoss = [&] {
+    memory->wait(pending->fence);
+    lossSum += pending->results->host[lossAt];
+    ++losses;
+    pending.reset();
+  };
   for (int epoch = 1; epoch <= epochs; ++epoch) {
     std::shuffle(order.begin(), order.begin() + n, shuffle);
-    double lossSum = 0;
+    lossSum = 0;
+    losses = 0;
+    Clock::time_point timedFrom = Clock::now();
+    int64_t untimed = 0;
     for (int64_t s = 0; s < stepsPerEpoch; ++s, ++globalStep) {
       fillImages(trainSet, order, s * batch, batch, &in->host[images->offset]);
       float *y = &in->host[labels->offset];
@@ -661,9 +692,12 @@ static bool train(const std::string &source, Config config,
           float(schedule == Schedule::cosine
                     ? learningRate * 0.5 * (1 + std::cos(M_PI * progress))
                     : double(learningRate));
-      auto start = std::chrono::steady_clock::now();
-      for (auto [offset, size] : batchUploads)
-        in->upload(offset, size);
+      for (auto [offset, size] : batchUploads) {
+        if (overlap)
+          in->uploadAsync(offset, size);
+        else
+          in->upload(offset, size);
+      }
       auto a = in->memref();
       auto r = out->memref();
       ::qtrain::runtime::resetPeakBufferBytes();
@@ -676,31 +710,47 @@ static bool train(const std::string &source, Config config,
         stepBufferBytes =
             std::max(stepBufferBytes,
                      ::qtrain::runtime::bufferBytes().peak - heldBefore);
-      out->download(lossAt, 1);
+      if (overlap)
+        out->downloadAsync(lossAt, 1);
+      else
+        out->download(lossAt, 1);
+      if (pending)
+        readLoss();
+      pending = Pending{overlap ? memory->fence() : nullptr, out};
+      bool warmUp = globalStep == 0 && epochs * stepsPerEpoch > 1;
+      if (!overlap || warmUp)
+        readLoss();
       if (gpuFailed(error))
         return false;
-      if (globalStep > 0 || epochs * stepsPerEpoch == 1) {
-        stepSeconds += std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
-        ++timedSteps;
+      if (warmUp) {
+        timedFrom = Clock::now();
+        untimed = 1;
       }
-      lossSum += out->host[lossAt];
       std::swap(in, out);
 
       if (tty && (s % 20 == 0 || s + 1 == stepsPerEpoch)) {
+        double seconds =
+            std::chrono::duration<double>(Clock::now() - timedFrom).count();
         int done = int(40 * (s + 1) / stepsPerEpoch);
         llvm::outs() << "\r" << name << " epoch " << epoch << " ["
                      << std::string(done, '#') << std::string(40 - done, '.')
                      << "] " << s + 1 << "/" << stepsPerEpoch << "  "
-                     << llvm::format("%.0f", stepSeconds > 0
-                                                 ? timedSteps / stepSeconds
+                     << llvm::format("%.0f", s + 1 > untimed && seconds > 0
+                                                 ? (s + 1 - untimed) / seconds
                                                  : 0.0)
                      << " steps/s  loss "
-                     << llvm::format("%.4f", lossSum / (s + 1));
+                     << llvm::format("%.4f",
+                                     lossSum / std::max<int64_t>(losses, 1));
         llvm::outs().flush();
       }
     }
+    if (pending)
+      readLoss();
+    if (gpuFailed(error))
+      return false;
+    stepSeconds +=
+        std::chrono::duration<double>(Clock::now() - timedFrom).count();
+    timedSteps += stepsPerEpoch - untimed;
     std::optional<double> accuracy =
         evaluate(c, model, *memory, *in, params, testSet, testLimit, error);
     if (!accuracy || gpuFailed(error))

@@ -111,6 +111,112 @@ void runTwice(const Target &target) {
   expectNoGPUError(target);
 }
 
+/// x + y in x's place, and the sum of x.
+constexpr const char *kAccumulate = R"mlir(
+#map = affine_map<(d0) -> (d0)>
+#sum = affine_map<(d0) -> ()>
+func.func @accumulate(%x: tensor<1000xf32>, %y: tensor<1000xf32>)
+    -> (tensor<1000xf32>, tensor<f32>) {
+  %e = tensor.empty() : tensor<1000xf32>
+  %r = linalg.generic {indexing_maps = [#map, #map, #map],
+                       iterator_types = ["parallel"]}
+      ins(%x, %y : tensor<1000xf32>, tensor<1000xf32>) outs(%e : tensor<1000xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %add = arith.addf %a, %b : f32
+    linalg.yield %add : f32
+  } -> tensor<1000xf32>
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<f32>
+  %s1 = linalg.fill ins(%zero : f32) outs(%s0 : tensor<f32>) -> tensor<f32>
+  %sum = linalg.generic {indexing_maps = [#map, #sum],
+                         iterator_types = ["reduction"]}
+      ins(%x : tensor<1000xf32>) outs(%s1 : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %t = arith.addf %a, %acc : f32
+    linalg.yield %t : f32
+  } -> tensor<f32>
+  return %r, %sum : tensor<1000xf32>, tensor<f32>
+}
+)mlir";
+
+/// qtrain-train's loop with overlapping steps: two buffers of one layout
+/// alternate (x + y written in x's place), each call's y goes up and its
+/// sum comes back in queued copies from and to page-locked host memory,
+/// and each sum is read one call late, after the next call is queued. On
+/// a GPU with a queue, a call returns with its kernels queued: a missing
+/// wait or order shows as a wrong sum.
+void runQueued(const Target &target) {
+  std::string error;
+  auto jit =
+      JitModule::compile(kAccumulate, error, target, [](mlir::ModuleOp m) {
+        FlatInterfaceOptions options;
+        options.deviceEntry = true;
+        options.resultArguments = {0, -1};
+        return addFlatInterface(
+            m.lookupSymbol<mlir::func::FuncOp>("accumulate"), options);
+      });
+  ASSERT_TRUE(jit) << error;
+  auto accumulate = jit->lookup<FlatFn>("accumulate_flat");
+  ASSERT_TRUE(accumulate);
+  auto memory = DeviceMemory::open(target);
+  ASSERT_TRUE(bool(memory)) << llvm::toString(memory.takeError());
+
+  // x at 0, y at kSize, the sum at 2 * kSize.
+  constexpr int64_t kLayout = 2 * kSize + 1, kCalls = 12;
+  std::vector<float> host[2] = {std::vector<float>(kLayout, 0.0f),
+                                std::vector<float>(kLayout, 0.0f)};
+  float *device[2];
+  bool pinned[2];
+  for (int b = 0; b < 2; ++b) {
+    device[b] = static_cast<float *>(memory->allocate(kLayout * sizeof(float)));
+    ASSERT_TRUE(device[b]);
+    pinned[b] = memory->pin(host[b].data(), kLayout * sizeof(float));
+  }
+  std::vector<float> x(kSize);
+  for (int64_t i = 0; i < kSize; ++i)
+    x[i] = float(i % 7) - 3.0f;
+  memory->copy(device[0], x.data(), kSize * sizeof(float));
+  // y of call k: k/4 everywhere; the sum of call k: the sum of x plus
+  // (0 + 1 + ... + k - 1) / 4 a element, exact.
+  float xSum = 0;
+  for (float xi : x)
+    xSum += xi;
+  auto expectedSum = [&](int64_t k) {
+    return xSum + float(kSize) * float(k * (k - 1) / 2) / 4.0f;
+  };
+  DeviceMemory::Fence pending = nullptr;
+  for (int64_t k = 0; k < kCalls; ++k) {
+    float *in = device[k % 2], *out = device[1 - k % 2];
+    // Call k - 2 uploaded from this staging, and was waited for.
+    std::vector<float> &staging = host[k % 2];
+    std::fill(staging.begin() + kSize, staging.begin() + 2 * kSize,
+              float(k) / 4.0f);
+    memory->copyAsync(in + kSize, staging.data() + kSize,
+                      kSize * sizeof(float));
+    StridedMemRefType<float, 1> inRef{in, in, 0, {kLayout}, {1}};
+    StridedMemRefType<float, 1> outRef{out, out, 0, {kLayout}, {1}};
+    accumulate(&inRef, &outRef);
+    memory->copyAsync(host[1 - k % 2].data() + 2 * kSize, out + 2 * kSize,
+                      sizeof(float));
+    DeviceMemory::Fence done = memory->fence();
+    // Call k - 1's sum, with call k queued.
+    if (k > 0) {
+      memory->wait(pending);
+      EXPECT_EQ(host[k % 2][2 * kSize], expectedSum(k - 1)) << "call " << k;
+    }
+    pending = done;
+  }
+  memory->wait(pending);
+  EXPECT_EQ(host[kCalls % 2][2 * kSize], expectedSum(kCalls - 1));
+  expectNoGPUError(target);
+  for (int b = 0; b < 2; ++b) {
+    memory->release(device[b]);
+    if (pinned[b])
+      memory->unpin(host[b].data());
+  }
+  expectNoGPUError(target);
+}
+
 std::optional<Target> emulator(std::string &whyNot) {
   Target target = Target::gpuEmulator(GPUChip::sm_90a, GPUBufferMemory::device);
   if (auto memory = DeviceMemory::open(target))
@@ -143,6 +249,22 @@ TEST(DeviceMemoryTest, DeviceEntryCallsOnCUDA) {
   if (!target)
     GTEST_SKIP() << whyNot;
   runTwice(*target);
+}
+
+TEST(DeviceMemoryTest, QueuedCallsOnTheEmulator) {
+  std::string whyNot;
+  std::optional<Target> target = emulator(whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
+  runQueued(*target);
+}
+
+TEST(DeviceMemoryTest, QueuedCallsOnCUDA) {
+  std::string whyNot;
+  std::optional<Target> target = targetOf(Device::cuda, whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
+  runQueued(*target);
 }
 
 TEST(DeviceMemoryDeathTest, EmulatedDeviceBuffersAreClosedToTheHost) {

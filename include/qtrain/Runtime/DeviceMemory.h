@@ -42,10 +42,36 @@ public:
   /// error it meets is reported through takeCudaError.
   void copy(void *dst, const void *src, uint64_t bytes) const;
 
+  // A device with a queue (CUDA) runs work after the call that asked for it
+  // returns: a `qtrain.device_entry` function returns with its kernels
+  // queued (qtrain-async-gpu-launches), and so does copyAsync. Elsewhere
+  // (the emulator, the CPU) work is done when its call returns, and these
+  // are copy, nothing and nothing.
+
+  /// The copy queued behind the work queued so far; returns at once. Host
+  /// memory in it must be left alone until a fence after it is waited for.
+  void copyAsync(void *dst, const void *src, uint64_t bytes) const;
+  /// Page-locks host memory, so that copyAsync moves it while the host goes
+  /// on (without, the device may make the host wait); false where the
+  /// device refuses. `unpin` undoes it.
+  bool pin(void *host, uint64_t bytes) const;
+  void unpin(void *host) const;
+  /// A point in the queue, after the work queued so far.
+  using Fence = void *;
+  Fence fence() const;
+  /// Returns once the work before `fence` is done, and forgets `fence`.
+  void wait(Fence fence) const;
+
 private:
   void *(*allocateFn)(uint64_t) = nullptr;
   void (*releaseFn)(void *) = nullptr;
   void (*copyFn)(void *, const void *, uint64_t) = nullptr;
+  // The queue's: null where there is none.
+  void (*copyAsyncFn)(void *, const void *, uint64_t) = nullptr;
+  bool (*pinFn)(void *, uint64_t) = nullptr;
+  void (*unpinFn)(void *) = nullptr;
+  void *(*fenceFn)() = nullptr;
+  void (*waitFn)(void *) = nullptr;
 };
 
 /// The address of `name` in the shared library at `path`, which is loaded

@@ -30,7 +30,6 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #define QTRAIN_CUDA_EXPORT extern "C" __attribute__((visibility("default")))
@@ -105,6 +104,9 @@ struct DriverBlocks final : qtrain::runtime::BlockBackend {
     return result == CUDA_SUCCESS ? reinterpret_cast<void *>(pointer) : nullptr;
   }
   void release(void *block, BlockKind) override {
+    // Frees reach the cache in stream order (mgpuMemFree): kernels queued
+    // before them may still use the block.
+    CHECK(cuCtxSynchronize());
     CHECK(cuMemFree(reinterpret_cast<CUdeviceptr>(block)));
   }
 };
@@ -122,33 +124,21 @@ BlockCache &blockCache() {
   return *cache;
 }
 
-/// The streams given work (a launch, copy, fill or wait for an event) since
-/// they were last synchronized here: mgpuMemFree waits only for those. A
-/// training step frees dozens of buffers at its end on one stream; the
-/// first free waits for the step's kernels, the others find it idle
-/// without a call into the driver.
-struct PendingWork {
-  std::mutex mutex;
-  std::unordered_set<CUstream> streams;
-};
-
-PendingWork &pendingWork() {
-  static PendingWork work;
-  return work;
-}
-
-void noteWork(CUstream stream) {
-  PendingWork &work = pendingWork();
-  std::lock_guard<std::mutex> lock(work.mutex);
-  work.streams.insert(stream);
-}
-
-/// Whether `stream` was given work since its last wait; it counts as
-/// waited for from now on.
-bool takeWork(CUstream stream) {
-  PendingWork &work = pendingWork();
-  std::lock_guard<std::mutex> lock(work.mutex);
-  return work.streams.erase(stream) != 0;
+/// The one stream of host code's GPU work (mgpuStreamCreate's), and of
+/// the drivers' queued copies: each operation on it starts after the ones
+/// before have finished. So a buffer freed on it may go to its next user at
+/// once (mgpuMemFree), and a `qtrain.device_entry` function returns with its
+/// kernels queued: the next call's work, and the copies that read its
+/// results, are queued behind them. Non-blocking: the legacy stream's
+/// copies (tensor maps) do not wait for it.
+CUstream queue() {
+  static CUstream stream = [] {
+    context();
+    CUstream created = nullptr;
+    CHECK(cuStreamCreate(&created, CU_STREAM_NON_BLOCKING));
+    return created;
+  }();
+  return stream;
 }
 
 /// Kernel times: each launch is bracketed by events on its stream and
@@ -421,7 +411,6 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   }
   CHECK(cuLaunchKernel(function, gridX, gridY, gridZ, blockX, blockY, blockZ,
                        sharedBytes, stream, params, extra));
-  noteWork(stream);
   if (!timed)
     return;
   CHECK(cuEventRecord(stop, stream));
@@ -439,58 +428,27 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
   addTime(p, function, milliseconds);
 }
 
-namespace {
-
-/// Streams that host code destroyed, for its next ones: the lowering of a
+/// The queue, for each stream host code asks for: the lowering of a
 /// synchronous launch (and of each `gpu.wait async`) creates a stream and
-/// destroys it after synchronizing, hundreds of times a training step,
-/// and the driver's create and destroy cost microseconds each. A stream
-/// comes back here idle or with work that a next user merely waits behind.
-struct StreamPool {
-  std::mutex mutex;
-  std::vector<CUstream> idle;
-};
-
-StreamPool &streamPool() {
-  static StreamPool pool;
-  return pool;
-}
-
-} // namespace
-
+/// destroys it after synchronizing, hundreds of times a training step, and
+/// the driver's create and destroy cost microseconds each. qtrain's host
+/// code orders its work on one stream anyway (qtrain-async-gpu-launches);
+/// kernels that may run together are fused into one launch instead
+/// (qtrain-fuse-independent-launches).
 QTRAIN_CUDA_EXPORT CUstream mgpuStreamCreate() {
   context();
-  StreamPool &pool = streamPool();
-  {
-    std::lock_guard<std::mutex> lock(pool.mutex);
-    if (!pool.idle.empty()) {
-      CUstream stream = pool.idle.back();
-      pool.idle.pop_back();
-      return stream;
-    }
-  }
-  CUstream stream = nullptr;
-  CHECK(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-  return stream;
+  return queue();
 }
 
-QTRAIN_CUDA_EXPORT void mgpuStreamDestroy(CUstream stream) {
-  if (!stream)
-    return;
-  StreamPool &pool = streamPool();
-  std::lock_guard<std::mutex> lock(pool.mutex);
-  pool.idle.push_back(stream);
-}
+QTRAIN_CUDA_EXPORT void mgpuStreamDestroy(CUstream) {}
 
-/// Always the driver's wait: the host code waits where it reads results.
+/// The host code waits where it reads results.
 QTRAIN_CUDA_EXPORT void mgpuStreamSynchronize(CUstream stream) {
-  takeWork(stream);
   CHECK(cuStreamSynchronize(stream));
 }
 
 QTRAIN_CUDA_EXPORT void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
   CHECK(cuStreamWaitEvent(stream, event, /*flags=*/0));
-  noteWork(stream);
 }
 
 QTRAIN_CUDA_EXPORT CUevent mgpuEventCreate() {
@@ -513,8 +471,10 @@ QTRAIN_CUDA_EXPORT void mgpuEventRecord(CUevent event, CUstream stream) {
 }
 
 /// Device memory, or managed memory (addressable by host and device) when
-/// `hostShared`; from the block cache. The stream is ignored: blocks in the
-/// cache are idle, and a new one is ready at once.
+/// `hostShared`; from the block cache. The stream is ignored: a cached
+/// block's last users may still be queued, but its new ones are queued
+/// behind them, and host code reads or writes memory only after waiting
+/// for the queue (qtrain-async-gpu-launches). A new block is ready at once.
 QTRAIN_CUDA_EXPORT void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
                                       bool hostShared) {
   context();
@@ -527,17 +487,17 @@ QTRAIN_CUDA_EXPORT void *mgpuMemAlloc(uint64_t bytes, CUstream /*stream*/,
   return block;
 }
 
-/// Frees a block into the cache once the work before this point of
-/// `stream` is done: gpu.dealloc's dependencies are ordered on that stream,
-/// so after it no kernel uses the block and its next user may write it at
-/// once. (cuMemFree, which the cache replaces, waits for the whole device.)
+/// Frees a block into the cache in stream order, as upstream's runtime does
+/// (cuMemFreeAsync): gpu.dealloc's dependencies are queued before this
+/// point of `stream`, the queue, so the block's next users, queued after
+/// it or on the host after a wait for it, find those done. No stream: once
+/// the device is idle. (cuMemFree, which the cache replaces, waits for the
+/// whole device.)
 QTRAIN_CUDA_EXPORT void mgpuMemFree(void *pointer, CUstream stream) {
   if (!pointer)
     return;
   if (!stream)
     CHECK(cuCtxSynchronize());
-  else if (takeWork(stream))
-    CHECK(cuStreamSynchronize(stream));
   if (!blockCache().free(pointer))
     report(CUDA_ERROR_INVALID_VALUE, "mgpuMemFree (not a gpu.alloc buffer)");
 }
@@ -567,7 +527,6 @@ QTRAIN_CUDA_EXPORT void mgpuMemcpy(void *dst, void *src, size_t bytes,
                                    CUstream stream) {
   CHECK(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
                       reinterpret_cast<CUdeviceptr>(src), bytes, stream));
-  noteWork(stream);
 }
 
 // A driver's device buffers (runtime::DeviceMemory), which it passes to
@@ -593,18 +552,55 @@ QTRAIN_CUDA_EXPORT void qtrainCudaCopy(void *dst, const void *src,
                  reinterpret_cast<CUdeviceptr>(src), bytes));
 }
 
+/// The same copy queued behind the work queued so far; returns at once.
+/// Host memory in it must be left alone until a fence after it is done
+/// (qtrainCudaFence); pinned (qtrainCudaPinHost), it is copied by the
+/// device's engines without the host waiting.
+QTRAIN_CUDA_EXPORT void qtrainCudaCopyAsync(void *dst, const void *src,
+                                            uint64_t bytes) {
+  context();
+  CHECK(cuMemcpyAsync(reinterpret_cast<CUdeviceptr>(dst),
+                      reinterpret_cast<CUdeviceptr>(src), bytes, queue()));
+}
+
+/// Page-locks a driver's host buffer for its queued copies; false (no
+/// error) where the driver refuses, and copies to and from it then wait.
+QTRAIN_CUDA_EXPORT bool qtrainCudaPinHost(void *host, uint64_t bytes) {
+  context();
+  return cuMemHostRegister(host, bytes, /*Flags=*/0) == CUDA_SUCCESS;
+}
+
+QTRAIN_CUDA_EXPORT void qtrainCudaUnpinHost(void *host) {
+  CHECK(cuMemHostUnregister(host));
+}
+
+/// A point in the queue after the work queued so far (an event), for
+/// qtrainCudaWait.
+QTRAIN_CUDA_EXPORT void *qtrainCudaFence() {
+  context();
+  CUevent event = nullptr;
+  CHECK(cuEventCreate(&event, CU_EVENT_DISABLE_TIMING));
+  CHECK(cuEventRecord(event, queue()));
+  return event;
+}
+
+/// Returns once the work before `fence` is done, and forgets the fence.
+QTRAIN_CUDA_EXPORT void qtrainCudaWait(void *fence) {
+  auto event = static_cast<CUevent>(fence);
+  CHECK(cuEventSynchronize(event));
+  CHECK(cuEventDestroy(event));
+}
+
 QTRAIN_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
                                      size_t count, CUstream stream) {
   CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                          stream));
-  noteWork(stream);
 }
 
 QTRAIN_CUDA_EXPORT void mgpuMemset16(void *dst, unsigned short value,
                                      size_t count, CUstream stream) {
   CHECK(cuMemsetD16Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
                          stream));
-  noteWork(stream);
 }
 
 /// A memref's buffer (rank, descriptor, element size in bytes), page-locked

@@ -5,7 +5,18 @@
 // step. This pass chains the GPU operations of each block on one stream,
 // asynchronous, and waits only where the host needs the work done: before
 // host code with side effects (it may read what kernels wrote), before ops
-// with regions, and before the block's terminator.
+// with regions, and before the block's terminator. A `qtrain.device_entry`
+// function, whose callers pass device buffers and read results through
+// copies queued behind its work, returns without waiting: a training step
+// returns with its kernels queued, and the driver queues the next one (and
+// the loss's download) behind them. So any function's host code may start
+// while an earlier call's kernels still run, in buffers freed to the
+// runtime's cache in stream order: its first access of memory waits for
+// them.
+//
+// The runtime libraries queue all of host code's GPU work on one stream
+// (lib/Runtime/CUDA/CudaRuntime.cpp; the emulator runs it at once), so a
+// wait for a chain is a wait for everything queued before it.
 //
 // Upstream's gpu-async-region pass threads tokens the same way, but treats
 // the synchronous `gpu.wait` that qtrain-gpu-host-buffers puts after each
@@ -86,9 +97,24 @@ bool needsWait(Operation *op) {
   return !isMemoryEffectFree(op);
 }
 
+/// Whether `func` has GPU operations: it may reuse buffers that an earlier
+/// call's queued kernels still use.
+bool queuesGPUWork(func::FuncOp func) {
+  return func
+      .walk([](Operation *op) {
+        return isa<gpu::AsyncOpInterface, gpu::LaunchFuncOp>(op)
+                   ? WalkResult::interrupt()
+                   : WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
 /// Chains the GPU operations of `block` (and of blocks nested in its ops)
-/// on one stream per run between host waits.
-void chainBlock(Block &block) {
+/// on one stream per run between host waits. With `earlierWork`, work
+/// queued before the block may still run: the first op that needs the
+/// host to wait waits for the queue. A `return` waits only if
+/// `waitToReturn`.
+void chainBlock(Block &block, bool earlierWork, bool waitToReturn) {
   OpBuilder b(block.getParentOp()->getContext());
   // The last GPU operation's token; null when the host has waited.
   Value chain;
@@ -129,22 +155,33 @@ void chainBlock(Block &block) {
     if (auto wait = dyn_cast<gpu::WaitOp>(op);
         wait && wait.getAsyncToken() && !op->use_empty())
       continue; // a fresh stream, judged with its user
-    if (needsWait(op) && chain) {
+    if (needsWait(op) && !(isa<func::ReturnOp>(op) && !waitToReturn)) {
       b.setInsertionPoint(op);
-      gpu::WaitOp::create(b, op->getLoc(), Type(), ValueRange{chain});
+      if (!chain && earlierWork)
+        chain =
+            gpu::WaitOp::create(b, op->getLoc(),
+                                b.getType<gpu::AsyncTokenType>(), ValueRange())
+                .getAsyncToken();
+      if (chain)
+        gpu::WaitOp::create(b, op->getLoc(), Type(), ValueRange{chain});
       chain = nullptr;
+      earlierWork = false;
     }
     for (Region &region : op->getRegions())
       for (Block &nested : region)
-        chainBlock(nested);
+        chainBlock(nested, /*earlierWork=*/false, /*waitToReturn=*/true);
   }
 }
 
 struct AsyncGPULaunchesPass
     : mlir::qtrain::impl::AsyncGPULaunchesPassBase<AsyncGPULaunchesPass> {
   void runOnOperation() override {
-    for (Block &block : getOperation().getBody())
-      chainBlock(block);
+    func::FuncOp func = getOperation();
+    bool earlierWork = queuesGPUWork(func);
+    bool waitToReturn =
+        !func->hasAttr(mlir::qtrain::QTrainDialect::getDeviceEntryAttrName());
+    for (Block &block : func.getBody())
+      chainBlock(block, earlierWork, waitToReturn);
   }
 };
 

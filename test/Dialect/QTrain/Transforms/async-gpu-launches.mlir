@@ -151,3 +151,68 @@ func.func @host_only(%a: memref<4xf32>) -> f32 {
   %v = memref.load %a[%c0] : memref<4xf32>
   return %v : f32
 }
+
+// -----
+
+// A qtrain.device_entry function returns with its work queued: its callers
+// read results through copies queued behind it.
+// CHECK-LABEL: func.func @device_entry
+// CHECK:         %[[S:.+]] = gpu.wait async
+// CHECK-NEXT:    %[[T1:.+]] = gpu.launch_func async [%[[S]]] @kernels::@fill
+// CHECK-NEXT:    %[[T2:.+]] = gpu.dealloc async [%[[T1]]]
+// CHECK-NOT:     gpu.wait
+// CHECK:         return
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @fill(%b: memref<64xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @device_entry(%a: memref<64xf32>, %b: memref<64xf32>)
+      attributes {qtrain.device_entry} {
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    gpu.launch_func @kernels::@fill blocks in (%c1, %c1, %c1)
+        threads in (%c64, %c1, %c1) args(%a : memref<64xf32>)
+    %s = gpu.wait async
+    %t = gpu.dealloc async [%s] %b : memref<64xf32>
+    gpu.wait [%t]
+    return
+  }
+}
+
+// -----
+
+// An earlier call's kernels may still run in the buffers that this function
+// gets from the cache: its first host access of memory, before any GPU
+// operation of its own, waits for the queue. Later ones wait for the chain.
+// CHECK-LABEL: func.func @host_first
+// CHECK:         %[[M:.+]] = gpu.alloc host_shared
+// CHECK-NEXT:    %[[Q:.+]] = gpu.wait async
+// CHECK-NEXT:    gpu.wait [%[[Q]]]
+// CHECK-NEXT:    memref.store {{.*}}, %[[M]]
+// CHECK-NEXT:    %[[S:.+]] = gpu.wait async
+// CHECK-NEXT:    %[[T:.+]] = gpu.launch_func async [%[[S]]] @kernels::@fill
+// CHECK-NEXT:    gpu.wait [%[[T]]]
+// CHECK-NEXT:    memref.load %[[M]]
+// CHECK-NOT:     gpu.wait
+// CHECK:         return
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @fill(%b: memref<64xf32>) kernel {
+      gpu.return
+    }
+  }
+  func.func @host_first() -> f32 {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    %one = arith.constant 1.0 : f32
+    %m = gpu.alloc host_shared () : memref<64xf32>
+    memref.store %one, %m[%c0] : memref<64xf32>
+    gpu.launch_func @kernels::@fill blocks in (%c1, %c1, %c1)
+        threads in (%c64, %c1, %c1) args(%m : memref<64xf32>)
+    %v = memref.load %m[%c0] : memref<64xf32>
+    return %v : f32
+  }
+}

@@ -137,6 +137,18 @@ def AsyncGPULaunchesPass
     launches on a stream whose order alone keeps a kernel after the work it
     depends on.
 
+    A `qtrain.device_entry` function does not wait before it returns: its
+    callers pass device buffers and read its results through copies queued
+    behind its work (`runtime::DeviceMemory`), so a training loop queues
+    the next step while this one runs. Any function's host code may then
+    start while an earlier call's kernels still run, in buffers the
+    runtime's cache handed back in stream order: in a function with GPU
+    operations, the first op that needs the host to wait before any of them
+    waits for the queue (a fresh `gpu.wait async` and `gpu.wait`). The pass
+    assumes that the runtime queues all GPU work on one stream, as qtrain's
+    CUDA runtime does (a wait for a chain then waits for all work before
+    it).
+
     Upstream's `gpu-async-region` threads tokens alike, but would treat the
     host waits after each allocation as host synchronization (breaking the
     chain at every buffer) and would make managed allocations asynchronous.
