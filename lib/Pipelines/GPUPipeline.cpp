@@ -95,6 +95,8 @@ static void buildKernelsPipeline(OpPassManager &pm,
   // threads, not around the launches.
   pm.addPass(createInnermostReductionsPass());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
+  // Each thread's running sum in a register, stored once.
+  pm.addPass(createHoistAccumulatorsPass());
   // One kernel for loops over one iteration space (a reduction and its
   // fill, a chain of elementwise ops whose results are also used apart).
   pm.addPass(createFuseParallelLoopsPass());

@@ -560,6 +560,47 @@ def InnermostReductionsPass : Pass<"qtrain-innermost-reductions"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def HoistAccumulatorsPass : Pass<"qtrain-hoist-accumulators"> {
+  let summary = "Carry a loop's running sum in iter_args, not in memory";
+  let description = [{
+    `convert-linalg-to-parallel-loops` lowers a reduction to a loop over its
+    terms that loads the output element, combines a term into it and
+    stores it back at every term: on a GPU (one thread an output, the
+    bias gradients' sums over the batch) each load of the element waits
+    for the store before it, and the loop's other loads cannot move past
+    the store, which might alias them. Where an `scf.for` body loads and
+    later stores one element at indices defined outside the loop, and no
+    other op in the loop may touch that buffer (upstream alias analysis;
+    ops of unknown effects keep the loop as it is), this pass loads the
+    element once before the loop, carries it in a new iter_arg, and stores
+    it once after the loop. The combination's order is the same, so results
+    keep their bits. `qtrain-lower-to-nvvm` runs it after the parallel
+    loops are made. Upstream's `affine-scalrep` takes affine loads and
+    stores only.
+
+    Example:
+    ```mlir
+    scf.for %k = %c0 to %c64 step %c1 {
+      %t = memref.load %g[%k, %i] : memref<64x10xf32>
+      %s = memref.load %sum[%i] : memref<10xf32>
+      %n = arith.addf %s, %t : f32
+      memref.store %n, %sum[%i] : memref<10xf32>
+    }
+    ```
+    becomes
+    ```mlir
+    %s0 = memref.load %sum[%i] : memref<10xf32>
+    %r = scf.for %k = %c0 to %c64 step %c1 iter_args(%s = %s0) -> (f32) {
+      %t = memref.load %g[%k, %i] : memref<64x10xf32>
+      %n = arith.addf %s, %t : f32
+      scf.yield %n : f32
+    }
+    memref.store %r, %sum[%i] : memref<10xf32>
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def MergeSingleBlockLaunchesPass
     : Pass<"qtrain-merge-single-block-launches", "::mlir::func::FuncOp"> {
   let summary = "Merge consecutive one-block gpu.launch ops, a barrier "
