@@ -235,37 +235,30 @@ TEST(DeviceMemoryTest, CPUBuffersAreHostMemory) {
   EXPECT_EQ(b[2], 3.0f);
 }
 
+std::optional<Target> cuda(std::string &whyNot) {
+  return targetOf(Device::cuda, whyNot);
+}
+
+/// Runs `body` on the target that `find` finds, or skips the test saying
+/// why there is none.
+void runOn(std::optional<Target> (*find)(std::string &),
+           void (*body)(const Target &)) {
+  std::string whyNot;
+  std::optional<Target> target = find(whyNot);
+  if (!target)
+    GTEST_SKIP() << whyNot;
+  body(*target);
+}
+
 TEST(DeviceMemoryTest, DeviceEntryCallsOnTheEmulator) {
-  std::string whyNot;
-  std::optional<Target> target = emulator(whyNot);
-  if (!target)
-    GTEST_SKIP() << whyNot;
-  runTwice(*target);
+  runOn(emulator, runTwice);
 }
 
-TEST(DeviceMemoryTest, DeviceEntryCallsOnCUDA) {
-  std::string whyNot;
-  std::optional<Target> target = targetOf(Device::cuda, whyNot);
-  if (!target)
-    GTEST_SKIP() << whyNot;
-  runTwice(*target);
-}
+TEST(DeviceMemoryTest, DeviceEntryCallsOnCUDA) { runOn(cuda, runTwice); }
 
-TEST(DeviceMemoryTest, QueuedCallsOnTheEmulator) {
-  std::string whyNot;
-  std::optional<Target> target = emulator(whyNot);
-  if (!target)
-    GTEST_SKIP() << whyNot;
-  runQueued(*target);
-}
+TEST(DeviceMemoryTest, QueuedCallsOnTheEmulator) { runOn(emulator, runQueued); }
 
-TEST(DeviceMemoryTest, QueuedCallsOnCUDA) {
-  std::string whyNot;
-  std::optional<Target> target = targetOf(Device::cuda, whyNot);
-  if (!target)
-    GTEST_SKIP() << whyNot;
-  runQueued(*target);
-}
+TEST(DeviceMemoryTest, QueuedCallsOnCUDA) { runOn(cuda, runQueued); }
 
 TEST(DeviceMemoryDeathTest, EmulatedDeviceBuffersAreClosedToTheHost) {
   std::string whyNot;
