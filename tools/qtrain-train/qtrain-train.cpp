@@ -34,6 +34,7 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -458,13 +459,21 @@ slotRuns(ArrayRef<Slot> slots, ArrayRef<const Slot *> chosen) {
 
 static void fillImages(const Split &data, const std::vector<int64_t> &order,
                        int64_t first, int64_t count, float *dst) {
-  // Fashion-MNIST's pixel mean and standard deviation.
-  const float mean = 0.2860f, std = 0.3530f;
+  // Each byte's normalized value (Fashion-MNIST's pixel mean and standard
+  // deviation), computed once: a batch is then table lookups, which the
+  // host does while the device runs the step before.
+  static const std::array<float, 256> normalized = [] {
+    const float mean = 0.2860f, std = 0.3530f;
+    std::array<float, 256> values;
+    for (int v = 0; v < 256; ++v)
+      values[v] = (float(v) / 255.0f - mean) / std;
+    return values;
+  }();
   int64_t pixels = data.rows * data.cols;
   for (int64_t b = 0; b < count; ++b) {
     const uint8_t *src = &data.pixels[order[first + b] * pixels];
     for (int64_t p = 0; p < pixels; ++p)
-      dst[b * pixels + p] = (src[p] / 255.0f - mean) / std;
+      dst[b * pixels + p] = normalized[src[p]];
   }
 }
 
