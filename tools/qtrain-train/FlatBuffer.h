@@ -61,6 +61,8 @@ public:
 
   /// False when the device had no memory for it.
   bool valid() const { return device; }
+  /// Whether the host values are page-locked (asked for, and allowed).
+  bool isPinned() const { return pinned; }
   std::vector<float, PageAllocator<float>> host;
   /// The descriptor compiled code takes.
   StridedMemRefType<float, 1> memref() const;

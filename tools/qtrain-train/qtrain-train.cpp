@@ -667,6 +667,10 @@ static bool train(const std::string &source, Config config,
   int64_t stepBufferBytes = 0;
   int64_t globalStep = 0;
   bool overlap = gpuOverlapSteps && !memory->isHost();
+  // Queued copies to and from pageable memory make the host wait.
+  if (overlap && !(buffers[0].isPinned() && buffers[1].isPinned()))
+    llvm::errs() << "qtrain-train: warning: the device cannot page-lock the "
+                    "step's buffers; each step waits for its loss\n";
   // The step whose loss is not yet read: where steps overlap, the host
   // queues step s and then waits for step s - 1's loss, so that the device
   // has step s to run while the host prepares step s + 1.
