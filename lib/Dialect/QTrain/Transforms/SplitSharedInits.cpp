@@ -24,13 +24,28 @@ namespace mlir::qtrain {
 
 using namespace mlir;
 
-/// A `tensor.empty`, or a `linalg.fill` of one.
+/// Whether `value` is a `tensor.empty`, or a reshape of one.
+static bool isEmpty(Value value) {
+  Operation *op = value.getDefiningOp();
+  while (op && isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op))
+    op = op->getOperand(0).getDefiningOp();
+  return op && isa<tensor::EmptyOp>(op);
+}
+
+/// A `tensor.empty`, or a fill of one (`linalg.fill`, or a `linalg.generic`
+/// that only yields a scalar: the fills that lowering 0-d and broadcast
+/// ops leaves).
 static bool isInit(Operation *op) {
   if (isa<tensor::EmptyOp>(op))
     return true;
-  auto fill = dyn_cast<linalg::FillOp>(op);
-  return fill && fill.hasPureTensorSemantics() &&
-         fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (!linalgOp || !linalgOp.hasPureTensorSemantics() ||
+      linalgOp.getNumDpsInits() != 1 || !isEmpty(linalgOp.getDpsInits()[0]))
+    return false;
+  if (isa<linalg::FillOp>(op))
+    return true;
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  return generic && linalg::isaFillOpInterface(generic);
 }
 
 /// Whether `use` hands its tensor to an op that writes into it: the init of
@@ -44,14 +59,26 @@ static bool isWrittenInto(OpOperand &use) {
   return false;
 }
 
+/// A fresh copy of `value`, an empty tensor or reshapes of one.
+static Value cloneEmpty(OpBuilder &b, Value value) {
+  Operation *op = value.getDefiningOp();
+  if (isa<tensor::EmptyOp>(op))
+    return b.clone(*op)->getResult(0);
+  Value source = cloneEmpty(b, op->getOperand(0));
+  Operation *reshape = b.clone(*op);
+  reshape->setOperand(0, source);
+  return reshape->getResult(0);
+}
+
 /// A fresh copy of the init `op` (a fill gets a fresh empty tensor too).
 static Value cloneInit(OpBuilder &b, Operation *op) {
-  auto fill = dyn_cast<linalg::FillOp>(op);
+  auto fill = dyn_cast<linalg::LinalgOp>(op);
   if (!fill)
     return b.clone(*op)->getResult(0);
-  Value empty = b.clone(*fill.getOutputs()[0].getDefiningOp())->getResult(0);
-  return linalg::FillOp::create(b, fill.getLoc(), fill.getInputs(), empty)
-      .getResult(0);
+  Value empty = cloneEmpty(b, fill.getDpsInits()[0]);
+  Operation *copy = b.clone(*op);
+  cast<linalg::LinalgOp>(copy).getDpsInitsMutable()[0].set(empty);
+  return copy->getResult(0);
 }
 
 /// A use that writes into the init, through the reshapes (`chain`, from

@@ -95,3 +95,44 @@ func.func @through_reshapes(%x: tensor<1xf32>) -> (tensor<1xf32>, tensor<1xf32>,
   } -> tensor<f32>
   return %a, %b, %c : tensor<1xf32>, tensor<1xf32>, tensor<f32>
 }
+
+// -----
+
+// A generic that only yields a scalar is a fill too (the zero that every
+// absmax reduction of a step starts from): each writer gets its own, with
+// its own empty tensor and reshape, instead of a copy of one buffer.
+// CHECK-LABEL: func.func @generic_fill
+// CHECK:         %[[C:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK:         %[[F:.+]] = linalg.generic {{.+}} ins(%[[C]] : f32)
+// CHECK:         %[[A:.+]] = linalg.generic {{.+}} outs(%[[F]] : tensor<1xf32>)
+// CHECK:         %[[E1:.+]] = tensor.empty() : tensor<f32>
+// CHECK-NEXT:    %[[X1:.+]] = tensor.expand_shape %[[E1]] [] output_shape [1]
+// CHECK-NEXT:    %[[F1:.+]] = linalg.generic {{.+}} ins(%[[C]] : f32) outs(%[[X1]] : tensor<1xf32>)
+// CHECK:         %[[B:.+]] = linalg.generic {{.+}} outs(%[[F1]] : tensor<1xf32>)
+#map = affine_map<(d0) -> (d0)>
+#scalar = affine_map<(d0) -> ()>
+#rows = affine_map<(d0, d1) -> (d0, d1)>
+#first = affine_map<(d0, d1) -> (d0)>
+func.func @generic_fill(%x: tensor<1x8xf32>, %y: tensor<1x8xf32>) -> (tensor<1xf32>, tensor<1xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %x1 = tensor.expand_shape %e [] output_shape [1] : tensor<f32> into tensor<1xf32>
+  %fill = linalg.generic {indexing_maps = [#scalar, #map], iterator_types = ["parallel"]}
+      ins(%zero : f32) outs(%x1 : tensor<1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1xf32>
+  %a = linalg.generic {indexing_maps = [#rows, #first], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<1x8xf32>) outs(%fill : tensor<1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<1xf32>
+  %b = linalg.generic {indexing_maps = [#rows, #first], iterator_types = ["parallel", "reduction"]}
+      ins(%y : tensor<1x8xf32>) outs(%fill : tensor<1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<1xf32>
+  return %a, %b : tensor<1xf32>, tensor<1xf32>
+}

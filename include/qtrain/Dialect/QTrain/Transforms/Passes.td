@@ -26,15 +26,17 @@ def SplitSharedInitsPass : Pass<"qtrain-split-shared-inits"> {
   let description = [{
     One-shot bufferization gives a tensor that several ops write into a
     single buffer, and copies that buffer for every writer but one. When
-    the tensor is a `tensor.empty` (undefined contents) or a `linalg.fill`
-    of one, sharing it buys nothing: the buffer is held from the first
+    the tensor is a `tensor.empty` (undefined contents) or a fill of one
+    (`linalg.fill`, or a `linalg.generic` that yields a scalar, as
+    `linalg::isaFillOpInterface` recognizes; its empty tensor may be
+    reshaped), sharing it buys nothing: the buffer is held from the first
     writer to the last, and each copy reads and writes the whole tensor.
     CSE merges identical inits into such shared ones, and after
     vectorization the writers are loops whose iteration arguments start
     from the init. This pass, run just before bufferization, gives every
     writer but the first (the init of a destination-style op or of a
     loop's iteration arguments) a copy of the init placed right before it;
-    a fill is copied with a fresh empty tensor. Writers through reshapes
+    a fill is copied with a fresh empty tensor (and reshapes of it). Writers through reshapes
     of the init (static `tensor.expand_shape`/`collapse_shape` in its
     block: the 0-d scales that reductions keeping a unit dimension write)
     get a fresh init and copies of the reshapes; otherwise bufferization
