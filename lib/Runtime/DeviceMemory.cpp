@@ -52,33 +52,31 @@ Expected<DeviceMemory> DeviceMemory::open(const Target &target) {
     names[2] = "qtrain_emulate_device_copy";
     break;
   }
-  void *symbols[3];
-  for (int i = 0; i < 3; ++i) {
-    Expected<void *> symbol = librarySymbol(library, names[i]);
-    if (!symbol)
-      return symbol.takeError();
-    symbols[i] = *symbol;
-  }
-  memory.allocateFn = reinterpret_cast<decltype(allocateFn)>(symbols[0]);
-  memory.releaseFn = reinterpret_cast<decltype(releaseFn)>(symbols[1]);
-  memory.copyFn = reinterpret_cast<decltype(copyFn)>(symbols[2]);
-  if (target.device != Target::Device::cuda)
-    return memory;
-  // The CUDA runtime's queue.
-  auto bind = [&](auto &fn, const char *name) -> Error {
+  // Each function pointer from its symbol; the first one missing is the
+  // error.
+  Error missing = Error::success();
+  auto bind = [&](auto &fn, const char *name) {
+    if (missing)
+      return;
     Expected<void *> symbol = librarySymbol(library, name);
-    if (!symbol)
-      return symbol.takeError();
+    if (!symbol) {
+      missing = symbol.takeError();
+      return;
+    }
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(*symbol);
-    return Error::success();
   };
-  if (Error error = joinErrors(
-          joinErrors(bind(memory.copyAsyncFn, "qtrainCudaCopyAsync"),
-                     bind(memory.pinFn, "qtrainCudaPinHost")),
-          joinErrors(joinErrors(bind(memory.unpinFn, "qtrainCudaUnpinHost"),
-                                bind(memory.fenceFn, "qtrainCudaFence")),
-                     bind(memory.waitFn, "qtrainCudaWait"))))
-    return std::move(error);
+  bind(memory.allocateFn, names[0]);
+  bind(memory.releaseFn, names[1]);
+  bind(memory.copyFn, names[2]);
+  if (target.device == Target::Device::cuda) { // the runtime's queue
+    bind(memory.copyAsyncFn, "qtrainCudaCopyAsync");
+    bind(memory.pinFn, "qtrainCudaPinHost");
+    bind(memory.unpinFn, "qtrainCudaUnpinHost");
+    bind(memory.fenceFn, "qtrainCudaFence");
+    bind(memory.waitFn, "qtrainCudaWait");
+  }
+  if (missing)
+    return std::move(missing);
   return memory;
 }
 
