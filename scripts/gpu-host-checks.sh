@@ -25,7 +25,8 @@
 #   train-device    the same in device memory (--gpu-memory=device)
 #   profile         each kernel's time in the MLP and LeNet-BN steps under
 #                   bf16, fp8 and fp8 with delayed scaling (QTRAIN_CUDA_PROFILE=1)
-#   timeline        the same runs' GPU time in kernels and idle between them
+#   timeline        the same runs' GPU time in kernels and idle between them,
+#                   and each kernel's time on the GPU's clock
 #                   (QTRAIN_CUDA_PROFILE=timeline: no launch waited for)
 #   ncu             Nsight Compute's speed-of-light, warp-state, occupancy and
 #                   memory sections for the benchmark's GEMMs at 4096^3 (the
@@ -128,7 +129,7 @@ for check in "${checks[@]}"; do
           echo \"== \$model \$recipe\"
           QTRAIN_CUDA_PROFILE=timeline qtrain-train examples/\$model.mlir \
             --recipe=\$recipe --epochs=1 --train-limit=1280 --test-limit=500 \
-            --device=cuda 2>&1 | grep -E 'epoch|timeline'
+            --device=cuda 2>&1 | grep -vE '^(device|qtrain CUDA memory):'
         done
       done" ;;
   ncu)

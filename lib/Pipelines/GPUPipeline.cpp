@@ -124,6 +124,7 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
   // Before outlining, while the clamp bounds are constants in sight.
   if (hasFP8(options.chip))
     pm.addPass(createConvertClampedFP8TruncFToNVVMPass());
+  pm.addPass(createRelaxKernelAtomicsPass());
 
   // Kernels queued on one stream. This needs gpu.launch_func, so the
   // kernels are outlined here (upstream's pipeline outlines again, finding

@@ -9,6 +9,7 @@
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.fp8-sm90a.mlir %t.fp8-sm90a --kernels-using "wgmma.mma_async[.a-z0-9]*" \
 // RUN:   | FileCheck %s --check-prefix=FP8-SM90A
 // RUN: for f in %t.fp8-sm90a.*.ptx; do %ptxas -arch=sm_90a $f -o %t.cubin || exit 1; done
+// RUN: cat %t.fp8-sm90a.*.ptx | FileCheck %s --check-prefix=ATOMICS
 // RUN: qtrain-opt %S/../../examples/mlp.mlir -qtrain-training-step=recipe=int8 -qtrain-lower-to-nvvm="chip=sm_80" -o %t.int8.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.int8.mlir %t.int8 --kernels-using "mma.sync[.a-z0-9]*" \
 // RUN:   | FileCheck %s --check-prefix=INT8
@@ -56,6 +57,13 @@
 // FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e5m2.e4m3
 // FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
 // FP8-SM90A-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
+// The amax reductions (in blocks and in GEMM epilogues) combine their
+// partial results by relaxed atomics at GPU scope
+// (qtrain-relax-kernel-atomics), not acq_rel ones at system scope.
+// ATOMICS-NOT: atom.acq_rel
+// ATOMICS:     atom.relaxed.gpu.global.cas.b32
+// ATOMICS-NOT: atom.acq_rel
+// ATOMICS-NOT: .sys.
 // On sm_80, whose tensor cores have no FP8, the same 11 GEMMs multiply
 // their operands as f16 values (exact).
 // FP8-SM80:     {{^}}11 kernels: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32

@@ -116,6 +116,37 @@ def ConvertClampedFP8TruncFToNVVMPass
                            "::mlir::NVVM::NVVMDialect"];
 }
 
+def RelaxKernelAtomicsPass : Pass<"qtrain-relax-kernel-atomics"> {
+  let summary = "Device code's memref atomics as relaxed device-scope LLVM atomics";
+  let description = [{
+    Rewrites each `memref.atomic_rmw` in device code (a `gpu.launch` or a
+    `gpu.module`) into an `llvm.atomicrmw` with `monotonic` ordering and
+    the `device` sync scope on the element's address, computed from the
+    memref's strided metadata. Upstream's lowering gives every memref
+    atomic `acq_rel` ordering at system scope (PTX `atom.acq_rel.sys`),
+    whose fences wait for the thread's earlier stores to reach the host.
+    qtrain's kernels use atomics only to combine partial results that no
+    thread reads back before the kernel ends (block and GEMM-epilogue
+    reductions), so relaxed atomics at device scope suffice. Kinds without
+    an LLVM atomic (`mulf`, `muli`) are left to upstream.
+
+    Example:
+    ```mlir
+    %old = memref.atomic_rmw maximumf %v, %amax[%c0] : (f32, memref<1xf32>) -> f32
+    ```
+    becomes
+    ```mlir
+    %base, %offset, %size, %stride = memref.extract_strided_metadata %amax
+    ...
+    %p = llvm.inttoptr %address : i64 to !llvm.ptr
+    %old = llvm.atomicrmw fmaximum %p, %v syncscope("device") monotonic : !llvm.ptr, f32
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def ConvertLowPrecisionMatmulToMMASyncPass
     : Pass<"convert-low-precision-matmul-to-mma-sync"> {
   let summary = "Low-precision GEMMs and convolutions on buffers as mma.sync kernels";

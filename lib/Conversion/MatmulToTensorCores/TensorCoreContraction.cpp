@@ -20,6 +20,11 @@
 using namespace mlir;
 using namespace mlir::qtrain;
 
+/// Output elements whose epilogue operands accumulateOutput loads before it
+/// stores any of them (even: the pairs of columns stay together). More
+/// loads in flight, more registers held.
+static constexpr size_t kPrefetchedElements = 16;
+
 Value TensorCoreKernelBuilder::index(int64_t v) {
   return arith::ConstantIndexOp::create(b, v);
 }
@@ -545,82 +550,156 @@ void TensorCoreKernelBuilder::accumulateOutput(
       if (auto type = dyn_cast<MemRefType>(input->get().getType());
           type && type.getRank() == 0)
         scalarOperands[input] = memref::LoadOp::create(b, input->get());
-  for (size_t i = 0; i < positions.size(); i += pairs ? 2 : 1) {
-    auto [row, col] = positions[i];
-    Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
-    auto ifOp = scf::IfOp::create(b, ValueRange(partials).getTypes(), inRange,
-                                  /*withElseRegion=*/!partials.empty());
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifOp.thenBlock());
-    SmallVector<Value> indices =
-        operandIndices(2, loopValues(row, col, Value()));
-    Value sum =
-        pairs ? vector::FromElementsOp::create(b, pairType, values.slice(i, 2))
-                    .getResult()
-              : values[i];
-    if (!c.zeroInit) {
-      Value prior = pairs ? vector::LoadOp::create(b, pairType, out, indices,
+  hoistUniformEpilogueOps(epilogueOps);
+  for (size_t group = 0; group < positions.size();
+       group += kPrefetchedElements) {
+    size_t groupEnd = std::min(positions.size(), group + kPrefetchedElements);
+    // The group's elements' epilogue operands, each op's indexed by input.
+    SmallVector<SmallVector<Value>> reductionOperands, mapOperands;
+    for (size_t e = group; e < groupEnd; ++e) {
+      SmallVector<Value> indices = operandIndices(
+          2, loopValues(positions[e].first, positions[e].second, Value()));
+      if (c.reduction)
+        reductionOperands.push_back(loadElementOperands(
+            c.reduction->op, c.reduction->gemmOutput, indices));
+      if (c.map)
+        mapOperands.push_back(
+            loadElementOperands(c.map->op, c.map->gemmOutput, indices));
+    }
+    for (size_t i = group; i < groupEnd; i += pairs ? 2 : 1) {
+      auto [row, col] = positions[i];
+      Value inRange = both(lessThan(row, sizeM), lessThan(col, sizeN));
+      auto ifOp = scf::IfOp::create(b, ValueRange(partials).getTypes(), inRange,
+                                    /*withElseRegion=*/!partials.empty());
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      SmallVector<Value> indices =
+          operandIndices(2, loopValues(row, col, Value()));
+      Value sum = pairs ? vector::FromElementsOp::create(b, pairType,
+                                                         values.slice(i, 2))
+                              .getResult()
+                        : values[i];
+      if (!c.zeroInit) {
+        Value prior = pairs
+                          ? vector::LoadOp::create(b, pairType, out, indices,
                                                    /*nontemporal=*/false,
                                                    llvm::MaybeAlign(8))
                                 .getResult()
                           : memref::LoadOp::create(b, out, indices).getResult();
-      sum = c.isFloat ? arith::AddFOp::create(b, prior, sum).getResult()
-                      : arith::AddIOp::create(b, prior, sum).getResult();
+        sum = c.isFloat ? arith::AddFOp::create(b, prior, sum).getResult()
+                        : arith::AddIOp::create(b, prior, sum).getResult();
+      }
+      if (c.storeOutput && pairs)
+        vector::StoreOp::create(b, sum, out, indices, /*nontemporal=*/false,
+                                llvm::MaybeAlign(8));
+      else if (c.storeOutput)
+        memref::StoreOp::create(b, sum, out, indices);
+      // The elements and their indices: the second of a pair is one further
+      // along the last index.
+      SmallVector<Value> terms;
+      SmallVector<SmallVector<Value>> termIndices;
+      for (int64_t j = 0; j < (pairs ? 2 : 1); ++j) {
+        terms.push_back(pairs ? vector::ExtractOp::create(b, sum, j).getResult()
+                              : sum);
+        termIndices.push_back(indices);
+        if (j)
+          termIndices.back().back() = add(indices.back(), j);
+      }
+      if (c.map)
+        mapTerms(terms, termIndices,
+                 ArrayRef(mapOperands).slice(i - group, terms.size()));
+      if (partials.empty())
+        continue;
+      SmallVector<Value> reduced = partials;
+      for (auto [j, term] : llvm::enumerate(terms))
+        reduced = reduceTerm(reduced, term, termIndices[j],
+                             reductionOperands[i - group + j]);
+      scf::YieldOp::create(b, reduced);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, partials);
+      partials = ifOp.getResults();
     }
-    if (c.storeOutput && pairs)
-      vector::StoreOp::create(b, sum, out, indices, /*nontemporal=*/false,
-                              llvm::MaybeAlign(8));
-    else if (c.storeOutput)
-      memref::StoreOp::create(b, sum, out, indices);
-    // The elements and their indices: the second of a pair is one further
-    // along the last index.
-    SmallVector<Value> terms;
-    SmallVector<SmallVector<Value>> termIndices;
-    for (int64_t j = 0; j < (pairs ? 2 : 1); ++j) {
-      terms.push_back(pairs ? vector::ExtractOp::create(b, sum, j).getResult()
-                            : sum);
-      termIndices.push_back(indices);
-      if (j)
-        termIndices.back().back() = add(indices.back(), j);
-    }
-    if (c.map)
-      mapTerms(terms, termIndices);
-    if (partials.empty())
-      continue;
-    SmallVector<Value> reduced = partials;
-    for (auto [term, at] : llvm::zip(terms, termIndices))
-      reduced = reduceTerm(reduced, term, at);
-    scf::YieldOp::create(b, reduced);
-    b.setInsertionPointToStart(ifOp.elseBlock());
-    scf::YieldOp::create(b, partials);
-    partials = ifOp.getResults();
   }
   if (!partials.empty())
     combineReduction(partials);
 }
 
+void TensorCoreKernelBuilder::hoistUniformEpilogueOps(
+    ArrayRef<linalg::GenericOp> ops) {
+  // Without this, every element's branch would recompute them: LLVM does
+  // not hoist an instruction out of a conditional block it does not
+  // dominate, and a quantizing epilogue divides three scalars a term.
+  uniformBodyOps.clear();
+  uniformValues.clear();
+  for (linalg::GenericOp op : ops) {
+    for (OpOperand *input : op.getDpsInputOperands())
+      if (Value loaded = scalarOperands.lookup(input))
+        uniformValues.map(op.getMatchingBlockArgument(input), loaded);
+    Region &body = op.getRegion();
+    auto uniform = [&](Value v) {
+      return uniformValues.contains(v) || !body.isAncestor(v.getParentRegion());
+    };
+    // Pure ops only: they run now even where no element is in range.
+    for (Operation &bodyOp : op.getBlock()->without_terminator()) {
+      if (!isPure(&bodyOp) || bodyOp.getNumRegions() != 0 ||
+          isa<linalg::IndexOp>(bodyOp) ||
+          !llvm::all_of(bodyOp.getOperands(), uniform))
+        continue;
+      b.clone(bodyOp, uniformValues);
+      uniformBodyOps.insert(&bodyOp);
+    }
+  }
+}
+
+SmallVector<Value>
+TensorCoreKernelBuilder::loadElementOperands(linalg::GenericOp op,
+                                             OpOperand *gemmOutput,
+                                             ArrayRef<Value> outputIndices) {
+  // The op's loops at the output element, each clamped into the output:
+  // an element outside it loads in bounds too (its results are not
+  // stored), with no branch between the group's loads.
+  SmallVector<Value> loops(op.getNumLoops(), index(0));
+  AffineMap readMap = op.getMatchingIndexingMap(gemmOutput);
+  for (auto [pos, expr, value] :
+       llvm::enumerate(readMap.getResults(), outputIndices)) {
+    Value last = arith::SubIOp::create(
+        b, b.createOrFold<memref::DimOp>(gemmOutput->get(), pos), index(1));
+    loops[cast<AffineDimExpr>(expr).getPosition()] =
+        arith::MinUIOp::create(b, value, last);
+  }
+  SmallVector<Value> loaded(op.getNumDpsInputs());
+  for (OpOperand *input : op.getDpsInputOperands()) {
+    if (input == gemmOutput || scalarOperands.contains(input) ||
+        !isa<MemRefType>(input->get().getType()))
+      continue;
+    SmallVector<Value> indices;
+    for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
+      indices.push_back(loops[cast<AffineDimExpr>(expr).getPosition()]);
+    loaded[input->getOperandNumber()] =
+        memref::LoadOp::create(b, input->get(), indices);
+  }
+  return loaded;
+}
+
 SmallVector<Value> TensorCoreKernelBuilder::cloneEpilogueBody(
     linalg::GenericOp op, OpOperand *gemmOutput, Value term,
-    ArrayRef<Value> outputIndices, ValueRange inits,
-    SmallVectorImpl<Value> &loops) {
+    ArrayRef<Value> outputIndices, ArrayRef<Value> elementOperands,
+    ValueRange inits, SmallVectorImpl<Value> &loops) {
   // The op's loops at this output element: the output's indices, zero for
   // its unit loops.
   loops.assign(op.getNumLoops(), index(0));
   AffineMap readMap = op.getMatchingIndexingMap(gemmOutput);
   for (auto [expr, value] : llvm::zip(readMap.getResults(), outputIndices))
     loops[cast<AffineDimExpr>(expr).getPosition()] = value;
-  IRMapping mapping;
+  IRMapping mapping = uniformValues;
   for (OpOperand *input : op.getDpsInputOperands()) {
     Value value = input->get();
     if (input == gemmOutput) {
       value = term;
     } else if (Value loaded = scalarOperands.lookup(input)) {
       value = loaded;
-    } else if (isa<MemRefType>(value.getType())) {
-      SmallVector<Value> indices;
-      for (AffineExpr expr : op.getMatchingIndexingMap(input).getResults())
-        indices.push_back(loops[cast<AffineDimExpr>(expr).getPosition()]);
-      value = memref::LoadOp::create(b, value, indices);
+    } else if (Value loaded = elementOperands[input->getOperandNumber()]) {
+      value = loaded;
     }
     mapping.map(op.getMatchingBlockArgument(input), value);
   }
@@ -630,7 +709,7 @@ SmallVector<Value> TensorCoreKernelBuilder::cloneEpilogueBody(
     // Stochastic rounding keys its random bits on the element's indices.
     if (auto loop = dyn_cast<linalg::IndexOp>(bodyOp))
       mapping.map(loop.getResult(), loops[loop.getDim()]);
-    else
+    else if (!uniformBodyOps.contains(&bodyOp))
       b.clone(bodyOp, mapping);
   }
   return llvm::map_to_vector(
@@ -640,20 +719,23 @@ SmallVector<Value> TensorCoreKernelBuilder::cloneEpilogueBody(
 
 SmallVector<Value>
 TensorCoreKernelBuilder::reduceTerm(ValueRange partials, Value term,
-                                    ArrayRef<Value> outputIndices) {
+                                    ArrayRef<Value> outputIndices,
+                                    ArrayRef<Value> elementOperands) {
   SmallVector<Value> loops;
   return cloneEpilogueBody(c.reduction->op, c.reduction->gemmOutput, term,
-                           outputIndices, partials, loops);
+                           outputIndices, elementOperands, partials, loops);
 }
 
 void TensorCoreKernelBuilder::mapTerms(
-    ValueRange terms, ArrayRef<SmallVector<Value>> termIndices) {
+    ValueRange terms, ArrayRef<SmallVector<Value>> termIndices,
+    ArrayRef<SmallVector<Value>> elementOperands) {
   linalg::GenericOp op = c.map->op;
   SmallVector<SmallVector<Value>> results, loops(terms.size());
   // The map does not read its inits (matchEpilogue).
   for (auto [j, term] : llvm::enumerate(terms))
-    results.push_back(cloneEpilogueBody(
-        op, c.map->gemmOutput, term, termIndices[j], ValueRange(), loops[j]));
+    results.push_back(cloneEpilogueBody(op, c.map->gemmOutput, term,
+                                        termIndices[j], elementOperands[j],
+                                        ValueRange(), loops[j]));
   AffineExpr outputLast =
       op.getMatchingIndexingMap(c.map->gemmOutput).getResults().back();
   for (auto [k, init] : llvm::enumerate(op.getDpsInitsMutable())) {

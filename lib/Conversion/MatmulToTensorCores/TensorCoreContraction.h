@@ -14,6 +14,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
 namespace mlir::qtrain {
@@ -251,23 +252,37 @@ protected:
   /// written and combines the thread's result into the reduction's.
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
                         ArrayRef<Value> values);
+  /// Loads the operands of the epilogue op `op` that have elements (not the
+  /// GEMM's output, not scalars) at the output element at `outputIndices`,
+  /// clamped into the output; indexed by input, null for the others.
+  /// accumulateOutput loads a group of elements' operands before it stores
+  /// any: the stores may alias them, so a load after a store would wait
+  /// for its value before the next element's load is issued.
+  SmallVector<Value> loadElementOperands(linalg::GenericOp op,
+                                         OpOperand *gemmOutput,
+                                         ArrayRef<Value> outputIndices);
   /// Clones the body of the epilogue op `op` for the output element `term`
-  /// at `outputIndices`, its other operands loaded there and its inits'
-  /// block arguments mapped to `inits` (none where the body reads none);
-  /// returns the values it yields and sets `loops` to its loops' values
-  /// there (zero for unit loops).
+  /// at `outputIndices`, its other operands `elementOperands`
+  /// (loadElementOperands) or scalars, and its inits' block arguments
+  /// mapped to `inits` (none where the body reads none); returns the
+  /// values it yields and sets `loops` to its loops' values there (zero for
+  /// unit loops).
   SmallVector<Value> cloneEpilogueBody(linalg::GenericOp op,
                                        OpOperand *gemmOutput, Value term,
                                        ArrayRef<Value> outputIndices,
+                                       ArrayRef<Value> elementOperands,
                                        ValueRange inits,
                                        SmallVectorImpl<Value> &loops);
   /// The epilogue reduction's body on `partials` and the output element
-  /// `term` at `outputIndices`.
+  /// `term` at `outputIndices`, whose operands are `elementOperands`.
   SmallVector<Value> reduceTerm(ValueRange partials, Value term,
-                                ArrayRef<Value> outputIndices);
+                                ArrayRef<Value> outputIndices,
+                                ArrayRef<Value> elementOperands);
   /// Stores the epilogue map's results for the output elements `terms` (one,
-  /// or a pair of adjacent columns) at `termIndices`.
-  void mapTerms(ValueRange terms, ArrayRef<SmallVector<Value>> termIndices);
+  /// or a pair of adjacent columns) at `termIndices`, whose operands are
+  /// `elementOperands`.
+  void mapTerms(ValueRange terms, ArrayRef<SmallVector<Value>> termIndices,
+                ArrayRef<SmallVector<Value>> elementOperands);
   /// Combines a thread's `partials` into the epilogue reduction's results
   /// by memory atomics, where that changes them.
   void combineReduction(ValueRange partials);
@@ -301,6 +316,12 @@ private:
   /// The epilogue ops' operands without loops (scales), loaded once a tile
   /// before its elements (accumulateOutput).
   DenseMap<OpOperand *, Value> scalarOperands;
+  /// The epilogue ops' body ops that read no element (a scale's reciprocal
+  /// from the scalar operands), computed once a tile before its elements
+  /// (hoistUniformEpilogueOps), and their values there.
+  DenseSet<Operation *> uniformBodyOps;
+  IRMapping uniformValues;
+  void hoistUniformEpilogueOps(ArrayRef<linalg::GenericOp> ops);
 
   /// Staging of operand tiles in shared memory (beginKernel begins it), as
   /// wgmma's descriptors read them and the mma.sync kernels too: per k-step

@@ -147,6 +147,9 @@ struct KernelTime {
   std::string name;
   int64_t launches = 0;
   double milliseconds = 0;
+  /// Each launch's time: the median is robust to the first launch, which
+  /// includes loading the kernel's module (CUDA loads modules lazily).
+  std::vector<float> samples;
 };
 
 /// A launch timed on the timeline: its events, read when the profile is.
@@ -178,10 +181,21 @@ void addTime(Profile &p, CUfunction function, double milliseconds) {
   if (inserted) {
     auto name = p.names.find(function);
     p.times.push_back(
-        {name == p.names.end() ? "(unnamed)" : name->second, 0, 0});
+        {name == p.names.end() ? "(unnamed)" : name->second, 0, 0, {}});
   }
-  p.times[it->second].launches += 1;
-  p.times[it->second].milliseconds += milliseconds;
+  KernelTime &time = p.times[it->second];
+  time.launches += 1;
+  time.milliseconds += milliseconds;
+  time.samples.push_back(float(milliseconds));
+}
+
+/// The median of `t`'s launches, in microseconds.
+double medianMicroseconds(KernelTime t) {
+  if (t.samples.empty())
+    return 0;
+  auto middle = t.samples.begin() + t.samples.size() / 2;
+  std::nth_element(t.samples.begin(), middle, t.samples.end());
+  return *middle * 1000.0;
 }
 
 /// Forgets the timeline's launches, destroying their events.
@@ -237,11 +251,12 @@ void printProfile() {
   Profile &p = profile();
   std::lock_guard<std::mutex> lock(p.mutex);
   readTimeline(p);
-  std::fprintf(stderr, "qtrain CUDA kernel times:\n%12s %10s  %s\n", "ms",
-               "launches", "kernel");
+  std::fprintf(stderr, "qtrain CUDA kernel times:\n%12s %10s %10s  %s\n", "ms",
+               "launches", "median us", "kernel");
   for (const KernelTime &t : p.times)
-    std::fprintf(stderr, "%12.3f %10lld  %s\n", t.milliseconds,
-                 static_cast<long long>(t.launches), t.name.c_str());
+    std::fprintf(stderr, "%12.3f %10lld %10.1f  %s\n", t.milliseconds,
+                 static_cast<long long>(t.launches), medianMicroseconds(t),
+                 t.name.c_str());
   qtrain::runtime::BlockCacheStats memory = blockCache().stats();
   std::fprintf(stderr,
                "qtrain CUDA memory: %lld gpu.alloc, %lld from the driver, "

@@ -852,3 +852,55 @@ func.func @map_reads_init(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3F
   memref.copy %h, %h_out : memref<64x96xf32> to memref<64x96xf32>
   return
 }
+
+// -----
+
+// The epilogue's ops that read no element (the reciprocal of the next
+// layer's scale) run once, before the elements, not in each element's
+// branch. The elements' other operands (the bias) are loaded, at indices
+// clamped into the output, for a group of 16 elements before any of them
+// is stored: a load after a store that may alias it would wait for its
+// value before the next element's load is issued.
+// CHECK-LABEL: func.func @epilogue_operands_first
+// CHECK-SAME:      %[[BIAS:[^:]+]]: memref<96xf32>, %[[S:[^:]+]]: memref<f32>
+// CHECK:         gpu.launch
+// CHECK:           %[[SCALE:.+]] = memref.load %[[S]][]
+// CHECK:           %[[RECIPROCAL:.+]] = arith.divf %{{.+}}, %[[SCALE]] : f32
+// CHECK-NOT:       arith.divf
+// CHECK:           %[[COLUMN:.+]] = arith.minui %{{.+}}, %c95
+// CHECK:           memref.load %[[BIAS]][%[[COLUMN]]]
+// CHECK-NOT:       vector.store
+// CHECK:           memref.load %[[BIAS]]
+// CHECK-NOT:       vector.store
+// CHECK:           scf.if
+// CHECK:             arith.mulf %{{.+}}, %[[RECIPROCAL]]
+// CHECK:             vector.store
+// CHECK:         gpu.terminator
+#gemm = {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+#map = {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> ()>, affine_map<(m, n) -> (n)>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]}
+func.func @epilogue_operands_first(%a: memref<64x128xf8E4M3FN>, %b: memref<96x128xf8E4M3FN>, %bias: memref<96xf32>, %s: memref<f32>, %out: memref<64x96xbf16>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %c = memref.alloc() : memref<64x96xf32>
+  linalg.fill ins(%zero : f32) outs(%c : memref<64x96xf32>)
+  linalg.generic #gemm ins(%a, %b : memref<64x128xf8E4M3FN>, memref<96x128xf8E4M3FN>) outs(%c : memref<64x96xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 fastmath<reassoc> : f32
+    linalg.yield %3 : f32
+  }
+  %h = memref.alloc() : memref<64x96xbf16>
+  linalg.generic #map ins(%c, %s, %bias : memref<64x96xf32>, memref<f32>, memref<96xf32>) outs(%h : memref<64x96xbf16>) {
+  ^bb0(%x: f32, %scale: f32, %bn: f32, %o: bf16):
+    %r = arith.divf %one, %scale : f32
+    %0 = arith.addf %x, %bn : f32
+    %1 = arith.mulf %0, %r : f32
+    %2 = arith.truncf %1 : f32 to bf16
+    linalg.yield %2 : bf16
+  }
+  memref.dealloc %c : memref<64x96xf32>
+  memref.copy %h, %out : memref<64x96xbf16> to memref<64x96xbf16>
+  return
+}
