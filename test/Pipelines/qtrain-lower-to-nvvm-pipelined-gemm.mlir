@@ -1,11 +1,11 @@
 // REQUIRES: ptxas
 // Kernel files are globbed: none may be left from an earlier run.
 // RUN: rm -f %t.*
-// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a" -o %t.sm90a.mlir
+// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a multiprocessors=2" -o %t.sm90a.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90a.mlir %t.sm90a \
 // RUN:   --kernels-using "cp\.async\.[a-z0-9_.:]*|mbarrier\.[a-z0-9_.:]*|wgmma\.mma_async[.a-z0-9]*" \
 // RUN:   | FileCheck %s --check-prefix=PTX90
-// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a wgmma-tma-loads=false" -o %t.sm90acp.mlir
+// RUN: qtrain-opt %s -qtrain-lower-to-nvvm="chip=sm_90a wgmma-tma-loads=false multiprocessors=2" -o %t.sm90acp.mlir
 // RUN: %qtrain_python -m qtrain.gpu_binary %t.sm90acp.mlir %t.sm90acp \
 // RUN:   --kernels-using "cp\.async\.[a-z_.]*|wgmma\.mma_async[.a-z0-9]*" \
 // RUN:   | FileCheck %s --check-prefix=PTX90-CP-ASYNC
@@ -38,8 +38,10 @@
 // RUN:   | FileCheck %s --check-prefix=REGISTERS
 
 // GEMMs whose operands' k is contiguous, K a multiple of 16 bytes, take the
-// pipelined kernels: on sm_90a an FP8 GEMM with M >= 128 on 128x128 tiles
-// of two warpgroups, an int8 one with M = 64 on 64x128 tiles of one, and
+// pipelined kernels (multiprocessors=2: these small GEMMs take the wide
+// tiles of GEMMs with a tile for each multiprocessor): on sm_90a an FP8
+// GEMM with M >= 128 on 128x256 tiles of two warpgroups, an int8 one with
+// M = 64 on 64x128 tiles of one, and
 // the benchmark's 4096^3 FP8 GEMM on 128x256 tiles (192 KiB of dynamic
 // shared memory), their tiles copied by a producer warp's TMA copies
 // (UTMALDG) that complete on mbarriers (SYNCS), or with
@@ -51,15 +53,15 @@
 // PTX90-NEXT: {{^}}3 kernels: mbarrier.arrive.expect_tx.shared.b64
 // PTX90-NEXT: {{^}}3 kernels: mbarrier.init.shared.b64
 // PTX90-NEXT: {{^}}3 kernels: mbarrier.try_wait.parity.shared.b64
-// PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e5m2
 // PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
 // PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3
+// PTX90-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e5m2
 // PTX90-CP-ASYNC:      {{^}}3 kernels: cp.async.cg.shared.global
 // PTX90-CP-ASYNC-NEXT: {{^}}3 kernels: cp.async.commit_group
 // PTX90-CP-ASYNC-NEXT: {{^}}3 kernels: cp.async.wait_group
-// PTX90-CP-ASYNC-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e5m2
 // PTX90-CP-ASYNC-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n128k32.s32.s8.s8
 // PTX90-CP-ASYNC-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e4m3
+// PTX90-CP-ASYNC-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n256k32.f32.e4m3.e5m2
 // PTX89:      {{^}}3 kernels: cp.async.cg.shared.global
 // PTX89-NEXT: {{^}}3 kernels: cp.async.commit_group
 // PTX89-NEXT: {{^}}3 kernels: cp.async.wait_group
@@ -68,7 +70,7 @@
 // PTX89-NEXT: {{^}}1 kernels: mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32
 // SASS-TALL-DAG:  UTMALDG.2D
 // SASS-TALL-DAG:  SYNCS.PHASECHK.TRANS64.TRYWAIT
-// SASS-TALL-DAG:  QGMMA.64x128x32.F32.E4M3.E5M2
+// SASS-TALL-DAG:  QGMMA.64x256x32.F32.E4M3.E5M2
 // SASS-TALL-DAG:  WARPGROUP.DEPBAR.LE
 // SASS-SHORT-DAG: UTMALDG.2D
 // SASS-SHORT-DAG: IGMMA.64x128x32.S8.S8

@@ -51,12 +51,11 @@
 // FP8-NEXT: {{^}}3 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e5m2.f32
 // FP8-NEXT: {{^}}2 kernels: mma.sync.aligned.m16n8k32.row.col.f32.e5m2.e4m3.f32
 // FP8-NOT:  mma
-// On sm_90a, warpgroup MMAs, 64x128 tiles where N is at least 128 (the hidden layers, and the weight gradients' N = fan-in).
-// FP8-SM90A:      {{^}}4 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e4m3
-// FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e4m3.e5m2
-// FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n128k32.f32.e5m2.e4m3
-// FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
-// FP8-SM90A-NEXT: {{^}}1 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
+// On sm_90a, warpgroup MMAs on 64x64 tiles: none of these GEMMs has a
+// wider tile for each of the H100's 132 multiprocessors.
+// FP8-SM90A:      {{^}}6 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e4m3
+// FP8-SM90A-NEXT: {{^}}3 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e4m3.e5m2
+// FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e5m2.e4m3
 // The amax reductions (in blocks and in GEMM epilogues) combine their
 // partial results by relaxed atomics at GPU scope
 // (qtrain-relax-kernel-atomics), not acq_rel ones at system scope.

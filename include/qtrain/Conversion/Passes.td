@@ -267,17 +267,19 @@ def ConvertLowPrecisionMatmulToWGMMAPass
     `multiprocessors` blocks, each looping over tiles, so that the
     producer copies a tile's first steps while the consumers store the
     previous tile's sums. Otherwise every thread copies 16-byte rows with
-    `cp.async` (zero-filled out of range). Blocks of two warpgroups take 128xN tiles where M >= 128; N is
-    256 where the shared memory holds four stages of four chunks and the
-    GEMM (its static M and N) still has a tile for each of the
-    `multiprocessors`, else 128 or 64 as N allows; a k-step is the most chunks
+    `cp.async` (zero-filled out of range). Wide tiles only where the GEMM
+    (its static M and N) still has a tile of that size for each of the
+    `multiprocessors`: a small GEMM's few blocks would each run a long
+    epilogue while the GPU idles, so it takes 64x64 tiles. Blocks of two
+    warpgroups take 128xN tiles where M >= 128; N is 256 where the shared
+    memory holds four stages of four chunks, else 128 or 64 as N allows; a k-step is the most chunks
     (four, two or one) that leave four stages, and the stages are as many
     as fit, at most 8 and, for a static K, its steps + 2. With 227 KiB, a
     large GEMM runs on 128x256 tiles in four stages of four chunks (192
     KiB), four wgmmas a barrier. Otherwise the tiles pass through
     registers (converted, gathered, transposed) in two stages of two
     chunks, the next step's loaded while the wgmmas run, on 64xN tiles, N =
-    128 where N allows, else 64.
+    128 where N allows and the GEMM fills the multiprocessors, else 64.
 
     The accumulators start at zero and the output's prior values are added
     after the loop (stored, the fill erased, where zeros fill the output
@@ -324,8 +326,8 @@ def ConvertLowPrecisionMatmulToWGMMAPass
            "Shared memory a cp.async kernel's block may use, in bytes (H100: "
            "227 KiB); beyond 48 KiB it is dynamic shared memory">,
     Option<"multiprocessors", "multiprocessors", "int64_t", /*default=*/"132",
-           "The GPU's multiprocessors (H100 SXM: 132): 256-column tiles only "
-           "where the GEMM has a tile for each">
+           "The GPU's multiprocessors (H100 SXM: 132): tiles wider than "
+           "64x64 only where the GEMM has a tile for each">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

@@ -147,6 +147,9 @@ private:
   /// Sizes the TMA and cp.async kernels' tiles and stages for
   /// `sharedMemoryBytes` less `reservedBytes`.
   void sizeAsyncPipeline(int64_t reservedBytes);
+  /// Whether the GEMM (its static M and N) has a `rows` x `columns` tile
+  /// for each of the `multiprocessors`.
+  bool fillsGPU(int64_t rows, int64_t columns);
 
   /// Where a tensor map can describe `operand`'s tiles: identity layout,
   /// k its last index (rowsCopyWhole), every index one loop, one of them
@@ -317,18 +320,16 @@ void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t reservedBytes) {
   // them at full depth and there are still blocks for every multiprocessor,
   // halving A's bytes again.
   std::optional<int64_t> m = staticSize(c.dims.m), n = staticSize(c.dims.n);
-  if (twoWarpgroups && m && *m >= 2 * kWarpgroupM)
+  if (twoWarpgroups && m && *m >= 2 * kWarpgroupM &&
+      fillsGPU(2 * kWarpgroupM, tileN))
     tileM = 2 * kWarpgroupM;
   auto stagesFitting = [&](int64_t tileN, int64_t chunks) {
     return (sharedMemoryBytes - reservedBytes) /
            ((tileM + tileN) * kChunkBytes * chunks);
   };
-  auto tiles = [&](int64_t tileN) {
-    return int64_t(llvm::divideCeil(*m, tileM) * llvm::divideCeil(*n, tileN));
-  };
-  if (m && n && *n >= 256 &&
+  if (n && *n >= 256 &&
       stagesFitting(256, kMaxAsyncChunks) >= kMinAsyncStages &&
-      tiles(256) >= multiprocessors)
+      fillsGPU(tileM, 256))
     tileN = 256;
   // The most wgmmas a barrier that leave enough stages (the pass makes
   // sure one chunk does).
@@ -569,10 +570,20 @@ void WGMMAKernelBuilder::tmaKernel(Value tid, Value zeros,
   });
 }
 
+bool WGMMAKernelBuilder::fillsGPU(int64_t rows, int64_t columns) {
+  std::optional<int64_t> m = staticSize(c.dims.m), n = staticSize(c.dims.n);
+  return m && n &&
+         int64_t(llvm::divideCeil(*m, rows) * llvm::divideCeil(*n, columns)) >=
+             multiprocessors;
+}
+
 void WGMMAKernelBuilder::build() {
-  // Wider tiles where N allows: B's tile is read once per 64 rows of A.
+  // Wider tiles where N allows and the GEMM still has a tile for each
+  // multiprocessor: B's tile is read once per 64 rows of A. A small GEMM
+  // (a training step's) takes 64x64 tiles: more blocks, and each thread's
+  // epilogue, the longest part of such a kernel, half as long.
   std::optional<int64_t> n = staticSize(c.dims.n);
-  tileN = n && *n >= 128 ? 128 : 64;
+  tileN = n && *n >= 128 && fillsGPU(kWarpgroupM, 128) ? 128 : 64;
   tileK = c.chunkElements();
   chunks = kLoadStoreChunks;
   bool copyAsync = canCopyTilesAsync();

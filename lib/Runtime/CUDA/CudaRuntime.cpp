@@ -386,8 +386,40 @@ QTRAIN_CUDA_EXPORT CUmodule mgpuModuleLoadJIT(void *data, int optLevel) {
   return module;
 }
 
+namespace {
+/// The dynamic shared memory each kernel may take (beyond the default 48
+/// KiB), as set: a training step launches the same GEMM kernels every
+/// step, and setting the attribute again would be a driver call on each
+/// launch's path. Forgotten when a module is unloaded (a later function
+/// may reuse a handle).
+struct DynamicSharedLimits {
+  std::mutex mutex;
+  std::unordered_map<CUfunction, int32_t> bytes;
+};
+
+DynamicSharedLimits &dynamicSharedLimits() {
+  static DynamicSharedLimits limits;
+  return limits;
+}
+
+/// Lets `function` take `bytes` of dynamic shared memory.
+void allowDynamicShared(CUfunction function, int32_t bytes) {
+  DynamicSharedLimits &limits = dynamicSharedLimits();
+  std::lock_guard<std::mutex> lock(limits.mutex);
+  int32_t &allowed = limits.bytes[function];
+  if (allowed >= bytes)
+    return;
+  CHECK(cuFuncSetAttribute(
+      function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
+  allowed = bytes;
+}
+} // namespace
+
 QTRAIN_CUDA_EXPORT void mgpuModuleUnload(CUmodule module) {
   CHECK(cuModuleUnload(module));
+  DynamicSharedLimits &limits = dynamicSharedLimits();
+  std::lock_guard<std::mutex> lock(limits.mutex);
+  limits.bytes.clear();
 }
 
 QTRAIN_CUDA_EXPORT CUfunction mgpuModuleGetFunction(CUmodule module,
@@ -408,9 +440,7 @@ QTRAIN_CUDA_EXPORT void mgpuLaunchKernel(CUfunction function, intptr_t gridX,
                                          void **extra, size_t /*paramsCount*/) {
   context();
   if (sharedBytes > 48 * 1024)
-    CHECK(cuFuncSetAttribute(function,
-                             CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                             sharedBytes));
+    allowDynamicShared(function, sharedBytes);
   Profile &p = profile();
   bool timed, timeline;
   {

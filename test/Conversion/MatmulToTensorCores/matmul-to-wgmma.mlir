@@ -1,7 +1,11 @@
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma=tma-loads=false -canonicalize -cse | FileCheck %s
-// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="two-warpgroups=false tma-loads=false" -canonicalize -cse \
+// Wide tiles (128 columns, 128 rows) are for GEMMs with a tile for each
+// multiprocessor; with multiprocessors=1, small GEMMs take them too.
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="tma-loads=false multiprocessors=1" -canonicalize -cse \
+// RUN:   | FileCheck %s --check-prefix=WIDE
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="two-warpgroups=false tma-loads=false multiprocessors=1" -canonicalize -cse \
 // RUN:   | FileCheck %s --check-prefix=ONE-WARPGROUP
-// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="shared-memory-bytes=49152 tma-loads=false" -canonicalize -cse \
+// RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma="shared-memory-bytes=49152 tma-loads=false multiprocessors=1" -canonicalize -cse \
 // RUN:   | FileCheck %s --check-prefix=STATIC
 // By default, operands whose tiles are boxes of a tensor are copied by TMA.
 // RUN: qtrain-opt %s -split-input-file -convert-low-precision-matmul-to-wgmma -canonicalize -cse \
@@ -244,24 +248,32 @@ func.func @fp8_nt_odd_k(%a: memref<64x200xf8E4M3FN>, %b: memref<96x200xf8E5M2>, 
 // chunks of 128 + 256 16-byte rows (6 KiB, 384 in the descriptor), steps
 // of four (24 KiB, 1536), four stages (K = 192: two steps, + 2), 96 KiB of
 // dynamic shared memory. Three copies a chunk, twelve a step.
+// WIDE-LABEL: func.func @fp8_wide
+// WIDE-DAG:     %[[STAGE_STEP:.+]] = arith.constant 1536 : i64
+// WIDE-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 384 : i64
+// WIDE:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c98304_i32
+// WIDE:           memref.view %{{.+}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<24576xi32, #gpu.address_space<workgroup>>
+// WIDE-COUNT-12:  nvvm.cp.async.shared.global
+// WIDE-NEXT:      nvvm.cp.async.commit.group
+// WIDE-COUNT-12:  nvvm.cp.async.shared.global
+// WIDE-NEXT:      nvvm.cp.async.commit.group
+// WIDE:           scf.for %{{.+}} = %c0 to %c192 step %c128
+// WIDE:             nvvm.cp.async.wait.group 1
+// WIDE:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
+// WIDE:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e4m3>, <one>, <col>]
+// WIDE-NEXT:        arith.addi %{{.+}}, %[[CHUNK_STEP]] : i64
+// WIDE-COUNT-3:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// WIDE-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// WIDE-COUNT-12:    nvvm.cp.async.shared.global
+// WIDE-COUNT-32:  vector.store %{{.+}} : memref<100x200xf32>, vector<2xf32>
+// With a tile for each of 132 multiprocessors only where they are 64x64
+// (a small GEMM, as a training step's): four blocks, each thread's
+// epilogue 32 elements.
 // CHECK-LABEL: func.func @fp8_wide
-// CHECK-DAG:     %[[STAGE_STEP:.+]] = arith.constant 1536 : i64
-// CHECK-DAG:     %[[CHUNK_STEP:.+]] = arith.constant 384 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c98304_i32
-// CHECK:           memref.view %{{.+}}[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<24576xi32, #gpu.address_space<workgroup>>
-// CHECK-COUNT-12:  nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK-COUNT-12:  nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK:           scf.for %{{.+}} = %c0 to %c192 step %c128
-// CHECK:             nvvm.cp.async.wait.group 1
-// CHECK:             arith.muli %{{.+}}, %[[STAGE_STEP]] : i64
-// CHECK:             nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>, D[<f32>, <one>], A[<e4m3>, <one>, <row>], B[<e4m3>, <one>, <col>]
-// CHECK-NEXT:        arith.addi %{{.+}}, %[[CHUNK_STEP]] : i64
-// CHECK-COUNT-3:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
-// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
-// CHECK-COUNT-12:    nvvm.cp.async.shared.global
-// CHECK-COUNT-32:  vector.store %{{.+}} : memref<100x200xf32>, vector<2xf32>
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c4, %{{.+}} = %c2, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1)
+// CHECK-COUNT-4:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 32>
+// CHECK-COUNT-16:  vector.store %{{.+}} : memref<100x200xf32>, vector<2xf32>
+// CHECK-NOT:       vector.store
 func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, %c: memref<100x200xf32>) {
   linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
       ins(%a, %b : memref<100x192xf8E4M3FN>, memref<200x192xf8E4M3FN>) outs(%c : memref<100x200xf32>) {
@@ -283,24 +295,28 @@ func.func @fp8_wide(%a: memref<100x192xf8E4M3FN>, %b: memref<200x192xf8E4M3FN>, 
 // 64w on. Chunks of 256 + 256 rows (8 KiB): by default four stages of
 // four (K = 192: two steps, + 2), 128 KiB; each thread copies one row of
 // A's chunk and one of B's.
-// CHECK-LABEL: func.func @fp8_two_warpgroups
-// CHECK-DAG:     %[[WARPGROUP_ROWS:.+]] = arith.constant 2048 : i64
-// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c131072_i32
-// CHECK:           %[[WARPGROUP:.+]] = arith.divui %[[TX]], %c128 : index
-// CHECK:           %[[WG64:.+]] = arith.index_castui %[[WARPGROUP]] : index to i64
-// CHECK-NEXT:      %[[A_ROWS:.+]] = arith.muli %[[WG64]], %[[WARPGROUP_ROWS]] : i64
-// CHECK-NEXT:      %[[A_ADDR:.+]] = arith.addi %{{.+}}, %[[A_ROWS]] : i64
-// CHECK-COUNT-8:   nvvm.cp.async.shared.global
-// CHECK-NEXT:      nvvm.cp.async.commit.group
-// CHECK:           scf.for %{{.+}} = %c0 to %c192 step %c128
-// CHECK:             nvvm.cp.async.wait.group 1
+// WIDE-LABEL: func.func @fp8_two_warpgroups
+// WIDE-DAG:     %[[WARPGROUP_ROWS:.+]] = arith.constant 2048 : i64
+// WIDE:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c2, %{{.+}} = %c1) threads(%[[TX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) dynamic_shared_memory_size %c131072_i32
+// WIDE:           %[[WARPGROUP:.+]] = arith.divui %[[TX]], %c128 : index
+// WIDE:           %[[WG64:.+]] = arith.index_castui %[[WARPGROUP]] : index to i64
+// WIDE-NEXT:      %[[A_ROWS:.+]] = arith.muli %[[WG64]], %[[WARPGROUP_ROWS]] : i64
+// WIDE-NEXT:      %[[A_ADDR:.+]] = arith.addi %{{.+}}, %[[A_ROWS]] : i64
+// WIDE-COUNT-8:   nvvm.cp.async.shared.global
+// WIDE-NEXT:      nvvm.cp.async.commit.group
+// WIDE:           scf.for %{{.+}} = %c0 to %c192 step %c128
+// WIDE:             nvvm.cp.async.wait.group 1
 // A stage is 32 KiB, 2048 in the descriptor too.
-// CHECK:             arith.muli %{{.+}}, %[[WARPGROUP_ROWS]] : i64
-// CHECK-COUNT-4:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
-// CHECK-NEXT:        nvvm.wgmma.commit.group.sync.aligned
-// CHECK-COUNT-8:     nvvm.cp.async.shared.global
-// CHECK:           arith.muli %[[WARPGROUP]], %c64 : index
-// CHECK-COUNT-32:  vector.store %{{.+}} : memref<256x128xf32>, vector<2xf32>
+// WIDE:             arith.muli %{{.+}}, %[[WARPGROUP_ROWS]] : i64
+// WIDE-COUNT-4:     nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 128, k = 32>
+// WIDE-NEXT:        nvvm.wgmma.commit.group.sync.aligned
+// WIDE-COUNT-8:     nvvm.cp.async.shared.global
+// WIDE:           arith.muli %[[WARPGROUP]], %c64 : index
+// WIDE-COUNT-32:  vector.store %{{.+}} : memref<256x128xf32>, vector<2xf32>
+// With 132 multiprocessors, 64x64 tiles of one warpgroup (8 blocks).
+// CHECK-LABEL: func.func @fp8_two_warpgroups
+// CHECK:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c2, %{{.+}} = %c4, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1)
+// CHECK-COUNT-4:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 32>
 // With 48 KiB, six stages of one chunk (one wgmma a step).
 // STATIC-LABEL: func.func @fp8_two_warpgroups
 // STATIC:         gpu.launch {{.+}} in (%{{.+}} = %c256, %{{.+}} = %c1, %{{.+}} = %c1) workgroup(%{{.+}} : memref<12288xi32, #gpu.address_space<workgroup>>)
