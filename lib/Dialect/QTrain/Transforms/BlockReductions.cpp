@@ -226,8 +226,14 @@ void lower(const BlockReduction &reduction) {
     memref::StoreOp::create(b, loc, loop.getResult(i), scratch[i], thread);
   gpu::BarrierOp::create(b, loc);
 
-  // The tree: at each step the lower half combines the upper half in.
-  for (int64_t half = kThreads / 2; half >= 1; half /= 2) {
+  // The tree: at each step the lower half combines the upper half in. A
+  // block alone on a point of fewer terms than threads (an amax history's
+  // 16) starts at the threads that hold terms: the others hold the
+  // neutral element, and each step is a barrier.
+  int64_t holding =
+      sharing == 1 ? std::min(reduction.termsPerPoint, kThreads) : kThreads;
+  for (int64_t half = int64_t(llvm::PowerOf2Ceil(holding)) / 2; half >= 1;
+       half /= 2) {
     Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
                                          thread, index(b, half));
     auto branch = scf::IfOp::create(b, loc, active);

@@ -267,3 +267,29 @@ func.func @output_along_reduction(%x: memref<4x512xf32>, %y: memref<512xf32>) {
   }
   return
 }
+
+// -----
+
+// Fewer terms than threads (a delayed scale's 16-step amax history): only
+// threads 0-15 hold terms, so the tree starts at 8 and halves four times
+// (four barriers after the first, not eight).
+// CHECK-LABEL: func.func @history_max
+// CHECK:         gpu.launch
+// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           %[[ACTIVE:.+]] = arith.cmpi ult, %{{.+}}, %c8 : index
+// CHECK-NEXT:      scf.if %[[ACTIVE]] {
+// CHECK-COUNT-4:   gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:         gpu.terminator
+func.func @history_max(%h: memref<16xf32>, %out: memref<f32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>,
+                                   affine_map<(d0) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%h : memref<16xf32>) outs(%out : memref<f32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  }
+  return
+}
