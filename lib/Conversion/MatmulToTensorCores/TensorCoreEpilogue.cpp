@@ -61,17 +61,19 @@ void TensorCoreKernelBuilder::accumulateOutput(
   for (size_t group = 0; group < positions.size();
        group += kPrefetchedElements) {
     size_t groupEnd = std::min(positions.size(), group + kPrefetchedElements);
-    // The group's elements' epilogue operands, each op's indexed by input.
-    SmallVector<SmallVector<Value>> reductionOperands, mapOperands;
+    // The group's elements' indices in the output and epilogue operands
+    // (each op's indexed by input).
+    SmallVector<SmallVector<Value>> elementIndices, reductionOperands,
+        mapOperands;
     for (size_t e = group; e < groupEnd; ++e) {
-      SmallVector<Value> indices = operandIndices(
-          2, loopValues(positions[e].first, positions[e].second, Value()));
+      elementIndices.push_back(operandIndices(
+          2, loopValues(positions[e].first, positions[e].second, Value())));
       if (c.reduction)
         reductionOperands.push_back(loadElementOperands(
-            c.reduction->op, c.reduction->gemmOutput, indices));
+            c.reduction->op, c.reduction->gemmOutput, elementIndices.back()));
       if (c.map)
-        mapOperands.push_back(
-            loadElementOperands(c.map->op, c.map->gemmOutput, indices));
+        mapOperands.push_back(loadElementOperands(c.map->op, c.map->gemmOutput,
+                                                  elementIndices.back()));
     }
     for (size_t i = group; i < groupEnd; i += pairs ? 2 : 1) {
       auto [row, col] = positions[i];
@@ -80,8 +82,10 @@ void TensorCoreKernelBuilder::accumulateOutput(
                                     /*withElseRegion=*/!partials.empty());
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      SmallVector<Value> indices =
-          operandIndices(2, loopValues(row, col, Value()));
+      // The position's elements: one, or a pair of adjacent columns.
+      ArrayRef<SmallVector<Value>> termIndices =
+          ArrayRef(elementIndices).slice(i - group, pairs ? 2 : 1);
+      ArrayRef<Value> indices = termIndices[0];
       Value sum = pairs ? vector::FromElementsOp::create(b, pairType,
                                                          values.slice(i, 2))
                               .getResult()
@@ -101,17 +105,10 @@ void TensorCoreKernelBuilder::accumulateOutput(
                                 llvm::MaybeAlign(8));
       else if (c.storeOutput)
         memref::StoreOp::create(b, sum, out, indices);
-      // The elements and their indices: the second of a pair is one further
-      // along the last index.
       SmallVector<Value> terms;
-      SmallVector<SmallVector<Value>> termIndices;
-      for (int64_t j = 0; j < (pairs ? 2 : 1); ++j) {
+      for (int64_t j = 0; j < (pairs ? 2 : 1); ++j)
         terms.push_back(pairs ? vector::ExtractOp::create(b, sum, j).getResult()
                               : sum);
-        termIndices.push_back(indices);
-        if (j)
-          termIndices.back().back() = add(indices.back(), j);
-      }
       if (c.map)
         mapTerms(terms, termIndices,
                  ArrayRef(mapOperands).slice(i - group, terms.size()));
