@@ -159,6 +159,8 @@ Value asOneElement(OpBuilder &b, Location loc, Value memref) {
 struct BufferUses {
   bool host = false, kernels = false;
   bool reads = false, writes = false;
+  /// Returned from a function: its callers free it, as a GPU buffer.
+  bool returned = false;
 };
 
 /// Records the reads and writes of `value`'s elements by `user`, an op
@@ -212,6 +214,7 @@ BufferUses usesOf(Value buffer) {
         else
           flowsInto(callee.getArgument(index));
       } else if (isa<func::ReturnOp>(user)) {
+        uses.returned = true;
         auto func = user->getParentOfType<func::FuncOp>();
         auto module = func->getParentOfType<ModuleOp>();
         if (auto calls = SymbolTable::getSymbolUses(func, module))
@@ -383,13 +386,15 @@ struct GPUHostBuffersPass
     }
     // Device memory: buffers that only host code reads and writes (the
     // pointer and flag lists of ownership-based deallocation) stay host
-    // memory; those that kernels use too (scalars a host loop reduces) are
-    // managed, which both can read.
+    // memory, unless a function returns them (its callers free results
+    // with gpu.dealloc); those that kernels use too (scalars a host loop
+    // reduces) are managed, which both can read.
     llvm::SmallPtrSet<Value, 8> hostBuffers;
     for (Operation *op : allocs) {
       auto alloc = cast<memref::AllocOp>(op);
       BufferUses uses = usesOf(alloc.getResult());
-      if (memory == GPUBufferMemory::device && uses.host && !uses.kernels) {
+      if (memory == GPUBufferMemory::device && uses.host && !uses.kernels &&
+          !uses.returned) {
         hostBuffers.insert(alloc.getResult());
         continue;
       }

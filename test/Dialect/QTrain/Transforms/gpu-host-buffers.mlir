@@ -83,6 +83,32 @@ func.func @host_only(%x: memref<4xf32>) {
 
 // -----
 
+// Unless a function returns it: its callers free results with gpu.dealloc,
+// so a returned buffer that only host code writes is managed memory (a
+// host buffer freed by gpu.dealloc crashed the GPU emulator).
+// CHECK-LABEL: func.func private @returns_host_written(
+// CHECK-NEXT:    %[[R:.+]] = gpu.alloc  host_shared () : memref<2xf32>
+// CHECK:         memref.store %{{.+}}, %[[R]]
+// CHECK:         return %[[R]]
+// CHECK-LABEL: func.func @frees_result(
+// CHECK:         %[[V:.+]] = call @returns_host_written()
+// CHECK:         gpu.dealloc async [%{{.+}}] %[[V]]
+func.func private @returns_host_written() -> memref<2xf32> {
+  %r = memref.alloc() : memref<2xf32>
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  memref.store %one, %r[%c0] : memref<2xf32>
+  return %r : memref<2xf32>
+}
+
+func.func @frees_result() {
+  %v = call @returns_host_written() : () -> memref<2xf32>
+  memref.dealloc %v : memref<2xf32>
+  return
+}
+
+// -----
+
 // The host cannot read device memory: a buffer that host code reads or
 // writes itself and kernels use too is managed memory, and so is the staged
 // copy of an argument that host code reads.
