@@ -1,9 +1,9 @@
 //===- LaunchFusion.cpp - What launches read and write --------------------===//
 //
-// The memory effects of gpu.launch bodies, by value, and whether two
-// launches may run in either order (qtrain-fuse-independent-launches runs
-// such launches as one; qtrain-merge-single-block-launches moves a
-// one-block launch past them).
+// The memory effects of gpu.launch bodies (and of other host ops), by
+// value, and whether two launches may run in either order
+// (qtrain-fuse-independent-launches runs such launches as one;
+// qtrain-merge-single-block-launches moves a one-block launch past them).
 //
 //===----------------------------------------------------------------------===//
 
@@ -93,11 +93,14 @@ Value tensorMapBuffer(Value map) {
 
 } // namespace
 
-std::optional<Accesses> mlir::qtrain::accessesOf(gpu::LaunchOp launch) {
+std::optional<Accesses> mlir::qtrain::accessesOf(Operation *root) {
   Accesses accesses;
-  WalkResult walk = launch.getBody().walk([&](Operation *op) {
+  WalkResult walk = root->walk([&](Operation *op) {
     // A barrier orders the block's accesses; it accesses nothing itself.
-    if (isa<gpu::BarrierOp>(op) || touchesOnlyTheBlock(op))
+    // Nor do the host ops that launches may pass (a tensor map's making
+    // reads a buffer's address, not its contents).
+    if (isa<gpu::BarrierOp>(op) || touchesOnlyTheBlock(op) ||
+        mlir::qtrain::launchesMayPass(op))
       return WalkResult::advance();
     // Asynchronous copies into shared memory read the buffer behind their
     // source pointer or tensor map.
@@ -135,15 +138,16 @@ std::optional<Accesses> mlir::qtrain::accessesOf(gpu::LaunchOp launch) {
     SmallVector<MemoryEffects::EffectInstance> instances;
     effects.getEffects(instances);
     for (const MemoryEffects::EffectInstance &instance : instances) {
-      if (isa<MemoryEffects::Allocate, MemoryEffects::Free>(
-              instance.getEffect()))
+      // A new buffer is no other op's memory; a freed one is written, in
+      // that nothing may use it after.
+      if (isa<MemoryEffects::Allocate>(instance.getEffect()))
         continue;
       Value value = instance.getValue();
       if (!value)
         return WalkResult::interrupt();
       if (isWorkgroupMemory(value.getType()))
         continue;
-      if (isa<MemoryEffects::Write>(instance.getEffect()))
+      if (isa<MemoryEffects::Write, MemoryEffects::Free>(instance.getEffect()))
         accesses.writes.push_back(value);
       else
         accesses.reads.push_back(value);

@@ -91,8 +91,9 @@ struct Accesses {
   SmallVector<Value> reads, writes;
 };
 
-/// `launch`'s accesses; nothing if some effect names no value.
-std::optional<Accesses> accessesOf(gpu::LaunchOp launch);
+/// The accesses of `op` and the ops nested in it (a launch's body); a
+/// free counts as a write. Nothing if some effect names no value.
+std::optional<Accesses> accessesOf(Operation *op);
 
 /// Whether two launches may run in either order: neither writes what the
 /// other reads or writes, by alias analysis and one more fact it does not

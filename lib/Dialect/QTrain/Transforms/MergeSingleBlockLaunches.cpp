@@ -42,13 +42,16 @@ std::optional<SmallVector<int64_t, 3>> singleBlockShape(gpu::LaunchOp launch) {
   return mlir::qtrain::fusableBlockSize(launch);
 }
 
-/// Appends `next`'s body to `launch`'s after a barrier and erases `next`.
-void appendBody(gpu::LaunchOp launch, gpu::LaunchOp next) {
+/// Appends `next`'s body to `launch`'s, after a barrier where `ordered`
+/// (else the bodies touch other memory and may interleave), and erases
+/// `next`.
+void appendBody(gpu::LaunchOp launch, gpu::LaunchOp next, bool ordered) {
   Block &body = launch.getBody().front();
   Block &nextBody = next.getBody().front();
   Operation *terminator = body.getTerminator();
   OpBuilder b(terminator);
-  gpu::BarrierOp::create(b, next.getLoc());
+  if (ordered)
+    gpu::BarrierOp::create(b, next.getLoc());
   // The ids and sizes are the same values in both launches; each body
   // keeps its own workgroup buffers.
   IRMapping mapping;
@@ -126,7 +129,10 @@ void mergeInBlock(Block &block, AliasAnalysis &aliases,
           between->moveBefore(target->launch);
         between = next;
       }
-      appendBody(target->launch, launch);
+      bool ordered = !mine || !target->accesses ||
+                     !mlir::qtrain::independent(*mine, *target->accesses,
+                                                aliases, dominance);
+      appendBody(target->launch, launch, ordered);
       addAccesses(target->accesses, mine);
       continue;
     }

@@ -293,3 +293,172 @@ func.func @history_max(%h: memref<16xf32>, %out: memref<f32>) {
   }
   return
 }
+
+// -----
+
+// A fill of the whole output just before the reduction: its scalar is the
+// initial value (no load of the output), and the fill goes.
+// CHECK-LABEL: func.func @fill_folded
+// CHECK-SAME:    (%{{.+}}: memref<16xf32>, %[[OUT:.+]]: memref<1xf32>)
+// CHECK:         %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-NOT:     linalg.generic
+// CHECK:         gpu.launch
+// CHECK-NOT:       memref.load %[[OUT]][
+// CHECK:           %[[TOTAL:.+]] = memref.load %{{.+}}[%c0{{.*}}] : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT:      %[[R:.+]] = arith.maximumf %[[ZERO]], %[[TOTAL]] : f32
+// CHECK-NEXT:      memref.store %[[R]], %[[OUT]][
+// CHECK-NOT:     linalg.generic
+func.func @fill_folded(%h: memref<16xf32>, %out: memref<1xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.generic {indexing_maps = [affine_map<(d0) -> ()>,
+                                   affine_map<(d0) -> (d0)>],
+                  iterator_types = ["parallel"]}
+      ins(%zero : f32) outs(%out : memref<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
+                                   affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%h : memref<16xf32>) outs(%out : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %a = math.absf %in : f32
+    %m = arith.maximumf %acc, %a : f32
+    linalg.yield %m : f32
+  }
+  return
+}
+
+// -----
+
+// Delayed scaling's history maxima: reductions of one block each that do
+// not depend on one another share one launch where the first was, one
+// tree (16 terms: the first barrier and four halvings), and thread j
+// stores the j-th result. The second and third move up past the scale
+// computed from the first and past an absmax of several blocks, with the
+// allocations of their outputs; the second's fill goes, the third's
+// output holds its initial value. Each thread holds at most one term: a
+// branch, not a loop. (The arguments are `llvm.noalias`, as the flat
+// interface's buffers are: otherwise the scale might be a history.)
+// CHECK-LABEL: func.func @grouped_histories
+// CHECK-SAME:    (%[[H0:[a-z0-9_]+]]: memref<16xf32> {llvm.noalias}, %[[H1:[a-z0-9_]+]]: memref<16xf32> {llvm.noalias}, %[[H2:[a-z0-9_]+]]: memref<16xf32> {llvm.noalias}, %{{.+}}: memref<64x784xf32> {llvm.noalias}, %[[C:[a-z0-9_]+]]: memref<1xf32> {llvm.noalias}
+// CHECK-DAG:     %[[A:.+]] = memref.alloc() : memref<1xf32>
+// CHECK-DAG:     %[[B:.+]] = memref.alloc() : memref<1xf32>
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) workgroup(%[[S0:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[S1:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[S2:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:           scf.if %{{.+}} -> (f32) {
+// CHECK:             memref.load %[[H0]]
+// CHECK:           memref.store %{{.+}}, %[[S0]][%[[T]]]
+// CHECK:           scf.if %{{.+}} -> (f32) {
+// CHECK:             memref.load %[[H1]]
+// CHECK:           memref.store %{{.+}}, %[[S1]][%[[T]]]
+// CHECK:           scf.if %{{.+}} -> (f32) {
+// CHECK:             memref.load %[[H2]]
+// CHECK:           memref.store %{{.+}}, %[[S2]][%[[T]]]
+// CHECK-COUNT-5:   gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           arith.cmpi eq, %[[T]], %c0
+// CHECK:           memref.store %{{.+}}, %[[A]][
+// CHECK:           arith.cmpi eq, %[[T]], %c1
+// CHECK:           memref.store %{{.+}}, %[[B]][
+// CHECK:           arith.cmpi eq, %[[T]], %c2
+// CHECK:           memref.load %[[C]][
+// CHECK:           memref.store %{{.+}}, %[[C]][
+// CHECK:         gpu.terminator
+// The scale from the first, then the absmax of 13 blocks:
+// CHECK:         linalg.generic
+// CHECK-SAME:      ins(%[[A]] : memref<1xf32>)
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c13
+// CHECK-NOT:     linalg.generic
+// CHECK-NOT:     gpu.launch
+// CHECK:         return
+#hist = {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
+                          affine_map<(d0, d1) -> (d0)>],
+         iterator_types = ["parallel", "reduction"]}
+#fill = {indexing_maps = [affine_map<(d0) -> ()>, affine_map<(d0) -> (d0)>],
+         iterator_types = ["parallel"]}
+func.func @grouped_histories(%h0: memref<16xf32> {llvm.noalias},
+                             %h1: memref<16xf32> {llvm.noalias},
+                             %h2: memref<16xf32> {llvm.noalias},
+                             %x: memref<64x784xf32> {llvm.noalias},
+                             %c: memref<1xf32> {llvm.noalias},
+                             %scale: memref<1xf32> {llvm.noalias},
+                             %amax: memref<1xf32> {llvm.noalias}) {
+  %zero = arith.constant 0.0 : f32
+  %a = memref.alloc() : memref<1xf32>
+  linalg.generic #fill ins(%zero : f32) outs(%a : memref<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic #hist ins(%h0 : memref<16xf32>) outs(%a : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>,
+                                   affine_map<(d0) -> (d0)>],
+                  iterator_types = ["parallel"]}
+      ins(%a : memref<1xf32>) outs(%scale : memref<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %r = arith.divf %o, %in : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d2)>,
+                                   affine_map<(d0, d1, d2) -> (d0)>],
+                  iterator_types = ["parallel", "reduction", "reduction"]}
+      ins(%x : memref<64x784xf32>) outs(%amax : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  }
+  %b = memref.alloc() : memref<1xf32>
+  linalg.generic #fill ins(%zero : f32) outs(%b : memref<1xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic #hist ins(%h1 : memref<16xf32>) outs(%b : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  }
+  linalg.generic #hist ins(%h2 : memref<16xf32>) outs(%c : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %m = arith.maximumf %acc, %in : f32
+    linalg.yield %m : f32
+  }
+  memref.dealloc %a : memref<1xf32>
+  memref.dealloc %b : memref<1xf32>
+  return
+}
+
+// -----
+
+// Not grouped: the second reduction reads what the first writes; the
+// third's input is written between the first and it (it cannot move up).
+// CHECK-LABEL: func.func @dependent_not_grouped
+// CHECK-COUNT-3: gpu.launch blocks({{.*}}) in ({{.*}} = %c1
+// CHECK-NOT:     gpu.launch
+#hist = {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
+                          affine_map<(d0, d1) -> (d0)>],
+         iterator_types = ["parallel", "reduction"]}
+func.func @dependent_not_grouped(%h: memref<16xf32>, %m: memref<1xf32>,
+                                 %out: memref<1xf32>, %h2: memref<16xf32>,
+                                 %out2: memref<1xf32>) {
+  linalg.generic #hist ins(%h : memref<16xf32>) outs(%m : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.maximumf %acc, %in : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic #hist ins(%m : memref<1xf32>) outs(%out : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.maximumf %acc, %in : f32
+    linalg.yield %r : f32
+  }
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%h2 : memref<16xf32>)
+  linalg.generic #hist ins(%h2 : memref<16xf32>) outs(%out2 : memref<1xf32>) {
+  ^bb0(%in: f32, %acc: f32):
+    %r = arith.maximumf %acc, %in : f32
+    linalg.yield %r : f32
+  }
+  return
+}

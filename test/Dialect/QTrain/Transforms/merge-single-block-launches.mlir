@@ -53,13 +53,14 @@ func.func @three(%partials: memref<64xf32>, %out: memref<1xf32>, %copy: memref<f
 
 // Launches of several blocks, of other block sizes, or with host work
 // between them stay apart; one with a workgroup buffer joins the launch
-// before it, keeping its buffer.
+// before it, keeping its buffer (no barrier: the bodies touch nothing).
 // CHECK-LABEL: func.func @apart
 // CHECK-COUNT-3: gpu.launch
 // CHECK-NOT:     gpu.barrier
 // CHECK:         memref.store
 // CHECK-NEXT:    gpu.launch {{.*}} workgroup(%{{.+}} : memref<128xf32, #gpu.address_space<workgroup>>)
-// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           gpu.terminator
 // CHECK-NOT:     gpu.launch
 func.func @apart(%a: memref<64xf32>, %host: memref<1xf32>) {
   %c0 = arith.constant 0 : index
@@ -119,7 +120,8 @@ func.func @too_much_shared_memory() {
 // A one-block launch moves up past a launch of several blocks to join the
 // one-block launch before it where neither touches what the other writes
 // (the second copy of an initial value, past the first reduction); one
-// that reads what the launch between writes stays after it.
+// that reads what the launch between writes stays after it. The two
+// copies write different buffers: no barrier between them.
 // (Arguments may alias: the buffers are allocated here, as the pipeline's
 // are by qtrain-gpu-host-buffers.)
 // CHECK-LABEL: func.func @past_independent
@@ -128,7 +130,7 @@ func.func @too_much_shared_memory() {
 // CHECK:         %[[OUT2:.+]] = memref.alloc() : memref<1xf32>
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}
 // CHECK:           memref.store %{{.+}}, %[[OUT1]]
-// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
 // CHECK:           memref.store %{{.+}}, %[[OUT2]]
 // CHECK:           gpu.terminator
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c16
@@ -176,14 +178,15 @@ func.func @past_independent(%x: memref<4096xf32>) {
 // A one-block launch joins the earliest one-block launch it can move up to,
 // not the nearest: %w's scale (independent of everything here) joins %x's,
 // past the reduction of %x, the update of %x's history that reads it, and
-// an allocation with its wait. (The earliest leaves later launches of
-// several blocks free to fuse: qtrain-fuse-independent-launches.)
+// an allocation with its wait, without a barrier (they read, and write
+// other buffers). (The earliest leaves later launches of several blocks
+// free to fuse: qtrain-fuse-independent-launches.)
 // CHECK-LABEL: func.func @joins_earliest
 // CHECK:         gpu.alloc async
 // CHECK:         gpu.wait
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}
 // CHECK:           memref.store %{{.+}}, %[[SX:.+]][]
-// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
 // CHECK:           memref.store %{{.+}}, %[[SW:.+]][]
 // CHECK:           gpu.terminator
 // CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c16
@@ -225,6 +228,55 @@ func.func @joins_earliest(%x: memref<4096xf32>, %hx: memref<16xf32>, %hw: memref
              threads(%tx, %ty, %tz) in (%bsx = %c256, %sy = %c1, %sz = %c1) {
     %v = memref.load %hw[%c0] : memref<16xf32>
     memref.store %v, %sw[] : memref<f32>
+    gpu.terminator
+  }
+  return
+}
+
+// -----
+
+// Bodies that write what a later one reads keep a barrier before it; the
+// fills of two outputs (independent of each other) do not.
+// CHECK-LABEL: func.func @barrier_where_dependent
+// CHECK:         gpu.launch
+// CHECK:           memref.store %{{.+}}, %[[A:[a-z0-9_]+]][]
+// CHECK-NOT:       gpu.barrier
+// CHECK:           memref.store %{{.+}}, %[[B:[a-z0-9_]+]][]
+// CHECK-NEXT:    }
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           memref.load %[[A]][]
+// CHECK:           gpu.terminator
+// CHECK-NOT:     gpu.launch
+func.func @barrier_where_dependent(%out: memref<f32>) {
+  %a = memref.alloc() : memref<f32>
+  %b = memref.alloc() : memref<f32>
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c256 = arith.constant 256 : index
+  %zero = arith.constant 0.0 : f32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %first = arith.cmpi eq, %tx, %c0 : index
+    scf.if %first {
+      memref.store %zero, %a[] : memref<f32>
+    }
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %first = arith.cmpi eq, %tx, %c0 : index
+    scf.if %first {
+      memref.store %zero, %b[] : memref<f32>
+    }
+    gpu.terminator
+  }
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c256, %sy = %c1, %sz = %c1) {
+    %first = arith.cmpi eq, %tx, %c0 : index
+    scf.if %first {
+      %v = memref.load %a[] : memref<f32>
+      memref.store %v, %out[] : memref<f32>
+    }
     gpu.terminator
   }
   return

@@ -207,6 +207,20 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     are exact, so the order in which blocks arrive does not change the
     bits; float sums combine in a fixed order (the blocks share no point).
 
+    Reductions of one block each that do not depend on one another (delayed
+    scaling's amax-history maxima, one for each quantized tensor of a step)
+    share one launch: at most 16 outputs in one block, each thread
+    combining its share of every one of them before one tree for all,
+    thread j storing the j-th output. Such a group runs where its first
+    reduction was; a later one joins it where alias analysis finds that no
+    op in between writes what it reads, or reads or writes what it writes,
+    and the allocations and views it uses can move up with it. A thread
+    with at most one term takes it in a branch, not a loop, so that the
+    loads of a group's reductions are in flight together. Where a fill of
+    the whole output just before a reduction of one block a point writes
+    its initial value (`linalg.fill`, or a parallel `linalg.generic`
+    yielding a scalar input), the scalar is combined in and the fill goes.
+
     Example:
     ```mlir
     linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>,
@@ -223,7 +237,10 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     tree; over 50176 terms, a launch of 13 blocks ending in
     `memref.atomic_rmw maximumf`. The `reassoc` sums of a
     `memref<64x8x24x24xf32>` over `(d0, d2, d3)` into a `memref<8xf32>`
-    are a launch of 8 blocks, one for each channel's 36864 terms.
+    are a launch of 8 blocks, one for each channel's 36864 terms. Ten
+    16-step history maxima, each after the fill of its output with 0, are
+    one launch of ten workgroup buffers and five barriers, where one launch
+    each had a fill, a barrier and a tree of five barriers.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect",
@@ -618,7 +635,9 @@ def MergeSingleBlockLaunchesPass
     whose block sizes are the same constants, and which have no private
     or dynamic shared memory: the second body follows the first after a
     barrier, each keeping its own workgroup buffers (while together they
-    fit the 48 KiB of static shared memory). Ops between the launches must
+    fit the 48 KiB of static shared memory). No barrier where the second
+    body neither reads nor writes what the bodies before it write, nor
+    writes what they read (the fills of several outputs). Ops between the launches must
     be free of memory effects and regions (constants, views) or be
     allocations and the waits for them; they move before the merged
     launch. Other launches between them may be passed: a one-block launch
