@@ -18,6 +18,10 @@
 #                   the same under bf16 and fp8, each step waiting for its
 #                   loss before the next is queued (--gpu-overlap-steps=false),
 #                   to compare
+#   step-times-graphs
+#                   the step-times runs with each step's work recorded once
+#                   (a CUDA graph for each way round of the step buffers) and
+#                   replayed (--gpu-step-graphs), to compare
 #   train           the MLP under each recipe, with the kernel profile
 #   train-sync      the same, each kernel waited for (--gpu-async-launches=false)
 #   train-cp-async  the same with the sm_90a GEMMs' tiles copied by cp.async
@@ -100,6 +104,16 @@ for check in "${checks[@]}"; do
       qtrain-train examples/lenet_bn.mlir --recipe=fp8 --amax-history=16 \
         --epochs=1 --train-limit=12800 --device=cuda \
         --csv='$logs/step-times-lenet-delayed.csv'" ;;
+  step-times-graphs)
+    run step-times-graphs 300 bash -c "set -e
+      qtrain-train examples/mlp.mlir --recipe=fp32,bf16,fp8 --epochs=1 \
+        --device=cuda --gpu-step-graphs
+      qtrain-train examples/mlp.mlir --recipe=fp8 --amax-history=16 \
+        --epochs=1 --device=cuda --gpu-step-graphs
+      qtrain-train examples/lenet_bn.mlir --recipe=fp32,bf16,fp8 --epochs=1 \
+        --train-limit=12800 --device=cuda --gpu-step-graphs
+      qtrain-train examples/lenet_bn.mlir --recipe=fp8 --amax-history=16 \
+        --epochs=1 --train-limit=12800 --device=cuda --gpu-step-graphs" ;;
   step-times-transposed-operands)
     run step-times-transposed-operands 300 bash -c "set -e
       qtrain-train examples/mlp.mlir --recipe=bf16,fp8 --epochs=1 \

@@ -74,6 +74,10 @@ Expected<DeviceMemory> DeviceMemory::open(const Target &target) {
     bind(memory.unpinFn, "qtrainCudaUnpinHost");
     bind(memory.fenceFn, "qtrainCudaFence");
     bind(memory.waitFn, "qtrainCudaWait");
+    bind(memory.recordFn, "qtrainCudaRecord");
+    bind(memory.endRecordingFn, "qtrainCudaEndRecording");
+    bind(memory.replayFn, "qtrainCudaReplay");
+    bind(memory.forgetFn, "qtrainCudaForgetRecording");
   }
   if (missing)
     return std::move(missing);
@@ -120,6 +124,23 @@ DeviceMemory::Fence DeviceMemory::fence() const {
 void DeviceMemory::wait(Fence fence) const {
   if (waitFn && fence)
     waitFn(fence);
+}
+
+bool DeviceMemory::record() const { return recordFn && recordFn(); }
+
+DeviceMemory::Recording DeviceMemory::endRecording() const {
+  assert(endRecordingFn && "no recording without record()");
+  return endRecordingFn();
+}
+
+void DeviceMemory::replay(Recording recording) const {
+  assert(replayFn && recording && "nothing recorded to replay");
+  replayFn(recording);
+}
+
+void DeviceMemory::forget(Recording recording) const {
+  if (forgetFn && recording)
+    forgetFn(recording);
 }
 
 } // namespace qtrain::runtime

@@ -27,6 +27,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -94,6 +95,14 @@ static cl::opt<bool> gpuOverlapSteps(
              "waiting for the one before, reading losses a step late "
              "(--device=cuda; false: each step waits for its loss)"),
     cl::init(true));
+
+static cl::opt<bool> gpuStepGraphs(
+    cl::cat(trainOptions), "gpu-step-graphs",
+    cl::desc("Record a step's queued work once for each way round of the "
+             "two step buffers (a CUDA graph) and replay it, one driver call "
+             "a step (--device=cuda with overlapped steps; steps without a "
+             "seed argument; not yet timed on a GPU)"),
+    cl::init(false));
 
 static cl::opt<bool> gpuWGMMATMALoads(
     cl::cat(trainOptions), "gpu-wgmma-tma-loads",
@@ -679,6 +688,41 @@ static bool train(const std::string &source, Config config,
     const FlatBuffer *results;
   };
   std::optional<Pending> pending;
+  // Recorded steps, one for each way round of the buffers (the step's
+  // arguments): recorded at the first step after steps 0 and 1, which run
+  // as called (kernels load, tensor maps are made, the block cache fills),
+  // and replayed from then on. A seeded step's seed changes every step: it
+  // is never recorded.
+  bool recordSteps = gpuStepGraphs && overlap && !seededStep;
+  ::qtrain::runtime::DeviceMemory::Recording recorded[2] = {nullptr, nullptr};
+  int64_t replayedSteps = 0;
+  llvm::scope_exit forgetRecorded([&] {
+    for (auto recording : recorded)
+      memory->forget(recording);
+  });
+  auto runStep = [&](StridedMemRefType<float, 1> *a,
+                     StridedMemRefType<float, 1> *r) {
+    if (seededStep) {
+      seededStep(a, r, globalStep);
+      return;
+    }
+    auto &recording = recorded[in == &buffers[0] ? 0 : 1];
+    if (recordSteps && !recording && globalStep >= 2) {
+      recordSteps = memory->record(); // false: the device cannot
+      if (recordSteps) {
+        step(a, r);
+        recording = memory->endRecording();
+        if (!recording)
+          return; // not run: the device's error stops the loop
+      }
+    }
+    if (recording) {
+      memory->replay(recording);
+      ++replayedSteps;
+    } else {
+      step(a, r);
+    }
+  };
   double lossSum = 0;
   int64_t losses = 0;
   auto readLoss = [&] {
@@ -715,10 +759,7 @@ static bool train(const std::string &source, Config config,
       auto r = out->memref();
       ::qtrain::runtime::resetPeakBufferBytes();
       int64_t heldBefore = ::qtrain::runtime::bufferBytes().live;
-      if (seededStep)
-        seededStep(&a, &r, globalStep);
-      else
-        step(&a, &r);
+      runStep(&a, &r);
       if (device == DeviceKind::cpu)
         stepBufferBytes =
             std::max(stepBufferBytes,
@@ -781,6 +822,9 @@ static bool train(const std::string &source, Config config,
       *csv << name << "," << epoch << "," << globalStep << ","
            << result.finalLoss << "," << *accuracy << "," << ms << "\n";
   }
+  if (gpuStepGraphs)
+    llvm::errs() << name << ": " << replayedSteps << " of " << globalStep
+                 << " steps replayed from recordings\n";
   if (epochs == 0) { // evaluate saved parameters
     std::optional<double> accuracy =
         evaluate(c, model, *memory, *in, params, testSet, testLimit, error);

@@ -157,4 +157,60 @@ TEST(BlockCacheTest, WithoutCachingEveryFreeReachesTheBackend) {
   EXPECT_EQ(cache.stats().cachedBytes, 0u);
 }
 
+// A recorded CUDA graph replays the addresses of the blocks its step was
+// given: the cache notes them, each once, however often a block came back.
+TEST(BlockCacheTest, RecordingNotesEachBlockHandedOut) {
+  FakeDevice device(1 << 20);
+  BlockCache cache(device);
+  void *before = cache.allocate(100, BlockKind::device);
+  ASSERT_TRUE(cache.startRecording());
+  void *a = cache.allocate(100, BlockKind::device);
+  void *b = cache.allocate(4000, BlockKind::managed);
+  ASSERT_TRUE(cache.free(a));
+  void *again = cache.allocate(100, BlockKind::device);
+  EXPECT_EQ(again, a);
+  std::vector<void *> recorded = cache.stopRecording();
+  EXPECT_EQ(std::set<void *>(recorded.begin(), recorded.end()),
+            (std::set<void *>{a, b}));
+  EXPECT_EQ(recorded.size(), 2u);
+  cache.allocate(100, BlockKind::device);
+  EXPECT_TRUE(cache.stopRecording().empty());
+  EXPECT_TRUE(cache.free(before));
+}
+
+// Held blocks stay the device's through releaseCached (they are cached
+// and handed out as usual) until every hold is undone.
+TEST(BlockCacheTest, HeldBlocksOutliveReleaseCached) {
+  FakeDevice device(1 << 20);
+  BlockCache cache(device);
+  void *held = cache.allocate(100, BlockKind::device);
+  void *other = cache.allocate(5000, BlockKind::device);
+  cache.hold({held});
+  cache.hold({held});
+  ASSERT_TRUE(cache.free(held));
+  ASSERT_TRUE(cache.free(other));
+  cache.releaseCached();
+  EXPECT_EQ(device.releases, 1);
+  EXPECT_EQ(device.blocks.count(held), 1u);
+  EXPECT_EQ(cache.stats().cachedBlocks, 1);
+  EXPECT_EQ(cache.stats().cachedBytes, 512u);
+  EXPECT_EQ(cache.allocate(100, BlockKind::device), held);
+  ASSERT_TRUE(cache.free(held));
+  cache.unhold({held});
+  cache.releaseCached();
+  EXPECT_EQ(device.releases, 1);
+  cache.unhold({held});
+  cache.releaseCached();
+  EXPECT_EQ(device.releases, 2);
+  EXPECT_EQ(cache.stats().cachedBlocks, 0);
+}
+
+TEST(BlockCacheTest, NoRecordingWithoutCaching) {
+  FakeDevice device(1 << 20);
+  BlockCache cache(device, /*caching=*/false);
+  EXPECT_FALSE(cache.startRecording());
+  ASSERT_TRUE(cache.free(cache.allocate(256, BlockKind::device)));
+  EXPECT_TRUE(cache.stopRecording().empty());
+}
+
 } // namespace

@@ -70,9 +70,22 @@ public:
   /// Takes back a block from allocate(); false (and nothing done) for a
   /// pointer that is not a live block.
   bool free(void *block);
-  /// Hands every cached block back to the backend.
+  /// Hands every cached block back to the backend, but held ones.
   void releaseCached();
   BlockCacheStats stats() const;
+
+  // A recorded launch sequence (a CUDA graph) replays the addresses it was
+  // recorded with: the blocks it used must stay the device's (cached or
+  // live, never released) while it may run again.
+
+  /// Notes each block handed out from now on (false, nothing noted, where
+  /// the cache does not cache: its frees would release them).
+  bool startRecording();
+  /// The blocks handed out since startRecording, each once.
+  std::vector<void *> stopRecording();
+  /// Blocks that releaseCached keeps until as many unhold calls as holds.
+  void hold(const std::vector<void *> &blocks);
+  void unhold(const std::vector<void *> &blocks);
 
   static uint64_t roundedSize(uint64_t bytes) {
     return (bytes + kGranularity - 1) / kGranularity * kGranularity;
@@ -91,6 +104,9 @@ private:
   std::unordered_map<void *, Block> live;
   std::map<std::pair<BlockKind, uint64_t>, std::vector<void *>> cached;
   BlockCacheStats counts;
+  bool recording = false;
+  std::vector<void *> recorded;
+  std::unordered_map<void *, int> holds;
 };
 
 } // namespace qtrain::runtime

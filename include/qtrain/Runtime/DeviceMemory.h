@@ -62,6 +62,23 @@ public:
   /// Returns once the work before `fence` is done, and forgets `fence`.
   void wait(Fence fence) const;
 
+  // A device with a queue (CUDA) may record the work queued between
+  // record() and endRecording() instead of running it, and replay it: a
+  // CUDA graph, queued by one call where the recorded host code made a
+  // driver call for each kernel and buffer. A replay runs the same kernels
+  // on the same buffers with the same scalars; the recorded code must not
+  // wait for the device.
+
+  /// Starts recording; false (nothing recorded) where the device cannot.
+  bool record() const;
+  using Recording = void *;
+  /// The recorded work, or null where it could not be recorded (the
+  /// error is the device's, for takeCudaError).
+  Recording endRecording() const;
+  void replay(Recording recording) const;
+  /// Forgets `recording` once its replays are done.
+  void forget(Recording recording) const;
+
 private:
   void *(*allocateFn)(uint64_t) = nullptr;
   void (*releaseFn)(void *) = nullptr;
@@ -72,6 +89,10 @@ private:
   void (*unpinFn)(void *) = nullptr;
   void *(*fenceFn)() = nullptr;
   void (*waitFn)(void *) = nullptr;
+  bool (*recordFn)() = nullptr;
+  void *(*endRecordingFn)() = nullptr;
+  void (*replayFn)(void *) = nullptr;
+  void (*forgetFn)(void *) = nullptr;
 };
 
 /// The address of `name` in the shared library at `path`, which is loaded

@@ -2,6 +2,8 @@
 
 #include "qtrain/Runtime/BlockCache.h"
 
+#include <algorithm>
+
 using namespace qtrain::runtime;
 
 void *BlockCache::allocate(uint64_t bytes, BlockKind kind) {
@@ -27,6 +29,8 @@ void *BlockCache::allocate(uint64_t bytes, BlockKind kind) {
   }
   live.try_emplace(block, Block{rounded, kind});
   counts.liveBytes += rounded;
+  if (recording)
+    recorded.push_back(block);
   return block;
 }
 
@@ -54,12 +58,47 @@ void BlockCache::releaseCached() {
 }
 
 void BlockCache::releaseCachedLocked() {
-  for (auto &[key, blocks] : cached)
-    for (void *block : blocks)
+  for (auto &[key, blocks] : cached) {
+    std::vector<void *> kept;
+    for (void *block : blocks) {
+      if (holds.count(block)) {
+        kept.push_back(block);
+        continue;
+      }
       backend.release(block, key.first);
-  cached.clear();
-  counts.cachedBlocks = 0;
-  counts.cachedBytes = 0;
+      --counts.cachedBlocks;
+      counts.cachedBytes -= key.second;
+    }
+    blocks = std::move(kept);
+  }
+}
+
+bool BlockCache::startRecording() {
+  std::lock_guard<std::mutex> lock(mutex);
+  recorded.clear();
+  recording = caching;
+  return caching;
+}
+
+std::vector<void *> BlockCache::stopRecording() {
+  std::lock_guard<std::mutex> lock(mutex);
+  recording = false;
+  std::sort(recorded.begin(), recorded.end());
+  recorded.erase(std::unique(recorded.begin(), recorded.end()), recorded.end());
+  return std::move(recorded);
+}
+
+void BlockCache::hold(const std::vector<void *> &blocks) {
+  std::lock_guard<std::mutex> lock(mutex);
+  for (void *block : blocks)
+    ++holds[block];
+}
+
+void BlockCache::unhold(const std::vector<void *> &blocks) {
+  std::lock_guard<std::mutex> lock(mutex);
+  for (void *block : blocks)
+    if (auto it = holds.find(block); it != holds.end() && --it->second == 0)
+      holds.erase(it);
 }
 
 BlockCacheStats BlockCache::stats() const {

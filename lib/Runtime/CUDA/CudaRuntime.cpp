@@ -23,6 +23,7 @@
 #include <cuda.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -140,6 +141,10 @@ CUstream queue() {
   }();
   return stream;
 }
+
+/// Recorded graphs alive (qtrainCudaEndRecording): while any is, the
+/// tensor maps are not freed.
+std::atomic<int> liveRecordings{0};
 
 /// Kernel times: each launch is bracketed by events on its stream and
 /// waited for (launches are synchronous in qtrain's host code anyway).
@@ -636,6 +641,81 @@ QTRAIN_CUDA_EXPORT void qtrainCudaWait(void *fence) {
   CHECK(cuEventDestroy(event));
 }
 
+namespace {
+/// A recorded launch sequence: a CUDA graph of what the queue was given
+/// between qtrainCudaRecord and qtrainCudaEndRecording, and the cached
+/// blocks whose addresses it replays (held while it lives).
+struct Recording {
+  CUgraphExec exec = nullptr;
+  std::vector<void *> blocks;
+};
+} // namespace
+
+/// Starts recording the work queued from here on, which does not run
+/// (stream capture in relaxed mode: the block cache may still ask the
+/// driver for memory). Returns false, recording nothing, while kernels are
+/// timed (each launch waited for) or the block cache does not cache. The
+/// recorded host code must not wait for the device.
+QTRAIN_CUDA_EXPORT bool qtrainCudaRecord() {
+  context();
+  {
+    Profile &p = profile();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    if (p.enabled)
+      return false;
+  }
+  if (!blockCache().startRecording())
+    return false;
+  if (CUresult result =
+          cuStreamBeginCapture(queue(), CU_STREAM_CAPTURE_MODE_RELAXED)) {
+    blockCache().stopRecording();
+    report(result, "cuStreamBeginCapture");
+    return false;
+  }
+  return true;
+}
+
+/// Ends the recording: the graph to replay, or null (the error reported)
+/// where something recorded could not be.
+QTRAIN_CUDA_EXPORT void *qtrainCudaEndRecording() {
+  context();
+  CUgraph graph = nullptr;
+  CUresult ended = cuStreamEndCapture(queue(), &graph);
+  std::vector<void *> blocks = blockCache().stopRecording();
+  if (ended != CUDA_SUCCESS) {
+    report(ended, "cuStreamEndCapture (the recorded code did what a CUDA "
+                  "graph cannot record)");
+    return nullptr;
+  }
+  CUgraphExec exec = nullptr;
+  CUresult instantiated = cuGraphInstantiateWithFlags(&exec, graph, 0);
+  report(instantiated, "cuGraphInstantiateWithFlags");
+  CHECK(cuGraphDestroy(graph));
+  if (instantiated != CUDA_SUCCESS)
+    return nullptr;
+  auto *recording = new Recording{exec, std::move(blocks)};
+  blockCache().hold(recording->blocks);
+  ++liveRecordings;
+  return recording;
+}
+
+/// Queues the recorded work again: the same kernels on the same buffers.
+QTRAIN_CUDA_EXPORT void qtrainCudaReplay(void *recording) {
+  context();
+  CHECK(cuGraphLaunch(static_cast<Recording *>(recording)->exec, queue()));
+}
+
+/// Forgets a recording once its queued replays are done.
+QTRAIN_CUDA_EXPORT void qtrainCudaForgetRecording(void *recording) {
+  auto *forgotten = static_cast<Recording *>(recording);
+  context();
+  CHECK(cuStreamSynchronize(queue()));
+  CHECK(cuGraphExecDestroy(forgotten->exec));
+  blockCache().unhold(forgotten->blocks);
+  --liveRecordings;
+  delete forgotten;
+}
+
 QTRAIN_CUDA_EXPORT void mgpuMemset32(void *dst, unsigned int value,
                                      size_t count, CUstream stream) {
   CHECK(cuMemsetD32Async(reinterpret_cast<CUdeviceptr>(dst), value, count,
@@ -752,7 +832,8 @@ QTRAIN_CUDA_EXPORT int64_t qtrainTensorMap(int64_t address,
   std::lock_guard<std::mutex> lock(cache.mutex);
   if (auto it = cache.maps.find(fields); it != cache.maps.end())
     return int64_t(it->second);
-  if (cache.maps.size() >= TensorMaps::kMaxMaps) {
+  // Recorded graphs keep the maps they were recorded with.
+  if (cache.maps.size() >= TensorMaps::kMaxMaps && liveRecordings == 0) {
     // Kernels in flight may still read them.
     CHECK(cuCtxSynchronize());
     for (auto &[key, pointer] : cache.maps)
