@@ -4,10 +4,11 @@
 // themselves (their indexing, fragment layouts, shared-memory staging and
 // barriers) are tested where no GPU is. Each gpu.launch becomes loops over
 // its blocks; a block's threads run one after another, or, where they
-// synchronize (barriers, warp and warpgroup MMAs), as an OpenMP team of one
-// CPU thread each, barriers as omp.barrier. Tensor-core MMAs become calls
-// into libqtrain_gpu_emulator.so, written from the PTX ISA's fragment
-// descriptions; managed and device memory become host memory.
+// synchronize (barriers, warp shuffles, warp and warpgroup MMAs), as an
+// OpenMP team of one CPU thread each, barriers as omp.barrier.
+// Tensor-core MMAs become calls into libqtrain_gpu_emulator.so, written
+// from the PTX ISA's fragment descriptions; managed and device memory
+// become host memory.
 //
 // Upstream offers no such lowering: the SCF-to-GPU direction only, and
 // OpenMP lowerings of scf.parallel, which have no barriers or warps.
@@ -27,6 +28,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -215,6 +217,7 @@ private:
   LogicalResult emulateMMASyncs(MMAGroup group);
   LogicalResult emulateWGMMA(NVVM::WgmmaMmaAsyncOp op);
   LogicalResult emulateLdMatrices(LdMatrixGroup group);
+  LogicalResult emulateShuffle(gpu::ShuffleOp shuffle);
   /// Replaces `op` by a call of the emulator's `name` with `args`.
   LogicalResult replaceByCall(Operation *op, StringRef name, ValueRange args);
   /// Replaces a wait for all but `pending` groups by a call of `name`.
@@ -267,7 +270,7 @@ static void dropWorkgroupSpace(Region &body) {
 bool LaunchEmulator::needsLockstep() {
   return launch.getBody()
       .walk([](Operation *op) {
-        return isa<gpu::BarrierOp>(op) || isWarpMMA(op) ||
+        return isa<gpu::BarrierOp, gpu::ShuffleOp>(op) || isWarpMMA(op) ||
                        isa<NVVM::NVVMDialect>(op->getDialect())
                    ? WalkResult::interrupt()
                    : WalkResult::advance();
@@ -407,6 +410,58 @@ LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
   }
   for (LLVM::CallIntrinsicOp call : group)
     call.erase();
+  return success();
+}
+
+/// A warp shuffle (shfl.sync) across the block's threads, which run in
+/// lockstep: each stores its value in its scratch row, all meet at a
+/// barrier, each reads the row of its source lane in its warp (or keeps its
+/// own value where the source lies outside the warp, as shfl.sync does),
+/// and all meet again before the rows are written anew. Every thread of the
+/// block must reach the shuffle, as in qtrain's kernels, which shuffle in
+/// code that all threads run; 32-bit values over whole warps only.
+LogicalResult LaunchEmulator::emulateShuffle(gpu::ShuffleOp shuffle) {
+  Type type = shuffle.getValue().getType();
+  if ((!type.isInteger(32) && !type.isF32()) ||
+      getConstantIntValue(shuffle.getWidth()) != 32)
+    return shuffle.emitOpError("cannot emulate a shuffle but of 32-bit "
+                               "values over warps of 32 lanes");
+  b.setInsertionPoint(shuffle);
+  b.setLoc(shuffle.getLoc());
+  storeWords(shuffle.getValue(), 0);
+  omp::BarrierOp::create(b);
+  Value warp = index(32);
+  Value lane = arith::RemUIOp::create(b, threadId, warp);
+  Value offset =
+      arith::IndexCastUIOp::create(b, b.getIndexType(), shuffle.getOffset());
+  Value source;
+  switch (shuffle.getMode()) {
+  case gpu::ShuffleMode::XOR:
+    source = arith::XOrIOp::create(b, lane, offset);
+    break;
+  case gpu::ShuffleMode::DOWN:
+    source = arith::AddIOp::create(b, lane, offset);
+    break;
+  case gpu::ShuffleMode::UP:
+    // Wraps below lane 0 to a large index, out of the warp.
+    source = arith::SubIOp::create(b, lane, offset);
+    break;
+  case gpu::ShuffleMode::IDX:
+    source = offset;
+    break;
+  }
+  Value valid =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, source, warp);
+  Value row =
+      arith::AddIOp::create(b, arith::SubIOp::create(b, threadId, lane),
+                            arith::SelectOp::create(b, valid, source, lane));
+  Value word = memref::LoadOp::create(b, scratch, ValueRange{row, index(0)});
+  Value value =
+      type.isF32() ? LLVM::BitcastOp::create(b, type, word).getResult() : word;
+  omp::BarrierOp::create(b);
+  shuffle.getShuffleResult().replaceAllUsesWith(value);
+  shuffle.getValid().replaceAllUsesWith(valid);
+  shuffle.erase();
   return success();
 }
 
@@ -596,6 +651,8 @@ LogicalResult LaunchEmulator::rewriteDeviceOps(Region &body,
             .Case([&](NVVM::WgmmaMmaAsyncOp wgmma) {
               return emulateWGMMA(wgmma);
             })
+            .Case(
+                [&](gpu::ShuffleOp shuffle) { return emulateShuffle(shuffle); })
             // Copies complete at the wait that lets them, not before (see
             // AsyncOperations.cpp).
             .Case([&](NVVM::CpAsyncOp copy) {
@@ -734,6 +791,11 @@ LogicalResult LaunchEmulator::emulate() {
       scratchWords =
           std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
     });
+    // A shuffled value.
+    if (body.getRegion()
+            .walk([](gpu::ShuffleOp) { return WalkResult::interrupt(); })
+            .wasInterrupted())
+      scratchWords = std::max<int64_t>(scratchWords, 1);
     if (scratchWords > 0) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(team);

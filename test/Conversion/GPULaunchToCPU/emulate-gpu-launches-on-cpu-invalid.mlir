@@ -162,3 +162,20 @@ func.func @multicast_tma(%map: i64, %mask: i16) {
   }
   return
 }
+
+// -----
+
+// Shuffles of 32-bit values over whole warps only (qtrain's reductions').
+func.func @narrow_shuffle(%x: f32) {
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %one = arith.constant 1 : i32
+    %width = arith.constant 16 : i32
+    // expected-error @+1 {{cannot emulate a shuffle but of 32-bit values over warps of 32 lanes}}
+    %s, %v = gpu.shuffle xor %x, %one, %width : f32
+    gpu.terminator
+  }
+  return
+}

@@ -10,14 +10,15 @@
 // RUN: qtrain-opt %s -qtrain-lower-to-cpu=vectorize=false | %run_gpu_emulator | FileCheck %s
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a | %run_gpu_emulator | FileCheck %s
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_89 | %run_gpu_emulator | FileCheck %s
-// The channel blocks, as the GPU pipeline builds them:
+// The channel blocks, as the GPU pipeline builds them (a warp's total a
+// slot of each buffer, after shuffles):
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm=chip=sm_90a \
 // RUN:   --mlir-print-ir-after=qtrain-block-reductions -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=BLOCKS
 // BLOCKS-LABEL: func.func private @statistics_gpu(
-// BLOCKS:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%{{.+}} : memref<256xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<256xf32, #gpu.address_space<workgroup>>)
+// BLOCKS:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%{{.+}} : memref<8xf32, #gpu.address_space<workgroup>>, %{{.+}} : memref<8xf32, #gpu.address_space<workgroup>>)
 // BLOCKS-LABEL: func.func private @small_statistics_gpu(
-// BLOCKS:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%{{.+}} : memref<256xf32, #gpu.address_space<workgroup>>)
+// BLOCKS:         gpu.launch blocks({{.*}}) in ({{.*}} = %c4, {{.*}}) threads({{.*}}) in ({{.*}} = %c256, {{.*}}) workgroup(%{{.+}} : memref<8xf32, #gpu.address_space<workgroup>>)
 
 // CHECK: [26,  39,  52,  58]
 // CHECK: [33130,  33533,  34184,  34684]

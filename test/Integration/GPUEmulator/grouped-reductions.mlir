@@ -9,16 +9,66 @@
 // small integers (exact in any order).
 // RUN: qtrain-opt %s -qtrain-lower-to-cpu=vectorize=false | %run_gpu_emulator | FileCheck %s
 // RUN: qtrain-opt %s -qtrain-lower-to-gpu-emulator=chip=sm_90a | %run_gpu_emulator | FileCheck %s
-// The group, as the GPU pipeline builds it:
+// The group, as the GPU pipeline builds it: warps combine by shuffles,
+// then across the block through a value a warp for each result (the
+// 1280-term absmax needs all eight warps):
 // RUN: qtrain-opt %s -qtrain-lower-to-nvvm=chip=sm_90a \
 // RUN:   --mlir-print-ir-after=qtrain-block-reductions -o /dev/null 2>&1 \
 // RUN:   | FileCheck %s --check-prefix=GROUP
 // GROUP-LABEL: func.func private @reductions_gpu(
-// GROUP:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) workgroup({{[^:]+}} : memref<256xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<256xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<256xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<256xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<256xf32, #gpu.address_space<workgroup>>)
+// GROUP:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) workgroup({{[^:]+}} : memref<8xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<8xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<8xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<8xf32, #gpu.address_space<workgroup>>, {{[^:]+}} : memref<8xf32, #gpu.address_space<workgroup>>)
+// GROUP:           gpu.shuffle  xor
 // GROUP-NOT:     gpu.launch
 // GROUP:         return
 
 // CHECK: [20,  21,  22,  35,  50,  40]
+// CHECK: [499500,  333]
+
+// 64-bit sums go through the shared-memory tree instead of shuffles: the
+// sum of 0, ..., 999 and of 333 ones.
+func.func @wide_sums() {
+  %e = tensor.empty() : tensor<1000xi64>
+  %x = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>],
+                       iterator_types = ["parallel"]}
+      outs(%e : tensor<1000xi64>) {
+  ^bb0(%o: i64):
+    %i = linalg.index 0 : index
+    %v = arith.index_cast %i : index to i64
+    linalg.yield %v : i64
+  } -> tensor<1000xi64>
+  %zero = arith.constant 0 : i64
+  %z = tensor.empty() : tensor<i64>
+  %init = linalg.fill ins(%zero : i64) outs(%z : tensor<i64>) -> tensor<i64>
+  %sum = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>,
+                                          affine_map<(i) -> ()>],
+                         iterator_types = ["reduction"]}
+      ins(%x : tensor<1000xi64>) outs(%init : tensor<i64>) {
+  ^bb0(%in: i64, %acc: i64):
+    %a = arith.addi %acc, %in : i64
+    linalg.yield %a : i64
+  } -> tensor<i64>
+  %slice = tensor.extract_slice %x[0] [333] [1]
+      : tensor<1000xi64> to tensor<333xi64>
+  %init2 = linalg.fill ins(%zero : i64) outs(%z : tensor<i64>) -> tensor<i64>
+  %count = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>,
+                                            affine_map<(i) -> ()>],
+                           iterator_types = ["reduction"]}
+      ins(%slice : tensor<333xi64>) outs(%init2 : tensor<i64>) {
+  ^bb0(%in: i64, %acc: i64):
+    %one = arith.constant 1 : i64
+    %a = arith.addi %acc, %one : i64
+    linalg.yield %a : i64
+  } -> tensor<i64>
+  %v0 = tensor.extract %sum[] : tensor<i64>
+  %v1 = tensor.extract %count[] : tensor<i64>
+  %all = tensor.from_elements %v0, %v1 : tensor<2xi64>
+  %m = bufferization.to_buffer %all : tensor<2xi64> to memref<2xi64>
+  %u = memref.cast %m : memref<2xi64> to memref<*xi64>
+  call @printMemrefI64(%u) : (memref<*xi64>) -> ()
+  return
+}
+
+func.func private @printMemrefI64(memref<*xi64>)
 
 func.func private @printMemrefF32(memref<*xf32>)
 
@@ -159,5 +209,6 @@ func.func @main() {
   %m = bufferization.to_buffer %r : tensor<6xf32> to memref<6xf32>
   %u = memref.cast %m : memref<6xf32> to memref<*xf32>
   call @printMemrefF32(%u) : (memref<*xf32>) -> ()
+  call @wide_sums() : () -> ()
   return
 }

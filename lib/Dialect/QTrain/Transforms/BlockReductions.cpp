@@ -50,8 +50,8 @@ using namespace mlir;
 
 namespace {
 
-/// Threads of a block; a power of two (the tree halves it).
-constexpr int64_t kThreads = 256;
+/// Threads of a block; a power of two (the tree halves it). Its warps.
+constexpr int64_t kThreads = 256, kWarp = 32, kWarps = kThreads / kWarp;
 /// Terms for each block (16 a thread), and the most blocks (two for each
 /// of an H100's multiprocessors, roughly: enough to fill the GPU, few
 /// enough that their atomics do not queue long on one address).
@@ -355,26 +355,52 @@ void lower(ArrayRef<BlockReduction> group) {
   auto launch =
       gpu::LaunchOp::create(b, loc, blocks > 1 ? index(b, blocks) : one, one,
                             one, index(b, kThreads), one, one);
-  // A workgroup buffer for each output of each reduction: its slot.
+  // A block alone on a point of fewer terms than threads (an amax
+  // history's 16) has values only in the threads that hold terms; the
+  // others hold the neutral element. `top`: the first halving step the
+  // group needs.
+  auto treeTop = [](const BlockReduction &reduction) {
+    int64_t holding = reduction.sharing == 1
+                          ? std::min(reduction.termsPerPoint, kThreads)
+                          : kThreads;
+    return int64_t(llvm::PowerOf2Ceil(holding)) / 2;
+  };
+  int64_t top = 0;
+  for (const BlockReduction &reduction : group)
+    top = std::max(top, treeTop(reduction));
+  // Warps combine 32-bit values by shuffles (f32 and i32 combiners, the
+  // ones qtrain's reductions have; shfl.sync moves 32 bits), others in a
+  // shared-memory tree.
+  bool shuffled = true;
+  for (const BlockReduction &reduction : group)
+    for (Operation *combiner : reduction.combiners) {
+      Type type = combiner->getResult(0).getType();
+      shuffled &= type.isF32() || type.isInteger(32);
+    }
+  // Each output of each reduction is a slot: a workgroup buffer of a value
+  // for each thread (the tree), for each warp (shuffles across warps) or
+  // none (one warp holds all terms).
+  int64_t scratchSize = !shuffled ? kThreads : top >= kWarp ? kWarps : 0;
   struct Slot {
     const BlockReduction *reduction;
     unsigned output;
     Value scratch;
     SmallVector<Value> point; // the block's loop indices
+    Value value;              // the thread's share, then (shuffles) total
   };
   SmallVector<Slot> slots;
   for (const BlockReduction &reduction : group)
-    for (auto [i, combiner] : llvm::enumerate(reduction.combiners))
-      slots.push_back(
-          {&reduction,
-           unsigned(i),
-           launch.addWorkgroupAttribution(
-               MemRefType::get({kThreads}, combiner->getResult(0).getType(),
-                               MemRefLayoutAttrInterface(),
-                               gpu::AddressSpaceAttr::get(
-                                   context, gpu::AddressSpace::Workgroup)),
-               loc),
-           {}});
+    for (auto [i, combiner] : llvm::enumerate(reduction.combiners)) {
+      Value scratch;
+      if (scratchSize > 0)
+        scratch = launch.addWorkgroupAttribution(
+            MemRefType::get({scratchSize}, combiner->getResult(0).getType(),
+                            MemRefLayoutAttrInterface(),
+                            gpu::AddressSpaceAttr::get(
+                                context, gpu::AddressSpace::Workgroup)),
+            loc);
+      slots.push_back({&reduction, unsigned(i), scratch, {}, {}});
+    }
   b.setInsertionPointToStart(&launch.getBody().front());
   Value thread = launch.getThreadIds().x;
   Value block = launch.getBlockIds().x;
@@ -399,46 +425,89 @@ void lower(ArrayRef<BlockReduction> group) {
           thread);
     else if (reduction.points > 1)
       delinearize(b, loc, block, reduction.ranges, parallelDims, ivs);
-    SmallVector<Value> share = shareOf(b, loc, reduction, reductionDims, ivs,
-                                       first, reduction.sharing * kThreads);
-    for (Value value : share) {
-      memref::StoreOp::create(b, loc, value, slot->scratch, thread);
-      (slot++)->point = ivs;
+    for (Value value : shareOf(b, loc, reduction, reductionDims, ivs, first,
+                               reduction.sharing * kThreads)) {
+      slot->point = ivs;
+      (slot++)->value = value;
     }
   }
-  gpu::BarrierOp::create(b, loc);
 
-  // The tree: at each step the lower half combines the upper half in. A
-  // block alone on a point of fewer terms than threads (an amax history's
-  // 16) has values only in the threads that hold terms: the others hold the
-  // neutral element, so its tree starts at them, and each step is a
-  // barrier.
-  auto treeTop = [](const BlockReduction &reduction) {
-    int64_t holding = reduction.sharing == 1
-                          ? std::min(reduction.termsPerPoint, kThreads)
-                          : kThreads;
-    return int64_t(llvm::PowerOf2Ceil(holding)) / 2;
-  };
-  int64_t top = 0;
-  for (const BlockReduction &reduction : group)
-    top = std::max(top, treeTop(reduction));
-  for (int64_t half = top; half >= 1; half /= 2) {
-    Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                         thread, index(b, half));
-    auto branch = scf::IfOp::create(b, loc, active);
-    OpBuilder inside = OpBuilder::atBlockBegin(branch.thenBlock());
-    Value partner =
-        arith::AddIOp::create(inside, loc, thread, index(inside, half));
-    for (const Slot &s : slots) {
-      if (treeTop(*s.reduction) < half)
-        continue;
-      Value mine = memref::LoadOp::create(inside, loc, s.scratch, thread);
-      Value other = memref::LoadOp::create(inside, loc, s.scratch, partner);
-      memref::StoreOp::create(
-          inside, loc, combine(inside, *s.reduction, s.output, mine, other),
-          s.scratch, thread);
+  // Thread j finally combines slot j's total into its output, so the
+  // totals must reach threads 0 to (slots - 1).
+  int64_t leaders = int64_t(llvm::PowerOf2Ceil(slots.size()));
+  if (shuffled) {
+    // A butterfly over each warp from lane distance `from` down leaves
+    // every lane below 2 `from` with the total of those lanes.
+    auto butterfly = [&](int64_t from) {
+      Value width = arith::ConstantIntOp::create(b, loc, kWarp, 32);
+      for (int64_t distance = from; distance >= 1; distance /= 2) {
+        Value offset = arith::ConstantIntOp::create(b, loc, distance, 32);
+        for (Slot &s : slots) {
+          Value other = gpu::ShuffleOp::create(b, loc, s.value, offset, width,
+                                               gpu::ShuffleMode::XOR)
+                            .getShuffleResult();
+          s.value = combine(b, *s.reduction, s.output, s.value, other);
+        }
+      }
+    };
+    butterfly(std::max(std::min(top, kWarp / 2), leaders / 2));
+    if (top >= kWarp) {
+      // Several warps hold terms: lane 0 of each stores the warp's total,
+      // and each warp combines the warps' totals (lanes past the last warp
+      // holding the neutral element).
+      Value lane = arith::RemUIOp::create(b, loc, thread, index(b, kWarp));
+      Value warp = arith::DivUIOp::create(b, loc, thread, index(b, kWarp));
+      auto first = scf::IfOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero));
+      OpBuilder inside = OpBuilder::atBlockBegin(first.thenBlock());
+      for (Slot &s : slots)
+        memref::StoreOp::create(inside, loc, s.value, s.scratch, warp);
+      gpu::BarrierOp::create(b, loc);
+      Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                          lane, index(b, kWarps));
+      for (Slot &s : slots) {
+        auto load = scf::IfOp::create(b, loc, TypeRange(s.value.getType()),
+                                      holds, /*withElseRegion=*/true);
+        inside.setInsertionPointToStart(load.thenBlock());
+        scf::YieldOp::create(
+            inside, loc,
+            ValueRange(memref::LoadOp::create(inside, loc, s.scratch, lane)));
+        inside.setInsertionPointToStart(load.elseBlock());
+        scf::YieldOp::create(
+            inside, loc,
+            ValueRange(arith::ConstantOp::create(
+                inside, loc,
+                *arith::getNeutralElement(s.reduction->combiners[s.output]))));
+        s.value = load.getResult(0);
+      }
+      butterfly(std::max(kWarps / 2, leaders / 2));
     }
+  } else {
+    // The tree: at each step the lower half combines the upper half in,
+    // each step a barrier; slots whose terms are all in the lower half
+    // sit it out.
+    for (Slot &s : slots)
+      memref::StoreOp::create(b, loc, s.value, s.scratch, thread);
     gpu::BarrierOp::create(b, loc);
+    for (int64_t half = top; half >= 1; half /= 2) {
+      Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           thread, index(b, half));
+      auto branch = scf::IfOp::create(b, loc, active);
+      OpBuilder inside = OpBuilder::atBlockBegin(branch.thenBlock());
+      Value partner =
+          arith::AddIOp::create(inside, loc, thread, index(inside, half));
+      for (const Slot &s : slots) {
+        if (treeTop(*s.reduction) < half)
+          continue;
+        Value mine = memref::LoadOp::create(inside, loc, s.scratch, thread);
+        Value other = memref::LoadOp::create(inside, loc, s.scratch, partner);
+        memref::StoreOp::create(
+            inside, loc, combine(inside, *s.reduction, s.output, mine, other),
+            s.scratch, thread);
+      }
+      gpu::BarrierOp::create(b, loc);
+    }
   }
 
   // Thread j combines slot j's total into its output (so that the slots'
@@ -454,7 +523,9 @@ void lower(ArrayRef<BlockReduction> group) {
     linalg::GenericOp op = reduction.op;
     OpOperand &output = op.getDpsInitsMutable()[s.output];
     SmallVector<Value> at = indicesOf(inside, loc, op, output, s.point);
-    Value total = memref::LoadOp::create(inside, loc, s.scratch, zero);
+    Value total = shuffled
+                      ? s.value
+                      : memref::LoadOp::create(inside, loc, s.scratch, zero);
     if (reduction.sharing > 1) {
       memref::AtomicRMWOp::create(inside, loc, *reduction.kind, total,
                                   output.get(), at);

@@ -1,11 +1,14 @@
 // RUN: qtrain-opt %s -split-input-file -qtrain-block-reductions | FileCheck %s
 
 // The maximum of 784 partials: one block of 256 threads, each over a strided
-// share from the neutral element, then eight halving steps in shared
-// memory, then thread 0 into the output's initial value.
+// share from the neutral element; a butterfly of shuffles in each warp
+// (lanes 16 down to 1 apart) gives every lane its warp's maximum, lane 0 of
+// each warp stores it, and after the one barrier every warp combines the
+// eight (4 down to 1 apart); thread 0 combines the total into the output's
+// initial value.
 // CHECK-LABEL: func.func @final_max
 // CHECK-SAME:    (%[[P:.+]]: memref<784xf32>, %[[OUT:.+]]: memref<1xf32>)
-// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:[a-z0-9_]+]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %[[C256:[a-z0-9_]+]], {{.*}}) workgroup(%[[S:.+]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[ONE:[a-z0-9_]+]], {{.*}} = %[[ONE]], {{.*}} = %[[ONE]]) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %[[C256:[a-z0-9_]+]], {{.*}}) workgroup(%[[S:.+]] : memref<8xf32, #gpu.address_space<workgroup>>)
 // CHECK-DAG:       %[[NEG:.+]] = arith.constant 0xFF800000 : f32
 // CHECK-DAG:       %[[N:.+]] = arith.constant 784 : index
 // CHECK:           %[[ACC:.+]] = scf.for %[[E:.+]] = %[[T]] to %[[N]] step %{{.+}} iter_args(%[[A:.+]] = %[[NEG]]) -> (f32)
@@ -13,16 +16,26 @@
 // CHECK:             %[[X:.+]] = memref.load %[[P]][%[[I]]]
 // CHECK:             %[[M:.+]] = arith.maximumf %[[A]], %[[X]]
 // CHECK:             scf.yield %[[M]]
-// CHECK:           memref.store %[[ACC]], %[[S]][%[[T]]]
+// CHECK-NOT:       gpu.barrier
+// CHECK:           %[[S16:.+]], %{{.+}} = gpu.shuffle  xor %[[ACC]], %c16_i32, %c32_i32 : f32
+// CHECK-NEXT:      arith.maximumf %[[ACC]], %[[S16]]
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c8_i32,
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c4_i32,
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c2_i32,
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c1_i32,
+// CHECK-NEXT:      %[[WARPMAX:.+]] = arith.maximumf
+// CHECK:           %[[LANE:.+]] = arith.remui %[[T]], %c32
+// CHECK:           %[[WARP:.+]] = arith.divui %[[T]], %c32
+// CHECK:           memref.store %[[WARPMAX]], %[[S]][%[[WARP]]]
 // CHECK:           gpu.barrier
-// CHECK:           arith.cmpi ult, %[[T]], %{{.+}}
-// CHECK:           scf.if
-// CHECK:             arith.maximumf
-// CHECK:           gpu.barrier
-// CHECK-COUNT-7:   gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           memref.load %[[S]][%[[LANE]]]
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c4_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c2_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c1_i32
+// CHECK-NEXT:      %[[TOTAL:.+]] = arith.maximumf
 // CHECK:           %[[FIRST:.+]] = arith.cmpi eq, %[[T]]
 // CHECK:           scf.if %[[FIRST]] {
-// CHECK:             %[[TOTAL:.+]] = memref.load %[[S]][%{{.+}}]
 // CHECK:             %[[INIT:.+]] = memref.load %[[OUT]][%{{.+}}]
 // CHECK:             %[[R:.+]] = arith.maximumf %[[INIT]], %[[TOTAL]]
 // CHECK:             memref.store %[[R]], %[[OUT]][%{{.+}}]
@@ -108,17 +121,20 @@ func.func @not_reordered(%x: memref<64xf32>, %s: memref<1xf32>,
 // An absmax over 50176 terms: 13 blocks (one for each 4096 terms), thread
 // t of block b starting at term 256 b + t, striding by 13 x 256; each
 // block's thread 0 combines the block's maximum into the output with an
-// atomic maximumf (exact: the order of the blocks does not matter).
+// atomic maximumf (exact: the order of the blocks does not matter), after
+// five shuffles in each warp, one barrier and three more.
 // CHECK-LABEL: func.func @absmax_blocks
 // CHECK-SAME:    (%{{.+}}: memref<64x784xf32>, %[[OUT:.+]]: memref<1xf32>)
 // CHECK:         gpu.launch blocks(%[[B:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c13, {{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c256
 // CHECK:           %[[BASE:.+]] = arith.muli %[[B]], %{{.+}} : index
 // CHECK:           %[[FROM:.+]] = arith.addi %[[BASE]], %[[T]] : index
 // CHECK:           scf.for %{{.+}} = %[[FROM]] to %c50176{{.*}} step %c3328
-// CHECK-COUNT-9:   gpu.barrier
+// CHECK-COUNT-5:   gpu.shuffle  xor
+// CHECK:           gpu.barrier
+// CHECK-COUNT-3:   gpu.shuffle  xor
+// CHECK-NEXT:      %[[TOTAL:.+]] = arith.maximumf
 // CHECK:           %[[LEADER:.+]] = arith.cmpi eq, %[[T]]
 // CHECK-NEXT:      scf.if %[[LEADER]] {
-// CHECK-NEXT:        %[[TOTAL:.+]] = memref.load
 // CHECK:             memref.atomic_rmw maximumf %[[TOTAL]], %[[OUT]][%{{.+}}] : (f32, memref<1xf32>) -> f32
 // CHECK-NOT:         memref.store %{{.+}}, %[[OUT]]
 func.func @absmax_blocks(%x: memref<64x784xf32>, %out: memref<1xf32>) {
@@ -175,11 +191,13 @@ func.func @mul_one_block(%x: memref<65536xi32>, %out: memref<1xi32>) {
 // Batch norm's per-channel statistics: a block for each of the 8 channels
 // (the block's index is the channel), its threads striding over the
 // channel's 4x16x16 terms row-major over (d0, d2, d3), the mean and the
-// sum of squares (two outputs) in two workgroup buffers, each block's
-// totals stored into the initial values at its channel: no atomics.
+// sum of squares (two outputs) combined in each warp by shuffles, then
+// across the warps through two workgroup buffers of a value a warp; each
+// block's totals stored into the initial values at its channel by threads
+// 0 and 1: no atomics.
 // CHECK-LABEL: func.func @per_channel
 // CHECK-SAME:    (%[[X:[a-z0-9_]+]]: memref<4x8x16x16xf32>, %[[S:[a-z0-9_]+]]: memref<8xf32>, %[[Q:[a-z0-9_]+]]: memref<8xf32>)
-// CHECK:         gpu.launch blocks(%[[B:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c8, {{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c256{{.*}}) workgroup(%[[WS:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[WQ:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks(%[[B:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c8, {{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}} = %c256{{.*}}) workgroup(%[[WS:[a-z0-9_]+]] : memref<8xf32, #gpu.address_space<workgroup>>, %[[WQ:[a-z0-9_]+]] : memref<8xf32, #gpu.address_space<workgroup>>)
 // CHECK:           %[[C:[a-z0-9_]+]] = arith.remui %[[B]], %c8{{.*}} : index
 // CHECK:           %[[R:[a-z0-9_]+]]:2 = scf.for %[[E:[a-z0-9_]+]] = %[[T]] to %c1024{{.*}} step %c256{{.*}} iter_args(%[[AS:[a-z0-9_]+]] = %{{.+}}, %[[AQ:[a-z0-9_]+]] = %{{.+}}) -> (f32, f32)
 // CHECK-DAG:         %[[W:[a-z0-9_]+]] = arith.remui %[[E]], %c16
@@ -192,17 +210,27 @@ func.func @mul_one_block(%x: memref<65536xi32>, %out: memref<1xi32>) {
 // CHECK:             %[[SQ:[a-z0-9_]+]] = arith.mulf %[[V]], %[[V]]
 // CHECK:             %[[SUMSQ:[a-z0-9_]+]] = arith.addf %[[AQ]], %[[SQ]] fastmath<reassoc>
 // CHECK:             scf.yield %[[SUM]], %[[SUMSQ]]
-// CHECK:           memref.store %[[R]]#0, %[[WS]][%[[T]]]
-// CHECK:           memref.store %[[R]]#1, %[[WQ]][%[[T]]]
-// CHECK-COUNT-9:   gpu.barrier
-// CHECK:           scf.if
+// CHECK:           gpu.shuffle  xor %[[R]]#0, %c16_i32
+// CHECK:           gpu.shuffle  xor %[[R]]#1, %c16_i32
+// CHECK-COUNT-8:   gpu.shuffle  xor
+// CHECK:           %[[WARP:[a-z0-9_]+]] = arith.divui %[[T]], %c32
+// CHECK:           memref.store %{{.+}}, %[[WS]][%[[WARP]]]
+// CHECK:           memref.store %{{.+}}, %[[WQ]][%[[WARP]]]
+// CHECK:           gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK-COUNT-4:   gpu.shuffle  xor
+// CHECK:           gpu.shuffle  xor
+// CHECK-NEXT:      %[[TS:[a-z0-9_]+]] = arith.addf %{{.+}}, %{{.+}} fastmath<reassoc>
+// CHECK-NEXT:      gpu.shuffle  xor
+// CHECK-NEXT:      %[[TQ:[a-z0-9_]+]] = arith.addf %{{.+}}, %{{.+}} fastmath<reassoc>
+// CHECK:           arith.cmpi eq, %[[T]], %c0
 // CHECK-NOT:         memref.atomic_rmw
-// CHECK:             %[[TS:[a-z0-9_]+]] = memref.load %[[WS]]
 // CHECK:             %[[IS:[a-z0-9_]+]] = memref.load %[[S]][%[[C]]]
 // CHECK:             %[[NS:[a-z0-9_]+]] = arith.addf %[[IS]], %[[TS]] fastmath<reassoc>
 // CHECK:             memref.store %[[NS]], %[[S]][%[[C]]]
-// CHECK:             %[[TQ:[a-z0-9_]+]] = memref.load %[[WQ]]
-// CHECK:             memref.load %[[Q]][%[[C]]]
+// CHECK:           arith.cmpi eq, %[[T]], %c1
+// CHECK:             %[[IQ:[a-z0-9_]+]] = memref.load %[[Q]][%[[C]]]
+// CHECK:             arith.addf %[[IQ]], %[[TQ]] fastmath<reassoc>
 // CHECK:             memref.store %{{.+}}, %[[Q]][%[[C]]]
 // CHECK-NOT:     linalg.generic
 func.func @per_channel(%x: memref<4x8x16x16xf32>, %s: memref<8xf32>,
@@ -271,15 +299,18 @@ func.func @output_along_reduction(%x: memref<4x512xf32>, %y: memref<512xf32>) {
 // -----
 
 // Fewer terms than threads (a delayed scale's 16-step amax history): only
-// threads 0-15 hold terms, so the tree starts at 8 and halves four times
-// (four barriers after the first, not eight).
+// threads 0-15 hold terms, all in warp 0, so four shuffles (lanes 8 down
+// to 1 apart) leave thread 0 with the maximum: no barrier, no shared
+// memory.
 // CHECK-LABEL: func.func @history_max
 // CHECK:         gpu.launch
-// CHECK:           gpu.barrier
+// CHECK-NOT:       workgroup
 // CHECK-NOT:       gpu.barrier
-// CHECK:           %[[ACTIVE:.+]] = arith.cmpi ult, %{{.+}}, %c8 : index
-// CHECK-NEXT:      scf.if %[[ACTIVE]] {
-// CHECK-COUNT-4:   gpu.barrier
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c8_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c4_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c2_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c1_i32
+// CHECK-NOT:       gpu.shuffle
 // CHECK-NOT:       gpu.barrier
 // CHECK:         gpu.terminator
 func.func @history_max(%h: memref<16xf32>, %out: memref<f32>) {
@@ -304,7 +335,9 @@ func.func @history_max(%h: memref<16xf32>, %out: memref<f32>) {
 // CHECK-NOT:     linalg.generic
 // CHECK:         gpu.launch
 // CHECK-NOT:       memref.load %[[OUT]][
-// CHECK:           %[[TOTAL:.+]] = memref.load %{{.+}}[%c0{{.*}}] : memref<256xf32, #gpu.address_space<workgroup>>
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c1_i32
+// CHECK-NEXT:      %[[TOTAL:.+]] = arith.maximumf
+// CHECK:           scf.if
 // CHECK-NEXT:      %[[R:.+]] = arith.maximumf %[[ZERO]], %[[TOTAL]] : f32
 // CHECK-NEXT:      memref.store %[[R]], %[[OUT]][
 // CHECK-NOT:     linalg.generic
@@ -332,29 +365,31 @@ func.func @fill_folded(%h: memref<16xf32>, %out: memref<1xf32>) {
 // -----
 
 // Delayed scaling's history maxima: reductions of one block each that do
-// not depend on one another share one launch where the first was, one
-// tree (16 terms: the first barrier and four halvings), and thread j
-// stores the j-th result. The second and third move up past the scale
-// computed from the first and past an absmax of several blocks, with the
-// allocations of their outputs; the second's fill goes, the third's
-// output holds its initial value. Each thread holds at most one term: a
-// branch, not a loop. (The arguments are `llvm.noalias`, as the flat
-// interface's buffers are: otherwise the scale might be a history.)
+// not depend on one another share one launch where the first was, their
+// shuffles interleaved (16 terms: four a maximum, all in warp 0: no
+// barrier, no shared memory), and thread j stores the j-th result. The
+// second and third move up past the scale computed from the first and
+// past an absmax of several blocks, with the allocations of their
+// outputs; the second's fill goes, the third's output holds its initial
+// value. Each thread holds at most one term: a branch, not a loop, and
+// the three loads come before any shuffle. (The arguments are
+// `llvm.noalias`, as the flat interface's buffers are: otherwise the scale
+// might be a history.)
 // CHECK-LABEL: func.func @grouped_histories
 // CHECK-SAME:    (%[[H0:[a-z0-9_]+]]: memref<16xf32> {llvm.noalias}, %[[H1:[a-z0-9_]+]]: memref<16xf32> {llvm.noalias}, %[[H2:[a-z0-9_]+]]: memref<16xf32> {llvm.noalias}, %{{.+}}: memref<64x784xf32> {llvm.noalias}, %[[C:[a-z0-9_]+]]: memref<1xf32> {llvm.noalias}
 // CHECK-DAG:     %[[A:.+]] = memref.alloc() : memref<1xf32>
 // CHECK-DAG:     %[[B:.+]] = memref.alloc() : memref<1xf32>
-// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) workgroup(%[[S0:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[S1:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>, %[[S2:[a-z0-9_]+]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{.*}}) threads(%[[T:[a-z0-9]+]], {{.*}}) in ({{.*}}) {
 // CHECK:           scf.if %{{.+}} -> (f32) {
 // CHECK:             memref.load %[[H0]]
-// CHECK:           memref.store %{{.+}}, %[[S0]][%[[T]]]
+// CHECK-NOT:       gpu.shuffle
 // CHECK:           scf.if %{{.+}} -> (f32) {
 // CHECK:             memref.load %[[H1]]
-// CHECK:           memref.store %{{.+}}, %[[S1]][%[[T]]]
+// CHECK-NOT:       gpu.shuffle
 // CHECK:           scf.if %{{.+}} -> (f32) {
 // CHECK:             memref.load %[[H2]]
-// CHECK:           memref.store %{{.+}}, %[[S2]][%[[T]]]
-// CHECK-COUNT-5:   gpu.barrier
+// CHECK-COUNT-12:  gpu.shuffle  xor
+// CHECK-NOT:       gpu.shuffle
 // CHECK-NOT:       gpu.barrier
 // CHECK:           arith.cmpi eq, %[[T]], %c0
 // CHECK:           memref.store %{{.+}}, %[[A]][
@@ -459,6 +494,30 @@ func.func @dependent_not_grouped(%h: memref<16xf32>, %m: memref<1xf32>,
   ^bb0(%in: f32, %acc: f32):
     %r = arith.maximumf %acc, %in : f32
     linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+// 64-bit values (shfl.sync moves 32 bits) combine in the shared-memory
+// tree: a value a thread, eight halving steps, a barrier each.
+// CHECK-LABEL: func.func @wide_sum
+// CHECK:         gpu.launch {{.*}} workgroup(%[[S:.+]] : memref<256xi64, #gpu.address_space<workgroup>>)
+// CHECK-NOT:       gpu.shuffle
+// CHECK:           memref.store %{{.+}}, %[[S]]
+// CHECK-COUNT-9:   gpu.barrier
+// CHECK-NOT:       gpu.barrier
+// CHECK:           memref.load %[[S]][%c0
+// CHECK:         gpu.terminator
+func.func @wide_sum(%x: memref<1024xi64>, %out: memref<i64>) {
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>,
+                                   affine_map<(d0) -> ()>],
+                  iterator_types = ["reduction"]}
+      ins(%x : memref<1024xi64>) outs(%out : memref<i64>) {
+  ^bb0(%in: i64, %acc: i64):
+    %a = arith.addi %acc, %in : i64
+    linalg.yield %a : i64
   }
   return
 }

@@ -177,7 +177,7 @@ def AsyncGPULaunchesPass
 }
 
 def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
-  let summary = "Reduce in thread blocks, through a shared-memory tree";
+  let summary = "Reduce in thread blocks: warp shuffles, then across warps";
   let description = [{
     The generic GPU lowering gives a reduction one thread per output
     element, looping over the terms; a reduction to one element (the
@@ -194,12 +194,17 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     blocks of 256 threads. Each block works on one point (its index,
     row-major over the parallel loops); thread t of the S blocks on a point
     combines its terms t, t + 256 S, ... (row-major over the reduction
-    loops) starting from each combiner's neutral element, stores its values
-    in workgroup buffers, and at each of eight barriers the lower half of
-    the block's remaining values combines the upper half in; thread 0
-    combines the block's totals into the outputs: into their initial values
-    and stored where a block is alone on its point, by a
-    `memref.atomic_rmw` where blocks share it. A reduction to one element
+    loops) starting from each combiner's neutral element. Each warp then
+    combines its lanes' values in a butterfly of `gpu.shuffle xor` (lanes
+    16 down to 1 apart: every lane ends with the warp's value); where more
+    than one warp holds terms, lane 0 of each stores the warp's value in a
+    workgroup buffer of a value a warp, and after one barrier every warp
+    combines those eight in three more shuffles. 32-bit values only
+    (`shfl.sync` moves 32 bits): others go through workgroup buffers of a
+    value a thread, whose lower half combines the upper half in at each of
+    eight barriers. Thread j combines the block's j-th total into its
+    output: into its initial value and stored where a block is alone on
+    its point, by a `memref.atomic_rmw` where blocks share it. A reduction to one element
     of one output gets one block for each 4096 terms, at most 256 blocks,
     and one block only where no atomic read-modify-write combines as its
     combiner does (integer mul and xor, float sums); any other reduction
@@ -210,8 +215,8 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
     Reductions of one block each that do not depend on one another (delayed
     scaling's amax-history maxima, one for each quantized tensor of a step)
     share one launch: at most 16 outputs in one block, each thread
-    combining its share of every one of them before one tree for all,
-    thread j storing the j-th output. Such a group runs where its first
+    combining its share of every one of them before their shuffles (or
+    trees) interleave, thread j storing the j-th output. Such a group runs where its first
     reduction was; a later one joins it where alias analysis finds that no
     op in between writes what it reads, or reads or writes what it writes,
     and the allocations and views it uses can move up with it. A thread
@@ -232,15 +237,16 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
       linalg.yield %m : f32
     }
     ```
-    becomes a one-block `gpu.launch` with a `memref<256xf32, 3>` workgroup
-    buffer, each thread taking the maximum of about three partials, then the
-    tree; over 50176 terms, a launch of 13 blocks ending in
-    `memref.atomic_rmw maximumf`. The `reassoc` sums of a
+    becomes a one-block `gpu.launch` with a `memref<8xf32, 3>` workgroup
+    buffer, each thread taking the maximum of about three partials, then
+    five shuffles, a barrier and three shuffles; over 50176 terms, a
+    launch of 13 blocks ending in `memref.atomic_rmw maximumf`. The `reassoc` sums of a
     `memref<64x8x24x24xf32>` over `(d0, d2, d3)` into a `memref<8xf32>`
     are a launch of 8 blocks, one for each channel's 36864 terms. Ten
     16-step history maxima, each after the fill of its output with 0, are
-    one launch of ten workgroup buffers and five barriers, where one launch
-    each had a fill, a barrier and a tree of five barriers.
+    one launch of 40 shuffles in warp 0, no barrier and no shared memory,
+    where one launch each had a fill, a barrier and a tree of five
+    barriers.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect",
