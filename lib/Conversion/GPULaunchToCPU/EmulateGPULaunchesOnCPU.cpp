@@ -248,6 +248,8 @@ private:
   // blocks), and its workgroup memory.
   Value threadId, scratch, arena, arenaBytes;
   int64_t scratchWords = 0, dynamicOffset = 0, dynamicBytes = 0;
+  // The first of the scratch words that shuffles use.
+  int64_t shuffleWord = 0;
 };
 
 /// Workgroup memory is host memory here: buffers derived from it (views of
@@ -415,11 +417,15 @@ LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
 
 /// A warp shuffle (shfl.sync) across the block's threads, which run in
 /// lockstep: each stores its value in its scratch row, all meet at a
-/// barrier, each reads the row of its source lane in its warp (or keeps its
-/// own value where the source lies outside the warp, as shfl.sync does),
-/// and all meet again before the rows are written anew. Every thread of the
-/// block must reach the shuffle, as in qtrain's kernels, which shuffle in
-/// code that all threads run; 32-bit values over whole warps only.
+/// barrier, and each reads the row of its source lane in its warp (or
+/// keeps its own value where the source lies outside the warp, as
+/// shfl.sync does). Shuffles alternate between two words of the rows (the
+/// thread's count of its shuffles, in its row, says which), so that one
+/// barrier is enough: a thread writes a word again only two shuffles
+/// later, past the barrier of the one between, which every thread reaches
+/// after its read. So every thread of the block must reach each shuffle,
+/// as in qtrain's kernels, which shuffle in code that all threads run;
+/// 32-bit values over whole warps only.
 LogicalResult LaunchEmulator::emulateShuffle(gpu::ShuffleOp shuffle) {
   Type type = shuffle.getValue().getType();
   if ((!type.isInteger(32) && !type.isF32()) ||
@@ -428,7 +434,20 @@ LogicalResult LaunchEmulator::emulateShuffle(gpu::ShuffleOp shuffle) {
                                "values over warps of 32 lanes");
   b.setInsertionPoint(shuffle);
   b.setLoc(shuffle.getLoc());
-  storeWords(shuffle.getValue(), 0);
+  Value countAt = index(shuffleWord + 2);
+  Value count =
+      memref::LoadOp::create(b, scratch, ValueRange{threadId, countAt});
+  Value one = arith::ConstantIntOp::create(b, 1, 32);
+  memref::StoreOp::create(b, arith::AddIOp::create(b, count, one), scratch,
+                          ValueRange{threadId, countAt});
+  Value wordAt = arith::AddIOp::create(
+      b, index(shuffleWord),
+      arith::IndexCastUIOp::create(b, b.getIndexType(),
+                                   arith::AndIOp::create(b, count, one)));
+  Value mine = shuffle.getValue();
+  if (type.isF32())
+    mine = LLVM::BitcastOp::create(b, b.getI32Type(), mine);
+  memref::StoreOp::create(b, mine, scratch, ValueRange{threadId, wordAt});
   omp::BarrierOp::create(b);
   Value warp = index(32);
   Value lane = arith::RemUIOp::create(b, threadId, warp);
@@ -455,10 +474,9 @@ LogicalResult LaunchEmulator::emulateShuffle(gpu::ShuffleOp shuffle) {
   Value row =
       arith::AddIOp::create(b, arith::SubIOp::create(b, threadId, lane),
                             arith::SelectOp::create(b, valid, source, lane));
-  Value word = memref::LoadOp::create(b, scratch, ValueRange{row, index(0)});
+  Value word = memref::LoadOp::create(b, scratch, ValueRange{row, wordAt});
   Value value =
       type.isF32() ? LLVM::BitcastOp::create(b, type, word).getResult() : word;
-  omp::BarrierOp::create(b);
   shuffle.getShuffleResult().replaceAllUsesWith(value);
   shuffle.getValid().replaceAllUsesWith(valid);
   shuffle.erase();
@@ -791,11 +809,16 @@ LogicalResult LaunchEmulator::emulate() {
       scratchWords =
           std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
     });
-    // A shuffled value.
-    if (body.getRegion()
+    // Shuffles' two words and count, after the MMAs' words; the count
+    // starts at 0 in each block.
+    bool shuffles =
+        body.getRegion()
             .walk([](gpu::ShuffleOp) { return WalkResult::interrupt(); })
-            .wasInterrupted())
-      scratchWords = std::max<int64_t>(scratchWords, 1);
+            .wasInterrupted();
+    if (shuffles) {
+      shuffleWord = scratchWords;
+      scratchWords += 3;
+    }
     if (scratchWords > 0) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(team);
@@ -804,6 +827,13 @@ LogicalResult LaunchEmulator::emulate() {
           MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
                           b.getI32Type()),
           ValueRange{threads, index(scratchWords)});
+    }
+    if (shuffles) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(body);
+      memref::StoreOp::create(b, arith::ConstantIntOp::create(b, 0, 32),
+                              scratch,
+                              ValueRange{threadId, index(shuffleWord + 2)});
     }
   }
   for (LdMatrixGroup &group : ldMatrices)
