@@ -331,6 +331,119 @@ hoistedFor(const BlockReduction &reduction, Operation *position) {
   return moved;
 }
 
+/// A block's value of one output of one of its reductions.
+struct Slot {
+  const BlockReduction *reduction;
+  unsigned output;
+  Value scratch;            // its workgroup buffer, if it needs one
+  SmallVector<Value> point; // the block's loop indices
+  Value value;              // the thread's share, then (shuffles) total
+};
+
+/// A block alone on a point of fewer terms than threads (an amax history's
+/// 16) has values only in the threads that hold terms; the others hold the
+/// neutral element. The first halving step `reduction` needs.
+int64_t treeTop(const BlockReduction &reduction) {
+  int64_t holding = reduction.sharing == 1
+                        ? std::min(reduction.termsPerPoint, kThreads)
+                        : kThreads;
+  return int64_t(llvm::PowerOf2Ceil(holding)) / 2;
+}
+
+/// Combines each slot's values across the block by warp shuffles (and,
+/// where `top` reaches past a warp, through each slot's buffer of a value
+/// a warp), leaving slot j's total in the value of thread j.
+void combineByShuffles(OpBuilder &b, Location loc, MutableArrayRef<Slot> slots,
+                       Value thread, int64_t top) {
+  auto index = [&](OpBuilder &builder, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(builder, loc, value);
+  };
+  // Thread j finally combines slot j's total into its output, so the
+  // totals must reach threads 0 to (slots - 1).
+  int64_t leaders = int64_t(llvm::PowerOf2Ceil(slots.size()));
+  // A butterfly over each warp from lane distance `from` down leaves
+  // every lane below 2 `from` with the total of those lanes.
+  auto butterfly = [&](int64_t from) {
+    Value width = arith::ConstantIntOp::create(b, loc, kWarp, 32);
+    for (int64_t distance = from; distance >= 1; distance /= 2) {
+      Value offset = arith::ConstantIntOp::create(b, loc, distance, 32);
+      for (Slot &s : slots) {
+        Value other = gpu::ShuffleOp::create(b, loc, s.value, offset, width,
+                                             gpu::ShuffleMode::XOR)
+                          .getShuffleResult();
+        s.value = combine(b, *s.reduction, s.output, s.value, other);
+      }
+    }
+  };
+  butterfly(std::max(std::min(top, kWarp / 2), leaders / 2));
+  if (top >= kWarp) {
+    // Several warps hold terms: lane 0 of each stores the warp's total,
+    // and each warp combines the warps' totals (lanes past the last warp
+    // holding the neutral element).
+    Value lane = arith::RemUIOp::create(b, loc, thread, index(b, kWarp));
+    Value warp = arith::DivUIOp::create(b, loc, thread, index(b, kWarp));
+    auto first = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
+                              index(b, 0)));
+    OpBuilder inside = OpBuilder::atBlockBegin(first.thenBlock());
+    for (Slot &s : slots)
+      memref::StoreOp::create(inside, loc, s.value, s.scratch, warp);
+    gpu::BarrierOp::create(b, loc);
+    Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, lane,
+                                        index(b, kWarps));
+    for (Slot &s : slots) {
+      auto load = scf::IfOp::create(b, loc, TypeRange(s.value.getType()), holds,
+                                    /*withElseRegion=*/true);
+      inside.setInsertionPointToStart(load.thenBlock());
+      scf::YieldOp::create(
+          inside, loc,
+          ValueRange(memref::LoadOp::create(inside, loc, s.scratch, lane)));
+      inside.setInsertionPointToStart(load.elseBlock());
+      scf::YieldOp::create(
+          inside, loc,
+          ValueRange(arith::ConstantOp::create(
+              inside, loc,
+              *arith::getNeutralElement(s.reduction->combiners[s.output]))));
+      s.value = load.getResult(0);
+    }
+    butterfly(std::max(kWarps / 2, leaders / 2));
+  }
+}
+
+/// Combines each slot's values across the block in its buffer of a value a
+/// thread, leaving slot j's total in its element 0.
+void combineInTree(OpBuilder &b, Location loc, ArrayRef<Slot> slots,
+                   Value thread, int64_t top) {
+  auto index = [&](OpBuilder &builder, int64_t value) -> Value {
+    return arith::ConstantIndexOp::create(builder, loc, value);
+  };
+  // The tree: at each step the lower half combines the upper half in,
+  // each step a barrier; slots whose terms are all in the lower half
+  // sit it out.
+  for (const Slot &s : slots)
+    memref::StoreOp::create(b, loc, s.value, s.scratch, thread);
+  gpu::BarrierOp::create(b, loc);
+  for (int64_t half = top; half >= 1; half /= 2) {
+    Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         thread, index(b, half));
+    auto branch = scf::IfOp::create(b, loc, active);
+    OpBuilder inside = OpBuilder::atBlockBegin(branch.thenBlock());
+    Value partner =
+        arith::AddIOp::create(inside, loc, thread, index(inside, half));
+    for (const Slot &s : slots) {
+      if (treeTop(*s.reduction) < half)
+        continue;
+      Value mine = memref::LoadOp::create(inside, loc, s.scratch, thread);
+      Value other = memref::LoadOp::create(inside, loc, s.scratch, partner);
+      memref::StoreOp::create(
+          inside, loc, combine(inside, *s.reduction, s.output, mine, other),
+          s.scratch, thread);
+    }
+    gpu::BarrierOp::create(b, loc);
+  }
+}
+
 /// Lowers `group`, reductions that may run together (one, or several of
 /// one block each), into one launch where the first of them was.
 void lower(ArrayRef<BlockReduction> group) {
@@ -355,16 +468,6 @@ void lower(ArrayRef<BlockReduction> group) {
   auto launch =
       gpu::LaunchOp::create(b, loc, blocks > 1 ? index(b, blocks) : one, one,
                             one, index(b, kThreads), one, one);
-  // A block alone on a point of fewer terms than threads (an amax
-  // history's 16) has values only in the threads that hold terms; the
-  // others hold the neutral element. `top`: the first halving step the
-  // group needs.
-  auto treeTop = [](const BlockReduction &reduction) {
-    int64_t holding = reduction.sharing == 1
-                          ? std::min(reduction.termsPerPoint, kThreads)
-                          : kThreads;
-    return int64_t(llvm::PowerOf2Ceil(holding)) / 2;
-  };
   int64_t top = 0;
   for (const BlockReduction &reduction : group)
     top = std::max(top, treeTop(reduction));
@@ -381,13 +484,6 @@ void lower(ArrayRef<BlockReduction> group) {
   // for each thread (the tree), for each warp (shuffles across warps) or
   // none (one warp holds all terms).
   int64_t scratchSize = !shuffled ? kThreads : top >= kWarp ? kWarps : 0;
-  struct Slot {
-    const BlockReduction *reduction;
-    unsigned output;
-    Value scratch;
-    SmallVector<Value> point; // the block's loop indices
-    Value value;              // the thread's share, then (shuffles) total
-  };
   SmallVector<Slot> slots;
   for (const BlockReduction &reduction : group)
     for (auto [i, combiner] : llvm::enumerate(reduction.combiners)) {
@@ -432,83 +528,10 @@ void lower(ArrayRef<BlockReduction> group) {
     }
   }
 
-  // Thread j finally combines slot j's total into its output, so the
-  // totals must reach threads 0 to (slots - 1).
-  int64_t leaders = int64_t(llvm::PowerOf2Ceil(slots.size()));
-  if (shuffled) {
-    // A butterfly over each warp from lane distance `from` down leaves
-    // every lane below 2 `from` with the total of those lanes.
-    auto butterfly = [&](int64_t from) {
-      Value width = arith::ConstantIntOp::create(b, loc, kWarp, 32);
-      for (int64_t distance = from; distance >= 1; distance /= 2) {
-        Value offset = arith::ConstantIntOp::create(b, loc, distance, 32);
-        for (Slot &s : slots) {
-          Value other = gpu::ShuffleOp::create(b, loc, s.value, offset, width,
-                                               gpu::ShuffleMode::XOR)
-                            .getShuffleResult();
-          s.value = combine(b, *s.reduction, s.output, s.value, other);
-        }
-      }
-    };
-    butterfly(std::max(std::min(top, kWarp / 2), leaders / 2));
-    if (top >= kWarp) {
-      // Several warps hold terms: lane 0 of each stores the warp's total,
-      // and each warp combines the warps' totals (lanes past the last warp
-      // holding the neutral element).
-      Value lane = arith::RemUIOp::create(b, loc, thread, index(b, kWarp));
-      Value warp = arith::DivUIOp::create(b, loc, thread, index(b, kWarp));
-      auto first = scf::IfOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero));
-      OpBuilder inside = OpBuilder::atBlockBegin(first.thenBlock());
-      for (Slot &s : slots)
-        memref::StoreOp::create(inside, loc, s.value, s.scratch, warp);
-      gpu::BarrierOp::create(b, loc);
-      Value holds = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                          lane, index(b, kWarps));
-      for (Slot &s : slots) {
-        auto load = scf::IfOp::create(b, loc, TypeRange(s.value.getType()),
-                                      holds, /*withElseRegion=*/true);
-        inside.setInsertionPointToStart(load.thenBlock());
-        scf::YieldOp::create(
-            inside, loc,
-            ValueRange(memref::LoadOp::create(inside, loc, s.scratch, lane)));
-        inside.setInsertionPointToStart(load.elseBlock());
-        scf::YieldOp::create(
-            inside, loc,
-            ValueRange(arith::ConstantOp::create(
-                inside, loc,
-                *arith::getNeutralElement(s.reduction->combiners[s.output]))));
-        s.value = load.getResult(0);
-      }
-      butterfly(std::max(kWarps / 2, leaders / 2));
-    }
-  } else {
-    // The tree: at each step the lower half combines the upper half in,
-    // each step a barrier; slots whose terms are all in the lower half
-    // sit it out.
-    for (Slot &s : slots)
-      memref::StoreOp::create(b, loc, s.value, s.scratch, thread);
-    gpu::BarrierOp::create(b, loc);
-    for (int64_t half = top; half >= 1; half /= 2) {
-      Value active = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                           thread, index(b, half));
-      auto branch = scf::IfOp::create(b, loc, active);
-      OpBuilder inside = OpBuilder::atBlockBegin(branch.thenBlock());
-      Value partner =
-          arith::AddIOp::create(inside, loc, thread, index(inside, half));
-      for (const Slot &s : slots) {
-        if (treeTop(*s.reduction) < half)
-          continue;
-        Value mine = memref::LoadOp::create(inside, loc, s.scratch, thread);
-        Value other = memref::LoadOp::create(inside, loc, s.scratch, partner);
-        memref::StoreOp::create(
-            inside, loc, combine(inside, *s.reduction, s.output, mine, other),
-            s.scratch, thread);
-      }
-      gpu::BarrierOp::create(b, loc);
-    }
-  }
+  if (shuffled)
+    combineByShuffles(b, loc, slots, thread, top);
+  else
+    combineInTree(b, loc, slots, thread, top);
 
   // Thread j combines slot j's total into its output (so that the slots'
   // loads of initial values are in flight together): into the initial
