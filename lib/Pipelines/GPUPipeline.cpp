@@ -157,6 +157,8 @@ void mlir::qtrain::buildLowerToNVVMPipeline(OpPassManager &pm,
 void mlir::qtrain::buildLowerToGPUEmulatorPipeline(
     OpPassManager &pm, const LowerToNVVMOptions &options) {
   buildKernelsPipeline(pm, options);
+  // The atomics as the GPU's kernels have them (float max/min on the bits).
+  pm.addPass(createRelaxKernelAtomicsPass());
   pm.addPass(createEmulateGPULaunchesOnCPUPass());
   pm.addPass(createCanonicalizerPass());
   // The FP8 conversions that the GPU's cvt instructions would do (and the

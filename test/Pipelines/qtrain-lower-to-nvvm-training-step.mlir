@@ -58,10 +58,13 @@
 // FP8-SM90A-NEXT: {{^}}2 kernels: wgmma.mma_async.sync.aligned.m64n64k32.f32.e5m2.e4m3
 // The amax reductions (in blocks and in GEMM epilogues) combine their
 // partial results by relaxed atomics at GPU scope
-// (qtrain-relax-kernel-atomics), not acq_rel ones at system scope.
+// (qtrain-relax-kernel-atomics), not acq_rel ones at system scope, and as
+// integer max/min on the floats' bits, not compare-and-swap loops.
 // ATOMICS-NOT: atom.acq_rel
-// ATOMICS:     atom.relaxed.gpu.global.cas.b32
+// ATOMICS-NOT: cas
+// ATOMICS:     atom.global.max.s32
 // ATOMICS-NOT: atom.acq_rel
+// ATOMICS-NOT: cas
 // ATOMICS-NOT: .sys.
 // On sm_80, whose tensor cores have no FP8, the same 11 GEMMs multiply
 // their operands as f16 values (exact).

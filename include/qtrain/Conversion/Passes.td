@@ -130,6 +130,15 @@ def RelaxKernelAtomicsPass : Pass<"qtrain-relax-kernel-atomics"> {
     reductions), so relaxed atomics at device scope suffice. Kinds without
     an LLVM atomic (`mulf`, `muli`) are left to upstream.
 
+    `maximumf` and `minimumf` on f32 and f64, which NVPTX expands into
+    compare-and-swap loops (retried by every thread that loses a race),
+    become one integer atomic on the bits, chosen by the value's sign:
+    floats of one sign are ordered as their bits are, so a value with the
+    sign clear combines by signed max (min), one with the sign set by
+    unsigned min (max). NaNs are made the quiet NaN of the winning sign
+    first, so that they propagate as `maximumf`/`minimumf` have them, and
+    -0 < +0 as there.
+
     Example:
     ```mlir
     %old = memref.atomic_rmw maximumf %v, %amax[%c0] : (f32, memref<1xf32>) -> f32
@@ -139,12 +148,24 @@ def RelaxKernelAtomicsPass : Pass<"qtrain-relax-kernel-atomics"> {
     %base, %offset, %size, %stride = memref.extract_strided_metadata %amax
     ...
     %p = llvm.inttoptr %address : i64 to !llvm.ptr
-    %old = llvm.atomicrmw fmaximum %p, %v syncscope("device") monotonic : !llvm.ptr, f32
+    %bits = arith.bitcast %v : f32 to i32
+    %nan = arith.cmpf uno, %v, %v : f32
+    %canonical = arith.select %nan, %c2143289344_i32, %bits : i32
+    %negative = arith.cmpi slt, %canonical, %c0_i32 : i32
+    %old_bits = scf.if %negative -> (i32) {
+      %0 = llvm.atomicrmw umin %p, %canonical syncscope("device") monotonic : !llvm.ptr, i32
+      scf.yield %0 : i32
+    } else {
+      %0 = llvm.atomicrmw max %p, %canonical syncscope("device") monotonic : !llvm.ptr, i32
+      scf.yield %0 : i32
+    }
+    %old = arith.bitcast %old_bits : i32 to f32
     ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::LLVM::LLVMDialect",
-                           "::mlir::memref::MemRefDialect"];
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def ConvertLowPrecisionMatmulToMMASyncPass

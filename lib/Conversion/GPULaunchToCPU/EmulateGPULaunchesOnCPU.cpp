@@ -49,6 +49,7 @@ constexpr StringLiteral kMMASyncFn = "qtrain_emulate_mma_sync";
 constexpr StringLiteral kWGMMAFn = "qtrain_emulate_wgmma";
 constexpr StringLiteral kLdMatrixFn = "qtrain_emulate_ldmatrix";
 constexpr StringLiteral kThreadIdFn = "qtrain_emulate_thread_id";
+constexpr StringLiteral kWarpBarrierFn = "qtrain_emulate_warp_barrier";
 // cp.async and wgmma groups (lib/Runtime/GPUEmulator/AsyncOperations.cpp).
 constexpr StringLiteral kCpAsyncFn = "qtrain_emulate_cp_async";
 constexpr StringLiteral kCpAsyncCommitFn = "qtrain_emulate_cp_async_commit";
@@ -248,8 +249,11 @@ private:
   // blocks), and its workgroup memory.
   Value threadId, scratch, arena, arenaBytes;
   int64_t scratchWords = 0, dynamicOffset = 0, dynamicBytes = 0;
-  // The first of the scratch words that shuffles use.
+  // The first of the scratch words that shuffles use (two for values, the
+  // thread's count of shuffles, and its warp's barrier's two counts in
+  // lane 0's row), and the block's threads (lockstep blocks).
   int64_t shuffleWord = 0;
+  Value blockThreads;
 };
 
 /// Workgroup memory is host memory here: buffers derived from it (views of
@@ -415,17 +419,17 @@ LogicalResult LaunchEmulator::emulateMMASyncs(MMAGroup group) {
   return success();
 }
 
-/// A warp shuffle (shfl.sync) across the block's threads, which run in
-/// lockstep: each stores its value in its scratch row, all meet at a
-/// barrier, and each reads the row of its source lane in its warp (or
-/// keeps its own value where the source lies outside the warp, as
-/// shfl.sync does). Shuffles alternate between two words of the rows (the
-/// thread's count of its shuffles, in its row, says which), so that one
-/// barrier is enough: a thread writes a word again only two shuffles
-/// later, past the barrier of the one between, which every thread reaches
-/// after its read. So every thread of the block must reach each shuffle,
-/// as in qtrain's kernels, which shuffle in code that all threads run;
-/// 32-bit values over whole warps only.
+/// A warp shuffle (shfl.sync) across the warp's threads, which run in
+/// lockstep: each stores its value in its scratch row, the warp's lanes
+/// meet at a warp barrier (the runtime's), and each reads the row of its
+/// source lane in its warp (or keeps its own value where the source lies
+/// outside the warp, as shfl.sync does). Shuffles alternate between two
+/// words of the rows (the thread's count of its shuffles, in its row, says
+/// which), so that one barrier is enough: a thread writes a word again
+/// only two shuffles later, past the barrier of the one between, which
+/// every lane reaches after its read. So every lane of a warp must reach
+/// each of its shuffles, as shfl.sync with a full mask requires; 32-bit
+/// values over whole warps only.
 LogicalResult LaunchEmulator::emulateShuffle(gpu::ShuffleOp shuffle) {
   Type type = shuffle.getValue().getType();
   if ((!type.isInteger(32) && !type.isF32()) ||
@@ -448,7 +452,10 @@ LogicalResult LaunchEmulator::emulateShuffle(gpu::ShuffleOp shuffle) {
   if (type.isF32())
     mine = LLVM::BitcastOp::create(b, b.getI32Type(), mine);
   memref::StoreOp::create(b, mine, scratch, ValueRange{threadId, wordAt});
-  omp::BarrierOp::create(b);
+  SmallVector<Value> args{scratch, toI64(threadId), toI64(blockThreads),
+                          i64(shuffleWord + 3)};
+  func::CallOp::create(
+      b, declare(kWarpBarrierFn, ValueRange(args).getTypes(), {}), args);
   Value warp = index(32);
   Value lane = arith::RemUIOp::create(b, threadId, warp);
   Value offset =
@@ -755,6 +762,7 @@ LogicalResult LaunchEmulator::emulate() {
     // Folded: launches' block sizes are mostly constants.
     threads = b.createOrFold<arith::MulIOp>(
         b.createOrFold<arith::MulIOp>(block[0], block[1]), block[2]);
+    blockThreads = threads;
     omp::ParallelOperands clauses;
     clauses.numThreads =
         b.createOrFold<arith::IndexCastOp>(b.getI32Type(), threads);
@@ -809,15 +817,15 @@ LogicalResult LaunchEmulator::emulate() {
       scratchWords =
           std::max(scratchWords, int64_t(wgmma.getShape().getN()) / 2);
     });
-    // Shuffles' two words and count, after the MMAs' words; the count
-    // starts at 0 in each block.
+    // Shuffles' five words, after the MMAs' words; the counts start at 0
+    // in each block.
     bool shuffles =
         body.getRegion()
             .walk([](gpu::ShuffleOp) { return WalkResult::interrupt(); })
             .wasInterrupted();
     if (shuffles) {
       shuffleWord = scratchWords;
-      scratchWords += 3;
+      scratchWords += 5;
     }
     if (scratchWords > 0) {
       OpBuilder::InsertionGuard guard(b);
@@ -827,6 +835,17 @@ LogicalResult LaunchEmulator::emulate() {
           MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
                           b.getI32Type()),
           ValueRange{threads, index(scratchWords)});
+    }
+    if (shuffles) {
+      // The warp barriers' counts, before any lane arrives at one.
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(team);
+      Value zero = arith::ConstantIntOp::create(b, 0, 32);
+      auto rows = scf::ForOp::create(b, index(0), threads, index(1));
+      b.setInsertionPointToStart(rows.getBody());
+      for (int64_t word : {shuffleWord + 3, shuffleWord + 4})
+        memref::StoreOp::create(
+            b, zero, scratch, ValueRange{rows.getInductionVar(), index(word)});
     }
     if (shuffles) {
       OpBuilder::InsertionGuard guard(b);

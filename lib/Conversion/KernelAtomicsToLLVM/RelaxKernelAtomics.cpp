@@ -8,7 +8,8 @@
 // fences make each warp wait until its earlier stores are visible to the
 // host: on an H100 a quarter of a small GEMM's stalls. This pass lowers
 // the atomics in device code itself, as relaxed (monotonic) atomics at
-// device scope.
+// device scope; float max/min (which NVPTX expands into CAS loops, repeated
+// by every contending thread) as one integer max/min on the bits.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
@@ -103,10 +105,66 @@ struct RelaxAtomicRMW : OpRewritePattern<memref::AtomicRMWOp> {
         arith::IndexCastUIOp::create(rewriter, loc, rewriter.getI64Type(),
                                      address)
             .getResult());
+    if (isa<Float32Type, Float64Type>(element) &&
+        (op.getKind() == arith::AtomicRMWKind::maximumf ||
+         op.getKind() == arith::AtomicRMWKind::minimumf)) {
+      rewriter.replaceOp(op, floatExtremumByIntegers(rewriter, op, pointer));
+      return success();
+    }
     rewriter.replaceOpWithNewOp<LLVM::AtomicRMWOp>(
         op, *binOp, pointer, op.getValue(), LLVM::AtomicOrdering::monotonic,
         /*syncscope=*/"device");
     return success();
+  }
+
+  /// An f32 or f64 maximumf/minimumf as one integer atomic on the bits,
+  /// chosen by the value's sign: IEEE floats of one sign are ordered as
+  /// their bits are, by magnitude. For max: a value with the sign clear
+  /// (+0 up to +inf) by signed max (a result with the sign set is a
+  /// negative integer, below it), one with the sign set by unsigned min
+  /// (the smaller magnitude; a result with the sign clear is below it as
+  /// unsigned). Min is the mirror image (signed min, unsigned max). A NaN
+  /// becomes the quiet NaN of the sign that wins either way (+ for max, -
+  /// for min), so that NaNs propagate as maximumf/minimumf have them; -0 <
+  /// +0 as there too. Returns the old value, as the atomic would.
+  static Value floatExtremumByIntegers(PatternRewriter &rewriter,
+                                       memref::AtomicRMWOp op, Value pointer) {
+    Location loc = op.getLoc();
+    bool max = op.getKind() == arith::AtomicRMWKind::maximumf;
+    auto floatType = cast<FloatType>(op.getValue().getType());
+    auto intType = rewriter.getIntegerType(floatType.getWidth());
+    auto constant = [&](const APInt &value) -> Value {
+      return arith::ConstantOp::create(rewriter, loc,
+                                       rewriter.getIntegerAttr(intType, value));
+    };
+    Value bits =
+        arith::BitcastOp::create(rewriter, loc, intType, op.getValue());
+    Value isNaN = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::UNO, op.getValue(), op.getValue());
+    APInt quietNaN =
+        APFloat::getQNaN(floatType.getFloatSemantics(), /*Negative=*/!max)
+            .bitcastToAPInt();
+    bits =
+        arith::SelectOp::create(rewriter, loc, isNaN, constant(quietNaN), bits);
+    Value signSet =
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::slt, bits,
+                              constant(APInt::getZero(floatType.getWidth())));
+    auto branch = scf::IfOp::create(rewriter, loc, intType, signSet,
+                                    /*withElseRegion=*/true);
+    auto atomic = [&](Block *block, LLVM::AtomicBinOp binOp) {
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(block);
+      Value old = LLVM::AtomicRMWOp::create(rewriter, loc, binOp, pointer, bits,
+                                            LLVM::AtomicOrdering::monotonic,
+                                            /*syncscope=*/"device");
+      scf::YieldOp::create(rewriter, loc, old);
+    };
+    atomic(branch.thenBlock(),
+           max ? LLVM::AtomicBinOp::umin : LLVM::AtomicBinOp::umax);
+    atomic(branch.elseBlock(),
+           max ? LLVM::AtomicBinOp::max : LLVM::AtomicBinOp::min);
+    return arith::BitcastOp::create(rewriter, loc, floatType,
+                                    branch.getResult(0));
   }
 };
 

@@ -293,7 +293,7 @@ void MMAKernelBuilder::build() {
         positions.push_back(accumulatorPosition(mi, ni, i));
   SmallVector<Value> init = zeroAccumulators(positions.size());
   scf::ForOp loop = copyAsync ? copyAsyncLoop(init) : loadStoreLoop(init);
-  accumulateOutput(positions, SmallVector<Value>(loop.getResults()));
+  accumulateOutput(positions, SmallVector<Value>(loop.getResults()), lane);
   endKernel();
 }
 

@@ -319,8 +319,10 @@ void WGMMAKernelBuilder::sizeAsyncPipeline(int64_t reservedBytes) {
   // per product of 64-row tiles; 256 columns where the shared memory holds
   // them at full depth and there are still blocks for every multiprocessor,
   // halving A's bytes again.
+  // The 256 threads copy B's chunk in whole passes of 128 rows
+  // (stagedRows): no two warpgroups on 64 columns.
   std::optional<int64_t> m = staticSize(c.dims.m), n = staticSize(c.dims.n);
-  if (twoWarpgroups && m && *m >= 2 * kWarpgroupM &&
+  if (twoWarpgroups && tileN >= 2 * kWarpgroupM && m && *m >= 2 * kWarpgroupM &&
       fillsGPU(2 * kWarpgroupM, tileN))
     tileM = 2 * kWarpgroupM;
   auto stagesFitting = [&](int64_t tileN, int64_t chunks) {
@@ -679,7 +681,7 @@ void WGMMAKernelBuilder::build() {
     for (int64_t i = 0; i < accumulators; ++i)
       positions.push_back({add(warpRow, 8 * ((i / 2) % 2)),
                            add(threadCol, 8 * (i / 4) + i % 2)});
-    accumulateOutput(positions, result);
+    accumulateOutput(positions, result, lane);
   };
   if (tma)
     tmaKernel(tid, zeros, epilogue);

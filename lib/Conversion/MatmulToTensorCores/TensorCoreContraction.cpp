@@ -238,8 +238,11 @@ SmallVector<TensorCoreKernelBuilder::StagedRow>
 TensorCoreKernelBuilder::stagedRows() {
   // Row r + P of a tile (P a multiple of 8) is P / 8 core-matrix rows,
   // P * 2 chunks, after row r.
-  // A pass of the block's threads copies threads / 2 rows.
+  // A pass of the block's threads copies threads / 2 rows; the kernels'
+  // tiles are whole passes.
   int64_t rowsPerPass = stagingThreads / 2;
+  assert(stagedTileM % rowsPerPass == 0 && stagedTileN % rowsPerPass == 0 &&
+         "a tile of part of a pass of rows");
   // stagedChunk(stagingRow, stagingHalf), which is the thread's index:
   // the threads copy a pass's chunks in order.
   Value chunk = stagingTid;

@@ -250,8 +250,14 @@ protected:
   /// the output allows. With an epilogue map, stores its results for each
   /// element written; with an epilogue reduction, reduces the elements
   /// written and combines the thread's result into the reduction's.
+  /// `lane`, if given, says that the positions come in quads of m16n8
+  /// accumulator fragments (mma.sync's and wgmma's): (r, c), (r, c + 1),
+  /// (r + 8, c), (r + 8, c + 1), r = R + lane / 4 with R a multiple of 16,
+  /// c = C + 2 (lane % 4); 8-bit map results stored transposed then go
+  /// out in 4-byte words that the lanes assemble (storeTransposedWords),
+  /// and every lane of the warp must run it.
   void accumulateOutput(ArrayRef<std::pair<Value, Value>> positions,
-                        ArrayRef<Value> values);
+                        ArrayRef<Value> values, Value lane = {});
   /// Loads the operands of the epilogue op `op` that have elements (not the
   /// GEMM's output, not scalars) at the output element at `outputIndices`,
   /// clamped into the output; indexed by input, null for the others.
@@ -278,13 +284,37 @@ protected:
   SmallVector<Value> reduceTerm(ValueRange partials, Value term,
                                 ArrayRef<Value> outputIndices,
                                 ArrayRef<Value> elementOperands);
-  /// Stores the epilogue map's results for the output elements `terms` (one,
-  /// or a pair of adjacent columns) at `termIndices`, whose operands are
-  /// `elementOperands`.
-  void mapTerms(ValueRange terms, ArrayRef<SmallVector<Value>> termIndices,
-                ArrayRef<SmallVector<Value>> elementOperands);
-  /// Combines a thread's `partials` into the epilogue reduction's results
-  /// by memory atomics, where that changes them.
+  /// The epilogue map's results for one output element, and its loops'
+  /// values there.
+  struct MappedTerm {
+    SmallVector<Value> results, loops;
+  };
+  /// The epilogue map's body on the output element `term` at `indices`,
+  /// whose operands are `elementOperands`.
+  MappedTerm mapTerm(Value term, ArrayRef<Value> indices,
+                     ArrayRef<Value> elementOperands);
+  /// Stores the epilogue map's results for output elements `terms` (one,
+  /// or a pair of adjacent columns), but for the results `skipped`.
+  void storeMapped(ArrayRef<MappedTerm> terms, ArrayRef<unsigned> skipped);
+  /// The epilogue map's loops along the GEMM's m and n, where each is one
+  /// loop of the output.
+  std::optional<std::pair<unsigned, unsigned>> mapRowAndColumnLoops();
+  /// The epilogue map's results that storeTransposedWords can store: 8-bit
+  /// ones indexed (.., n, m), m contiguous in whole 4-byte words, of a map
+  /// that may run on any element of a zero-filled output (its body pure).
+  SmallVector<unsigned> transposedByteResults();
+  /// Stores results `results` of the map of a quad of fragment elements
+  /// (accumulateOutput's `lane`), `mapped`, in words of four rows: two
+  /// shuffles a word exchange the quads' bytes among each 4 lanes of a
+  /// column pair, and each lane stores one word where it is in range: a
+  /// quarter of the stores of a byte an element.
+  void storeTransposedWords(Value lane, ArrayRef<std::pair<Value, Value>> quad,
+                            ArrayRef<MappedTerm> mapped,
+                            ArrayRef<unsigned> results);
+  /// Combines the threads' `partials` into the epilogue reduction's
+  /// results: across each warp by shuffles (32-bit ones), then by memory
+  /// atomics, where that changes them. Every thread of the block's warps
+  /// that hold accumulators must run it.
   void combineReduction(ValueRange partials);
 
   /// The product of `loops`' sizes where each is static (the GEMM's M or

@@ -24,11 +24,14 @@
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "llvm/ADT/APFloat.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
 #include <vector>
+
+#include <sched.h>
 
 using namespace mlir::qtrain;
 using llvm::APFloat;
@@ -317,6 +320,34 @@ extern "C" void _mlir_ciface_qtrain_emulate_wgmma(
     int32_t &slot = scratchWord(scratch, thread, i);
     slot = finish(acc, sum, intSum, uint32_t(slot));
   }
+}
+
+/// bar.warp.sync, as the shuffles' emulation needs it (the
+/// EmulateGPULaunchesOnCPU pass): the lanes of `thread`'s warp (32, fewer
+/// in a block's last, partial warp of `threads`) wait until all have come.
+/// Words `word` (arrivals) and `word` + 1 (barriers passed) of the warp's
+/// lane 0's scratch row, zero before the block's threads start, count
+/// them; other warps go on meanwhile (a TMA kernel's producer warp never
+/// shuffles). The GCC atomics give a word of the plain int32 rows atomic
+/// access (std::atomic_ref is C++20).
+extern "C" void
+_mlir_ciface_qtrain_emulate_warp_barrier(StridedMemRefType<int32_t, 2> *scratch,
+                                         int64_t thread, int64_t threads,
+                                         int64_t word) {
+  int64_t first = thread - thread % 32;
+  int32_t lanes = int32_t(std::min<int64_t>(32, threads - first));
+  int32_t *arrivals = &scratchWord(scratch, first, word);
+  int32_t *passed = &scratchWord(scratch, first, word + 1);
+  // Read before arriving: the count moves on only once every lane has.
+  int32_t barrier = __atomic_load_n(passed, __ATOMIC_ACQUIRE);
+  if (__atomic_add_fetch(arrivals, 1, __ATOMIC_ACQ_REL) == lanes) {
+    __atomic_store_n(arrivals, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(passed, barrier + 1, __ATOMIC_RELEASE);
+    return;
+  }
+  // More threads than cores: wait without holding one.
+  while (__atomic_load_n(passed, __ATOMIC_ACQUIRE) == barrier)
+    sched_yield();
 }
 
 /// ldmatrix.sync.aligned.m8n8.x{count}.shared.b16 (PTX ISA, "Warp-level

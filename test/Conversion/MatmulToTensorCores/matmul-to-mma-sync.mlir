@@ -447,8 +447,9 @@ func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
 // the kernel's epilogue: the kernel moves down to the reduction's place,
 // after the fill of its result (the fill of C goes as before). Each thread
 // applies the reduction's body to the elements it stores (bias loaded at
-// each one's column), then combines its maximum into the result by an
-// atomic, where that changes the value it reads there.
+// each one's column); each warp combines its lanes' maxima by a butterfly
+// of shuffles (distances 16 to 1), and lane 0 combines the warp's into the
+// result by an atomic, where that changes the value it reads there.
 // CHECK-LABEL: func.func @epilogue_absmax
 // CHECK-SAME:      (%{{.+}}: memref<64x128xf8E4M3FN>, %{{.+}}: memref<96x128xf8E5M2>, %[[BIAS:.+]]: memref<96xf32>,
 // CHECK:         %[[C:.+]] = memref.alloc() : memref<64x96xf32>
@@ -461,12 +462,21 @@ func.func @zero_init(%a: memref<64x128xf8E4M3FN>, %b: memref<64x128xf8E4M3FN>) {
 // CHECK:           memref.load %[[BIAS]]
 // CHECK:           math.absf
 // CHECK:           arith.maximumf
+// CHECK:           %[[OTHER16:.+]], %{{.+}} = gpu.shuffle  xor %[[THREAD:[^ ,]+]], %c16_i32, %c32_i32 : f32
+// CHECK-NEXT:      %[[MAX16:.+]] = arith.maximumf %[[THREAD]], %[[OTHER16]] : f32
+// CHECK-NEXT:      gpu.shuffle  xor %[[MAX16]], %c8_i32, %c32_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c4_i32, %c32_i32
+// CHECK:           gpu.shuffle  xor %{{.+}}, %c2_i32, %c32_i32
+// CHECK:           %[[OTHER1:.+]], %{{.+}} = gpu.shuffle  xor %[[MAX2:[^ ,]+]], %c1_i32, %c32_i32 : f32
+// CHECK-NEXT:      %[[PARTIAL:.+]] = arith.maximumf %[[MAX2]], %[[OTHER1]] : f32
+// CHECK-NEXT:      %[[FIRST:.+]] = arith.cmpi eq, %{{.+}}, %c0 : index
 // CHECK:           %[[CURRENT:.+]] = memref.load %[[AMAX]][%c0]
-// CHECK:           %[[COMBINED:.+]] = arith.maximumf %[[CURRENT]], %[[PARTIAL:[^ ]+]] : f32
+// CHECK:           %[[COMBINED:.+]] = arith.maximumf %[[CURRENT]], %[[PARTIAL]] : f32
 // CHECK:           %[[NEW:.+]] = arith.bitcast %[[COMBINED]] : f32 to i32
 // CHECK:           %[[OLD:.+]] = arith.bitcast %[[CURRENT]] : f32 to i32
 // CHECK:           %[[CHANGES:.+]] = arith.cmpi ne, %[[NEW]], %[[OLD]]
-// CHECK:           scf.if %[[CHANGES]] {
+// CHECK:           %[[ATOMIC:.+]] = arith.andi %[[CHANGES]], %[[FIRST]]
+// CHECK:           scf.if %[[ATOMIC]] {
 // CHECK-NEXT:        memref.atomic_rmw maximumf %[[PARTIAL]], %[[AMAX]][%c0]
 // CHECK:         gpu.terminator
 // CHECK-NOT:     linalg.generic

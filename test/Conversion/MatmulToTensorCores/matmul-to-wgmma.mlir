@@ -347,6 +347,27 @@ func.func @fp8_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<128x192xf
 
 // -----
 
+// Fewer than 128 columns: one warpgroup, however many rows. Two
+// warpgroups' 256 threads copy 128 rows of B's chunk a pass, and a 64-row
+// tile is half a pass (B's tile went uncopied).
+// WIDE-LABEL: func.func @fp8_narrow_two_warpgroups
+// WIDE:         gpu.launch blocks({{.+}}) in (%{{.+}} = %c1, %{{.+}} = %c4, %{{.+}} = %c1) threads({{.+}}) in (%{{.+}} = %c128, %{{.+}} = %c1, %{{.+}} = %c1)
+// WIDE-COUNT-4:   nvvm.wgmma.mma_async {{.+}}, <m = 64, n = 64, k = 32>
+func.func @fp8_narrow_two_warpgroups(%a: memref<256x192xf8E4M3FN>, %b: memref<48x192xf8E4M3FN>, %c: memref<256x48xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<256x192xf8E4M3FN>, memref<48x192xf8E4M3FN>) outs(%c : memref<256x48xf32>) {
+  ^bb0(%x: f8E4M3FN, %y: f8E4M3FN, %acc: f32):
+    %0 = arith.extf %x : f8E4M3FN to f32
+    %1 = arith.extf %y : f8E4M3FN to f32
+    %2 = arith.mulf %0, %1 : f32
+    %3 = arith.addf %acc, %2 : f32
+    linalg.yield %3 : f32
+  }
+  return
+}
+
+// -----
+
 // Large GEMMs (132 tiles, one for each of H100's multiprocessors) take
 // 128x256 tiles: m64n256k32 on 128 accumulators a thread, chunks of 384 +
 // 768 rows (12 KiB), four stages of four (192 KiB); three copies a chunk.
@@ -670,12 +691,13 @@ func.func @fp8_k_strided(%a: memref<128x64xf8E4M3FN>, %b: memref<64x128xf8E4M3FN
 
 // The absmax of the output goes into the epilogue (as in the mma.sync
 // kernels, matmul-to-mma-sync.mlir @epilogue_absmax): in the TMA kernel,
-// each consumer thread's after its tiles' stores; the producer warp has no
-// part in it.
+// each consumer thread's after its tiles' stores, then across its warp by
+// shuffles; the producer warp has no part in it.
 // CHECK-LABEL: func.func @epilogue_absmax
 // CHECK:         gpu.launch
 // CHECK:           nvvm.wgmma.mma_async
 // CHECK:           math.absf
+// CHECK-COUNT-5:   gpu.shuffle  xor
 // CHECK:           scf.if %{{[^ ]+}} {
 // CHECK-NEXT:        memref.atomic_rmw maximumf
 // CHECK:         gpu.terminator
@@ -685,6 +707,7 @@ func.func @fp8_k_strided(%a: memref<128x64xf8E4M3FN>, %b: memref<64x128xf8E4M3FN
 // TMA:           nvvm.mbarrier.try_wait.parity
 // TMA:           nvvm.wgmma.mma_async
 // TMA:           math.absf
+// TMA-COUNT-5:     gpu.shuffle  xor
 // TMA:           scf.if %{{[^ ]+}} {
 // TMA-NEXT:        memref.atomic_rmw maximumf
 // TMA:         gpu.terminator

@@ -16,6 +16,10 @@
 // idx 5: lane 5 of the same warp.
 // CHECK-NEXT: [5,  5,  5,  5,  105,  105,  105,  105]
 // CHECK-NEXT: [1,  1,  1,  0,  1,  1,  1,  0]
+// Shuffles are warp-wide: where only warp 0 shuffles (a sum by a butterfly
+// of xor 16 to 1, 0 + 1 + ... + 31 = 496 in every lane) and warp 1 never
+// does (a TMA kernel's producer warp), warp 0's lanes do not wait for it.
+// CHECK:      [496,  496,  496,  496]
 
 func.func private @printMemrefI32(memref<*xi32>)
 
@@ -69,5 +73,44 @@ func.func @main() {
   }
   %u = memref.cast %out : memref<5x8xi32> to memref<*xi32>
   call @printMemrefI32(%u) : (memref<*xi32>) -> ()
+
+  %sums = memref.alloc() : memref<4xi32>
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c64, %sy = %c1, %sz = %c1) {
+    %first = arith.cmpi ult, %tx, %c32 : index
+    scf.if %first {
+      %width = arith.constant 32 : i32
+      %l = arith.index_cast %tx : index to i32
+      %c16_i32 = arith.constant 16 : i32
+      %c8_i32 = arith.constant 8 : i32
+      %c4_i32 = arith.constant 4 : i32
+      %c2_i32 = arith.constant 2 : i32
+      %c1_i32 = arith.constant 1 : i32
+      %o16, %v16 = gpu.shuffle xor %l, %c16_i32, %width : i32
+      %s16 = arith.addi %l, %o16 : i32
+      %o8, %v8 = gpu.shuffle xor %s16, %c8_i32, %width : i32
+      %s8 = arith.addi %s16, %o8 : i32
+      %o4, %v4 = gpu.shuffle xor %s8, %c4_i32, %width : i32
+      %s4 = arith.addi %s8, %o4 : i32
+      %o2, %v2 = gpu.shuffle xor %s4, %c2_i32, %width : i32
+      %s2 = arith.addi %s4, %o2 : i32
+      %o1, %v1 = gpu.shuffle xor %s2, %c1_i32, %width : i32
+      %sum = arith.addi %s2, %o1 : i32
+      // Lanes 0, 1, 30 and 31 store.
+      %c2 = arith.constant 2 : index
+      %c28 = arith.constant 28 : index
+      %low = arith.cmpi ult, %tx, %c2 : index
+      %high = arith.cmpi uge, %tx, %c30 : index
+      %printed = arith.ori %low, %high : i1
+      scf.if %printed {
+        %shifted = arith.subi %tx, %c28 : index
+        %slot = arith.select %low, %tx, %shifted : index
+        memref.store %sum, %sums[%slot] : memref<4xi32>
+      }
+    }
+    gpu.terminator
+  }
+  %v = memref.cast %sums : memref<4xi32> to memref<*xi32>
+  call @printMemrefI32(%v) : (memref<*xi32>) -> ()
   return
 }

@@ -47,11 +47,13 @@ namespace mlir::qtrain {
 } // namespace mlir::qtrain
 
 using namespace mlir;
+using mlir::qtrain::combineAcrossLanes;
+using mlir::qtrain::kWarpLanes;
 
 namespace {
 
 /// Threads of a block; a power of two (the tree halves it). Its warps.
-constexpr int64_t kThreads = 256, kWarp = 32, kWarps = kThreads / kWarp;
+constexpr int64_t kThreads = 256, kWarps = kThreads / kWarpLanes;
 /// Terms for each block (16 a thread), and the most blocks (two for each
 /// of an H100's multiprocessors, roughly: enough to fill the GPU, few
 /// enough that their atomics do not queue long on one address).
@@ -364,24 +366,23 @@ void combineByShuffles(OpBuilder &b, Location loc, MutableArrayRef<Slot> slots,
   // A butterfly over each warp from lane distance `from` down leaves
   // every lane below 2 `from` with the total of those lanes.
   auto butterfly = [&](int64_t from) {
-    Value width = arith::ConstantIntOp::create(b, loc, kWarp, 32);
-    for (int64_t distance = from; distance >= 1; distance /= 2) {
-      Value offset = arith::ConstantIntOp::create(b, loc, distance, 32);
-      for (Slot &s : slots) {
-        Value other = gpu::ShuffleOp::create(b, loc, s.value, offset, width,
-                                             gpu::ShuffleMode::XOR)
-                          .getShuffleResult();
-        s.value = combine(b, *s.reduction, s.output, s.value, other);
-      }
-    }
+    SmallVector<Value> values =
+        llvm::map_to_vector(slots, [](Slot &s) { return s.value; });
+    combineAcrossLanes(b, loc, values, from,
+                       [&](OpBuilder &b, unsigned i, Value mine, Value other) {
+                         Slot &s = slots[i];
+                         return combine(b, *s.reduction, s.output, mine, other);
+                       });
+    for (auto [s, value] : llvm::zip(slots, values))
+      s.value = value;
   };
-  butterfly(std::max(std::min(top, kWarp / 2), leaders / 2));
-  if (top >= kWarp) {
+  butterfly(std::max(std::min(top, kWarpLanes / 2), leaders / 2));
+  if (top >= kWarpLanes) {
     // Several warps hold terms: lane 0 of each stores the warp's total,
     // and each warp combines the warps' totals (lanes past the last warp
     // holding the neutral element).
-    Value lane = arith::RemUIOp::create(b, loc, thread, index(b, kWarp));
-    Value warp = arith::DivUIOp::create(b, loc, thread, index(b, kWarp));
+    Value lane = arith::RemUIOp::create(b, loc, thread, index(b, kWarpLanes));
+    Value warp = arith::DivUIOp::create(b, loc, thread, index(b, kWarpLanes));
     auto first = scf::IfOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane,
@@ -483,7 +484,7 @@ void lower(ArrayRef<BlockReduction> group) {
   // Each output of each reduction is a slot: a workgroup buffer of a value
   // for each thread (the tree), for each warp (shuffles across warps) or
   // none (one warp holds all terms).
-  int64_t scratchSize = !shuffled ? kThreads : top >= kWarp ? kWarps : 0;
+  int64_t scratchSize = !shuffled ? kThreads : top >= kWarpLanes ? kWarps : 0;
   SmallVector<Slot> slots;
   for (const BlockReduction &reduction : group)
     for (auto [i, combiner] : llvm::enumerate(reduction.combiners)) {

@@ -8,6 +8,7 @@
 #include "qtrain/Dialect/QTrain/Transforms/Reductions.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -73,5 +74,22 @@ bool mlir::qtrain::isIdempotent(arith::AtomicRMWKind kind) {
     return true;
   default:
     return false;
+  }
+}
+
+void mlir::qtrain::combineAcrossLanes(
+    OpBuilder &b, Location loc, MutableArrayRef<Value> values, int64_t from,
+    llvm::function_ref<Value(OpBuilder &, unsigned, Value, Value)> combine) {
+  Value width = arith::ConstantIntOp::create(b, loc, kWarpLanes, 32);
+  for (int64_t distance = from; distance >= 1; distance /= 2) {
+    Value offset = arith::ConstantIntOp::create(b, loc, distance, 32);
+    // The values' shuffles at one distance are independent: issued
+    // together, their latencies overlap.
+    for (auto [i, value] : llvm::enumerate(values)) {
+      Value other = gpu::ShuffleOp::create(b, loc, value, offset, width,
+                                           gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      value = combine(b, i, value, other);
+    }
   }
 }

@@ -37,6 +37,18 @@ std::optional<arith::AtomicRMWKind> atomicKind(Operation *combiner);
 /// would not change the result it has read.
 bool isIdempotent(arith::AtomicRMWKind kind);
 
+/// Lanes in a warp, the span of gpu.shuffle.
+constexpr int64_t kWarpLanes = 32;
+
+/// Combines each of `values` (32-bit: what gpu.shuffle moves) with the
+/// lanes' around it by a butterfly of gpu.shuffle xor at lane distances
+/// `from`, `from` / 2, ..., 1, `combine(b, i, mine, other)` combining
+/// value `i`: after it, each lane holds the total of the 2 `from` lanes
+/// of its aligned group. Every lane of the warp must run it.
+void combineAcrossLanes(
+    OpBuilder &b, Location loc, MutableArrayRef<Value> values, int64_t from,
+    llvm::function_ref<Value(OpBuilder &, unsigned, Value, Value)> combine);
+
 } // namespace mlir::qtrain
 
 #endif // QTRAIN_DIALECT_QTRAIN_TRANSFORMS_REDUCTIONS_H
