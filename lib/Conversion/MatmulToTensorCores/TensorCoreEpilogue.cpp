@@ -432,6 +432,15 @@ void TensorCoreKernelBuilder::storeMapped(ArrayRef<MappedTerm> terms,
   }
 }
 
+/// `combiner` (a binary op of the reduction's body) on `x` and `y`.
+static Value applyCombiner(OpBuilder &b, Operation *combiner, Value x,
+                           Value y) {
+  IRMapping mapping;
+  mapping.map(combiner->getOperand(0), x);
+  mapping.map(combiner->getOperand(1), y);
+  return b.clone(*combiner, mapping)->getResult(0);
+}
+
 void TensorCoreKernelBuilder::combineReduction(ValueRange threadPartials) {
   EpilogueReduction &reduction = *c.reduction;
   // Each warp combines its lanes' 32-bit partials by shuffles first, and
@@ -449,11 +458,8 @@ void TensorCoreKernelBuilder::combineReduction(ValueRange threadPartials) {
   combineAcrossLanes(
       b, b.getLoc(), shuffled, kWarpLanes / 2,
       [&](OpBuilder &builder, unsigned i, Value mine, Value other) {
-        IRMapping mapping;
-        Operation *combiner = reduction.combiners[shuffledIndices[i]];
-        mapping.map(combiner->getOperand(0), mine);
-        mapping.map(combiner->getOperand(1), other);
-        return builder.clone(*combiner, mapping)->getResult(0);
+        return applyCombiner(builder, reduction.combiners[shuffledIndices[i]],
+                             mine, other);
       });
   for (auto [i, value] : llvm::zip(shuffledIndices, shuffled))
     partials[i] = value;
@@ -477,10 +483,7 @@ void TensorCoreKernelBuilder::combineReduction(ValueRange threadPartials) {
     // value read changes nothing, no atomic can, now or later (the result
     // only moves one way), and most threads skip theirs.
     Value current = memref::LoadOp::create(b, result, origin);
-    IRMapping mapping;
-    mapping.map(combiner->getOperand(0), current);
-    mapping.map(combiner->getOperand(1), partial);
-    Value combined = b.clone(*combiner, mapping)->getResult(0);
+    Value combined = applyCombiner(b, combiner, current, partial);
     Value changes = arith::CmpIOp::create(b, arith::CmpIPredicate::ne,
                                           bits(combined), bits(current));
     if (partial.getType().getIntOrFloatBitWidth() == 32)
