@@ -100,6 +100,9 @@ static void buildKernelsPipeline(OpPassManager &pm,
   // One kernel for loops over one iteration space (a reduction and its
   // fill, a chain of elementwise ops whose results are also used apart).
   pm.addPass(createFuseParallelLoopsPass());
+  // Transposed 8-bit stores (k-major GEMM operands) a word of four rows a
+  // thread, not a byte.
+  pm.addPass(createPackTransposedByteStoresPass());
   pm.addPass(createFlattenParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(
       createParallelLoopTilingPass({256}, /*noMinMaxBounds=*/true));

@@ -255,6 +255,53 @@ def BlockReductionsPass : Pass<"qtrain-block-reductions"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def PackTransposedByteStoresPass
+    : Pass<"qtrain-pack-transposed-byte-stores"> {
+  let summary = "Parallel loops' transposed 8-bit stores made a 4-byte word "
+                "(four rows) an iteration";
+  let description = [{
+    An elementwise loop nest `scf.parallel (%i, %j)` that stores an 8-bit
+    value transposed, at `[%j, %i]` of a buffer (the k-major copies of
+    `qtrain-k-major-gemm-operands`), runs as one GPU thread an element,
+    consecutive threads along `%j`: each writes one byte, a whole row of
+    the buffer apart from its neighbours'. Where the loop is over static
+    ranges from 0 with unit steps, the extent of `%i` a multiple of 4, and
+    its body one block of ops without regions, and the buffer is an
+    allocation (`gpu.alloc`, or `memref.alloc` aligned to 4 bytes or more)
+    of identity layout with rows a multiple of 4 bytes long that no later
+    op of the body reads or writes (by upstream alias analysis), this pass
+    rewrites it into
+    a loop over `(%i / 4, %j)` whose body is the old one four times (rows
+    4 (%i / 4) to 4 (%i / 4) + 3; a parallel loop's iterations may run in
+    any order) and stores the four rows' transposed bytes as one aligned
+    4-byte `vector.store`: a quarter of those stores, each a word. Other
+    stores stay (consecutive threads on consecutive elements).
+    `qtrain-lower-to-nvvm` runs it after fusing parallel loops, before
+    flattening them into threads.
+
+    Example:
+    ```mlir
+    scf.parallel (%i, %j) = (%c0, %c0) to (%c784, %c256) step (%c1, %c1) {
+      %x = memref.load %w[%i, %j] : memref<784x256xf32>
+      %q = ... : f8E4M3FN
+      memref.store %q, %t[%j, %i] : memref<256x784xf8E4M3FN>
+    }
+    ```
+    becomes
+    ```mlir
+    scf.parallel (%i4, %j) = (%c0, %c0) to (%c196, %c256) step (%c1, %c1) {
+      %i = arith.muli %i4, %c4 : index
+      ... (the body for rows %i, %i + 1, %i + 2, %i + 3)
+      %word = vector.from_elements %q0, %q1, %q2, %q3 : vector<4xf8E4M3FN>
+      vector.store %word, %t[%j, %i] {alignment = 4 : i64}
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def FlattenParallelLoopsPass : Pass<"qtrain-flatten-parallel-loops"> {
   let summary = "Collapse each outermost multi-dimensional scf.parallel into one dimension";
   let description = [{
