@@ -9,6 +9,8 @@
 
 #include <zlib.h>
 
+#include <array>
+
 namespace qtrain::train {
 
 static bool readGzip(const std::string &path, std::vector<uint8_t> &bytes,
@@ -79,6 +81,25 @@ bool readSplit(const std::string &dir, const std::string &prefix, Split &split,
       return false;
     }
   return true;
+}
+
+void normalizeImages(const Split &data, const std::vector<int64_t> &order,
+                     int64_t first, int64_t count, float *dst) {
+  // Each byte's normalized value, computed once: a batch is then table
+  // lookups.
+  static const std::array<float, 256> normalized = [] {
+    const float mean = 0.2860f, std = 0.3530f;
+    std::array<float, 256> values;
+    for (int v = 0; v < 256; ++v)
+      values[v] = (float(v) / 255.0f - mean) / std;
+    return values;
+  }();
+  int64_t pixels = data.rows * data.cols;
+  for (int64_t b = 0; b < count; ++b) {
+    const uint8_t *src = &data.pixels[order[first + b] * pixels];
+    for (int64_t p = 0; p < pixels; ++p)
+      dst[b * pixels + p] = normalized[src[p]];
+  }
 }
 
 } // namespace qtrain::train

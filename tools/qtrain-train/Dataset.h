@@ -20,6 +20,12 @@ struct Split {
 bool readSplit(const std::string &dir, const std::string &prefix, Split &split,
                std::string &error);
 
+/// Images order[first] .. order[first + count - 1] of `data` to `dst`, row
+/// after row, each pixel normalized by Fashion-MNIST's pixel mean and
+/// standard deviation.
+void normalizeImages(const Split &data, const std::vector<int64_t> &order,
+                     int64_t first, int64_t count, float *dst);
+
 } // namespace qtrain::train
 
 #endif // QTRAIN_TOOLS_QTRAIN_TRAIN_DATASET_H

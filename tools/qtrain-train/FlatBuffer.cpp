@@ -49,6 +49,15 @@ void FlatBuffer::downloadAsync(int64_t offset, int64_t size) {
                      size * sizeof(float));
 }
 
+void FlatBuffer::upload(const float *values, int64_t offset, int64_t size) {
+  memory.copy(device + offset, values, size * sizeof(float));
+}
+
+void FlatBuffer::uploadAsync(const float *values, int64_t offset,
+                             int64_t size) {
+  memory.copyAsync(device + offset, values, size * sizeof(float));
+}
+
 void FlatBuffer::copyFrom(const FlatBuffer &src, llvm::ArrayRef<Span> spans) {
   for (size_t i = 0; i < spans.size();) {
     // Spans the same distance apart in both buffers go in one copy, with

@@ -74,6 +74,11 @@ public:
   /// alone until a fence after them is waited for.
   void uploadAsync(int64_t offset, int64_t size);
   void downloadAsync(int64_t offset, int64_t size);
+  /// `size` elements of other host memory, `values`, to elements [offset,
+  /// offset + size) of the copy that compiled code reads (the host values
+  /// too on the CPU): returning once done, or queued as uploadAsync is.
+  void upload(const float *values, int64_t offset, int64_t size);
+  void uploadAsync(const float *values, int64_t offset, int64_t size);
   /// Device elements of `src` to device elements of this buffer, each
   /// span's; consecutive spans as far apart in both buffers are copied in
   /// one, with the elements between them.

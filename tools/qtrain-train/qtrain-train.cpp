@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BatchQueue.h"
 #include "Dataset.h"
 #include "FlatBuffer.h"
 #include "ParameterFile.h"
@@ -35,7 +36,6 @@
 #include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -466,26 +466,6 @@ slotRuns(ArrayRef<Slot> slots, ArrayRef<const Slot *> chosen) {
   return runs;
 }
 
-static void fillImages(const Split &data, const std::vector<int64_t> &order,
-                       int64_t first, int64_t count, float *dst) {
-  // Each byte's normalized value (Fashion-MNIST's pixel mean and standard
-  // deviation), computed once: a batch is then table lookups, which the
-  // host does while the device runs the step before.
-  static const std::array<float, 256> normalized = [] {
-    const float mean = 0.2860f, std = 0.3530f;
-    std::array<float, 256> values;
-    for (int v = 0; v < 256; ++v)
-      values[v] = (float(v) / 255.0f - mean) / std;
-    return values;
-  }();
-  int64_t pixels = data.rows * data.cols;
-  for (int64_t b = 0; b < count; ++b) {
-    const uint8_t *src = &data.pixels[order[first + b] * pixels];
-    for (int64_t p = 0; p < pixels; ++p)
-      dst[b * pixels + p] = normalized[src[p]];
-  }
-}
-
 /// Test accuracy of the parameters at `params`' slots of the step's input
 /// buffer (on the device, where the step left them).
 static std::optional<double>
@@ -513,7 +493,7 @@ evaluate(Compiled &c, const std::string &model,
   in.copyFrom(stepIn, spans);
   int64_t correct = 0;
   for (int64_t first = 0; first < n; first += c.evalBatch) {
-    fillImages(test, order, first, c.evalBatch, &in.host[imagesAt]);
+    normalizeImages(test, order, first, c.evalBatch, &in.host[imagesAt]);
     in.upload(imagesAt, c.evalBatch * c.pixels);
     auto a = in.memref();
     auto r = logits.memref();
@@ -640,17 +620,23 @@ static bool train(const std::string &source, Config config,
   std::copy(in->host.begin(), in->host.end(), out->host.begin());
   for (FlatBuffer *buffer : {in, out})
     buffer->upload(0, c.stepLayout.inSize);
-  SmallVector<std::pair<int64_t, int64_t>> batchUploads =
-      slotRuns(c.slots, {images, labels, lrSlot});
   int64_t lossAt = c.stepLayout.results[0];
 
   int64_t batch = images->shape[0];
   int64_t n = trainLimit ? std::min<int64_t>(trainLimit, trainSet.count)
                          : trainSet.count;
   int64_t stepsPerEpoch = n / batch;
-  std::vector<int64_t> order(trainSet.count);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937 shuffle(seed);
+  auto rateAt = [totalSteps = epochs * stepsPerEpoch,
+                 cosine = schedule == Schedule::cosine,
+                 rate = double(learningRate)](int64_t step) {
+    double progress = double(step) / double(totalSteps);
+    return float(cosine ? rate * 0.5 * (1 + std::cos(M_PI * progress)) : rate);
+  };
+  BatchQueue batches(*memory, trainSet,
+                     {images->offset, labels->offset, lrSlot->offset, batch,
+                      labels->size / batch,
+                      slotRuns(c.slots, {images, labels, lrSlot})},
+                     n, epochs, seed, rateAt);
   bool tty = llvm::sys::Process::StandardOutIsDisplayed();
   std::unique_ptr<llvm::raw_fd_ostream> csv;
   if (!csvFile.empty()) {
@@ -727,34 +713,18 @@ static bool train(const std::string &source, Config config,
   int64_t losses = 0;
   auto readLoss = [&] {
     memory->wait(pending->fence);
+    batches.release(); // the step's batch was uploaded before it
     lossSum += pending->results->host[lossAt];
     ++losses;
     pending.reset();
   };
   for (int epoch = 1; epoch <= epochs; ++epoch) {
-    std::shuffle(order.begin(), order.begin() + n, shuffle);
     lossSum = 0;
     losses = 0;
     Clock::time_point timedFrom = Clock::now();
     int64_t untimed = 0;
     for (int64_t s = 0; s < stepsPerEpoch; ++s, ++globalStep) {
-      fillImages(trainSet, order, s * batch, batch, &in->host[images->offset]);
-      float *y = &in->host[labels->offset];
-      std::fill(y, y + labels->size, 0.0f);
-      int64_t classes = labels->size / batch;
-      for (int64_t b = 0; b < batch; ++b)
-        y[b * classes + trainSet.labels[order[s * batch + b]]] = 1.0f;
-      double progress = double(globalStep) / double(epochs * stepsPerEpoch);
-      in->host[lrSlot->offset] =
-          float(schedule == Schedule::cosine
-                    ? learningRate * 0.5 * (1 + std::cos(M_PI * progress))
-                    : double(learningRate));
-      for (auto [offset, size] : batchUploads) {
-        if (overlap)
-          in->uploadAsync(offset, size);
-        else
-          in->upload(offset, size);
-      }
+      batches.upload(*in, /*async=*/overlap);
       auto a = in->memref();
       auto r = out->memref();
       ::qtrain::runtime::resetPeakBufferBytes();
