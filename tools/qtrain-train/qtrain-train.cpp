@@ -15,19 +15,15 @@
 #include "Dataset.h"
 #include "FlatBuffer.h"
 #include "ParameterFile.h"
+#include "StepModule.h"
 
-#include "qtrain/Dialect/QTrain/IR/QTrainDialect.h"
 #include "qtrain/Dialect/QTrain/IR/Roles.h"
 #include "qtrain/InitAllPasses.h"
 #include "qtrain/Pipelines/Pipelines.h"
 #include "qtrain/Runtime/CudaDevice.h"
-#include "qtrain/Runtime/FlatInterface.h"
-#include "qtrain/Runtime/JitModule.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -40,7 +36,6 @@
 #include <cmath>
 #include <numeric>
 #include <optional>
-#include <random>
 
 using namespace mlir;
 using namespace ::qtrain::train;
@@ -214,25 +209,6 @@ static cl::opt<std::string> loadFile(cl::cat(trainOptions), "load",
 
 namespace {
 
-/// Where each tensor argument of the step lives in the flat input buffer.
-struct Slot {
-  ArgRole role;
-  std::vector<int64_t> shape;
-  int64_t offset, size;
-  std::optional<mlir::qtrain::ParamInit> init;
-};
-
-struct Compiled {
-  std::unique_ptr<::qtrain::runtime::JitModule> jit;
-  std::vector<Slot> slots;
-  bool hasSeed = false;
-  /// Where the step's and the evaluation function's tensors are in their
-  /// flat buffers.
-  ::qtrain::runtime::FlatLayout stepLayout, logitsLayout;
-  int64_t evalBatch = 0, classes = 0, pixels = 0;
-  int64_t savedBytes = 0; // activations kept for backward, per step
-};
-
 struct Result {
   double accuracy = 0, msPerStep = 0, finalLoss = 0;
   int64_t savedBytes = 0;
@@ -250,226 +226,15 @@ using StepFn = void (*)(StridedMemRefType<float, 1> *,
 using SeededStepFn = void (*)(StridedMemRefType<float, 1> *,
                               StridedMemRefType<float, 1> *, int64_t);
 
-const char *recipeName(RecipeKind recipe) {
-  switch (recipe) {
-  case RecipeKind::fp32:
-    return "fp32";
-  case RecipeKind::int8:
-    return "int8";
-  case RecipeKind::hfp8:
-    return "hfp8";
-  case RecipeKind::fp8:
-    return "fp8";
-  case RecipeKind::bf16:
-    return "bf16";
-  }
-  return "?";
-}
-
-func::FuncOp findModel(ModuleOp module) {
-  for (auto func : module.getOps<func::FuncOp>())
-    if (mlir::qtrain::isModel(func) && !func->hasAttr("qtrain.gradient_of"))
-      return func;
-  return {};
-}
-
 } // namespace
 
 /// What --device names (set in main once the GPU is found).
 static ::qtrain::runtime::Target target;
 
-static bool compile(const std::string &source, Config config, Compiled &out,
-                    std::string &error) {
-  RecipeKind recipe = config.recipe;
-  std::string modelName;
-  out.jit = ::qtrain::runtime::JitModule::compile(
-      source, error, target,
-      [&](ModuleOp module) -> LogicalResult {
-        func::FuncOp model = findModel(module);
-        if (!model)
-          return module.emitError("no model: a function with "
-                                  "#qtrain<role parameter> arguments "
-                                  "(docs/training.md)");
-        modelName = model.getName().str();
-        auto logits = module.lookupSymbol<func::FuncOp>(modelName + "_logits");
-        if (!logits || logits.getNumResults() != 1)
-          return model.emitError("the model needs an evaluation function @")
-                 << modelName << "_logits(parameters..., images) -> logits";
-        auto logitsType =
-            dyn_cast<RankedTensorType>(logits.getResultTypes()[0]);
-        auto imagesType =
-            dyn_cast<RankedTensorType>(logits.getArgumentTypes().back());
-        if (!logitsType || logitsType.getRank() != 2 || !imagesType)
-          return logits.emitError("expected images -> logits [batch, classes]");
-        out.evalBatch = logitsType.getDimSize(0);
-        out.classes = logitsType.getDimSize(1);
-        out.pixels = imagesType.getNumElements() / out.evalBatch;
-        if (dumpIR)
-          llvm::outs() << "// ----- model\n" << module << "\n";
-
-        PassManager pm(module.getContext());
-        mlir::qtrain::TrainingStepOptions options;
-        options.recipe = recipe;
-        options.momentum = momentum;
-        options.weightDecay = weightDecay;
-        options.rangeBatchNorm = rangeBatchNorm;
-        options.amaxHistory = amaxHistory;
-        options.activationBits = config.activationBits;
-        options.rangeBatchNormChunks = rangeBatchNormChunks;
-        options.rangeBatchNormConstant = rangeBatchNormConstant;
-        mlir::qtrain::buildTrainingStepPipeline(pm, options);
-        if (failed(applyPassManagerCLOptions(pm)) || failed(pm.run(module)))
-          return failure();
-        if (dumpIR)
-          llvm::outs() << "// ----- training step (qtrain-training-step, "
-                       << recipeName(recipe) << ")\n"
-                       << module << "\n";
-
-        auto step = module.lookupSymbol<func::FuncOp>(modelName + "_step");
-        if (auto grad = module.lookupSymbol<func::FuncOp>(modelName + "_grad"))
-          if (auto saved = grad->getAttrOfType<IntegerAttr>(
-                  mlir::qtrain::QTrainDialect::getSavedBytesAttrName()))
-            out.savedBytes = saved.getInt();
-        // On a GPU, the driver keeps the flat buffers on the device. Each
-        // tensor starts on a cache line (and TMA's 16-byte alignment).
-        ::qtrain::runtime::FlatInterfaceOptions flat;
-        flat.deviceEntry =
-            target.device != ::qtrain::runtime::Target::Device::cpu;
-        flat.alignmentBytes = 64;
-        // The step's results (the loss, then the new parameters and state
-        // in argument order) in their arguments' places: the driver passes
-        // one step's output buffer as the next one's input.
-        ::qtrain::runtime::FlatInterfaceOptions stepFlat = flat;
-        stepFlat.resultArguments.push_back(-1);
-        for (ArgRole group : {ArgRole::parameter, ArgRole::state})
-          for (unsigned i = 0; i < step.getNumArguments(); ++i)
-            if (mlir::qtrain::getArgRole(step, i) == group)
-              stepFlat.resultArguments.push_back(i);
-        auto stepLayout = ::qtrain::runtime::getFlatLayout(step, stepFlat);
-        auto logitsLayout = ::qtrain::runtime::getFlatLayout(logits, flat);
-        if (failed(stepLayout) || failed(logitsLayout))
-          return failure();
-        out.stepLayout = *stepLayout;
-        out.logitsLayout = *logitsLayout;
-        for (unsigned i = 0; i < step.getNumArguments(); ++i) {
-          Type type = step.getArgumentTypes()[i];
-          if (type.isInteger(64)) {
-            out.hasSeed = true;
-            continue;
-          }
-          auto tensor = cast<RankedTensorType>(type);
-          std::optional<ArgRole> role = mlir::qtrain::getArgRole(step, i);
-          std::optional<mlir::qtrain::ParamInit> init;
-          if (auto attr = step.getArgAttrOfType<mlir::qtrain::ParamInitAttr>(
-                  i, mlir::qtrain::QTrainDialect::getInitAttrName()))
-            init = attr.getValue();
-          out.slots.push_back(
-              {role.value_or(ArgRole::input), tensor.getShape().vec(),
-               out.stepLayout.arguments[i], tensor.getNumElements(), init});
-        }
-        if (failed(::qtrain::runtime::addFlatInterface(step, stepFlat)) ||
-            failed(::qtrain::runtime::addFlatInterface(logits, flat)))
-          return failure();
-        // Only the flat functions are called: inlined into them, the
-        // functions they call (the step's gradient function) read the flat
-        // buffers in place too, and are then compiled once.
-        for (auto func : module.getOps<func::FuncOp>())
-          if (!func->hasAttr("llvm.emit_c_interface"))
-            func.setPrivate();
-        PassManager inlining(module.getContext());
-        inlining.addPass(createInlinerPass());
-        inlining.addPass(createSymbolDCEPass());
-        return inlining.run(module);
-      },
-      modelFile,
-      [&](ModuleOp module) {
-        if (dumpIR)
-          llvm::outs() << "// ----- lowered ("
-                       << (device == DeviceKind::cuda ? "qtrain-lower-to-nvvm"
-                           : device == DeviceKind::gpuEmulator
-                               ? "qtrain-lower-to-gpu-emulator"
-                               : "qtrain-lower-to-cpu")
-                       << ")\n"
-                       << module << "\n";
-      });
-  if (!out.jit)
-    return false;
-  error = modelName;
-  return true;
-}
-
-/// As each parameter's `qtrain.init` says; by default `--init` for weights
-/// (rank >= 2) and zeros for rank-1 parameters (biases). The fan-in is every
-/// dimension but the output one (the first of an [in, out] matrix, the last
-/// three of an [F, C, KH, KW] filter), the fan-out every dimension but the
-/// input one.
-static void initialize(Compiled &c, MutableArrayRef<float> in,
-                       unsigned seedValue) {
-  using mlir::qtrain::ParamInit;
-  std::mt19937 rng(seedValue);
-  for (const Slot &s : c.slots) {
-    if (s.role != ArgRole::parameter)
-      continue;
-    ParamInit init = s.init.value_or(
-        s.shape.size() >= 2 ? defaultInit.getValue() : ParamInit::zeros);
-    bool matrix = s.shape.size() == 2;
-    float fanIn = float(matrix ? s.shape[0] : s.size / s.shape[0]);
-    float fanOut = float(matrix               ? s.shape[1]
-                         : s.shape.size() > 1 ? s.size / s.shape[1]
-                                              : s.size);
-    std::normal_distribution<float> he(0.0f, std::sqrt(2.0f / fanIn));
-    float a = std::sqrt(6.0f / (fanIn + fanOut));
-    std::uniform_real_distribution<float> glorot(-a, a);
-    for (int64_t i = 0; i < s.size; ++i) {
-      float &v = in[s.offset + i];
-      switch (init) {
-      case ParamInit::he_normal:
-        v = he(rng);
-        break;
-      case ParamInit::glorot_uniform:
-        v = glorot(rng);
-        break;
-      case ParamInit::ones:
-        v = 1.0f;
-        break;
-      case ParamInit::zeros:
-        v = 0.0f;
-        break;
-      }
-    }
-  }
-}
-
-/// The elements of `slots` that `chosen` take, as (offset, size) runs:
-/// one run for chosen slots next to each other in the flat layout (no other
-/// slot between them), so that one copy moves them.
-static SmallVector<std::pair<int64_t, int64_t>>
-slotRuns(ArrayRef<Slot> slots, ArrayRef<const Slot *> chosen) {
-  SmallVector<const Slot *> byOffset =
-      llvm::map_to_vector(slots, [](const Slot &s) { return &s; });
-  llvm::sort(byOffset, [](const Slot *a, const Slot *b) {
-    return a->offset < b->offset;
-  });
-  SmallVector<std::pair<int64_t, int64_t>> runs;
-  bool extend = false;
-  for (const Slot *slot : byOffset) {
-    if (!llvm::is_contained(chosen, slot)) {
-      extend = false;
-      continue;
-    }
-    if (extend)
-      runs.back().second = slot->offset + slot->size - runs.back().first;
-    else
-      runs.push_back({slot->offset, slot->size});
-    extend = true;
-  }
-  return runs;
-}
-
 /// Test accuracy of the parameters at `params`' slots of the step's input
 /// buffer (on the device, where the step left them).
 static std::optional<double>
-evaluate(Compiled &c, const std::string &model,
+evaluate(StepModule &c, const std::string &model,
          const ::qtrain::runtime::DeviceMemory &memory,
          const FlatBuffer &stepIn, ArrayRef<const Slot *> params,
          const Split &test, int64_t limit, std::string &error) {
@@ -532,11 +297,22 @@ static bool train(const std::string &source, Config config,
                   const Split &trainSet, const Split &testSet, Result &result,
                   std::string &error) {
   RecipeKind recipe = config.recipe;
-  Compiled c;
-  if (!compile(source, config, c, error))
+  StepModuleOptions options;
+  options.step.recipe = recipe;
+  options.step.momentum = momentum;
+  options.step.weightDecay = weightDecay;
+  options.step.rangeBatchNorm = rangeBatchNorm;
+  options.step.amaxHistory = amaxHistory;
+  options.step.activationBits = config.activationBits;
+  options.step.rangeBatchNormChunks = rangeBatchNormChunks;
+  options.step.rangeBatchNormConstant = rangeBatchNormConstant;
+  options.target = target;
+  options.sourceName = modelFile;
+  options.dumpIR = dumpIR;
+  StepModule c;
+  if (!compileStepModule(source, options, c, error))
     return false;
-  std::string model = error;
-  error.clear();
+  const std::string &model = c.name;
   StepFn step = nullptr;
   SeededStepFn seededStep = nullptr;
   if (c.hasSeed)
@@ -561,7 +337,7 @@ static bool train(const std::string &source, Config config,
     return false;
   }
   FlatBuffer *in = &buffers[0], *out = &buffers[1];
-  initialize(c, in->host, seed);
+  initializeParameters(c, in->host, defaultInit, seed);
   const Slot *images = nullptr, *labels = nullptr, *lrSlot = nullptr;
   std::vector<const Slot *> params, states;
   for (const Slot &s : c.slots) {
