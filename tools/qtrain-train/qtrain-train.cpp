@@ -430,8 +430,9 @@ static bool train(const std::string &source, Config config,
   std::string name = configName(config);
   // The first step is a warm-up, not timed where later steps are: on a
   // GPU it loads each kernel (lazily, at its first launch) and fills the
-  // buffer cache from the driver. A step is timed from its batch's
-  // preparation on; where steps overlap, steps are timed together.
+  // buffer cache from the driver. A step is timed from its batch's upload
+  // on (BatchQueue's thread prepares it, and may make the upload wait);
+  // where steps overlap, steps are timed together.
   using Clock = std::chrono::steady_clock;
   double stepSeconds = 0;
   int64_t timedSteps = 0;
