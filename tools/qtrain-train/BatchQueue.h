@@ -76,10 +76,12 @@ private:
 
   std::mutex mutex;
   std::condition_variable changed;
-  // Batches prepared, uploaded and released so far; the thread fills a slot
-  // while fewer than kSlots batches are prepared and not released.
-  int64_t prepared = 0, uploaded = 0, released = 0;
+  // Batches prepared and released so far, under `mutex`: the thread fills a
+  // slot while fewer than kSlots batches are prepared and not released.
+  int64_t prepared = 0, released = 0;
   bool stopping = false;
+  // Batches uploaded so far: the loop's alone (upload()).
+  int64_t uploaded = 0;
   std::thread worker;
 };
 
